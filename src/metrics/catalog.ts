@@ -106,8 +106,8 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     help: 'JavaScript heap in use by this node process.',
   },
   {
-    name: 'persia_node_event_loop_delay_seconds', type: 'gauge', unit: 'seconds', group: 'runtime', roles: ALL, labels: ['quantile'],
-    help: 'Event-loop delay of this node process since the previous push, by quantile (0.5, 0.99, 1 = max).',
+    name: 'persia_node_event_loop_delay_seconds', type: 'gauge', unit: 'seconds', group: 'runtime', roles: ALL, labels: ['stat'],
+    help: 'Event-loop delay of this node process since the previous push, by statistic (p50, p99, max).',
   },
   {
     name: 'persia_node_start_time_seconds', type: 'gauge', unit: 'seconds', group: 'runtime', roles: ALL, labels: [],

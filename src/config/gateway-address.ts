@@ -1,0 +1,54 @@
+/**
+ * Gateway addresses as users write them: `host:port` (PersiaML's form), optionally with an http:// or
+ * https:// scheme, optionally several comma-separated replicas. Anything else (a path, a query, credentials
+ * in the URL) is refused here with a reason, instead of turning into a confusing 404 at push time.
+ */
+
+export interface GatewayAddress {
+  readonly scheme: 'http' | 'https';
+  readonly host: string;
+  readonly port: number;
+  /** `scheme://host:port` with no trailing slash: the base the push paths are appended to. */
+  readonly baseUrl: string;
+}
+
+export const DEFAULT_GATEWAY_PORT = 9091;
+
+export function parseGatewayAddress(text: string): { address?: GatewayAddress; error?: string } {
+  const trimmed = text.trim();
+  if (trimmed === '') return { error: 'an empty address' };
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  let url: URL;
+  try {
+    url = new URL(hasScheme ? trimmed : `http://${trimmed}`);
+  } catch {
+    return { error: `"${trimmed}" is not host:port` };
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme !== 'http' && scheme !== 'https') return { error: `scheme "${scheme}" in "${trimmed}" (only http and https)` };
+  if (url.username || url.password) {
+    return { error: `credentials in "${redactUrl(trimmed)}" (give them by PERSIA_METRICS_BASIC_AUTH_* environment variables, never in the address)` };
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    return { error: `a path or query in "${trimmed}" (the gateway address is host:port; push paths are added by the client)` };
+  }
+  if (url.hostname === '') return { error: `no host in "${trimmed}"` };
+  const port = url.port === '' ? (hasScheme && scheme === 'https' ? 443 : DEFAULT_GATEWAY_PORT) : Number(url.port);
+  const host = url.hostname;
+  return { address: { scheme, host, port, baseUrl: `${scheme}://${host}:${port}` } };
+}
+
+/** A comma-separated list of gateway replicas; every entry must parse. */
+export function parseGatewayList(text: string): { addresses?: GatewayAddress[]; error?: string } {
+  const addresses: GatewayAddress[] = [];
+  for (const part of text.split(',')) {
+    const { address, error } = parseGatewayAddress(part);
+    if (error !== undefined || address === undefined) return { error: error ?? 'an invalid address' };
+    addresses.push(address);
+  }
+  return { addresses };
+}
+
+function redactUrl(text: string): string {
+  return text.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,130 @@
+/**
+ * One declarative table of every configuration option. It drives validation (file, env and code values go
+ * through the same zod schema), environment overrides, the effective-config printout of `check` and the
+ * `explain` table, so an option documented anywhere is the option the code reads.
+ */
+import { z } from 'zod';
+import { NODE_ROLES } from '../metrics/catalog.js';
+import { parseGatewayList } from './gateway-address.js';
+
+export type ValueSource = 'default' | 'file' | 'env' | 'options';
+
+export interface OptionSpec<T = unknown> {
+  /** Key in the YAML section (snake_case, as PersiaML spells its keys). */
+  readonly key: string;
+  /** Property in code (camelCase, units in the name). */
+  readonly property: keyof MetricsOptions;
+  /** Human-readable type for `explain` and error messages. */
+  readonly type: string;
+  readonly default: T | undefined;
+  readonly env?: string;
+  /** false: a per-node value (role, replica index) that must not be set in the job-wide file. */
+  readonly inFile: boolean;
+  /** Secrets are never printed: `check`, logs and errors show them redacted. */
+  readonly secret?: boolean;
+  readonly help: string;
+  readonly schema: z.ZodType<T>;
+}
+
+export interface MetricsOptions {
+  enableMetrics: boolean;
+  jobName: string;
+  pushIntervalSeconds: number;
+  gatewayAddr: string;
+  pushTimeoutSeconds: number;
+  gzip: boolean;
+  deleteOnShutdown: boolean;
+  shutdownTimeoutSeconds: number;
+  pushRetries: number;
+  collectRuntimeMetrics: boolean;
+  role: (typeof NODE_ROLES)[number];
+  replicaIndex: number | undefined;
+  replicaSize: number | undefined;
+  instance: string | undefined;
+}
+
+const nonEmptyString = z.string().trim().min(1, 'a non-empty string');
+const seconds = (max: number) => z.number().finite().positive().max(max);
+const gatewayList = z.string().superRefine((value, ctx) => {
+  const problem = parseGatewayList(value).error;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
+  return spec;
+}
+
+export const OPTION_TABLE: readonly OptionSpec[] = [
+  option({
+    key: 'enable_metrics', property: 'enableMetrics', type: 'boolean', default: true, env: 'PERSIA_METRICS_ENABLED', inFile: true,
+    help: 'Record and push metrics. false: no network traffic at all, recording stays a no-op-cheap call.',
+    schema: z.boolean(),
+  }),
+  option({
+    key: 'job_name', property: 'jobName', type: 'string', default: 'persia_default_jobname', env: 'PERSIA_METRICS_JOB_NAME', inFile: true,
+    help: 'Name of the training job: the `job` label of every series, so jobs never mix (e.g. dlrm_v1.0).',
+    schema: nonEmptyString,
+  }),
+  option({
+    key: 'push_interval_seconds', property: 'pushIntervalSeconds', type: 'number (s)', default: 10, env: 'PERSIA_METRICS_PUSH_INTERVAL_SECONDS', inFile: true,
+    help: 'Seconds between two pushes of a node\'s metrics. Stale-node alerts fire after a few missed intervals.',
+    schema: seconds(86_400).min(0.05),
+  }),
+  option({
+    key: 'gateway_addr', property: 'gatewayAddr', type: 'host:port[,host:port...]', default: 'metrics_gateway:9091', env: 'PERSIA_METRICS_GATEWAY_ADDR', inFile: true,
+    help: 'The job\'s Pushgateway (host:port, optionally http:// or https://). Several, comma-separated: replicas, each node picks one.',
+    schema: gatewayList,
+  }),
+  option({
+    key: 'push_timeout_seconds', property: 'pushTimeoutSeconds', type: 'number (s)', default: 5, env: 'PERSIA_METRICS_PUSH_TIMEOUT_SECONDS', inFile: true,
+    help: 'Give up one push request after this long (connect + answer). PersiaML uses a fixed 10 s.',
+    schema: seconds(600),
+  }),
+  option({
+    key: 'gzip', property: 'gzip', type: 'boolean', default: false, env: 'PERSIA_METRICS_GZIP', inFile: true,
+    help: 'Send push bodies gzip-compressed (Content-Encoding: gzip): ~10x less traffic, a little CPU off the event loop.',
+    schema: z.boolean(),
+  }),
+  option({
+    key: 'delete_on_shutdown', property: 'deleteOnShutdown', type: 'boolean', default: false, env: 'PERSIA_METRICS_DELETE_ON_SHUTDOWN', inFile: true,
+    help: 'On shutdown, after the final push, DELETE the node\'s group from the gateway (no stale series of a finished node).',
+    schema: z.boolean(),
+  }),
+  option({
+    key: 'shutdown_timeout_seconds', property: 'shutdownTimeoutSeconds', type: 'number (s)', default: 5, env: 'PERSIA_METRICS_SHUTDOWN_TIMEOUT_SECONDS', inFile: true,
+    help: 'Deadline for shutdown(): final push and delete must finish by then, or shutdown gives up and reports it.',
+    schema: seconds(600),
+  }),
+  option({
+    key: 'push_retries', property: 'pushRetries', type: 'integer', default: 2, env: 'PERSIA_METRICS_PUSH_RETRIES', inFile: true,
+    help: 'Retries of a failed push within one interval (capped exponential backoff with jitter; never past the next interval).',
+    schema: z.number().int().min(0).max(10),
+  }),
+  option({
+    key: 'collect_runtime_metrics', property: 'collectRuntimeMetrics', type: 'boolean', default: true, env: 'PERSIA_METRICS_RUNTIME', inFile: true,
+    help: 'Publish the node process\'s CPU, memory and event-loop delay as persia_node_* series.',
+    schema: z.boolean(),
+  }),
+  option({
+    key: 'role', property: 'role', type: NODE_ROLES.join(' | '), default: 'trainer', env: 'PERSIA_NODE_ROLE', inFile: false,
+    help: 'This node\'s role: the `role` label. Per node, so set by code or environment, not in the job-wide file.',
+    schema: z.enum(NODE_ROLES as [string, ...string[]]) as z.ZodType<MetricsOptions['role']>,
+  }),
+  option({
+    key: 'replica_index', property: 'replicaIndex', type: 'integer', default: undefined, env: 'REPLICA_INDEX', inFile: false,
+    help: 'This node\'s index among the replicas of its role (PersiaML\'s REPLICA_INDEX); gives instance "rep_<index>".',
+    schema: z.number().int().min(0).max(1_000_000).optional(),
+  }),
+  option({
+    key: 'replica_size', property: 'replicaSize', type: 'integer', default: undefined, env: 'REPLICA_SIZE', inFile: false,
+    help: 'Number of replicas of this node\'s role (PersiaML\'s REPLICA_SIZE); replica_index must be below it.',
+    schema: z.number().int().min(1).max(1_000_000).optional(),
+  }),
+  option({
+    key: 'instance', property: 'instance', type: 'string', default: undefined, env: 'PERSIA_METRICS_INSTANCE', inFile: false,
+    help: 'The `instance` label, unique per node within a role. Default: rep_<replica_index>, else <hostname>_<pid>.',
+    schema: nonEmptyString.optional(),
+  }),
+];
+
+export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_TABLE.map((spec) => [spec.key, spec]));

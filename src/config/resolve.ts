@@ -1,0 +1,144 @@
+/**
+ * Resolve the effective configuration once: defaults < file < environment < options passed in code, every
+ * layer validated by the same schema from the option table, the result frozen together with where each
+ * value came from (for `check`).
+ */
+import { ConfigError } from '../errors.js';
+import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
+import { closestKey } from './suggest.js';
+import { describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
+
+export interface ValueOrigin {
+  readonly source: ValueSource;
+  /** `file:line`, `PERSIA_METRICS_GATEWAY_ADDR`, or undefined for defaults and code options. */
+  readonly detail?: string;
+}
+
+export interface ResolvedConfig {
+  readonly options: Readonly<MetricsOptions>;
+  readonly origins: Readonly<Record<keyof MetricsOptions, ValueOrigin>>;
+  /** The file read, if any. */
+  readonly file: string | undefined;
+}
+
+export interface LoadConfigInput {
+  /** Path of global_config.yaml. Default: $PERSIA_GLOBAL_CONFIG; none: defaults and environment only. */
+  readonly file?: string | undefined;
+  /** Environment to read (default process.env); tests and the simulator pass their own. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Values from code: they win over everything else. */
+  readonly options?: Partial<MetricsOptions>;
+}
+
+export const CONFIG_FILE_ENV = 'PERSIA_GLOBAL_CONFIG';
+
+export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
+  const env = input.env ?? process.env;
+  const file = input.file ?? nonEmpty(env[CONFIG_FILE_ENV]);
+  const values: Record<string, unknown> = {};
+  const origins: Record<string, ValueOrigin> = {};
+
+  for (const spec of OPTION_TABLE) {
+    values[spec.property] = spec.default;
+    origins[spec.property] = { source: 'default' };
+  }
+  if (file !== undefined) {
+    const section = parseMetricsSection(file, readConfigText(file));
+    for (const [key, raw] of Object.entries(section.values)) {
+      const spec = fileOption(section, key);
+      const line = section.lineOf(key);
+      const keyPath = [...section.path, key].join('.');
+      values[spec.property] = validate(spec, raw, { source: file, path: keyPath, line });
+      origins[spec.property] = { source: 'file', detail: line === undefined ? file : `${file}:${line}` };
+    }
+  }
+  for (const spec of OPTION_TABLE) {
+    const text = spec.env === undefined ? undefined : nonEmpty(env[spec.env]);
+    if (text === undefined || spec.env === undefined) continue;
+    const location = { source: `environment variable ${spec.env}`, path: spec.key };
+    values[spec.property] = validate(spec, parseEnvText(spec, text), location);
+    origins[spec.property] = { source: 'env', detail: spec.env };
+  }
+  for (const [property, value] of Object.entries(input.options ?? {})) {
+    if (value === undefined) continue;
+    const spec = OPTION_TABLE.find((candidate) => candidate.property === property);
+    if (spec === undefined) {
+      const known = OPTION_TABLE.map((candidate) => candidate.property);
+      const hint = closestKey(property, known);
+      throw new ConfigError({ source: 'options', path: property }, `one of the known options`, 'an unknown option', hint && `did you mean ${hint}?`);
+    }
+    values[property] = validate(spec, value, { source: 'options', path: property });
+    origins[property] = { source: 'options' };
+  }
+  const options = values as unknown as MetricsOptions;
+  checkReplicaRange(options, origins);
+  return Object.freeze({
+    options: Object.freeze(options),
+    origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
+    file,
+  });
+}
+
+function fileOption(section: MetricsSection, key: string): OptionSpec {
+  const spec = OPTION_BY_KEY.get(key);
+  const location = { source: section.file, path: [...section.path, key].join('.'), line: section.lineOf(key) };
+  if (spec === undefined) {
+    const known = OPTION_TABLE.filter((candidate) => candidate.inFile).map((candidate) => candidate.key);
+    const suggestion = closestKey(key, known);
+    throw new ConfigError(
+      location,
+      'a known option',
+      `unknown key "${key}"`,
+      suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}; run \`persia-metrics explain\``,
+    );
+  }
+  if (!spec.inFile) {
+    throw new ConfigError(location, 'a job-wide option', `per-node option "${key}"`, `set it per node with ${spec.env ?? 'code options'}, not in the shared file`);
+  }
+  return spec;
+}
+
+interface Location {
+  readonly source: string;
+  readonly path: string;
+  readonly line?: number | undefined;
+}
+
+function validate(spec: OptionSpec, raw: unknown, location: Location): unknown {
+  const result = spec.schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const constraint = issue === undefined || issue.code === 'invalid_type' ? '' : ` (${issue.message.replace(/^Invalid input: /, '')})`;
+  const found = spec.secret ? 'a value (redacted)' : describeValue(raw);
+  throw new ConfigError(location, `${spec.type}${constraint}`, found);
+}
+
+/** Environment values are text: turn them into the option's type before the shared schema checks them. */
+function parseEnvText(spec: OptionSpec, text: string): unknown {
+  if (spec.type === 'boolean') {
+    const lowered = text.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(lowered)) return true;
+    if (['false', '0', 'no', 'off'].includes(lowered)) return false;
+    return text;
+  }
+  if (spec.type === 'integer' || spec.type.startsWith('number')) {
+    const number = Number(text.trim());
+    return text.trim() === '' || Number.isNaN(number) ? text : number;
+  }
+  return text;
+}
+
+function checkReplicaRange(options: MetricsOptions, origins: Record<string, ValueOrigin>): void {
+  if (options.replicaIndex === undefined || options.replicaSize === undefined) return;
+  if (options.replicaIndex < options.replicaSize) return;
+  const origin = origins['replicaIndex'];
+  throw new ConfigError(
+    { source: origin?.detail ?? origin?.source ?? 'options', path: 'replica_index' },
+    `an index below replica_size ${options.replicaSize}`,
+    String(options.replicaIndex),
+  );
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === '' ? undefined : text;
+}

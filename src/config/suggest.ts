@@ -1,0 +1,28 @@
+/** "Did you mean …?" for misspelled keys: PersiaML's own example writes `push_interval_sec`. */
+
+export function closestKey(input: string, candidates: readonly string[]): string | undefined {
+  const normalized = input.toLowerCase().replace(/-/g, '_');
+  let best: { key: string; score: number } | undefined;
+  for (const key of candidates) {
+    // A shortened or lengthened key (push_interval_sec, job) is the commonest slip: prefer prefixes.
+    const prefix = key.startsWith(normalized) || normalized.startsWith(key);
+    const score = prefix ? Math.abs(key.length - normalized.length) / 4 : editDistance(normalized, key);
+    if (best === undefined || score < best.score) best = { key, score };
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.max(2, Math.floor(best.key.length / 3));
+  return best.score <= limit ? best.key : undefined;
+}
+
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

@@ -1,0 +1,126 @@
+/**
+ * Reading `global_config.yaml`: parse it, find the metrics section in either of the two layouts users have,
+ * and map a key path back to its line so every error can point at it.
+ */
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { ConfigError, ConfigFileError } from '../errors.js';
+
+/** The seed's layout: a top-level section. */
+export const SECTION_KEY = 'PersiaMetricsConfig';
+/** PersiaML's code layout (rust/persia-common config): `common_config.metrics_config`. */
+export const PERSIA_SECTION_PATH = ['common_config', 'metrics_config'] as const;
+
+export interface MetricsSection {
+  readonly file: string;
+  /** Key path of the section, e.g. ['PersiaMetricsConfig']. */
+  readonly path: readonly string[];
+  readonly values: Record<string, unknown>;
+  /** 1-based line of a key inside the section (undefined if it cannot be found). */
+  lineOf(key?: string): number | undefined;
+}
+
+export function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a YAML file' : `cannot be read (${code ?? String(error)})`;
+    throw new ConfigFileError(file, reason, undefined, error);
+  }
+}
+
+/** Parse the file's text and return the metrics section, or throw a ConfigError/ConfigFileError naming the file. */
+export function parseMetricsSection(file: string, text: string): MetricsSection {
+  let document: unknown;
+  try {
+    document = yaml.load(text, { filename: file });
+  } catch (error) {
+    const mark = (error as { mark?: { line?: number } }).mark;
+    const reason = (error as { reason?: string }).reason ?? String(error);
+    throw new ConfigFileError(file, `not valid YAML: ${reason}`, mark?.line === undefined ? undefined : mark.line + 1, error);
+  }
+  const lines = text.split(/\r?\n/);
+  if (!isMapping(document)) {
+    throw new ConfigError({ source: file, path: '' }, `a YAML mapping with a ${SECTION_KEY} section`, describeValue(document));
+  }
+  const top = document[SECTION_KEY];
+  const common = document[PERSIA_SECTION_PATH[0]];
+  const nested = isMapping(common) ? common[PERSIA_SECTION_PATH[1]] : undefined;
+  if (top !== undefined && nested !== undefined) {
+    throw new ConfigError(
+      { source: file, path: PERSIA_SECTION_PATH.join('.'), line: findKeyLine(lines, [...PERSIA_SECTION_PATH]) },
+      `one metrics section`,
+      `both ${SECTION_KEY} and ${PERSIA_SECTION_PATH.join('.')}`,
+      'keep one of them',
+    );
+  }
+  const path: readonly string[] = top !== undefined ? [SECTION_KEY] : nested !== undefined ? PERSIA_SECTION_PATH : [];
+  if (path.length === 0) {
+    throw new ConfigError(
+      { source: file, path: SECTION_KEY },
+      `a ${SECTION_KEY} section (or ${PERSIA_SECTION_PATH.join('.')})`,
+      'no such section',
+      `add "${SECTION_KEY}:\\n  enable_metrics: true\\n  job_name: my_job"`,
+    );
+  }
+  const values = top ?? nested;
+  if (!isMapping(values)) {
+    throw new ConfigError({ source: file, path: path.join('.'), line: findKeyLine(lines, [...path]) }, 'a mapping of options', describeValue(values));
+  }
+  return {
+    file,
+    path,
+    values,
+    lineOf: (key) => findKeyLine(lines, key === undefined ? [...path] : [...path, key]),
+  };
+}
+
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** How a found value is described in errors: its type and, when short, the value itself. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing (empty value)';
+  if (Array.isArray(value)) return `a list of ${value.length} item(s)`;
+  if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
+  if (typeof value === 'object') return 'a mapping';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return `${typeof value} ${shown}`;
+}
+
+/**
+ * 1-based line of a key path in block-style YAML: each segment is searched below its parent's line, at a
+ * deeper indent. js-yaml keeps no positions, and this covers how config files are written; flow-style
+ * (`{a: 1}`) sections simply give no line.
+ */
+export function findKeyLine(lines: readonly string[], path: readonly string[]): number | undefined {
+  let from = 0;
+  let parentIndent = -1;
+  let found: number | undefined;
+  for (const segment of path) {
+    found = undefined;
+    const pattern = new RegExp(`^(\\s*)(?:"${escapeRegExp(segment)}"|'${escapeRegExp(segment)}'|${escapeRegExp(segment)})\\s*:`);
+    for (let index = from; index < lines.length; index += 1) {
+      const line = lines[index] ?? '';
+      if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+      const indent = line.length - line.trimStart().length;
+      if (indent <= parentIndent) break; // left the parent's block
+      const match = pattern.exec(line);
+      if (match && (match[1] ?? '').length > parentIndent) {
+        found = index;
+        parentIndent = indent;
+        from = index + 1;
+        break;
+      }
+    }
+    if (found === undefined) return undefined;
+  }
+  return found === undefined ? undefined : found + 1;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

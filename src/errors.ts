@@ -1,0 +1,130 @@
+/**
+ * Errors as classes with stable codes (undici's `UND_ERR_*` idea): code that handles an error switches on
+ * `code`, never on message text, and the CLI maps codes to exit codes.
+ */
+
+export type PersiaErrorCode =
+  | 'PERSIA_CONFIG_INVALID'
+  | 'PERSIA_CONFIG_UNREADABLE'
+  | 'PERSIA_LABEL_CLASH'
+  | 'PERSIA_METRIC_INVALID'
+  | 'PERSIA_PUSH_HTTP'
+  | 'PERSIA_PUSH_TIMEOUT'
+  | 'PERSIA_PUSH_NETWORK'
+  | 'PERSIA_SHUTDOWN_TIMEOUT';
+
+export class PersiaMetricsError extends Error {
+  readonly code: PersiaErrorCode;
+
+  constructor(code: PersiaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export interface ConfigProblemLocation {
+  /** The file, or a description of where the value came from (`env PERSIA_METRICS_GATEWAY_ADDR`, `options`). */
+  readonly source: string;
+  /** Dotted key path, e.g. `PersiaMetricsConfig.push_interval_seconds`. */
+  readonly path: string;
+  /** 1-based line in the file, when the value came from a file and the line is known. */
+  readonly line?: number | undefined;
+}
+
+/** A configuration value is wrong: says where (file, key path, line), what was expected and what was found. */
+export class ConfigError extends PersiaMetricsError {
+  readonly source: string;
+  readonly path: string;
+  readonly line: number | undefined;
+  readonly expected: string;
+  readonly found: string;
+
+  constructor(location: ConfigProblemLocation, expected: string, found: string, hint?: string) {
+    const where = location.line === undefined ? location.source : `${location.source}:${location.line}`;
+    const key = location.path === '' ? '' : ` ${location.path}:`;
+    super('PERSIA_CONFIG_INVALID', `${where}:${key} expected ${expected}, found ${found}${hint ? ` (${hint})` : ''}`);
+    this.source = location.source;
+    this.path = location.path;
+    this.line = location.line;
+    this.expected = expected;
+    this.found = found;
+  }
+}
+
+/** The configuration file could not be read or parsed as YAML at all. */
+export class ConfigFileError extends PersiaMetricsError {
+  readonly file: string;
+  readonly line: number | undefined;
+
+  constructor(file: string, reason: string, line?: number, cause?: unknown) {
+    super('PERSIA_CONFIG_UNREADABLE', `${line === undefined ? file : `${file}:${line}`}: ${reason}`, { cause });
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** A metric's body would carry a label that the push URL's grouping key also sets. */
+export class LabelClashError extends PersiaMetricsError {
+  readonly metric: string;
+  readonly label: string;
+
+  constructor(metric: string, label: string) {
+    super(
+      'PERSIA_LABEL_CLASH',
+      `metric ${metric} uses label "${label}", which is part of the grouping key; the gateway would silently overwrite it. Rename the label.`,
+    );
+    this.metric = metric;
+    this.label = label;
+  }
+}
+
+/** A metric or label name or value that Prometheus would refuse. */
+export class MetricDefinitionError extends PersiaMetricsError {
+  constructor(message: string) {
+    super('PERSIA_METRIC_INVALID', message);
+  }
+}
+
+/** The gateway answered with a status other than 200/202. `body` holds the gateway's reason. */
+export class PushHttpError extends PersiaMetricsError {
+  readonly statusCode: number;
+  readonly body: string;
+
+  constructor(method: string, url: string, statusCode: number, body: string) {
+    super('PERSIA_PUSH_HTTP', `${method} ${url} answered ${statusCode}: ${body.trim() || '(empty body)'}`);
+    this.statusCode = statusCode;
+    this.body = body;
+  }
+}
+
+export class PushTimeoutError extends PersiaMetricsError {
+  readonly timeoutSeconds: number;
+
+  constructor(method: string, url: string, timeoutSeconds: number) {
+    super('PERSIA_PUSH_TIMEOUT', `${method} ${url} did not answer within ${timeoutSeconds} s`);
+    this.timeoutSeconds = timeoutSeconds;
+  }
+}
+
+/** DNS failure, refused connection, reset: anything below HTTP. */
+export class PushNetworkError extends PersiaMetricsError {
+  constructor(method: string, url: string, cause: unknown) {
+    const detail = cause instanceof Error ? describeNetworkCause(cause) : String(cause);
+    super('PERSIA_PUSH_NETWORK', `${method} ${url} failed: ${detail}`, { cause });
+  }
+}
+
+export class ShutdownTimeoutError extends PersiaMetricsError {
+  constructor(deadlineSeconds: number, pending: string) {
+    super('PERSIA_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${deadlineSeconds} s (${pending})`);
+  }
+}
+
+/** undici wraps the useful part (ECONNREFUSED, ENOTFOUND) in `cause`; surface it. */
+function describeNetworkCause(error: Error): string {
+  const inner = error.cause instanceof Error ? error.cause : undefined;
+  const code = (inner as NodeJS.ErrnoException | undefined)?.code ?? (error as NodeJS.ErrnoException).code;
+  const message = inner?.message ?? error.message;
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,45 @@
+/**
+ * The Prometheus text exposition format (0.0.4), the pieces every serializer shares: name checks, escaping
+ * and number formatting. Escaping follows the format exactly so label values with quotes, backslashes and
+ * newlines survive the round trip through the gateway and Prometheus.
+ */
+import { MetricDefinitionError } from '../errors.js';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function assertMetricName(name: string): void {
+  if (!METRIC_NAME.test(name)) throw new MetricDefinitionError(`"${name}" is not a valid metric name (letters, digits, _ and :, not starting with a digit)`);
+}
+
+export function assertLabelName(metric: string, label: string): void {
+  if (!LABEL_NAME.test(label) || label.startsWith('__')) {
+    throw new MetricDefinitionError(`metric ${metric}: "${label}" is not a valid label name (letters, digits and _, not starting with __)`);
+  }
+}
+
+export function escapeLabelValue(value: string): string {
+  return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
+}
+
+export function escapeHelp(help: string): string {
+  return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Go's ParseFloat reads what JavaScript prints, except the infinities and NaN, which have fixed spellings. */
+export function formatValue(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? '+Inf' : '-Inf';
+}
+
+/** `{a="x",b="y"}`, or '' for no labels. Computed once per series, never per sample. */
+export function formatLabelSet(names: readonly string[], values: readonly string[], extra?: string): string {
+  const parts = names.map((name, index) => `${name}="${escapeLabelValue(values[index] ?? '')}"`);
+  if (extra !== undefined) parts.push(extra);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+export function familyHeader(name: string, help: string, type: string): string {
+  return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+}

@@ -1,0 +1,155 @@
+/**
+ * The one call a training node makes: load the configuration, build the node's registry with the whole
+ * catalog, and start pushing to the job's gateway.
+ *
+ *   const metrics = startNodeMetrics({ file: 'global_config.yaml', options: { role: 'middleware' } });
+ *   const rpc = metrics.histogram('lookup_rpc_time_cost');
+ *   const done = rpc.startTimer(); await lookup(); done();
+ *   await metrics.shutdown();
+ */
+import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
+import { parseGatewayList } from './config/gateway-address.js';
+import type { NodeRole } from './metrics/catalog.js';
+import type { Counter, Gauge, Histogram } from './metrics/instruments.js';
+import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
+import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
+import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
+import { bodyComposer } from './push/push-body.js';
+import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
+import { pickReplica } from './push/rendezvous.js';
+import { GatewayTransport, type TransportOptions } from './push/transport.js';
+
+export type NodeState = 'init' | 'running' | 'error' | 'stopping';
+const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
+const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'connection', 'http_4xx', 'http_5xx', 'encoding'];
+
+export interface StartNodeMetricsInput extends LoadConfigInput {
+  /** More exposition to push with the catalog's, e.g. a prom-client Registry of the user's own metrics. */
+  readonly extraSources?: readonly ExpositionSource[];
+  /** Where the pusher reports trouble (default: one line on stderr). */
+  readonly logger?: PushLogger;
+  /** Extra headers (Authorization) and TLS connect options for the gateway. */
+  readonly transport?: Pick<TransportOptions, 'headers' | 'connect'>;
+}
+
+export class NodeMetrics {
+  readonly config: ResolvedConfig;
+  readonly registry: MetricsRegistry;
+  readonly groupingKey: GroupingKey;
+  /** The gateway this node pushes to (one of the replicas), or undefined when metrics are disabled. */
+  readonly gatewayUrl: string | undefined;
+  private readonly pusher: Pusher | undefined;
+  private readonly runtime: RuntimeSampler | undefined;
+  private readonly state: Gauge;
+
+  constructor(input: StartNodeMetricsInput = {}) {
+    this.config = loadConfig(input);
+    const options = this.config.options;
+    this.registry = new MetricsRegistry();
+    this.groupingKey = groupingKeyFor(options);
+    this.state = this.registry.gauge('persia_node_state');
+    this.createRoleSeries(options.role);
+    this.setState('init');
+    if (!options.enableMetrics) {
+      this.gatewayUrl = undefined;
+      return; // Recording still works (cheaply); nothing is sampled and nothing leaves the process.
+    }
+    this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
+    const replicas = parseGatewayList(options.gatewayAddr).addresses ?? [];
+    const gateway = pickReplica(replicas, groupingPath(this.groupingKey));
+    this.gatewayUrl = `${gateway.baseUrl}${groupingPath(this.groupingKey)}`;
+    const logger = input.logger ?? stderrLogger(this.groupingKey);
+    this.pusher = new Pusher({
+      url: this.gatewayUrl,
+      transport: new GatewayTransport({ timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, ...input.transport }),
+      intervalSeconds: options.pushIntervalSeconds,
+      retries: options.pushRetries,
+      deleteOnShutdown: options.deleteOnShutdown,
+      shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
+      body: bodyComposer(this.registry, input.extraSources ?? []),
+      observer: this.pushObserver(),
+      logger,
+    });
+    this.setState('running');
+    this.pusher.start();
+  }
+
+  get enabled(): boolean {
+    return this.pusher !== undefined;
+  }
+
+  counter(name: string): Counter {
+    return this.registry.counter(name);
+  }
+
+  gauge(name: string): Gauge {
+    return this.registry.gauge(name);
+  }
+
+  histogram(name: string): Histogram {
+    return this.registry.histogram(name);
+  }
+
+  setState(state: NodeState): void {
+    for (const candidate of NODE_STATES) this.state.labels(candidate).set(candidate === state ? 1 : 0);
+  }
+
+  /** Push the current values now; rejects if the push fails. A no-op when metrics are disabled. */
+  async flush(): Promise<void> {
+    await this.pusher?.flush();
+  }
+
+  /** Final push (and DELETE of the group when configured) within the deadline, then stop. Idempotent. */
+  async shutdown(timeoutSeconds?: number): Promise<void> {
+    this.runtime?.stop();
+    if (this.pusher === undefined) return;
+    this.setState('stopping');
+    await this.pusher.shutdown(timeoutSeconds);
+  }
+
+  get pushStats(): Pusher['stats'] | undefined {
+    return this.pusher?.stats;
+  }
+
+  /**
+   * Counters start at 0 in the first push, so `rate()` and `increase()` see the first increment; metrics
+   * with per-feature labels appear when the feature is first recorded.
+   */
+  private createRoleSeries(role: NodeRole): void {
+    for (const name of this.registry.names()) {
+      const family = this.registry.get(name);
+      if (family === undefined || family.spec.labels.length > 0 || !family.spec.roles.includes(role)) continue;
+      family.labels();
+    }
+    const failures = this.registry.counter('persia_metrics_push_failures_total');
+    for (const reason of FAILURE_REASONS) failures.labels(reason);
+  }
+
+  private pushObserver(): PushObserver {
+    const lastSuccess = this.registry.gauge('persia_metrics_last_push_success_timestamp_seconds').labels();
+    const failures = this.registry.counter('persia_metrics_push_failures_total');
+    const duration = this.registry.histogram('persia_metrics_push_duration_seconds').labels();
+    return {
+      onSuccess: (seconds) => {
+        lastSuccess.setToCurrentTime();
+        duration.observe(seconds);
+      },
+      onFailure: (reason, seconds) => {
+        failures.labels(reason).inc();
+        duration.observe(seconds);
+      },
+    };
+  }
+}
+
+export function startNodeMetrics(input: StartNodeMetricsInput = {}): NodeMetrics {
+  return new NodeMetrics(input);
+}
+
+function stderrLogger(key: GroupingKey): PushLogger {
+  const prefix = `persia-metrics [${key.job}/${key.role}/${key.instance}]`;
+  return {
+    warn: (message) => process.stderr.write(`${prefix} warning: ${message}\n`),
+    info: (message) => process.stderr.write(`${prefix}: ${message}\n`),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Capped exponential backoff with ±20 % jitter (OpenTelemetry's retrying transport: 1 s × 1.5, capped):
+ * jitter keeps a thousand nodes that lost the gateway together from hammering it together when it is back.
+ */
+
+export interface BackoffPolicy {
+  readonly initialSeconds: number;
+  readonly multiplier: number;
+  readonly maxSeconds: number;
+  readonly jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialSeconds: 0.5, multiplier: 2, maxSeconds: 5, jitter: 0.2 };
+
+/** Delay before retry number `attempt` (0 = first retry). `random` is injectable for tests. */
+export function backoffSeconds(attempt: number, policy: BackoffPolicy = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxSeconds, policy.initialSeconds * policy.multiplier ** attempt);
+  return base * (1 - policy.jitter + 2 * policy.jitter * random());
+}
+
+/** Resolves after `seconds`, early (without error) if `signal` aborts; its timer never keeps the process alive. */
+export function sleep(seconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, seconds * 1000);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The grouping key: which group of the gateway a node's push replaces. `job` / `role` / `instance`, so no
+ * two nodes of a job overwrite each other whatever their roles (PersiaML's key has no role: a trainer and a
+ * server with the same replica index on one host overwrite each other's metrics).
+ */
+import { hostname } from 'node:os';
+import type { MetricsOptions } from '../config/options.js';
+
+export interface GroupingKey {
+  readonly job: string;
+  readonly role: string;
+  readonly instance: string;
+}
+
+export function groupingKeyFor(options: Pick<MetricsOptions, 'jobName' | 'role' | 'replicaIndex' | 'instance'>): GroupingKey {
+  return { job: options.jobName, role: options.role, instance: defaultInstance(options) };
+}
+
+/** rep_<replica_index> (PersiaML's form) when the index is known, else hostname_pid: unique on any host. */
+export function defaultInstance(options: Pick<MetricsOptions, 'replicaIndex' | 'instance'>): string {
+  if (options.instance !== undefined) return options.instance;
+  if (options.replicaIndex !== undefined) return `rep_${options.replicaIndex}`;
+  return `${hostname()}_${process.pid}`;
+}
+
+/**
+ * `/metrics/job/<job>/role/<role>/instance/<instance>`. A value with `/` cannot be percent-encoded (the
+ * gateway decodes %2F before routing), and an empty value would collapse the path: both are sent in the
+ * gateway's `<label>@base64/<url-safe base64>` form; other characters are ordinarily percent-encoded.
+ */
+export function groupingPath(key: GroupingKey): string {
+  let path = '/metrics';
+  for (const [label, value] of [['job', key.job], ['role', key.role], ['instance', key.instance]] as const) {
+    path += `/${encodePathSegment(label, value)}`;
+  }
+  return path;
+}
+
+function encodePathSegment(label: string, value: string): string {
+  if (value === '') return `${label}@base64/=`;
+  if (value.includes('/')) return `${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+  return `${label}/${encodeURIComponent(value)}`;
+}

@@ -1,0 +1,199 @@
+/**
+ * The push loop of one node: every interval a PUT of the node's whole group.
+ *
+ * Rules (OpenTelemetry's periodic reader, plus what a training job needs):
+ * - a tick never rejects and never blocks the caller: failures are counted, reported once, and survived;
+ * - never two pushes of the group in flight: a tick that finds the previous push still running is skipped;
+ * - retries with capped, jittered backoff, but never past the next interval;
+ * - timers are unref'd: metrics never keep a finished training process alive;
+ * - `flush()` and `shutdown()` are the explicit calls, and they do report errors.
+ */
+import { PersiaMetricsError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
+import { backoffSeconds, sleep } from './backoff.js';
+import type { GatewayTransport } from './transport.js';
+
+export type FailureReason = 'timeout' | 'connection' | 'http_4xx' | 'http_5xx' | 'encoding';
+
+export interface PushLogger {
+  warn(message: string): void;
+  info(message: string): void;
+}
+
+export interface PushOutcome {
+  readonly ok: boolean;
+  readonly durationSeconds: number;
+  readonly error?: Error;
+}
+
+/** What the pusher reports about itself; the node wires these into its registry. */
+export interface PushObserver {
+  onSuccess(durationSeconds: number): void;
+  onFailure(reason: FailureReason, durationSeconds: number): void;
+}
+
+export interface PusherOptions {
+  readonly url: string;
+  readonly transport: GatewayTransport;
+  readonly intervalSeconds: number;
+  readonly retries: number;
+  readonly deleteOnShutdown: boolean;
+  readonly shutdownTimeoutSeconds: number;
+  /** The body of each push: the node's whole exposition. */
+  readonly body: () => Promise<string> | string;
+  readonly observer?: PushObserver;
+  readonly logger: PushLogger;
+}
+
+export interface PusherStats {
+  pushes: number;
+  failures: number;
+  skippedIntervals: number;
+  lastSuccessTime: number | undefined;
+  lastError: Error | undefined;
+}
+
+export class Pusher {
+  readonly stats: PusherStats = { pushes: 0, failures: 0, skippedIntervals: 0, lastSuccessTime: undefined, lastError: undefined };
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<PushOutcome> | undefined;
+  private readonly stopping = new AbortController();
+  private shutdownPromise: Promise<void> | undefined;
+  private failureStreak = 0;
+  private readonly reportedRefusals = new Set<string>();
+
+  constructor(private readonly options: PusherOptions) {}
+
+  /** Push now, then every interval. */
+  start(): void {
+    if (this.timer !== undefined || this.stopping.signal.aborted) return;
+    this.timer = setInterval(() => this.tick(), this.options.intervalSeconds * 1000);
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** Wait for a push in flight, then push the current values; rejects if that push fails. */
+  async flush(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    const outcome = await this.track(this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000));
+    if (!outcome.ok) throw outcome.error;
+  }
+
+  /**
+   * Stop the loop, wait for the push in flight, push the final values, then DELETE the group when
+   * configured; all within the deadline. Idempotent: later calls return the first call's promise.
+   */
+  shutdown(timeoutSeconds = this.options.shutdownTimeoutSeconds): Promise<void> {
+    this.shutdownPromise ??= this.runShutdown(timeoutSeconds);
+    return this.shutdownPromise;
+  }
+
+  private tick(): void {
+    if (this.stopping.signal.aborted) return;
+    if (this.inFlight) {
+      this.stats.skippedIntervals += 1;
+      return;
+    }
+    // Retries of this cycle must end before the next tick, leaving a little slack for the last attempt.
+    void this.track(this.pushWithRetries(Date.now() + this.options.intervalSeconds * 900));
+  }
+
+  private track(push: Promise<PushOutcome>): Promise<PushOutcome> {
+    const tracked = push.finally(() => {
+      if (this.inFlight === tracked) this.inFlight = undefined;
+    });
+    this.inFlight = tracked;
+    return tracked;
+  }
+
+  private async pushWithRetries(deadline: number): Promise<PushOutcome> {
+    let outcome = await this.pushOnce('PUT');
+    for (let attempt = 0; !outcome.ok && attempt < this.options.retries; attempt += 1) {
+      if (outcome.error instanceof PushHttpError && outcome.error.statusCode < 500) break; // the same body fails the same way
+      const delay = backoffSeconds(attempt);
+      if (this.stopping.signal.aborted || Date.now() + delay * 1000 >= deadline) break;
+      await sleep(delay, this.stopping.signal);
+      if (this.stopping.signal.aborted) break;
+      outcome = await this.pushOnce('PUT');
+    }
+    return outcome;
+  }
+
+  private async pushOnce(method: 'PUT' | 'DELETE'): Promise<PushOutcome> {
+    const started = performance.now();
+    try {
+      const body = method === 'PUT' ? await this.options.body() : undefined;
+      const { durationSeconds } = await this.options.transport.send(method, this.options.url, body);
+      this.recordSuccess(method, durationSeconds);
+      return { ok: true, durationSeconds };
+    } catch (error) {
+      const durationSeconds = (performance.now() - started) / 1000;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.recordFailure(failure, durationSeconds);
+      return { ok: false, durationSeconds, error: failure };
+    }
+  }
+
+  private recordSuccess(method: string, durationSeconds: number): void {
+    this.stats.pushes += 1;
+    this.stats.lastSuccessTime = Date.now() / 1000;
+    this.options.observer?.onSuccess(durationSeconds);
+    if (this.failureStreak > 0) {
+      this.options.logger.info(`${method} ${this.options.url} succeeded again after ${this.failureStreak} failed attempt(s)`);
+    }
+    this.failureStreak = 0;
+  }
+
+  private recordFailure(error: Error, durationSeconds: number): void {
+    this.stats.failures += 1;
+    this.stats.lastError = error;
+    this.options.observer?.onFailure(failureReason(error), durationSeconds);
+    this.failureStreak += 1;
+    if (error instanceof PushHttpError && error.statusCode < 500) {
+      // A refusal repeats every interval with the same reason: say it once, count it always.
+      const key = `${error.statusCode} ${error.body}`;
+      if (!this.reportedRefusals.has(key)) {
+        this.reportedRefusals.add(key);
+        this.options.logger.warn(`gateway refused the push (reported once, counted every time): ${error.message}`);
+      }
+      return;
+    }
+    if (this.failureStreak === 1) {
+      this.options.logger.warn(`${error.message}; will keep retrying every ${this.options.intervalSeconds} s (the node keeps running)`);
+    }
+  }
+
+  private async runShutdown(timeoutSeconds: number): Promise<void> {
+    clearInterval(this.timer);
+    this.stopping.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ShutdownTimeoutError(timeoutSeconds, 'final push or delete still pending')), timeoutSeconds * 1000);
+      timer.unref();
+    });
+    try {
+      await Promise.race([this.finalPushAndDelete(), deadline]);
+    } finally {
+      clearTimeout(timer);
+      await this.options.transport.close();
+    }
+  }
+
+  private async finalPushAndDelete(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    const final = await this.track(this.pushOnce('PUT'));
+    if (this.options.deleteOnShutdown) {
+      const deleted = await this.pushOnce('DELETE');
+      if (!deleted.ok) throw deleted.error;
+    }
+    if (!final.ok) throw final.error;
+  }
+}
+
+export function failureReason(error: Error): FailureReason {
+  if (error instanceof PushHttpError) return error.statusCode >= 500 ? 'http_5xx' : 'http_4xx';
+  if (error instanceof PersiaMetricsError) {
+    if (error.code === 'PERSIA_PUSH_TIMEOUT') return 'timeout';
+    if (error.code === 'PERSIA_PUSH_NETWORK') return 'connection';
+  }
+  return 'encoding';
+}

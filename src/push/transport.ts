@@ -1,0 +1,86 @@
+/**
+ * One HTTP exchange with a gateway: undici with a keep-alive agent (a node pushes every few seconds for
+ * days; reconnecting each time costs more than the push), a hard deadline per request, optional gzip, and
+ * every failure turned into a typed error with the reason a user can act on.
+ */
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { Agent, request } from 'undici';
+import { PushHttpError, PushNetworkError, PushTimeoutError } from '../errors.js';
+
+const gzip = promisify(gzipCallback);
+
+export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export interface TransportOptions {
+  readonly timeoutSeconds: number;
+  readonly gzip: boolean;
+  /** Extra headers on every request (e.g. Authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** undici connect options, e.g. TLS `ca` / `rejectUnauthorized`. */
+  readonly connect?: Readonly<Record<string, unknown>>;
+}
+
+export interface ExchangeResult {
+  readonly statusCode: number;
+  readonly durationSeconds: number;
+}
+
+export class GatewayTransport {
+  private readonly agent: Agent;
+
+  constructor(private readonly options: TransportOptions) {
+    this.agent = new Agent({
+      keepAliveTimeout: 60_000,
+      connections: 2,
+      connect: { timeout: options.timeoutSeconds * 1000, ...options.connect },
+    });
+  }
+
+  /** PUT (replace the group), POST (replace families) or DELETE (drop the group). 200 and 202 are success. */
+  async send(method: 'PUT' | 'POST' | 'DELETE', url: string, body?: string): Promise<ExchangeResult> {
+    const started = performance.now();
+    const headers: Record<string, string> = { ...this.options.headers };
+    let payload: string | Buffer | undefined = body;
+    if (body !== undefined) {
+      headers['content-type'] = EXPOSITION_CONTENT_TYPE;
+      if (this.options.gzip) {
+        payload = await gzip(body);
+        headers['content-encoding'] = 'gzip';
+      }
+    }
+    const timeoutMs = this.options.timeoutSeconds * 1000;
+    try {
+      const response = await request(url, {
+        method,
+        headers,
+        body: payload ?? null,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200 && response.statusCode !== 202) {
+        throw new PushHttpError(method, url, response.statusCode, text);
+      }
+      return { statusCode: response.statusCode, durationSeconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      throw classify(error, method, url, this.options.timeoutSeconds);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close().catch(() => this.agent.destroy());
+  }
+}
+
+function classify(error: unknown, method: string, url: string, timeoutSeconds: number): Error {
+  if (error instanceof PushHttpError) return error;
+  const name = (error as { name?: string }).name;
+  const code = (error as { code?: string }).code;
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new PushTimeoutError(method, url, timeoutSeconds);
+  }
+  return new PushNetworkError(method, url, error);
+}
