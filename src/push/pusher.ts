@@ -48,17 +48,18 @@ export interface PusherStats {
   pushes: number;
   failures: number;
   skippedIntervals: number;
+  /** Failed attempts since the last success: > 0 means the node is currently failing to push. */
+  consecutiveFailures: number;
   lastSuccessTime: number | undefined;
   lastError: Error | undefined;
 }
 
 export class Pusher {
-  readonly stats: PusherStats = { pushes: 0, failures: 0, skippedIntervals: 0, lastSuccessTime: undefined, lastError: undefined };
+  readonly stats: PusherStats = { pushes: 0, failures: 0, skippedIntervals: 0, consecutiveFailures: 0, lastSuccessTime: undefined, lastError: undefined };
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<PushOutcome> | undefined;
   private readonly stopping = new AbortController();
   private shutdownPromise: Promise<void> | undefined;
-  private failureStreak = 0;
   private readonly reportedRefusals = new Set<string>();
 
   constructor(private readonly options: PusherOptions) {}
@@ -137,17 +138,17 @@ export class Pusher {
     this.stats.pushes += 1;
     this.stats.lastSuccessTime = Date.now() / 1000;
     this.options.observer?.onSuccess(durationSeconds);
-    if (this.failureStreak > 0) {
-      this.options.logger.info(`${method} ${this.options.url} succeeded again after ${this.failureStreak} failed attempt(s)`);
+    if (this.stats.consecutiveFailures > 0) {
+      this.options.logger.info(`${method} ${this.options.url} succeeded again after ${this.stats.consecutiveFailures} failed attempt(s)`);
     }
-    this.failureStreak = 0;
+    this.stats.consecutiveFailures = 0;
   }
 
   private recordFailure(error: Error, durationSeconds: number): void {
     this.stats.failures += 1;
     this.stats.lastError = error;
     this.options.observer?.onFailure(failureReason(error), durationSeconds);
-    this.failureStreak += 1;
+    this.stats.consecutiveFailures += 1;
     if (error instanceof PushHttpError && error.statusCode < 500) {
       // A refusal repeats every interval with the same reason: say it once, count it always.
       const key = `${error.statusCode} ${error.body}`;
@@ -157,7 +158,7 @@ export class Pusher {
       }
       return;
     }
-    if (this.failureStreak === 1) {
+    if (this.stats.consecutiveFailures === 1) {
       this.options.logger.warn(`${error.message}; will keep retrying every ${this.options.intervalSeconds} s (the node keeps running)`);
     }
   }

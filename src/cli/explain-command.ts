@@ -1,0 +1,32 @@
+/** `persia-metrics explain`: every option as a table (key, type, default, env var, help), like `mephisto wut`. */
+import type { Command } from 'commander';
+import { OPTION_TABLE } from '../config/options.js';
+import { formatTable } from './text-table.js';
+import { EXIT_CODES_HELP, runAction } from './run-command.js';
+
+export function registerExplainCommand(program: Command): void {
+  program
+    .command('explain')
+    .description('list every configuration option: key, type, default, environment variable, meaning')
+    .option('--json', 'print the table as JSON')
+    .addHelpText('after', `\nKeys go in the PersiaMetricsConfig section of global_config.yaml (or common_config.metrics_config).\nKeys marked "env only" are per node: set them by environment or in code.${EXIT_CODES_HELP}`)
+    .action(
+      runAction((flags: { json?: boolean }) => {
+        const rows = OPTION_TABLE.map((spec) => ({
+          key: spec.key,
+          type: spec.type,
+          default: spec.default === undefined ? '' : String(spec.default),
+          env: spec.env ?? '',
+          where: spec.inFile ? 'file/env/code' : 'env only/code',
+          help: spec.help,
+        }));
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        const header = ['KEY', 'TYPE', 'DEFAULT', 'ENV VAR', 'SET IN', 'MEANING'];
+        const table = rows.map((row) => [row.key, row.type, row.default, row.env, row.where, row.help]);
+        process.stdout.write(`${formatTable(header, table)}\n`);
+      }),
+    );
+}

@@ -1,0 +1,114 @@
+/**
+ * `persia-metrics simulate`: a demo cluster of node processes (one per trainer / middleware / server replica),
+ * each recording realistic values through the real library and pushing to the configured gateway.
+ * The parent only supervises: it forwards Ctrl-C (first: graceful, second: force) and prints progress.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/resolve.js';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
+import { parseCount, parseSeconds } from './option-parsers.js';
+import type { NodeProgress } from './simulate-node-command.js';
+
+export interface SimulateFlags {
+  config?: string;
+  trainers: number;
+  middleware: number;
+  servers: number;
+  duration?: number;
+  gateway?: string;
+  stepMs: number;
+  uniqueHost?: boolean;
+  quiet?: boolean;
+}
+
+const MAIN_SCRIPT = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('run a simulated training cluster: one node process per replica, pushing to the job\'s gateway')
+    .option('-c, --config <file>', 'global_config.yaml to read (job name, interval, gateway)')
+    .option('--trainers <n>', 'trainer nodes', parseCount, 1)
+    .option('--middleware <n>', 'middleware nodes', parseCount, 1)
+    .option('--servers <n>', 'embedding server nodes', parseCount, 1)
+    .option('--duration <seconds>', 'stop gracefully after this long (default: run until Ctrl-C)', parseSeconds)
+    .option('--gateway <host:port>', 'override the gateway address (same as PERSIA_METRICS_GATEWAY_ADDR)')
+    .option('--step-ms <ms>', 'time between two simulated batches per node', parseCount, 20)
+    .option('--unique-host', 'prefix instance labels with the hostname (several simulate containers of one job)')
+    .option('-q, --quiet', 'no progress lines')
+    .addHelpText('after', `\nCtrl-C once: every node pushes its final values and exits; twice: stop at once.${EXIT_CODES_HELP}`)
+    .action(runAction((flags: SimulateFlags) => simulateCluster(flags)));
+}
+
+export async function simulateCluster(flags: SimulateFlags): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (flags.gateway !== undefined) env['PERSIA_METRICS_GATEWAY_ADDR'] = flags.gateway;
+  // Fail here, once, with the config error, rather than in every child.
+  const config = loadConfig({ file: flags.config, env });
+  const counts: Record<NodeRole, number> = { trainer: flags.trainers, middleware: flags.middleware, server: flags.servers };
+  const children: { name: string; child: ChildProcess; progress?: NodeProgress }[] = [];
+  const log = (message: string): void => {
+    if (!flags.quiet) process.stderr.write(`simulate: ${message}\n`);
+  };
+
+  for (const role of NODE_ROLES) {
+    for (let index = 0; index < counts[role]; index += 1) {
+      const instance = `${flags.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
+      const args = ['simulate-node', '--role', role, '--step-ms', String(flags.stepMs)];
+      if (flags.config !== undefined) args.push('--config', flags.config);
+      const child = fork(MAIN_SCRIPT, args, {
+        env: { ...env, REPLICA_INDEX: String(index), REPLICA_SIZE: String(counts[role]), PERSIA_METRICS_INSTANCE: instance, PERSIA_NODE_ROLE: role },
+        // Own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the nodes once.
+        detached: true,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const entry: (typeof children)[number] = { name: `${role}/${instance}`, child };
+      child.on('message', (message) => {
+        entry.progress = message as NodeProgress;
+      });
+      children.push(entry);
+    }
+  }
+  log(`${children.length} nodes of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`);
+
+  const exited = children.map(({ child }) => new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1))));
+  let stopRequests = 0;
+  const stop = (reason: string): void => {
+    stopRequests += 1;
+    const signal = stopRequests === 1 ? 'SIGTERM' : 'SIGKILL';
+    log(stopRequests === 1 ? `${reason}: stopping nodes gracefully (final push); again to force` : `${reason}: forcing nodes to stop`);
+    for (const { child } of children) if (child.exitCode === null) child.kill(signal);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const durationTimer = flags.duration === undefined ? undefined : setTimeout(() => stop(`${flags.duration} s elapsed`), flags.duration * 1000);
+  const progressTimer = setInterval(() => log(progressLine(children.map((entry) => entry.progress))), 5000);
+  progressTimer.unref();
+
+  const codes = await Promise.all(exited);
+  clearTimeout(durationTimer);
+  clearInterval(progressTimer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  log(`all nodes stopped. ${progressLine(children.map((entry) => entry.progress))}`);
+  const failed = children.filter((_, index) => codes[index] !== 0).map((entry) => entry.name);
+  if (failed.length > 0 && stopRequests < 2) {
+    log(`nodes that did not stop cleanly: ${failed.join(', ')}`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}
+
+function progressLine(progress: readonly (NodeProgress | undefined)[]): string {
+  const reporting = progress.filter((entry): entry is NodeProgress => entry !== undefined);
+  const pushes = reporting.reduce((sum, entry) => sum + entry.pushes, 0);
+  const failures = reporting.reduce((sum, entry) => sum + entry.failures, 0);
+  const steps = reporting.reduce((sum, entry) => sum + entry.steps, 0);
+  const failing = reporting.filter((entry) => entry.lastError !== undefined).length;
+  return `${reporting.length}/${progress.length} nodes up, ${steps} batches, ${pushes} pushes ok, ${failures} failed${failing ? ` (${failing} nodes failing)` : ''}`;
+}

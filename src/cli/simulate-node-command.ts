@@ -1,0 +1,78 @@
+/**
+ * `persia-metrics simulate-node`: one simulated node (the unit `simulate` forks, and what a container runs).
+ * It records a batch every --step-ms, pushes through the library, reports progress to a parent over IPC,
+ * and shuts down gracefully on SIGINT/SIGTERM or when its parent goes away.
+ */
+import type { Command } from 'commander';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { startNodeMetrics } from '../node-metrics.js';
+import { handleShutdownSignals } from '../push/shutdown-signals.js';
+import { createWorkload } from '../simulate/workload.js';
+import { parseCount, parseSeconds } from './option-parsers.js';
+import { EXIT_CODES_HELP, runAction } from './run-command.js';
+
+export interface NodeProgress {
+  readonly steps: number;
+  readonly pushes: number;
+  readonly failures: number;
+  readonly lastError: string | undefined;
+}
+
+interface NodeFlags {
+  role?: NodeRole;
+  config?: string;
+  stepMs: number;
+  duration?: number;
+}
+
+export function registerSimulateNodeCommand(program: Command): void {
+  program
+    .command('simulate-node')
+    .description('run ONE simulated node (role from --role or PERSIA_NODE_ROLE) until stopped')
+    .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`)
+    .option('-c, --config <file>', 'global_config.yaml to read')
+    .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
+    .option('--duration <seconds>', 'stop gracefully after this long', parseSeconds)
+    .addHelpText('after', `\nIdentity comes from the environment: REPLICA_INDEX, REPLICA_SIZE, PERSIA_METRICS_INSTANCE.${EXIT_CODES_HELP}`)
+    .action(runAction((flags: NodeFlags) => runSimulatedNode(flags)));
+}
+
+async function runSimulatedNode(flags: NodeFlags): Promise<void> {
+  const node = startNodeMetrics({ file: flags.config, options: flags.role === undefined ? {} : { role: flags.role } });
+  const workload = createWorkload(node, node.config.options.role);
+  let steps = 0;
+  const stepTimer = setInterval(() => {
+    workload.step();
+    steps += 1;
+  }, Math.max(1, flags.stepMs));
+  const report = (): void => {
+    const stats = node.pushStats;
+    const progress: NodeProgress = {
+      steps,
+      pushes: stats?.pushes ?? 0,
+      failures: stats?.failures ?? 0,
+      lastError: stats && stats.consecutiveFailures > 0 ? stats.lastError?.message : undefined,
+    };
+    process.send?.(progress);
+  };
+  const reportTimer = setInterval(report, 1000);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(stepTimer);
+    clearInterval(reportTimer);
+    try {
+      await node.shutdown();
+    } finally {
+      report();
+      process.disconnect?.();
+    }
+  };
+  handleShutdownSignals({ shutdown: stop });
+  // An orphaned node would push forever: stop when the supervising `simulate` goes away.
+  process.on('disconnect', () => void stop().then(() => process.exit(0), () => process.exit(1)));
+  if (flags.duration !== undefined) {
+    setTimeout(() => void stop().then(() => process.exit(0), () => process.exit(1)), flags.duration * 1000);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Alert and recording rules for persia-metrics jobs, as data first (so the promtool unit tests in
+ * alert-rule-tests.ts can expand the very same annotations) and rendered to YAML second.
+ *
+ * The gateway adds `push_time_seconds` and `push_failure_time_seconds` to every group (one group per node),
+ * which is what makes "a node stopped pushing" detectable at all: the gateway has no TTL, a dead node's
+ * last values stay there and look alive to any query that ignores the push time.
+ */
+import { METRIC_CATALOG } from '../metrics/catalog.js';
+import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
+
+export interface AlertSpec {
+  readonly alert: string;
+  readonly expr: string;
+  /** Prometheus duration; omitted: fires on the first evaluation that matches. */
+  readonly for?: string;
+  readonly severity: 'warning' | 'critical';
+  /** May use `{{ $labels.<name> }}` only (no `$value`), so tests can expand it exactly. */
+  readonly summary: string;
+  readonly description: string;
+}
+
+const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
+
+export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
+  const staleSeconds = staleAfterSeconds(options);
+  return [
+    {
+      alert: 'PersiaNodeStoppedPushing',
+      // A node that announced `stopping` in its last push left on purpose; everything else is a crash/hang.
+      expr:
+        `(time() - push_time_seconds > ${staleSeconds})\n` +
+        `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
+      for: '1m',
+      severity: 'warning',
+      summary: `${NODE} has not pushed for over ${staleSeconds}s`,
+      description:
+        `Its last successful push is more than ${options.staleAfterIntervals} push intervals ` +
+        `(${options.pushIntervalSeconds}s each) old. The node crashed, hangs, or cannot reach the gateway; ` +
+        'its other series on the gateway are stale values, not live ones.',
+    },
+    {
+      alert: 'PersiaNodePushesRejected',
+      // With --push.disable-consistency-check the gateway answers 202 before applying a push, so a bad body
+      // is never refused to the client: this metric is the only place such a failure shows.
+      expr: 'push_failure_time_seconds > push_time_seconds',
+      for: '1m',
+      severity: 'warning',
+      summary: `The gateway rejects the pushes of ${NODE}`,
+      description:
+        'The last push of this group failed on the gateway (malformed or inconsistent body). ' +
+        'The gateway log says why; the series shown are from the last accepted push.',
+    },
+    {
+      alert: 'PersiaNodePushFailuresRising',
+      // Counted by the node and delivered with its next successful push; a node that can never push shows
+      // up as PersiaNodeStoppedPushing instead.
+      expr: 'sum by (job, role, instance) (increase(persia_metrics_push_failures_total[5m])) > 0',
+      for: '5m',
+      severity: 'warning',
+      summary: `Pushes of ${NODE} keep failing`,
+      description:
+        'Push attempts failed in every 5-minute window for 5 minutes (see the reason label of ' +
+        'persia_metrics_push_failures_total): timeouts point at an overloaded gateway, connection errors at the network.',
+    },
+    {
+      alert: 'PersiaNaNGradients',
+      expr: 'sum by (job, role, instance, feature) (increase(nan_count[5m])) > 0',
+      severity: 'warning',
+      summary: `NaN gradients on feature {{ $labels.feature }} (${NODE})`,
+      description: 'nan_count rose in the last 5 minutes: numerical instability (learning rate, bad input rows).',
+    },
+    {
+      alert: 'PersiaNaNGradientsSkipped',
+      expr: 'sum by (job, role, instance, feature) (increase(nan_grad_skipped[5m])) > 0',
+      severity: 'warning',
+      summary: `Gradient updates skipped for NaN on feature {{ $labels.feature }} (${NODE})`,
+      description: 'nan_grad_skipped rose in the last 5 minutes: those updates are lost to training.',
+    },
+    {
+      alert: 'PersiaIndexMissRatioHigh',
+      expr: `index_miss_ratio > ${options.indexMissRatioThreshold}`,
+      // Every id misses during warm-up; only a ratio that stays high afterwards means too small a table.
+      for: '10m',
+      severity: 'warning',
+      summary: `Index miss ratio above ${options.indexMissRatioThreshold} on ${NODE}`,
+      description:
+        'More ids than expected are missing from the embedding server for 10 minutes: capacity too small, ' +
+        'or ids drifting faster than the table keeps them.',
+    },
+    {
+      alert: 'PersiaStalenessHigh',
+      expr: `staleness > ${options.stalenessThreshold}`,
+      for: '5m',
+      severity: 'warning',
+      summary: `Staleness above ${options.stalenessThreshold} batches on ${NODE}`,
+      description: 'Gradients lag behind training by many batches for 5 minutes, which hurts accuracy.',
+    },
+    {
+      alert: 'PersiaGatewayDown',
+      expr: `up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*"} == 0`,
+      for: '1m',
+      severity: 'critical',
+      summary: 'Pushgateway {{ $labels.instance }} of job {{ $labels.persia_job }} is down',
+      description:
+        'Prometheus cannot scrape this gateway (found by {{ $labels.job }}). Its nodes\' pushes fail and ' +
+        'no metrics of the job arrive.',
+    },
+  ];
+}
+
+function yamlString(text: string): string {
+  return JSON.stringify(text);
+}
+
+function renderAlert(spec: AlertSpec): string {
+  const lines = [`      - alert: ${spec.alert}`];
+  lines.push('        expr: |-');
+  for (const line of spec.expr.split('\n')) lines.push(`          ${line}`);
+  if (spec.for !== undefined) lines.push(`        for: ${spec.for}`);
+  lines.push('        labels:', `          severity: ${spec.severity}`);
+  lines.push('        annotations:', `          summary: ${yamlString(spec.summary)}`, `          description: ${yamlString(spec.description)}`);
+  return lines.join('\n');
+}
+
+export function renderAlertRules(options: DeployOptions): string {
+  return `# Alerts for persia-metrics jobs (rendered by \`persia-metrics init\`; tested by persia-alerts.test.yml:
+# promtool test rules persia-alerts.test.yml).
+groups:
+  - name: persia-metrics
+    rules:
+${alertSpecs(options).map(renderAlert).join('\n')}
+`;
+}
+
+/** The `*_time_cost` histograms of the catalog. */
+export function timeCostMetrics(): readonly string[] {
+  return METRIC_CATALOG.filter((spec) => spec.type === 'histogram' && spec.name.endsWith('_time_cost')).map((spec) => spec.name);
+}
+
+/** Name of the recorded P50/P99 of a time cost per job and role. */
+export function quantileRecordName(metric: string, quantile: 'p50' | 'p99'): string {
+  return `job_role:${metric}:${quantile}_5m`;
+}
+
+/**
+ * P50/P99 of every time cost per job and role, precomputed: the dashboards compute the same live, but an
+ * alert or a long-range graph reads these cheaply.
+ */
+export function renderRecordingRules(): string {
+  const rules: string[] = [];
+  for (const metric of timeCostMetrics()) {
+    for (const [name, q] of [['p50', '0.5'], ['p99', '0.99']] as const) {
+      rules.push(
+        `      - record: ${quantileRecordName(metric, name)}`,
+        `        expr: histogram_quantile(${q}, sum by (job, role, le) (rate(${metric}_bucket[5m])))`,
+      );
+    }
+  }
+  return `# Recording rules for persia-metrics jobs (rendered by \`persia-metrics init\`).
+groups:
+  - name: persia-metrics-time-costs
+    rules:
+${rules.join('\n')}
+`;
+}

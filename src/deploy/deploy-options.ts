@@ -1,0 +1,77 @@
+/**
+ * What a rendered deployment depends on: the job's name and a few thresholds. Everything the render
+ * functions produce is a pure function of these values, so the files shipped in `compose/` and `config/`
+ * are simply the rendering for `DEFAULT_DEPLOY_OPTIONS` (checked by test/unit/deploy-golden.test.ts).
+ */
+import { DeployUsageError } from './deploy-errors.js';
+
+export interface DeployOptions {
+  /** The `job` label of every node's series and the name in the gateway's `persia.metrics.job` label. */
+  readonly jobName: string;
+  /** Seconds between two pushes of one node (global_config.yaml `push_interval_seconds`). @default 10 */
+  readonly pushIntervalSeconds: number;
+  /** A node is stale after this many missed push intervals. @default 6 */
+  readonly staleAfterIntervals: number;
+  /** Alert when a server's `index_miss_ratio` stays above this (0-1). @default 0.3 */
+  readonly indexMissRatioThreshold: number;
+  /** Alert when a trainer's `staleness` stays above this many batches. @default 10 */
+  readonly stalenessThreshold: number;
+}
+
+export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = Object.freeze({
+  jobName: 'persia_demo',
+  pushIntervalSeconds: 10,
+  staleAfterIntervals: 6,
+  indexMissRatioThreshold: 0.3,
+  stalenessThreshold: 10,
+});
+
+/** The job of the second-job overlay shipped in compose/ (an example of two jobs on one host). */
+export const DEFAULT_SECOND_JOB_NAME = 'persia_demo_b';
+
+/**
+ * Job names end up in compose labels, Prometheus label values, file names (`gateway-<job>.json`) and, via
+ * `serviceSuffix`, in container DNS names, so only a conservative alphabet is accepted. PersiaML's own
+ * example `dlrm_v1.0` fits.
+ */
+const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function validateJobName(jobName: string): string {
+  if (!JOB_NAME.test(jobName)) {
+    throw new DeployUsageError(
+      `job name "${jobName}" is not usable: use 1-63 letters, digits, "_", "." or "-", starting with a letter or digit (e.g. dlrm_v1.0)`,
+    );
+  }
+  return jobName;
+}
+
+/** Options with defaults filled in and every value checked; throws DeployUsageError on a bad value. */
+export function resolveDeployOptions(partial: Partial<DeployOptions> & { jobName: string }): DeployOptions {
+  const options: DeployOptions = { ...DEFAULT_DEPLOY_OPTIONS, ...partial };
+  validateJobName(options.jobName);
+  const positive: Array<[string, number]> = [
+    ['push interval', options.pushIntervalSeconds],
+    ['stale-after intervals', options.staleAfterIntervals],
+    ['staleness threshold', options.stalenessThreshold],
+  ];
+  for (const [what, value] of positive) {
+    if (!Number.isFinite(value) || value <= 0) throw new DeployUsageError(`${what} must be a positive number, got ${value}`);
+  }
+  if (!(options.indexMissRatioThreshold > 0 && options.indexMissRatioThreshold < 1)) {
+    throw new DeployUsageError(`index miss ratio threshold must be between 0 and 1, got ${options.indexMissRatioThreshold}`);
+  }
+  return Object.freeze(options);
+}
+
+/** Seconds without a push after which a node counts as stale. */
+export function staleAfterSeconds(options: DeployOptions): number {
+  return options.pushIntervalSeconds * options.staleAfterIntervals;
+}
+
+/**
+ * Suffix that turns a job name into a compose service / DNS name part: dots would make the service name
+ * look like a sub-domain to the container resolver, so they become underscores.
+ */
+export function serviceSuffix(jobName: string): string {
+  return jobName.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+}

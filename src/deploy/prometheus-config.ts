@@ -1,0 +1,132 @@
+/**
+ * Prometheus configuration for per-job Pushgateways.
+ *
+ * Every gateway scrape uses `honor_labels: true`: the `job` / `role` / `instance` labels a node pushed
+ * (its grouping key) must win over the scrape target's own, or they turn into `exported_job` /
+ * `exported_instance` and every dashboard breaks. The gateway's own series (process_*, pushgateway_*, `up`)
+ * have no `job`, so they keep the scrape job's name; `persia_job` carries the training job for those.
+ *
+ * A gateway found by two mechanisms (say DNS and the Docker socket) is scraped twice; because of
+ * honor_labels both scrapes produce the very same node series, so queries and alerts see no doubles — only
+ * `up` has one series per scrape job.
+ */
+import { type DeployOptions } from './deploy-options.js';
+
+export type PrometheusFlavour = 'single-host' | 'swarm';
+
+/** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
+export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';
+export const GATEWAY_PORT = 9091;
+/** Overlay network the swarm stack declares with a fixed name, so relabelling can pick the task's address on it. */
+export const SWARM_NETWORK = 'persia_metrics';
+
+export const ALERT_RULES_FILE = 'persia-alerts.yml';
+export const RECORDING_RULES_FILE = 'persia-recording.yml';
+
+export function renderPrometheusConfig(options: DeployOptions, flavour: PrometheusFlavour): string {
+  const dnsName = flavour === 'swarm' ? 'tasks.metrics_gateway' : 'metrics_gateway';
+  const dnsWhy =
+    flavour === 'swarm'
+      ? '# tasks.<service> resolves to every task of the service (the service name alone gives one virtual IP).'
+      : '# The compose service name resolves to the gateway container(s) of this project.';
+  return `# Prometheus for persia-metrics (${flavour}), rendered by \`persia-metrics init\` for job "${options.jobName}".
+# One Pushgateway per training job (never shared: a shared gateway is a bottleneck and a single point of
+# failure); this Prometheus finds them all. Validate with: promtool check config prometheus${flavour === 'swarm' ? '-swarm' : ''}.yml
+global:
+  scrape_interval: 15s
+  # A gateway holding ~1,000 nodes answers a scrape in 3-5 s; leave room.
+  scrape_timeout: 10s
+  evaluation_interval: 15s
+
+rule_files:
+  # Listed one by one, not rules/*.yml: that glob would also load the promtool test file beside them.
+  - rules/${ALERT_RULES_FILE}
+  - rules/${RECORDING_RULES_FILE}
+
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ['localhost:9090']
+
+  # The job's gateway by DNS: needs no privileges, finds only the default service name.
+  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}dns
+    honor_labels: true
+    dns_sd_configs:
+      ${dnsWhy}
+      - names: ['${dnsName}']
+        type: A
+        port: ${GATEWAY_PORT}
+        refresh_interval: 30s
+    relabel_configs:
+      # DNS knows no labels; this file was rendered for one job, so name it here.
+      - target_label: persia_job
+        replacement: '${options.jobName}'
+
+${flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob()}
+  # Gateways outside this Docker network: \`persia-metrics discover\` writes targets/gateway-<job>.json
+  # (targets + a persia_job label); Prometheus re-reads the files when they change.
+  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}file
+    honor_labels: true
+    file_sd_configs:
+      - files: ['targets/*.json']
+        refresh_interval: 1m
+`;
+}
+
+function dockerScrapeJob(): string {
+  return `  # Every gateway container on this host, whichever job or compose project it belongs to: containers
+  # labelled persia.metrics.gateway=true. Needs the engine's socket mounted (Podman's works too).
+  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}docker
+    honor_labels: true
+    docker_sd_configs:
+      - host: unix:///var/run/docker.sock
+        refresh_interval: 15s
+        # Filter in the engine already; the relabelling below repeats it so a wider filter stays safe.
+        filters:
+          - name: label
+            values: ['persia.metrics.gateway=true']
+    relabel_configs:
+      - source_labels: [__meta_docker_container_label_persia_metrics_gateway]
+        regex: 'true'
+        action: keep
+      # docker_sd makes one target per exposed port; keep the gateway's (or the port-less default).
+      - source_labels: [__meta_docker_port_private]
+        regex: '(${GATEWAY_PORT})?'
+        action: keep
+      - source_labels: [__meta_docker_container_label_persia_metrics_job]
+        target_label: persia_job
+
+`;
+}
+
+function swarmScrapeJob(): string {
+  return `  # Every gateway task in the swarm: services labelled persia.metrics.gateway=true (deploy.labels).
+  # Prometheus must run on a manager node to read the swarm API.
+  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}swarm
+    honor_labels: true
+    dockerswarm_sd_configs:
+      - host: unix:///var/run/docker.sock
+        role: tasks
+        port: ${GATEWAY_PORT}
+        refresh_interval: 15s
+    relabel_configs:
+      - source_labels: [__meta_dockerswarm_service_label_persia_metrics_gateway]
+        regex: 'true'
+        action: keep
+      # Only running tasks: a failed task's old address would be scraped as a down target.
+      - source_labels: [__meta_dockerswarm_task_desired_state]
+        regex: running
+        action: keep
+      # A task has an address per network; Prometheus can reach it only on the shared one.
+      - source_labels: [__meta_dockerswarm_network_name]
+        regex: '${SWARM_NETWORK}'
+        action: keep
+      - source_labels: [__meta_dockerswarm_service_label_persia_metrics_job]
+        target_label: persia_job
+      # A service that publishes ports gets a target per port; keep the gateway's.
+      - source_labels: [__address__]
+        regex: '.*:${GATEWAY_PORT}'
+        action: keep
+
+`;
+}

@@ -1,0 +1,89 @@
+/**
+ * Realistic values for a simulated node, recorded through the real library: latencies with heavy tails,
+ * occasional NaNs, miss ratios that drift as the embedding table warms up. Used by `simulate`, the demo and
+ * the tests; every catalog metric of the node's role gets a series.
+ */
+import type { NodeRole } from '../metrics/catalog.js';
+import type { NodeMetrics } from '../node-metrics.js';
+
+export const SIMULATED_FEATURES = ['user_id', 'item_id', 'category', 'hour_of_day'] as const;
+
+export interface Workload {
+  /** Record one batch's worth of values. */
+  step(): void;
+}
+
+/** Log-normal latency around `medianSeconds`, with a 1 % chance of a 10x tail (GC pause, slow peer). */
+export function latency(medianSeconds: number, random: () => number = Math.random): number {
+  const gaussian = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const tail = random() < 0.01 ? 10 : 1;
+  return medianSeconds * Math.exp(0.5 * gaussian) * tail;
+}
+
+export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => number = Math.random): Workload {
+  const perFeature = <T>(make: (feature: string) => T): T[] => SIMULATED_FEATURES.map(make);
+  let step = 0;
+  const drift = (): number => Math.exp(-step / 2000);
+
+  if (role === 'trainer') {
+    const staleness = node.gauge('staleness');
+    const pending = node.gauge('num_pending_batches');
+    const nans = perFeature((feature) => node.counter('nan_count').labels(feature));
+    let queue = 4;
+    return {
+      step() {
+        step += 1;
+        queue = Math.max(0, Math.min(64, queue + (random() < 0.5 ? -1 : 1)));
+        pending.set(queue);
+        staleness.set(Math.floor(random() * 4));
+        if (random() < 0.02) nans[Math.floor(random() * nans.length)]?.inc();
+      },
+    };
+  }
+  if (role === 'middleware') {
+    const rpc = node.histogram('lookup_rpc_time_cost').labels();
+    const create = node.histogram('lookup_create_requests_time_cost').labels();
+    const summation = node.histogram('summation_time_cost').labels();
+    const batched = node.histogram('lookup_batched_time_cost').labels();
+    const update = node.histogram('update_gradient_time_cost').labels();
+    const uniqueRate = perFeature((feature) => node.gauge('batch_unique_indices_rate').labels(feature));
+    const distinct = perFeature((feature) => node.gauge('estimated_distinct_id').labels(feature));
+    const skipped = perFeature((feature) => node.counter('nan_grad_skipped').labels(feature));
+    const seen = SIMULATED_FEATURES.map((_, index) => 1000 * (index + 1));
+    return {
+      step() {
+        step += 1;
+        const rpcSeconds = latency(0.004, random);
+        const createSeconds = latency(0.0004, random);
+        const sumSeconds = latency(0.0008, random);
+        rpc.observe(rpcSeconds);
+        create.observe(createSeconds);
+        summation.observe(sumSeconds);
+        batched.observe(rpcSeconds + createSeconds + sumSeconds);
+        update.observe(latency(0.003, random));
+        SIMULATED_FEATURES.forEach((_, index) => {
+          seen[index] = (seen[index] ?? 0) + Math.floor(random() * 50 * (index + 1));
+          distinct[index]?.set(seen[index] ?? 0);
+          uniqueRate[index]?.set(0.2 + 0.1 * index + 0.05 * random());
+        });
+        if (random() < 0.01) skipped[Math.floor(random() * skipped.length)]?.inc();
+      },
+    };
+  }
+  const misses = node.counter('index_miss_count').labels();
+  const missRatio = node.gauge('index_miss_ratio').labels();
+  const gradientMisses = node.counter('gradient_id_miss_count').labels();
+  const lookup = node.histogram('lookup_mixed_batch_time_cost').labels();
+  const update = node.histogram('update_gradient_time_cost').labels();
+  return {
+    step() {
+      step += 1;
+      const ratio = Math.min(1, 0.02 + 0.5 * drift() + 0.01 * random());
+      missRatio.set(ratio);
+      misses.inc(Math.round(ratio * 512));
+      if (random() < 0.05) gradientMisses.inc();
+      lookup.observe(latency(0.002, random));
+      update.observe(latency(0.0015, random));
+    },
+  };
+}
