@@ -4,9 +4,10 @@ export function closestKey(input: string, candidates: readonly string[]): string
   const normalized = input.toLowerCase().replace(/-/g, '_');
   let best: { key: string; score: number } | undefined;
   for (const key of candidates) {
+    const candidate = key.toLowerCase();
     // A shortened or lengthened key (push_interval_sec, job) is the commonest slip: prefer prefixes.
-    const prefix = key.startsWith(normalized) || normalized.startsWith(key);
-    const score = prefix ? Math.abs(key.length - normalized.length) / 4 : editDistance(normalized, key);
+    const prefix = candidate.startsWith(normalized) || normalized.startsWith(candidate);
+    const score = prefix ? Math.abs(candidate.length - normalized.length) / 4 : editDistance(normalized, candidate);
     if (best === undefined || score < best.score) best = { key, score };
   }
   if (best === undefined) return undefined;
