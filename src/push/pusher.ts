@@ -60,7 +60,7 @@ export class Pusher {
   private inFlight: Promise<PushOutcome> | undefined;
   private readonly stopping = new AbortController();
   private shutdownPromise: Promise<void> | undefined;
-  private readonly reportedRefusals = new Set<string>();
+  private lastReportedReason: FailureReason | undefined;
 
   constructor(private readonly options: PusherOptions) {}
 
@@ -145,22 +145,21 @@ export class Pusher {
   }
 
   private recordFailure(error: Error, durationSeconds: number): void {
+    const reason = failureReason(error);
     this.stats.failures += 1;
     this.stats.lastError = error;
-    this.options.observer?.onFailure(failureReason(error), durationSeconds);
     this.stats.consecutiveFailures += 1;
-    if (error instanceof PushHttpError && error.statusCode < 500) {
-      // A refusal repeats every interval with the same reason: say it once, count it always.
-      const key = `${error.statusCode} ${error.body}`;
-      if (!this.reportedRefusals.has(key)) {
-        this.reportedRefusals.add(key);
-        this.options.logger.warn(`gateway refused the push (reported once, counted every time): ${error.message}`);
-      }
-      return;
-    }
-    if (this.stats.consecutiveFailures === 1) {
-      this.options.logger.warn(`${error.message}; will keep retrying every ${this.options.intervalSeconds} s (the node keeps running)`);
-    }
+    this.options.observer?.onFailure(reason, durationSeconds);
+    // Trouble repeats every interval, and a gateway's 400 words the same refusal differently from push to
+    // push: say it when it starts or changes kind, count it always, and say when it is over.
+    if (this.stats.consecutiveFailures > 1 && reason === this.lastReportedReason) return;
+    this.lastReportedReason = reason;
+    const refused = error instanceof PushHttpError && error.statusCode < 500;
+    this.options.logger.warn(
+      refused
+        ? `gateway refused the push (reported once, counted in persia_metrics_push_failures_total): ${error.message}`
+        : `${error.message}; retrying every ${this.options.intervalSeconds} s, the node keeps running`,
+    );
   }
 
   private async runShutdown(timeoutSeconds: number): Promise<void> {

@@ -1,0 +1,177 @@
+/**
+ * `promtool test rules` unit tests for every alert of alert-rules.ts: each alert is shown firing for a sick
+ * node and silent for a healthy one (and, where the rule has a `for`, silent before it has lasted long
+ * enough). Thresholds come from the same DeployOptions, so a rendering with other thresholds still passes.
+ */
+import { type AlertSpec, alertSpecs } from './alert-rules.js';
+import { ALERT_RULES_FILE as ALERT_RULES_FILE_NAME } from './prometheus-config.js';
+import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
+
+type Labels = Readonly<Record<string, string>>;
+
+interface Case {
+  readonly comment: string;
+  readonly series: ReadonlyArray<readonly [Labels & { __name__: string }, string]>;
+  readonly evals: ReadonlyArray<{ readonly at: string; readonly alert: string; readonly firing: readonly Labels[] }>;
+}
+
+const node = (role: string, instance: string): Labels => ({ job: 'dlrm', role, instance });
+
+function cases(options: DeployOptions): Case[] {
+  const stale = staleAfterSeconds(options);
+  const missHigh = Math.min(1, options.indexMissRatioThreshold + 0.2).toFixed(2);
+  const missLow = (options.indexMissRatioThreshold / 2).toFixed(3);
+  const samplesIn = (minutes: number) => Math.ceil((minutes * 60) / 15);
+  const long = samplesIn(Math.max(20, (stale * 3) / 60));
+  return [
+    {
+      comment: `a dead node (last push at 0) fires once ${stale}s + for have passed; live and stopping nodes never do`,
+      series: [
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'live') }, `0+15x${long}`],
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'dead') }, `0x${long}`],
+        [{ __name__: 'persia_node_state', ...node('trainer', 'dead'), state: 'stopping' }, `0x${long}`],
+        [{ __name__: 'push_time_seconds', ...node('server', 'stopped') }, `0x${long}`],
+        [{ __name__: 'persia_node_state', ...node('server', 'stopped'), state: 'stopping' }, `1x${long}`],
+      ],
+      evals: [
+        { at: `${stale}s`, alert: 'PersiaNodeStoppedPushing', firing: [] },
+        { at: `${stale + 120}s`, alert: 'PersiaNodeStoppedPushing', firing: [node('trainer', 'dead')] },
+      ],
+    },
+    {
+      comment: 'the gateway rejected the last push: fires while the failure is newer than the last success',
+      series: [
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'ok') }, '0+15x40'],
+        [{ __name__: 'push_failure_time_seconds', ...node('trainer', 'ok') }, '0x40'],
+        [{ __name__: 'push_time_seconds', ...node('middleware', 'bad') }, '0x40'],
+        [{ __name__: 'push_failure_time_seconds', ...node('middleware', 'bad') }, '5+15x40'],
+        // Failed at 100 s, then pushed fine again from 105 s on: fires at 1m, resolved by 5m.
+        [{ __name__: 'push_time_seconds', ...node('server', 'recovered') }, '0+15x40'],
+        [{ __name__: 'push_failure_time_seconds', ...node('server', 'recovered') }, '100x40'],
+      ],
+      evals: [
+        { at: '30s', alert: 'PersiaNodePushesRejected', firing: [] },
+        { at: '90s', alert: 'PersiaNodePushesRejected', firing: [node('middleware', 'bad'), node('server', 'recovered')] },
+        { at: '5m', alert: 'PersiaNodePushesRejected', firing: [node('middleware', 'bad')] },
+      ],
+    },
+    {
+      comment: 'push failures counted by a node: rising for 5m fires, an old constant count does not',
+      series: [
+        [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'flaky'), reason: 'timeout' }, '0+1x80'],
+        [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'fine'), reason: 'timeout' }, '3x80'],
+      ],
+      evals: [
+        { at: '4m', alert: 'PersiaNodePushFailuresRising', firing: [] },
+        { at: '15m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky')] },
+      ],
+    },
+    {
+      comment: 'NaNs: a jump fires at once and clears 5m later; a constant count never fires',
+      series: [
+        [{ __name__: 'nan_count', ...node('trainer', 't0'), feature: 'age' }, '0x10 5x40'],
+        [{ __name__: 'nan_count', ...node('trainer', 't0'), feature: 'city' }, '2x50'],
+        [{ __name__: 'nan_grad_skipped', ...node('middleware', 'm0'), feature: 'age' }, '0x10 7x40'],
+        [{ __name__: 'nan_grad_skipped', ...node('middleware', 'm0'), feature: 'city' }, '1x50'],
+      ],
+      evals: [
+        { at: '2m', alert: 'PersiaNaNGradients', firing: [] },
+        { at: '3m', alert: 'PersiaNaNGradients', firing: [{ ...node('trainer', 't0'), feature: 'age' }] },
+        { at: '10m', alert: 'PersiaNaNGradients', firing: [] },
+        { at: '2m', alert: 'PersiaNaNGradientsSkipped', firing: [] },
+        { at: '3m', alert: 'PersiaNaNGradientsSkipped', firing: [{ ...node('middleware', 'm0'), feature: 'age' }] },
+      ],
+    },
+    {
+      comment: 'index miss ratio: high for 10m fires; warm-up misses that then fall do not',
+      series: [
+        [{ __name__: 'index_miss_ratio', ...node('server', 'small') }, `${missHigh}x80`],
+        [{ __name__: 'index_miss_ratio', ...node('server', 'warm') }, `1x20 ${missLow}x60`],
+        [{ __name__: 'index_miss_ratio', ...node('server', 'fine') }, `${missLow}x80`],
+      ],
+      evals: [
+        { at: '5m', alert: 'PersiaIndexMissRatioHigh', firing: [] },
+        { at: '15m', alert: 'PersiaIndexMissRatioHigh', firing: [node('server', 'small')] },
+      ],
+    },
+    {
+      comment: 'staleness: above the threshold for 5m fires; at the threshold does not',
+      series: [
+        [{ __name__: 'staleness', ...node('trainer', 'lagging') }, `${options.stalenessThreshold * 2}x40`],
+        [{ __name__: 'staleness', ...node('trainer', 'fine') }, `${options.stalenessThreshold}x40`],
+      ],
+      evals: [
+        { at: '3m', alert: 'PersiaStalenessHigh', firing: [] },
+        { at: '8m', alert: 'PersiaStalenessHigh', firing: [node('trainer', 'lagging')] },
+      ],
+    },
+    {
+      comment: 'gateway down: only gateway scrape jobs count, not Prometheus itself',
+      series: [
+        [{ __name__: 'up', job: 'persia_gateway_docker', instance: '10.0.0.2:9091', persia_job: 'dlrm' }, '0x20'],
+        [{ __name__: 'up', job: 'persia_gateway_dns', instance: '10.0.0.3:9091', persia_job: 'other' }, '1x20'],
+        [{ __name__: 'up', job: 'prometheus', instance: 'localhost:9090' }, '0x20'],
+      ],
+      evals: [
+        { at: '30s', alert: 'PersiaGatewayDown', firing: [] },
+        { at: '3m', alert: 'PersiaGatewayDown', firing: [{ job: 'persia_gateway_docker', instance: '10.0.0.2:9091', persia_job: 'dlrm' }] },
+      ],
+    },
+  ];
+}
+
+function seriesText(labels: Labels & { __name__: string }): string {
+  const { __name__: name, ...rest } = labels;
+  const inner = Object.entries(rest).map(([key, value]) => `${key}="${value}"`).join(', ');
+  return `${name}{${inner}}`;
+}
+
+/** `{{ $labels.x }}` → the label's value, as Prometheus would expand it. */
+function expand(template: string, labels: Labels): string {
+  return template.replace(/\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}/g, (_, name: string) => labels[name] ?? '');
+}
+
+function renderEval(spec: AlertSpec, at: string, firing: readonly Labels[]): string {
+  const lines = [`      - eval_time: ${at}`, `        alertname: ${spec.alert}`];
+  if (firing.length === 0) return [...lines, '        exp_alerts: []'].join('\n');
+  lines.push('        exp_alerts:');
+  for (const labels of firing) {
+    lines.push('          - exp_labels:', `              severity: ${spec.severity}`);
+    for (const [key, value] of Object.entries(labels)) lines.push(`              ${key}: ${JSON.stringify(value)}`);
+    lines.push(
+      '            exp_annotations:',
+      `              summary: ${JSON.stringify(expand(spec.summary, labels))}`,
+      `              description: ${JSON.stringify(expand(spec.description, labels))}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderAlertRuleTests(options: DeployOptions): string {
+  const specs = new Map(alertSpecs(options).map((spec) => [spec.alert, spec]));
+  const tests = cases(options).map((c) => {
+    const series = c.series.map(([labels, values]) => `      - series: '${seriesText(labels)}'\n        values: '${values}'`);
+    const evals = c.evals.map((e) => {
+      const spec = specs.get(e.alert);
+      if (spec === undefined) throw new Error(`alert test names unknown alert ${e.alert}`);
+      return renderEval(spec, e.at, e.firing);
+    });
+    return `  # ${c.comment}\n  - interval: 15s\n    input_series:\n${series.join('\n')}\n    alert_rule_test:\n${evals.join('\n')}`;
+  });
+  return `# promtool unit tests for ${ALERT_RULES_FILE_NAME}: every alert firing and not firing.
+# Run: promtool test rules persia-alerts.test.yml
+rule_files:
+  - ${ALERT_RULES_FILE_NAME}
+evaluation_interval: 15s
+tests:
+${tests.join('\n\n')}
+`;
+}
+
+/** Alerts that have at least one firing and one silent evaluation in the tests (for the coverage check). */
+export function testedAlerts(options: DeployOptions): { firing: Set<string>; silent: Set<string> } {
+  const firing = new Set<string>();
+  const silent = new Set<string>();
+  for (const c of cases(options)) for (const e of c.evals) (e.firing.length > 0 ? firing : silent).add(e.alert);
+  return { firing, silent };
+}

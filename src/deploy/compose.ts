@@ -1,0 +1,258 @@
+/**
+ * Compose files for one job's stack: a single-host file, its swarm twin and an overlay that adds a second
+ * job (own gateway, own nodes) beside the first, discovered by the same Prometheus.
+ *
+ * Text templates rather than a YAML dump: the comments that say *why* (the gateway flags, the socket, the
+ * ports) are the part users read.
+ */
+import { type DeployOptions, serviceSuffix } from './deploy-options.js';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { SWARM_NETWORK } from './prometheus-config.js';
+
+export const NODE_IMAGE = 'persia-metrics/node:local';
+export const PUSHGATEWAY_IMAGE = 'prom/pushgateway:v1.5.1';
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.42.0';
+export const GRAFANA_IMAGE = 'grafana/grafana:9.4.7';
+
+export interface ComposeLayout {
+  /** Path of the config/ folder (prometheus/, grafana/) relative to the compose files. */
+  readonly configDir: string;
+  /** Build the node image from this checkout: context relative to the compose files. */
+  readonly nodeBuildContext?: string;
+}
+
+const GATEWAY_FLAGS = `    command:
+      # The client checks every push against its metric catalog (one type and help per name in every group),
+      # so the gateway's own consistency check is redundant, and it is what costs: about 1 us x every series
+      # stored on the gateway, per push. 256 nodes x 1k series every 10 s: ~15 pushes/s at most, p99 24 s with
+      # the check; p99 13 ms without (shared/REFERENCE.md). Caution: without it the gateway answers 202 before
+      # applying a push, so a rejected push shows only as push_failure_time_seconds (PersiaNodePushesRejected).
+      - --push.disable-consistency-check
+      # No persistence file: groups live as long as the gateway; nodes push again within one interval.
+      - --persistence.file=`;
+
+function gatewayLabels(jobName: string, indent: string): string {
+  return `${indent}persia.metrics.gateway: "true"\n${indent}persia.metrics.job: ${JSON.stringify(jobName)}`;
+}
+
+function simulateArgs(role: NodeRole): string {
+  const count = (r: NodeRole) => (r === role ? '"1"' : '"0"');
+  return `[simulate, --config, /app/global_config.yaml, --trainers, ${count('trainer')}, --middleware, ${count('middleware')}, --servers, ${count('server')}, --unique-host]`;
+}
+
+function nodeService(name: string, role: NodeRole, jobName: string, gateway: string, extra: string): string {
+  return `  ${name}:
+    <<: *persia-node
+    command: ${simulateArgs(role)}
+    environment:
+      PERSIA_METRICS_GATEWAY_ADDR: ${gateway}:9091
+      PERSIA_METRICS_JOB_NAME: ${JSON.stringify(jobName)}
+      PERSIA_NODE_ROLE: ${role}
+    depends_on: [${gateway}]
+${extra}`;
+}
+
+function nodeAnchor(layout: ComposeLayout, swarm: boolean): string {
+  const build = layout.nodeBuildContext === undefined || swarm
+    ? ''
+    : `  build:\n    context: ${layout.nodeBuildContext}\n    dockerfile: docker/node/Dockerfile\n`;
+  const config = swarm
+    ? '  configs:\n    - source: global_config\n      target: /app/global_config.yaml\n'
+    : '  volumes:\n    - ./global_config.yaml:/app/global_config.yaml:ro\n';
+  return `# Shared by the trainer, middleware and server services: each runs one simulated node of its role that
+# pushes to PERSIA_METRICS_GATEWAY_ADDR. --unique-host puts the container's hostname into the instance
+# label, so scaled replicas (docker-compose up --scale trainer=4) never overwrite each other's group.
+x-persia-node: &persia-node
+  image: ${NODE_IMAGE}
+${build}${config}`;
+}
+
+export function renderCompose(options: DeployOptions, layout: ComposeLayout): string {
+  const cfg = layout.configDir;
+  const nodes = NODE_ROLES.map((role) => nodeService(role, role, options.jobName, 'metrics_gateway', '    restart: unless-stopped\n')).join('\n');
+  return `# persia-metrics single-host stack for job "${options.jobName}" (rendered by \`persia-metrics init\`).
+#   docker-compose up -d     Grafana http://127.0.0.1:3000, Prometheus :9090, gateway :9091
+# Ports are published on 127.0.0.1 only; PERSIA_*_PORT variables move them (two stacks on one host).
+version: "3.8"
+
+${nodeAnchor(layout, false)}
+services:
+  # The job's own gateway (never shared across jobs). Its name is PersiaML's default push address.
+  metrics_gateway:
+    image: ${PUSHGATEWAY_IMAGE}
+${GATEWAY_FLAGS}
+    labels:
+      # What docker_sd in prometheus.yml and \`persia-metrics discover\` look for.
+${gatewayLabels(options.jobName, '      ')}
+    ports:
+      - "127.0.0.1:\${PERSIA_GATEWAY_PORT:-9091}:9091"
+    restart: unless-stopped
+
+  prometheus:
+    image: ${PROMETHEUS_IMAGE}
+    # The image runs as nobody, which cannot read the engine socket docker_sd needs.
+    user: root
+    command:
+      - --config.file=/etc/prometheus/prometheus.yml
+      - --storage.tsdb.path=/prometheus
+      - --web.enable-lifecycle
+    volumes:
+      - ${cfg}/prometheus:/etc/prometheus:ro
+      # Read-only engine socket for docker_sd. Podman: PERSIA_DOCKER_SOCKET=/run/podman/podman.sock
+      - \${PERSIA_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro
+    ports:
+      - "127.0.0.1:\${PERSIA_PROMETHEUS_PORT:-9090}:9090"
+    restart: unless-stopped
+
+  grafana:
+    image: ${GRAFANA_IMAGE}
+    environment:
+      # Local use without a login: anonymous viewers (the admin login stays admin/admin, as in Mephisto).
+      GF_AUTH_ANONYMOUS_ENABLED: "true"
+      GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer
+      GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: /var/lib/grafana/dashboards/persia-job-health.json
+    volumes:
+      - ${cfg}/grafana/provisioning:/etc/grafana/provisioning:ro
+      - ${cfg}/grafana/dashboards:/var/lib/grafana/dashboards:ro
+    ports:
+      - "127.0.0.1:\${PERSIA_GRAFANA_PORT:-3000}:3000"
+    depends_on: [prometheus]
+    restart: unless-stopped
+
+${nodes}`;
+}
+
+/** Overlay: a second job with its own gateway and nodes, found by the same Prometheus through docker_sd. */
+export function renderSecondJobCompose(secondJobName: string, layout: ComposeLayout): string {
+  const suffix = serviceSuffix(secondJobName);
+  const gateway = `metrics_gateway_${suffix}`;
+  const nodes = NODE_ROLES.map((role) => nodeService(`${role}_${suffix}`, role, secondJobName, gateway, '    restart: unless-stopped\n')).join('\n');
+  return `# Overlay: a second job, "${secondJobName}", beside the first, with its own gateway (the rule: one gateway
+# per job). The first stack's Prometheus finds this gateway through docker_sd (its labels), not DNS.
+#   docker-compose -f docker-compose.yml -f docker-compose.second-job.yml up -d
+version: "3.8"
+
+${nodeAnchor(layout, false)}
+services:
+  ${gateway}:
+    image: ${PUSHGATEWAY_IMAGE}
+${GATEWAY_FLAGS}
+    labels:
+${gatewayLabels(secondJobName, '      ')}
+    ports:
+      - "127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:9091"
+    restart: unless-stopped
+
+${nodes}`;
+}
+
+function swarmConfigs(cfg: string, dashboards: readonly string[]): string {
+  const entries: Array<[string, string]> = [
+    ['global_config', './global_config.yaml'],
+    ['prometheus_yml', `${cfg}/prometheus/prometheus-swarm.yml`],
+    ['persia_alerts', `${cfg}/prometheus/rules/persia-alerts.yml`],
+    ['persia_recording', `${cfg}/prometheus/rules/persia-recording.yml`],
+    ['grafana_datasource', `${cfg}/grafana/provisioning/datasources/prometheus.yml`],
+    ['grafana_dashboards', `${cfg}/grafana/provisioning/dashboards/persia.yml`],
+    ...dashboards.map((file): [string, string] => [dashboardConfigName(file), `${cfg}/grafana/dashboards/${file}`]),
+  ];
+  return entries.map(([name, file]) => `  ${name}:\n    file: ${file}`).join('\n');
+}
+
+function dashboardConfigName(file: string): string {
+  return `dashboard_${file.replace(/\.json$/, '').replace(/[^a-z0-9]/g, '_')}`;
+}
+
+/**
+ * Swarm variant. Config files travel as swarm configs (a bind mount would need the checkout on whichever
+ * node runs the task). No ports are published: swarm's ingress cannot bind 127.0.0.1 and would expose the
+ * unauthenticated gateway and Prometheus on every node's every interface.
+ */
+export function renderSwarmCompose(options: DeployOptions, layout: ComposeLayout, dashboards: readonly string[]): string {
+  const nodes = NODE_ROLES.map((role) =>
+    nodeService(role, role, options.jobName, 'metrics_gateway', `    # Stable per-slot hostnames: a restarted task reuses its instance label (hostname_rep_0) and group.
+    hostname: "{{.Service.Name}}-{{.Task.Slot}}"
+    networks: [${SWARM_NETWORK}]
+    deploy:
+      replicas: ${role === 'middleware' ? 1 : 2}
+      restart_policy:
+        condition: on-failure
+`)).join('\n');
+  const dashboardMounts = dashboards
+    .map((file) => `      - source: ${dashboardConfigName(file)}\n        target: /var/lib/grafana/dashboards/${file}`)
+    .join('\n');
+  return `# persia-metrics swarm stack for job "${options.jobName}" (rendered by \`persia-metrics init\`).
+#   docker stack deploy -c docker-compose.swarm.yml persia
+# No published ports (swarm cannot bind 127.0.0.1). Reach Grafana through the attachable network, e.g.
+#   docker run --rm --network ${SWARM_NETWORK} -p 127.0.0.1:3000:3000 alpine/socat TCP-LISTEN:3000,fork TCP:grafana:3000
+version: "3.8"
+
+${nodeAnchor(layout, true)}
+services:
+  metrics_gateway:
+    image: ${PUSHGATEWAY_IMAGE}
+${GATEWAY_FLAGS}
+    # Container labels: docker_sd on one node and \`persia-metrics discover\` see these.
+    labels:
+${gatewayLabels(options.jobName, '      ')}
+    networks: [${SWARM_NETWORK}]
+    deploy:
+      # One replica. Behind the service's virtual IP, replicas would each receive some pushes of the same
+      # node and keep diverging copies of its group. To shard, add services metrics_gateway_1, _2 ... and
+      # list them all in PERSIA_METRICS_GATEWAY_ADDR (each node then sticks to one).
+      replicas: 1
+      # Service labels: what dockerswarm_sd_configs in prometheus-swarm.yml keeps.
+      labels:
+${gatewayLabels(options.jobName, '        ')}
+      restart_policy:
+        condition: any
+
+  prometheus:
+    image: ${PROMETHEUS_IMAGE}
+    user: root
+    command:
+      - --config.file=/etc/prometheus/prometheus.yml
+      - --storage.tsdb.path=/prometheus
+    configs:
+      - source: prometheus_yml
+        target: /etc/prometheus/prometheus.yml
+      - source: persia_alerts
+        target: /etc/prometheus/rules/persia-alerts.yml
+      - source: persia_recording
+        target: /etc/prometheus/rules/persia-recording.yml
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock:ro
+    networks: [${SWARM_NETWORK}]
+    deploy:
+      replicas: 1
+      # dockerswarm_sd reads the swarm API, which only managers answer.
+      placement:
+        constraints: [node.role == manager]
+
+  grafana:
+    image: ${GRAFANA_IMAGE}
+    environment:
+      GF_AUTH_ANONYMOUS_ENABLED: "true"
+      GF_AUTH_ANONYMOUS_ORG_ROLE: Viewer
+    configs:
+      - source: grafana_datasource
+        target: /etc/grafana/provisioning/datasources/prometheus.yml
+      - source: grafana_dashboards
+        target: /etc/grafana/provisioning/dashboards/persia.yml
+${dashboardMounts}
+    networks: [${SWARM_NETWORK}]
+    deploy:
+      replicas: 1
+
+${nodes}
+networks:
+  ${SWARM_NETWORK}:
+    driver: overlay
+    # A fixed name (not <stack>_...): prometheus-swarm.yml keeps task addresses on this network by name.
+    name: ${SWARM_NETWORK}
+    attachable: true
+
+configs:
+${swarmConfigs(layout.configDir, dashboards)}
+`;
+}

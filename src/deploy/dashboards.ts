@@ -1,0 +1,170 @@
+/**
+ * The three persia-metrics dashboards, modelled on Mephisto's (shared/seeds/mephisto-metrics.md): a health
+ * view first (is every node reporting, are pushes fine), then efficiency (P50/P99 and heatmaps of every time
+ * cost, per role) and accuracy (misses, NaNs, staleness, distinct ids). Time-cost panels are generated from
+ * the metric catalog, so a new `*_time_cost` histogram gets its panels without touching this file.
+ */
+import { findMetricSpec } from '../metrics/catalog.js';
+import { timeCostMetrics } from './alert-rules.js';
+import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
+import { type DashboardDef, type PanelDef } from './grafana-model.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
+
+const SEL = 'job="$job", role=~"$role"';
+const RATE = '$__rate_interval';
+
+function help(metric: string): string {
+  return findMetricSpec(metric)?.help ?? metric;
+}
+
+function perNode(title: string, metric: string, unit: string, expr = `${metric}{${SEL}}`): PanelDef {
+  return { title, description: help(metric), type: 'timeseries', unit, targets: [{ expr, legend: '{{role}} {{instance}}' }] };
+}
+
+function perFeature(title: string, metric: string, expr: string, unit: string): PanelDef {
+  return { title, description: help(metric), type: 'timeseries', unit, targets: [{ expr, legend: '{{feature}}' }] };
+}
+
+export function jobHealthDashboard(options: DeployOptions): DashboardDef {
+  const stale = staleAfterSeconds(options);
+  return {
+    uid: 'persia-job-health',
+    title: 'PERSIA job health',
+    description: 'Is every node of the job reporting, and are its pushes reaching the gateway?',
+    rows: [
+      {
+        title: 'Nodes',
+        panels: [
+          {
+            title: 'Nodes reporting, by role', type: 'stat', width: 12,
+            description: `Nodes whose last push is at most ${stale}s old (one gateway group per node).`,
+            targets: [{ expr: `count by (role) (time() - push_time_seconds{${SEL}} <= ${stale})`, legend: '{{role}}' }],
+          },
+          {
+            title: 'Stale nodes', type: 'stat', width: 12,
+            description: `Groups on the gateway whose last push is older than ${stale}s: crashed or hung nodes, or nodes stopped without deleting their group.`,
+            targets: [{ expr: `count(time() - push_time_seconds{${SEL}} > ${stale}) or vector(0)`, legend: 'stale' }],
+          },
+          {
+            title: 'Seconds since last push', type: 'timeseries', unit: 's', width: 12,
+            description: `Freshness of every node. A line climbing past ${stale}s is a node that stopped pushing.`,
+            targets: [{ expr: `time() - push_time_seconds{${SEL}}`, legend: '{{role}} {{instance}}' }],
+          },
+          {
+            title: 'Node state', type: 'timeseries', width: 12, description: help('persia_node_state'),
+            targets: [{ expr: `sum by (role, state) (persia_node_state{${SEL}})`, legend: '{{role}} {{state}}' }],
+          },
+        ],
+      },
+      {
+        title: 'Pushes',
+        panels: [
+          {
+            title: 'Push failures per second, by reason', type: 'timeseries', unit: 'ops', description: help('persia_metrics_push_failures_total'),
+            targets: [{ expr: `sum by (role, reason) (rate(persia_metrics_push_failures_total{${SEL}}[${RATE}])) or vector(0)`, legend: '{{role}} {{reason}}' }],
+          },
+          {
+            title: 'Pushes rejected by the gateway', type: 'timeseries',
+            description: 'Nodes whose last push the gateway rejected (push_failure_time_seconds newer than push_time_seconds).',
+            targets: [{ expr: `count by (role) (push_failure_time_seconds{${SEL}} > push_time_seconds{${SEL}}) or vector(0)`, legend: '{{role}}' }],
+          },
+          {
+            title: 'Push duration P50 / P99, by role', type: 'timeseries', unit: 's', description: help('persia_metrics_push_duration_seconds'),
+            targets: quantileTargets('persia_metrics_push_duration_seconds'),
+          },
+          {
+            title: 'Gateways up', type: 'timeseries', width: 24,
+            description: 'Prometheus scrapes of the job\'s gateway(s), by discovery mechanism: 1 up, 0 down.',
+            targets: [{ expr: `up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*", persia_job="$job"}`, legend: '{{job}} {{instance}}' }],
+          },
+        ],
+      },
+      {
+        title: 'Node runtime',
+        panels: [
+          perNode('CPU (cores)', 'persia_node_cpu_seconds_total', 'short', `rate(persia_node_cpu_seconds_total{${SEL}}[${RATE}])`),
+          perNode('Resident memory', 'persia_node_resident_memory_bytes', 'bytes'),
+          perNode('Event-loop delay P99', 'persia_node_event_loop_delay_seconds', 's', `persia_node_event_loop_delay_seconds{${SEL}, quantile="0.99"}`),
+        ],
+      },
+    ],
+  };
+}
+
+function quantileTargets(metric: string): PanelDef['targets'] {
+  return (['0.5', '0.99'] as const).map((q) => ({
+    expr: `histogram_quantile(${q}, sum by (role, le) (rate(${metric}_bucket{${SEL}}[${RATE}])))`,
+    legend: `P${Number(q) * 100} {{role}}`,
+  }));
+}
+
+function timeCostPanels(metric: string): PanelDef[] {
+  return [
+    { title: `${metric} P50 / P99`, type: 'timeseries', unit: 's', description: help(metric), targets: quantileTargets(metric) },
+    {
+      title: `${metric} heatmap`, type: 'heatmap', unit: 's',
+      description: `Distribution of ${metric} over the selected roles; a second band appearing is a slow path.`,
+      targets: [{ expr: `sum by (le) (increase(${metric}_bucket{${SEL}}[${RATE}]))`, legend: '{{le}}' }],
+    },
+    {
+      title: `${metric} per second`, type: 'timeseries', unit: 'ops', description: `Operations timed by ${metric}, per second, by role.`,
+      targets: [{ expr: `sum by (role) (rate(${metric}_count{${SEL}}[${RATE}]))`, legend: '{{role}}' }],
+    },
+  ];
+}
+
+export function efficiencyDashboard(): DashboardDef {
+  return {
+    uid: 'persia-efficiency',
+    title: 'PERSIA efficiency',
+    description: 'Where time goes: P50/P99 and heatmaps of every time cost, per role, and the trainers\' queues.',
+    rows: [
+      { title: 'Queues', panels: [{ ...perNode('Pending batches', 'num_pending_batches', 'short'), width: 24 }] },
+      ...timeCostMetrics().map((metric) => ({ title: metric, panels: timeCostPanels(metric) })),
+    ],
+  };
+}
+
+export function accuracyDashboard(): DashboardDef {
+  const increase = (metric: string) => `sum by (feature) (increase(${metric}{${SEL}}[${RATE}]))`;
+  return {
+    uid: 'persia-accuracy',
+    title: 'PERSIA accuracy',
+    description: 'Signals that training quality suffers: embedding misses, NaNs, staleness, id distribution.',
+    rows: [
+      {
+        title: 'Embedding misses',
+        panels: [
+          perNode('Index miss ratio', 'index_miss_ratio', 'percentunit'),
+          perNode('Index misses per second', 'index_miss_count', 'ops', `rate(index_miss_count{${SEL}}[${RATE}])`),
+          perNode('Gradient id misses per second', 'gradient_id_miss_count', 'ops', `rate(gradient_id_miss_count{${SEL}}[${RATE}])`),
+        ],
+      },
+      {
+        title: 'NaNs and staleness',
+        panels: [
+          perFeature('NaN gradients, by feature', 'nan_count', increase('nan_count'), 'short'),
+          perFeature('Updates skipped for NaN, by feature', 'nan_grad_skipped', increase('nan_grad_skipped'), 'short'),
+          perNode('Staleness (batches)', 'staleness', 'short'),
+        ],
+      },
+      {
+        title: 'Id distribution',
+        panels: [
+          // Each middleware estimates on its own share of the ids: max is a lower bound, sum would double-count.
+          { ...perFeature('Estimated distinct ids, by feature', 'estimated_distinct_id', `max by (feature) (estimated_distinct_id{${SEL}})`, 'short'), width: 12 },
+          { ...perFeature('Batch unique-indices rate, by feature', 'batch_unique_indices_rate', `avg by (feature) (batch_unique_indices_rate{${SEL}})`, 'percentunit'), width: 12 },
+        ],
+      },
+    ],
+  };
+}
+
+/** File name (under config/grafana/dashboards/) → dashboard definition. */
+export function dashboardDefs(options: DeployOptions): ReadonlyArray<readonly [string, DashboardDef]> {
+  return [
+    ['persia-job-health.json', jobHealthDashboard(options)],
+    ['persia-efficiency.json', efficiencyDashboard()],
+    ['persia-accuracy.json', accuracyDashboard()],
+  ];
+}
