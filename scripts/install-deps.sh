@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a fresh Debian machine: the real Prometheus and Pushgateway
+# (Debian packages; nothing is started on install), docker-compose v1 to validate the compose files, and
+# the npm dependencies from package-lock.json. Idempotent: skips apt when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(prometheus prometheus-pushgateway docker-compose)
+needed=()
+for binary in prometheus promtool prometheus-pushgateway docker-compose; do
+  command -v "$binary" >/dev/null 2>&1 || needed+=("$binary")
+done
+if [ ${#needed[@]} -gt 0 ]; then
+  echo "install-deps: missing ${needed[*]}; installing Debian packages: ${debian_packages[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
+fi
+# Debian's packages ship systemd units; where systemd runs they would take 9090/9091. Nothing here needs them.
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
