@@ -54,3 +54,17 @@ export class StatusError extends DeployError {
     super('PERSIA_STATUS_FAILED', 1, message, { cause });
   }
 }
+
+/**
+ * Runs a deployment command's body: a DeployError prints as one line and becomes its exit code (the core's
+ * runAction does not know these codes yet); anything else is left to the caller's handler.
+ */
+export async function withDeployExitCode(body: () => Promise<number | void> | number | void): Promise<number> {
+  try {
+    return (await body()) ?? 0;
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error;
+    process.stderr.write(`persia-metrics: error: ${error.message}\n`);
+    return error.exitCode;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * What a job's gateway knows about its nodes: one group per node (job/role/instance), read from the
+ * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
+ * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `fetchGatewayGroups` does the HTTP.
+ */
+import { request } from 'undici';
+import { StatusError } from '../deploy/deploy-errors.js';
+
+interface ApiMetric {
+  readonly labels?: Record<string, string>;
+  readonly value?: string;
+}
+interface ApiFamily {
+  readonly metrics?: readonly ApiMetric[];
+}
+/** One element of `data` in the gateway's /api/v1/metrics answer: the group's labels, flags and families. */
+export type ApiGroup = { readonly labels?: Record<string, string>; readonly last_push_successful?: boolean } & Record<string, unknown>;
+
+export interface NodeStatus {
+  readonly job: string;
+  readonly role: string;
+  readonly instance: string;
+  /** Current state from persia_node_state (the state whose value is 1), if the node reports it. */
+  readonly state: string | undefined;
+  /** Seconds since the gateway last accepted a push of this group. */
+  readonly lastPushAgeSeconds: number | undefined;
+  /** False when the gateway rejected the group's last push (the body was malformed or inconsistent). */
+  readonly lastPushSuccessful: boolean;
+  /** Push failures the node counted itself (sum over reasons of persia_metrics_push_failures_total). */
+  readonly pushFailures: number | undefined;
+  readonly stale: boolean;
+  readonly gateway: string;
+}
+
+function family(group: ApiGroup, name: string): ApiFamily | undefined {
+  const value = group[name];
+  return typeof value === 'object' && value !== null ? (value as ApiFamily) : undefined;
+}
+
+function firstValue(group: ApiGroup, name: string): number | undefined {
+  const raw = family(group, name)?.metrics?.[0]?.value;
+  const value = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+export interface SummaryOptions {
+  readonly job: string;
+  readonly nowSeconds: number;
+  /** A group whose last push is older than this counts as stale. */
+  readonly staleAfterSeconds: number;
+  /** Shown in the result, to tell replicas apart. */
+  readonly gateway: string;
+}
+
+export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptions): NodeStatus[] {
+  const nodes: NodeStatus[] = [];
+  for (const group of data) {
+    const labels = group.labels ?? {};
+    if (labels['job'] !== options.job) continue;
+    const pushTime = firstValue(group, 'push_time_seconds');
+    const age = pushTime === undefined || pushTime <= 0 ? undefined : Math.max(0, options.nowSeconds - pushTime);
+    const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
+    const state = family(group, 'persia_node_state')?.metrics?.find((m) => Number(m.value) === 1)?.labels?.['state'];
+    nodes.push({
+      job: options.job,
+      role: labels['role'] ?? '',
+      instance: labels['instance'] ?? '',
+      state,
+      lastPushAgeSeconds: age,
+      lastPushSuccessful: group.last_push_successful !== false,
+      pushFailures: failures === undefined ? undefined : failures.reduce((sum, m) => sum + (Number(m.value) || 0), 0),
+      stale: age === undefined || age > options.staleAfterSeconds,
+      gateway: options.gateway,
+    });
+  }
+  const roleOrder = ['trainer', 'middleware', 'server'];
+  return nodes.sort((a, b) => roleRank(roleOrder, a.role) - roleRank(roleOrder, b.role) || a.instance.localeCompare(b.instance, 'en', { numeric: true }));
+}
+
+function roleRank(order: readonly string[], role: string): number {
+  const index = order.indexOf(role);
+  return index === -1 ? order.length : index;
+}
+
+/** GET <base>/api/v1/metrics; every group on the gateway (all jobs). */
+export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number): Promise<ApiGroup[]> {
+  const url = `${baseUrl}/api/v1/metrics`;
+  let body: unknown;
+  try {
+    const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new StatusError(`GET ${url} answered ${response.statusCode}: ${text.trim().slice(0, 200)}`);
+    body = JSON.parse(text);
+  } catch (error) {
+    if (error instanceof StatusError) throw error;
+    const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : error.message) : String(error);
+    throw new StatusError(`cannot read ${url}: ${reason}`, error);
+  }
+  const data = (body as { status?: string; data?: unknown }).data;
+  if (!Array.isArray(data)) throw new StatusError(`GET ${url}: not a Pushgateway API answer (no data array)`);
+  return data as ApiGroup[];
+}
+
+/** Seconds as a short human text: 4.2s, 3m05s, 2h10m. */
+export function formatAge(seconds: number | undefined): string {
+  if (seconds === undefined) return 'never';
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}

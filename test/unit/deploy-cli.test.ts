@@ -1,0 +1,210 @@
+/**
+ * The init, discover and status commands run in-process through commander: flags, output, files written and
+ * exit codes (0 ok, 1 runtime failure, 2 usage). Discovery is fed a fake engine through DOCKER_HOST pointing
+ * at a local HTTP server that answers like the Docker API; status reads a fake gateway on port 0.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerDiscoverCommand } from '../../src/cli/discover-command.js';
+import { registerInitCommand } from '../../src/cli/init-command.js';
+import { registerStatusCommand } from '../../src/cli/status-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'persia-deploy-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `persia-metrics <args>` in-process; returns exit code and what it printed. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const program = new Command().exitOverride();
+  registerInitCommand(program);
+  registerDiscoverCommand(program);
+  registerStatusCommand(program);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'persia-metrics', ...args]);
+  } catch (error) {
+    err += String(error);
+    process.exitCode = 2;
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out, err };
+}
+
+function listen(handler: Parameters<typeof createServer>[0]): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve) => {
+    const server = createServer(handler);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === 'object' && address !== null ? address.port : 0 });
+    });
+  });
+}
+
+describe('init', () => {
+  const target = join(dir, 'deploy');
+
+  it('writes the deployment, then refuses to overwrite (exit 2, nothing changed), then overwrites with --force', async () => {
+    const first = await cli('init', '--job', 'dlrm_v1.0', '--dir', target);
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toContain('wrote 13 files for job "dlrm_v1.0"');
+    expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toContain('job_name: dlrm_v1.0');
+    writeFileSync(join(target, 'global_config.yaml'), 'mine\n');
+
+    const again = await cli('init', '--job', 'other', '--dir', target);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/refusing to overwrite existing files .*global_config\.yaml.*--force/);
+    expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toBe('mine\n');
+    expect(readFileSync(join(target, 'docker-compose.yml'), 'utf8')).toContain('dlrm_v1.0');
+
+    const forced = await cli('init', '--job', 'other', '--dir', target, '--force', '--push-interval', '20');
+    expect(forced.code, forced.err).toBe(0);
+    expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toContain('push_interval_seconds: 20');
+    expect(readFileSync(join(target, 'config/prometheus/rules/persia-alerts.yml'), 'utf8')).toContain('> 120');
+  });
+
+  it('exits 2 on a bad job name or a missing --job, and writes nothing', async () => {
+    const bad = await cli('init', '--job', 'no/slashes', '--dir', join(dir, 'bad'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('job name "no/slashes" is not usable');
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+    expect((await cli('init', '--dir', join(dir, 'bad'))).code).toBe(2);
+  });
+
+  it('documents the files and exit codes in --help', async () => {
+    const help = await cli('init', '--help');
+    expect(help.out).toContain('docker-compose.swarm.yml');
+    expect(help.out).toContain('Exit codes');
+  });
+});
+
+describe('discover (fake Docker API over DOCKER_HOST)', () => {
+  let engine: { server: Server; port: number };
+  const previous = process.env['DOCKER_HOST'];
+  let listFilters = '';
+
+  beforeAll(async () => {
+    engine = await listen((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      res.setHeader('content-type', 'application/json');
+      if (url.pathname.endsWith('/containers/json')) {
+        listFilters = url.searchParams.get('filters') ?? '';
+        res.end(JSON.stringify([
+          { Id: 'a'.repeat(64), Names: ['/stack_metrics_gateway_1'], Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm' },
+            Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 19091, Type: 'tcp' }], NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.5' } } } },
+          { Id: 'b'.repeat(64), Names: ['/gw_b'], Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'ctr/b' },
+            Ports: [], NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.6' } } } },
+        ]));
+      } else {
+        res.statusCode = 404; // Podman: no swarm
+        res.end(JSON.stringify({ message: 'no such service endpoint' }));
+      }
+    });
+    process.env['DOCKER_HOST'] = `tcp://127.0.0.1:${engine.port}`;
+  });
+  afterAll(() => {
+    engine.server.close();
+    if (previous === undefined) delete process.env['DOCKER_HOST'];
+    else process.env['DOCKER_HOST'] = previous;
+  });
+
+  it('writes one file_sd file per job with published addresses, skipping gateways without one, and prunes old files', async () => {
+    const out = join(dir, 'targets');
+    const first = await cli('discover', '--out', out);
+    expect(first.code, first.err).toBe(0);
+    expect(JSON.parse(listFilters)).toMatchObject({ label: ['persia.metrics.gateway=true'], status: ['running'] });
+    expect(first.err).toContain('gateway gw_b (job ctr/b) has no published address; skipped');
+    writeFileSync(join(out, 'gateway-gone.json'), '[]');
+    writeFileSync(join(out, 'static.json'), '[]');
+    const second = await cli('discover', '--out', out, '--address', 'internal');
+    expect(second.code, second.err).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['gateway-ctr_b.json', 'gateway-dlrm.json', 'static.json']);
+    expect(JSON.parse(readFileSync(join(out, 'gateway-ctr_b.json'), 'utf8'))).toEqual([{ targets: ['10.89.0.6:9091'], labels: { persia_job: 'ctr/b' } }]);
+  });
+
+  it('prints the files with --print and the gateways with --json', async () => {
+    const printed = await cli('discover', '--print');
+    expect(printed.out).toContain('# gateway-dlrm.json');
+    expect(printed.out).toContain('"127.0.0.1:19091"');
+    const json = JSON.parse((await cli('discover', '--print', '--json')).out.split('\n# ')[0] ?? '') as Array<{ name: string }>;
+    expect(json.map((g) => g.name)).toEqual(['gw_b', 'stack_metrics_gateway_1']); // sorted by job
+  });
+
+  it('exits 1 when the engine cannot be reached, 2 on a bad --address', async () => {
+    process.env['DOCKER_HOST'] = 'unix:///nonexistent/docker.sock';
+    const down = await cli('discover', '--print');
+    process.env['DOCKER_HOST'] = `tcp://127.0.0.1:${engine.port}`;
+    expect(down.code).toBe(1);
+    expect(down.err).toContain('cannot list containers');
+    expect((await cli('discover', '--address', 'nope')).code).toBe(2);
+  });
+});
+
+describe('status (fake gateway)', () => {
+  let gateway: { server: Server; port: number };
+  const now = Date.now() / 1000;
+  const family = (value: number, labels: Record<string, string> = {}) => ({ metrics: [{ labels, value: String(value) }] });
+  const group = (role: string, instance: string, pushAge: number, extra: Record<string, unknown> = {}) => ({
+    labels: { job: 'dlrm', role, instance },
+    last_push_successful: true,
+    push_time_seconds: family(now - pushAge),
+    push_failure_time_seconds: family(0),
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    gateway = await listen((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'success', data: [
+        group('server', 'rep_0', 2, { last_push_successful: false }),
+        group('trainer', 'rep_0', 1.5, {
+          persia_node_state: { metrics: [{ labels: { state: 'init' }, value: '0' }, { labels: { state: 'running' }, value: '1' }] },
+          persia_metrics_push_failures_total: { metrics: [{ labels: { reason: 'timeout' }, value: '2' }, { labels: { reason: 'http_5xx' }, value: '1' }] },
+        }),
+        group('trainer', 'rep_1', 600),
+        { ...group('trainer', 'x', 1), labels: { job: 'other', role: 'trainer', instance: 'x' } },
+      ] }));
+    });
+  });
+  afterAll(() => gateway.server.close());
+  afterEach(() => vi.restoreAllMocks());
+
+  it('prints one row per node of the job, marks stale and rejected nodes', async () => {
+    const result = await cli('status', '--job', 'dlrm', '--gateway', `127.0.0.1:${gateway.port}`);
+    expect(result.code, result.err).toBe(0);
+    const lines = result.out.split('\n');
+    expect(lines[0]).toMatch(/^ROLE\s+INSTANCE\s+STATE\s+LAST PUSH\s+GATEWAY\s+PUSH FAILURES$/);
+    expect(lines[2]).toMatch(/^trainer\s+rep_0\s+running\s+1\.\ds\s+ok\s+3$/);
+    expect(lines[3]).toMatch(/^trainer\s+rep_1\s+-\s+10m00s STALE\s+ok\s+-$/);
+    expect(lines[4]).toMatch(/^server\s+rep_0\s+-\s+2\.\ds\s+REJECTED/);
+    expect(result.out).toContain('3 nodes of job "dlrm", 1 stale');
+  });
+
+  it('prints JSON with --json', async () => {
+    const result = await cli('status', '--job', 'dlrm', '--gateway', `http://127.0.0.1:${gateway.port}`, '--json');
+    const parsed = JSON.parse(result.out) as { nodes: Array<{ instance: string; pushFailures?: number; stale: boolean }> };
+    expect(parsed.nodes.map((n) => [n.instance, n.pushFailures, n.stale])).toEqual([['rep_0', 3, false], ['rep_1', undefined, true], ['rep_0', undefined, false]]);
+  });
+
+  it('exits 1 when the job has no node or the gateway is unreachable; 2 on a bad address', async () => {
+    const none = await cli('status', '--job', 'absent', '--gateway', `127.0.0.1:${gateway.port}`);
+    expect(none.code).toBe(1);
+    expect(none.err).toContain('no node of job "absent"');
+    const closed = await listen(() => {});
+    closed.server.close();
+    const down = await cli('status', '--job', 'dlrm', '--gateway', `127.0.0.1:${closed.port}`, '--timeout', '2');
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/cannot read http:\/\/127\.0\.0\.1:\d+\/api\/v1\/metrics/);
+    expect((await cli('status', '--job', 'dlrm', '--gateway', 'host:port/path')).code).toBe(2);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The render functions for a job other than the shipped default: job name, thresholds and service names
+ * follow the options, and the rendered files pass promtool and docker-compose too (not only the golden ones).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { alertSpecs } from '../../src/deploy/alert-rules.js';
+import { testedAlerts } from '../../src/deploy/alert-rule-tests.js';
+import { DeployUsageError } from '../../src/deploy/deploy-errors.js';
+import { resolveDeployOptions, serviceSuffix } from '../../src/deploy/deploy-options.js';
+import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
+import { writeDeployment } from '../../src/deploy/write-deployment.js';
+import { requireBinary } from '../helpers/binaries.js';
+
+const options = resolveDeployOptions({ jobName: 'dlrm_v1.0', pushIntervalSeconds: 30, indexMissRatioThreshold: 0.5, stalenessThreshold: 4 });
+const files = renderInitDeployment(options, 'ctr.b');
+const text = (path: string): string => {
+  const found = files.get(path);
+  if (found === undefined) throw new Error(`${path} not rendered`);
+  return found;
+};
+type Service = { labels?: Record<string, string>; environment?: Record<string, string>; volumes?: string[] };
+const services = (path: string) => (load(text(path)) as { services: Record<string, Service> }).services;
+
+describe('deploy options', () => {
+  it.each(['', 'has space', '-leading', 'a/b', 'x'.repeat(64), 'ünicode'])('rejects job name %j', (name) => {
+    expect(() => resolveDeployOptions({ jobName: name })).toThrow(DeployUsageError);
+  });
+
+  it('accepts PersiaML-style names and refuses nonsense thresholds', () => {
+    expect(resolveDeployOptions({ jobName: 'dlrm_v1.0' }).jobName).toBe('dlrm_v1.0');
+    expect(() => resolveDeployOptions({ jobName: 'j', indexMissRatioThreshold: 1.5 })).toThrow(/between 0 and 1/);
+    expect(() => resolveDeployOptions({ jobName: 'j', pushIntervalSeconds: 0 })).toThrow(/positive/);
+  });
+
+  it('turns job names into DNS-safe service suffixes', () => {
+    expect(serviceSuffix('DLRM_v1.0')).toBe('dlrm_v1_0');
+  });
+});
+
+describe('renderInitDeployment', () => {
+  it('lays the files out for `docker-compose up` in the target directory', () => {
+    expect([...files.keys()].sort()).toEqual([
+      'config/grafana/dashboards/persia-accuracy.json',
+      'config/grafana/dashboards/persia-efficiency.json',
+      'config/grafana/dashboards/persia-job-health.json',
+      'config/grafana/provisioning/dashboards/persia.yml',
+      'config/grafana/provisioning/datasources/prometheus.yml',
+      'config/prometheus/prometheus-swarm.yml',
+      'config/prometheus/prometheus.yml',
+      'config/prometheus/rules/persia-alerts.test.yml',
+      'config/prometheus/rules/persia-alerts.yml',
+      'config/prometheus/rules/persia-recording.yml',
+      'docker-compose.second-job.yml',
+      'docker-compose.swarm.yml',
+      'docker-compose.yml',
+      'global_config.yaml',
+    ]);
+    expect(renderInitDeployment(options).has('docker-compose.second-job.yml')).toBe(false);
+  });
+
+  it('puts the job name where nodes, gateway labels and DNS discovery need it', () => {
+    const config = load(text('global_config.yaml')) as { PersiaMetricsConfig: Record<string, unknown> };
+    expect(config.PersiaMetricsConfig).toMatchObject({ enable_metrics: true, job_name: 'dlrm_v1.0', push_interval_seconds: 30 });
+    const main = services('docker-compose.yml');
+    expect(main['metrics_gateway']?.labels).toEqual({ 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm_v1.0' });
+    expect(main['trainer']?.environment?.['PERSIA_METRICS_JOB_NAME']).toBe('dlrm_v1.0');
+    expect(main['prometheus']?.volumes).toContain('./config/prometheus:/etc/prometheus:ro');
+    expect(text('config/prometheus/prometheus.yml')).toContain("replacement: 'dlrm_v1.0'");
+    const second = services('docker-compose.second-job.yml');
+    expect(Object.keys(second).sort()).toEqual(['metrics_gateway_ctr_b', 'middleware_ctr_b', 'server_ctr_b', 'trainer_ctr_b']);
+    expect(second['server_ctr_b']?.environment).toMatchObject({ PERSIA_METRICS_GATEWAY_ADDR: 'metrics_gateway_ctr_b:9091', PERSIA_METRICS_JOB_NAME: 'ctr.b' });
+  });
+
+  it('scales alert thresholds with the options', () => {
+    const rules = text('config/prometheus/rules/persia-alerts.yml');
+    expect(rules).toContain('time() - push_time_seconds > 180');
+    expect(rules).toContain('index_miss_ratio > 0.5');
+    expect(rules).toContain('staleness > 4');
+    const tested = testedAlerts(options);
+    for (const spec of alertSpecs(options)) {
+      expect(tested.firing.has(spec.alert), spec.alert).toBe(true);
+      expect(tested.silent.has(spec.alert), spec.alert).toBe(true);
+    }
+  });
+
+  it('renders dashboards that filter every query by the job variable, with a stale threshold from the options', () => {
+    const health = text('config/grafana/dashboards/persia-job-health.json');
+    expect(health).toContain('<= 180');
+    const efficiency = JSON.parse(text('config/grafana/dashboards/persia-efficiency.json')) as { panels: Array<{ type: string }> };
+    // 6 time costs x (P50/P99, heatmap, rate) + pending batches.
+    expect(efficiency.panels.filter((p) => p.type === 'heatmap')).toHaveLength(6);
+  });
+});
+
+describe('rendered files pass the real tools', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'persia-deploy-render-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeDeployment(dir, files, false);
+  const promtool = requireBinary('promtool');
+
+  const ok = (bin: string, args: string[], cwd: string): void => {
+    const result = spawnSync(bin, args, { cwd, encoding: 'utf8', timeout: 30_000 });
+    expect(result.status, `${bin} ${args.join(' ')}\n${result.stdout}${result.stderr}`).toBe(0);
+  };
+
+  it.skipIf(promtool === undefined)('promtool check config + test rules', () => {
+    ok(promtool ?? '', ['check', 'config', 'prometheus.yml'], join(dir, 'config/prometheus'));
+    ok(promtool ?? '', ['check', 'config', 'prometheus-swarm.yml'], join(dir, 'config/prometheus'));
+    ok(promtool ?? '', ['test', 'rules', 'persia-alerts.test.yml'], join(dir, 'config/prometheus/rules'));
+  });
+
+  const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
+  if (!compose && process.env['CI'] === 'true') throw new Error('CI=true and docker-compose is missing: apt-get install --no-install-recommends docker-compose');
+
+  it.skipIf(!compose)('docker-compose config -q', () => {
+    ok('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.second-job.yml', 'config', '-q'], dir);
+    ok('docker-compose', ['-f', 'docker-compose.swarm.yml', 'config', '-q'], dir);
+  });
+});
