@@ -84,7 +84,7 @@ export function jobHealthDashboard(options: DeployOptions): DashboardDef {
         panels: [
           perNode('CPU (cores)', 'persia_node_cpu_seconds_total', 'short', `rate(persia_node_cpu_seconds_total{${SEL}}[${RATE}])`),
           perNode('Resident memory', 'persia_node_resident_memory_bytes', 'bytes'),
-          perNode('Event-loop delay P99', 'persia_node_event_loop_delay_seconds', 's', `persia_node_event_loop_delay_seconds{${SEL}, quantile="0.99"}`),
+          perNode('Event-loop delay P99', 'persia_node_event_loop_delay_seconds', 's', `persia_node_event_loop_delay_seconds{${SEL}, stat="p99"}`),
         ],
       },
     ],
