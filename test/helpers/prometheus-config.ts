@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+
+export interface PrometheusConfigOptions {
+  /** `host:port` of each target of the helper's own scrape job ("pushgateway"). */
+  scrapeTargets: string[];
+  /** Global scrape and rule evaluation interval; default 1 so tests see data within seconds. */
+  scrapeIntervalSeconds?: number;
+  /** `honor_labels` of the helper's job; default true, as every Pushgateway scrape must use. */
+  honorLabels?: boolean;
+  /**
+   * More scrape configs, as YAML sequence items (`- job_name: ...`) at any common indentation; they
+   * are appended to `scrape_configs`.
+   */
+  extraScrapeConfigsYaml?: string;
+  /** Rule files; relative paths are resolved against the cwd (Prometheus would use the temp dir). */
+  ruleFiles?: string[];
+}
+
+/** Job name of the helper's own scrape config, for `{job="..."}` when honor_labels is off. */
+export const HELPER_SCRAPE_JOB = 'pushgateway';
+
+/**
+ * Renders prometheus.yml. Scalars are written with JSON.stringify: JSON strings are valid YAML
+ * flow scalars, so no YAML library and no quoting mistakes.
+ */
+export function renderPrometheusConfig(opts: PrometheusConfigOptions): string {
+  const interval = `${opts.scrapeIntervalSeconds ?? 1}s`;
+  const lines = [
+    'global:',
+    `  scrape_interval: ${interval}`,
+    // Explicit: the 10 s default timeout would exceed a short interval and be rejected.
+    `  scrape_timeout: ${interval}`,
+    `  evaluation_interval: ${interval}`,
+  ];
+  if (opts.ruleFiles !== undefined && opts.ruleFiles.length > 0) {
+    lines.push('rule_files:', ...opts.ruleFiles.map((file) => `  - ${JSON.stringify(resolve(file))}`));
+  }
+  lines.push('scrape_configs:');
+  if (opts.scrapeTargets.length > 0) {
+    lines.push(
+      `  - job_name: ${JSON.stringify(HELPER_SCRAPE_JOB)}`,
+      `    honor_labels: ${String(opts.honorLabels ?? true)}`,
+      '    static_configs:',
+      `      - targets: ${JSON.stringify(opts.scrapeTargets)}`,
+    );
+  }
+  if (opts.extraScrapeConfigsYaml !== undefined) {
+    lines.push(...indentBlock(opts.extraScrapeConfigsYaml, '  '));
+  }
+  if (lines.at(-1) === 'scrape_configs:') lines.push('  []');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Strips the block's common indentation (template literals in tests are indented) and re-indents it. */
+function indentBlock(yaml: string, indent: string): string[] {
+  const lines = yaml.replace(/\t/g, '  ').split('\n');
+  while (lines.length > 0 && lines[0]?.trim() === '') lines.shift();
+  while (lines.length > 0 && lines.at(-1)?.trim() === '') lines.pop();
+  const common = Math.min(
+    ...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length),
+  );
+  return lines.map((line) => (line.trim() === '' ? '' : indent + line.slice(common)));
+}

@@ -1,0 +1,160 @@
+import { requireBinary, missingBinaryMessage } from './binaries.js';
+import { httpJson, httpText, isRecord } from './http.js';
+import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
+import { waitFor } from './wait-for.js';
+
+/** One group as the gateway's `/api/v1/metrics` reports it. */
+export interface PushgatewayGroup {
+  /** The grouping key, `job` included. */
+  labels: Record<string, string>;
+  /** Pushed metric family names, sorted; without the gateway's own push_time_seconds / push_failure_time_seconds. */
+  metricNames: string[];
+  /** Unix seconds of the last successful push to this group (0 if none). */
+  pushTimeSeconds: number;
+  /** Unix seconds of the last failed push to this group (0 if none). */
+  pushFailureTimeSeconds: number;
+  /** The gateway's own flag: false when the latest push to this group failed. */
+  lastPushSuccessful: boolean;
+}
+
+export interface RunningPushgateway {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** `127.0.0.1:PORT`, the form Prometheus scrape targets and PERSIA_METRICS_GATEWAY_ADDR use. */
+  readonly address: string;
+  /** SIGTERM, wait for exit, SIGKILL after 3 s. Safe to call twice. */
+  stop(): Promise<void>;
+  /** SIGKILL: the gateway vanishes mid-flight, as in a crash. */
+  kill(): Promise<void>;
+  /** Stops (if running) and starts a new gateway on the same port, with no groups. */
+  restart(): Promise<void>;
+  /** The scrape page `/metrics`, exactly as Prometheus sees it. */
+  metricsText(): Promise<string>;
+  /** All groups, parsed from `/api/v1/metrics`. */
+  groups(): Promise<PushgatewayGroup[]>;
+  /** Deletes every group and waits until the gateway reports none. */
+  wipe(): Promise<void>;
+  /** Last part of the gateway's stdout+stderr, for assertions on its log. */
+  output(): string;
+}
+
+export interface StartPushgatewayOptions {
+  /** Appended after the helper's own flags, so they can override them (kingpin: last value wins). */
+  extraArgs?: string[];
+  /** Fixed port; by default a free one is picked. */
+  port?: number;
+}
+
+/** Reserved keys of a group object in `/api/v1/metrics`; every other key is a metric family. */
+const GROUP_META_KEYS = new Set(['labels', 'last_push_successful']);
+const GATEWAY_OWN_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
+
+/**
+ * Starts the real `prometheus-pushgateway` on 127.0.0.1 and resolves once `/-/ready` answers 200.
+ *
+ * `--persistence.file=` is always passed: Debian's default persists to
+ * /var/lib/prometheus/pushgateway.data, which would leak state between tests (and runs).
+ */
+export async function startPushgateway(opts: StartPushgatewayOptions = {}): Promise<RunningPushgateway> {
+  const binary = requireBinary('prometheus-pushgateway');
+  if (binary === undefined) throw new Error(missingBinaryMessage('prometheus-pushgateway'));
+  const extraArgs = opts.extraArgs ?? [];
+
+  const launch = async (port: number): Promise<ManagedProcess> => {
+    const proc = spawnManaged(`pushgateway :${port}`, binary, [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--persistence.file=',
+      ...extraArgs,
+    ]);
+    await waitUntilReady(proc, `127.0.0.1:${port}`, `http://127.0.0.1:${port}/-/ready`);
+    return proc;
+  };
+
+  let port = 0;
+  let proc = await startOnPort(opts.port, async (p) => {
+    const started = await launch(p);
+    port = p;
+    return started;
+  });
+  const url = `http://127.0.0.1:${port}`;
+
+  const groups = async (): Promise<PushgatewayGroup[]> =>
+    parseGroups(await httpJson(`${url}/api/v1/metrics`));
+
+  return {
+    url,
+    port,
+    address: `127.0.0.1:${port}`,
+    stop: () => proc.stop(),
+    kill: () => proc.kill(),
+    async restart() {
+      await proc.stop();
+      proc = await launch(port);
+    },
+    metricsText: () => httpText(`${url}/metrics`),
+    groups,
+    async wipe() {
+      // Per-group DELETE rather than the admin API's wipe, so this works without
+      // --web.enable-admin-api. Both answer 202 and apply later, hence the wait below.
+      for (const group of await groups()) {
+        await httpText(`${url}${groupPath(group.labels)}`, { method: 'DELETE' });
+      }
+      await waitFor(async () => (await groups()).length === 0, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+        what: `pushgateway ${url} to have no groups after wipe`,
+      });
+    },
+    output: () => proc.output(),
+  };
+}
+
+/**
+ * `/metrics/job@base64/.../<label>@base64/...`: base64 for every value, so `/` and empty values
+ * (which plain path segments cannot carry) address the right group too.
+ */
+export function groupPath(labels: Record<string, string>): string {
+  const { job, ...rest } = labels;
+  if (job === undefined) throw new Error(`group without job label: ${JSON.stringify(labels)}`);
+  const segment = (name: string, value: string): string =>
+    `/${name}@base64/${value === '' ? '=' : Buffer.from(value, 'utf8').toString('base64url')}`;
+  return `/metrics${segment('job', job)}${Object.entries(rest)
+    .map(([name, value]) => segment(name, value))
+    .join('')}`;
+}
+
+/**
+ * Shape of 1.5.1's answer (checked against the binary): `{status, data: [group]}` where a group is
+ * `{labels: {...}, last_push_successful: bool, <family name>: {time_stamp, type, help?, metrics:
+ * [{labels, value: "<number as string>"}]}, ...}` - the families sit next to `labels`, not under a key.
+ */
+function parseGroups(body: unknown): PushgatewayGroup[] {
+  if (!isRecord(body) || body['status'] !== 'success' || !Array.isArray(body['data'])) {
+    throw new Error(`unexpected /api/v1/metrics answer: ${JSON.stringify(body).slice(0, 500)}`);
+  }
+  return body['data'].map((raw: unknown): PushgatewayGroup => {
+    if (!isRecord(raw) || !isRecord(raw['labels'])) {
+      throw new Error(`unexpected group in /api/v1/metrics: ${JSON.stringify(raw).slice(0, 500)}`);
+    }
+    const labels: Record<string, string> = {};
+    for (const [name, value] of Object.entries(raw['labels'])) labels[name] = String(value);
+    const metricNames = Object.keys(raw)
+      .filter((key) => !GROUP_META_KEYS.has(key) && !GATEWAY_OWN_FAMILIES.has(key))
+      .sort();
+    return {
+      labels,
+      metricNames,
+      pushTimeSeconds: firstValue(raw['push_time_seconds']),
+      pushFailureTimeSeconds: firstValue(raw['push_failure_time_seconds']),
+      lastPushSuccessful: raw['last_push_successful'] === true,
+    };
+  });
+}
+
+/** Value of the single sample of a gateway-owned gauge family; 0 when absent. */
+function firstValue(family: unknown): number {
+  if (!isRecord(family) || !Array.isArray(family['metrics'])) return 0;
+  const [sample] = family['metrics'] as unknown[];
+  return isRecord(sample) ? Number(sample['value']) : 0;
+}
