@@ -90,8 +90,9 @@ ${gatewayLabels(options.jobName, '      ')}
 
   prometheus:
     image: ${PROMETHEUS_IMAGE}
-    # The image runs as nobody, which cannot read the engine socket docker_sd needs.
-    user: root
+    # The image runs as nobody, which cannot read the engine socket docker_sd needs. Numeric: images
+    # without /etc/passwd (scratch builds) know no user names.
+    user: "0:0"
     command:
       - --config.file=/etc/prometheus/prometheus.yml
       - --storage.tsdb.path=/prometheus
@@ -209,7 +210,7 @@ ${gatewayLabels(options.jobName, '        ')}
 
   prometheus:
     image: ${PROMETHEUS_IMAGE}
-    user: root
+    user: "0:0"
     command:
       - --config.file=/etc/prometheus/prometheus.yml
       - --storage.tsdb.path=/prometheus
