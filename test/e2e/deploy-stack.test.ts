@@ -19,7 +19,7 @@ import { connectDockerEngine } from '../../src/discovery/docker-engine.js';
 import { renderFileSd } from '../../src/discovery/file-sd.js';
 import { findGateways } from '../../src/discovery/gateway-discovery.js';
 import { fetchGatewayGroups, summarizeGroups } from '../../src/discovery/gateway-status.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../src/local-stack/free-port.js';
 import { findTool, runOrThrow, startPodmanEngine, type PodmanEngine } from './podman-engine.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -8,7 +8,7 @@ import { accessSync, constants, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { onProcessExit } from '../helpers/exit-cleanup.js';
+import { onProcessExit } from '../../src/local-stack/exit-cleanup.js';
 
 /** Absolute path of `name` on PATH or in /usr/bin, else undefined. */
 export function findTool(name: string): string | undefined {

@@ -1,59 +1,20 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+/**
+ * Gating tests on the real server binaries. A developer without them gets a clear skip; under CI
+ * (`CI=true`) a missing binary throws instead: a CI run that silently skips every integration test would
+ * look green while testing nothing.
+ */
+import { findBinary, missingBinaryMessage, type BinaryName } from '../../src/local-stack/binaries.js';
 
-export type BinaryName = 'prometheus-pushgateway' | 'prometheus' | 'promtool';
-
-/** Debian package that ships each binary (promtool comes with the prometheus package). */
-const DEBIAN_PACKAGE: Record<BinaryName, string> = {
-  'prometheus-pushgateway': 'prometheus-pushgateway',
-  prometheus: 'prometheus',
-  promtool: 'prometheus',
-};
-
-const found = new Map<BinaryName, string | undefined>();
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Looks the binary up on PATH, then in /usr/bin (some CI shells run with a minimal PATH). */
-function locate(name: BinaryName): string | undefined {
-  if (!found.has(name)) {
-    const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/bin'];
-    found.set(
-      name,
-      dirs.map((dir) => join(dir, name)).find(isExecutableFile),
-    );
-  }
-  return found.get(name);
-}
-
-/** One-line explanation of why tests that need `name` cannot run, with the fix. */
-export function missingBinaryMessage(name: BinaryName): string {
-  return (
-    `${name} not found on PATH or in /usr/bin; ` +
-    `install it with: apt-get install --no-install-recommends ${DEBIAN_PACKAGE[name]}`
-  );
-}
+export { missingBinaryMessage, type BinaryName };
 
 /** True when the binary is installed. Never throws: use `requireBinary` to gate tests. */
 export function hasBinary(name: BinaryName): boolean {
-  return locate(name) !== undefined;
+  return findBinary(name) !== undefined;
 }
 
-/**
- * Absolute path of the binary, or `undefined` so the caller can `describe.skipIf(...)`.
- *
- * Under CI (`CI=true`) a missing binary throws instead: a CI run that silently skips every
- * integration test would look green while testing nothing.
- */
+/** Absolute path of the binary, or `undefined` so the caller can `describe.skipIf(...)`; throws under CI. */
 export function requireBinary(name: BinaryName): string | undefined {
-  const path = locate(name);
+  const path = findBinary(name);
   if (path === undefined && process.env['CI'] === 'true') {
     throw new Error(`CI=true and ${missingBinaryMessage(name)}`);
   }

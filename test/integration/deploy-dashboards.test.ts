@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardExpressions, substituteGrafanaVariables } from '../../src/deploy/grafana-model.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { spawnManaged, type ManagedProcess } from '../helpers/managed-process.js';
-import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../helpers/pushgateway-process.js';
+import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
+import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'dist/src/cli/main.js');

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { missingBinaryMessage, requireBinary } from '../helpers/binaries.js';
-import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../helpers/pushgateway-process.js';
+import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 
 // Under CI=true a missing binary throws here (a failure, never a silent skip).
 const missing = (['prometheus-pushgateway', 'prometheus'] as const).filter((name) => requireBinary(name) === undefined);

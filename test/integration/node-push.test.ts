@@ -9,13 +9,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERSIA_METRIC_NAMES } from '../../src/metrics/catalog.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
-import { hasBinary } from '../helpers/binaries.js';
-import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../helpers/pushgateway-process.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 
 const run = promisify(execFile);
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
-const servers = hasBinary('prometheus-pushgateway') && hasBinary('prometheus');
+const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
 const dir = mkdtempSync(join(tmpdir(), 'persia-node-push-'));
 
 function configFile(name: string, body: string): string {

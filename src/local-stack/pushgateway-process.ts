@@ -1,4 +1,4 @@
-import { requireBinary, missingBinaryMessage } from './binaries.js';
+import { binaryPath } from './binaries.js';
 import { httpJson, httpText, isRecord } from './http.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
@@ -57,8 +57,7 @@ const GATEWAY_OWN_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_se
  * /var/lib/prometheus/pushgateway.data, which would leak state between tests (and runs).
  */
 export async function startPushgateway(opts: StartPushgatewayOptions = {}): Promise<RunningPushgateway> {
-  const binary = requireBinary('prometheus-pushgateway');
-  if (binary === undefined) throw new Error(missingBinaryMessage('prometheus-pushgateway'));
+  const binary = binaryPath('prometheus-pushgateway');
   const extraArgs = opts.extraArgs ?? [];
 
   const launch = async (port: number): Promise<ManagedProcess> => {

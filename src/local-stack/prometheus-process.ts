@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { missingBinaryMessage, requireBinary } from './binaries.js';
+import { binaryPath } from './binaries.js';
 import { errorText } from './errors.js';
 import { onProcessExit } from './exit-cleanup.js';
 import { httpJson, isRecord } from './http.js';
@@ -58,8 +58,7 @@ export interface RunningPrometheus {
  * dir, and resolves once `/-/ready` answers 200 (TSDB opened, config loaded).
  */
 export async function startPrometheus(opts: StartPrometheusOptions): Promise<RunningPrometheus> {
-  const binary = requireBinary('prometheus');
-  if (binary === undefined) throw new Error(missingBinaryMessage('prometheus'));
+  const binary = binaryPath('prometheus');
 
   const dir = await mkdtemp(join(tmpdir(), 'persia-metrics-prometheus-'));
   // If the test process dies before stop(), the TSDB dir must not pile up in /tmp.

@@ -1,0 +1,99 @@
+/**
+ * `persia-metrics demo`: the README's first command. Starts the real Pushgateway and Prometheus (Debian
+ * binaries) on free 127.0.0.1 ports, runs a simulated cluster against them, then prints the URLs and a few
+ * PromQL answers a user would ask ("p99 lookup RPC time per role?", "which node is stale?").
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { startPrometheus } from '../local-stack/prometheus-process.js';
+import { startPushgateway } from '../local-stack/pushgateway-process.js';
+import { parseCount, parseSeconds } from './option-parsers.js';
+import { EXIT_CODES_HELP, runAction } from './run-command.js';
+import { simulateCluster } from './simulate-command.js';
+import { formatTable } from './text-table.js';
+
+interface DemoFlags {
+  job: string;
+  trainers: number;
+  middleware: number;
+  servers: number;
+  duration: number;
+  interval: number;
+  keep?: boolean;
+}
+
+/** The questions the demo answers, in PromQL over the job's series. */
+export function demoQueries(job: string): { question: string; promql: string }[] {
+  const sel = `job="${job}"`;
+  return [
+    { question: 'p99 lookup_rpc_time_cost per role (s)', promql: `histogram_quantile(0.99, sum by (le, role) (rate(lookup_rpc_time_cost_bucket{${sel}}[30s])))` },
+    { question: 'p50 lookup_rpc_time_cost per role (s)', promql: `histogram_quantile(0.5, sum by (le, role) (rate(lookup_rpc_time_cost_bucket{${sel}}[30s])))` },
+    { question: 'p99 update_gradient_time_cost per role (s)', promql: `histogram_quantile(0.99, sum by (le, role) (rate(update_gradient_time_cost_bucket{${sel}}[30s])))` },
+    { question: 'nodes reporting per role', promql: `count by (role) (push_time_seconds{${sel}})` },
+    { question: 'seconds since each node last pushed (max per role)', promql: `max by (role) (time() - push_time_seconds{${sel}})` },
+    { question: 'index miss ratio per server', promql: `index_miss_ratio{${sel}}` },
+    { question: 'NaN gradients in the last minute per feature', promql: `sum by (feature) (increase(nan_count{${sel}}[1m]))` },
+    { question: 'push failures by reason', promql: `sum by (reason) (persia_metrics_push_failures_total{${sel}})` },
+  ];
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('start a real Pushgateway and Prometheus on free local ports, run a simulated job against them, print URLs and PromQL answers')
+    .option('--job <name>', 'job name', 'demo_job')
+    .option('--trainers <n>', 'trainer nodes', parseCount, 2)
+    .option('--middleware <n>', 'middleware nodes', parseCount, 2)
+    .option('--servers <n>', 'embedding server nodes', parseCount, 2)
+    .option('--duration <seconds>', 'how long the simulated job runs', parseSeconds, 40)
+    .option('--interval <seconds>', 'push interval of the nodes', parseSeconds, 2)
+    .option('--keep', 'leave the gateway and Prometheus running after the job ends, until Ctrl-C')
+    .addHelpText('after', `\nNeeds the Debian packages prometheus and prometheus-pushgateway (scripts/demo.sh installs them).${EXIT_CODES_HELP}`)
+    .action(runAction((flags: DemoFlags) => runDemo(flags)));
+}
+
+async function runDemo(flags: DemoFlags): Promise<number> {
+  const say = (text: string): void => void process.stdout.write(`${text}\n`);
+  const gateway = await startPushgateway();
+  const prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'persia-demo-'));
+  try {
+    const config = join(dir, 'global_config.yaml');
+    writeFileSync(config, `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${flags.job}\n  push_interval_seconds: ${flags.interval}\n  gateway_addr: ${gateway.address}\n`);
+    say(`Pushgateway: ${gateway.url}/metrics   (groups: ${gateway.url}/api/v1/metrics)`);
+    say(`Prometheus:  ${prometheus.url}/graph   (scraping the gateway every 1 s with honor_labels: true)`);
+    say(`Simulating job "${flags.job}": ${flags.trainers} trainers, ${flags.middleware} middleware, ${flags.servers} servers for ${flags.duration} s (Ctrl-C stops early)...`);
+    const code = await simulateCluster({ config, trainers: flags.trainers, middleware: flags.middleware, servers: flags.servers, duration: flags.duration, stepMs: 20 });
+    // One more scrape after the final pushes, so the answers include them.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    say('');
+    for (const { question, promql } of demoQueries(flags.job)) {
+      const samples = await prometheus.query(promql);
+      say(`${question}\n  ${promql}`);
+      const rows = samples.map((sample) => [labelsText(sample.metric), formatNumber(sample.value)]);
+      say(rows.length === 0 ? '  (no data)' : formatTable(['series', 'value'], rows).replace(/^/gm, '  '));
+      say('');
+    }
+    if (flags.keep) {
+      say(`Servers stay up: ${gateway.url} and ${prometheus.url}. Ctrl-C to stop them.`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    return code;
+  } finally {
+    await prometheus.stop();
+    await gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function labelsText(metric: Record<string, string>): string {
+  const entries = Object.entries(metric).filter(([name]) => name !== '__name__');
+  return entries.length === 0 ? '(all)' : entries.map(([name, value]) => `${name}=${value}`).join(' ');
+}
+
+function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1000 || Number.isInteger(value) ? String(Math.round(value * 100) / 100) : value.toPrecision(3);
+}
