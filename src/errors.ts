@@ -11,7 +11,19 @@ export type PersiaErrorCode =
   | 'PERSIA_PUSH_HTTP'
   | 'PERSIA_PUSH_TIMEOUT'
   | 'PERSIA_PUSH_NETWORK'
-  | 'PERSIA_SHUTDOWN_TIMEOUT';
+  | 'PERSIA_SHUTDOWN_TIMEOUT'
+  | 'PERSIA_DEPLOY_USAGE'
+  | 'PERSIA_INIT_EXISTS'
+  | 'PERSIA_DISCOVERY_FAILED'
+  | 'PERSIA_STATUS_FAILED';
+
+/** Codes that mean the invocation or its input is wrong (exit 2), as opposed to a runtime failure (exit 1). */
+export const USAGE_ERROR_CODES: ReadonlySet<PersiaErrorCode> = new Set<PersiaErrorCode>([
+  'PERSIA_CONFIG_INVALID',
+  'PERSIA_CONFIG_UNREADABLE',
+  'PERSIA_DEPLOY_USAGE',
+  'PERSIA_INIT_EXISTS',
+]);
 
 export class PersiaMetricsError extends Error {
   readonly code: PersiaErrorCode;

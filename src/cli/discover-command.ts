@@ -1,7 +1,7 @@
 /** `persia-metrics discover`: find job gateways by container label and write Prometheus file_sd target files. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { withDeployExitCode, DeployUsageError } from '../deploy/deploy-errors.js';
+import { DeployUsageError } from '../deploy/deploy-errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { type AddressKind, renderFileSd, writeFileSd } from '../discovery/file-sd.js';
 import { findGateways, type GatewayEndpoint } from '../discovery/gateway-discovery.js';
@@ -43,7 +43,7 @@ export function registerDiscoverCommand(program: Command): void {
     .option('--print', 'print the target files instead of writing them')
     .option('--json', 'print the gateways found as JSON')
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
-    .action(runAction((flags: DiscoverFlags) => withDeployExitCode(() => discover(flags))));
+    .action(runAction((flags: DiscoverFlags) => discover(flags)));
 }
 
 async function discover(flags: DiscoverFlags): Promise<number> {

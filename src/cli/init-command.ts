@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDeployOptions, staleAfterSeconds } from '../deploy/deploy-options.js';
-import { withDeployExitCode } from '../deploy/deploy-errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
 import { parseSeconds } from './option-parsers.js';
@@ -40,7 +39,7 @@ export function registerInitCommand(program: Command): void {
     .option('--push-interval <seconds>', 'push_interval_seconds of the nodes; alert thresholds follow it', parseSeconds, 10)
     .option('--second-job <name>', 'also write docker-compose.second-job.yml for a second job on the same host')
     .addHelpText('after', `${EXAMPLE}${EXIT_CODES_HELP} (2 also when files exist and --force is not given)`)
-    .action(runAction((flags: InitFlags) => withDeployExitCode(() => init(flags))));
+    .action(runAction((flags: InitFlags) => init(flags)));
 }
 
 function init(flags: InitFlags): number {

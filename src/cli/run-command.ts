@@ -3,7 +3,7 @@
  *   0 success · 1 runtime failure (a server unreachable, a push refused) · 2 usage or configuration error.
  * Errors print as one readable line on stderr, never a stack trace (set PERSIA_METRICS_DEBUG=1 for one).
  */
-import { PersiaMetricsError } from '../errors.js';
+import { PersiaMetricsError, USAGE_ERROR_CODES } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -12,10 +12,7 @@ export const EXIT_USAGE = 2;
 export const EXIT_CODES_HELP = '\nExit codes: 0 success, 1 runtime failure, 2 usage or configuration error.';
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof PersiaMetricsError) {
-    return error.code === 'PERSIA_CONFIG_INVALID' || error.code === 'PERSIA_CONFIG_UNREADABLE' ? EXIT_USAGE : EXIT_FAILURE;
-  }
-  return EXIT_FAILURE;
+  return error instanceof PersiaMetricsError && USAGE_ERROR_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /** Wrap a command's action: print a failure as one line and set the exit code. */

@@ -1,7 +1,7 @@
 /** `persia-metrics status --job NAME`: every node of the job as its gateway sees it (last push age, failures). */
 import type { Command } from 'commander';
 import { parseGatewayList } from '../config/gateway-address.js';
-import { DeployUsageError, StatusError, withDeployExitCode } from '../deploy/deploy-errors.js';
+import { DeployUsageError, StatusError } from '../deploy/deploy-errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
 import { fetchGatewayGroups, formatAge, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
@@ -33,7 +33,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)
     .option('--json', 'print the nodes as JSON')
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
-    .action(runAction((flags: StatusFlags) => withDeployExitCode(() => status(flags))));
+    .action(runAction((flags: StatusFlags) => status(flags)));
 }
 
 async function gatewayBaseUrls(flags: StatusFlags): Promise<string[]> {
