@@ -1,20 +1,9 @@
 /**
  * What a job's gateway knows about its nodes: one group per node (job/role/instance), read from the
  * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
- * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `fetchGatewayGroups` does the HTTP.
+ * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `fetchGatewayGroups` in gateway-api.ts does the HTTP.
  */
-import { request } from 'undici';
-import { StatusError } from '../deploy/deploy-errors.js';
-
-interface ApiMetric {
-  readonly labels?: Record<string, string>;
-  readonly value?: string;
-}
-interface ApiFamily {
-  readonly metrics?: readonly ApiMetric[];
-}
-/** One element of `data` in the gateway's /api/v1/metrics answer: the group's labels, flags and families. */
-export type ApiGroup = { readonly labels?: Record<string, string>; readonly last_push_successful?: boolean } & Record<string, unknown>;
+import { family, firstValue, type ApiGroup } from './gateway-api.js';
 
 export interface NodeStatus {
   readonly job: string;
@@ -30,17 +19,6 @@ export interface NodeStatus {
   readonly pushFailures: number | undefined;
   readonly stale: boolean;
   readonly gateway: string;
-}
-
-function family(group: ApiGroup, name: string): ApiFamily | undefined {
-  const value = group[name];
-  return typeof value === 'object' && value !== null ? (value as ApiFamily) : undefined;
-}
-
-function firstValue(group: ApiGroup, name: string): number | undefined {
-  const raw = family(group, name)?.metrics?.[0]?.value;
-  const value = raw === undefined ? NaN : Number(raw);
-  return Number.isFinite(value) ? value : undefined;
 }
 
 export interface SummaryOptions {
@@ -80,25 +58,6 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
 function roleRank(order: readonly string[], role: string): number {
   const index = order.indexOf(role);
   return index === -1 ? order.length : index;
-}
-
-/** GET <base>/api/v1/metrics; every group on the gateway (all jobs). */
-export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number): Promise<ApiGroup[]> {
-  const url = `${baseUrl}/api/v1/metrics`;
-  let body: unknown;
-  try {
-    const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
-    const text = await response.body.text();
-    if (response.statusCode !== 200) throw new StatusError(`GET ${url} answered ${response.statusCode}: ${text.trim().slice(0, 200)}`);
-    body = JSON.parse(text);
-  } catch (error) {
-    if (error instanceof StatusError) throw error;
-    const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : error.message) : String(error);
-    throw new StatusError(`cannot read ${url}: ${reason}`, error);
-  }
-  const data = (body as { status?: string; data?: unknown }).data;
-  if (!Array.isArray(data)) throw new StatusError(`GET ${url}: not a Pushgateway API answer (no data array)`);
-  return data as ApiGroup[];
 }
 
 /** Seconds as a short human text: 4.2s, 3m05s, 2h10m. */

@@ -1,5 +1,7 @@
 import { binaryPath } from './binaries.js';
-import { httpJson, httpText, isRecord } from './http.js';
+import { familyNames, fetchGatewayGroups, firstValue } from '../discovery/gateway-api.js';
+import { encodeGroupingPath } from '../push/grouping-key.js';
+import { httpText } from './http.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
@@ -46,10 +48,6 @@ export interface StartPushgatewayOptions {
   port?: number;
 }
 
-/** Reserved keys of a group object in `/api/v1/metrics`; every other key is a metric family. */
-const GROUP_META_KEYS = new Set(['labels', 'last_push_successful']);
-const GATEWAY_OWN_FAMILIES = new Set(['push_time_seconds', 'push_failure_time_seconds']);
-
 /**
  * Starts the real `prometheus-pushgateway` on 127.0.0.1 and resolves once `/-/ready` answers 200.
  *
@@ -79,7 +77,13 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
   const url = `http://127.0.0.1:${port}`;
 
   const groups = async (): Promise<PushgatewayGroup[]> =>
-    parseGroups(await httpJson(`${url}/api/v1/metrics`));
+    (await fetchGatewayGroups(url, 10)).map((group) => ({
+      labels: { ...group.labels },
+      metricNames: familyNames(group, false),
+      pushTimeSeconds: firstValue(group, 'push_time_seconds') ?? 0,
+      pushFailureTimeSeconds: firstValue(group, 'push_failure_time_seconds') ?? 0,
+      lastPushSuccessful: group.last_push_successful === true,
+    }));
 
   return {
     url,
@@ -97,7 +101,7 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
       // Per-group DELETE rather than the admin API's wipe, so this works without
       // --web.enable-admin-api. Both answer 202 and apply later, hence the wait below.
       for (const group of await groups()) {
-        await httpText(`${url}${groupPath(group.labels)}`, { method: 'DELETE' });
+        await httpText(`${url}${groupPathOf(group.labels)}`, { method: 'DELETE' });
       }
       await waitFor(async () => (await groups()).length === 0, {
         timeoutMs: 5000,
@@ -109,51 +113,8 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
   };
 }
 
-/**
- * `/metrics/job@base64/.../<label>@base64/...`: base64 for every value, so `/` and empty values
- * (which plain path segments cannot carry) address the right group too.
- */
-export function groupPath(labels: Record<string, string>): string {
-  const { job, ...rest } = labels;
-  if (job === undefined) throw new Error(`group without job label: ${JSON.stringify(labels)}`);
-  const segment = (name: string, value: string): string =>
-    `/${name}@base64/${value === '' ? '=' : Buffer.from(value, 'utf8').toString('base64url')}`;
-  return `/metrics${segment('job', job)}${Object.entries(rest)
-    .map(([name, value]) => segment(name, value))
-    .join('')}`;
-}
-
-/**
- * Shape of 1.5.1's answer (checked against the binary): `{status, data: [group]}` where a group is
- * `{labels: {...}, last_push_successful: bool, <family name>: {time_stamp, type, help?, metrics:
- * [{labels, value: "<number as string>"}]}, ...}` - the families sit next to `labels`, not under a key.
- */
-function parseGroups(body: unknown): PushgatewayGroup[] {
-  if (!isRecord(body) || body['status'] !== 'success' || !Array.isArray(body['data'])) {
-    throw new Error(`unexpected /api/v1/metrics answer: ${JSON.stringify(body).slice(0, 500)}`);
-  }
-  return body['data'].map((raw: unknown): PushgatewayGroup => {
-    if (!isRecord(raw) || !isRecord(raw['labels'])) {
-      throw new Error(`unexpected group in /api/v1/metrics: ${JSON.stringify(raw).slice(0, 500)}`);
-    }
-    const labels: Record<string, string> = {};
-    for (const [name, value] of Object.entries(raw['labels'])) labels[name] = String(value);
-    const metricNames = Object.keys(raw)
-      .filter((key) => !GROUP_META_KEYS.has(key) && !GATEWAY_OWN_FAMILIES.has(key))
-      .sort();
-    return {
-      labels,
-      metricNames,
-      pushTimeSeconds: firstValue(raw['push_time_seconds']),
-      pushFailureTimeSeconds: firstValue(raw['push_failure_time_seconds']),
-      lastPushSuccessful: raw['last_push_successful'] === true,
-    };
-  });
-}
-
-/** Value of the single sample of a gateway-owned gauge family; 0 when absent. */
-function firstValue(family: unknown): number {
-  if (!isRecord(family) || !Array.isArray(family['metrics'])) return 0;
-  const [sample] = family['metrics'] as unknown[];
-  return isRecord(sample) ? Number(sample['value']) : 0;
+/** A group's path from its labels as the API reports them, `job` first. */
+function groupPathOf(labels: Record<string, string>): string {
+  const { job = '', ...rest } = labels;
+  return encodeGroupingPath([['job', job], ...Object.entries(rest)]);
 }

@@ -29,10 +29,13 @@ export function defaultInstance(options: Pick<MetricsOptions, 'replicaIndex' | '
  * gateway's `<label>@base64/<url-safe base64>` form; other characters are ordinarily percent-encoded.
  */
 export function groupingPath(key: GroupingKey): string {
+  return encodeGroupingPath([['job', key.job], ['role', key.role], ['instance', key.instance]]);
+}
+
+/** The path of any group: `job` must come first (the gateway's rule); other labels follow in order. */
+export function encodeGroupingPath(labels: readonly (readonly [string, string])[]): string {
   let path = '/metrics';
-  for (const [label, value] of [['job', key.job], ['role', key.role], ['instance', key.instance]] as const) {
-    path += `/${encodePathSegment(label, value)}`;
-  }
+  for (const [label, value] of labels) path += `/${encodePathSegment(label, value)}`;
   return path;
 }
 

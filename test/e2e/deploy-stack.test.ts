@@ -18,7 +18,8 @@ import { dashboardExpressions, substituteGrafanaVariables } from '../../src/depl
 import { connectDockerEngine } from '../../src/discovery/docker-engine.js';
 import { renderFileSd } from '../../src/discovery/file-sd.js';
 import { findGateways } from '../../src/discovery/gateway-discovery.js';
-import { fetchGatewayGroups, summarizeGroups } from '../../src/discovery/gateway-status.js';
+import { fetchGatewayGroups } from '../../src/discovery/gateway-api.js';
+import { summarizeGroups } from '../../src/discovery/gateway-status.js';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { findTool, runOrThrow, startPodmanEngine, type PodmanEngine } from './podman-engine.js';
 

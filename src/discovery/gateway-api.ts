@@ -1,0 +1,59 @@
+/**
+ * The Pushgateway's JSON API (`GET /api/v1/metrics`, 1.5.1): every group with its labels, the
+ * `last_push_successful` flag and one key per metric family beside them, each family
+ * `{type, help, metrics: [{labels, value: "<number as text>"}]}`. One reader for `status`, the tests and the
+ * local stack.
+ */
+import { request } from 'undici';
+import { StatusError } from '../deploy/deploy-errors.js';
+
+export interface ApiMetric {
+  readonly labels?: Record<string, string>;
+  readonly value?: string;
+}
+export interface ApiFamily {
+  readonly metrics?: readonly ApiMetric[];
+}
+/** One element of `data` in the gateway's /api/v1/metrics answer: the group's labels, flags and families. */
+export type ApiGroup = { readonly labels?: Record<string, string>; readonly last_push_successful?: boolean } & Record<string, unknown>;
+
+/** Keys of a group object that are not metric families. */
+const GROUP_META_KEYS = new Set(['labels', 'last_push_successful']);
+
+/** Families pushed into the group, sorted; `withGatewayOwn: false` leaves out push_time_seconds and push_failure_time_seconds. */
+export function familyNames(group: ApiGroup, withGatewayOwn = true): string[] {
+  return Object.keys(group)
+    .filter((key) => !GROUP_META_KEYS.has(key) && (withGatewayOwn || (key !== 'push_time_seconds' && key !== 'push_failure_time_seconds')))
+    .sort();
+}
+
+export function family(group: ApiGroup, name: string): ApiFamily | undefined {
+  const value = group[name];
+  return typeof value === 'object' && value !== null ? (value as ApiFamily) : undefined;
+}
+
+export function firstValue(group: ApiGroup, name: string): number | undefined {
+  const raw = family(group, name)?.metrics?.[0]?.value;
+  const value = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** GET <base>/api/v1/metrics; every group on the gateway (all jobs). */
+export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number): Promise<ApiGroup[]> {
+  const url = `${baseUrl}/api/v1/metrics`;
+  let body: unknown;
+  try {
+    const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    const text = await response.body.text();
+    if (response.statusCode !== 200) throw new StatusError(`GET ${url} answered ${response.statusCode}: ${text.trim().slice(0, 200)}`);
+    body = JSON.parse(text);
+  } catch (error) {
+    if (error instanceof StatusError) throw error;
+    const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : error.message) : String(error);
+    throw new StatusError(`cannot read ${url}: ${reason}`, error);
+  }
+  const data = (body as { status?: string; data?: unknown }).data;
+  if (!Array.isArray(data)) throw new StatusError(`GET ${url}: not a Pushgateway API answer (no data array)`);
+  return data as ApiGroup[];
+}
+
