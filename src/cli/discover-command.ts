@@ -51,7 +51,7 @@ async function discover(flags: DiscoverFlags): Promise<number> {
     throw new DeployUsageError(`--address must be "published" or "internal", found "${flags.address}"`);
   }
   const kind: AddressKind = flags.address;
-  const gateways = await findGateways(connectDockerEngine(), { host: flags.host, ...(flags.job === undefined ? {} : { job: flags.job }) });
+  const gateways = await findGateways(await connectDockerEngine(), { host: flags.host, ...(flags.job === undefined ? {} : { job: flags.job }) });
   const { files, skipped } = renderFileSd(gateways, kind);
   for (const gateway of skipped) {
     process.stderr.write(`persia-metrics: warning: gateway ${gateway.name} (job ${gateway.job}) has no ${kind} address; skipped\n`);

@@ -44,7 +44,7 @@ async function gatewayBaseUrls(flags: StatusFlags): Promise<string[]> {
     if (addresses === undefined) throw new DeployUsageError(`gateway address: ${error ?? 'invalid'}`);
     return addresses.map((address) => address.baseUrl);
   }
-  const found = await findGateways(connectDockerEngine(), { job: flags.job });
+  const found = await findGateways(await connectDockerEngine(), { job: flags.job });
   const published = found.map((g) => g.published).filter((p): p is string => p !== undefined);
   if (published.length === 0) {
     throw new StatusError(`no gateway of job "${flags.job}" with a published port found; pass --gateway host:port`);

@@ -140,7 +140,7 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
   }, 300_000);
 
   it('discover finds both gateways on the engine and writes their published addresses', async () => {
-    const gateways = await findGateways(connectDockerEngine());
+    const gateways = await findGateways(await connectDockerEngine());
     expect(gateways.map((g) => [g.job, g.published])).toEqual([
       [JOB, `127.0.0.1:${ports.gateway}`],
       [SECOND_JOB, `127.0.0.1:${ports.second}`],
@@ -150,7 +150,7 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
   });
 
   it("status reads the job's gateway (found by its label) and reports every node fresh", async () => {
-    const [gateway] = await findGateways(connectDockerEngine(), { job: JOB });
+    const [gateway] = await findGateways(await connectDockerEngine(), { job: JOB });
     const groups = await fetchGatewayGroups(`http://${gateway?.published ?? ''}`, 5);
     const nodes = summarizeGroups(groups, { job: JOB, nowSeconds: Date.now() / 1000, staleAfterSeconds: 60, gateway: '' });
     expect(nodes.map((n) => [n.role, n.stale, n.lastPushSuccessful, n.state])).toEqual([
