@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import client from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERSIA_METRIC_NAMES } from '../../src/metrics/catalog.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
@@ -154,6 +155,41 @@ describe.skipIf(!servers)('node → real Pushgateway → real Prometheus', () =>
     expect(one.registry.counter('persia_metrics_push_failures_total').labels('http_4xx').value).toBeGreaterThan(3);
     await one.shutdown(1).catch(() => {});
     await strict.stop();
+  });
+
+  it('gzip bodies arrive intact, and a prom-client registry of the user rides along', async () => {
+    const own = new client.Registry();
+    new client.Counter({ name: 'user_epochs_total', help: 'Epochs finished.', registers: [own] }).inc(3);
+    const one = startNodeMetrics({
+      env: { PERSIA_METRICS_GZIP: 'true' },
+      logger: quietLogger,
+      extraSources: [own],
+      options: { jobName: 'gzip_job', role: 'server', replicaIndex: 0, gatewayAddr: gateway.address, pushIntervalSeconds: 60 },
+    });
+    nodes.push(one);
+    expect(one.config.options.gzip).toBe(true);
+    one.counter('index_miss_count').inc(11);
+    await one.flush();
+    const text = await gateway.metricsText();
+    expect(text).toMatch(/index_miss_count\{instance="rep_0",job="gzip_job",role="server"\} 11/);
+    expect(text).toMatch(/user_epochs_total\{instance="rep_0",job="gzip_job",role="server"\} 3/);
+  });
+
+  it('an extra registry whose series carry a grouping label is refused before anything is sent', async () => {
+    const own = new client.Registry();
+    new client.Gauge({ name: 'user_gauge', help: 'A gauge with a clashing label.', labelNames: ['instance'], registers: [own] }).set({ instance: 'x' }, 1);
+    const warnings: string[] = [];
+    const one = startNodeMetrics({
+      env: {},
+      logger: { warn: (message) => warnings.push(message), info: () => {} },
+      extraSources: [own],
+      options: { jobName: 'clash_label_job', role: 'trainer', replicaIndex: 0, gatewayAddr: gateway.address, pushIntervalSeconds: 60 },
+    });
+    nodes.push(one);
+    await expect(one.flush()).rejects.toMatchObject({ code: 'PERSIA_LABEL_CLASH', label: 'instance' });
+    expect(warnings[0]).toContain('grouping key');
+    expect((await gateway.groups()).some((group) => group.labels['job'] === 'clash_label_job')).toBe(false);
+    expect(one.registry.counter('persia_metrics_push_failures_total').labels('encoding').value).toBeGreaterThan(0);
   });
 
   it('simulate pushes every catalog metric of the spec, queryable in Prometheus with job/role/instance', async () => {
