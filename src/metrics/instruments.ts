@@ -63,15 +63,30 @@ export abstract class MetricFamily<Series> {
     this.unlabelledSeries = undefined;
   }
 
-  /** Append this family's exposition (HELP, TYPE, samples) to `out`. Families with no series write nothing. */
-  writeTo(out: string[]): void {
-    if (this.series.size === 0) return;
-    out.push(familyHeader(this.spec.name, this.spec.help, this.spec.type));
-    for (const series of this.series.values()) this.writeSeries(series, out);
+  /** This family's exposition (HELP, TYPE, samples); '' for a family with no series. */
+  render(): string {
+    if (this.series.size === 0) return '';
+    // `+=` builds a rope that V8 flattens once when the body is written: measured ~2x faster than pushing
+    // 3 pieces per line into an array and joining, with far fewer short-lived objects for the GC.
+    let text = this.header;
+    for (const series of this.series.values()) text += this.renderSeries(series);
+    return text;
   }
 
+  /** The series in creation order, for serializers other than the text one. */
+  seriesValues(): IterableIterator<Series> {
+    return this.series.values();
+  }
+
+  private get header(): string {
+    this.cachedHeader ??= familyHeader(this.spec.name, this.spec.help, this.spec.type);
+    return this.cachedHeader;
+  }
+
+  private cachedHeader: string | undefined;
+
   protected abstract createSeries(labelValues: readonly string[], labelSet: string): Series;
-  protected abstract writeSeries(series: Series, out: string[]): void;
+  protected abstract renderSeries(series: Series): string;
 }
 
 export class CounterSeries {
@@ -100,8 +115,8 @@ export class Counter extends MetricFamily<CounterSeries> {
     return new CounterSeries(this, `${this.spec.name}${labelSet} `);
   }
 
-  protected writeSeries(series: CounterSeries, out: string[]): void {
-    out.push(series.linePrefix, formatValue(series.value), '\n');
+  protected renderSeries(series: CounterSeries): string {
+    return `${series.linePrefix}${formatValue(series.value)}\n`;
   }
 }
 
@@ -147,8 +162,8 @@ export class Gauge extends MetricFamily<GaugeSeries> {
     return new GaugeSeries(`${this.spec.name}${labelSet} `);
   }
 
-  protected writeSeries(series: GaugeSeries, out: string[]): void {
-    out.push(series.linePrefix, formatValue(series.value), '\n');
+  protected renderSeries(series: GaugeSeries): string {
+    return `${series.linePrefix}${formatValue(series.value)}\n`;
   }
 }
 
@@ -156,7 +171,6 @@ export class HistogramSeries {
   /** Non-cumulative count per bucket; the last slot is +Inf. Cumulated only when written. */
   readonly bucketCounts: Float64Array;
   sum = 0;
-  count = 0;
 
   constructor(
     private readonly family: Histogram,
@@ -168,17 +182,27 @@ export class HistogramSeries {
     this.bucketCounts = new Float64Array(upperBounds.length + 1);
   }
 
+  /** Observations so far: the sum of the buckets, so `observe` has one store fewer to make. */
+  get count(): number {
+    let total = 0;
+    for (const bucket of this.bucketCounts) total += bucket;
+    return total;
+  }
+
   observe(value: number): void {
-    if (Number.isNaN(value)) {
+    const bounds = this.upperBounds;
+    const last = bounds.length;
+    let index = 0;
+    // Linear, not binary: latencies sit in the low buckets, where a forward scan stops after a few steps
+    // and predicts well (measured in bench/: binary search was no faster on a sweep, slower on small values).
+    while (index < last && value > bounds[index]!) index += 1;
+    // NaN compares false everywhere, so it lands in slot 0: checked here, off the common path's branches.
+    if (index === 0 && value !== value) {
       this.family.rejectedSamples += 1;
       return;
     }
-    const bounds = this.upperBounds;
-    let index = 0;
-    while (index < bounds.length && value > bounds[index]!) index += 1;
     this.bucketCounts[index]! += 1;
     this.sum += value;
-    this.count += 1;
   }
 
   /** Returns a function that observes the seconds elapsed since this call, and returns them. */
@@ -225,13 +249,14 @@ export class Histogram extends MetricFamily<HistogramSeries> {
     return new HistogramSeries(this, this.upperBounds, bucketPrefixes, `${name}_sum${labelSet} `, `${name}_count${labelSet} `);
   }
 
-  protected writeSeries(series: HistogramSeries, out: string[]): void {
+  protected renderSeries(series: HistogramSeries): string {
     let cumulative = 0;
+    let text = '';
     const counts = series.bucketCounts;
     for (let index = 0; index < counts.length; index += 1) {
       cumulative += counts[index]!;
-      out.push(series.bucketPrefixes[index]!, formatValue(cumulative), '\n');
+      text += `${series.bucketPrefixes[index]!}${formatValue(cumulative)}\n`;
     }
-    out.push(series.sumPrefix, formatValue(series.sum), '\n', series.countPrefix, formatValue(series.count), '\n');
+    return `${text}${series.sumPrefix}${formatValue(series.sum)}\n${series.countPrefix}${formatValue(cumulative)}\n`;
   }
 }

@@ -75,9 +75,9 @@ export class MetricsRegistry {
   /** The exposition text of every family that has at least one series. */
   metrics(): string {
     for (const collect of this.collectors) collect();
-    const out: string[] = [];
-    for (const family of this.families.values()) family.writeTo(out);
-    return out.join('');
+    let text = '';
+    for (const family of this.families.values()) text += family.render();
+    return text;
   }
 
   private typed(name: string, type: MetricType): MetricFamily<unknown> {

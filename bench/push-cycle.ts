@@ -1,0 +1,103 @@
+/**
+ * Goal 2: one push cycle of a 10,000-series registry, ours (the library's own Pusher + transport, exactly
+ * what a node runs) vs prom-client's `Pushgateway.pushAdd` for the same recorded values, against the same
+ * real gateway, alternating so both see the same gateway state. prom-client gets a keep-alive agent too, so
+ * the comparison is not about connection set-up. Max event-loop block is watched during each side's pushes.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import client from 'prom-client';
+import { groupingPath } from '../src/push/grouping-key.js';
+import { Pusher } from '../src/push/pusher.js';
+import { GatewayTransport } from '../src/push/transport.js';
+import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
+import { median, nowMs, withLoopMonitor } from './timing.js';
+
+export interface PushCycleResult {
+  readonly gateway: string;
+  readonly series: number;
+  readonly bodyBytes: number;
+  readonly oursWallMs: number;
+  readonly promClientWallMs: number;
+  /** ours / prom-client: goal ≤ 0.6. */
+  readonly wallRatio: number;
+  readonly oursMaxBlockMs: number;
+  readonly promClientMaxBlockMs: number;
+  /** Serialising alone (no network), median ms. */
+  readonly oursExpositionMs: number;
+  readonly promClientExpositionMs: number;
+}
+
+const SILENT = { warn: () => undefined, info: () => undefined };
+
+export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, series: number, rounds: number): Promise<PushCycleResult> {
+  const shape = shapeFor(series);
+  const ours = buildOurRegistry(shape);
+  const theirs = buildPromRegistry(shape);
+  const body = ours.metrics();
+  const pusher = new Pusher({
+    url: `${gatewayUrl}${groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' })}`,
+    transport: new GatewayTransport({ timeoutSeconds: 30, gzip: false }),
+    intervalSeconds: 60,
+    retries: 0,
+    deleteOnShutdown: true,
+    shutdownTimeoutSeconds: 10,
+    body: () => ours.metrics(),
+    logger: SILENT,
+  });
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 2 });
+  const gateway = new client.Pushgateway(gatewayUrl, { timeout: 30_000, agent }, theirs);
+  const theirPush = () => gateway.pushAdd({ jobName: 'bench_push_cycle', groupings: { role: 'trainer', instance: 'prom_client' } });
+
+  // Warm-up: connections, JIT, and the gateway holding both groups before anything is timed.
+  for (let i = 0; i < 3; i += 1) {
+    await pusher.flush();
+    await theirPush();
+  }
+  const oursMs: number[] = [];
+  const theirMs: number[] = [];
+  let oursMaxBlockMs = 0;
+  let promClientMaxBlockMs = 0;
+  for (let i = 0; i < rounds; i += 1) {
+    const mine = await withLoopMonitor(async () => {
+      const started = nowMs();
+      await pusher.flush();
+      return nowMs() - started;
+    });
+    oursMs.push(mine.result);
+    oursMaxBlockMs = Math.max(oursMaxBlockMs, mine.maxBlockMs);
+    const other = await withLoopMonitor(async () => {
+      const started = nowMs();
+      await theirPush();
+      return nowMs() - started;
+    });
+    theirMs.push(other.result);
+    promClientMaxBlockMs = Math.max(promClientMaxBlockMs, other.maxBlockMs);
+  }
+  const oursExpo: number[] = [];
+  const theirExpo: number[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    let started = nowMs();
+    ours.metrics();
+    oursExpo.push(nowMs() - started);
+    started = nowMs();
+    await theirs.metrics();
+    theirExpo.push(nowMs() - started);
+  }
+  await pusher.shutdown();
+  await gateway.delete({ jobName: 'bench_push_cycle', groupings: { role: 'trainer', instance: 'prom_client' } });
+  agent.destroy();
+  const oursWallMs = median(oursMs);
+  const promClientWallMs = median(theirMs);
+  return {
+    gateway: gatewayLabel,
+    series: shape.series,
+    bodyBytes: Buffer.byteLength(body),
+    oursWallMs,
+    promClientWallMs,
+    wallRatio: oursWallMs / promClientWallMs,
+    oursMaxBlockMs,
+    promClientMaxBlockMs,
+    oursExpositionMs: median(oursExpo),
+    promClientExpositionMs: median(theirExpo),
+  };
+}
