@@ -74,8 +74,7 @@ export class Pusher {
 
   /** Wait for a push in flight, then push the current values; rejects if that push fails. */
   async flush(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    const outcome = await this.track(this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000));
+    const outcome = await this.whenIdle(() => this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000));
     if (!outcome.ok) throw outcome.error;
   }
 
@@ -96,6 +95,16 @@ export class Pusher {
     }
     // Retries of this cycle must end before the next tick, leaving a little slack for the last attempt.
     void this.track(this.pushWithRetries(Date.now() + this.options.intervalSeconds * 900));
+  }
+
+  /**
+   * Start `push` once no push is in flight. The check and the start happen in the same synchronous step:
+   * several callers (concurrent flush() calls, shutdown) wake up together when a push ends, and only the
+   * first may start the next one; the others see it in flight and wait again.
+   */
+  private async whenIdle(push: () => Promise<PushOutcome>): Promise<PushOutcome> {
+    while (this.inFlight) await this.inFlight;
+    return this.track(push());
   }
 
   private track(push: Promise<PushOutcome>): Promise<PushOutcome> {
@@ -179,8 +188,7 @@ export class Pusher {
   }
 
   private async finalPushAndDelete(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    const final = await this.track(this.pushOnce('PUT'));
+    const final = await this.whenIdle(() => this.pushOnce('PUT'));
     if (this.options.deleteOnShutdown) {
       const deleted = await this.pushOnce('DELETE');
       if (!deleted.ok) throw deleted.error;

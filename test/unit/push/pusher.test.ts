@@ -1,0 +1,113 @@
+/**
+ * The push loop's discipline, with an in-memory transport whose answers the test controls: one push in
+ * flight whatever the callers do, failures reported once per streak, shutdown within its deadline.
+ */
+import { describe, expect, it } from 'vitest';
+import { PushHttpError, PushNetworkError, ShutdownTimeoutError } from '../../../src/errors.js';
+import { Pusher, type PusherOptions } from '../../../src/push/pusher.js';
+import type { GatewayTransport } from '../../../src/push/transport.js';
+
+type Answer = 'ok' | 'refused' | 'hang' | ((body: string | undefined) => 'ok' | Error);
+
+/** Counts concurrent sends; each send is answered per `answer`. `hang` resolves only when destroyed. */
+class FakeTransport {
+  open = 0;
+  maxOpen = 0;
+  readonly sent: Array<{ method: string; body: string | undefined }> = [];
+  destroyed = false;
+  private readonly hung: Array<(error: Error) => void> = [];
+
+  constructor(public answer: Answer = 'ok', private readonly delayMs = 5) {}
+
+  async send(method: string, url: string, body?: string): Promise<{ statusCode: number; durationSeconds: number }> {
+    this.open += 1;
+    this.maxOpen = Math.max(this.maxOpen, this.open);
+    this.sent.push({ method, body });
+    try {
+      if (this.answer === 'hang') {
+        await new Promise((_, reject) => this.hung.push(reject));
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      const result = typeof this.answer === 'function' ? this.answer(body) : this.answer;
+      if (result === 'refused') throw new PushNetworkError(method, url, new Error('ECONNREFUSED'));
+      if (result instanceof Error) throw result;
+      return { statusCode: 200, durationSeconds: this.delayMs / 1000 };
+    } finally {
+      this.open -= 1;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    for (const reject of this.hung.splice(0)) reject(new PushNetworkError('PUT', 'x', new Error('destroyed')));
+  }
+}
+
+function pusher(transport: FakeTransport, overrides: Partial<PusherOptions> = {}): { pusher: Pusher; warnings: string[] } {
+  const warnings: string[] = [];
+  const created = new Pusher({
+    url: 'http://gateway/metrics/job/j',
+    transport: transport as unknown as GatewayTransport,
+    intervalSeconds: 60,
+    retries: 0,
+    deleteOnShutdown: false,
+    shutdownTimeoutSeconds: 1,
+    body: () => '# TYPE m counter\nm 1\n',
+    logger: { warn: (message) => warnings.push(message), info: () => {} },
+    ...overrides,
+  });
+  return { pusher: created, warnings };
+}
+
+describe('Pusher', () => {
+  it('never has two pushes in flight, however many flush() calls race', async () => {
+    const transport = new FakeTransport('ok', 10);
+    const { pusher: one } = pusher(transport);
+    one.start();
+    await Promise.all([one.flush(), one.flush(), one.flush(), one.flush()]);
+    expect(transport.sent.length).toBe(5);
+    expect(transport.maxOpen).toBe(1);
+    await one.shutdown();
+    expect(transport.maxOpen).toBe(1);
+  });
+
+  it('reports a failure streak once, counts every attempt, and says when it is over', async () => {
+    const transport = new FakeTransport('refused', 1);
+    const { pusher: one, warnings } = pusher(transport);
+    for (let index = 0; index < 5; index += 1) await one.flush().catch(() => {});
+    expect(warnings).toHaveLength(1);
+    expect(one.stats.failures).toBe(5);
+    transport.answer = 'ok';
+    await one.flush();
+    expect(one.stats.consecutiveFailures).toBe(0);
+    transport.answer = 'refused';
+    await one.flush().catch(() => {});
+    expect(warnings).toHaveLength(2); // a new streak is a new report
+  });
+
+  it('shutdown rejects at its deadline and aborts the hung request instead of waiting for it', async () => {
+    const transport = new FakeTransport('hang');
+    const { pusher: one } = pusher(transport, { shutdownTimeoutSeconds: 0.2 });
+    one.start();
+    const started = Date.now();
+    await expect(one.shutdown()).rejects.toBeInstanceOf(ShutdownTimeoutError);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(transport.destroyed).toBe(true);
+    // Nothing is sent after the deadline: no final push or DELETE racing the exiting process.
+    const sentAtDeadline = transport.sent.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(transport.sent.length).toBe(sentAtDeadline);
+  });
+
+  it('does not retry a 4xx (the same body fails the same way) but retries a 5xx', async () => {
+    const transport = new FakeTransport(() => new PushHttpError('PUT', 'x', 500, 'boom'), 1);
+    const { pusher: one } = pusher(transport, { retries: 1, intervalSeconds: 10 });
+    await one.flush().catch(() => {});
+    expect(transport.sent.length).toBe(2);
+    transport.answer = () => new PushHttpError('PUT', 'x', 400, 'bad body');
+    await one.flush().catch(() => {});
+    expect(transport.sent.length).toBe(3);
+  });
+});
