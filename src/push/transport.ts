@@ -32,7 +32,11 @@ export class GatewayTransport {
   constructor(private readonly options: TransportOptions) {
     this.agent = new Agent({
       keepAliveTimeout: 60_000,
-      connections: 2,
+      // One connection per gateway: when a push times out, undici rejects before the abandoned socket is torn
+      // down, and a second connection would carry the next push while the gateway may still be applying the
+      // old one (two pushes of the group in flight, possibly applied out of order). With one, the next push
+      // waits for that socket to close.
+      connections: 1,
       connect: { timeout: options.timeoutSeconds * 1000, ...options.connect },
     });
   }
