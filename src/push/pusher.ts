@@ -61,6 +61,8 @@ export class Pusher {
   private readonly stopping = new AbortController();
   private shutdownPromise: Promise<void> | undefined;
   private lastReportedReason: FailureReason | undefined;
+  /** Set when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
+  private abandoned = false;
 
   constructor(private readonly options: PusherOptions) {}
 
@@ -159,6 +161,7 @@ export class Pusher {
     this.stats.lastError = error;
     this.stats.consecutiveFailures += 1;
     this.options.observer?.onFailure(reason, durationSeconds);
+    if (this.abandoned) return; // aborted by shutdown's deadline, which already reported it
     // Trouble repeats every interval, and a gateway's 400 words the same refusal differently from push to
     // push: say it when it starts or changes kind, count it always, and say when it is over.
     if (this.stats.consecutiveFailures > 1 && reason === this.lastReportedReason) return;
@@ -176,24 +179,34 @@ export class Pusher {
     this.stopping.abort();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ShutdownTimeoutError(timeoutSeconds, 'final push or delete still pending')), timeoutSeconds * 1000);
+      timer = setTimeout(() => {
+        this.abandoned = true;
+        reject(new ShutdownTimeoutError(timeoutSeconds, 'final push or delete still pending'));
+      }, timeoutSeconds * 1000);
       timer.unref();
     });
     try {
       await Promise.race([this.finalPushAndDelete(), deadline]);
     } finally {
       clearTimeout(timer);
-      await this.options.transport.close();
+      // Past the deadline a request may hang on a dead gateway: a graceful close would wait for it (up to
+      // the push timeout), so the deadline would not be one. Abort it instead.
+      await (this.abandoned ? this.options.transport.destroy() : this.options.transport.close());
     }
   }
 
   private async finalPushAndDelete(): Promise<void> {
-    const final = await this.whenIdle(() => this.pushOnce('PUT'));
-    if (this.options.deleteOnShutdown) {
+    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushOnce('PUT')));
+    if (this.options.deleteOnShutdown && !this.abandoned) {
       const deleted = await this.pushOnce('DELETE');
       if (!deleted.ok) throw deleted.error;
     }
     if (!final.ok) throw final.error;
+  }
+
+  /** Once shutdown gave up, nothing more is sent: the process is about to exit. */
+  private abandonedOutcome(): Promise<PushOutcome> {
+    return Promise.resolve({ ok: false, durationSeconds: 0, error: new Error('shutdown deadline passed') });
   }
 }
 

@@ -74,8 +74,14 @@ export class GatewayTransport {
     }
   }
 
+  /** Graceful: lets a request in flight finish first. */
   async close(): Promise<void> {
     await this.agent.close().catch(() => this.agent.destroy());
+  }
+
+  /** At once: aborts any request in flight (a shutdown whose deadline passed must not wait for a hung socket). */
+  async destroy(): Promise<void> {
+    await this.agent.destroy().catch(() => {});
   }
 }
 
