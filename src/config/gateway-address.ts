@@ -49,6 +49,7 @@ export function parseGatewayList(text: string): { addresses?: GatewayAddress[]; 
   return { addresses };
 }
 
-function redactUrl(text: string): string {
-  return text.replace(/\/\/[^@/]*@/, '//***@');
+/** `scheme://user:password@host` → `scheme://***@host`: for any text that may echo an address back. */
+export function redactUrl(text: string): string {
+  return text.replace(/\/\/[^@/\s]*@/g, '//***@');
 }

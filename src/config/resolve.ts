@@ -4,6 +4,7 @@
  * value came from (for `check`).
  */
 import { ConfigError } from '../errors.js';
+import { redactUrl } from './gateway-address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
 import { closestKey } from './suggest.js';
 import { describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
@@ -109,7 +110,8 @@ function validate(spec: OptionSpec, raw: unknown, location: Location): unknown {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const constraint = issue === undefined || issue.code === 'invalid_type' ? '' : ` (${issue.message.replace(/^Invalid input: /, '')})`;
-  const found = spec.secret ? 'a value (redacted)' : describeValue(raw);
+  // The value is echoed back in the message: never a secret, and never a password someone put in a URL.
+  const found = spec.secret ? 'a value (redacted)' : redactUrl(describeValue(raw));
   throw new ConfigError(location, `${spec.type}${constraint}`, found);
 }
 
