@@ -17,7 +17,8 @@ import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
 import { pickReplica } from './push/rendezvous.js';
-import { GatewayTransport, type TransportOptions } from './push/transport.js';
+import { createGatewayTransport } from './push/sharded-transport.js';
+import type { TransportOptions } from './push/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
 const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
@@ -61,7 +62,14 @@ export class NodeMetrics {
     const logger = input.logger ?? stderrLogger(this.groupingKey);
     this.pusher = new Pusher({
       url: this.gatewayUrl,
-      transport: new GatewayTransport({ timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, ...input.transport }),
+      // Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each
+      // push goes to the rendezvous-chosen one, and a node that moves deletes its group where it left.
+      transport: createGatewayTransport(
+        replicas,
+        groupingPath(this.groupingKey),
+        { timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, ...input.transport },
+        Math.max(30, 3 * options.pushIntervalSeconds),
+      ),
       intervalSeconds: options.pushIntervalSeconds,
       retries: options.pushRetries,
       deleteOnShutdown: options.deleteOnShutdown,
