@@ -10,7 +10,11 @@
  */
 import { PersiaMetricsError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
 import { backoffSeconds, sleep } from './backoff.js';
+import { RefusedFamilies } from './refused-families.js';
 import type { GatewayTransport } from './transport.js';
+
+/** A push refused for one family after another is malformed as a whole: stop holding back and report it. */
+const MAX_FAMILIES_HELD_PER_PUSH = 5;
 
 export type FailureReason = 'timeout' | 'connection' | 'http_4xx' | 'http_5xx' | 'encoding';
 
@@ -23,6 +27,8 @@ export interface PushOutcome {
   readonly ok: boolean;
   readonly durationSeconds: number;
   readonly error?: Error;
+  /** The push went through, but without families the gateway refused earlier: this is that refusal. */
+  readonly heldBack?: Error;
 }
 
 /** What the pusher reports about itself; the node wires these into its registry. */
@@ -61,6 +67,14 @@ export class Pusher {
   private readonly stopping = new AbortController();
   private shutdownPromise: Promise<void> | undefined;
   private lastReportedReason: FailureReason | undefined;
+  /** The last body sent: a 400 is matched against it to find the family the gateway refused. */
+  private lastBody: string | undefined;
+  private readonly refused = new RefusedFamilies((family, error) =>
+    this.options.logger.warn(
+      `gateway refused metric ${family}; pushing the node's other metrics without it, offering it again every 30 pushes ` +
+        `(reported once, counted in persia_metrics_push_failures_total{reason="http_4xx"}): ${error.message}`,
+    ),
+  );
   /** Set when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
   private abandoned = false;
 
@@ -77,7 +91,8 @@ export class Pusher {
   /** Wait for a push in flight, then push the current values; rejects if that push fails. */
   async flush(): Promise<void> {
     const outcome = await this.whenIdle(() => this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000));
-    if (!outcome.ok) throw outcome.error;
+    // An explicit flush must not hide that a metric was left out, even though the rest arrived.
+    if (!outcome.ok || outcome.heldBack) throw outcome.error ?? outcome.heldBack;
   }
 
   /**
@@ -119,23 +134,46 @@ export class Pusher {
 
   private async pushWithRetries(deadline: number): Promise<PushOutcome> {
     let outcome = await this.pushOnce('PUT');
-    for (let attempt = 0; !outcome.ok && attempt < this.options.retries; attempt += 1) {
-      if (outcome.error instanceof PushHttpError && outcome.error.statusCode < 500) break; // the same body fails the same way
-      const delay = backoffSeconds(attempt);
-      if (this.stopping.signal.aborted || Date.now() + delay * 1000 >= deadline) break;
-      await sleep(delay, this.stopping.signal);
-      if (this.stopping.signal.aborted) break;
+    let retries = 0;
+    let heldBack = 0;
+    while (!outcome.ok && !this.stopping.signal.aborted) {
+      if (outcome.error instanceof PushHttpError && outcome.error.statusCode < 500) {
+        // The same body fails the same way; but when the refusal names one family, the rest go out now.
+        if (heldBack >= MAX_FAMILIES_HELD_PER_PUSH || !this.refused.holdBack(outcome.error, this.lastBody)) break;
+        heldBack += 1;
+        outcome = await this.pushOnce('PUT', false);
+        continue;
+      } else {
+        if (retries >= this.options.retries) break;
+        const delay = backoffSeconds(retries);
+        retries += 1;
+        if (Date.now() + delay * 1000 >= deadline) break;
+        await sleep(delay, this.stopping.signal);
+        if (this.stopping.signal.aborted) break;
+      }
       outcome = await this.pushOnce('PUT');
     }
     return outcome;
   }
 
-  private async pushOnce(method: 'PUT' | 'DELETE'): Promise<PushOutcome> {
+  /** `countHeldBack`: a push that leaves refused families out counts as one http_4xx failure (so the
+   * failure alerts keep firing until the clash is fixed), except the re-push right after the refusal,
+   * which was counted already. */
+  private async pushOnce(method: 'PUT' | 'DELETE', countHeldBack = true): Promise<PushOutcome> {
     const started = performance.now();
     try {
-      const body = method === 'PUT' ? await this.options.body() : undefined;
+      const body = method === 'PUT' ? this.refused.filter(await this.options.body()) : undefined;
+      this.lastBody = body;
       const { durationSeconds } = await this.options.transport.send(method, this.options.url, body);
       this.recordSuccess(method, durationSeconds);
+      const heldBack = method === 'PUT' ? this.refused.refusal : undefined;
+      if (heldBack !== undefined) {
+        if (countHeldBack) {
+          this.stats.failures += 1;
+          this.options.observer?.onFailure('http_4xx', 0);
+        }
+        return { ok: true, durationSeconds, heldBack };
+      }
       return { ok: true, durationSeconds };
     } catch (error) {
       const durationSeconds = (performance.now() - started) / 1000;
@@ -159,9 +197,12 @@ export class Pusher {
     const reason = failureReason(error);
     this.stats.failures += 1;
     this.stats.lastError = error;
-    this.stats.consecutiveFailures += 1;
     this.options.observer?.onFailure(reason, durationSeconds);
     if (this.abandoned) return; // aborted by shutdown's deadline, which already reported it
+    // A refusal of one family is reported by `refused` (once per family) and its push is repeated without
+    // that family at once: it is not the start of a failure streak.
+    if (RefusedFamilies.familyOf(error, this.lastBody) !== undefined) return;
+    this.stats.consecutiveFailures += 1;
     // Trouble repeats every interval, and a gateway's 400 words the same refusal differently from push to
     // push: say it when it starts or changes kind, count it always, and say when it is over.
     if (this.stats.consecutiveFailures > 1 && reason === this.lastReportedReason) return;

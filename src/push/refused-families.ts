@@ -1,0 +1,90 @@
+/**
+ * Metric families the gateway refused, held back so the node's other metrics keep flowing.
+ *
+ * A PUT is all or nothing: when the gateway's consistency check refuses one family (another group pushed
+ * the same name with another type, say), it answers 400 for the whole push, and without this every metric
+ * of the node would stop arriving because of one name. The 400's body names the family
+ * (`collected metric "index_miss_count" { ... } is not a GAUGE`); that family is left out of the next pushes,
+ * reported once, and offered again every `retryAfterPushes` pushes, since the other group may go away.
+ */
+import { PushHttpError } from '../errors.js';
+
+const REFUSED_FAMILY = /collected metric "?([a-zA-Z_:][a-zA-Z0-9_:]*)"?/;
+
+export class RefusedFamilies {
+  /** Family name → pushes left before it is offered to the gateway again. */
+  private readonly held = new Map<string, number>();
+  private readonly refusals = new Map<string, PushHttpError>();
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly report: (family: string, error: PushHttpError) => void,
+    private readonly retryAfterPushes = 30,
+  ) {}
+
+  /** The family a 4xx names, if the body that was sent contains it (so leaving it out can help). */
+  static familyOf(error: unknown, sentBody: string | undefined): string | undefined {
+    if (!(error instanceof PushHttpError) || error.statusCode >= 500 || sentBody === undefined) return undefined;
+    const name = REFUSED_FAMILY.exec(error.body)?.[1];
+    if (name === undefined) return undefined;
+    return sentBody.includes(`# TYPE ${name} `) || sentBody.startsWith(`${name} `) || sentBody.includes(`\n${name} `) || sentBody.includes(`\n${name}{`)
+      ? name
+      : undefined;
+  }
+
+  /** Hold back the family a refusal names. False when the refusal names none we could leave out. */
+  holdBack(error: unknown, sentBody: string | undefined): boolean {
+    const family = RefusedFamilies.familyOf(error, sentBody);
+    if (family === undefined || this.held.has(family)) return false;
+    this.held.set(family, this.retryAfterPushes);
+    this.refusals.set(family, error as PushHttpError);
+    if (!this.reported.has(family)) {
+      this.reported.add(family);
+      this.report(family, error as PushHttpError);
+    }
+    return true;
+  }
+
+  get families(): readonly string[] {
+    return [...this.held.keys()];
+  }
+
+  /** The gateway's refusal of a family currently held back, if any. */
+  get refusal(): PushHttpError | undefined {
+    for (const family of this.held.keys()) return this.refusals.get(family);
+    return undefined;
+  }
+
+  /** The body without the held families; counts down each hold, offering a family again when it runs out. */
+  filter(body: string): string {
+    if (this.held.size === 0) return body;
+    for (const [family, left] of this.held) {
+      if (left <= 0) {
+        this.held.delete(family);
+        this.refusals.delete(family);
+      } else this.held.set(family, left - 1);
+    }
+    return withoutFamilies(body, new Set(this.held.keys()));
+  }
+}
+
+/**
+ * Drop whole families from text exposition: their HELP/TYPE lines and every sample up to the next
+ * family's header (a histogram's _bucket/_sum/_count lines sit under its TYPE line). Untyped samples with
+ * no header are dropped by their own name.
+ */
+export function withoutFamilies(body: string, families: ReadonlySet<string>): string {
+  if (families.size === 0) return body;
+  const kept: string[] = [];
+  let current: string | undefined;
+  for (const line of body.split('\n')) {
+    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) {
+      current = line.split(' ', 3)[2];
+    } else if (!line.startsWith('#') && line !== '' && current === undefined) {
+      if (families.has(line.slice(0, line.search(/[{\s]|$/)))) continue;
+    }
+    if (current !== undefined && families.has(current)) continue;
+    kept.push(line);
+  }
+  return kept.join('\n');
+}
