@@ -8,6 +8,7 @@
  *   await metrics.shutdown();
  */
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
+import { gatewayCredentials } from './config/credentials.js';
 import { parseGatewayList } from './config/gateway-address.js';
 import type { NodeRole } from './metrics/catalog.js';
 import type { Counter, Gauge, Histogram } from './metrics/instruments.js';
@@ -60,6 +61,8 @@ export class NodeMetrics {
     const gateway = pickReplica(replicas, groupingPath(this.groupingKey));
     this.gatewayUrl = `${gateway.baseUrl}${groupingPath(this.groupingKey)}`;
     const logger = input.logger ?? stderrLogger(this.groupingKey);
+    // Read once at start: a secret file that cannot be read is a configuration error now, not a 401 later.
+    const credentials = gatewayCredentials(options);
     this.pusher = new Pusher({
       url: this.gatewayUrl,
       // Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each
@@ -67,7 +70,12 @@ export class NodeMetrics {
       transport: createGatewayTransport(
         replicas,
         groupingPath(this.groupingKey),
-        { timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, ...input.transport },
+        {
+          timeoutSeconds: options.pushTimeoutSeconds,
+          gzip: options.gzip,
+          headers: { ...credentials.headers, ...input.transport?.headers },
+          connect: { ...credentials.connect, ...input.transport?.connect },
+        },
         Math.max(30, 3 * options.pushIntervalSeconds),
       ),
       intervalSeconds: options.pushIntervalSeconds,

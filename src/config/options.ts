@@ -41,6 +41,12 @@ export interface MetricsOptions {
   replicaIndex: number | undefined;
   replicaSize: number | undefined;
   instance: string | undefined;
+  basicAuthUsername: string | undefined;
+  basicAuthPassword: string | undefined;
+  basicAuthPasswordFile: string | undefined;
+  bearerToken: string | undefined;
+  bearerTokenFile: string | undefined;
+  tlsCaFile: string | undefined;
 }
 
 const nonEmptyString = z.string().trim().min(1, 'a non-empty string');
@@ -123,6 +129,38 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   option({
     key: 'instance', property: 'instance', type: 'string', default: undefined, env: 'PERSIA_METRICS_INSTANCE', inFile: false,
     help: 'The `instance` label, unique per node within a role. Default: rep_<replica_index>, else <hostname>_<pid>.',
+    schema: nonEmptyString.optional(),
+  }),
+  // Credentials for a gateway behind --web.config.file. Secrets never come from global_config.yaml (a
+  // file every node and every reader of the job's repo shares): environment, a file path, or code.
+  option({
+    key: 'basic_auth_username', property: 'basicAuthUsername', type: 'string', default: undefined, env: 'PERSIA_METRICS_BASIC_AUTH_USERNAME', inFile: false,
+    help: 'User for HTTP basic auth to the gateway; the password comes from basic_auth_password(_file).',
+    schema: nonEmptyString.optional(),
+  }),
+  option({
+    key: 'basic_auth_password', property: 'basicAuthPassword', type: 'string', default: undefined, env: 'PERSIA_METRICS_BASIC_AUTH_PASSWORD', inFile: false, secret: true,
+    help: 'Password for basic auth (secret: environment or code only, never printed).',
+    schema: z.string().min(1, 'a non-empty string').optional(),
+  }),
+  option({
+    key: 'basic_auth_password_file', property: 'basicAuthPasswordFile', type: 'path', default: undefined, env: 'PERSIA_METRICS_BASIC_AUTH_PASSWORD_FILE', inFile: true,
+    help: 'File holding the basic-auth password (e.g. a mounted secret); read at start, trailing newline ignored.',
+    schema: nonEmptyString.optional(),
+  }),
+  option({
+    key: 'bearer_token', property: 'bearerToken', type: 'string', default: undefined, env: 'PERSIA_METRICS_BEARER_TOKEN', inFile: false, secret: true,
+    help: 'Bearer token sent as Authorization to the gateway (secret: environment or code only, never printed).',
+    schema: z.string().min(1, 'a non-empty string').optional(),
+  }),
+  option({
+    key: 'bearer_token_file', property: 'bearerTokenFile', type: 'path', default: undefined, env: 'PERSIA_METRICS_BEARER_TOKEN_FILE', inFile: true,
+    help: 'File holding the bearer token; read at start, trailing newline ignored.',
+    schema: nonEmptyString.optional(),
+  }),
+  option({
+    key: 'tls_ca_file', property: 'tlsCaFile', type: 'path', default: undefined, env: 'PERSIA_METRICS_TLS_CA_FILE', inFile: true,
+    help: 'PEM file of the CA that signed an https:// gateway\'s certificate (default: the system\'s CAs).',
     schema: nonEmptyString.optional(),
   }),
 ];

@@ -4,6 +4,7 @@
  * value came from (for `check`).
  */
 import { ConfigError } from '../errors.js';
+import { checkCredentialOptions } from './credentials.js';
 import { redactUrl } from './gateway-address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
 import { closestKey } from './suggest.js';
@@ -73,6 +74,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   }
   const options = values as unknown as MetricsOptions;
   checkReplicaRange(options, origins);
+  checkCredentialOptions(options);
   return Object.freeze({
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
@@ -91,6 +93,15 @@ function fileOption(section: MetricsSection, key: string): OptionSpec {
       'a known option',
       `unknown key "${key}"`,
       suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}; run \`persia-metrics explain\``,
+    );
+  }
+  if (spec.secret) {
+    // Refused before its value is looked at or echoed: the file is shared by every node and often committed.
+    throw new ConfigError(
+      location,
+      'no secrets in the shared file',
+      `secret "${key}" (value not shown)`,
+      `remove it; give it by ${spec.env ?? 'code options'} or ${key}_file`,
     );
   }
   if (!spec.inFile) {

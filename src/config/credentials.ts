@@ -1,0 +1,70 @@
+/**
+ * Credentials and TLS trust for a gateway behind `--web.config.file`: basic auth or a bearer token, from the
+ * environment, a file (a mounted secret) or code, never from global_config.yaml. Nothing here puts a
+ * secret into a message: errors name the option and the file, never the value.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, ConfigFileError } from '../errors.js';
+import type { MetricsOptions } from './options.js';
+
+type CredentialOptions = Pick<
+  MetricsOptions,
+  'basicAuthUsername' | 'basicAuthPassword' | 'basicAuthPasswordFile' | 'bearerToken' | 'bearerTokenFile' | 'tlsCaFile' | 'gatewayAddr'
+>;
+
+export interface GatewayCredentials {
+  readonly headers: Readonly<Record<string, string>>;
+  /** undici connect options (TLS trust); empty for plain http. */
+  readonly connect: Readonly<Record<string, unknown>>;
+}
+
+/** Combinations that cannot be meant; checked when the config is resolved, before any file is read. */
+export function checkCredentialOptions(options: CredentialOptions): void {
+  const clash = (path: string, what: string, hint: string): never => {
+    throw new ConfigError({ source: 'configuration', path }, hint, what);
+  };
+  if (options.basicAuthPassword !== undefined && options.basicAuthPasswordFile !== undefined) {
+    clash('basic_auth_password', 'both basic_auth_password and basic_auth_password_file', 'one of them');
+  }
+  if (options.bearerToken !== undefined && options.bearerTokenFile !== undefined) {
+    clash('bearer_token', 'both bearer_token and bearer_token_file', 'one of them');
+  }
+  const hasPassword = options.basicAuthPassword !== undefined || options.basicAuthPasswordFile !== undefined;
+  const hasToken = options.bearerToken !== undefined || options.bearerTokenFile !== undefined;
+  if (hasPassword !== (options.basicAuthUsername !== undefined)) {
+    clash('basic_auth_username', hasPassword ? 'a password without a user' : 'a user without a password', 'basic_auth_username together with basic_auth_password(_file)');
+  }
+  if (hasPassword && hasToken) clash('bearer_token', 'both basic auth and a bearer token', 'one way to authenticate');
+}
+
+/** Headers and TLS options for the transport; reads the secret files (ConfigFileError if unreadable). */
+export function gatewayCredentials(options: CredentialOptions): GatewayCredentials {
+  checkCredentialOptions(options);
+  const headers: Record<string, string> = {};
+  const password = options.basicAuthPassword ?? readSecret(options.basicAuthPasswordFile);
+  if (options.basicAuthUsername !== undefined && password !== undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${options.basicAuthUsername}:${password}`, 'utf8').toString('base64')}`;
+  }
+  const token = options.bearerToken ?? readSecret(options.bearerTokenFile);
+  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+  const connect: Record<string, unknown> = {};
+  if (options.tlsCaFile !== undefined) connect['ca'] = readFile(options.tlsCaFile, 'tls_ca_file');
+  return { headers, connect };
+}
+
+function readSecret(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  // A file written by `echo` or a Kubernetes secret ends in a newline that is not part of the secret.
+  const text = readFile(file, 'secret file').replace(/\r?\n$/, '');
+  if (text === '') throw new ConfigFileError(file, 'is empty (expected the secret on its first line)');
+  return text;
+}
+
+function readFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ConfigFileError(file, `${what} cannot be read (${code})`, undefined, error);
+  }
+}
