@@ -1,0 +1,94 @@
+/**
+ * Goal 4: the pusher's own memory vs the registry's, for the 10,000-series registry, ours and prom-client's.
+ * Measured in this process with a forced GC between steps (`--expose-gc` switched on at run time):
+ * - registry: heap retained by the registry holding the recorded values;
+ * - pusher: heap retained by the Pusher and its transport, plus what one push allocates — the body string
+ *   (heap) and the bytes copy written to the socket (external) — so the figure is the peak a push adds.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Agent as HttpAgent } from 'node:http';
+import client from 'prom-client';
+import { Pusher } from '../src/push/pusher.js';
+import { GatewayTransport } from '../src/push/transport.js';
+import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
+
+export interface MemoryResult {
+  readonly series: number;
+  readonly oursRegistryKiB: number;
+  readonly oursPusherKiB: number;
+  /** pusher / registry: goal < 1.5. */
+  readonly oursRatio: number;
+  readonly promClientRegistryKiB: number;
+  readonly promClientPushKiB: number;
+  readonly promClientRatio: number;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function used(): number {
+  gc();
+  gc();
+  const memory = process.memoryUsage();
+  return memory.heapUsed + memory.external;
+}
+
+const keep: unknown[] = [];
+
+export async function runMemory(series: number): Promise<MemoryResult> {
+  const shape = shapeFor(series);
+  let base = used();
+  const ours = buildOurRegistry(shape);
+  const oursRegistry = used() - base;
+
+  base = used();
+  const pusher = new Pusher({
+    url: 'http://127.0.0.1:1/metrics/job/x',
+    transport: new GatewayTransport({ timeoutSeconds: 1, gzip: false }),
+    intervalSeconds: 10,
+    retries: 0,
+    deleteOnShutdown: false,
+    shutdownTimeoutSeconds: 1,
+    body: () => ours.metrics(),
+    logger: { warn: () => undefined, info: () => undefined },
+  });
+  keep.push(pusher);
+  const pusherRetained = used() - base;
+  const pushPeak = measurePeak(() => {
+    const body = ours.metrics();
+    return [body, Buffer.from(body)];
+  });
+
+  base = used();
+  const theirs = buildPromRegistry(shape);
+  const theirRegistry = used() - base;
+  const gateway = new client.Pushgateway('http://127.0.0.1:1', { agent: new HttpAgent({ keepAlive: true }) }, theirs);
+  keep.push(gateway);
+  base = process.memoryUsage().heapUsed;
+  const theirBody = await theirs.metrics();
+  const theirPeak = process.memoryUsage().heapUsed - base + Buffer.byteLength(theirBody);
+  keep.push(ours, theirs, theirBody);
+  keep.length = 0;
+
+  const oursPusher = pusherRetained + pushPeak;
+  return {
+    series: shape.series,
+    oursRegistryKiB: oursRegistry / 1024,
+    oursPusherKiB: oursPusher / 1024,
+    oursRatio: oursPusher / oursRegistry,
+    promClientRegistryKiB: theirRegistry / 1024,
+    promClientPushKiB: theirPeak / 1024,
+    promClientRatio: theirPeak / theirRegistry,
+  };
+}
+
+/** Bytes allocated (heap + external) by `work`, without a GC in between so transient garbage counts. */
+function measurePeak(work: () => unknown[]): number {
+  gc();
+  const before = process.memoryUsage();
+  const held = work();
+  const after = process.memoryUsage();
+  keep.push(held);
+  return after.heapUsed - before.heapUsed + (after.external - before.external);
+}
