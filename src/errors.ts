@@ -55,7 +55,9 @@ export class ConfigError extends PersiaMetricsError {
   constructor(location: ConfigProblemLocation, expected: string, found: string, hint?: string) {
     const where = location.line === undefined ? location.source : `${location.source}:${location.line}`;
     const key = location.path === '' ? '' : ` ${location.path}:`;
-    super('PERSIA_CONFIG_INVALID', `${where}:${key} expected ${expected}, found ${found}${hint ? ` (${hint})` : ''}`);
+    // One line whatever the file held: a key or value with a newline or other control character (YAML
+    // allows them in quoted keys) is shown escaped, so the CLI's one-line error stays one line.
+    super('PERSIA_CONFIG_INVALID', escapeControl(`${where}:${key} expected ${expected}, found ${found}${hint ? ` (${hint})` : ''}`));
     this.source = location.source;
     this.path = location.path;
     this.line = location.line;
@@ -131,6 +133,11 @@ export class ShutdownTimeoutError extends PersiaMetricsError {
   constructor(deadlineSeconds: number, pending: string) {
     super('PERSIA_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${deadlineSeconds} s (${pending})`);
   }
+}
+
+function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (character) => JSON.stringify(character).slice(1, -1));
 }
 
 /** undici wraps the useful part (ECONNREFUSED, ENOTFOUND) in `cause`; surface it. */
