@@ -17,6 +17,10 @@ export const DEFAULT_GATEWAY_PORT = 9091;
 export function parseGatewayAddress(text: string): { address?: GatewayAddress; error?: string } {
   const trimmed = text.trim();
   if (trimmed === '') return { error: 'an empty address' };
+  // The URL parser silently drops tabs and newlines ("gate\nway:9091" would become "gateway:9091") and
+  // reads a space as part of the host: refuse them instead of pushing somewhere nobody wrote.
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(trimmed)) return { error: `whitespace or a control character in ${JSON.stringify(trimmed)}` };
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
   let url: URL;
   try {
