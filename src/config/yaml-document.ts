@@ -76,8 +76,11 @@ export function parseMetricsSection(file: string, text: string): MetricsSection 
   };
 }
 
+/** A plain YAML mapping: not a list, a date, nor `!!binary` data (a Buffer, whose bytes would read as keys "0", "1"...). */
 export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** How a found value is described in errors: its type and, when short, the value itself. */
@@ -85,6 +88,7 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (empty value)';
   if (Array.isArray(value)) return `a list of ${value.length} item(s)`;
   if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
+  if (value instanceof Uint8Array) return `binary data (${value.length} bytes)`;
   if (typeof value === 'object') return 'a mapping';
   const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
   const shown = text.length > 60 ? `${text.slice(0, 57)}...` : text;
