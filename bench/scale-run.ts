@@ -53,6 +53,8 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   const addressList = setup.gateways.map((gateway) => gateway.address).join(',');
   const addresses = parseGatewayList(addressList).addresses ?? [];
   const prometheus = await startPrometheus({ scrapeTargets: setup.gateways.map((gateway) => gateway.address), scrapeIntervalSeconds: setup.scrapeIntervalSeconds });
+  // Scraping must be under way before the window opens, or the scrape figure would miss it.
+  await prometheus.queryUntil('up{job="pushgateway"} == 1', (samples) => samples.length === setup.gateways.length, 30_000);
   const pids = setup.gateways.map((gateway) => pidListeningOn(gateway.address));
   const shape = shapeFor(setup.seriesPerNode);
   const completions: Array<{ startedMs: number; ok: boolean; durationMs: number }> = [];
@@ -150,7 +152,8 @@ async function scrapeFigures(prometheus: Awaited<ReturnType<typeof startPromethe
     const durations = await prometheus.query(`max(max_over_time(scrape_duration_seconds{job="pushgateway"}[${Math.ceil(windowSeconds)}s]))`);
     const up = await prometheus.query('up{job="pushgateway"}');
     return { maxSeconds: durations[0]?.value ?? Number.NaN, up: `${up.filter((sample) => sample.value === 1).length}/${up.length}` };
-  } catch {
+  } catch (error) {
+    process.stderr.write(`bench: Prometheus query failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return { maxSeconds: Number.NaN, up: '?' };
   }
 }
