@@ -5,12 +5,11 @@
  * - pusher: heap retained by the Pusher and its transport, plus what one push allocates — the body string
  *   (heap) and the bytes copy written to the socket (external) — so the figure is the peak a push adds.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Agent as HttpAgent } from 'node:http';
 import client from 'prom-client';
 import { Pusher } from '../src/push/pusher.js';
 import { GatewayTransport } from '../src/push/transport.js';
+import { forceGc as gc } from './gc.js';
 import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
 
 export interface MemoryResult {
@@ -23,9 +22,6 @@ export interface MemoryResult {
   readonly promClientPushKiB: number;
   readonly promClientRatio: number;
 }
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 function used(): number {
   gc();

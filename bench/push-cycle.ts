@@ -2,13 +2,15 @@
  * Goal 2: one push cycle of a 10,000-series registry, ours (the library's own Pusher + transport, exactly
  * what a node runs) vs prom-client's `Pushgateway.pushAdd` for the same recorded values, against the same
  * real gateway, alternating so both see the same gateway state. prom-client gets a keep-alive agent too, so
- * the comparison is not about connection set-up. Max event-loop block is watched during each side's pushes.
+ * the comparison is not about connection set-up. Max event-loop block is watched during each side's pushes;
+ * a full GC before each timed push keeps one side's garbage from being collected inside the other's.
  */
 import { Agent as HttpAgent } from 'node:http';
 import client from 'prom-client';
 import { groupingPath } from '../src/push/grouping-key.js';
 import { Pusher } from '../src/push/pusher.js';
 import { GatewayTransport } from '../src/push/transport.js';
+import { forceGc } from './gc.js';
 import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
 import { median, nowMs, withLoopMonitor } from './timing.js';
 
@@ -22,6 +24,8 @@ export interface PushCycleResult {
   readonly wallRatio: number;
   readonly oursMaxBlockMs: number;
   readonly promClientMaxBlockMs: number;
+  /** The same monitor over an idle wait as long as our push: the machine's noise floor for "block". */
+  readonly idleMaxBlockMs: number;
   /** Serialising alone (no network), median ms. */
   readonly oursExpositionMs: number;
   readonly promClientExpositionMs: number;
@@ -57,7 +61,9 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   const theirMs: number[] = [];
   let oursMaxBlockMs = 0;
   let promClientMaxBlockMs = 0;
+  let idleMaxBlockMs = 0;
   for (let i = 0; i < rounds; i += 1) {
+    forceGc();
     const mine = await withLoopMonitor(async () => {
       const started = nowMs();
       await pusher.flush();
@@ -65,6 +71,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     });
     oursMs.push(mine.result);
     oursMaxBlockMs = Math.max(oursMaxBlockMs, mine.maxBlockMs);
+    forceGc();
     const other = await withLoopMonitor(async () => {
       const started = nowMs();
       await theirPush();
@@ -72,6 +79,9 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     });
     theirMs.push(other.result);
     promClientMaxBlockMs = Math.max(promClientMaxBlockMs, other.maxBlockMs);
+    forceGc();
+    const idle = await withLoopMonitor(() => new Promise((resolve) => setTimeout(resolve, mine.result)));
+    idleMaxBlockMs = Math.max(idleMaxBlockMs, idle.maxBlockMs);
   }
   const oursExpo: number[] = [];
   const theirExpo: number[] = [];
@@ -97,6 +107,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     wallRatio: oursWallMs / promClientWallMs,
     oursMaxBlockMs,
     promClientMaxBlockMs,
+    idleMaxBlockMs,
     oursExpositionMs: median(oursExpo),
     promClientExpositionMs: median(theirExpo),
   };

@@ -78,8 +78,8 @@ async function main(): Promise<void> {
   const out: string[] = [`# persia-metrics bench (${quick ? 'quick' : 'full'} mode, ${Math.round((Date.now() - started) / 1000)} s)`];
   out.push(table('1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)', ['operation', 'ours', 'prom-client', 'x faster', 'ours inl.', 'prom inl.', 'x inl.'],
     hotPath.map((row) => [row.operation, row.oursNs, row.promClientNs, row.speedup, row.oursInlinedNs, row.promClientInlinedNs, row.inlinedSpeedup])));
-  out.push(table('2. Push cycle, 10,000 series (ours: Pusher PUT; prom-client: Pushgateway.pushAdd, keep-alive agent), median wall ms', ['gateway', 'series', 'body KB', 'ours ms', 'prom ms', 'ratio', 'ours max block ms', 'prom max block ms', 'ours expo ms', 'prom expo ms'],
-    pushCycles.map((row) => [row.gateway, row.series, row.bodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs])));
+  out.push(table('2. Push cycle, 10,000 series (ours: Pusher PUT; prom-client: Pushgateway.pushAdd, keep-alive agent), median wall ms', ['gateway', 'series', 'body KB', 'ours ms', 'prom ms', 'ratio', 'ours max block ms', 'prom max block ms', 'idle max block ms', 'ours expo ms', 'prom expo ms'],
+    pushCycles.map((row) => [row.gateway, row.series, row.bodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.idleMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs])));
   out.push(table(`3. Scale: nodes x 1,000 series every ${mode.intervalSeconds} s, Prometheus scraping every ${mode.scrapeIntervalSeconds} s`, ['set-up', 'nodes', 'OK / due', 'p50 ms', 'p99 ms', 'max ms', 'max scrape s', 'targets up', 'gw cores', 'gw RSS MiB'],
     scale.map((row) => [row.setup, row.nodes, `${row.pushesOk} / ${row.pushesDue}`, row.p50Ms, row.p99Ms, row.maxMs, row.maxScrapeSeconds, row.scrapeTargetsUp, row.gatewayCpuCores, row.gatewayRssMiB])));
   out.push(table('4. Memory, 10,000 series (KiB)', ['', 'registry', 'pusher / one push', 'ratio'],
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     sharded.map((row) => [row.nodes, row.nodes * row.seriesPerNode, `${row.pushesOk} / ${row.pushesDue}`, row.p50Ms, row.p99Ms, row.maxScrapeSeconds, row.gatewayCpuCores, row.gatewayRssMiB])));
   out.push('\n## Goals');
   out.push(`1. recording >= 4x prom-client: ${verdict(goals.hotPath.ok)} (slowest case ${minSpeedup.toFixed(1)}x; inlined loops ${goals.hotPath.minInlinedSpeedup.toFixed(1)}x)`);
-  out.push(`2. push cycle <= 0.6x prom-client, block <= 5 ms: ${verdict(goals.pushCycle.ok)} (${headline.wallRatio.toFixed(2)}x, max block ${headline.oursMaxBlockMs.toFixed(1)} ms)`);
+  out.push(`2. push cycle <= 0.6x prom-client, block <= 5 ms: ${verdict(goals.pushCycle.ok)} (${headline.wallRatio.toFixed(2)}x; against the default gateway ${pushCycles[1]!.wallRatio.toFixed(2)}x; max block ${headline.oursMaxBlockMs.toFixed(1)} ms, idle loop ${headline.idleMaxBlockMs.toFixed(1)} ms)`);
   out.push(`3. ${best.nodes} nodes: 100% OK, p99 < 250 ms, scrape well within the interval: ${verdict(goals.scale.ok)} (${best.setup}: ${(best.okShare * 100).toFixed(1)}%, p99 ${best.p99Ms.toFixed(0)} ms, scrape ${best.maxScrapeSeconds.toFixed(2)} s)`);
   out.push(`4. pusher memory < 1.5x registry: ${verdict(goals.memory.ok)} (${memory.oursRatio.toFixed(2)}x)`);
   process.stdout.write(`${out.join('\n')}\n\n`);
