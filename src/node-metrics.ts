@@ -56,13 +56,14 @@ export class NodeMetrics {
       this.gatewayUrl = undefined;
       return; // Recording still works (cheaply); nothing is sampled and nothing leaves the process.
     }
+    // Read once at start, before anything is started that would need stopping: a secret file that cannot be
+    // read is a configuration error now, not a 401 later.
+    const credentials = gatewayCredentials(options);
     this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
     const replicas = parseGatewayList(options.gatewayAddr).addresses ?? [];
     const gateway = pickReplica(replicas, groupingPath(this.groupingKey));
     this.gatewayUrl = `${gateway.baseUrl}${groupingPath(this.groupingKey)}`;
     const logger = input.logger ?? stderrLogger(this.groupingKey);
-    // Read once at start: a secret file that cannot be read is a configuration error now, not a 401 later.
-    const credentials = gatewayCredentials(options);
     this.pusher = new Pusher({
       url: this.gatewayUrl,
       // Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each
