@@ -1,5 +1,6 @@
 /** `persia-metrics check`: validate the configuration and print the effective values and where each came from. */
 import type { Command } from 'commander';
+import { gatewayCredentials } from '../config/credentials.js';
 import { OPTION_TABLE } from '../config/options.js';
 import { loadConfig } from '../config/resolve.js';
 import { groupingKeyFor, groupingPath } from '../push/grouping-key.js';
@@ -17,6 +18,9 @@ export function registerCheckCommand(program: Command): void {
       runAction((flags: { config?: string; json?: boolean }) => {
         const file = flags.config ?? process.env['PERSIA_GLOBAL_CONFIG'] ?? 'global_config.yaml';
         const config = loadConfig({ file });
+        // Read the secret and CA files now, as a node would at start: a missing one is a check failure.
+        const credentials = gatewayCredentials(config.options);
+        const auth = credentials.headers['authorization']?.split(' ')[0];
         const rows = OPTION_TABLE.map((spec) => {
           const value = config.options[spec.property];
           const origin = config.origins[spec.property];
@@ -30,7 +34,10 @@ export function registerCheckCommand(program: Command): void {
         }
         process.stdout.write(`${config.file}: OK\n\n`);
         process.stdout.write(`${formatTable(['KEY', 'VALUE', 'SOURCE', 'FROM'], rows.map((row) => [row.key, row.value, row.source, row.from]))}\n\n`);
-        process.stdout.write(`This node pushes to ${groupingPath(key)} on ${config.options.gatewayAddr}${config.options.enableMetrics ? '' : ' (disabled: enable_metrics is false)'}\n`);
+        const security = [auth === undefined ? '' : `${auth} auth`, 'ca' in credentials.connect ? 'TLS with the given CA' : ''].filter(Boolean).join(', ');
+        process.stdout.write(
+          `This node pushes to ${groupingPath(key)} on ${config.options.gatewayAddr}${security ? ` (${security})` : ''}${config.options.enableMetrics ? '' : ' (disabled: enable_metrics is false)'}\n`,
+        );
       }),
     );
 }

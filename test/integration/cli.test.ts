@@ -72,6 +72,18 @@ describe('persia-metrics CLI', () => {
     expect(missing.stderr).toContain('absent.yaml: no such file');
   });
 
+  it('check reads the secret files a node would read, and never prints the secret', async () => {
+    const config = file('auth.yaml', 'PersiaMetricsConfig:\n  job_name: auth_job\n');
+    const password = file('password.txt', 'hunter2\n');
+    const ok = await cli(['check', '--config', config], { PERSIA_METRICS_BASIC_AUTH_USERNAME: 'node', PERSIA_METRICS_BASIC_AUTH_PASSWORD_FILE: password });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('(Basic auth)');
+    expect(ok.stdout).not.toContain('hunter2');
+    const missing = await cli(['check', '--config', config], { PERSIA_METRICS_BASIC_AUTH_USERNAME: 'node', PERSIA_METRICS_BASIC_AUTH_PASSWORD_FILE: join(dir, 'no-password.txt') });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no-password.txt: secret file cannot be read (ENOENT)');
+  });
+
   it('explain lists every option of the table with its env var', async () => {
     const { code, stdout } = await cli(['explain']);
     expect(code).toBe(0);
