@@ -54,7 +54,7 @@ function nsPerOp(loop: Loop, iterations: number, rounds: number): number {
 }
 
 export function runHotPath(quick: boolean): HotPathRow[] {
-  const iterations = quick ? 1_000_000 : 5_000_000;
+  const iterations = quick ? 500_000 : 5_000_000;
   const rounds = quick ? 5 : 9;
   const base = { unit: '1', group: 'accuracy', roles: ['trainer'] } as const;
   const ours = new MetricsRegistry([

@@ -40,6 +40,8 @@ export interface ScaleResult {
   readonly maxMs: number;
   /** Longest `scrape_duration_seconds` Prometheus recorded for any gateway in the window. */
   readonly maxScrapeSeconds: number;
+  /** A plain GET of each gateway's /metrics at the end (sequential), slowest one, as REFERENCE measured. */
+  readonly maxDirectScrapeSeconds: number;
   /** Targets Prometheus saw up at the end / all targets. */
   readonly scrapeTargetsUp: string;
   readonly gatewayCpuCores: number;
@@ -111,7 +113,14 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   }
   const inWindow = completions.filter((entry) => entry.startedMs >= windowStart && entry.startedMs < windowEnd);
   const okDurations = inWindow.filter((entry) => entry.ok).map((entry) => entry.durationMs).sort((a, b) => a - b);
-  const scrape = await scrapeFigures(prometheus, setup.measureSeconds + intervalSeconds);
+  const runSeconds = (nowMs() - runStart) / 1000;
+  const scrape = await scrapeFigures(prometheus, runSeconds);
+  let maxDirectScrapeSeconds = 0;
+  for (const gateway of setup.gateways) {
+    const begun = nowMs();
+    await gateway.metricsText().catch(() => '');
+    maxDirectScrapeSeconds = Math.max(maxDirectScrapeSeconds, (nowMs() - begun) / 1000);
+  }
   const seconds = (windowEnd - windowStart) / 1000;
   let cpuTotal = 0;
   cpuAfter.forEach((value, index) => {
@@ -135,6 +144,7 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
     p99Ms: percentile(okDurations, 99),
     maxMs: okDurations.at(-1) ?? Number.NaN,
     maxScrapeSeconds: scrape.maxSeconds,
+    maxDirectScrapeSeconds,
     scrapeTargetsUp: scrape.up,
     gatewayCpuCores: cpu,
     gatewayRssMiB: rss,
@@ -147,6 +157,10 @@ function longestDuration(completions: ReadonlyArray<{ durationMs: number }>): nu
   return longest;
 }
 
+/**
+ * Over the whole run: Prometheus records scrape_duration_seconds only once a scrape's samples are appended,
+ * so a scrape still being ingested when the run ends leaves no figure (NaN: slower than the run).
+ */
 async function scrapeFigures(prometheus: Awaited<ReturnType<typeof startPrometheus>>, windowSeconds: number): Promise<{ maxSeconds: number; up: string }> {
   try {
     const durations = await prometheus.query(`max(max_over_time(scrape_duration_seconds{job="pushgateway"}[${Math.ceil(windowSeconds)}s]))`);
