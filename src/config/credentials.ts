@@ -4,7 +4,7 @@
  * secret into a message: errors name the option and the file, never the value.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, ConfigFileError } from '../errors.js';
+import { ConfigError, ConfigFileError, type ConfigProblemLocation } from '../errors.js';
 import type { MetricsOptions } from './options.js';
 
 type CredentialOptions = Pick<
@@ -18,23 +18,34 @@ export interface GatewayCredentials {
   readonly connect: Readonly<Record<string, unknown>>;
 }
 
-/** Combinations that cannot be meant; checked when the config is resolved, before any file is read. */
-export function checkCredentialOptions(options: CredentialOptions): void {
-  const clash = (path: string, what: string, hint: string): never => {
-    throw new ConfigError({ source: 'configuration', path }, hint, what);
+/**
+ * Combinations that cannot be meant; checked when the config is resolved, before any file is read.
+ * `locate` tells where an option was set (file and line, variable), so the error points there.
+ */
+export function checkCredentialOptions(
+  options: CredentialOptions,
+  locate: (property: keyof MetricsOptions) => ConfigProblemLocation = (property) => ({ source: 'configuration', path: property }),
+): void {
+  const clash = (property: keyof MetricsOptions, what: string, hint: string): never => {
+    throw new ConfigError(locate(property), hint, what);
   };
-  if (options.basicAuthPassword !== undefined && options.basicAuthPasswordFile !== undefined) {
-    clash('basic_auth_password', 'both basic_auth_password and basic_auth_password_file', 'one of them');
-  }
-  if (options.bearerToken !== undefined && options.bearerTokenFile !== undefined) {
-    clash('bearer_token', 'both bearer_token and bearer_token_file', 'one of them');
-  }
   const hasPassword = options.basicAuthPassword !== undefined || options.basicAuthPasswordFile !== undefined;
   const hasToken = options.bearerToken !== undefined || options.bearerTokenFile !== undefined;
-  if (hasPassword !== (options.basicAuthUsername !== undefined)) {
-    clash('basic_auth_username', hasPassword ? 'a password without a user' : 'a user without a password', 'basic_auth_username together with basic_auth_password(_file)');
+  const passwordProperty = options.basicAuthPassword !== undefined ? 'basicAuthPassword' : 'basicAuthPasswordFile';
+  if (options.basicAuthPassword !== undefined && options.basicAuthPasswordFile !== undefined) {
+    clash('basicAuthPasswordFile', 'both basic_auth_password and basic_auth_password_file', 'one of them');
   }
-  if (hasPassword && hasToken) clash('bearer_token', 'both basic auth and a bearer token', 'one way to authenticate');
+  if (options.bearerToken !== undefined && options.bearerTokenFile !== undefined) {
+    clash('bearerTokenFile', 'both bearer_token and bearer_token_file', 'one of them');
+  }
+  if (hasPassword !== (options.basicAuthUsername !== undefined)) {
+    clash(
+      hasPassword ? passwordProperty : 'basicAuthUsername',
+      hasPassword ? 'a password without a user' : 'a user without a password',
+      'basic_auth_username together with basic_auth_password(_file)',
+    );
+  }
+  if (hasPassword && hasToken) clash(options.bearerToken !== undefined ? 'bearerToken' : 'bearerTokenFile', 'both basic auth and a bearer token', 'one way to authenticate');
 }
 
 /** Headers and TLS options for the transport; reads the secret files (ConfigFileError if unreadable). */

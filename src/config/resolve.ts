@@ -3,7 +3,7 @@
  * layer validated by the same schema from the option table, the result frozen together with where each
  * value came from (for `check`).
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
 import { redactUrl } from './gateway-address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
@@ -39,10 +39,14 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   const file = input.file ?? nonEmpty(env[CONFIG_FILE_ENV]);
   const values: Record<string, unknown> = {};
   const origins: Record<string, ValueOrigin> = {};
+  // Where each value was set, so a check across options (replica index vs size, user vs password) points
+  // at the file line or variable that set the offending value.
+  const locations: Record<string, ConfigProblemLocation> = {};
 
   for (const spec of OPTION_TABLE) {
     values[spec.property] = spec.default;
     origins[spec.property] = { source: 'default' };
+    locations[spec.property] = { source: 'defaults', path: spec.key };
   }
   if (file !== undefined) {
     const section = parseMetricsSection(file, readConfigText(file));
@@ -50,7 +54,9 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
       const spec = fileOption(section, key);
       const line = section.lineOf(key);
       const keyPath = [...section.path, key].join('.');
-      values[spec.property] = validate(spec, raw, { source: file, path: keyPath, line });
+      const location = { source: file, path: keyPath, line };
+      locations[spec.property] = location;
+      values[spec.property] = validate(spec, raw, location);
       origins[spec.property] = { source: 'file', detail: line === undefined ? file : `${file}:${line}` };
     }
   }
@@ -58,6 +64,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     const text = spec.env === undefined ? undefined : nonEmpty(env[spec.env]);
     if (text === undefined || spec.env === undefined) continue;
     const location = { source: `environment variable ${spec.env}`, path: spec.key };
+    locations[spec.property] = location;
     values[spec.property] = validate(spec, parseEnvText(spec, text), location);
     origins[spec.property] = { source: 'env', detail: spec.env };
   }
@@ -69,12 +76,15 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
       const hint = closestKey(property, known);
       throw new ConfigError({ source: 'options', path: property }, `one of the known options`, 'an unknown option', hint && `did you mean ${hint}?`);
     }
-    values[property] = validate(spec, value, { source: 'options', path: property });
+    const location = { source: 'options', path: property };
+    locations[property] = location;
+    values[property] = validate(spec, value, location);
     origins[property] = { source: 'options' };
   }
   const options = values as unknown as MetricsOptions;
-  checkReplicaRange(options, origins);
-  checkCredentialOptions(options);
+  const locate = (property: keyof MetricsOptions): ConfigProblemLocation => locations[property] ?? { source: 'options', path: property };
+  checkReplicaRange(options, locate);
+  checkCredentialOptions(options, locate);
   return Object.freeze({
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
@@ -110,13 +120,7 @@ function fileOption(section: MetricsSection, key: string): OptionSpec {
   return spec;
 }
 
-interface Location {
-  readonly source: string;
-  readonly path: string;
-  readonly line?: number | undefined;
-}
-
-function validate(spec: OptionSpec, raw: unknown, location: Location): unknown {
+function validate(spec: OptionSpec, raw: unknown, location: ConfigProblemLocation): unknown {
   const result = spec.schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -141,12 +145,11 @@ function parseEnvText(spec: OptionSpec, text: string): unknown {
   return text;
 }
 
-function checkReplicaRange(options: MetricsOptions, origins: Record<string, ValueOrigin>): void {
+function checkReplicaRange(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): void {
   if (options.replicaIndex === undefined || options.replicaSize === undefined) return;
   if (options.replicaIndex < options.replicaSize) return;
-  const origin = origins['replicaIndex'];
   throw new ConfigError(
-    { source: origin?.detail ?? origin?.source ?? 'options', path: 'replica_index' },
+    locate('replicaIndex'),
     `an index below replica_size ${options.replicaSize}`,
     String(options.replicaIndex),
   );

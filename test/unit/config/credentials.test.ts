@@ -33,9 +33,9 @@ describe('gateway credentials', () => {
   });
 
   it.each([
-    [{ PERSIA_METRICS_BASIC_AUTH_PASSWORD: 's3cret-a' }, 'basic_auth_username'],
+    [{ PERSIA_METRICS_BASIC_AUTH_PASSWORD: 's3cret-a' }, 'basic_auth_password'],
     [{ PERSIA_METRICS_BASIC_AUTH_USERNAME: 'u' }, 'basic_auth_username'],
-    [{ PERSIA_METRICS_BEARER_TOKEN: 's3cret-b', PERSIA_METRICS_BEARER_TOKEN_FILE: '/x' }, 'bearer_token'],
+    [{ PERSIA_METRICS_BEARER_TOKEN: 's3cret-b', PERSIA_METRICS_BEARER_TOKEN_FILE: '/x' }, 'bearer_token_file'],
     [{ PERSIA_METRICS_BASIC_AUTH_USERNAME: 'u', PERSIA_METRICS_BASIC_AUTH_PASSWORD: 's3cret-c', PERSIA_METRICS_BEARER_TOKEN: 's3cret-d' }, 'bearer_token'],
   ])('refuses an incomplete or ambiguous combination (%o), naming the option, not the secret', (env, path) => {
     let thrown: unknown;
@@ -46,6 +46,8 @@ describe('gateway credentials', () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).path).toBe(path);
+    // The error names the variable that set the offending option.
+    expect((thrown as ConfigError).source).toMatch(/^environment variable PERSIA_METRICS_/);
     expect((thrown as ConfigError).message).not.toMatch(/s3cret/);
   });
 

@@ -180,6 +180,17 @@ describe('loadConfig: every error names the file, the key path, the line, expect
     expect(() => loadConfig({ env: { REPLICA_INDEX: '4', REPLICA_SIZE: '4' } })).toThrow(/below replica_size 4/);
   });
 
+  it('a check across options points at the file line that set the offending value', () => {
+    const path = file('PersiaMetricsConfig:\n  job_name: a\n  basic_auth_password_file: /run/secrets/pw\n');
+    const error = configError(() => loadConfig({ file: path, env: {} }));
+    expect(error.source).toBe(path);
+    expect(error.path).toBe('PersiaMetricsConfig.basic_auth_password_file');
+    expect(error.line).toBe(3);
+    expect(error.found).toBe('a password without a user');
+    const fromEnv = configError(() => loadConfig({ env: { REPLICA_INDEX: '9', REPLICA_SIZE: '2' } }));
+    expect(fromEnv.source).toBe('environment variable REPLICA_INDEX');
+  });
+
   it('an unknown code option suggests the right property', () => {
     const options = { pushInterval: 3 } as unknown as Record<string, never>;
     expect(() => loadConfig({ env: {}, options })).toThrow(/did you mean pushIntervalSeconds/);
