@@ -69,7 +69,9 @@ async function runSimulatedNode(flags: NodeFlags): Promise<void> {
       process.disconnect?.();
     }
   };
-  handleShutdownSignals({ shutdown: stop });
+  const { job, role, instance } = node.groupingKey;
+  // Under `simulate`, a dozen nodes stop at once: say which one is speaking.
+  handleShutdownSignals({ shutdown: stop }, { log: (message) => process.stderr.write(`persia-metrics [${job}/${role}/${instance}]: ${message}\n`) });
   // An orphaned node would push forever: stop when the supervising `simulate` goes away.
   process.on('disconnect', () => void stop().then(() => process.exit(0), () => process.exit(1)));
   if (flags.duration !== undefined) {
