@@ -83,7 +83,7 @@ export class NodeMetrics {
       retries: options.pushRetries,
       deleteOnShutdown: options.deleteOnShutdown,
       shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
-      body: bodyComposer(this.registry, input.extraSources ?? []),
+      body: bodyComposer(this.registry, input.extraSources ?? [], options.pushFormat),
       observer: this.pushObserver(),
       logger,
     });

@@ -1,25 +1,102 @@
 /**
- * The body of a push: the node registry's exposition, plus extra sources the user registered (a prom-client
- * Registry, say). Extra text is checked before it leaves: a series carrying a grouping label would be
- * silently rewritten by the gateway, and a name the catalog owns would collide with the catalog's type.
+ * The body of a push: the node registry's families, in the protobuf-delimited format (the default: half
+ * the bytes of text and about half the gateway's parse time) or in text, plus extra sources the user
+ * registered (a prom-client Registry, say). Extra text is checked before it leaves: a series carrying a
+ * grouping label would be silently rewritten by the gateway, and a name the catalog owns would collide with
+ * the catalog's type.
+ *
+ * Families the gateway refused are left out by name before anything is encoded, in either format; only an
+ * extra source's text, which we do not build, is filtered as text.
  */
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
 import { GROUPING_LABELS } from '../metrics/catalog.js';
+import type { MetricFamily } from '../metrics/instruments.js';
+import { encodeFamiliesInSlices, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
+import { withoutFamilies } from './refused-families.js';
+
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export type PushFormat = 'protobuf' | 'text';
+
+/** What one push sends. */
+export interface PushBody {
+  readonly data: string | Uint8Array;
+  readonly contentType: string;
+  /** Whether the body holds this metric family: a refusal naming it can then be answered by leaving it out. */
+  contains(family: string): boolean;
+}
+
+/** Builds the body of each push, leaving out the families named in `heldBack`. */
+export type BodySource = (heldBack: ReadonlySet<string>) => Promise<PushBody | string> | PushBody | string;
+
+/**
+ * Series written per turn of the event loop in a protobuf body: ~10k series encode in ~2 ms here, so a
+ * slice of 2,500 keeps each turn well under a millisecond while a small node's body is one slice.
+ */
+const SERIES_PER_SLICE = 2_500;
 
 const GROUPING_LABEL_IN_SAMPLE = new RegExp(`[{,]\\s*(${GROUPING_LABELS.join('|')})\\s*=`);
 
-export function bodyComposer(registry: MetricsRegistry, extras: readonly ExpositionSource[]): () => Promise<string> | string {
-  if (extras.length === 0) return () => registry.metrics();
-  return async () => {
-    const parts = [registry.metrics()];
-    for (const source of extras) {
-      const text = await source.metrics();
-      checkExtraExposition(text, registry);
-      parts.push(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+/** A text body (of a caller's own body function, or our fallback), with held-back families filtered out. */
+export function textBody(text: string, heldBack: ReadonlySet<string> = new Set()): PushBody {
+  const data = withoutFamilies(text, heldBack);
+  return { data, contentType: TEXT_CONTENT_TYPE, contains: (family) => textContains(data, family) };
+}
+
+export function bodyComposer(registry: MetricsRegistry, extras: readonly ExpositionSource[], format: PushFormat = 'protobuf'): BodySource {
+  return async (heldBack) => {
+    collect(registry);
+    const families = familiesToSend(registry, heldBack);
+    const names = new Set(families.map((family) => family.spec.name));
+    // Extra sources are text we do not build; converting them to protobuf would mean parsing them, so a
+    // node with extras pushes text (its own families rendered as text too: one body, one content type).
+    if (format === 'protobuf' && extras.length === 0) {
+      const data = await encodeFamiliesInSlices(families, SERIES_PER_SLICE);
+      return { data, contentType: PROTOBUF_CONTENT_TYPE, contains: (family) => names.has(family) };
     }
-    return parts.join('');
+    let text = '';
+    for (const family of families) text += family.render();
+    let extraText = '';
+    for (const source of extras) {
+      const part = await source.metrics();
+      checkExtraExposition(part, registry);
+      extraText += part.endsWith('\n') || part === '' ? part : `${part}\n`;
+    }
+    extraText = withoutFamilies(extraText, heldBack);
+    return {
+      data: text + extraText,
+      contentType: TEXT_CONTENT_TYPE,
+      contains: (family) => names.has(family) || textContains(extraText, family),
+    };
   };
+}
+
+/** The registry's families that have series and are not held back, in registry order. */
+function familiesToSend(registry: MetricsRegistry, heldBack: ReadonlySet<string>): MetricFamily<unknown>[] {
+  const families: MetricFamily<unknown>[] = [];
+  for (const name of registry.names()) {
+    const family = registry.get(name);
+    if (family !== undefined && family.seriesCount > 0 && !heldBack.has(name)) families.push(family);
+  }
+  return families;
+}
+
+/**
+ * Runs the registry's collectors (runtime sampler, pusher health), as `registry.metrics()` does first.
+ * MetricsRegistry keeps them private and has no public "collect" yet; read the field until it does.
+ */
+function collect(registry: MetricsRegistry): void {
+  const collectors = (registry as unknown as { collectors?: ReadonlyArray<() => void> }).collectors;
+  if (collectors === undefined) {
+    registry.metrics(); // the layout changed: fall back to the public call, which runs them too
+    return;
+  }
+  for (const run of collectors) run();
+}
+
+function textContains(body: string, name: string): boolean {
+  return body.includes(`# TYPE ${name} `) || body.startsWith(`${name} `) || body.startsWith(`${name}{`) || body.includes(`\n${name} `) || body.includes(`\n${name}{`);
 }
 
 export function checkExtraExposition(text: string, registry: MetricsRegistry): void {

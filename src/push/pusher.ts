@@ -10,6 +10,7 @@
  */
 import { PersiaMetricsError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
 import { backoffSeconds, sleep } from './backoff.js';
+import { textBody, type BodySource, type PushBody } from './push-body.js';
 import { RefusedFamilies } from './refused-families.js';
 import type { GatewayTransport } from './transport.js';
 
@@ -44,8 +45,11 @@ export interface PusherOptions {
   readonly retries: number;
   readonly deleteOnShutdown: boolean;
   readonly shutdownTimeoutSeconds: number;
-  /** The body of each push: the node's whole exposition. */
-  readonly body: () => Promise<string> | string;
+  /**
+   * The body of each push: the node's whole exposition, without the families the gateway refused (passed
+   * in by name). A plain string is taken as text exposition, and those families are filtered out of it.
+   */
+  readonly body: BodySource;
   readonly observer?: PushObserver;
   readonly logger: PushLogger;
 }
@@ -68,7 +72,7 @@ export class Pusher {
   private shutdownPromise: Promise<void> | undefined;
   private lastReportedReason: FailureReason | undefined;
   /** The last body sent: a 400 is matched against it to find the family the gateway refused. */
-  private lastBody: string | undefined;
+  private lastBody: PushBody | undefined;
   private readonly refused = new RefusedFamilies((family, error) =>
     this.options.logger.warn(
       `gateway refused metric ${family}; pushing the node's other metrics without it, offering it again every 30 pushes ` +
@@ -162,9 +166,9 @@ export class Pusher {
   private async pushOnce(method: 'PUT' | 'DELETE', countHeldBack = true): Promise<PushOutcome> {
     const started = performance.now();
     try {
-      const body = method === 'PUT' ? this.refused.filter(await this.options.body()) : undefined;
+      const body = method === 'PUT' ? await this.buildBody() : undefined;
       this.lastBody = body;
-      const { durationSeconds } = await this.options.transport.send(method, this.options.url, body);
+      const { durationSeconds } = await this.options.transport.send(method, this.options.url, body?.data, body?.contentType);
       this.recordSuccess(method, durationSeconds);
       const heldBack = method === 'PUT' ? this.refused.refusal : undefined;
       if (heldBack !== undefined) {
@@ -181,6 +185,12 @@ export class Pusher {
       this.recordFailure(failure, durationSeconds);
       return { ok: false, durationSeconds, error: failure };
     }
+  }
+
+  private async buildBody(): Promise<PushBody> {
+    const heldBack = this.refused.forNextPush();
+    const body = await this.options.body(heldBack);
+    return typeof body === 'string' ? textBody(body, heldBack) : body;
   }
 
   private recordSuccess(method: string, durationSeconds: number): void {

@@ -6,9 +6,14 @@
  * of the node would stop arriving because of one name. The 400's body names the family
  * (`collected metric "index_miss_count" { ... } is not a GAUGE`); that family is left out of the next pushes,
  * reported once, and offered again every `retryAfterPushes` pushes, since the other group may go away.
+ *
+ * The family is left out by name when the next body is built (see push-body.ts), so holding back works the
+ * same for protobuf and text bodies; only text we do not build ourselves is filtered as text.
  */
 import { PushHttpError } from '../errors.js';
+import type { PushBody } from './push-body.js';
 
+const NONE: ReadonlySet<string> = new Set();
 const REFUSED_FAMILY = /collected metric "?([a-zA-Z_:][a-zA-Z0-9_:]*)"?/;
 
 export class RefusedFamilies {
@@ -23,17 +28,15 @@ export class RefusedFamilies {
   ) {}
 
   /** The family a 4xx names, if the body that was sent contains it (so leaving it out can help). */
-  static familyOf(error: unknown, sentBody: string | undefined): string | undefined {
+  static familyOf(error: unknown, sentBody: PushBody | undefined): string | undefined {
     if (!(error instanceof PushHttpError) || error.statusCode >= 500 || sentBody === undefined) return undefined;
     const name = REFUSED_FAMILY.exec(error.body)?.[1];
     if (name === undefined) return undefined;
-    return sentBody.includes(`# TYPE ${name} `) || sentBody.startsWith(`${name} `) || sentBody.includes(`\n${name} `) || sentBody.includes(`\n${name}{`)
-      ? name
-      : undefined;
+    return sentBody.contains(name) ? name : undefined;
   }
 
   /** Hold back the family a refusal names. False when the refusal names none we could leave out. */
-  holdBack(error: unknown, sentBody: string | undefined): boolean {
+  holdBack(error: unknown, sentBody: PushBody | undefined): boolean {
     const family = RefusedFamilies.familyOf(error, sentBody);
     if (family === undefined || this.held.has(family)) return false;
     this.held.set(family, this.retryAfterPushes);
@@ -55,21 +58,21 @@ export class RefusedFamilies {
     return undefined;
   }
 
-  /** The body without the held families; counts down each hold, offering a family again when it runs out. */
-  filter(body: string): string {
-    if (this.held.size === 0) return body;
+  /** The families to leave out of the next body; counts down each hold, offering a family again when it runs out. */
+  forNextPush(): ReadonlySet<string> {
+    if (this.held.size === 0) return NONE;
     for (const [family, left] of this.held) {
       if (left <= 0) {
         this.held.delete(family);
         this.refusals.delete(family);
       } else this.held.set(family, left - 1);
     }
-    return withoutFamilies(body, new Set(this.held.keys()));
+    return new Set(this.held.keys());
   }
 }
 
 /**
- * Drop whole families from text exposition: their HELP/TYPE lines and every sample up to the next
+ * Drop whole families from text exposition we did not build (an extra source's, or a caller's own body): their HELP/TYPE lines and every sample up to the next
  * family's header (a histogram's _bucket/_sum/_count lines sit under its TYPE line). Untyped samples with
  * no header are dropped by their own name.
  */

@@ -37,11 +37,11 @@ export class ShardedTransport extends GatewayTransport {
     return this.sharding.replicas.current;
   }
 
-  override async send(method: 'PUT' | 'POST' | 'DELETE', url: string, body?: string): Promise<ExchangeResult> {
+  override async send(method: 'PUT' | 'POST' | 'DELETE', url: string, body?: string | Uint8Array, contentType?: string): Promise<ExchangeResult> {
     const move = await this.sharding.replicas.refreshIfDue();
     if (move !== undefined) this.noteMove(move);
     const path = pathOf(url);
-    const result = await super.send(method, `${this.currentReplica.baseUrl}${path}`, body);
+    const result = await super.send(method, `${this.currentReplica.baseUrl}${path}`, body, contentType);
     // Delete from the old replica only once the new one holds the group, so the node never vanishes.
     if (this.toLeave.size > 0) await this.leave(path);
     return result;

@@ -1,7 +1,8 @@
 /**
  * One HTTP exchange with a gateway: undici with a keep-alive agent (a node pushes every few seconds for
  * days; reconnecting each time costs more than the push), a hard deadline per request, optional gzip, and
- * every failure turned into a typed error with the reason a user can act on.
+ * every failure turned into a typed error with the reason a user can act on. Bodies are text (a string) or
+ * protobuf-delimited bytes, each with its content type.
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
@@ -41,13 +42,16 @@ export class GatewayTransport {
     });
   }
 
-  /** PUT (replace the group), POST (replace families) or DELETE (drop the group). 200 and 202 are success. */
-  async send(method: 'PUT' | 'POST' | 'DELETE', url: string, body?: string): Promise<ExchangeResult> {
+  /**
+   * PUT (replace the group), POST (replace families) or DELETE (drop the group). 200 and 202 are success.
+   * `contentType` defaults to the text exposition's.
+   */
+  async send(method: 'PUT' | 'POST' | 'DELETE', url: string, body?: string | Uint8Array, contentType = EXPOSITION_CONTENT_TYPE): Promise<ExchangeResult> {
     const started = performance.now();
     const headers: Record<string, string> = { ...this.options.headers };
-    let payload: string | Buffer | undefined = body;
+    let payload: string | Uint8Array | undefined = body;
     if (body !== undefined) {
-      headers['content-type'] = EXPOSITION_CONTENT_TYPE;
+      headers['content-type'] = contentType;
       if (this.options.gzip) {
         payload = await gzip(body);
         headers['content-encoding'] = 'gzip';
