@@ -4,10 +4,13 @@
  * real gateway, alternating so both see the same gateway state. prom-client gets a keep-alive agent too, so
  * the comparison is not about connection set-up. Max event-loop block is watched during each side's pushes;
  * a full GC before each timed push keeps one side's garbage from being collected inside the other's.
+ * Ours pushes in the node's default format (protobuf-delimited) unless told `text`.
  */
 import { Agent as HttpAgent } from 'node:http';
 import client from 'prom-client';
+import { encodeFamilies } from '../src/metrics/protobuf-exposition.js';
 import { groupingPath } from '../src/push/grouping-key.js';
+import { bodyComposer, type PushBody, type PushFormat } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
 import { GatewayTransport } from '../src/push/transport.js';
 import { forceGc } from './gc.js';
@@ -16,8 +19,13 @@ import { median, nowMs, withLoopMonitor } from './timing.js';
 
 export interface PushCycleResult {
   readonly gateway: string;
+  /** Our body's format (prom-client always pushes text). */
+  readonly format: PushFormat;
   readonly series: number;
+  /** Our body. */
   readonly bodyBytes: number;
+  /** prom-client's (text) body. */
+  readonly promClientBodyBytes: number;
   readonly oursWallMs: number;
   readonly promClientWallMs: number;
   /** ours / prom-client: goal ≤ 0.6. */
@@ -33,11 +41,15 @@ export interface PushCycleResult {
 
 const SILENT = { warn: () => undefined, info: () => undefined };
 
-export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, series: number, rounds: number): Promise<PushCycleResult> {
+export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, series: number, rounds: number, format: PushFormat = 'protobuf'): Promise<PushCycleResult> {
   const shape = shapeFor(series);
   const ours = buildOurRegistry(shape);
   const theirs = buildPromRegistry(shape);
-  const body = ours.metrics();
+  const compose = bodyComposer(ours, [], format);
+  const body = (await compose(new Set())) as PushBody;
+  const families = ours.names().map((name) => ours.get(name)!);
+  // Serialising alone, synchronously, in the pushed format.
+  const expose = format === 'protobuf' ? () => encodeFamilies(families) : () => ours.metrics();
   const pusher = new Pusher({
     url: `${gatewayUrl}${groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' })}`,
     transport: new GatewayTransport({ timeoutSeconds: 30, gzip: false }),
@@ -45,7 +57,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     retries: 0,
     deleteOnShutdown: true,
     shutdownTimeoutSeconds: 10,
-    body: () => ours.metrics(),
+    body: compose,
     logger: SILENT,
   });
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 2 });
@@ -87,7 +99,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   const theirExpo: number[] = [];
   for (let i = 0; i < rounds; i += 1) {
     let started = nowMs();
-    ours.metrics();
+    expose();
     oursExpo.push(nowMs() - started);
     started = nowMs();
     await theirs.metrics();
@@ -100,8 +112,10 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   const promClientWallMs = median(theirMs);
   return {
     gateway: gatewayLabel,
+    format,
     series: shape.series,
-    bodyBytes: Buffer.byteLength(body),
+    bodyBytes: typeof body.data === 'string' ? Buffer.byteLength(body.data) : body.data.length,
+    promClientBodyBytes: Buffer.byteLength(await theirs.metrics()),
     oursWallMs,
     promClientWallMs,
     wallRatio: oursWallMs / promClientWallMs,

@@ -6,6 +6,7 @@
  * that finds the previous push still in flight is skipped, and counts as due but not OK.
  */
 import { groupingPath } from '../src/push/grouping-key.js';
+import { bodyComposer } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
 import { createGatewayTransport } from '../src/push/sharded-transport.js';
 import { parseGatewayList } from '../src/config/gateway-address.js';
@@ -67,6 +68,7 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   const urlBase = addresses[0]?.baseUrl ?? '';
   for (let index = 0; index < nodes; index += 1) {
     const registry = buildOurRegistry(shape);
+    const compose = bodyComposer(registry, []); // the node's default: protobuf-delimited
     const path = groupingPath({ job: 'bench_scale', role: 'trainer', instance: `node_${index}` });
     pushers.push(
       new Pusher({
@@ -76,9 +78,9 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
         retries: 0,
         deleteOnShutdown: false,
         shutdownTimeoutSeconds: 1,
-        body: () => {
+        body: (heldBack) => {
           pushStarted[index] = nowMs();
-          return registry.metrics();
+          return compose(heldBack);
         },
         observer: {
           onSuccess: (seconds) => completions.push({ startedMs: pushStarted[index] ?? 0, ok: true, durationMs: seconds * 1000 }),
