@@ -8,7 +8,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import client from 'prom-client';
-import { encodeFamilies } from '../src/metrics/protobuf-exposition.js';
+import { encodeFamilies, ProtoWriter } from '../src/metrics/protobuf-exposition.js';
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer, type PushBody, type PushFormat } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
@@ -49,7 +49,8 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   const body = (await compose(new Set())) as PushBody;
   const families = ours.names().map((name) => ours.get(name)!);
   // Serialising alone, synchronously, in the pushed format.
-  const expose = format === 'protobuf' ? () => encodeFamilies(families) : () => ours.metrics();
+  const writer = new ProtoWriter();
+  const expose = format === 'protobuf' ? () => Buffer.from(encodeFamilies(families, writer.reset())) : () => ours.metrics();
   const pusher = new Pusher({
     url: `${gatewayUrl}${groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' })}`,
     transport: new GatewayTransport({ timeoutSeconds: 30, gzip: false }),

@@ -19,10 +19,14 @@ export function median(values: readonly number[]): number {
  * Runs `work` while `monitorEventLoopDelay` watches, and returns the longest the loop was held up, in ms.
  * The monitor's timer fires every `resolution` ms, so the figure has that granularity; the monitor also
  * sees the time a timer needs to be served at all, which is why an idle loop reads ~1 ms, not 0.
+ * The monitor's timer must be running before the work starts: a block that begins before its first tick is
+ * not seen at all (measured: a 10 ms busy loop right after enable() reads 1.3 ms), which hid the
+ * synchronous start of both sides' pushes until this wait was added.
  */
 export async function withLoopMonitor<T>(work: () => Promise<T>): Promise<{ result: T; maxBlockMs: number }> {
   const monitor = monitorEventLoopDelay({ resolution: 1 });
   monitor.enable();
+  await new Promise((resolve) => setTimeout(resolve, 5));
   try {
     const result = await work();
     // One more turn so a block at the very end is observed.

@@ -11,7 +11,7 @@
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
 import { GROUPING_LABELS } from '../metrics/catalog.js';
 import type { MetricFamily } from '../metrics/instruments.js';
-import { encodeFamiliesInSlices, PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition.js';
+import { encodeFamiliesInSlices, PROTOBUF_CONTENT_TYPE, ProtoWriter } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
 import { withoutFamilies } from './refused-families.js';
 
@@ -45,6 +45,9 @@ export function textBody(text: string, heldBack: ReadonlySet<string> = new Set()
 }
 
 export function bodyComposer(registry: MetricsRegistry, extras: readonly ExpositionSource[], format: PushFormat = 'protobuf'): BodySource {
+  // One writer for every push of this node (see ProtoWriter on why), unless two bodies are built at once.
+  const writer = new ProtoWriter();
+  let writerBusy = false;
   return async (heldBack) => {
     collect(registry);
     const families = familiesToSend(registry, heldBack);
@@ -52,7 +55,15 @@ export function bodyComposer(registry: MetricsRegistry, extras: readonly Exposit
     // Extra sources are text we do not build; converting them to protobuf would mean parsing them, so a
     // node with extras pushes text (its own families rendered as text too: one body, one content type).
     if (format === 'protobuf' && extras.length === 0) {
-      const data = await encodeFamiliesInSlices(families, SERIES_PER_SLICE);
+      const own = !writerBusy;
+      writerBusy = true;
+      let data: Buffer;
+      try {
+        // A copy of the writer's bytes: this body may still be in a socket when the next is built.
+        data = Buffer.from(await encodeFamiliesInSlices(families, SERIES_PER_SLICE, own ? writer.reset() : new ProtoWriter()));
+      } finally {
+        if (own) writerBusy = false;
+      }
       return { data, contentType: PROTOBUF_CONTENT_TYPE, contains: (family) => names.has(family) };
     }
     let text = '';
