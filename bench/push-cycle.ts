@@ -6,7 +6,11 @@
  * a full GC before each timed push keeps one side's garbage from being collected inside the other's.
  * Ours pushes in the node's default format (protobuf-delimited) unless told `text`.
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import client from 'prom-client';
 import { encodeFamilies, ProtoWriter } from '../src/metrics/protobuf-exposition.js';
 import { groupingPath } from '../src/push/grouping-key.js';
@@ -34,6 +38,14 @@ export interface PushCycleResult {
   readonly promClientMaxBlockMs: number;
   /** The same monitor over an idle wait as long as our push: the machine's noise floor for "block". */
   readonly idleMaxBlockMs: number;
+  /**
+   * The same monitor over our idle loop while ANOTHER process pushes our body to the same gateway: the
+   * floor on a 2-core machine where the gateway's parsing takes the cores our loop would run on.
+   */
+  readonly busyGatewayMaxBlockMs: number;
+  /** Median over the rounds of each push's max block (the max is one bad round). */
+  readonly oursBlockP50Ms: number;
+  readonly promClientBlockP50Ms: number;
   /** Serialising alone (no network), median ms. */
   readonly oursExpositionMs: number;
   readonly promClientExpositionMs: number;
@@ -61,6 +73,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     body: compose,
     logger: SILENT,
   });
+  const otherProcess = startOtherPusher(body, `${gatewayUrl}${groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'other_process' })}`);
   const agent = new HttpAgent({ keepAlive: true, maxSockets: 2 });
   const gateway = new client.Pushgateway(gatewayUrl, { timeout: 30_000, agent }, theirs);
   const theirPush = () => gateway.pushAdd({ jobName: 'bench_push_cycle', groupings: { role: 'trainer', instance: 'prom_client' } });
@@ -69,12 +82,16 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   for (let i = 0; i < 3; i += 1) {
     await pusher.flush();
     await theirPush();
+    await otherProcess.push();
   }
   const oursMs: number[] = [];
   const theirMs: number[] = [];
   let oursMaxBlockMs = 0;
   let promClientMaxBlockMs = 0;
   let idleMaxBlockMs = 0;
+  let busyGatewayMaxBlockMs = 0;
+  const oursBlocks: number[] = [];
+  const theirBlocks: number[] = [];
   for (let i = 0; i < rounds; i += 1) {
     forceGc();
     const mine = await withLoopMonitor(async () => {
@@ -84,6 +101,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     });
     oursMs.push(mine.result);
     oursMaxBlockMs = Math.max(oursMaxBlockMs, mine.maxBlockMs);
+    oursBlocks.push(mine.maxBlockMs);
     forceGc();
     const other = await withLoopMonitor(async () => {
       const started = nowMs();
@@ -92,9 +110,13 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     });
     theirMs.push(other.result);
     promClientMaxBlockMs = Math.max(promClientMaxBlockMs, other.maxBlockMs);
+    theirBlocks.push(other.maxBlockMs);
     forceGc();
     const idle = await withLoopMonitor(() => new Promise((resolve) => setTimeout(resolve, mine.result)));
     idleMaxBlockMs = Math.max(idleMaxBlockMs, idle.maxBlockMs);
+    forceGc();
+    const busy = await withLoopMonitor(() => otherProcess.push());
+    busyGatewayMaxBlockMs = Math.max(busyGatewayMaxBlockMs, busy.maxBlockMs);
   }
   const oursExpo: number[] = [];
   const theirExpo: number[] = [];
@@ -106,6 +128,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     await theirs.metrics();
     theirExpo.push(nowMs() - started);
   }
+  await otherProcess.stop();
   await pusher.shutdown();
   await gateway.delete({ jobName: 'bench_push_cycle', groupings: { role: 'trainer', instance: 'prom_client' } });
   agent.destroy();
@@ -123,7 +146,42 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     oursMaxBlockMs,
     promClientMaxBlockMs,
     idleMaxBlockMs,
+    busyGatewayMaxBlockMs,
+    oursBlockP50Ms: median(oursBlocks),
+    promClientBlockP50Ms: median(theirBlocks),
     oursExpositionMs: median(oursExpo),
     promClientExpositionMs: median(theirExpo),
+  };
+}
+
+/** Pushes our body from a child process (its own event loop and CPU), on request over IPC. */
+function startOtherPusher(body: PushBody, url: string): { push(): Promise<void>; stop(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'persia-bench-'));
+  const bodyFile = join(dir, 'body');
+  const script = join(dir, 'other-pusher.mjs');
+  writeFileSync(bodyFile, body.data);
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';
+const body = readFileSync(${JSON.stringify(bodyFile)});
+process.on('message', async () => {
+  const response = await fetch(${JSON.stringify(url)}, { method: 'PUT', body, headers: { 'content-type': ${JSON.stringify(body.contentType)} } });
+  await response.arrayBuffer();
+  process.send(response.status);
+});
+`,
+  );
+  const child: ChildProcess = fork(script, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return {
+    push: () =>
+      new Promise<void>((resolve) => {
+        child.once('message', () => resolve());
+        child.send('push');
+      }),
+    stop: async () => {
+      child.kill();
+      await fetch(url, { method: 'DELETE' }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -62,6 +62,8 @@ export class GatewayTransport {
       const response = await request(url, {
         method,
         headers,
+        // One write, not pieces: writing a 255 KB body in 16 or 64 KB pieces a turn apart changed neither
+        // the wall time nor the event-loop block measured by the bench (the write is ~2 ms of syscall).
         body: payload ?? null,
         dispatcher: this.agent,
         signal: AbortSignal.timeout(timeoutMs),
