@@ -31,7 +31,7 @@ export interface PushBody {
 export type BodySource = (heldBack: ReadonlySet<string>) => Promise<PushBody | string> | PushBody | string;
 
 /**
- * Series written per turn of the event loop in a protobuf body: ~10k series encode in ~2 ms here, so a
+ * Series written per turn of the event loop in a protobuf body: 10k series encode in ~1 ms here, so a
  * slice of 2,500 keeps each turn well under a millisecond while a small node's body is one slice.
  */
 const SERIES_PER_SLICE = 2_500;
