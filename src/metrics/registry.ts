@@ -72,9 +72,14 @@ export class MetricsRegistry {
     return total;
   }
 
+  /** Refresh sampled values (runtime metrics, pusher health); every serializer calls it first. */
+  collect(): void {
+    for (const collect of this.collectors) collect();
+  }
+
   /** The exposition text of every family that has at least one series. */
   metrics(): string {
-    for (const collect of this.collectors) collect();
+    this.collect();
     let text = '';
     for (const family of this.families.values()) text += family.render();
     return text;

@@ -49,7 +49,7 @@ export function bodyComposer(registry: MetricsRegistry, extras: readonly Exposit
   const writer = new ProtoWriter();
   let writerBusy = false;
   return async (heldBack) => {
-    collect(registry);
+    registry.collect();
     const families = familiesToSend(registry, heldBack);
     const names = new Set(families.map((family) => family.spec.name));
     // Extra sources are text we do not build; converting them to protobuf would mean parsing them, so a
@@ -91,19 +91,6 @@ function familiesToSend(registry: MetricsRegistry, heldBack: ReadonlySet<string>
     if (family !== undefined && family.seriesCount > 0 && !heldBack.has(name)) families.push(family);
   }
   return families;
-}
-
-/**
- * Runs the registry's collectors (runtime sampler, pusher health), as `registry.metrics()` does first.
- * MetricsRegistry keeps them private and has no public "collect" yet; read the field until it does.
- */
-function collect(registry: MetricsRegistry): void {
-  const collectors = (registry as unknown as { collectors?: ReadonlyArray<() => void> }).collectors;
-  if (collectors === undefined) {
-    registry.metrics(); // the layout changed: fall back to the public call, which runs them too
-    return;
-  }
-  for (const run of collectors) run();
 }
 
 function textContains(body: string, name: string): boolean {
