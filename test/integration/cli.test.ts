@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTION_TABLE } from '../../src/config/options.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -129,11 +130,11 @@ describe.skipIf(!servers)('persia-metrics simulate with a real gateway', () => {
 });
 
 async function waitForGroups(gateway: RunningPushgateway, job: string, count: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    if ((await gateway.groups()).filter((group) => group.labels['job'] === job).length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gateway never held ${count} groups of job ${job}`);
+  await waitFor(async () => (await gateway.groups()).filter((group) => group.labels['job'] === job).length >= count, {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+    what: `the gateway to hold ${count} groups of job ${job}`,
+  });
 }
 
 /** Sum of the lookup_rpc_time_cost observations the middleware has pushed (one per simulated batch). */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGatewayList, type GatewayAddress } from '../../src/config/gateway-address.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { GatewayReplicas } from '../../src/push/gateway-replicas.js';
@@ -79,7 +80,9 @@ describe.skipIf(!servers)('sharding over three real gateways', () => {
     };
     const waitForHolders = async (expected: string[]): Promise<void> => {
       // The check-off gateway applies a push or DELETE just after answering 202.
-      for (let attempt = 0; attempt < 50 && JSON.stringify(await holders()) !== JSON.stringify(expected); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      const same = async (): Promise<boolean> => JSON.stringify(await holders()) === JSON.stringify(expected);
+      // On timeout, the assertion below shows which gateways hold the group.
+      await waitFor(same, { timeoutMs: 2500, intervalMs: 50, what: `group "moving" on ${expected.join(', ')}` }).catch(() => undefined);
       expect(await holders()).toEqual(expected);
     };
 
