@@ -12,6 +12,7 @@ export type PersiaErrorCode =
   | 'PERSIA_PUSH_TIMEOUT'
   | 'PERSIA_PUSH_NETWORK'
   | 'PERSIA_SHUTDOWN_TIMEOUT'
+  | 'PERSIA_DUPLICATE_IDENTITY'
   | 'PERSIA_DEPLOY_USAGE'
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
@@ -132,6 +133,20 @@ export class PushNetworkError extends PersiaMetricsError {
 export class ShutdownTimeoutError extends PersiaMetricsError {
   constructor(deadlineSeconds: number, pending: string) {
     super('PERSIA_SHUTDOWN_TIMEOUT', `shutdown did not finish within ${deadlineSeconds} s (${pending})`);
+  }
+}
+
+/** A node identity (job, role, instance) is already live in this process: the two would overwrite each other's group. */
+export class DuplicateIdentityError extends PersiaMetricsError {
+  readonly groupingPath: string;
+
+  constructor(groupingPath: string) {
+    super(
+      'PERSIA_DUPLICATE_IDENTITY',
+      `this process already runs node metrics for ${groupingPath}; a second start would overwrite the first one's group in the gateway. ` +
+        'Reuse the first NodeMetrics, shut it down first, or give the second node its own role, instance or replica index.',
+    );
+    this.groupingPath = groupingPath;
   }
 }
 

@@ -17,5 +17,6 @@ export {
   PushTimeoutError,
   PushNetworkError,
   ShutdownTimeoutError,
+  DuplicateIdentityError,
   type PersiaErrorCode,
 } from './errors.js';

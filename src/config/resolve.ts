@@ -21,6 +21,8 @@ export interface ResolvedConfig {
   readonly origins: Readonly<Record<keyof MetricsOptions, ValueOrigin>>;
   /** The file read, if any. */
   readonly file: string | undefined;
+  /** Things that are allowed but probably not meant (a misspelt variable name, a timeout past the interval): a node logs each once at start, `check` prints them. */
+  readonly warnings: readonly string[];
 }
 
 export interface LoadConfigInput {
@@ -89,6 +91,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
     file,
+    warnings: Object.freeze([] as string[]),
   });
 }
 

@@ -118,6 +118,14 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     name: 'persia_node_state', type: 'gauge', unit: '1', group: 'health', roles: ALL, labels: ['state'],
     help: 'Node state as a state set: 1 for the current state (init, running, error, stopping), 0 for the others.',
   },
+  {
+    name: 'persia_node_incarnation', type: 'gauge', unit: '1', group: 'health', roles: ALL, labels: [],
+    help: 'A random number drawn when this node started its metrics. Two processes pushing one identity (job, role, instance) overwrite each other: the stored value then flips between theirs.',
+  },
+  {
+    name: 'persia_node_duplicate_identity', type: 'gauge', unit: '1', group: 'health', roles: ALL, labels: [],
+    help: '1 once this node found another process pushing to its own group (same job, role and instance): the two overwrite each other. Give each node its own instance or replica index.',
+  },
   // --- The pusher's own health (values as of the previous push: a push cannot report on itself) ---
   {
     name: 'persia_metrics_last_push_success_timestamp_seconds', type: 'gauge', unit: 'seconds', group: 'pusher', roles: ALL, labels: [],

@@ -1,0 +1,82 @@
+/**
+ * A user's program, run the way a user runs it: an ES module in its own folder that imports
+ * `persia-metrics` by its package name (resolved through `node_modules/persia-metrics`, a link to this
+ * checkout, so only what package.json exports is reachable), started as a child process with an
+ * environment of the test's choosing. Tests assert what the user would see: exit code, signal, stdout,
+ * stderr, and what reached the real gateway.
+ *
+ * Needs `npm run build` first (the package's exports point at dist/), as `npm test` does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
+
+export interface UserProgramExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Milliseconds from start to exit. */
+  readonly elapsedMs: number;
+}
+
+export interface UserProgramOptions {
+  /** Environment beyond PATH (the parent's environment is not inherited: no stray PERSIA_* settings). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Files to write beside the program (name → content), e.g. a global_config.yaml. */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly args?: readonly string[];
+  /** Kill the program (SIGKILL) after this long; the exit then shows signal SIGKILL. Default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface RunningUserProgram {
+  readonly child: ChildProcess;
+  /** The folder holding the program and its files (its working directory). */
+  readonly dir: string;
+  readonly exited: Promise<UserProgramExit>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** A fresh folder where `import 'persia-metrics'` resolves to this checkout's build. */
+export function userProgramDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'persia-user-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'persia-metrics'), 'dir');
+  return dir;
+}
+
+/** Start `source` (an ES module's text) as `program.mjs` in a fresh folder. */
+export function startUserProgram(source: string, options: UserProgramOptions = {}): RunningUserProgram {
+  const dir = userProgramDir();
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
+  const program = join(dir, 'program.mjs');
+  writeFileSync(program, source);
+  const started = Date.now();
+  const child = spawn(process.execPath, [program, ...(options.args ?? [])], {
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const exited = new Promise<UserProgramExit>((resolveExit) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolveExit({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
+    });
+  });
+  return { child, dir, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Run `source` to its end. */
+export function runUserProgram(source: string, options: UserProgramOptions = {}): Promise<UserProgramExit> {
+  return startUserProgram(source, options).exited;
+}
