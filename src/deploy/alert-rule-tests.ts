@@ -67,6 +67,21 @@ function cases(options: DeployOptions): Case[] {
       ],
     },
     {
+      comment: 'one identity, two processes: the stored incarnation flips (or a node reports it); one restart never fires',
+      series: [
+        [{ __name__: 'persia_node_incarnation', ...node('trainer', 'rep_3') }, '11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22'],
+        [{ __name__: 'persia_node_incarnation', ...node('trainer', 'restarted') }, '11x10 22x30'],
+        [{ __name__: 'persia_node_incarnation', ...node('server', 'fine') }, '33x40'],
+        [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'told') }, '0x5 1 0 1 0x30'],
+        [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'fine') }, '0x40'],
+      ],
+      evals: [
+        { at: '15s', alert: 'PersiaDuplicateNodeIdentity', firing: [] },
+        { at: '3m', alert: 'PersiaDuplicateNodeIdentity', firing: [node('trainer', 'rep_3'), node('server', 'told')] },
+        { at: '12m', alert: 'PersiaDuplicateNodeIdentity', firing: [] },
+      ],
+    },
+    {
       comment: 'NaNs: a jump fires at once and clears 5m later; a constant count never fires',
       series: [
         [{ __name__: 'nan_count', ...node('trainer', 't0'), feature: 'age' }, '0x10 5x40'],

@@ -65,6 +65,23 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
         'persia_metrics_push_failures_total): timeouts point at an overloaded gateway, connection errors at the network.',
     },
     {
+      alert: 'PersiaDuplicateNodeIdentity',
+      // Two processes pushing one group replace each other's values at every push: the stored incarnation
+      // (a random number each node draws at start) then flips between theirs, which one restart never
+      // does more than once. A node that saw another incarnation in its own group says so itself.
+      expr:
+        'max by (job, role, instance) (\n' +
+        '  changes(persia_node_incarnation[5m]) > 2\n' +
+        '  or max_over_time(persia_node_duplicate_identity[5m]) == 1\n' +
+        ')',
+      severity: 'critical',
+      summary: `Two processes push as ${NODE}`,
+      description:
+        'More than one process uses this node identity (job, role, instance): each push overwrites the other, ' +
+        'so its counters jump back and forth and rate() is meaningless. Give every node its own ' +
+        'PERSIA_METRICS_INSTANCE or REPLICA_INDEX (or the node restarts in a loop).',
+    },
+    {
       alert: 'PersiaNaNGradients',
       expr: 'sum by (job, role, instance, feature) (increase(nan_count[5m])) > 0',
       severity: 'warning',
