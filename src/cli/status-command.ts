@@ -27,7 +27,7 @@ are all read. Exit code 1 also when the gateway holds no node of the job.
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures")
+    .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures, duplicate identities")
     .requiredOption('-j, --job <name>', 'job name (the job label of the groups)')
     .option('-g, --gateway <host:port>', 'the job\'s gateway (comma-separated for replicas)')
     .option('--stale-after <seconds>', 'mark nodes whose last push is older than this', parseSeconds, 60)
@@ -64,10 +64,12 @@ async function status(flags: StatusFlags): Promise<number> {
     const rows = nodes.map((n) => [
       n.role, n.instance, n.state ?? '-', formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
       n.lastPushSuccessful ? 'ok' : 'REJECTED', n.pushFailures === undefined ? '-' : String(n.pushFailures),
+      n.duplicateIdentity ? 'DUPLICATE' : 'ok',
     ]);
-    process.stdout.write(`${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'GATEWAY', 'PUSH FAILURES'], rows)}\n`);
+    process.stdout.write(`${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'GATEWAY', 'PUSH FAILURES', 'IDENTITY'], rows)}\n`);
     const stale = nodes.filter((n) => n.stale).length;
-    process.stdout.write(`\n${nodes.length} nodes of job "${flags.job}", ${stale} stale\n`);
+    const duplicated = nodes.filter((n) => n.duplicateIdentity).length;
+    process.stdout.write(`\n${nodes.length} nodes of job "${flags.job}", ${stale} stale${duplicated > 0 ? `, ${duplicated} pushed by more than one process (see IDENTITY)` : ''}\n`);
   }
   if (nodes.length === 0) {
     process.stderr.write(`persia-metrics: no node of job "${flags.job}" on the gateway\n`);

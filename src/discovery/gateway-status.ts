@@ -18,6 +18,8 @@ export interface NodeStatus {
   /** Push failures the node counted itself (sum over reasons of persia_metrics_push_failures_total). */
   readonly pushFailures: number | undefined;
   readonly stale: boolean;
+  /** The node found another process pushing as the same job/role/instance (persia_node_duplicate_identity). */
+  readonly duplicateIdentity: boolean;
   readonly gateway: string;
 }
 
@@ -48,6 +50,7 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
       lastPushSuccessful: group.last_push_successful !== false,
       pushFailures: failures === undefined ? undefined : failures.reduce((sum, m) => sum + (Number(m.value) || 0), 0),
       stale: age === undefined || age > options.staleAfterSeconds,
+      duplicateIdentity: firstValue(group, 'persia_node_duplicate_identity') === 1,
       gateway: options.gateway,
     });
   }

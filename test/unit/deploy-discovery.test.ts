@@ -88,6 +88,16 @@ describe('summarizeGroups', () => {
     ]);
   });
 
+  it('flags a node whose pushes report another process on its identity', () => {
+    const data = [
+      { labels: { job: 'j', role: 'server', instance: 'rep_3' }, persia_node_duplicate_identity: { metrics: [{ value: '1' }] } },
+      { labels: { job: 'j', role: 'server', instance: 'rep_4' }, persia_node_duplicate_identity: { metrics: [{ value: '0' }] } },
+      { labels: { job: 'j', role: 'server', instance: 'rep_5' } },
+    ];
+    const nodes = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 60, gateway: 'g' });
+    expect(nodes.map((n) => [n.instance, n.duplicateIdentity])).toEqual([['rep_3', true], ['rep_4', false], ['rep_5', false]]);
+  });
+
   it('formats ages for the table', () => {
     expect([formatAge(undefined), formatAge(4.25), formatAge(185), formatAge(7800)]).toEqual(['never', '4.3s', '3m05s', '2h10m']);
   });
