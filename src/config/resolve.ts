@@ -7,7 +7,10 @@ import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
 import { redactUrl } from './gateway-address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
+import { parseEnvText, unknownVariableWarnings } from './environment.js';
+import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
 import { closestKey } from './suggest.js';
+import { crossOptionWarnings } from './warnings.js';
 import { describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
 
 export interface ValueOrigin {
@@ -50,16 +53,18 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     origins[spec.property] = { source: 'default' };
     locations[spec.property] = { source: 'defaults', path: spec.key };
   }
+  const warnings: string[] = [];
   if (file !== undefined) {
     const section = parseMetricsSection(file, readConfigText(file));
-    for (const [key, raw] of Object.entries(section.values)) {
-      const spec = fileOption(section, key);
-      const line = section.lineOf(key);
-      const keyPath = [...section.path, key].join('.');
+    for (const entry of sectionEntries(section)) {
+      const spec = fileOption(section, entry);
+      const line = section.lineOf(entry.written);
+      const keyPath = [...section.path, entry.written].join('.');
       const location = { source: file, path: keyPath, line };
       locations[spec.property] = location;
-      values[spec.property] = validate(spec, raw, location);
+      values[spec.property] = validate(spec, entry.value, location);
       origins[spec.property] = { source: 'file', detail: line === undefined ? file : `${file}:${line}` };
+      if (entry.warning !== undefined) warnings.push(entry.warning(values[spec.property]));
     }
   }
   for (const spec of OPTION_TABLE) {
@@ -67,9 +72,10 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     if (text === undefined || spec.env === undefined) continue;
     const location = { source: `environment variable ${spec.env}`, path: spec.key };
     locations[spec.property] = location;
-    values[spec.property] = validate(spec, parseEnvText(spec, text), location);
+    values[spec.property] = validate(spec, parseEnvText(spec, text, location), location);
     origins[spec.property] = { source: 'env', detail: spec.env };
   }
+  warnings.push(...unknownVariableWarnings(env));
   for (const [property, value] of Object.entries(input.options ?? {})) {
     if (value === undefined) continue;
     const spec = OPTION_TABLE.find((candidate) => candidate.property === property);
@@ -87,16 +93,18 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   const locate = (property: keyof MetricsOptions): ConfigProblemLocation => locations[property] ?? { source: 'options', path: property };
   checkReplicaRange(options, locate);
   checkCredentialOptions(options, locate);
+  warnings.push(...crossOptionWarnings(options, origins as Record<keyof MetricsOptions, ValueOrigin>));
   return Object.freeze({
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
     file,
-    warnings: Object.freeze([] as string[]),
+    warnings: Object.freeze(warnings),
   });
 }
 
-function fileOption(section: MetricsSection, key: string): OptionSpec {
-  const spec = OPTION_BY_KEY.get(key);
+function fileOption(section: MetricsSection, entry: SectionEntry): OptionSpec {
+  const key = entry.written;
+  const spec = OPTION_BY_KEY.get(entry.key);
   const location = { source: section.file, path: [...section.path, key].join('.'), line: section.lineOf(key) };
   if (spec === undefined) {
     const known = OPTION_TABLE.filter((candidate) => candidate.inFile).map((candidate) => candidate.key);
@@ -131,21 +139,6 @@ function validate(spec: OptionSpec, raw: unknown, location: ConfigProblemLocatio
   // The value is echoed back in the message: never a secret, and never a password someone put in a URL.
   const found = spec.secret ? 'a value (redacted)' : redactUrl(describeValue(raw));
   throw new ConfigError(location, `${spec.type}${constraint}`, found);
-}
-
-/** Environment values are text: turn them into the option's type before the shared schema checks them. */
-function parseEnvText(spec: OptionSpec, text: string): unknown {
-  if (spec.type === 'boolean') {
-    const lowered = text.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(lowered)) return true;
-    if (['false', '0', 'no', 'off'].includes(lowered)) return false;
-    return text;
-  }
-  if (spec.type === 'integer' || spec.type.startsWith('number')) {
-    const number = Number(text.trim());
-    return text.trim() === '' || Number.isNaN(number) ? text : number;
-  }
-  return text;
 }
 
 function checkReplicaRange(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): void {
