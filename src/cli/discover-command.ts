@@ -56,8 +56,13 @@ async function discover(flags: DiscoverFlags): Promise<number> {
   for (const gateway of skipped) {
     process.stderr.write(`persia-metrics: warning: gateway ${gateway.name} (job ${gateway.job}) has no ${kind} address; skipped\n`);
   }
+  // Files are written before anything is printed: under --json a failed write must leave stdout holding
+  // only the error document (src/cli/run-command.ts), not the gateways and then the error.
+  // An unfiltered run that found nothing prunes every old file: the gateways are gone.
+  const { written, removed } = flags.print ? { written: [], removed: [] } : writeFileSd(resolve(flags.out), files, flags.prune && flags.job === undefined);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(gateways, null, 2)}\n`);
+    // null, not a missing key, for a gateway that publishes no port.
+    process.stdout.write(`${JSON.stringify(gateways.map((gateway) => ({ ...gateway, published: gateway.published ?? null })), null, 2)}\n`);
   } else if (!flags.print) {
     process.stdout.write(`${describe(gateways)}\n`);
   }
@@ -65,8 +70,6 @@ async function discover(flags: DiscoverFlags): Promise<number> {
     for (const [file, text] of files) process.stdout.write(`# ${file}\n${text}`);
     return 0;
   }
-  // An unfiltered run that found nothing prunes every old file: the gateways are gone.
-  const { written, removed } = writeFileSd(resolve(flags.out), files, flags.prune && flags.job === undefined);
   if (!flags.json) {
     for (const path of written) process.stdout.write(`wrote ${path}\n`);
     for (const path of removed) process.stdout.write(`removed ${path}\n`);

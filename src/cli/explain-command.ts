@@ -8,15 +8,17 @@ export function registerExplainCommand(program: Command): void {
   program
     .command('explain')
     .description('list every configuration option: key, type, default, environment variable, meaning')
-    .option('--json', 'print the table as JSON')
+    .option('--json', 'print the table as JSON (typed defaults, null where there is none)')
     .addHelpText('after', `\nKeys go in the PersiaMetricsConfig section of global_config.yaml (or common_config.metrics_config).\nKeys marked "env only" are per node: set them by environment or in code.${EXIT_CODES_HELP}`)
     .action(
       runAction((flags: { json?: boolean }) => {
+        // Typed for JSON readers: a default is true or 10, not "true" or "10"; no default / no variable is null.
         const rows = OPTION_TABLE.map((spec) => ({
           key: spec.key,
+          property: spec.property,
           type: spec.type,
-          default: spec.default === undefined ? '' : String(spec.default),
-          env: spec.env ?? '',
+          default: spec.default ?? null,
+          env: spec.env ?? null,
           where: spec.inFile ? 'file/env/code' : 'env only/code',
           help: spec.help,
         }));
@@ -25,7 +27,7 @@ export function registerExplainCommand(program: Command): void {
           return;
         }
         const header = ['KEY', 'TYPE', 'DEFAULT', 'ENV VAR', 'SET IN', 'MEANING'];
-        const table = rows.map((row) => [row.key, row.type, row.default, row.env, row.where, row.help]);
+        const table = rows.map((row) => [row.key, row.type, row.default === null ? '' : String(row.default), row.env ?? '', row.where, row.help]);
         process.stdout.write(`${formatTable(header, table)}\n`);
       }),
     );

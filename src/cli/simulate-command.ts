@@ -4,7 +4,7 @@
  * The parent only supervises: it forwards Ctrl-C (first: graceful, second: force) and prints progress.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
+import { constants, hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/resolve.js';
@@ -43,6 +43,9 @@ export function registerSimulateCommand(program: Command): void {
     .addHelpText('after', `\nCtrl-C once: every node pushes its final values and exits; twice: stop at once.${EXIT_CODES_HELP}`)
     .action(runAction((flags: SimulateFlags) => simulateCluster(flags)));
 }
+
+/** Exit status of a process that ended on SIGTERM (128 + its number). */
+const SIGTERM_STATUS = 128 + (constants.signals.SIGTERM ?? 15);
 
 export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -96,7 +99,10 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   log(`all nodes stopped. ${progressLine(children.map((entry) => entry.progress))}`);
-  const failed = children.filter((_, index) => codes[index] !== 0).map((entry) => entry.name);
+  // A node told to stop by SIGTERM may end with 0 or, as handleShutdownSignals does when it is the only
+  // listener (src/push/shutdown-signals.ts), with 128 + 15: both are the graceful stop asked for.
+  const clean = (code: number | undefined): boolean => code === 0 || (stopRequests > 0 && code === SIGTERM_STATUS);
+  const failed = children.filter((_, index) => !clean(codes[index])).map((entry) => entry.name);
   if (failed.length > 0 && stopRequests < 2) {
     log(`nodes that did not stop cleanly: ${failed.join(', ')}`);
     return EXIT_FAILURE;

@@ -3,11 +3,12 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTION_TABLE } from '../../src/config/options.js';
+import { PERSIAML_EXAMPLE } from '../unit/config/persiaml-example.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
@@ -16,9 +17,9 @@ const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'persia-cli-'));
 const execFileAsync = promisify(execFile);
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [MAIN, ...args], { env: { PATH: process.env['PATH'], ...env }, timeout: 20_000 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [MAIN, ...args], { env: { PATH: process.env['PATH'], ...env }, timeout: 20_000, cwd });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -94,6 +95,130 @@ describe('persia-metrics CLI', () => {
     }
     const json = JSON.parse((await cli(['explain', '--json'])).stdout) as unknown[];
     expect(json).toHaveLength(OPTION_TABLE.length);
+  });
+});
+
+interface CheckJson {
+  file: string | null;
+  fileFrom: string | null;
+  options: { key: string; value: unknown; source: string; from: string | null }[];
+  instance: { value: string; from: string };
+  groupingPath: string;
+  warnings: string[];
+}
+
+function jsonOf<T>(stdout: string): T {
+  return JSON.parse(stdout) as T;
+}
+
+describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
+  it('with no command: a usage error, exit 2, the help on stderr and nothing on stdout', async () => {
+    const { code, stdout, stderr } = await cli([]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Usage: persia-metrics');
+    expect(stderr).toContain('persia-metrics: error: no command given');
+  });
+
+  it('check --json: typed values, null for unset, where each came from, and the warnings', async () => {
+    const config = file('typed.yaml', 'PersiaMetricsConfig:\n  job_name: typed_job\n  push_interval_seconds: 15\n');
+    const { code, stdout, stderr } = await cli(['check', '--config', config, '--json'], { PERSIA_METRICS_GATEWAY_ADR: 'typo:9091' });
+    expect(code, stderr).toBe(0);
+    const json = jsonOf<CheckJson>(stdout);
+    const value = (key: string): unknown => json.options.find((option) => option.key === key)?.value;
+    expect(value('enable_metrics')).toBe(true);
+    expect(value('push_interval_seconds')).toBe(15);
+    expect(value('push_retries')).toBe(2);
+    expect(value('gzip')).toBe(false);
+    expect(value('replica_index')).toBeNull();
+    expect(value('job_name')).toBe('typed_job');
+    expect(json.options.find((option) => option.key === 'gzip')?.from).toBeNull();
+    expect(json.file).toBe(config);
+    expect(json.fileFrom).toBe('--config');
+    expect(json.warnings).toEqual([
+      'environment variable PERSIA_METRICS_GATEWAY_ADR is not a persia-metrics option and is ignored (did you mean PERSIA_METRICS_GATEWAY_ADDR?)',
+    ]);
+    expect(stderr).toBe(''); // under --json the warnings are in the document
+  });
+
+  it('explain --json: typed defaults and null where there is no default or variable', async () => {
+    const json = jsonOf<{ key: string; default: unknown; env: string | null }[]>((await cli(['explain', '--json'])).stdout);
+    expect(json.find((row) => row.key === 'enable_metrics')?.default).toBe(true);
+    expect(json.find((row) => row.key === 'push_interval_seconds')?.default).toBe(10);
+    expect(json.find((row) => row.key === 'replica_index')?.default).toBeNull();
+  });
+
+  it.each([
+    ['check, bad config file', ['check', '--config', 'MISSPELT'], {}, 2, 'PERSIA_CONFIG_INVALID', 'did you mean "push_interval_seconds"'],
+    ['check, bad variable', ['check'], { REPLICA_INDEX: '0x10' }, 2, 'PERSIA_CONFIG_INVALID', 'environment variable REPLICA_INDEX'],
+    ['status, gateway down', ['status', '--job', 'j', '--gateway', '127.0.0.1:1'], {}, 1, 'PERSIA_STATUS_FAILED', 'ECONNREFUSED'],
+    ['status, bad address', ['status', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_DEPLOY_USAGE', 'scheme "ftp"'],
+    ['status, missing --job', ['status'], {}, 2, 'PERSIA_USAGE', "required option '-j, --job <name>'"],
+    ['discover, no engine', ['discover', '--print'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 1, 'PERSIA_DISCOVERY_FAILED', 'cannot list containers'],
+    ['explain, unknown option', ['explain', '--bogus'], {}, 2, 'PERSIA_USAGE', "unknown option '--bogus'"],
+  ])('--json error (%s): {"error":{code,message}} on stdout, the one line on stderr, exit code unchanged', async (_name, args, env, exit, errorCode, part) => {
+    const misspelt = file('json-misspelt.yaml', 'PersiaMetricsConfig:\n  push_interval_sec: 10\n');
+    const { code, stdout, stderr } = await cli([...args.map((arg) => (arg === 'MISSPELT' ? misspelt : arg)), '--json'], env);
+    expect(code, stderr).toBe(exit);
+    const json = jsonOf<{ error: { code: string; message: string } }>(stdout);
+    expect(Object.keys(json)).toEqual(['error']);
+    expect(json.error.code).toBe(errorCode);
+    expect(json.error.message).toContain(part);
+    expect(stderr).toContain(part);
+  });
+});
+
+describe('persia-metrics check resolves what a node would (issue 8 item 10 and rough edges)', () => {
+  it('without --config and without $PERSIA_GLOBAL_CONFIG: no file needed, defaults + environment, and says so', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'persia-cli-nofile-'));
+    const { code, stdout, stderr } = await cli(['check'], { PERSIA_METRICS_JOB_NAME: 'env_only' }, empty);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('no config file (no --config, $PERSIA_GLOBAL_CONFIG unset): defaults + environment');
+    expect(stdout).toMatch(/job_name\s+env_only\s+env\s+PERSIA_METRICS_JOB_NAME/);
+    // The node's pid is not check's: the instance is shown with a placeholder, never a pid.
+    expect(stdout).toContain(`instance: ${hostname()}_<pid of the node>`);
+    expect(stdout).toContain(`/metrics/job/env_only/role/trainer/instance/${hostname()}_<pid of the node>`);
+    expect(stdout).not.toMatch(new RegExp(`${hostname()}_\\d+`));
+    const json = jsonOf<CheckJson>((await cli(['check', '--json'], {}, empty)).stdout);
+    expect(json.file).toBeNull();
+    expect(json.fileFrom).toBeNull();
+    expect(json.instance).toEqual({ value: `${hostname()}_<pid of the node>`, from: 'hostname_pid' });
+  });
+
+  it('reads $PERSIA_GLOBAL_CONFIG like a node, and says that is where the file came from', async () => {
+    const config = file('from-env.yaml', 'PersiaMetricsConfig:\n  job_name: via_variable\n');
+    const { code, stdout } = await cli(['check'], { PERSIA_GLOBAL_CONFIG: config, REPLICA_INDEX: '2' });
+    expect(code).toBe(0);
+    expect(stdout).toContain(`${config} (from $PERSIA_GLOBAL_CONFIG): OK`);
+    expect(stdout).toContain('/metrics/job/via_variable/role/trainer/instance/rep_2');
+    expect(jsonOf<CheckJson>((await cli(['check', '--json'], { PERSIA_GLOBAL_CONFIG: config })).stdout).fileFrom).toBe('PERSIA_GLOBAL_CONFIG');
+  });
+
+  it("PersiaML's example global_config.yaml passes, with one warning saying how push_interval_sec was read", async () => {
+    const config = file('persiaml_example.yaml', PERSIAML_EXAMPLE);
+    const { code, stdout, stderr } = await cli(['check', '--config', config]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(new RegExp(`push_interval_seconds\\s+10\\s+file\\s+${config}:4`));
+    expect(stderr.trim().split('\n')).toEqual([
+      `persia-metrics: warning: ${config}:4: common_config.metrics_config.push_interval_sec is read as push_interval_seconds: 10 ` +
+        "(PersiaML's example spelling, which PersiaML itself ignores); rename it to push_interval_seconds to silence this warning",
+    ]);
+  });
+
+  it('warns about a misspelt variable and a push timeout longer than the interval, on stderr', async () => {
+    const { code, stderr } = await cli(['check'], { PERSIA_METRICS_PUSH_INTERVAL: '2', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '30' });
+    expect(code).toBe(0);
+    expect(stderr).toContain('persia-metrics: warning: environment variable PERSIA_METRICS_PUSH_INTERVAL is not a persia-metrics option and is ignored (did you mean PERSIA_METRICS_PUSH_INTERVAL_SECONDS?)');
+    expect(stderr).toContain('persia-metrics: warning: push_timeout_seconds 30 (PERSIA_METRICS_PUSH_TIMEOUT_SECONDS) is longer than push_interval_seconds 10 (default)');
+  });
+
+  it.each(['0x10', '1e2', ' 1'])('REPLICA_INDEX=%j: exit 2, one line naming the variable', async (value) => {
+    const { code, stdout, stderr } = await cli(['check'], { REPLICA_INDEX: value });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([
+      `persia-metrics: error: environment variable REPLICA_INDEX: replica_index: expected a decimal integer (digits only, no spaces, hex or exponent), found string ${JSON.stringify(value)}`,
+    ]);
   });
 });
 
