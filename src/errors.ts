@@ -13,6 +13,8 @@ export type PersiaErrorCode =
   | 'PERSIA_PUSH_NETWORK'
   | 'PERSIA_SHUTDOWN_TIMEOUT'
   | 'PERSIA_DUPLICATE_IDENTITY'
+  | 'PERSIA_NODE_STOPPED'
+  | 'PERSIA_EXTRA_SOURCE'
   | 'PERSIA_DEPLOY_USAGE'
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
@@ -147,6 +149,32 @@ export class DuplicateIdentityError extends PersiaMetricsError {
         'Reuse the first NodeMetrics, shut it down first, or give the second node its own role, instance or replica index.',
     );
     this.groupingPath = groupingPath;
+  }
+}
+
+/** `flush()` after `shutdown()`: the node pushed its final values and sends nothing more. */
+export class NodeStoppedError extends PersiaMetricsError {
+  constructor(call: string) {
+    super(
+      'PERSIA_NODE_STOPPED',
+      `${call} after shutdown(): this node's metrics are stopped (the final push carried the last values) and nothing more is sent. ` +
+        'Start a new node with startNodeMetrics() to push again.',
+    );
+  }
+}
+
+/** What was wrong with an extra source: its metrics() threw, did not settle in time, or returned text that is not exposition format. */
+export type ExtraSourceProblem = 'threw' | 'timeout' | 'malformed';
+
+/** An extra exposition source (`extraSources[index]`) was left out of a push; the node's other metrics went out without it. */
+export class ExtraSourceError extends PersiaMetricsError {
+  readonly sourceIndex: number;
+  readonly problem: ExtraSourceProblem;
+
+  constructor(sourceIndex: number, problem: ExtraSourceProblem, detail: string, cause?: unknown) {
+    super('PERSIA_EXTRA_SOURCE', `extraSources[${sourceIndex}] ${detail}`, { cause });
+    this.sourceIndex = sourceIndex;
+    this.problem = problem;
   }
 }
 

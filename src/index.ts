@@ -18,5 +18,8 @@ export {
   PushNetworkError,
   ShutdownTimeoutError,
   DuplicateIdentityError,
+  NodeStoppedError,
+  ExtraSourceError,
+  type ExtraSourceProblem,
   type PersiaErrorCode,
 } from './errors.js';

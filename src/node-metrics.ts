@@ -7,9 +7,10 @@
  *   const done = rpc.startTimer(); await lookup(); done();
  *   await metrics.shutdown();
  */
+import { NodeStoppedError } from './errors.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
-import { gatewayCredentials } from './config/credentials.js';
-import { parseGatewayList } from './config/gateway-address.js';
+import { gatewayCredentials, type GatewayCredentials } from './config/credentials.js';
+import { parseGatewayList, type GatewayAddress } from './config/gateway-address.js';
 import type { NodeRole } from './metrics/catalog.js';
 import type { Counter, Gauge, Histogram } from './metrics/instruments.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
@@ -23,7 +24,7 @@ import type { TransportOptions } from './push/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
 const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
-const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'connection', 'http_4xx', 'http_5xx', 'encoding'];
+const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'connection', 'http_4xx', 'http_5xx', 'encoding', 'extra_source'];
 
 export interface StartNodeMetricsInput extends LoadConfigInput {
   /** More exposition to push with the catalog's, e.g. a prom-client Registry of the user's own metrics. */
@@ -43,12 +44,15 @@ export class NodeMetrics {
   private readonly pusher: Pusher | undefined;
   private readonly runtime: RuntimeSampler | undefined;
   private readonly state: Gauge;
+  private stopped = false;
 
   constructor(input: StartNodeMetricsInput = {}) {
     this.config = loadConfig(input);
     const options = this.config.options;
     this.registry = new MetricsRegistry();
     this.groupingKey = groupingKeyFor(options);
+    const logger = input.logger ?? stderrLogger(this.groupingKey);
+    for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
     this.createRoleSeries(options.role);
     this.setState('init');
@@ -61,32 +65,8 @@ export class NodeMetrics {
     const credentials = gatewayCredentials(options);
     this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
     const replicas = parseGatewayList(options.gatewayAddr).addresses ?? [];
-    const gateway = pickReplica(replicas, groupingPath(this.groupingKey));
-    this.gatewayUrl = `${gateway.baseUrl}${groupingPath(this.groupingKey)}`;
-    const logger = input.logger ?? stderrLogger(this.groupingKey);
-    this.pusher = new Pusher({
-      url: this.gatewayUrl,
-      // Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each
-      // push goes to the rendezvous-chosen one, and a node that moves deletes its group where it left.
-      transport: createGatewayTransport(
-        replicas,
-        groupingPath(this.groupingKey),
-        {
-          timeoutSeconds: options.pushTimeoutSeconds,
-          gzip: options.gzip,
-          headers: { ...credentials.headers, ...input.transport?.headers },
-          connect: { ...credentials.connect, ...input.transport?.connect },
-        },
-        Math.max(30, 3 * options.pushIntervalSeconds),
-      ),
-      intervalSeconds: options.pushIntervalSeconds,
-      retries: options.pushRetries,
-      deleteOnShutdown: options.deleteOnShutdown,
-      shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
-      body: bodyComposer(this.registry, input.extraSources ?? [], options.pushFormat),
-      observer: this.pushObserver(),
-      logger,
-    });
+    this.gatewayUrl = `${pickReplica(replicas, groupingPath(this.groupingKey)).baseUrl}${groupingPath(this.groupingKey)}`;
+    this.pusher = this.createPusher(input, this.gatewayUrl, replicas, credentials, logger);
     this.setState('running');
     this.pusher.start();
   }
@@ -111,13 +91,18 @@ export class NodeMetrics {
     for (const candidate of NODE_STATES) this.state.labels(candidate).set(candidate === state ? 1 : 0);
   }
 
-  /** Push the current values now; rejects if the push fails. A no-op when metrics are disabled. */
+  /**
+   * Push the current values now; rejects if the push fails (or if an extra source or a refused family was
+   * left out of it). A no-op when metrics are disabled. After shutdown() it rejects with NodeStoppedError.
+   */
   async flush(): Promise<void> {
+    if (this.stopped) throw new NodeStoppedError('flush()');
     await this.pusher?.flush();
   }
 
   /** Final push (and DELETE of the group when configured) within the deadline, then stop. Idempotent. */
   async shutdown(timeoutSeconds?: number): Promise<void> {
+    this.stopped = true;
     this.runtime?.stop();
     if (this.pusher === undefined) return;
     this.setState('stopping');
@@ -126,6 +111,34 @@ export class NodeMetrics {
 
   get pushStats(): Pusher['stats'] | undefined {
     return this.pusher?.stats;
+  }
+
+  private createPusher(input: StartNodeMetricsInput, url: string, replicas: GatewayAddress[], credentials: GatewayCredentials, logger: PushLogger): Pusher {
+    const options = this.config.options;
+    return new Pusher({
+      url,
+      // Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each
+      // push goes to the rendezvous-chosen one, and a node that moves deletes its group where it left.
+      transport: createGatewayTransport(
+        replicas,
+        groupingPath(this.groupingKey),
+        {
+          timeoutSeconds: options.pushTimeoutSeconds,
+          gzip: options.gzip,
+          headers: { ...credentials.headers, ...input.transport?.headers },
+          connect: { ...credentials.connect, ...input.transport?.connect },
+        },
+        Math.max(30, 3 * options.pushIntervalSeconds),
+      ),
+      intervalSeconds: options.pushIntervalSeconds,
+      retries: options.pushRetries,
+      deleteOnShutdown: options.deleteOnShutdown,
+      shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
+      // Each extra source is collected under the push timeout and left out alone when it misbehaves.
+      body: bodyComposer(this.registry, input.extraSources ?? [], options.pushFormat, { timeoutSeconds: options.pushTimeoutSeconds, logger }),
+      observer: this.pushObserver(),
+      logger,
+    });
   }
 
   /**
@@ -155,6 +168,8 @@ export class NodeMetrics {
         failures.labels(reason).inc();
         duration.observe(seconds);
       },
+      // The push itself succeeded (its duration is observed there): only count what was left out.
+      onHeldBack: (reason) => failures.labels(reason).inc(),
     };
   }
 }

@@ -1,19 +1,21 @@
 /**
  * The body of a push: the node registry's families, in the protobuf-delimited format (the default: half
  * the bytes of text and about half the gateway's parse time) or in text, plus extra sources the user
- * registered (a prom-client Registry, say). Extra text is checked before it leaves: a series carrying a
- * grouping label would be silently rewritten by the gateway, and a name the catalog owns would collide with
- * the catalog's type.
+ * registered (a prom-client Registry, say). Extra sources are collected and checked one by one before they
+ * join the body, and a bad one is left out (see extra-sources.ts): a series carrying a grouping label would
+ * be silently rewritten by the gateway, a name the catalog owns would collide with the catalog's type, and
+ * text the gateway cannot parse would have the whole push refused.
  *
  * Families the gateway refused are left out by name before anything is encoded, in either format; only an
  * extra source's text, which we do not build, is filtered as text.
  */
-import { LabelClashError, MetricDefinitionError } from '../errors.js';
-import { GROUPING_LABELS } from '../metrics/catalog.js';
 import type { MetricFamily } from '../metrics/instruments.js';
 import { encodeFamiliesInSlices, PROTOBUF_CONTENT_TYPE, ProtoWriter } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
+import { ExtraSources, type ExtraSourcesOptions } from './extra-sources.js';
 import { withoutFamilies } from './refused-families.js';
+
+export { checkExtraExposition } from './exposition-check.js';
 
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -25,6 +27,8 @@ export interface PushBody {
   readonly contentType: string;
   /** Whether the body holds this metric family: a refusal naming it can then be answered by leaving it out. */
   contains(family: string): boolean;
+  /** Extra sources left out of this body, and why (see extra-sources.ts). */
+  readonly heldBackSources?: readonly Error[];
 }
 
 /** Builds the body of each push, leaving out the families named in `heldBack`. */
@@ -36,15 +40,24 @@ export type BodySource = (heldBack: ReadonlySet<string>) => Promise<PushBody | s
  */
 const SERIES_PER_SLICE = 2_500;
 
-const GROUPING_LABEL_IN_SAMPLE = new RegExp(`[{,]\\s*(${GROUPING_LABELS.join('|')})\\s*=`);
-
 /** A text body (of a caller's own body function, or our fallback), with held-back families filtered out. */
 export function textBody(text: string, heldBack: ReadonlySet<string> = new Set()): PushBody {
   const data = withoutFamilies(text, heldBack);
   return { data, contentType: TEXT_CONTENT_TYPE, contains: (family) => textContains(data, family) };
 }
 
-export function bodyComposer(registry: MetricsRegistry, extras: readonly ExpositionSource[], format: PushFormat = 'protobuf'): BodySource {
+const DEFAULT_EXTRAS_OPTIONS: ExtraSourcesOptions = {
+  timeoutSeconds: 5,
+  logger: { warn: (message) => process.stderr.write(`persia-metrics warning: ${message}\n`), info: () => {} },
+};
+
+export function bodyComposer(
+  registry: MetricsRegistry,
+  extraSources: readonly ExpositionSource[],
+  format: PushFormat = 'protobuf',
+  extrasOptions: ExtraSourcesOptions = DEFAULT_EXTRAS_OPTIONS,
+): BodySource {
+  const extras = new ExtraSources(extraSources, registry, extrasOptions);
   // One writer for every push of this node (see ProtoWriter on why), unless two bodies are built at once.
   const writer = new ProtoWriter();
   let writerBusy = false;
@@ -54,7 +67,7 @@ export function bodyComposer(registry: MetricsRegistry, extras: readonly Exposit
     const names = new Set(families.map((family) => family.spec.name));
     // Extra sources are text we do not build; converting them to protobuf would mean parsing them, so a
     // node with extras pushes text (its own families rendered as text too: one body, one content type).
-    if (format === 'protobuf' && extras.length === 0) {
+    if (format === 'protobuf' && extras.size === 0) {
       const own = !writerBusy;
       writerBusy = true;
       let data: Buffer;
@@ -68,17 +81,13 @@ export function bodyComposer(registry: MetricsRegistry, extras: readonly Exposit
     }
     let text = '';
     for (const family of families) text += family.render();
-    let extraText = '';
-    for (const source of extras) {
-      const part = await source.metrics();
-      checkExtraExposition(part, registry);
-      extraText += part.endsWith('\n') || part === '' ? part : `${part}\n`;
-    }
-    extraText = withoutFamilies(extraText, heldBack);
+    const collected = await extras.collect();
+    const extraText = withoutFamilies(collected.text, heldBack);
     return {
       data: text + extraText,
       contentType: TEXT_CONTENT_TYPE,
       contains: (family) => names.has(family) || textContains(extraText, family),
+      heldBackSources: collected.heldBack,
     };
   };
 }
@@ -95,19 +104,4 @@ function familiesToSend(registry: MetricsRegistry, heldBack: ReadonlySet<string>
 
 function textContains(body: string, name: string): boolean {
   return body.includes(`# TYPE ${name} `) || body.startsWith(`${name} `) || body.startsWith(`${name}{`) || body.includes(`\n${name} `) || body.includes(`\n${name}{`);
-}
-
-export function checkExtraExposition(text: string, registry: MetricsRegistry): void {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# TYPE ')) {
-      const name = line.split(' ')[2] ?? '';
-      if (registry.get(name) !== undefined) {
-        throw new MetricDefinitionError(`an extra registry defines ${name}, which the persia-metrics catalog already defines`);
-      }
-      continue;
-    }
-    if (line === '' || line.startsWith('#')) continue;
-    const match = GROUPING_LABEL_IN_SAMPLE.exec(line);
-    if (match) throw new LabelClashError(line.slice(0, line.search(/[{\s]/)), match[1] ?? '');
-  }
 }

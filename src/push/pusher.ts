@@ -6,10 +6,15 @@
  * - never two pushes of the group in flight: a tick that finds the previous push still running is skipped;
  * - retries with capped, jittered backoff, but never past the next interval;
  * - timers are unref'd: metrics never keep a finished training process alive;
- * - `flush()` and `shutdown()` are the explicit calls, and they do report errors.
+ * - `flush()` and `shutdown()` are the explicit calls: they always settle (the process is held alive while
+ *   they are pending, see keep-alive.ts), and they do report errors;
+ * - after shutdown nothing is sent: `flush()` rejects with NodeStoppedError, and every message says what
+ *   happens next (retried at the next interval, or given up because the node is shutting down).
  */
-import { PersiaMetricsError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
+import { NodeStoppedError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
 import { backoffSeconds, sleep } from './backoff.js';
+import { failureMessage, failureReason, type FailureReason } from './failure-report.js';
+import { KeepAlive } from './keep-alive.js';
 import { textBody, type BodySource, type PushBody } from './push-body.js';
 import { RefusedFamilies } from './refused-families.js';
 import type { GatewayTransport } from './transport.js';
@@ -17,7 +22,7 @@ import type { GatewayTransport } from './transport.js';
 /** A push refused for one family after another is malformed as a whole: stop holding back and report it. */
 const MAX_FAMILIES_HELD_PER_PUSH = 5;
 
-export type FailureReason = 'timeout' | 'connection' | 'http_4xx' | 'http_5xx' | 'encoding';
+export { failureReason, type FailureReason } from './failure-report.js';
 
 export interface PushLogger {
   warn(message: string): void;
@@ -28,7 +33,7 @@ export interface PushOutcome {
   readonly ok: boolean;
   readonly durationSeconds: number;
   readonly error?: Error;
-  /** The push went through, but without families the gateway refused earlier: this is that refusal. */
+  /** The push went through, but without families the gateway refused earlier or without a bad extra source: why. */
   readonly heldBack?: Error;
 }
 
@@ -36,6 +41,8 @@ export interface PushOutcome {
 export interface PushObserver {
   onSuccess(durationSeconds: number): void;
   onFailure(reason: FailureReason, durationSeconds: number): void;
+  /** A push went through without part of the node's metrics (a refused family, a bad extra source): count it. */
+  onHeldBack?(reason: FailureReason): void;
 }
 
 export interface PusherOptions {
@@ -81,6 +88,7 @@ export class Pusher {
   );
   /** Set when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
   private abandoned = false;
+  private readonly keepAlive = new KeepAlive();
 
   constructor(private readonly options: PusherOptions) {}
 
@@ -92,9 +100,13 @@ export class Pusher {
     this.tick();
   }
 
-  /** Wait for a push in flight, then push the current values; rejects if that push fails. */
+  /**
+   * Wait for a push in flight, then push the current values; rejects if that push fails, and with
+   * NodeStoppedError once shutdown() was called (the final push carries the last values).
+   */
   async flush(): Promise<void> {
-    const outcome = await this.whenIdle(() => this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000));
+    if (this.stopping.signal.aborted) throw new NodeStoppedError('flush()');
+    const outcome = await this.keepAlive.during(() => this.whenIdle(() => this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000)));
     // An explicit flush must not hide that a metric was left out, even though the rest arrived.
     if (!outcome.ok || outcome.heldBack) throw outcome.error ?? outcome.heldBack;
   }
@@ -104,7 +116,7 @@ export class Pusher {
    * configured; all within the deadline. Idempotent: later calls return the first call's promise.
    */
   shutdown(timeoutSeconds = this.options.shutdownTimeoutSeconds): Promise<void> {
-    this.shutdownPromise ??= this.runShutdown(timeoutSeconds);
+    this.shutdownPromise ??= this.keepAlive.during(() => this.runShutdown(timeoutSeconds));
     return this.shutdownPromise;
   }
 
@@ -145,7 +157,7 @@ export class Pusher {
         // The same body fails the same way; but when the refusal names one family, the rest go out now.
         if (heldBack >= MAX_FAMILIES_HELD_PER_PUSH || !this.refused.holdBack(outcome.error, this.lastBody)) break;
         heldBack += 1;
-        outcome = await this.pushOnce('PUT', false);
+        outcome = await this.pushOnce('PUT', { countHeldBack: false });
         continue;
       } else {
         if (retries >= this.options.retries) break;
@@ -160,29 +172,29 @@ export class Pusher {
     return outcome;
   }
 
-  /** `countHeldBack`: a push that leaves refused families out counts as one http_4xx failure (so the
+  /**
+   * `countHeldBack`: a push that leaves refused families out counts as one http_4xx failure (so the
    * failure alerts keep firing until the clash is fixed), except the re-push right after the refusal,
-   * which was counted already. */
-  private async pushOnce(method: 'PUT' | 'DELETE', countHeldBack = true): Promise<PushOutcome> {
+   * which was counted already. `final`: shutdown's own push or DELETE, after which nothing is retried.
+   */
+  private async pushOnce(method: 'PUT' | 'DELETE', { countHeldBack = true, final = false } = {}): Promise<PushOutcome> {
     const started = performance.now();
     try {
       const body = method === 'PUT' ? await this.buildBody() : undefined;
       this.lastBody = body;
       const { durationSeconds } = await this.options.transport.send(method, this.options.url, body?.data, body?.contentType);
       this.recordSuccess(method, durationSeconds);
-      const heldBack = method === 'PUT' ? this.refused.refusal : undefined;
-      if (heldBack !== undefined) {
-        if (countHeldBack) {
-          this.stats.failures += 1;
-          this.options.observer?.onFailure('http_4xx', 0);
-        }
-        return { ok: true, durationSeconds, heldBack };
+      const refusal = method === 'PUT' ? this.refused.refusal : undefined;
+      if (refusal !== undefined && countHeldBack) {
+        this.stats.failures += 1;
+        this.options.observer?.onHeldBack?.('http_4xx');
       }
-      return { ok: true, durationSeconds };
+      const heldBack = refusal ?? body?.heldBackSources?.[0];
+      return heldBack === undefined ? { ok: true, durationSeconds } : { ok: true, durationSeconds, heldBack };
     } catch (error) {
       const durationSeconds = (performance.now() - started) / 1000;
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.recordFailure(failure, durationSeconds);
+      this.recordFailure(failure, durationSeconds, method, final);
       return { ok: false, durationSeconds, error: failure };
     }
   }
@@ -190,7 +202,10 @@ export class Pusher {
   private async buildBody(): Promise<PushBody> {
     const heldBack = this.refused.forNextPush();
     const body = await this.options.body(heldBack);
-    return typeof body === 'string' ? textBody(body, heldBack) : body;
+    const built = typeof body === 'string' ? textBody(body, heldBack) : body;
+    // Reported by the extra sources themselves (once per kind of trouble); counted at every push.
+    for (let index = 0; index < (built.heldBackSources?.length ?? 0); index += 1) this.options.observer?.onHeldBack?.('extra_source');
+    return built;
   }
 
   private recordSuccess(method: string, durationSeconds: number): void {
@@ -203,12 +218,17 @@ export class Pusher {
     this.stats.consecutiveFailures = 0;
   }
 
-  private recordFailure(error: Error, durationSeconds: number): void {
+  private recordFailure(error: Error, durationSeconds: number, method: 'PUT' | 'DELETE', final: boolean): void {
     const reason = failureReason(error);
     this.stats.failures += 1;
     this.stats.lastError = error;
     this.options.observer?.onFailure(reason, durationSeconds);
-    if (this.abandoned) return; // aborted by shutdown's deadline, which already reported it
+    if (this.abandoned) return; // aborted by shutdown's deadline: shutdown() rejects with ShutdownTimeoutError
+    if (this.stopping.signal.aborted) {
+      // Nothing retries once shutdown began: say so, every time (it is the node's last word).
+      this.options.logger.warn(failureMessage(error, final ? (method === 'DELETE' ? 'final-delete' : 'final-push') : 'stopping', this.options.intervalSeconds));
+      return;
+    }
     // A refusal of one family is reported by `refused` (once per family) and its push is repeated without
     // that family at once: it is not the start of a failure streak.
     if (RefusedFamilies.familyOf(error, this.lastBody) !== undefined) return;
@@ -217,12 +237,7 @@ export class Pusher {
     // push: say it when it starts or changes kind, count it always, and say when it is over.
     if (this.stats.consecutiveFailures > 1 && reason === this.lastReportedReason) return;
     this.lastReportedReason = reason;
-    const refused = error instanceof PushHttpError && error.statusCode < 500;
-    this.options.logger.warn(
-      refused
-        ? `gateway refused the push (reported once, counted in persia_metrics_push_failures_total): ${error.message}`
-        : `${error.message}; retrying every ${this.options.intervalSeconds} s, the node keeps running`,
-    );
+    this.options.logger.warn(failureMessage(error, 'running', this.options.intervalSeconds));
   }
 
   private async runShutdown(timeoutSeconds: number): Promise<void> {
@@ -247,9 +262,9 @@ export class Pusher {
   }
 
   private async finalPushAndDelete(): Promise<void> {
-    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushOnce('PUT')));
+    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushOnce('PUT', { final: true })));
     if (this.options.deleteOnShutdown && !this.abandoned) {
-      const deleted = await this.pushOnce('DELETE');
+      const deleted = await this.pushOnce('DELETE', { final: true });
       if (!deleted.ok) throw deleted.error;
     }
     if (!final.ok) throw final.error;
@@ -259,13 +274,4 @@ export class Pusher {
   private abandonedOutcome(): Promise<PushOutcome> {
     return Promise.resolve({ ok: false, durationSeconds: 0, error: new Error('shutdown deadline passed') });
   }
-}
-
-export function failureReason(error: Error): FailureReason {
-  if (error instanceof PushHttpError) return error.statusCode >= 500 ? 'http_5xx' : 'http_4xx';
-  if (error instanceof PersiaMetricsError) {
-    if (error.code === 'PERSIA_PUSH_TIMEOUT') return 'timeout';
-    if (error.code === 'PERSIA_PUSH_NETWORK') return 'connection';
-  }
-  return 'encoding';
 }

@@ -1,7 +1,20 @@
 /**
  * Opt-in signal handling (never installed by importing the library): the first SIGINT/SIGTERM shuts the node
- * down gracefully (final push, DELETE when configured) and exits; a second one exits at once.
+ * down gracefully (final push, DELETE when configured). What happens next depends on the program:
+ *
+ * - The program has its own listener for that signal (a handler writing a checkpoint, say): the helper does
+ *   not exit. Exiting would cut that handler off; the program's handler decides when the process ends.
+ * - The helper is the only listener: it exits once the final push is done or given up, with 128 + the
+ *   signal's number (130 for SIGINT, 143 for SIGTERM), the status of a process the signal ended, as Node
+ *   without the helper would end. A scheduler then sees an interrupted job, not a finished one (a Kubernetes
+ *   Job does not count it as succeeded). The status is the same whether or not the gateway answered: a
+ *   job's exit status never depends on its metrics gateway; a failed final push is only reported on stderr.
+ *   A second signal exits at once, with the same status.
+ *
+ * Several calls (several nodes in one process) each shut their own node down, and the exit waits for all
+ * of their final pushes.
  */
+import { constants } from 'node:os';
 
 export interface Shutdownable {
   shutdown(): Promise<void>;
@@ -9,10 +22,15 @@ export interface Shutdownable {
 
 export interface ShutdownSignalOptions {
   readonly signals?: readonly NodeJS.Signals[];
-  /** Called with the exit code; default process.exit. */
+  /** Called with the exit status; default process.exit. */
   readonly exit?: (code: number) => void;
   readonly log?: (message: string) => void;
 }
+
+/** The listeners this module installed, to tell them from the program's own. */
+const ourListeners = new WeakSet<(...args: never[]) => unknown>();
+/** Final pushes started by any call of handleShutdownSignals: an exit waits for every one of them. */
+const finalPushes = new Set<Promise<void>>();
 
 /** Returns a function that removes the handlers again. */
 export function handleShutdownSignals(target: Shutdownable, options: ShutdownSignalOptions = {}): () => void {
@@ -22,22 +40,54 @@ export function handleShutdownSignals(target: Shutdownable, options: ShutdownSig
   let received = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     received += 1;
+    const status = exitStatus(signal);
+    const alone = otherListeners(signal) === 0;
     if (received > 1) {
-      log(`${signal} again: exiting now without waiting for the final push`);
-      exit(130);
+      if (!alone) return; // the program's own handler decides, this time too
+      log(`${signal} again: exiting now (status ${status}) without waiting for the final push`);
+      exit(status);
       return;
     }
-    log(`${signal}: pushing final metrics, then exiting (send it again to force)`);
-    target.shutdown().then(
-      () => exit(0),
-      (error: unknown) => {
-        log(`shutdown: ${error instanceof Error ? error.message : String(error)}`);
-        exit(1);
-      },
+    log(
+      alone
+        ? `${signal}: pushing final metrics, then exiting with status ${status} (send it again to force)`
+        : `${signal}: pushing final metrics; not exiting: the program's own ${signal} handler decides when to exit ` +
+            '(await metrics.shutdown() there to be sure the final push is done)',
     );
+    const done = Promise.resolve()
+      .then(() => target.shutdown())
+      .catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        log(`shutdown: ${reason}; ${alone ? `exiting with status ${status} all the same (the exit status never depends on the metrics gateway)` : 'the program goes on'}`);
+      });
+    finalPushes.add(done);
+    void done.then(async () => {
+      await allFinalPushes();
+      // Checked again: the program may have added its own handler since the signal came.
+      if (otherListeners(signal) === 0) exit(status);
+    });
   };
+  ourListeners.add(onSignal);
   for (const signal of signals) process.on(signal, onSignal);
   return () => {
     for (const signal of signals) process.off(signal, onSignal);
   };
+}
+
+/** 128 + the signal's number: what a shell, Docker and Kubernetes report for a process the signal ended. */
+function exitStatus(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+function otherListeners(signal: NodeJS.Signals): number {
+  return process.listeners(signal).filter((listener) => !ourListeners.has(listener)).length;
+}
+
+/** Every call's listener ran in the same emit, so by now every final push of this signal is in the set. */
+async function allFinalPushes(): Promise<void> {
+  let waitedFor = -1;
+  while (waitedFor !== finalPushes.size) {
+    waitedFor = finalPushes.size;
+    await Promise.all([...finalPushes]);
+  }
 }

@@ -4,9 +4,10 @@
  * every failure turned into a typed error with the reason a user can act on. Bodies are text (a string) or
  * protobuf-delimited bytes, each with its content type.
  */
+import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 import { PushHttpError, PushNetworkError, PushTimeoutError } from '../errors.js';
 
 const gzip = promisify(gzipCallback);
@@ -38,7 +39,7 @@ export class GatewayTransport {
       // old one (two pushes of the group in flight, possibly applied out of order). With one, the next push
       // waits for that socket to close.
       connections: 1,
-      connect: { timeout: options.timeoutSeconds * 1000, ...options.connect },
+      connect: unrefConnector({ timeout: options.timeoutSeconds * 1000, ...options.connect }),
     });
   }
 
@@ -89,6 +90,27 @@ export class GatewayTransport {
   async destroy(): Promise<void> {
     await this.agent.destroy().catch(() => {});
   }
+}
+
+/**
+ * undici's default connector, with sockets that never keep the process alive. undici refs its socket while
+ * a request is pending, so a background push to a gateway that hangs (or a connect that never completes)
+ * would keep a finished training program alive for the push timeout, once more for each push that starts
+ * meanwhile (measured: 10 s after the program's end with a 5 s timeout). Explicit calls (flush(),
+ * shutdown()) hold the process themselves while they are pending (see keep-alive.ts), so no socket needs to.
+ */
+function unrefConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+  const connect = buildConnector(options);
+  return (connectOptions, callback) => {
+    // The connector returns its socket (undici's types say void): unref it already while it connects.
+    const socket = connect(connectOptions, callback) as unknown as Socket | undefined;
+    if (socket !== undefined) neverRef(socket);
+  };
+}
+
+function neverRef(socket: Socket): void {
+  socket.unref();
+  socket.ref = () => socket; // undici calls ref() whenever a request is queued on the socket (client-h1 resume)
 }
 
 function classify(error: unknown, method: string, url: string, timeoutSeconds: number): Error {

@@ -24,6 +24,8 @@ function node(gatewayAddr: string, jobName: string, warnings: string[] = []): No
     logger: { warn: (message) => warnings.push(message), info: () => {} },
     options: { jobName, role: 'server', replicaIndex: 0, gatewayAddr, pushIntervalSeconds: 0.2, pushTimeoutSeconds: 1, pushRetries: 1 },
   });
+  // The node warns at start that the 1 s timeout exceeds the 0.2 s interval; only push trouble counts here.
+  warnings.splice(0);
   nodes.push(created);
   return created;
 }

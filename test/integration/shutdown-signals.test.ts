@@ -1,7 +1,8 @@
 /**
  * Real node processes (`persia-metrics simulate-node`, built by `npm run build`) and real signals:
- * SIGTERM → final push within the deadline → DELETE when configured → exit 0; a second SIGINT during a
- * slow shutdown → exit 130 at once; SIGKILL → no goodbye at all, and the shipped stale-node alert rule
+ * SIGTERM → final push within the deadline → DELETE when configured → exit 143 (128 + SIGTERM, the status of
+ * a process the signal ended, whether or not the gateway answered); a second SIGINT during a slow shutdown →
+ * exit 130 at once; SIGKILL → no goodbye at all, and the shipped stale-node alert rule
  * (rendered for a 1 s interval) reports the node in real Prometheus, while a node that stopped cleanly is
  * not reported.
  */
@@ -66,7 +67,7 @@ describe.skipIf(!servers)('shutdown of a real node process', () => {
   const groupOf = async (job: string) => (await gateway.groups()).find((group) => group.labels['job'] === job);
   const waitForGroup = (job: string) => waitFor(() => groupOf(job), { timeoutMs: 15_000, intervalMs: 50, what: `a push of ${job}` });
 
-  it('SIGTERM: final push within the deadline, DELETE when configured, exit 0; SIGKILL: reported stale by the alert rule', async () => {
+  it('SIGTERM: final push within the deadline, DELETE when configured, exit 143; SIGKILL: reported stale by the alert rule', async () => {
     const keep = startNode('shutdown_term_keep', gateway.address, '  shutdown_timeout_seconds: 3\n', 'keep');
     const drop = startNode('shutdown_term_drop', gateway.address, '  shutdown_timeout_seconds: 3\n  delete_on_shutdown: true\n', 'drop');
     const killed = startNode('shutdown_kill', gateway.address, '', 'killed');
@@ -77,8 +78,8 @@ describe.skipIf(!servers)('shutdown of a real node process', () => {
     drop.child.kill('SIGTERM');
     killed.child.kill('SIGKILL');
     const [keepExit, dropExit, killedExit] = await Promise.all([keep.exited, drop.exited, killed.exited]);
-    expect(keepExit.code, keep.stderr()).toBe(0);
-    expect(dropExit.code, drop.stderr()).toBe(0);
+    expect(keepExit.code, keep.stderr()).toBe(143);
+    expect(dropExit.code, drop.stderr()).toBe(143);
     expect(Math.max(keepExit.at, dropExit.at) - sent).toBeLessThan(3000 + 1000); // the configured deadline (+ process exit)
     expect(killedExit.signal).toBe('SIGKILL');
 
@@ -101,7 +102,7 @@ describe.skipIf(!servers)('shutdown of a real node process', () => {
 });
 
 describe('shutdown against a gateway that never answers (fake)', () => {
-  it('one SIGTERM: gives up at the shutdown deadline (exit 1), not at the 60 s push timeout', async () => {
+  it('one SIGTERM: gives up at the shutdown deadline, not at the 60 s push timeout, and exits 143 as with a gateway that answers', async () => {
     const hung = await startFakeFaultyGateway('hang');
     try {
       const node = startNode('shutdown_deadline', hung.address, '  push_timeout_seconds: 60\n  shutdown_timeout_seconds: 1\n', 'deadline');
@@ -109,7 +110,7 @@ describe('shutdown against a gateway that never answers (fake)', () => {
       const sent = Date.now();
       node.child.kill('SIGTERM');
       const exit = await node.exited;
-      expect(exit.code, node.stderr()).toBe(1);
+      expect(exit.code, node.stderr()).toBe(143);
       expect(exit.at - sent).toBeLessThan(1000 + 2000);
       expect(node.stderr()).toMatch(/did not finish within 1 s/);
     } finally {

@@ -3,7 +3,9 @@
  * flight whatever the callers do, failures reported once per streak, shutdown within its deadline.
  */
 import { describe, expect, it } from 'vitest';
-import { PushHttpError, PushNetworkError, ShutdownTimeoutError } from '../../../src/errors.js';
+import { ExtraSourceError, NodeStoppedError, PushHttpError, PushNetworkError, ShutdownTimeoutError } from '../../../src/errors.js';
+import { KeepAlive } from '../../../src/push/keep-alive.js';
+import { TEXT_CONTENT_TYPE } from '../../../src/push/push-body.js';
 import { Pusher, type PusherOptions } from '../../../src/push/pusher.js';
 import type { GatewayTransport } from '../../../src/push/transport.js';
 
@@ -109,5 +111,57 @@ describe('Pusher', () => {
     transport.answer = () => new PushHttpError('PUT', 'x', 400, 'bad body');
     await one.flush().catch(() => {});
     expect(transport.sent.length).toBe(3);
+  });
+
+  it('after shutdown, flush() rejects with NodeStoppedError: nothing sent, counted or logged', async () => {
+    const transport = new FakeTransport('ok', 1);
+    const { pusher: one, warnings } = pusher(transport);
+    await one.shutdown();
+    const sent = transport.sent.length;
+    await expect(one.flush()).rejects.toBeInstanceOf(NodeStoppedError);
+    await expect(one.flush()).rejects.toMatchObject({ code: 'PERSIA_NODE_STOPPED' });
+    expect(transport.sent.length).toBe(sent);
+    expect(one.stats.failures).toBe(0);
+    expect(warnings).toEqual([]);
+  });
+
+  it('during shutdown a failure says the node gives up, even in the middle of a reported streak', async () => {
+    const transport = new FakeTransport('refused', 1);
+    const { pusher: one, warnings } = pusher(transport, { deleteOnShutdown: true });
+    await one.flush().catch(() => {});
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/retrying every 60 s/);
+    await expect(one.shutdown()).rejects.toMatchObject({ code: 'PERSIA_PUSH_NETWORK' });
+    expect(warnings.slice(1)).toEqual([
+      expect.stringMatching(/^final push failed: .*; giving up \(shutdown\)/),
+      expect.stringMatching(/^deleting the node's group failed: .*; giving up \(shutdown\)/),
+    ]);
+  });
+
+  it('a push without a bad extra source goes out, is counted as extra_source, and the explicit flush says so', async () => {
+    const transport = new FakeTransport('ok', 1);
+    const heldBack: string[] = [];
+    const bad = new ExtraSourceError(0, 'threw', 'metrics() threw: boom');
+    const { pusher: one } = pusher(transport, {
+      body: () => ({ data: 'm 1\n', contentType: TEXT_CONTENT_TYPE, contains: () => true, heldBackSources: [bad] }),
+      observer: { onSuccess: () => {}, onFailure: () => {}, onHeldBack: (reason) => heldBack.push(reason) },
+    });
+    await expect(one.flush()).rejects.toBe(bad);
+    expect(transport.sent).toHaveLength(1);
+    expect(one.stats.pushes).toBe(1);
+    expect(heldBack).toEqual(['extra_source']);
+  });
+
+  it('an explicit call holds the process (one ref\'d handle) exactly while it is pending', async () => {
+    const keepAlive = new KeepAlive();
+    let release: () => void = () => {};
+    const call = keepAlive.during(() => new Promise<void>((resolve) => (release = resolve)));
+    const other = keepAlive.during(() => Promise.reject(new Error('fails')));
+    expect(keepAlive.holding).toBe(true);
+    await expect(other).rejects.toThrow('fails');
+    expect(keepAlive.holding).toBe(true); // the first call is still pending
+    release();
+    await call;
+    expect(keepAlive.holding).toBe(false);
   });
 });

@@ -1,0 +1,140 @@
+/**
+ * A line-level check of text exposition we did not build ourselves (an extra source's), before it joins a
+ * push. A PUT is all or nothing: one line the gateway cannot parse, one series carrying a grouping label, or
+ * one family the catalog (or an earlier source) already defines makes the gateway refuse or silently
+ * rewrite the whole body, and then every metric of the node stops arriving because of one source.
+ *
+ * The check follows the text format 0.0.4 as the gateway's parser reads it (prometheus/common expfmt):
+ * `# HELP name text`, `# TYPE name counter|gauge|histogram|summary|untyped`, other `#` lines are comments,
+ * and samples are `name{label="value",...} value`. Samples with a timestamp are refused too: the gateway
+ * answers 400 to any pushed timestamp (see /work/shared/REFERENCE.md).
+ */
+import { LabelClashError, MetricDefinitionError } from '../errors.js';
+import { GROUPING_LABELS } from '../metrics/catalog.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+
+/** The text is not exposition format the gateway would accept; `line` is 1-based. */
+export class ExpositionSyntaxProblem extends Error {
+  constructor(
+    readonly line: number,
+    detail: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+  }
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+/** What Go's strconv.ParseFloat takes in exposition values (NaN and Inf in any case: prom-client writes "Nan"). */
+const VALUE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+|inf|infinity|nan)$/i;
+const SERIES_SUFFIXES = ['_bucket', '_sum', '_count'];
+const GROUPING: ReadonlySet<string> = new Set(GROUPING_LABELS);
+
+/**
+ * Checks `text` and returns the family names it defines. Throws ExpositionSyntaxProblem for text the
+ * gateway would not parse, LabelClashError for a series with a grouping label, MetricDefinitionError for a
+ * family the catalog or `taken` (families of sources checked before this one) already defines.
+ */
+export function checkExtraExposition(text: string, registry: MetricsRegistry, taken: ReadonlySet<string> = new Set()): Set<string> {
+  const families = new Set<string>();
+  const typed = new Map<string, string>();
+  let current: { name: string; type: string } | undefined;
+  const claim = (name: string, line: number): void => {
+    const base = registry.get(baseName(name));
+    if (registry.get(name) !== undefined || base?.spec.type === 'histogram') {
+      throw new MetricDefinitionError(`an extra source defines ${name} (line ${line}), which the persia-metrics catalog already defines`);
+    }
+    if (taken.has(name)) throw new MetricDefinitionError(`an extra source defines ${name} (line ${line}), which an earlier extra source already defines`);
+    families.add(name);
+  };
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index += 1) {
+    const number = index + 1;
+    const line = (lines[index] ?? '').replace(/^[ \t]+/, '');
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      const [, keyword, name, rest] = /^#[ \t]+(HELP|TYPE)(?:[ \t]+(\S+))?(?:[ \t]+(.*))?$/.exec(line) ?? [];
+      if (keyword === undefined) continue; // an ordinary comment
+      if (name === undefined || !METRIC_NAME.test(name)) throw new ExpositionSyntaxProblem(number, `# ${keyword} without a valid metric name`);
+      if (keyword === 'HELP') continue;
+      const type = (rest ?? '').trim();
+      if (!TYPES.has(type)) throw new ExpositionSyntaxProblem(number, `unknown metric type "${type}" for ${name}`);
+      if (typed.has(name) || families.has(name)) throw new ExpositionSyntaxProblem(number, `second TYPE line for ${name}, or TYPE after its samples`);
+      typed.set(name, type);
+      claim(name, number);
+      current = { name, type };
+      continue;
+    }
+    const name = checkSample(line, number);
+    const ownFamily = current !== undefined && belongsTo(name, current);
+    if (!ownFamily && !families.has(name)) claim(name, number);
+  }
+  return families;
+}
+
+/** Checks one sample line; returns its metric name. */
+function checkSample(line: string, number: number): string {
+  const nameEnd = line.search(/[{ \t]|$/);
+  const name = line.slice(0, nameEnd);
+  if (!METRIC_NAME.test(name)) throw new ExpositionSyntaxProblem(number, `"${truncate(line)}" does not start with a metric name`);
+  let rest = line.slice(nameEnd);
+  if (rest.startsWith('{')) rest = checkLabels(rest, name, number);
+  const fields = rest.trim().split(/[ \t]+/);
+  if (fields.length === 0 || fields[0] === '' || !VALUE.test(fields[0] ?? '')) {
+    throw new ExpositionSyntaxProblem(number, `${name}: expected a number as value, found "${truncate(rest.trim())}"`);
+  }
+  if (fields.length > 1) throw new ExpositionSyntaxProblem(number, `${name}: a timestamp or trailing text ("${truncate(fields.slice(1).join(' '))}"); the gateway refuses pushed timestamps`);
+  return name;
+}
+
+/** Checks `{name="value",...}` at the start of `rest`; returns what follows the closing brace. */
+function checkLabels(rest: string, metric: string, number: number): string {
+  const seen = new Set<string>();
+  let position = 1;
+  for (;;) {
+    while (rest[position] === ' ' || rest[position] === '\t') position += 1;
+    if (rest[position] === '}') return rest.slice(position + 1);
+    const match = /^([^=\s{},"]*)[ \t]*=[ \t]*"/.exec(rest.slice(position));
+    const label = match?.[1];
+    if (match === null || label === undefined || !LABEL_NAME.test(label)) {
+      throw new ExpositionSyntaxProblem(number, `${metric}: expected label="value" at "${truncate(rest.slice(position))}"`);
+    }
+    if (GROUPING.has(label)) throw new LabelClashError(metric, label);
+    if (seen.has(label)) throw new ExpositionSyntaxProblem(number, `${metric}: label ${label} appears twice`);
+    seen.add(label);
+    position += match[0].length;
+    // The value: any characters but a bare quote, backslash or newline; escapes \\ \" \n only.
+    for (;;) {
+      const character = rest[position];
+      if (character === undefined) throw new ExpositionSyntaxProblem(number, `${metric}: label value of ${label} is not closed`);
+      if (character === '"') break;
+      if (character === '\\') {
+        if (!['\\', '"', 'n'].includes(rest[position + 1] ?? '')) throw new ExpositionSyntaxProblem(number, `${metric}: invalid escape in label value of ${label}`);
+        position += 1;
+      }
+      position += 1;
+    }
+    position += 1;
+    while (rest[position] === ' ' || rest[position] === '\t') position += 1;
+    if (rest[position] === ',') position += 1;
+    else if (rest[position] !== '}') throw new ExpositionSyntaxProblem(number, `${metric}: expected "," or "}" after label ${label}`);
+  }
+}
+
+/** A sample of family `family`: the family's own name, or a histogram's/summary's series names. */
+function belongsTo(name: string, family: { name: string; type: string }): boolean {
+  if (name === family.name) return true;
+  if (family.type !== 'histogram' && family.type !== 'summary') return false;
+  return SERIES_SUFFIXES.some((suffix) => name === `${family.name}${suffix}`);
+}
+
+/** `x_bucket` / `x_sum` / `x_count` → `x`: such a name clashes with a catalog histogram `x` in the gateway. */
+function baseName(name: string): string {
+  const suffix = SERIES_SUFFIXES.find((candidate) => name.endsWith(candidate));
+  return suffix === undefined ? name : name.slice(0, -suffix.length);
+}
+
+function truncate(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,128 @@
+/**
+ * Issue 8, item 2: bad `extraSources` entries, in a user's program (a child process importing
+ * 'persia-metrics') pushing to the real Pushgateway. A source whose metrics() throws, returns text that is
+ * not exposition format, never settles, or clashes with a catalog name or a grouping label is held back
+ * alone: reported once, counted as reason "extra_source", while the catalog, the pusher's health and the
+ * good sources keep arriving; flush() settles and says a source was left out; a source that recovers
+ * flows again.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
+import { runUserProgram } from '../helpers/user-program.js';
+
+const servers = requireBinary('prometheus-pushgateway') !== undefined;
+
+function nodeEnv(gatewayAddr: string, job: string): Record<string, string> {
+  return {
+    PERSIA_METRICS_GATEWAY_ADDR: gatewayAddr,
+    PERSIA_METRICS_JOB_NAME: job,
+    PERSIA_NODE_ROLE: 'server',
+    PERSIA_METRICS_INSTANCE: 'rep_0',
+    PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60',
+    PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1',
+  };
+}
+
+const ONE_OF_EACH = `
+import { startNodeMetrics } from 'persia-metrics';
+const sources = [
+  { metrics: () => '# HELP user_epochs_total Epochs done.\\n# TYPE user_epochs_total counter\\nuser_epochs_total 3\\n' },
+  { metrics: () => { throw new Error('registry exploded'); } },
+  { metrics: async () => '<html><body>502 Bad Gateway</body></html>' },
+  { metrics: () => new Promise(() => {}) },
+  { metrics: () => '# TYPE index_miss_count counter\\nindex_miss_count 1\\n' },
+  { metrics: () => 'user_queue_depth{instance="other"} 4\\n' },
+];
+const metrics = startNodeMetrics({ extraSources: sources });
+metrics.counter('index_miss_count').inc(5);
+for (let flush = 1; flush <= 3; flush += 1) {
+  try {
+    await metrics.flush();
+    console.log(\`flush \${flush} ok\`);
+  } catch (error) {
+    console.log(\`flush \${flush} caught \${error.code}\`);
+  }
+}
+await metrics.shutdown();
+console.log('done');
+`;
+
+const GOES_BAD_AND_RECOVERS = `
+import { startNodeMetrics } from 'persia-metrics';
+let mode = 'good';
+let epochs = 0;
+const flaky = {
+  metrics() {
+    if (mode === 'throws') throw new Error('scrape failed');
+    if (mode === 'garbage') return 'user_epochs_total three\\n';
+    return \`# TYPE user_epochs_total counter\\nuser_epochs_total \${epochs}\\n\`;
+  },
+};
+const metrics = startNodeMetrics({ extraSources: [flaky] });
+const misses = metrics.counter('index_miss_count').labels();
+for (const [flush, next] of ['good', 'throws', 'garbage', 'good'].entries()) {
+  mode = next;
+  epochs += 1;
+  misses.inc();
+  try {
+    await metrics.flush();
+    console.log(\`flush \${flush + 1} ok\`);
+  } catch (error) {
+    console.log(\`flush \${flush + 1} caught \${error.code}\`);
+  }
+}
+await metrics.shutdown();
+`;
+
+describe.skipIf(!servers)('fault: bad extra sources in a user program (real gateway)', () => {
+  let gateway: RunningPushgateway;
+  beforeAll(async () => {
+    gateway = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('throws, not exposition, never settles, catalog name, grouping label: each held back alone, reported once, counted', async () => {
+    const exit = await runUserProgram(ONE_OF_EACH, { env: nodeEnv(gateway.address, 'extra_bad'), timeoutMs: 60_000 });
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('done');
+    // Every flush settles, and says that something was left out.
+    expect(exit.stdout.match(/^flush \d caught PERSIA_EXTRA_SOURCE$/gm), exit.stdout).toHaveLength(3);
+    expect(exit.elapsedMs).toBeLessThan(30_000); // did not hang on the source that never settles
+
+    const key = { instance: 'rep_0', job: 'extra_bad', role: 'server' };
+    const samples = parseExposition(await gateway.metricsText()).samples;
+    expect(samples.get(seriesKey('user_epochs_total', key))).toBe(3); // the good source
+    expect(samples.get(seriesKey('index_miss_count', key))).toBe(5); // the catalog's, not the clashing source's
+    expect(samples.get(seriesKey('persia_node_state', { ...key, state: 'stopping' }))).toBe(1); // the final push
+    expect(samples.get(seriesKey('persia_metrics_push_failures_total', { ...key, reason: 'extra_source' }))).toBeGreaterThanOrEqual(5);
+    expect([...samples.keys()].some((series) => series.startsWith('user_queue_depth'))).toBe(false);
+
+    // Each bad source reported once over four pushes (three flushes and the final one); the good one never.
+    const warnings = exit.stderr.split('\n').filter((line) => line.includes('extraSources['));
+    for (const index of [1, 2, 3, 4, 5]) expect(warnings.filter((line) => line.includes(`extraSources[${index}]`)), exit.stderr).toHaveLength(1);
+    expect(warnings.some((line) => line.includes('extraSources[0]'))).toBe(false);
+    expect(exit.stderr).toMatch(/extraSources\[1\] metrics\(\) threw: registry exploded/);
+    expect(exit.stderr).toMatch(/extraSources\[2\] returned text that is not exposition format/);
+    expect(exit.stderr).toMatch(/extraSources\[3\] metrics\(\) did not settle within 1 s/);
+    expect(exit.stderr).toMatch(/extraSources\[4\].*index_miss_count.*catalog/);
+    expect(exit.stderr).toMatch(/extraSources\[5\].*grouping key/);
+  });
+
+  it('a source that goes bad (throws, then garbage) and recovers flows again; the rest never stopped', async () => {
+    const exit = await runUserProgram(GOES_BAD_AND_RECOVERS, { env: nodeEnv(gateway.address, 'extra_flaky'), timeoutMs: 30_000 });
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout.split('\n').filter(Boolean)).toEqual(['flush 1 ok', 'flush 2 caught PERSIA_EXTRA_SOURCE', 'flush 3 caught PERSIA_EXTRA_SOURCE', 'flush 4 ok']);
+    expect(exit.stderr.match(/extraSources\[0\] metrics\(\) threw: scrape failed/g)).toHaveLength(1);
+    expect(exit.stderr.match(/extraSources\[0\] returned text that is not exposition format/g)).toHaveLength(1);
+    expect(exit.stderr).toMatch(/extraSources\[0\] is good again/);
+    const key = { instance: 'rep_0', job: 'extra_flaky', role: 'server' };
+    const samples = parseExposition(await gateway.metricsText()).samples;
+    expect(samples.get(seriesKey('user_epochs_total', key))).toBe(4);
+    expect(samples.get(seriesKey('index_miss_count', key))).toBe(4);
+    expect(samples.get(seriesKey('persia_metrics_push_failures_total', { ...key, reason: 'extra_source' }))).toBe(2);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * Extra exposition sources: the line-level check of their text (what prom-client writes passes, what the
+ * gateway would refuse does not), and their isolation (a hung source is waited for once, never called twice
+ * at once; trouble is reported once per kind until the source is good again).
+ */
+import client from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { ExtraSourceError, LabelClashError, MetricDefinitionError } from '../../../src/errors.js';
+import { MetricsRegistry } from '../../../src/metrics/registry.js';
+import { checkExtraExposition, ExpositionSyntaxProblem } from '../../../src/push/exposition-check.js';
+import { ExtraSources } from '../../../src/push/extra-sources.js';
+
+function logger(): { warn: (message: string) => void; info: (message: string) => void; warnings: string[]; infos: string[] } {
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  return { warn: (message) => warnings.push(message), info: (message) => infos.push(message), warnings, infos };
+}
+
+describe('checkExtraExposition', () => {
+  it("accepts what prom-client writes: default metrics, labels with escapes, histograms, summaries", async () => {
+    const own = new client.Registry();
+    client.collectDefaultMetrics({ register: own });
+    new client.Counter({ name: 'user_items_total', help: 'Items with "quotes" and \\ and\nnewline.', labelNames: ['path'], registers: [own] })
+      .inc({ path: 'a\\b"c"\nd' }, 2);
+    new client.Histogram({ name: 'user_step_seconds', help: 'Steps.', registers: [own] }).observe(0.2);
+    new client.Summary({ name: 'user_batch_size', help: 'Batches.', registers: [own] }).observe(12);
+    new client.Gauge({ name: 'user_temperature', help: 'Temp.', registers: [own] }).set(-Infinity);
+    const text = await own.metrics();
+    const families = checkExtraExposition(text, new MetricsRegistry());
+    expect(families).toContain('user_items_total');
+    expect(families).toContain('user_step_seconds');
+    expect(families).toContain('process_cpu_user_seconds_total');
+  });
+
+  it.each([
+    ['an HTML error page', '<html><body>502</body></html>'],
+    ['an unclosed label set', 'x{a="1" 2'],
+    ['a value that is no number', 'x three'],
+    ['a timestamp (the gateway refuses pushed timestamps)', 'x 1 1700000000000'],
+    ['an invalid escape', 'x{a="\\q"} 1'],
+    ['an unknown type', '# TYPE x countr'],
+    ['a label given twice', 'x{a="1",a="2"} 1'],
+    ['a family typed twice', '# TYPE x counter\nx 1\n# TYPE x counter\nx 2'],
+    ['a label name with a dash', 'x{a-b="1"} 1'],
+  ])('refuses %s as not exposition format', (_what, text) => {
+    expect(() => checkExtraExposition(text, new MetricsRegistry())).toThrow(ExpositionSyntaxProblem);
+  });
+
+  it('accepts the number forms of the format, comments and blank lines', () => {
+    const text = '# a comment\n\nx_a Nan\nx_b +Inf\nx_c -1.5e-3\nx_d{a="1",} 2\n  x_e 0\n';
+    expect([...checkExtraExposition(text, new MetricsRegistry())]).toEqual(['x_a', 'x_b', 'x_c', 'x_d', 'x_e']);
+  });
+
+  it('refuses a catalog family (and a catalog histogram series), a grouping label, and a family an earlier source defined', () => {
+    const registry = new MetricsRegistry();
+    expect(() => checkExtraExposition('# TYPE index_miss_count gauge\nindex_miss_count 1\n', registry)).toThrow(MetricDefinitionError);
+    expect(() => checkExtraExposition('lookup_rpc_time_cost_count 3\n', registry)).toThrow(MetricDefinitionError);
+    expect(() => checkExtraExposition('user_x{job="j"} 1\n', registry)).toThrow(LabelClashError);
+    expect(() => checkExtraExposition('user_x 1\n', registry, new Set(['user_x']))).toThrow(/earlier extra source/);
+  });
+});
+
+describe('ExtraSources', () => {
+  it('leaves out only the bad source, and the later of two sources defining one family', async () => {
+    const log = logger();
+    const extras = new ExtraSources(
+      [{ metrics: () => 'user_a 1\n' }, { metrics: () => { throw new Error('boom'); } }, { metrics: () => 'user_a 2\nuser_b 3' }, { metrics: () => 'user_c 4' }],
+      new MetricsRegistry(),
+      { timeoutSeconds: 1, logger: log },
+    );
+    const collected = await extras.collect();
+    expect(collected.text).toBe('user_a 1\nuser_c 4\n');
+    expect(collected.heldBack.map((error) => (error instanceof ExtraSourceError ? error.problem : error.constructor.name))).toEqual(['threw', 'MetricDefinitionError']);
+    expect(log.warnings).toHaveLength(2);
+  });
+
+  it('waits for a hung source once, never calls it again while it hangs, and takes it back once it answers', async () => {
+    const log = logger();
+    let calls = 0;
+    let answer: (text: string) => void = () => {};
+    const hung = { metrics: () => new Promise<string>((resolve) => ((calls += 1), (answer = resolve))) };
+    const extras = new ExtraSources([hung], new MetricsRegistry(), { timeoutSeconds: 0.1, logger: log });
+    const started = Date.now();
+    expect((await extras.collect()).heldBack[0]).toMatchObject({ code: 'PERSIA_EXTRA_SOURCE', problem: 'timeout' });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(90);
+    const again = Date.now();
+    expect((await extras.collect()).heldBack).toHaveLength(1);
+    expect(Date.now() - again).toBeLessThan(90); // not waited for a second time
+    expect(calls).toBe(1);
+    expect(log.warnings).toHaveLength(1); // one kind of trouble, reported once
+
+    answer('user_late 1\n'); // settles at last: its next push calls it again
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const next = extras.collect();
+    answer('user_late 2\n');
+    expect((await next).text).toBe('user_late 2\n');
+    expect(calls).toBe(2);
+    expect(log.infos).toEqual(['extraSources[0] is good again: its metrics are pushed again']);
+  });
+});
