@@ -41,6 +41,9 @@ export const TIME_COST_BUCKETS: readonly number[] = [
 export const PUSH_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 const ALL: readonly NodeRole[] = NODE_ROLES;
+
+/** Filled by the registry itself on every collect() from its families' drop counts (registry.ts). */
+export const REJECTED_SAMPLES_METRIC = 'persia_metrics_rejected_samples_total';
 const FEATURE = ['feature'] as const;
 
 function timeCost(name: string, help: string, roles: readonly NodeRole[]): MetricSpec {
@@ -134,6 +137,10 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   {
     name: 'persia_metrics_push_failures_total', type: 'counter', unit: '1', group: 'pusher', roles: ALL, labels: ['reason'],
     help: 'Failed push attempts by reason (timeout, connection, http_4xx, http_5xx, encoding).',
+  },
+  {
+    name: REJECTED_SAMPLES_METRIC, type: 'counter', unit: '1', group: 'pusher', roles: ALL, labels: ['metric'],
+    help: 'Samples dropped instead of recorded, by the metric they were for: not a number (a string from untyped data), NaN, a negative counter increment, an infinite or negative duration. Any rise is a bug in the recording code.',
   },
   {
     name: 'persia_metrics_push_duration_seconds', type: 'histogram', unit: 'seconds', group: 'pusher', roles: ALL, labels: [],

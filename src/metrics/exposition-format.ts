@@ -18,6 +18,26 @@ export function assertLabelName(metric: string, label: string): void {
   }
 }
 
+/** Blanks the text parser skips after `# HELP name `: kept by protobuf, lost by text, so refused at definition. */
+const LEADING_BLANK = /^[ \t]/;
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * True when `text` holds half of a UTF-16 surrogate pair. It has no UTF-8 form: both formats would send
+ * U+FFFD, so two different values would arrive as one. (String#isWellFormed is ES2024; this is ES2022.)
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return SURROGATE.test(text) && LONE_SURROGATE.test(text);
+}
+
+export function assertHelp(metric: string, help: string): void {
+  if (LEADING_BLANK.test(help)) {
+    throw new MetricDefinitionError(`metric ${metric}: help must not start with a space or tab (the text format drops leading blanks, protobuf keeps them)`);
+  }
+  if (hasLoneSurrogate(help)) throw new MetricDefinitionError(`metric ${metric}: help holds a lone UTF-16 surrogate, which has no UTF-8 form`);
+}
+
 export function escapeLabelValue(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 }

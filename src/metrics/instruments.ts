@@ -6,76 +6,175 @@
  * everything the exposition needs per series (the escaped label set, the line prefixes) is computed once
  * when the series is created, so a push only joins numbers into prepared strings.
  *
- * Recording never throws: a value Prometheus cannot take (negative counter increment, NaN) is dropped and
- * counted in `rejectedSamples`, because a metrics library must never crash the training loop it watches.
+ * Recording never throws: a value that is not a number ('5' from untyped data), or one Prometheus cannot take
+ * (a negative counter increment, NaN, an infinite or negative duration) is dropped and counted in
+ * `rejectedSamples` (pushed as persia_metrics_rejected_samples_total{metric}, see registry.ts), because a
+ * metrics library must never crash the training loop it watches. Binding a series is where mistakes in the
+ * program itself (wrong number of label values, a label value that is not a string or number) throw.
  */
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
-import { GROUPING_LABELS, type MetricSpec } from './catalog.js';
-import { assertLabelName, assertMetricName, familyHeader, formatLabelSet, formatValue } from './exposition-format.js';
+import { GROUPING_LABELS, NODE_ROLES, type MetricGroup, type MetricSpec, type MetricType } from './catalog.js';
+import { assertHelp, assertLabelName, assertMetricName, familyHeader, formatLabelSet, formatValue, hasLoneSurrogate } from './exposition-format.js';
 
-const KEY_SEPARATOR = '\u0000';
+/**
+ * What `labels()` takes. A number or bigint means the same series as its decimal string (`labels(42)` is
+ * `labels('42')`): JavaScript callers hold numeric feature ids, and two series with one label set would make
+ * the gateway refuse the whole family. Anything else (undefined, null, booleans, objects) is a
+ * MetricDefinitionError, every time: it is a bug in the caller, not a value to guess a meaning for.
+ */
+export type LabelValue = string | number | bigint;
+
+const METRIC_TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram'];
+const METRIC_GROUPS: readonly MetricGroup[] = ['accuracy', 'efficiency', 'runtime', 'health', 'pusher'];
+
+/** How a value the caller passed reads in an error message. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'symbol') return 'a symbol';
+  if (typeof value === 'function') return 'a function';
+  return typeof value === 'bigint' ? `${value}n` : String(value);
+}
+
+/**
+ * A spec checked field by field and copied (frozen, so a caller mutating its arrays later changes nothing):
+ * a JavaScript caller that leaves out a field gets an error naming it, not a TypeError from deep inside.
+ * Histogram bounds are normalised here: -0 becomes 0 (the text format prints both as "0", protobuf would
+ * keep the sign).
+ */
+export function checkedSpec(input: unknown): MetricSpec {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MetricDefinitionError(`a metric definition is an object { name, type, help, unit, group, roles, labels, buckets (histograms) }, got ${describe(input)}`);
+  }
+  const spec = input as Record<string, unknown>;
+  const name = spec['name'];
+  if (typeof name !== 'string') throw new MetricDefinitionError(`metric definition: field "name" ${name === undefined ? 'is missing' : `must be a string, got ${describe(name)}`}`);
+  assertMetricName(name);
+  const field = <T>(key: string, expected: string, valid: (value: unknown) => value is T): T => {
+    const value = spec[key];
+    if (valid(value)) return value;
+    throw new MetricDefinitionError(`metric ${name}: field "${key}" ${value === undefined ? 'is missing' : `must be ${expected}, got ${describe(value)}`} (expected ${expected})`);
+  };
+  const type = field('type', METRIC_TYPES.join(' | '), (value): value is MetricType => METRIC_TYPES.includes(value as MetricType));
+  const help = field('help', 'a string', (value): value is string => typeof value === 'string');
+  assertHelp(name, help);
+  const unit = field('unit', "a string ('seconds', 'bytes', 'ratio', '1')", (value): value is string => typeof value === 'string');
+  const group = field('group', METRIC_GROUPS.join(' | '), (value): value is MetricGroup => METRIC_GROUPS.includes(value as MetricGroup));
+  const roles = field('roles', `an array of roles (${NODE_ROLES.join(', ')})`, (value): value is MetricSpec['roles'] =>
+    Array.isArray(value) && value.every((role) => NODE_ROLES.includes(role)),
+  );
+  const labels = field('labels', 'an array of label names ([] for none)', (value): value is string[] => Array.isArray(value) && value.every((label) => typeof label === 'string'));
+  const seen = new Set<string>();
+  for (const label of labels) {
+    assertLabelName(name, label);
+    if (GROUPING_LABELS.includes(label)) throw new LabelClashError(name, label);
+    if (seen.has(label)) throw new MetricDefinitionError(`metric ${name}: label "${label}" is listed twice`);
+    seen.add(label);
+  }
+  const checked: MetricSpec = { name, type, help, unit, group, roles: Object.freeze([...roles]), labels: Object.freeze([...labels]) };
+  if (type !== 'histogram') return Object.freeze(checked);
+  if (labels.includes('le')) throw new MetricDefinitionError(`histogram ${name} cannot use the label "le"`);
+  const buckets = field('buckets', 'a non-empty array of finite upper bounds, ascending, without +Inf', (value): value is number[] => Array.isArray(value) && value.length > 0);
+  return Object.freeze({ ...checked, buckets: Object.freeze(checkedBounds(name, unit, buckets)) });
+}
+
+function checkedBounds(name: string, unit: string, buckets: readonly unknown[]): number[] {
+  const bounds: number[] = [];
+  for (const [index, bound] of buckets.entries()) {
+    const where = `histogram ${name}: bucket bound ${index} (${describe(bound)})`;
+    if (typeof bound !== 'number') throw new MetricDefinitionError(`${where} is not a number`);
+    if (bound === Infinity) throw new MetricDefinitionError(`${where}: leave +Inf out, every histogram has a +Inf bucket already`);
+    if (!Number.isFinite(bound)) throw new MetricDefinitionError(`${where} is not a finite number`);
+    if (index > 0 && !(bound > bounds[index - 1]!)) throw new MetricDefinitionError(`histogram ${name} needs strictly ascending buckets (bound ${index} is ${bound})`);
+    // A duration is never negative (observe() drops negative seconds), so neither is a bound of one.
+    if (unit === 'seconds' && bound < 0) throw new MetricDefinitionError(`${where}: a histogram in seconds cannot have a negative bound`);
+    bounds.push(bound + 0); // -0 → 0
+  }
+  return bounds;
+}
 
 export abstract class MetricFamily<Series> {
   readonly spec: MetricSpec;
-  /** Samples dropped because Prometheus could not represent them (e.g. a negative counter increment). */
+  /** Samples dropped because Prometheus could not represent them (e.g. a negative counter increment, a string). */
   rejectedSamples = 0;
-  protected readonly series = new Map<string, Series>();
-  /** The series without label values: for unlabelled metrics the only one. Created lazily for labelled ones. */
+  /** Every series, in creation order: what the serializers walk. */
+  private readonly list: Series[] = [];
+  /**
+   * Label value → series for one label; for more, value → the next label's map. A tree rather than one map
+   * keyed by joined values: no separator character, so no label value (a NUL included) can make two label
+   * sets one key.
+   */
+  private readonly index = new Map<string, unknown>();
+  /** The one series of a family without labels. */
   private unlabelledSeries: Series | undefined;
+  private readonly arity: number;
 
   constructor(spec: MetricSpec) {
-    assertMetricName(spec.name);
-    for (const label of spec.labels) {
-      assertLabelName(spec.name, label);
-      if (GROUPING_LABELS.includes(label)) throw new LabelClashError(spec.name, label);
-    }
-    this.spec = spec;
+    this.spec = checkedSpec(spec);
+    this.arity = this.spec.labels.length;
   }
 
-  /** The series for these label values, created on first use. Keep the result: it is the fast path. */
-  labels(...values: string[]): Series {
-    const key = values.length === 1 ? (values[0] ?? '') : values.join(KEY_SEPARATOR);
-    let found = this.series.get(key);
-    if (found === undefined) {
-      if (values.length !== this.spec.labels.length) {
-        throw new MetricDefinitionError(
-          `metric ${this.spec.name} takes ${this.spec.labels.length} label value(s) (${this.spec.labels.join(', ') || 'none'}), got ${values.length}`,
-        );
-      }
-      found = this.createSeries(values.map(String), formatLabelSet(this.spec.labels, values.map(String)));
-      this.series.set(key, found);
+  /**
+   * The series for these label values, created on first use. Keep the result: it is the fast path. Takes
+   * exactly one value per label, every time (a MetricDefinitionError otherwise, however the family was used
+   * before); numbers mean the same series as their string form (see LabelValue).
+   */
+  labels(...values: LabelValue[]): Series {
+    const arity = this.arity;
+    if (values.length !== arity) throw this.arityError(values.length);
+    if (arity === 1) {
+      const value = values[0];
+      const key = typeof value === 'string' ? value : this.labelText(0, value);
+      return (this.index.get(key) as Series | undefined) ?? this.create([key]);
     }
-    return found;
+    if (arity === 0) return this.unlabelledSeries ?? this.create([]);
+    // Convert every value before looking anything up: a bad one throws whether or not the rest exist.
+    const keys = values as string[];
+    for (let position = 0; position < arity; position += 1) {
+      const value = values[position];
+      if (typeof value !== 'string') keys[position] = this.labelText(position, value);
+    }
+    let level = this.index;
+    for (let position = 0; position < arity - 1; position += 1) {
+      const next = level.get(keys[position]!) as Map<string, unknown> | undefined;
+      if (next === undefined) return this.create(keys);
+      level = next;
+    }
+    return (level.get(keys[arity - 1]!) as Series | undefined) ?? this.create(keys);
   }
 
+  /** The family's series without label values; a family with labels has none (MetricDefinitionError). */
   protected get unlabelled(): Series {
-    this.unlabelledSeries ??= this.labels(...this.spec.labels.map(() => ''));
-    return this.unlabelledSeries;
+    return this.unlabelledSeries ?? this.labels();
   }
 
   get seriesCount(): number {
-    return this.series.size;
+    return this.list.length;
   }
 
   /** Drop every series (label values seen so far), e.g. when the feature set changes. */
   clear(): void {
-    this.series.clear();
+    // In place: an encoder holding this list's iterator (a push written in slices) then sees it end.
+    this.list.length = 0;
+    this.index.clear();
     this.unlabelledSeries = undefined;
   }
 
   /** This family's exposition (HELP, TYPE, samples); '' for a family with no series. */
   render(): string {
-    if (this.series.size === 0) return '';
+    if (this.list.length === 0) return '';
     // `+=` builds a rope that V8 flattens once when the body is written: measured ~2x faster than pushing
     // 3 pieces per line into an array and joining, with far fewer short-lived objects for the GC.
     let text = this.header;
-    for (const series of this.series.values()) text += this.renderSeries(series);
+    for (const series of this.list) text += this.renderSeries(series);
     return text;
   }
 
   /** The series in creation order, for serializers other than the text one. */
   seriesValues(): IterableIterator<Series> {
-    return this.series.values();
+    return this.list.values();
   }
 
   private get header(): string {
@@ -84,6 +183,45 @@ export abstract class MetricFamily<Series> {
   }
 
   private cachedHeader: string | undefined;
+
+  private arityError(count: number): MetricDefinitionError {
+    const { name, labels } = this.spec;
+    const takes = labels.length === 0 ? 'no label values (call .labels() with none)' : `${labels.length} label value(s) (${labels.join(', ')})`;
+    return new MetricDefinitionError(`metric ${name} takes ${takes}, got ${count}${labels.length > 0 && count === 0 ? ': bind a series with .labels(...) first' : ''}`);
+  }
+
+  private labelText(position: number, value: unknown): string {
+    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+    throw new MetricDefinitionError(
+      `metric ${this.spec.name}: label "${this.spec.labels[position]}" got ${describe(value)}; a label value is a string or a number (the same series as its decimal string)`,
+    );
+  }
+
+  private create(keys: readonly string[]): Series {
+    for (const [position, key] of keys.entries()) {
+      if (hasLoneSurrogate(key)) {
+        throw new MetricDefinitionError(
+          `metric ${this.spec.name}: the value of label "${this.spec.labels[position]}" holds a lone UTF-16 surrogate; it has no UTF-8 form and would arrive as U+FFFD, the same as other values`,
+        );
+      }
+    }
+    const series = this.createSeries(keys, formatLabelSet(this.spec.labels, keys));
+    if (keys.length === 0) this.unlabelledSeries = series;
+    else {
+      let level = this.index;
+      for (let position = 0; position < keys.length - 1; position += 1) {
+        let next = level.get(keys[position]!) as Map<string, unknown> | undefined;
+        if (next === undefined) {
+          next = new Map();
+          level.set(keys[position]!, next);
+        }
+        level = next;
+      }
+      level.set(keys[keys.length - 1]!, series);
+    }
+    this.list.push(series);
+    return series;
+  }
 
   protected abstract createSeries(labelValues: readonly string[], labelSet: string): Series;
   protected abstract renderSeries(series: Series): string;
@@ -97,7 +235,8 @@ export class CounterSeries {
   ) {}
 
   inc(amount = 1): void {
-    if (amount >= 0 && amount !== Infinity) this.value += amount;
+    // typeof first: `'5' >= 0` is true, and `value += '5'` would turn the count into a string.
+    if (typeof amount === 'number' && amount >= 0 && amount !== Infinity) this.value += amount;
     else this.family.rejectedSamples += 1;
   }
 }
@@ -122,18 +261,26 @@ export class Counter extends MetricFamily<CounterSeries> {
 
 export class GaugeSeries {
   value = 0;
-  constructor(readonly linePrefix: string) {}
+  constructor(
+    private readonly family: MetricFamily<GaugeSeries>,
+    readonly linePrefix: string,
+  ) {}
 
+  /** Any number, NaN and the infinities included (a gauge shows what it was told, until told again). */
   set(value: number): void {
-    this.value = value;
+    if (typeof value === 'number') this.value = value;
+    else this.family.rejectedSamples += 1;
   }
 
+  /** A finite step only: NaN or an infinity would stick to the gauge until the next set(). */
   inc(amount = 1): void {
-    this.value += amount;
+    if (Number.isFinite(amount)) this.value += amount;
+    else this.family.rejectedSamples += 1;
   }
 
   dec(amount = 1): void {
-    this.value -= amount;
+    if (Number.isFinite(amount)) this.value -= amount;
+    else this.family.rejectedSamples += 1;
   }
 
   setToCurrentTime(): void {
@@ -159,7 +306,7 @@ export class Gauge extends MetricFamily<GaugeSeries> {
   }
 
   protected createSeries(_values: readonly string[], labelSet: string): GaugeSeries {
-    return new GaugeSeries(`${this.spec.name}${labelSet} `);
+    return new GaugeSeries(this, `${this.spec.name}${labelSet} `);
   }
 
   protected renderSeries(series: GaugeSeries): string {
@@ -175,6 +322,8 @@ export class HistogramSeries {
   constructor(
     private readonly family: Histogram,
     private readonly upperBounds: Float64Array,
+    /** Smallest value counted: 0 for a histogram in seconds (a duration is never negative), else -MAX_VALUE. */
+    private readonly minimum: number,
     readonly bucketPrefixes: readonly string[],
     readonly sumPrefix: string,
     readonly countPrefix: string,
@@ -189,6 +338,11 @@ export class HistogramSeries {
     return total;
   }
 
+  /**
+   * Counts a finite number (a non-negative one in a histogram of seconds). NaN, the infinities, negative
+   * durations and non-numbers are dropped and counted: one of them in `_sum` would make it NaN or ±Inf for
+   * the rest of the run.
+   */
   observe(value: number): void {
     const bounds = this.upperBounds;
     const last = bounds.length;
@@ -196,8 +350,10 @@ export class HistogramSeries {
     // Linear, not binary: latencies sit in the low buckets, where a forward scan stops after a few steps
     // and predicts well (measured in bench/: binary search was no faster on a sweep, slower on small values).
     while (index < last && value > bounds[index]!) index += 1;
-    // NaN compares false everywhere, so it lands in slot 0: checked here, off the common path's branches.
-    if (index === 0 && value !== value) {
+    // Every value that cannot be counted stops at an end: NaN, -Inf, values below the first bound and
+    // non-numbers that compare false stay in slot 0, +Inf runs to the last. So the range check runs only
+    // there; in between only a numeric string can arrive ('0.5' > 0.25 is true), hence the typeof.
+    if (typeof value !== 'number' || ((index === 0 || index === last) && !(value >= this.minimum && value !== Infinity))) {
       this.family.rejectedSamples += 1;
       return;
     }
@@ -218,15 +374,13 @@ export class HistogramSeries {
 
 export class Histogram extends MetricFamily<HistogramSeries> {
   private readonly upperBounds: Float64Array;
+  private readonly minimum: number;
 
   constructor(spec: MetricSpec) {
     super(spec);
-    const buckets = spec.buckets ?? [];
-    if (buckets.length === 0 || buckets.some((bound, index) => index > 0 && bound <= (buckets[index - 1] ?? -Infinity))) {
-      throw new MetricDefinitionError(`histogram ${spec.name} needs strictly ascending buckets`);
-    }
-    if (spec.labels.includes('le')) throw new MetricDefinitionError(`histogram ${spec.name} cannot use the label "le"`);
-    this.upperBounds = Float64Array.from(buckets);
+    // checkedSpec (in super) refused missing, NaN, infinite, unordered and, for seconds, negative bounds.
+    this.upperBounds = Float64Array.from(this.spec.buckets ?? []);
+    this.minimum = this.spec.unit === 'seconds' ? 0 : -Number.MAX_VALUE;
   }
 
   observe(value: number): void {
@@ -246,7 +400,7 @@ export class Histogram extends MetricFamily<HistogramSeries> {
     const bucketPrefixes = [...this.upperBounds, Infinity].map(
       (bound) => `${name}_bucket${formatLabelSet(this.spec.labels, values, `le="${formatValue(bound)}"`)} `,
     );
-    return new HistogramSeries(this, this.upperBounds, bucketPrefixes, `${name}_sum${labelSet} `, `${name}_count${labelSet} `);
+    return new HistogramSeries(this, this.upperBounds, this.minimum, bucketPrefixes, `${name}_sum${labelSet} `, `${name}_count${labelSet} `);
   }
 
   protected renderSeries(series: HistogramSeries): string {

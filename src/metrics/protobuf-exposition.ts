@@ -15,7 +15,9 @@
  * exactly what the gateway's text parser makes of our text exposition: help left out when empty (the text
  * parser reads `# HELP name ` as no help), label pairs in the series' order with empty values sent as empty strings, the +Inf bucket sent (the text
  * parser keeps it too; client_golang leaves it out and the gateway adds it back when rendering, so either
- * way renders the same), and -0 sent as 0 (the text exposition prints -0 as "0").
+ * way renders the same), and -0 sent as 0, in values and bucket bounds (the text exposition prints -0 as "0").
+ * What text cannot carry the same way is refused when the metric is defined (checkedSpec in instruments.ts:
+ * help starting with a blank, which the text parser skips).
  *
  * Everything constant per series (its label pairs, the Metric's tag and length for counters and gauges) is
  * encoded once, on the first push that sees the series, and kept in one byte arena per family; a push
@@ -218,7 +220,8 @@ class FamilyCache {
     this.bounds = Buffer.allocUnsafe(bounds.length * 9);
     bounds.forEach((bound, index) => {
       this.bounds[index * 9] = TAG_BUCKET_BOUND;
-      Buffer.from(this.bounds.buffer, this.bounds.byteOffset, this.bounds.length).writeDoubleLE(bound, index * 9 + 1);
+      // `+ 0`: a -0 bound is written as 0, as the text format writes it (checkedSpec normalises it already).
+      Buffer.from(this.bounds.buffer, this.bounds.byteOffset, this.bounds.length).writeDoubleLE(bound + 0, index * 9 + 1);
     });
   }
 
@@ -318,7 +321,7 @@ export class FamilyEncoder {
   /** True once the family is complete (its length written). */
   done = false;
   private readonly start: number;
-  /** The family's series iterator, resumed by each write() (a Map iterator has no return(): break keeps it). */
+  /** The family's series iterator, resumed by each write() (an Array iterator has no return(): break keeps it). */
   private readonly iterator: IterableIterator<unknown>;
   private readonly type: MetricType;
   private readonly cache: FamilyCache;
@@ -352,7 +355,7 @@ export class FamilyEncoder {
     let index = this.index;
     let written = 0;
     let more = false;
-    // Plain for-of over the Map iterator: V8 allocates no result object per step here.
+    // Plain for-of over the iterator: V8 allocates no result object per step here.
     for (const series of this.iterator) {
       let start = cache.cachedAt(index, series);
       if (histogram) {

@@ -6,8 +6,16 @@
  * consistency check (about 1 µs per stored series, the gateway's scale wall) would otherwise provide.
  */
 import { MetricDefinitionError } from '../errors.js';
-import { METRIC_CATALOG, type MetricSpec, type MetricType } from './catalog.js';
-import { Counter, Gauge, Histogram, type MetricFamily } from './instruments.js';
+import { METRIC_CATALOG, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
+import { checkedSpec, Counter, Gauge, Histogram, type MetricFamily } from './instruments.js';
+
+/** Series names the Pushgateway adds to every group itself: a pushed family with one of them is refused. */
+const GATEWAY_OWNED_NAMES: readonly string[] = ['push_time_seconds', 'push_failure_time_seconds'];
+
+/** The sample names a family writes: its own, and for a histogram `_bucket`, `_sum` and `_count` too. */
+function sampleNames(spec: MetricSpec): string[] {
+  return spec.type === 'histogram' ? [spec.name, `${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`] : [spec.name];
+}
 
 type FamilyOf<T extends MetricType> = T extends 'counter' ? Counter : T extends 'gauge' ? Gauge : Histogram;
 
@@ -21,17 +29,35 @@ export interface ExpositionSource {
 
 export class MetricsRegistry {
   private readonly families = new Map<string, MetricFamily<unknown>>();
+  /** Every sample name a defined family writes → that family's name (or the gateway's). */
+  private readonly sampleOwners = new Map<string, string>(GATEWAY_OWNED_NAMES.map((name) => [name, 'the Pushgateway']));
   private readonly collectors: Collector[] = [];
 
   constructor(specs: readonly MetricSpec[] = METRIC_CATALOG) {
     for (const spec of specs) this.define(spec);
   }
 
-  /** Add a metric beyond the catalog. Names are unique: a second definition of a name is refused. */
-  define<T extends MetricType>(spec: MetricSpec & { type: T }): FamilyOf<T> {
+  /**
+   * Add a metric beyond the catalog. Every field is checked (a MetricDefinitionError names the one missing or
+   * wrong), and names are unique down to the samples: a second definition of a name is refused, and so is a
+   * family whose samples another family writes (`x_count` beside a histogram `x`) or the gateway adds
+   * (`push_time_seconds`): the gateway would refuse or merge them.
+   */
+  define<T extends MetricType>(input: MetricSpec & { type: T }): FamilyOf<T> {
+    const spec = checkedSpec(input);
     if (this.families.has(spec.name)) throw new MetricDefinitionError(`metric ${spec.name} is already defined`);
+    const names = sampleNames(spec);
+    for (const name of names) {
+      const owner = this.sampleOwners.get(name);
+      if (owner !== undefined) {
+        throw new MetricDefinitionError(
+          `${spec.type} ${spec.name} would write samples named ${name}, which ${owner === 'the Pushgateway' ? owner : `metric ${owner}`} writes already; choose another name`,
+        );
+      }
+    }
     const family = spec.type === 'counter' ? new Counter(spec) : spec.type === 'gauge' ? new Gauge(spec) : new Histogram(spec);
     this.families.set(spec.name, family as MetricFamily<unknown>);
+    for (const name of names) this.sampleOwners.set(name, spec.name);
     return family as FamilyOf<T>;
   }
 
@@ -72,9 +98,25 @@ export class MetricsRegistry {
     return total;
   }
 
-  /** Refresh sampled values (runtime metrics, pusher health); every serializer calls it first. */
+  /**
+   * Refresh sampled values (runtime metrics, pusher health) and the dropped-sample counts; every serializer
+   * calls it first, so whatever builds a body publishes them without wiring of its own.
+   */
   collect(): void {
     for (const collect of this.collectors) collect();
+    this.publishRejectedSamples();
+  }
+
+  /**
+   * persia_metrics_rejected_samples_total{metric}: one series per family that dropped a sample, appearing with
+   * its first drop. Set from the families' own counts (which only grow), so the hot path has nothing more to do.
+   */
+  private publishRejectedSamples(): void {
+    const published = this.families.get(REJECTED_SAMPLES_METRIC);
+    if (!(published instanceof Counter) || published.spec.labels.length !== 1) return; // a registry without the catalog entry
+    for (const family of this.families.values()) {
+      if (family.rejectedSamples > 0) published.labels(family.spec.name).value = family.rejectedSamples;
+    }
   }
 
   /** The exposition text of every family that has at least one series. */

@@ -5,6 +5,8 @@
  */
 import { hostname } from 'node:os';
 import type { MetricsOptions } from '../config/options.js';
+import { MetricDefinitionError } from '../errors.js';
+import { hasLoneSurrogate } from '../metrics/exposition-format.js';
 
 export interface GroupingKey {
   readonly job: string;
@@ -25,8 +27,10 @@ export function defaultInstance(options: Pick<MetricsOptions, 'replicaIndex' | '
 
 /**
  * `/metrics/job/<job>/role/<role>/instance/<instance>`. A value with `/` cannot be percent-encoded (the
- * gateway decodes %2F before routing), and an empty value would collapse the path: both are sent in the
- * gateway's `<label>@base64/<url-safe base64>` form; other characters are ordinarily percent-encoded.
+ * gateway decodes %2F before routing), an empty value would collapse the path, and a value `.` or `..` is a
+ * dot segment that URL normalisation removes (`.` was stored as instance="", `..` answered 400; `%2E` is
+ * decoded back to a dot first): all are sent in the gateway's `<label>@base64/<url-safe base64>` form.
+ * Other characters are ordinarily percent-encoded.
  */
 export function groupingPath(key: GroupingKey): string {
   return encodeGroupingPath([['job', key.job], ['role', key.role], ['instance', key.instance]]);
@@ -41,6 +45,8 @@ export function encodeGroupingPath(labels: readonly (readonly [string, string])[
 
 function encodePathSegment(label: string, value: string): string {
   if (value === '') return `${label}@base64/=`;
-  if (value.includes('/')) return `${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
+  // A lone surrogate has no UTF-8 form: encodeURIComponent throws a URIError, base64 would send U+FFFD.
+  if (hasLoneSurrogate(value)) throw new MetricDefinitionError(`grouping label ${label}: the value holds a lone UTF-16 surrogate, which has no UTF-8 form`);
+  if (value.includes('/') || value === '.' || value === '..') return `${label}@base64/${Buffer.from(value, 'utf8').toString('base64url')}`;
   return `${label}/${encodeURIComponent(value)}`;
 }
