@@ -26,8 +26,8 @@ export class ExpositionSyntaxProblem extends Error {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-/** What Go's strconv.ParseFloat takes in exposition values (NaN and Inf in any case: prom-client writes "Nan"). */
-const VALUE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+|inf|infinity|nan)$/i;
+/** Values the gateway's parser takes (tried against it): decimal forms, NaN/Inf/Infinity in any case (prom-client writes "Nan"); no hex, no underscores. */
+const VALUE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/i;
 const SERIES_SUFFIXES = ['_bucket', '_sum', '_count'];
 const GROUPING: ReadonlySet<string> = new Set(GROUPING_LABELS);
 
@@ -78,7 +78,7 @@ function checkSample(line: string, number: number): string {
   const nameEnd = line.search(/[{ \t]|$/);
   const name = line.slice(0, nameEnd);
   if (!METRIC_NAME.test(name)) throw new ExpositionSyntaxProblem(number, `"${truncate(line)}" does not start with a metric name`);
-  let rest = line.slice(nameEnd);
+  let rest = line.slice(nameEnd).replace(/^[ \t]+/, ''); // the gateway takes blanks before the label set too
   if (rest.startsWith('{')) rest = checkLabels(rest, name, number);
   const fields = rest.trim().split(/[ \t]+/);
   if (fields.length === 0 || fields[0] === '' || !VALUE.test(fields[0] ?? '')) {

@@ -42,13 +42,16 @@ describe('checkExtraExposition', () => {
     ['a label given twice', 'x{a="1",a="2"} 1'],
     ['a family typed twice', '# TYPE x counter\nx 1\n# TYPE x counter\nx 2'],
     ['a label name with a dash', 'x{a-b="1"} 1'],
+    ['a hex value', 'x 0x1p-2'],
+    ['a value with an underscore', 'x 1_000'],
   ])('refuses %s as not exposition format', (_what, text) => {
     expect(() => checkExtraExposition(text, new MetricsRegistry())).toThrow(ExpositionSyntaxProblem);
   });
 
   it('accepts the number forms of the format, comments and blank lines', () => {
-    const text = '# a comment\n\nx_a Nan\nx_b +Inf\nx_c -1.5e-3\nx_d{a="1",} 2\n  x_e 0\n';
-    expect([...checkExtraExposition(text, new MetricsRegistry())]).toEqual(['x_a', 'x_b', 'x_c', 'x_d', 'x_e']);
+    // Each form tried against the real gateway (200), as were the refusals above (400).
+    const text = '# a comment\n\nx_a Nan\nx_b +Inf\nx_c -1.5e-3\nx_d{a="1",} 2\n  x_e 0\nx_f {a="b"  ,  c="d"}\t.5\n';
+    expect([...checkExtraExposition(text, new MetricsRegistry())]).toEqual(['x_a', 'x_b', 'x_c', 'x_d', 'x_e', 'x_f']);
   });
 
   it('refuses a catalog family (and a catalog histogram series), a grouping label, and a family an earlier source defined', () => {
