@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultInstance, groupingPath } from '../../../src/push/grouping-key.js';
+import { MetricDefinitionError } from '../../../src/errors.js';
+import { defaultInstance, encodeGroupingPath, groupingPath } from '../../../src/push/grouping-key.js';
 import { parseGatewayAddress, parseGatewayList } from '../../../src/config/gateway-address.js';
 import { pickReplica } from '../../../src/push/rendezvous.js';
 
@@ -12,6 +13,20 @@ describe('grouping key', () => {
     expect(groupingPath({ job: 'team/dlrm', role: 'trainer', instance: '' })).toBe(
       `/metrics/job@base64/${Buffer.from('team/dlrm').toString('base64url')}/role/trainer/instance@base64/=`,
     );
+  });
+
+  it('sends the dot segments "." and ".." in the @base64 form (URL normalisation would drop or climb them)', () => {
+    expect(groupingPath({ job: '..', role: 'trainer', instance: '.' })).toBe('/metrics/job@base64/Li4/role/trainer/instance@base64/Lg');
+    expect(Buffer.from('Li4', 'base64url').toString()).toBe('..');
+    // Only whole segments are dot segments: dots inside a value travel as they are.
+    expect(groupingPath({ job: '...', role: 'trainer', instance: 'rep.0' })).toBe('/metrics/job/.../role/trainer/instance/rep.0');
+    expect(encodeGroupingPath([['job', 'j'], ['zone', '.']])).toBe('/metrics/job/j/zone@base64/Lg');
+  });
+
+  it('refuses a value with a lone surrogate with a typed error (no UTF-8 form; encodeURIComponent threw a URIError)', () => {
+    expect(() => groupingPath({ job: 'j', role: 'trainer', instance: 'rep\uD800' })).toThrow(MetricDefinitionError);
+    expect(() => groupingPath({ job: 'a/\uDC00', role: 'trainer', instance: 'x' })).toThrow(/lone UTF-16 surrogate/);
+    expect(groupingPath({ job: 'j', role: 'trainer', instance: '\uD83D\uDE80' })).toBe('/metrics/job/j/role/trainer/instance/%F0%9F%9A%80');
   });
 
   it('percent-encodes other characters', () => {
