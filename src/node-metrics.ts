@@ -18,9 +18,10 @@ import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
+import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
 import { pickReplica } from './push/rendezvous.js';
-import { createGatewayTransport } from './push/sharded-transport.js';
-import type { TransportOptions } from './push/transport.js';
+import { createGatewayTransport, ShardedTransport } from './push/sharded-transport.js';
+import type { GatewayTransport, TransportOptions } from './push/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
 const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
@@ -45,6 +46,10 @@ export class NodeMetrics {
   private readonly runtime: RuntimeSampler | undefined;
   private readonly state: Gauge;
   private stopped = false;
+  /** Drawn per start: two processes pushing this node's group show as a stored value that changes. */
+  private readonly incarnation = drawIncarnation();
+  private identityWatch: IdentityWatch | undefined;
+  private releaseIdentity: (() => void) | undefined;
 
   constructor(input: StartNodeMetricsInput = {}) {
     this.config = loadConfig(input);
@@ -55,6 +60,7 @@ export class NodeMetrics {
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
     this.createRoleSeries(options.role);
+    this.registry.gauge('persia_node_incarnation').set(this.incarnation);
     this.setState('init');
     if (!options.enableMetrics) {
       this.gatewayUrl = undefined;
@@ -63,10 +69,15 @@ export class NodeMetrics {
     // Read once at start, before anything is started that would need stopping: a secret file that cannot be
     // read is a configuration error now, not a 401 later.
     const credentials = gatewayCredentials(options);
+    // Also before anything starts: a second start of a live identity in this process is refused, since
+    // the two would overwrite each other's group (src/push/node-identity.ts).
+    this.releaseIdentity = claimIdentity(options.gatewayAddr, groupingPath(this.groupingKey));
     this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
     const replicas = parseGatewayList(options.gatewayAddr).addresses ?? [];
     this.gatewayUrl = `${pickReplica(replicas, groupingPath(this.groupingKey)).baseUrl}${groupingPath(this.groupingKey)}`;
-    this.pusher = this.createPusher(input, this.gatewayUrl, replicas, credentials, logger);
+    const transport = this.createTransport(input, replicas, credentials);
+    this.identityWatch = this.watchIdentity(transport, this.gatewayUrl, { ...credentials.headers, ...input.transport?.headers }, { ...credentials.connect, ...input.transport?.connect }, logger);
+    this.pusher = this.createPusher(input, this.gatewayUrl, transport, logger);
     this.setState('running');
     this.pusher.start();
   }
@@ -104,32 +115,73 @@ export class NodeMetrics {
   async shutdown(timeoutSeconds?: number): Promise<void> {
     this.stopped = true;
     this.runtime?.stop();
+    this.identityWatch?.stop();
     if (this.pusher === undefined) return;
     this.setState('stopping');
-    await this.pusher.shutdown(timeoutSeconds);
+    try {
+      await this.pusher.shutdown(timeoutSeconds);
+    } finally {
+      this.releaseIdentity?.();
+    }
   }
 
   get pushStats(): Pusher['stats'] | undefined {
     return this.pusher?.stats;
   }
 
-  private createPusher(input: StartNodeMetricsInput, url: string, replicas: GatewayAddress[], credentials: GatewayCredentials, logger: PushLogger): Pusher {
+  /**
+   * Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each push
+   * goes to the rendezvous-chosen one, and a node that moves deletes its group where it left.
+   */
+  private createTransport(input: StartNodeMetricsInput, replicas: GatewayAddress[], credentials: GatewayCredentials): GatewayTransport {
+    const options = this.config.options;
+    return createGatewayTransport(
+      replicas,
+      groupingPath(this.groupingKey),
+      {
+        timeoutSeconds: options.pushTimeoutSeconds,
+        gzip: options.gzip,
+        headers: { ...credentials.headers, ...input.transport?.headers },
+        connect: { ...credentials.connect, ...input.transport?.connect },
+      },
+      Math.max(30, 3 * options.pushIntervalSeconds),
+    );
+  }
+
+  /** Reads the node's group back during its first intervals, from the replica it pushes to now. */
+  private watchIdentity(
+    transport: GatewayTransport,
+    url: string,
+    headers: Record<string, string>,
+    connect: Record<string, unknown>,
+    logger: PushLogger,
+  ): IdentityWatch {
+    const options = this.config.options;
+    const { job, role, instance } = this.groupingKey;
+    const duplicate = this.registry.gauge('persia_node_duplicate_identity').labels();
+    const baseUrl = () => (transport instanceof ShardedTransport ? transport.currentReplica.baseUrl : new URL(url).origin);
+    return new IdentityWatch({
+      incarnation: this.incarnation,
+      intervalSeconds: options.pushIntervalSeconds,
+      read: () => readStoredIncarnation(baseUrl(), { key: this.groupingKey, timeoutSeconds: options.pushTimeoutSeconds, headers, connect }),
+      onDuplicate: (stored) => {
+        duplicate.set(1);
+        logger.warn(
+          `another process pushes as job ${job}, role ${role}, instance ${instance} (the gateway holds its incarnation ${stored}, ` +
+            `this node's is ${this.incarnation}): each push overwrites the other's metrics, so counters jump and rate() is wrong. ` +
+            'Give every node its own PERSIA_METRICS_INSTANCE or REPLICA_INDEX; the node keeps running.',
+        );
+      },
+      onTooLarge: () =>
+        logger.info('the gateway holds over 1 MiB of metrics: this node does not read it back to look for another process on its identity (the PersiaDuplicateNodeIdentity alert does)'),
+    });
+  }
+
+  private createPusher(input: StartNodeMetricsInput, url: string, transport: GatewayTransport, logger: PushLogger): Pusher {
     const options = this.config.options;
     return new Pusher({
       url,
-      // Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each
-      // push goes to the rendezvous-chosen one, and a node that moves deletes its group where it left.
-      transport: createGatewayTransport(
-        replicas,
-        groupingPath(this.groupingKey),
-        {
-          timeoutSeconds: options.pushTimeoutSeconds,
-          gzip: options.gzip,
-          headers: { ...credentials.headers, ...input.transport?.headers },
-          connect: { ...credentials.connect, ...input.transport?.connect },
-        },
-        Math.max(30, 3 * options.pushIntervalSeconds),
-      ),
+      transport,
       intervalSeconds: options.pushIntervalSeconds,
       retries: options.pushRetries,
       deleteOnShutdown: options.deleteOnShutdown,
@@ -163,6 +215,7 @@ export class NodeMetrics {
       onSuccess: (seconds) => {
         lastSuccess.setToCurrentTime();
         duration.observe(seconds);
+        this.identityWatch?.afterPush();
       },
       onFailure: (reason, seconds) => {
         failures.labels(reason).inc();

@@ -15,6 +15,7 @@ import { Agent, request } from 'undici';
 import { DuplicateIdentityError } from '../errors.js';
 import { escapeLabelValue } from '../metrics/exposition-format.js';
 import type { GroupingKey } from './grouping-key.js';
+import { unrefConnector } from './transport.js';
 
 /** Pushes after which the node reads its group back: a few in its first intervals, then never. */
 const CHECK_AFTER_PUSHES: ReadonlySet<number> = new Set([2, 3, 4, 6, 8, 12, 16]);
@@ -114,7 +115,8 @@ export async function readStoredIncarnation(baseUrl: string, options: GroupReadO
   // The gateway writes a series' labels sorted by name, escaped as the text format escapes them.
   const { job, role, instance } = options.key;
   const prefix = `persia_node_incarnation{instance="${escapeLabelValue(instance)}",job="${escapeLabelValue(job)}",role="${escapeLabelValue(role)}"} `;
-  const agent = new Agent({ connect: { timeout: options.timeoutSeconds * 1000, ...options.connect } });
+  // Sockets that never hold the process: a read-back in flight must not keep a finished program alive.
+  const agent = new Agent({ connect: unrefConnector({ timeout: options.timeoutSeconds * 1000, ...options.connect }) });
   try {
     const response = await request(`${baseUrl}/metrics`, {
       method: 'GET',

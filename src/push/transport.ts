@@ -99,7 +99,7 @@ export class GatewayTransport {
  * meanwhile (measured: 10 s after the program's end with a 5 s timeout). Explicit calls (flush(),
  * shutdown()) hold the process themselves while they are pending (see keep-alive.ts), so no socket needs to.
  */
-function unrefConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+export function unrefConnector(options: buildConnector.BuildOptions): buildConnector.connector {
   const connect = buildConnector(options);
   return (connectOptions, callback) => {
     // The connector returns its socket (undici's types say void): unref it already while it connects.
