@@ -17,10 +17,11 @@ import { GROUPING_LABELS, NODE_ROLES, type MetricGroup, type MetricSpec, type Me
 import { assertHelp, assertLabelName, assertMetricName, familyHeader, formatLabelSet, formatValue, hasLoneSurrogate } from './exposition-format.js';
 
 /**
- * What `labels()` takes. A number or bigint means the same series as its decimal string (`labels(42)` is
- * `labels('42')`): JavaScript callers hold numeric feature ids, and two series with one label set would make
- * the gateway refuse the whole family. Anything else (undefined, null, booleans, objects) is a
- * MetricDefinitionError, every time: it is a bug in the caller, not a value to guess a meaning for.
+ * What `labels()` takes. A number or bigint means the same series as its string form, `String(value)`
+ * (`labels(42)` is `labels('42')`, `labels(42n)` too; -0 is '0'): JavaScript callers hold numeric feature ids,
+ * and two series with one label set would make the gateway refuse the whole family. Anything else (undefined,
+ * null, booleans, objects) is a MetricDefinitionError, every time: it is a bug in the caller, not a value to
+ * guess a meaning for (undefined used to mean '', and `true` would silently become "true").
  */
 export type LabelValue = string | number | bigint;
 
@@ -362,8 +363,8 @@ export class HistogramSeries {
     // and predicts well (measured in bench/: binary search was no faster on a sweep, slower on small values).
     while (index < last && value > bounds[index]!) index += 1;
     // Every number that cannot be counted stops at an end: NaN, -Inf and values below the minimum stay in
-    // slot 0, +Inf runs to the last. So the range check runs only there, off the common branch.
-    if ((index === 0 || index === last) && !(value >= this.minimum && value !== Infinity)) {
+    // slot 0 (bounds are finite, so +Inf never does), +Inf runs to the last. So each end checks only its own.
+    if (index === 0 ? !(value >= this.minimum) : index === last && value === Infinity) {
       this.family.rejectedSamples += 1;
       return;
     }
