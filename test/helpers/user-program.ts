@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
+/** Every program this test file started, so `killUserPrograms` can end the ones a failed test left running. */
+const started: ChildProcess[] = [];
 
 export interface UserProgramExit {
   readonly code: number | null;
@@ -56,12 +58,13 @@ export function startUserProgram(source: string, options: UserProgramOptions = {
   for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
   const program = join(dir, 'program.mjs');
   writeFileSync(program, source);
-  const started = Date.now();
+  const startedAt = Date.now();
   const child = spawn(process.execPath, [program, ...(options.args ?? [])], {
     cwd: dir,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -70,7 +73,7 @@ export function startUserProgram(source: string, options: UserProgramOptions = {
   const exited = new Promise<UserProgramExit>((resolveExit) => {
     child.on('close', (code, signal) => {
       clearTimeout(killer);
-      resolveExit({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
+      resolveExit({ code, signal, stdout, stderr, elapsedMs: Date.now() - startedAt });
     });
   });
   return { child, dir, exited, stdout: () => stdout, stderr: () => stderr };
@@ -79,4 +82,10 @@ export function startUserProgram(source: string, options: UserProgramOptions = {
 /** Run `source` to its end. */
 export function runUserProgram(source: string, options: UserProgramOptions = {}): Promise<UserProgramExit> {
   return startUserProgram(source, options).exited;
+}
+
+/** SIGKILL every program started here that is still running (for afterAll). */
+export function killUserPrograms(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.length = 0;
 }

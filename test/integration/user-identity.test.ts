@@ -15,7 +15,7 @@ import { groupingPath } from '../../src/push/grouping-key.js';
 import { readStoredIncarnation } from '../../src/push/node-identity.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { runUserProgram, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
+import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
 
 const run = promisify(execFile);
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -38,13 +38,12 @@ console.log('done');
 
 describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
   let gateway: RunningPushgateway;
-  const programs: RunningUserProgram[] = [];
 
   beforeAll(async () => {
     gateway = await startPushgateway();
   });
   afterAll(async () => {
-    for (const program of programs) program.child.kill('SIGKILL');
+    killUserPrograms();
     await gateway?.stop();
   });
 
@@ -60,7 +59,6 @@ describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
       },
       timeoutMs: 60_000,
     });
-    programs.push(program);
     return program;
   }
 

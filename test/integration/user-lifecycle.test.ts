@@ -20,7 +20,7 @@ import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { startFakeFaultyGateway } from '../helpers/fake-faulty-gateway.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
-import { runUserProgram, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
+import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
@@ -158,19 +158,17 @@ setInterval(() => {}, 1000);
 
 describe.skipIf(!servers)('item 5: handleShutdownSignals and the program around it', () => {
   let gateway: RunningPushgateway;
-  const programs: RunningUserProgram[] = [];
   beforeAll(async () => {
     gateway = await startPushgateway();
   });
   afterAll(async () => {
-    for (const program of programs) program.child.kill('SIGKILL');
+    killUserPrograms();
     await gateway?.stop();
   });
 
   async function started(source: string, env: Record<string, string>): Promise<RunningUserProgram> {
     // A long interval: what the gateway holds after the signal is the final push's doing.
     const program = startUserProgram(source, { env: { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60', ...env } });
-    programs.push(program);
     await waitFor(async () => program.stdout().includes('ready') || program.child.exitCode !== null, {
       timeoutMs: 15_000,
       intervalMs: 20,

@@ -1,28 +1,13 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/resolve.js';
-import { ConfigError, ConfigFileError } from '../../../src/errors.js';
+import { ConfigFileError } from '../../../src/errors.js';
+import { configError, configFileWriter } from '../../helpers/config-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'persia-config-'));
-let counter = 0;
-function file(text: string): string {
-  counter += 1;
-  const path = join(dir, `global_config_${counter}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+const file = configFileWriter('persia-config-');
+const dir = mkdtempSync(join(tmpdir(), 'persia-config-paths-'));
 
 describe('loadConfig: layers', () => {
   it('uses PersiaML defaults with no file and no environment', () => {

@@ -2,32 +2,12 @@
  * The resolver's answers to real users' input (issue 8 item 10 and the config rough edges): PersiaML's own
  * example files, misspelt variable names, integers written as hex or exponents, a timeout past the interval.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/resolve.js';
-import { ConfigError } from '../../../src/errors.js';
 import { PERSIAML_EXAMPLE, PERSIAML_EXAMPLE_INTERVAL_LINE } from './persiaml-example.js';
+import { configError, configFileWriter } from '../../helpers/config-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'persia-config-warnings-'));
-let counter = 0;
-function file(text: string): string {
-  counter += 1;
-  const path = join(dir, `global_config_${counter}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+const file = configFileWriter('persia-config-warnings-');
 
 describe("PersiaML's layout: push_interval_sec is read as push_interval_seconds", () => {
   it("PersiaML's example file loads: the interval from push_interval_sec, one warning with file, line and what it is read as", () => {
