@@ -36,6 +36,11 @@ export class PersiaMetricsError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
+
+  /** The CLI's exit status for this error: 2 when the invocation or its input is wrong, 1 when something failed. */
+  get exitCode(): 1 | 2 {
+    return USAGE_ERROR_CODES.has(this.code) ? 2 : 1;
+  }
 }
 
 export interface ConfigProblemLocation {
@@ -176,6 +181,44 @@ export class ExtraSourceError extends PersiaMetricsError {
     this.sourceIndex = sourceIndex;
     this.problem = problem;
   }
+}
+
+/** A bad option value of a deployment command (job name, threshold, address). */
+export class DeployUsageError extends PersiaMetricsError {
+  constructor(message: string) {
+    super('PERSIA_DEPLOY_USAGE', message);
+  }
+}
+
+/** `init` would overwrite files; lists them so the user can decide about `--force`. */
+export class InitExistsError extends PersiaMetricsError {
+  readonly existing: readonly string[];
+
+  constructor(existing: readonly string[]) {
+    const shown = existing.slice(0, 5).join(', ') + (existing.length > 5 ? `, and ${existing.length - 5} more` : '');
+    super('PERSIA_INIT_EXISTS', `refusing to overwrite existing files (${shown}); pass --force to replace them`);
+    this.existing = existing;
+  }
+}
+
+/** The container engine could not be asked (socket missing, permission, API error). */
+export class DiscoveryError extends PersiaMetricsError {
+  constructor(message: string, cause?: unknown) {
+    super('PERSIA_DISCOVERY_FAILED', message, { cause });
+  }
+}
+
+/** The gateway could not be read, or the job has no group on it. */
+export class StatusError extends PersiaMetricsError {
+  constructor(message: string, cause?: unknown) {
+    super('PERSIA_STATUS_FAILED', message, { cause });
+  }
+}
+
+/** Message of any thrown value, with its cause's message where it has one (fetch hides ECONNREFUSED there). */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message} (cause: ${error.cause.message})` : error.message;
 }
 
 function escapeControl(text: string): string {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the compose stack's images FROM scratch out of this machine's own binaries, tagged with the exact
-# names docker-compose.yml uses, so `docker-compose up` runs without any registry (there is none here; see
-# shared/CONTAINERS.md). Not for production: the real images are prom/pushgateway, prom/prometheus and
+# names docker-compose.yml uses, so `docker-compose up` runs without any registry (there is none on the
+# test machines). Not for production: the real images are prom/pushgateway, prom/prometheus and
 # docker/node/Dockerfile.
 #   docker/e2e/build-images.sh            (needs podman; run `npm run build` first for the node image)
 # Env: PODMAN (default podman), CONTAINERS_CONF (podman settings for this sandbox).

@@ -1,7 +1,7 @@
 /** `persia-metrics discover`: find job gateways by container label and write Prometheus file_sd target files. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DeployUsageError } from '../deploy/deploy-errors.js';
+import { DeployUsageError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { type AddressKind, renderFileSd, writeFileSd } from '../discovery/file-sd.js';
 import { findGateways, type GatewayEndpoint } from '../discovery/gateway-discovery.js';

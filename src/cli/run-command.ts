@@ -6,7 +6,7 @@
  * reading stdout always gets one JSON document, success or not.
  */
 import { Command } from 'commander';
-import { PersiaMetricsError, USAGE_ERROR_CODES } from '../errors.js';
+import { PersiaMetricsError } from '../errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -20,7 +20,7 @@ export const USAGE_JSON_CODE = 'PERSIA_USAGE';
 export const UNEXPECTED_JSON_CODE = 'PERSIA_UNEXPECTED';
 
 export function exitCodeFor(error: unknown): number {
-  return error instanceof PersiaMetricsError && USAGE_ERROR_CODES.has(error.code) ? EXIT_USAGE : EXIT_FAILURE;
+  return error instanceof PersiaMetricsError ? error.exitCode : EXIT_FAILURE;
 }
 
 /** The one JSON shape of an error on stdout. */

@@ -1,7 +1,7 @@
 /** `persia-metrics status --job NAME`: every node of the job as its gateway sees it (last push age, failures). */
 import type { Command } from 'commander';
 import { parseGatewayList } from '../config/gateway-address.js';
-import { DeployUsageError, StatusError } from '../deploy/deploy-errors.js';
+import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
 import { fetchGatewayGroups } from '../discovery/gateway-api.js';

@@ -8,6 +8,7 @@
 import { type DeployOptions, serviceSuffix } from './deploy-options.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { SWARM_NETWORK } from './prometheus-config.js';
+import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
 
 export const NODE_IMAGE = 'persia-metrics/node:local';
 export const PUSHGATEWAY_IMAGE = 'prom/pushgateway:v1.5.1';
@@ -24,9 +25,9 @@ export interface ComposeLayout {
 const GATEWAY_FLAGS = `    command:
       # The client checks every push against its metric catalog (one type and help per name in every group),
       # so the gateway's own consistency check is redundant, and it is what costs: about 1 us x every series
-      # stored on the gateway, per push. 256 nodes x 1k series every 10 s: ~15 pushes/s at most, p99 24 s with
-      # the check; p99 13 ms without (shared/REFERENCE.md). Caution: without it the gateway answers 202 before
-      # applying a push, so a rejected push shows only as push_failure_time_seconds (PersiaNodePushesRejected).
+      # stored on the gateway, per push. 1,024 nodes x 1k series every 10 s: one gateway with the check completes
+      # none of their pushes; without it, 4 gateways take all at p99 13 ms (persia-metrics README, Performance).
+      # Caution: without it the gateway answers 202 before applying a push, so a rejected push shows only as push_failure_time_seconds (PersiaNodePushesRejected).
       - --push.disable-consistency-check
       # No persistence file: groups live as long as the gateway; nodes push again within one interval.
       - --persistence.file=`;
@@ -45,7 +46,7 @@ function nodeService(name: string, role: NodeRole, jobName: string, gateway: str
     <<: *persia-node
     command: ${simulateArgs(role)}
     environment:
-      PERSIA_METRICS_GATEWAY_ADDR: ${gateway}:9091
+      PERSIA_METRICS_GATEWAY_ADDR: ${gateway}:${DEFAULT_GATEWAY_PORT}
       PERSIA_METRICS_JOB_NAME: ${JSON.stringify(jobName)}
       PERSIA_NODE_ROLE: ${role}
     depends_on: [${gateway}]
@@ -71,7 +72,7 @@ export function renderCompose(options: DeployOptions, layout: ComposeLayout): st
   const cfg = layout.configDir;
   const nodes = NODE_ROLES.map((role) => nodeService(role, role, options.jobName, 'metrics_gateway', '    restart: unless-stopped\n')).join('\n');
   return `# persia-metrics single-host stack for job "${options.jobName}" (rendered by \`persia-metrics init\`).
-#   docker-compose up -d     Grafana http://127.0.0.1:3000, Prometheus :9090, gateway :9091
+#   docker-compose up -d     Grafana http://127.0.0.1:3000, Prometheus :9090, gateway :${DEFAULT_GATEWAY_PORT}
 # Ports are published on 127.0.0.1 only; PERSIA_*_PORT variables move them (two stacks on one host).
 version: "3.8"
 
@@ -85,7 +86,7 @@ ${GATEWAY_FLAGS}
       # What docker_sd in prometheus.yml and \`persia-metrics discover\` look for.
 ${gatewayLabels(options.jobName, '      ')}
     ports:
-      - "127.0.0.1:\${PERSIA_GATEWAY_PORT:-9091}:9091"
+      - "127.0.0.1:\${PERSIA_GATEWAY_PORT:-${DEFAULT_GATEWAY_PORT}}:${DEFAULT_GATEWAY_PORT}"
     restart: unless-stopped
 
   prometheus:
@@ -141,7 +142,7 @@ ${GATEWAY_FLAGS}
     labels:
 ${gatewayLabels(secondJobName, '      ')}
     ports:
-      - "127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:9091"
+      - "127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:${DEFAULT_GATEWAY_PORT}"
     restart: unless-stopped
 
 ${nodes}`;

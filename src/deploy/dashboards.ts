@@ -1,5 +1,5 @@
 /**
- * The three persia-metrics dashboards, modelled on Mephisto's (shared/seeds/mephisto-metrics.md): a health
+ * The three persia-metrics dashboards, modelled on Mephisto's metrics dashboards: a health
  * view first (is every node reporting, are pushes fine), then efficiency (P50/P99 and heatmaps of every time
  * cost, per role) and accuracy (misses, NaNs, staleness, distinct ids). Time-cost panels are generated from
  * the metric catalog, so a new `*_time_cost` histogram gets its panels without touching this file.

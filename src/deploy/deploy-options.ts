@@ -3,7 +3,7 @@
  * functions produce is a pure function of these values, so the files shipped in `compose/` and `config/`
  * are simply the rendering for `DEFAULT_DEPLOY_OPTIONS` (checked by test/unit/deploy-golden.test.ts).
  */
-import { DeployUsageError } from './deploy-errors.js';
+import { DeployUsageError } from '../errors.js';
 
 export interface DeployOptions {
   /** The `job` label of every node's series and the name in the gateway's `persia.metrics.job` label. */

@@ -11,12 +11,12 @@
  * `up` has one series per scrape job.
  */
 import { type DeployOptions } from './deploy-options.js';
+import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
 
 export type PrometheusFlavour = 'single-host' | 'swarm';
 
 /** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
 export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';
-export const GATEWAY_PORT = 9091;
 /** Overlay network the swarm stack declares with a fixed name, so relabelling can pick the task's address on it. */
 export const SWARM_NETWORK = 'persia_metrics';
 
@@ -55,7 +55,7 @@ scrape_configs:
       ${dnsWhy}
       - names: ['${dnsName}']
         type: A
-        port: ${GATEWAY_PORT}
+        port: ${DEFAULT_GATEWAY_PORT}
         refresh_interval: 30s
     relabel_configs:
       # DNS knows no labels; this file was rendered for one job, so name it here.
@@ -91,7 +91,7 @@ function dockerScrapeJob(): string {
         action: keep
       # docker_sd makes one target per exposed port; keep the gateway's (or the port-less default).
       - source_labels: [__meta_docker_port_private]
-        regex: '(${GATEWAY_PORT})?'
+        regex: '(${DEFAULT_GATEWAY_PORT})?'
         action: keep
       - source_labels: [__meta_docker_container_label_persia_metrics_job]
         target_label: persia_job
@@ -107,7 +107,7 @@ function swarmScrapeJob(): string {
     dockerswarm_sd_configs:
       - host: unix:///var/run/docker.sock
         role: tasks
-        port: ${GATEWAY_PORT}
+        port: ${DEFAULT_GATEWAY_PORT}
         refresh_interval: 15s
     relabel_configs:
       - source_labels: [__meta_dockerswarm_service_label_persia_metrics_gateway]
@@ -125,7 +125,7 @@ function swarmScrapeJob(): string {
         target_label: persia_job
       # A service that publishes ports gets a target per port; keep the gateway's.
       - source_labels: [__address__]
-        regex: '.*:${GATEWAY_PORT}'
+        regex: '.*:${DEFAULT_GATEWAY_PORT}'
         action: keep
 
 `;

@@ -1,7 +1,7 @@
 /** Writing a rendered deployment to disk for `init`: all or nothing about overwriting. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { InitExistsError } from './deploy-errors.js';
+import { InitExistsError } from '../errors.js';
 import type { RenderedFiles } from './render-deployment.js';
 
 /**

@@ -5,7 +5,7 @@
  * local stack.
  */
 import { request } from 'undici';
-import { StatusError } from '../deploy/deploy-errors.js';
+import { StatusError } from '../errors.js';
 
 export interface ApiMetric {
   readonly labels?: Record<string, string>;

@@ -5,8 +5,8 @@
  * honours DOCKER_HOST (Podman's socket works the same).
  */
 import type Docker from 'dockerode';
-import { DiscoveryError } from '../deploy/deploy-errors.js';
-import { GATEWAY_PORT } from '../deploy/prometheus-config.js';
+import { DiscoveryError, errorText } from '../errors.js';
+import { DEFAULT_GATEWAY_PORT as GATEWAY_PORT } from '../config/gateway-address.js';
 
 export const GATEWAY_LABEL = 'persia.metrics.gateway';
 export const JOB_LABEL = 'persia.metrics.job';
@@ -52,10 +52,6 @@ export function gatewayFromContainer(info: Docker.ContainerInfo, host = '127.0.0
     published: publishedAddress(info.Ports ?? [], host),
     internal: networks.map((n) => n.IPAddress).filter((ip) => ip !== undefined && ip !== '').map((ip) => `${ip}:${GATEWAY_PORT}`),
   };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** 404/503 from /services: the engine is no swarm manager (or Podman, which has no swarm). Not an error. */

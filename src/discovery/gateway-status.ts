@@ -3,6 +3,7 @@
  * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
  * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `fetchGatewayGroups` in gateway-api.ts does the HTTP.
  */
+import { NODE_ROLES } from '../metrics/catalog.js';
 import { family, firstValue, type ApiGroup } from './gateway-api.js';
 
 export interface NodeStatus {
@@ -54,8 +55,7 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
       gateway: options.gateway,
     });
   }
-  const roleOrder = ['trainer', 'middleware', 'server'];
-  return nodes.sort((a, b) => roleRank(roleOrder, a.role) - roleRank(roleOrder, b.role) || a.instance.localeCompare(b.instance, 'en', { numeric: true }));
+  return nodes.sort((a, b) => roleRank(NODE_ROLES, a.role) - roleRank(NODE_ROLES, b.role) || a.instance.localeCompare(b.instance, 'en', { numeric: true }));
 }
 
 function roleRank(order: readonly string[], role: string): number {

@@ -1,4 +1,4 @@
-import { errorText } from './errors.js';
+import { errorText } from '../errors.js';
 
 /** Per-request bound, so a hung server fails the test with a message instead of the test timeout. */
 const REQUEST_TIMEOUT_MS = 10_000;

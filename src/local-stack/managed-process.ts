@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { errorText } from './errors.js';
+import { errorText } from '../errors.js';
 import { onProcessExit } from './exit-cleanup.js';
 import { freePort } from './free-port.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { binaryPath } from './binaries.js';
-import { errorText } from './errors.js';
+import { errorText } from '../errors.js';
 import { onProcessExit } from './exit-cleanup.js';
 import { httpJson, isRecord } from './http.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';

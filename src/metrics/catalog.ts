@@ -5,7 +5,7 @@
  * exposition, the client-side consistency check (a name always has one type and one help in every group, so
  * the gateway's own check can be switched off), the simulator, the docs and the dashboards' tests.
  *
- * Names of the PersiaML tables (seeds/persiaml-monitoring.md) are kept exactly, so dashboards written for
+ * Names of PersiaML's two metric tables (accuracy and efficiency) are kept exactly, so dashboards written for
  * PersiaML keep working. Where PersiaML publishes a last-value gauge for a time cost we publish a histogram
  * in seconds instead: a gauge of the last value cannot give a percentile, a histogram gives P50/P99 across
  * every node of a job with `histogram_quantile`.

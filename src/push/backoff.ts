@@ -1,5 +1,6 @@
 /**
- * Capped exponential backoff with ±20 % jitter (OpenTelemetry's retrying transport: 1 s × 1.5, capped):
+ * Capped exponential backoff with ±20 % jitter: 0.5 s, doubling, at most 5 s (OpenTelemetry's retrying
+ * exporters start at 1 s × 1.5; a push must fit its retries inside one push interval, often 10 s). The
  * jitter keeps a thousand nodes that lost the gateway together from hammering it together when it is back.
  */
 

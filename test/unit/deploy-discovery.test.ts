@@ -1,7 +1,7 @@
 /** Gateway discovery against a fake engine: containers, swarm services, engines without swarm, failures. */
 import { describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { DiscoveryError } from '../../src/deploy/deploy-errors.js';
+import { DiscoveryError } from '../../src/errors.js';
 import { renderFileSd, targetFileName } from '../../src/discovery/file-sd.js';
 import { type DockerEngine, findGateways, gatewayFromContainer } from '../../src/discovery/gateway-discovery.js';
 import { formatAge, summarizeGroups } from '../../src/discovery/gateway-status.js';

@@ -10,7 +10,7 @@ import { load } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { alertSpecs } from '../../src/deploy/alert-rules.js';
 import { testedAlerts } from '../../src/deploy/alert-rule-tests.js';
-import { DeployUsageError } from '../../src/deploy/deploy-errors.js';
+import { DeployUsageError } from '../../src/errors.js';
 import { resolveDeployOptions, serviceSuffix } from '../../src/deploy/deploy-options.js';
 import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
 import { writeDeployment } from '../../src/deploy/write-deployment.js';
