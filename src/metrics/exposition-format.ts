@@ -1,9 +1,40 @@
 /**
- * The Prometheus text exposition format (0.0.4), the pieces every serializer shares: name checks, escaping
- * and number formatting. Escaping follows the format exactly so label values with quotes, backslashes and
- * newlines survive the round trip through the gateway and Prometheus.
+ * What every serializer shares: the series model the encoders read (ExposedFamily and the series views),
+ * name checks, and the text format's (0.0.4) escaping and number formatting. Escaping follows the format
+ * exactly so label values with quotes, backslashes and newlines survive the round trip through the gateway
+ * and Prometheus; it is used by the text encoder only (text-exposition.ts): protobuf reads the raw label
+ * values from the series (protobuf-exposition.ts), so no change here can alter a protobuf body.
  */
 import { MetricDefinitionError } from '../errors.js';
+import type { MetricSpec } from './catalog.js';
+
+/** A series as the encoders see it: its label values, raw (unescaped), in the order of `spec.labels`. */
+export interface ExposedSeries {
+  readonly labelValues: readonly string[];
+}
+
+/** A counter or gauge series. */
+export interface ScalarSeriesView extends ExposedSeries {
+  readonly value: number;
+}
+
+/** A histogram series: non-cumulative counts per bucket (the last is +Inf) and the sum. */
+export interface HistogramSeriesView extends ExposedSeries {
+  readonly bucketCounts: Float64Array;
+  readonly sum: number;
+}
+
+/**
+ * A family as the encoders see it (instruments.ts's MetricFamily is one): its spec, and its series in
+ * creation order. The series order only grows until the family is cleared, which is what lets each encoder
+ * keep per-series bytes or strings by position (and notice a cleared family by series identity).
+ */
+export interface ExposedFamily {
+  readonly spec: MetricSpec;
+  readonly seriesCount: number;
+  /** Yields ScalarSeriesView for counters and gauges, HistogramSeriesView for histograms. */
+  seriesValues(): IterableIterator<unknown>;
+}
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

@@ -8,6 +8,8 @@
 import { MetricDefinitionError } from '../errors.js';
 import { METRIC_CATALOG, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
 import { checkedSpec, Counter, Gauge, Histogram, type MetricFamily } from './instruments.js';
+import { ProtobufExposition } from './protobuf-exposition.js';
+import { TextExposition } from './text-exposition.js';
 
 /** Series names the Pushgateway adds to every group itself: a pushed family with one of them is refused. */
 const GATEWAY_OWNED_NAMES: readonly string[] = ['push_time_seconds', 'push_failure_time_seconds'];
@@ -32,6 +34,8 @@ export class MetricsRegistry {
   /** Every sample name a defined family writes → that family's name (or the gateway's). */
   private readonly sampleOwners = new Map<string, string>(GATEWAY_OWNED_NAMES.map((name) => [name, 'the Pushgateway']));
   private readonly collectors: Collector[] = [];
+  private text: TextExposition | undefined;
+  private protobuf: ProtobufExposition | undefined;
 
   constructor(specs: readonly MetricSpec[] = METRIC_CATALOG) {
     for (const spec of specs) this.define(spec);
@@ -122,9 +126,22 @@ export class MetricsRegistry {
   /** The exposition text of every family that has at least one series. */
   metrics(): string {
     this.collect();
-    let text = '';
-    for (const family of this.families.values()) text += family.render();
-    return text;
+    return this.textExposition.families(this.families.values());
+  }
+
+  /**
+   * This registry's text encoder, with its per-series line prefixes; created on first use, so a node that
+   * pushes protobuf keeps none. Encoders belong to one registry: two registries never share a cache.
+   */
+  get textExposition(): TextExposition {
+    this.text ??= new TextExposition();
+    return this.text;
+  }
+
+  /** This registry's protobuf encoder, with its per-series label bytes and its one writer; created on first use. */
+  get protobufExposition(): ProtobufExposition {
+    this.protobuf ??= new ProtobufExposition();
+    return this.protobuf;
   }
 
   private typed(name: string, type: MetricType): MetricFamily<unknown> {

@@ -10,7 +10,7 @@
  * extra source's text, which we do not build, is filtered as text.
  */
 import type { MetricFamily } from '../metrics/instruments.js';
-import { encodeFamiliesInSlices, PROTOBUF_CONTENT_TYPE, ProtoWriter } from '../metrics/protobuf-exposition.js';
+import { PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
 import { ExtraSources, type ExtraSourcesOptions } from './extra-sources.js';
 import { withoutFamilies } from './refused-families.js';
@@ -58,9 +58,6 @@ export function bodyComposer(
   extrasOptions: ExtraSourcesOptions = DEFAULT_EXTRAS_OPTIONS,
 ): BodySource {
   const extras = new ExtraSources(extraSources, registry, extrasOptions);
-  // One writer for every push of this node (see ProtoWriter on why), unless two bodies are built at once.
-  const writer = new ProtoWriter();
-  let writerBusy = false;
   return async (heldBack) => {
     registry.collect();
     const families = familiesToSend(registry, heldBack);
@@ -68,19 +65,11 @@ export function bodyComposer(
     // Extra sources are text we do not build; converting them to protobuf would mean parsing them, so a
     // node with extras pushes text (its own families rendered as text too: one body, one content type).
     if (format === 'protobuf' && extras.size === 0) {
-      const own = !writerBusy;
-      writerBusy = true;
-      let data: Buffer;
-      try {
-        // A copy of the writer's bytes: this body may still be in a socket when the next is built.
-        data = Buffer.from(await encodeFamiliesInSlices(families, SERIES_PER_SLICE, own ? writer.reset() : new ProtoWriter()));
-      } finally {
-        if (own) writerBusy = false;
-      }
+      // The registry's encoder: its caches and its one writer serve every push of this node (see ProtoWriter).
+      const data = await registry.protobufExposition.encodeInSlices(families, SERIES_PER_SLICE);
       return { data, contentType: PROTOBUF_CONTENT_TYPE, contains: (family) => names.has(family) };
     }
-    let text = '';
-    for (const family of families) text += family.render();
+    const text = registry.textExposition.families(families);
     const collected = await extras.collect();
     const extraText = withoutFamilies(collected.text, heldBack);
     return {

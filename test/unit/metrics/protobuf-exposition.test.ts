@@ -8,12 +8,10 @@ import {
   encodeFamilies,
   encodeFamiliesInSlices,
   encodeLabelPairs,
-  labelValuesFromPrefix,
   ProtoWriter,
   varintSize,
   writeVarint,
 } from '../../../src/metrics/protobuf-exposition.js';
-import { formatLabelSet } from '../../../src/metrics/exposition-format.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -66,14 +64,6 @@ describe('double (little-endian IEEE 754)', () => {
 });
 
 describe('label pairs', () => {
-  it('reads label values back from the escaped line prefix', () => {
-    const values = ['a/b', '', 'say "hi"', 'back\\slash', 'two\nlines', 'ünï 🚀', '\\n literal'];
-    const names = values.map((_, index) => `l${index}`);
-    const prefix = `metric_name${formatLabelSet(names, values)} `;
-    expect(labelValuesFromPrefix(prefix, 'metric_name'.length, names.length)).toEqual(values);
-    expect(labelValuesFromPrefix('metric_name ', 'metric_name'.length, 0)).toEqual([]);
-  });
-
   it('encodes LabelPair{name, value} as Metric field 1', () => {
     // 0a 08 | 0a 01 "f" | 12 03 "a/b"  ; empty value: 0a 05 | 0a 01 "f" | 12 00
     expect(hex(encodeLabelPairs(['f'], ['a/b']))).toBe('0a08' + '0a0166' + '1203612f62');
