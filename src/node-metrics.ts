@@ -9,8 +9,7 @@
  */
 import { NodeStoppedError } from './errors.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
-import { gatewayCredentials, type GatewayCredentials } from './config/credentials.js';
-import { parseGatewayList, type GatewayAddress } from './config/gateway-address.js';
+import { gatewayCredentials } from './config/credentials.js';
 import type { NodeRole } from './metrics/catalog.js';
 import type { Counter, Gauge, Histogram } from './metrics/instruments.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
@@ -19,8 +18,7 @@ import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
-import { pickReplica } from './push/rendezvous.js';
-import { createGatewayTransport, ShardedTransport } from './push/sharded-transport.js';
+import { createGatewayTransport, describeLeaveFailure, describeMove } from './push/replicated-transport.js';
 import type { GatewayTransport, TransportOptions } from './push/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
@@ -40,9 +38,8 @@ export class NodeMetrics {
   readonly config: ResolvedConfig;
   readonly registry: MetricsRegistry;
   readonly groupingKey: GroupingKey;
-  /** The gateway this node pushes to (one of the replicas), or undefined when metrics are disabled. */
-  readonly gatewayUrl: string | undefined;
   private readonly pusher: Pusher | undefined;
+  private readonly transport: GatewayTransport | undefined;
   private readonly runtime: RuntimeSampler | undefined;
   private readonly state: Gauge;
   private stopped = false;
@@ -62,10 +59,7 @@ export class NodeMetrics {
     this.createRoleSeries(options.role);
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
     this.setState('init');
-    if (!options.enableMetrics) {
-      this.gatewayUrl = undefined;
-      return; // Recording still works (cheaply); nothing is sampled and nothing leaves the process.
-    }
+    if (!options.enableMetrics) return; // Recording still works (cheaply); nothing is sampled and nothing leaves the process.
     // Read once at start, before anything is started that would need stopping: a secret file that cannot be
     // read is a configuration error now, not a 401 later.
     const credentials = gatewayCredentials(options);
@@ -73,17 +67,27 @@ export class NodeMetrics {
     // the two would overwrite each other's group (src/push/node-identity.ts).
     this.releaseIdentity = claimIdentity(options.gatewayAddr, groupingPath(this.groupingKey));
     this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
-    const replicas = parseGatewayList(options.gatewayAddr).addresses ?? [];
-    this.gatewayUrl = `${pickReplica(replicas, groupingPath(this.groupingKey)).baseUrl}${groupingPath(this.groupingKey)}`;
-    const transport = this.createTransport(input, replicas, credentials);
-    this.identityWatch = this.watchIdentity(transport, this.gatewayUrl, { ...credentials.headers, ...input.transport?.headers }, { ...credentials.connect, ...input.transport?.connect }, logger);
-    this.pusher = this.createPusher(input, this.gatewayUrl, transport, logger);
+    const headers = { ...credentials.headers, ...input.transport?.headers };
+    const connect = { ...credentials.connect, ...input.transport?.connect };
+    const transport = this.createTransport(headers, connect, logger);
+    this.transport = transport;
+    this.identityWatch = this.watchIdentity(transport, headers, connect, logger);
+    this.pusher = this.createPusher(input, transport, logger);
     this.setState('running');
     this.pusher.start();
   }
 
   get enabled(): boolean {
     return this.pusher !== undefined;
+  }
+
+  /**
+   * The URL of this node's group on the gateway it pushes to now: the replica its rendezvous ranking and
+   * the replicas' health chose (it changes when the node moves), an expanded DNS name's address once
+   * resolved; undefined when metrics are disabled.
+   */
+  get gatewayUrl(): string | undefined {
+    return this.transport === undefined ? undefined : `${this.transport.currentBaseUrl}${groupingPath(this.groupingKey)}`;
   }
 
   counter(name: string): Counter {
@@ -131,27 +135,25 @@ export class NodeMetrics {
 
   /**
    * Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each push
-   * goes to the rendezvous-chosen one, and a node that moves deletes its group where it left.
+   * goes to the best replica of the node's rendezvous ranking that answers, a failed one is tried again
+   * every interval, and a node that moves deletes its group where it left (src/push/replicated-transport.ts).
    */
-  private createTransport(input: StartNodeMetricsInput, replicas: GatewayAddress[], credentials: GatewayCredentials): GatewayTransport {
+  private createTransport(headers: Record<string, string>, connect: Record<string, unknown>, logger: PushLogger): GatewayTransport {
     const options = this.config.options;
-    return createGatewayTransport(
-      replicas,
-      groupingPath(this.groupingKey),
-      {
-        timeoutSeconds: options.pushTimeoutSeconds,
-        gzip: options.gzip,
-        headers: { ...credentials.headers, ...input.transport?.headers },
-        connect: { ...credentials.connect, ...input.transport?.connect },
-      },
-      Math.max(30, 3 * options.pushIntervalSeconds),
-    );
+    return createGatewayTransport({
+      gateways: this.config.gateways,
+      key: groupingPath(this.groupingKey),
+      transport: { timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, headers, connect },
+      refreshSeconds: Math.max(30, 3 * options.pushIntervalSeconds),
+      probeSeconds: options.pushIntervalSeconds,
+      onMove: (move) => (move.reason === 'failed' ? logger.warn(describeMove(move)) : logger.info(describeMove(move))),
+      onLeaveFailed: (failure) => logger.warn(describeLeaveFailure(failure)),
+    });
   }
 
   /** Reads the node's group back during its first intervals, from the replica it pushes to now. */
   private watchIdentity(
     transport: GatewayTransport,
-    url: string,
     headers: Record<string, string>,
     connect: Record<string, unknown>,
     logger: PushLogger,
@@ -159,11 +161,10 @@ export class NodeMetrics {
     const options = this.config.options;
     const { job, role, instance } = this.groupingKey;
     const duplicate = this.registry.gauge('persia_node_duplicate_identity').labels();
-    const baseUrl = () => (transport instanceof ShardedTransport ? transport.currentReplica.baseUrl : new URL(url).origin);
     return new IdentityWatch({
       incarnation: this.incarnation,
       intervalSeconds: options.pushIntervalSeconds,
-      read: () => readStoredIncarnation(baseUrl(), { key: this.groupingKey, timeoutSeconds: options.pushTimeoutSeconds, headers, connect }),
+      read: () => readStoredIncarnation(transport.currentBaseUrl, { key: this.groupingKey, timeoutSeconds: options.pushTimeoutSeconds, headers, connect }),
       onDuplicate: (stored) => {
         duplicate.set(1);
         logger.warn(
@@ -177,10 +178,10 @@ export class NodeMetrics {
     });
   }
 
-  private createPusher(input: StartNodeMetricsInput, url: string, transport: GatewayTransport, logger: PushLogger): Pusher {
+  private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger): Pusher {
     const options = this.config.options;
     return new Pusher({
-      url,
+      path: groupingPath(this.groupingKey),
       transport,
       intervalSeconds: options.pushIntervalSeconds,
       retries: options.pushRetries,

@@ -5,7 +5,7 @@
  */
 import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
-import { redactUrl } from './gateway-address.js';
+import { parseGatewayList, redactUrl, type GatewayAddress } from './gateway-address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
 import { parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
@@ -22,6 +22,11 @@ export interface ValueOrigin {
 export interface ResolvedConfig {
   readonly options: Readonly<MetricsOptions>;
   readonly origins: Readonly<Record<keyof MetricsOptions, ValueOrigin>>;
+  /**
+   * `options.gatewayAddr` parsed, one entry per comma-separated replica: what the push pipeline uses (the
+   * string stays for display). Parsed here once, after each layer's value was validated.
+   */
+  readonly gateways: readonly GatewayAddress[];
   /** The file read, if any. */
   readonly file: string | undefined;
   /** Things that are allowed but probably not meant (a misspelt variable name, a timeout past the interval): a node logs each once at start, `check` prints them. */
@@ -97,6 +102,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   return Object.freeze({
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
+    gateways: Object.freeze(parsedGateways(options, locate)),
     file,
     warnings: Object.freeze(warnings),
   });
@@ -139,6 +145,13 @@ function validate(spec: OptionSpec, raw: unknown, location: ConfigProblemLocatio
   // The value is echoed back in the message: never a secret, and never a password someone put in a URL.
   const found = spec.secret ? 'a value (redacted)' : redactUrl(describeValue(raw));
   throw new ConfigError(location, `${spec.type}${constraint}`, found);
+}
+
+function parsedGateways(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): GatewayAddress[] {
+  const { addresses, error } = parseGatewayList(options.gatewayAddr);
+  // The option's schema refused a bad list already; this only keeps the types honest.
+  if (addresses === undefined) throw new ConfigError(locate('gatewayAddr'), 'host:port[,host:port...]', redactUrl(options.gatewayAddr), error);
+  return addresses;
 }
 
 function checkReplicaRange(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): void {

@@ -10,12 +10,13 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { GatewayAddress } from '../config/gateway-address.js';
-import { pickReplica } from './rendezvous.js';
+import { rankReplicas } from './rendezvous.js';
 
 /** Expands one configured address into the replicas behind it. Injectable for tests. */
 export type ReplicaResolver = (address: GatewayAddress) => Promise<readonly GatewayAddress[]>;
 
-export interface ReplicaMove {
+/** The node's first choice before and after a re-resolution. */
+export interface FirstChoiceChange {
   readonly from: GatewayAddress;
   readonly to: GatewayAddress;
 }
@@ -54,33 +55,48 @@ export class GatewayReplicas {
   private replicas: readonly GatewayAddress[];
   /** What each configured entry (by baseUrl) expanded to at its last successful lookup. */
   private readonly lastExpansion = new Map<string, readonly GatewayAddress[]>();
-  private chosen: GatewayAddress;
+  /** `replicas` best first for this node: computed once per replica set. */
+  private ranking: readonly GatewayAddress[];
   private nextRefreshMs = 0;
   private resolvedOnce = false;
+  private setVersion = 0;
+  /** False for a list of IPs and https addresses without an injected resolver: nothing to re-resolve. */
+  private readonly resolvable: boolean;
   private readonly resolve: ReplicaResolver;
   private readonly now: () => number;
 
   constructor(private readonly options: GatewayReplicasOptions) {
     if (options.addresses.length === 0) throw new RangeError('GatewayReplicas needs at least one gateway address');
     this.replicas = options.addresses;
-    this.chosen = pickReplica(this.replicas, options.key);
+    this.ranking = rankReplicas(this.replicas, options.key);
+    this.resolvable = options.resolve !== undefined || needsResolution(options.addresses);
     this.resolve = options.resolve ?? dnsReplicaResolver;
     this.now = options.now ?? Date.now;
   }
 
-  /** The replica this node pushes to now. */
-  get current(): GatewayAddress {
-    return this.chosen;
+  /** The node's first choice. */
+  get first(): GatewayAddress {
+    return this.ranking[0]!; // the constructor refuses an empty list, and a refresh never empties it
   }
 
-  /** Every replica known after the last resolution. */
+  /** Every replica known after the last resolution, this node's first choice first. */
+  get ranked(): readonly GatewayAddress[] {
+    return this.ranking;
+  }
+
+  /** Incremented whenever a resolution changes the replica set. */
+  get version(): number {
+    return this.setVersion;
+  }
+
+  /** Every replica known after the last resolution, in the order configured and resolved. */
   get all(): readonly GatewayAddress[] {
     return this.replicas;
   }
 
-  /** Re-resolves when due; returns the move when the chosen replica changed. */
-  async refreshIfDue(): Promise<ReplicaMove | undefined> {
-    if (this.now() < this.nextRefreshMs) return undefined;
+  /** Re-resolves when due; returns the change when the node's first choice changed. */
+  async refreshIfDue(): Promise<FirstChoiceChange | undefined> {
+    if (!this.resolvable || this.now() < this.nextRefreshMs) return undefined;
     return this.refresh();
   }
 
@@ -88,7 +104,7 @@ export class GatewayReplicas {
    * Re-resolves every configured address now. A failed or slow lookup keeps that entry's previous replicas:
    * a DNS hiccup must not move every node of a job at once.
    */
-  async refresh(): Promise<ReplicaMove | undefined> {
+  async refresh(): Promise<FirstChoiceChange | undefined> {
     this.nextRefreshMs = this.now() + this.options.refreshSeconds * 1000;
     const timeoutMs = (this.options.resolveTimeoutSeconds ?? 2) * 1000;
     const expanded = await Promise.all(
@@ -101,14 +117,23 @@ export class GatewayReplicas {
     );
     const unique = new Map<string, GatewayAddress>();
     for (const replica of expanded.flat()) unique.set(replica.baseUrl, replica);
-    this.replicas = [...unique.values()];
-    const before = this.chosen;
-    this.chosen = pickReplica(this.replicas, this.options.key);
+    const before = this.first;
+    if (!sameSet(this.replicas, [...unique.values()])) {
+      this.replicas = [...unique.values()];
+      this.ranking = rankReplicas(this.replicas, this.options.key);
+      this.setVersion += 1;
+    }
     // The first resolution happens before the first push: nothing was pushed to the unexpanded name.
-    const first = !this.resolvedOnce;
+    const initial = !this.resolvedOnce;
     this.resolvedOnce = true;
-    return first || this.chosen.baseUrl === before.baseUrl ? undefined : { from: before, to: this.chosen };
+    return initial || this.first.baseUrl === before.baseUrl ? undefined : { from: before, to: this.first };
   }
+}
+
+function sameSet(a: readonly GatewayAddress[], b: readonly GatewayAddress[]): boolean {
+  if (a.length !== b.length) return false;
+  const urls = new Set(a.map((replica) => replica.baseUrl));
+  return b.every((replica) => urls.has(replica.baseUrl));
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

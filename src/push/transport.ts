@@ -1,8 +1,12 @@
 /**
- * One HTTP exchange with a gateway: undici with a keep-alive agent (a node pushes every few seconds for
- * days; reconnecting each time costs more than the push), a hard deadline per request, optional gzip, and
- * every failure turned into a typed error with the reason a user can act on. Bodies are text (a string) or
- * protobuf-delimited bytes, each with its content type.
+ * How a push reaches a gateway. The Pusher knows the group's path and a `GatewayTransport`: the one below
+ * talks to one gateway (HttpGatewayTransport), and replicated-transport.ts composes several of them behind
+ * the same interface (a replica list, failover, clean-up behind a node that moved).
+ *
+ * One HTTP exchange: undici with a keep-alive agent (a node pushes every few seconds for days; reconnecting
+ * each time costs more than the push), a hard deadline per request, optional gzip, and every failure turned
+ * into a typed error with the reason a user can act on. Bodies are text (a string) or protobuf-delimited
+ * bytes, each with its content type.
  */
 import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
@@ -13,6 +17,9 @@ import { PushHttpError, PushNetworkError, PushTimeoutError } from '../errors.js'
 const gzip = promisify(gzipCallback);
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** PUT replaces the node's group, DELETE drops it: the only two requests a node makes. */
+export type GatewayMethod = 'PUT' | 'DELETE';
 
 export interface TransportOptions {
   readonly timeoutSeconds: number;
@@ -28,10 +35,29 @@ export interface ExchangeResult {
   readonly durationSeconds: number;
 }
 
-export class GatewayTransport {
+export interface GatewayTransport {
+  /** `scheme://host:port` of the gateway the next request goes to ('' for a transport given whole URLs). */
+  readonly currentBaseUrl: string;
+  /** 200 and 202 are success; anything else rejects with a PushHttpError, PushTimeoutError or PushNetworkError. */
+  send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType?: string): Promise<ExchangeResult>;
+  /** Graceful: lets requests in flight finish first. */
+  close(): Promise<void>;
+  /** At once: aborts any request in flight (a shutdown whose deadline passed must not wait for a hung socket). */
+  destroy(): Promise<void>;
+}
+
+/** One gateway. Each request goes to `baseUrl` + path. */
+export class HttpGatewayTransport implements GatewayTransport {
   private readonly agent: Agent;
 
-  constructor(private readonly options: TransportOptions) {
+  /**
+   * `baseUrl` '' makes each `path` a whole URL: the form of the bench and of the tests that talk to one
+   * gateway by URL.
+   */
+  constructor(
+    private readonly options: TransportOptions,
+    readonly currentBaseUrl = '',
+  ) {
     this.agent = new Agent({
       keepAliveTimeout: 60_000,
       // One connection per gateway: when a push times out, undici rejects before the abandoned socket is torn
@@ -43,11 +69,9 @@ export class GatewayTransport {
     });
   }
 
-  /**
-   * PUT (replace the group), POST (replace families) or DELETE (drop the group). 200 and 202 are success.
-   * `contentType` defaults to the text exposition's.
-   */
-  async send(method: 'PUT' | 'POST' | 'DELETE', url: string, body?: string | Uint8Array, contentType = EXPOSITION_CONTENT_TYPE): Promise<ExchangeResult> {
+  /** `contentType` defaults to the text exposition's. */
+  async send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType = EXPOSITION_CONTENT_TYPE): Promise<ExchangeResult> {
+    const url = `${this.currentBaseUrl}${path}`;
     const started = performance.now();
     const headers: Record<string, string> = { ...this.options.headers };
     let payload: string | Uint8Array | undefined = body;
@@ -81,16 +105,20 @@ export class GatewayTransport {
     }
   }
 
-  /** Graceful: lets a request in flight finish first. */
   async close(): Promise<void> {
     await this.agent.close().catch(() => this.agent.destroy());
   }
 
-  /** At once: aborts any request in flight (a shutdown whose deadline passed must not wait for a hung socket). */
   async destroy(): Promise<void> {
     await this.agent.destroy().catch(() => {});
   }
 }
+
+/**
+ * `new GatewayTransport(options)` still builds a single-gateway transport given whole URLs (the bench and
+ * several integration tests construct it so); the type `GatewayTransport` is the interface above.
+ */
+export const GatewayTransport = HttpGatewayTransport;
 
 /**
  * undici's default connector, with sockets that never keep the process alive. undici refs its socket while

@@ -7,12 +7,13 @@ import { ExtraSourceError, NodeStoppedError, PushHttpError, PushNetworkError, Sh
 import { KeepAlive } from '../../../src/push/keep-alive.js';
 import { TEXT_CONTENT_TYPE } from '../../../src/push/push-body.js';
 import { Pusher, type PusherOptions } from '../../../src/push/pusher.js';
-import type { GatewayTransport } from '../../../src/push/transport.js';
+import type { ExchangeResult, GatewayMethod, GatewayTransport } from '../../../src/push/transport.js';
 
 type Answer = 'ok' | 'refused' | 'hang' | ((body: string | undefined) => 'ok' | Error);
 
 /** Counts concurrent sends; each send is answered per `answer`. `hang` resolves only when destroyed. */
-class FakeTransport {
+class FakeTransport implements GatewayTransport {
+  readonly currentBaseUrl = 'http://gateway';
   open = 0;
   maxOpen = 0;
   readonly sent: Array<{ method: string; body: string | undefined }> = [];
@@ -21,7 +22,9 @@ class FakeTransport {
 
   constructor(public answer: Answer = 'ok', private readonly delayMs = 5) {}
 
-  async send(method: string, url: string, body?: string): Promise<{ statusCode: number; durationSeconds: number }> {
+  async send(method: GatewayMethod, path: string, data?: string | Uint8Array): Promise<ExchangeResult> {
+    const body = typeof data === 'string' ? data : data === undefined ? undefined : new TextDecoder().decode(data);
+    const url = `${this.currentBaseUrl}${path}`;
     this.open += 1;
     this.maxOpen = Math.max(this.maxOpen, this.open);
     this.sent.push({ method, body });
@@ -50,8 +53,8 @@ class FakeTransport {
 function pusher(transport: FakeTransport, overrides: Partial<PusherOptions> = {}): { pusher: Pusher; warnings: string[] } {
   const warnings: string[] = [];
   const created = new Pusher({
-    url: 'http://gateway/metrics/job/j',
-    transport: transport as unknown as GatewayTransport,
+    path: '/metrics/job/j',
+    transport,
     intervalSeconds: 60,
     retries: 0,
     deleteOnShutdown: false,

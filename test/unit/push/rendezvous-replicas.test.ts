@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseGatewayList, type GatewayAddress } from '../../../src/config/gateway-address.js';
 import { GatewayReplicas, dnsReplicaResolver, needsResolution } from '../../../src/push/gateway-replicas.js';
-import { fnv1a32, pickReplica } from '../../../src/push/rendezvous.js';
-import { ShardedTransport, createGatewayTransport } from '../../../src/push/sharded-transport.js';
-import { GatewayTransport } from '../../../src/push/transport.js';
+import { fnv1a32, pickReplica, rankReplicas } from '../../../src/push/rendezvous.js';
+import { ReplicatedTransport, createGatewayTransport } from '../../../src/push/replicated-transport.js';
+import { GatewayTransport, HttpGatewayTransport } from '../../../src/push/transport.js';
 
 const addresses = (text: string): GatewayAddress[] => parseGatewayList(text).addresses ?? [];
 const keys = Array.from({ length: 1000 }, (_, index) => `/metrics/job/j/role/trainer/instance/rep_${index}`);
@@ -56,7 +56,7 @@ describe('GatewayReplicas', () => {
     const replicas = new GatewayReplicas({ addresses: [named!], key: keys[0]!, refreshSeconds: 30, resolve: async () => records, now: () => now });
     expect(await replicas.refreshIfDue()).toBeUndefined(); // the first expansion is not a move
     expect(replicas.all.map((replica) => replica.host)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
-    const owner = replicas.current.host;
+    const owner = replicas.first.host;
     records = records.filter((replica) => replica.host !== owner);
     now = 10_000;
     expect(await replicas.refreshIfDue()).toBeUndefined(); // not due yet
@@ -88,7 +88,29 @@ describe('GatewayReplicas', () => {
   });
 });
 
-describe('ShardedTransport', () => {
+describe('rankReplicas', () => {
+  it('starts with the first choice and holds every replica once', () => {
+    const replicas = addresses('g0:9091,g1:9091,g2:9091,g3:9091');
+    for (const key of keys.slice(0, 50)) {
+      const ranked = rankReplicas(replicas, key);
+      expect(ranked[0]).toBe(pickReplica(replicas, key));
+      expect(new Set(ranked.map((replica) => replica.host)).size).toBe(4);
+    }
+  });
+
+  it('spreads the nodes of a failed replica over the others', () => {
+    const replicas = addresses('g0:9091,g1:9091,g2:9091,g3:9091');
+    const second = new Map<string, number>();
+    for (const key of keys) {
+      const [first, next] = rankReplicas(replicas, key);
+      if (first?.host === 'g0') second.set(next!.host, (second.get(next!.host) ?? 0) + 1);
+    }
+    expect([...second.keys()].sort()).toEqual(['g1', 'g2', 'g3']);
+    for (const count of second.values()) expect(count).toBeGreaterThan(40); // ~83 each
+  });
+});
+
+describe('ReplicatedTransport over real HTTP', () => {
   const servers: Server[] = [];
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
@@ -118,30 +140,37 @@ describe('ShardedTransport', () => {
     // A name `gw` whose records are the live fake gateways; a replica leaves by dropping out of the answer.
     const named: GatewayAddress = { scheme: 'http', host: 'gw', port: 1, baseUrl: 'http://gw:1' };
     const replicas = new GatewayReplicas({ addresses: [named], key: path, refreshSeconds: 0, resolve: async () => live });
-    const transport = new ShardedTransport({ timeoutSeconds: 2, gzip: false }, { replicas });
-    await transport.send('PUT', `http://gw:1${path}`, 'x 1\n');
+    const transport = new ReplicatedTransport({
+      replicas,
+      connect: (replica) => new HttpGatewayTransport({ timeoutSeconds: 2, gzip: false }, replica.baseUrl),
+      probeSeconds: 1,
+    });
+    await transport.send('PUT', path, 'x 1\n');
     const first = transport.currentReplica;
     const firstIndex = gateways.indexOf(first);
     expect(logs[firstIndex]).toEqual([`PUT ${path}`]);
 
     live = gateways.filter((gateway) => gateway !== first);
-    await transport.send('PUT', `http://gw:1${path}`, 'x 2\n');
+    await transport.send('PUT', path, 'x 2\n');
     const second = transport.currentReplica;
     expect(second).not.toBe(first);
     expect(logs[gateways.indexOf(second)]).toEqual([`PUT ${path}`]);
+    await transport.settled(); // the DELETE behind a move runs in the background, after the PUT
     expect(logs[firstIndex]).toEqual([`PUT ${path}`, `DELETE ${path}`]);
     expect(transport.stats).toEqual({ moves: 1, leftGroupsDeleted: 1 });
     await transport.close();
   });
 
-  it('is a plain transport for one IP address, sharded for a list or a name', async () => {
-    const plain = createGatewayTransport(addresses('127.0.0.1:9091'), '/metrics/job/j', { timeoutSeconds: 1, gzip: false }, 30);
-    const list = createGatewayTransport(addresses('127.0.0.1:9091,127.0.0.1:9092'), '/metrics/job/j', { timeoutSeconds: 1, gzip: false }, 30);
-    const named = createGatewayTransport(addresses('metrics_gateway:9091'), '/metrics/job/j', { timeoutSeconds: 1, gzip: false }, 30);
+  it('is a plain transport for one IP address, replicated for a list or a name', async () => {
+    const setup = (text: string) => ({ gateways: addresses(text), key: '/metrics/job/j', transport: { timeoutSeconds: 1, gzip: false }, refreshSeconds: 30, probeSeconds: 10 });
+    const plain = createGatewayTransport(setup('127.0.0.1:9091'));
+    const list = createGatewayTransport(setup('127.0.0.1:9091,127.0.0.1:9092'));
+    const named = createGatewayTransport(setup('metrics_gateway:9091'));
     expect(plain).toBeInstanceOf(GatewayTransport);
-    expect(plain).not.toBeInstanceOf(ShardedTransport);
-    expect(list).toBeInstanceOf(ShardedTransport);
-    expect(named).toBeInstanceOf(ShardedTransport);
+    expect(plain).not.toBeInstanceOf(ReplicatedTransport);
+    expect(plain.currentBaseUrl).toBe('http://127.0.0.1:9091');
+    expect(list).toBeInstanceOf(ReplicatedTransport);
+    expect(named).toBeInstanceOf(ReplicatedTransport);
     await Promise.all([plain.close(), list.close(), named.close()]);
   });
 });

@@ -1,0 +1,305 @@
+/**
+ * A node's pushes over the replicas of a job's gateway, composed around one single-gateway transport per
+ * replica (transport.ts). The node pushes to the best replica of its rendezvous ranking
+ * (gateway-replicas.ts) that is not marked failed:
+ *
+ * - a PUT that fails for the gateway's sake (connection refused, timeout, 5xx) marks its replica failed:
+ *   the next attempt (the Pusher's retry, or the next interval) goes to the next choice, so a dead
+ *   replica's nodes spread over the others instead of pushing nothing until it is back;
+ * - a failed replica ranked above the current one is tried again once per `probeSeconds` with a DELETE of
+ *   the node's group: that removes the copy it may still hold and, once answered, proves it healthy; the
+ *   next push then moves back;
+ * - after each successful PUT, the copies on replicas the node left are DELETEd in the background (one
+ *   request per replica at a time, each under the push timeout, a few attempts): the PUT's latency never
+ *   includes them, and the node never vanishes (the new replica holds the group before the old one drops
+ *   it). Otherwise a gateway, which has no TTL, would serve the node's last values forever and every query
+ *   summing over replicas would count the node twice.
+ *
+ * A request to a replica waits for that replica's background DELETE, so the two are never reordered.
+ */
+import type { GatewayAddress } from '../config/gateway-address.js';
+import { failureReason } from './failure-report.js';
+import { GatewayReplicas, needsResolution, type ReplicaResolver } from './gateway-replicas.js';
+import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type GatewayTransport, type TransportOptions } from './transport.js';
+
+/** DELETEs of a left replica are tried on this many later pushes before the failure is reported. */
+const LEAVE_ATTEMPTS = 3;
+
+/** `failed`: the replica failed a push; `recovered`: a better-ranked one answers again; `replicas_changed`: DNS. */
+export type MoveReason = 'failed' | 'recovered' | 'replicas_changed';
+
+export interface ReplicaMove {
+  readonly from: GatewayAddress;
+  readonly to: GatewayAddress;
+  readonly reason: MoveReason;
+  /** The push failure that moved the node (reason `failed`). */
+  readonly error?: Error;
+}
+
+export interface LeaveFailure {
+  readonly replica: GatewayAddress;
+  readonly error: Error;
+  readonly attempts: number;
+  /** True while the replica is a failed better choice: the DELETE goes on as its health probe. */
+  readonly stillTrying: boolean;
+}
+
+export interface ReplicatedTransportOptions {
+  readonly replicas: GatewayReplicas;
+  /** The transport of one replica: an HttpGatewayTransport in a node, a fake in unit tests. */
+  readonly connect: (replica: GatewayAddress) => GatewayTransport;
+  /** How often a failed replica ranked above the current one is tried again (the push interval). */
+  readonly probeSeconds: number;
+  /** Told about each move, e.g. to log it. */
+  readonly onMove?: (move: ReplicaMove) => void;
+  /** Told once per left replica whose copy of the group could not be deleted. */
+  readonly onLeaveFailed?: (failure: LeaveFailure) => void;
+  readonly now?: () => number;
+}
+
+interface LeftReplica {
+  readonly replica: GatewayAddress;
+  attempts: number;
+  reported: boolean;
+}
+
+export class ReplicatedTransport implements GatewayTransport {
+  readonly stats = { moves: 0, leftGroupsDeleted: 0 };
+  private current: GatewayAddress;
+  private readonly transports = new Map<string, GatewayTransport>();
+  /** Replicas that failed a push, by baseUrl, with when to try them again. */
+  private readonly failed = new Map<string, number>();
+  /** Replicas that may hold a stale copy of the group, by baseUrl. */
+  private readonly left = new Map<string, LeftReplica>();
+  /** Replicas the node sent a PUT to: only leaving one of those is a move (an unexpanded name is not). */
+  private readonly written = new Set<string>();
+  /** The background DELETE in flight per replica. Never rejects. */
+  private readonly background = new Map<string, Promise<void>>();
+  /** The group's path, from the last PUT: what the background DELETEs remove. */
+  private path: string | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: ReplicatedTransportOptions) {
+    this.current = options.replicas.first;
+    this.now = options.now ?? Date.now;
+  }
+
+  get currentBaseUrl(): string {
+    return this.current.baseUrl;
+  }
+
+  get currentReplica(): GatewayAddress {
+    return this.current;
+  }
+
+  async send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType?: string): Promise<ExchangeResult> {
+    const version = this.options.replicas.version;
+    await this.options.replicas.refreshIfDue();
+    const changed = this.options.replicas.version !== version;
+    if (changed) this.forgetGoneReplicas();
+    this.reconsider(changed ? 'replicas_changed' : 'recovered');
+    const target = this.current;
+    await this.background.get(target.baseUrl);
+    if (method === 'PUT') this.written.add(target.baseUrl);
+    try {
+      const result = await this.transportFor(target).send(method, path, body, contentType);
+      if (method === 'PUT') this.afterPush(target, path);
+      return result;
+    } catch (error) {
+      if (method === 'PUT' && error instanceof Error && failsOver(error)) this.markFailed(target, error);
+      throw error;
+    }
+  }
+
+  /** Resolves once no background DELETE is in flight (for close() and tests). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.all(this.background.values());
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
+    await Promise.all([...this.transports.values()].map((transport) => transport.close()));
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([...this.transports.values()].map((transport) => transport.destroy()));
+  }
+
+  /** The best-ranked replica not marked failed; when every replica is marked, the current one if still known. */
+  private choose(): GatewayAddress {
+    const ranked = this.options.replicas.ranked;
+    const healthy = ranked.find((replica) => !this.failed.has(replica.baseUrl));
+    if (healthy !== undefined) return healthy;
+    return ranked.find((replica) => replica.baseUrl === this.current.baseUrl) ?? this.options.replicas.first;
+  }
+
+  private reconsider(reason: MoveReason, error?: Error): void {
+    const next = this.choose();
+    const from = this.current;
+    if (next.baseUrl === from.baseUrl) return;
+    this.current = next;
+    this.left.delete(next.baseUrl); // moving back: that copy is the live one again
+    if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
+    this.stats.moves += 1;
+    this.left.set(from.baseUrl, { replica: from, attempts: 0, reported: false });
+    this.options.onMove?.(error === undefined ? { from, to: next, reason } : { from, to: next, reason, error });
+  }
+
+  private markFailed(replica: GatewayAddress, error: Error): void {
+    this.failed.set(replica.baseUrl, this.now() + this.options.probeSeconds * 1000);
+    const ranked = this.options.replicas.ranked;
+    if (ranked.every((candidate) => this.failed.has(candidate.baseUrl))) {
+      // Every replica failed in turn: start over with the others, so the node keeps cycling through them
+      // in its rendezvous order and stays on whichever answers first.
+      for (const candidate of ranked) if (candidate.baseUrl !== replica.baseUrl) this.failed.delete(candidate.baseUrl);
+    }
+    this.reconsider('failed', error);
+  }
+
+  /** The pushed replica holds the group: it is healthy, and the copies elsewhere can go. */
+  private afterPush(replica: GatewayAddress, path: string): void {
+    this.path = path;
+    this.failed.delete(replica.baseUrl);
+    this.left.delete(replica.baseUrl);
+    for (const entry of this.left.values()) {
+      const retryAt = this.failed.get(entry.replica.baseUrl);
+      if (retryAt !== undefined && retryAt > this.now()) continue; // a failed replica is probed once per probeSeconds
+      if (!this.background.has(entry.replica.baseUrl)) this.leaveInBackground(entry);
+    }
+  }
+
+  private leaveInBackground(entry: LeftReplica): void {
+    const { baseUrl } = entry.replica;
+    const path = this.path;
+    if (path === undefined) return;
+    const done = this.transportFor(entry.replica)
+      .send('DELETE', path)
+      .then(
+        () => this.onLeft(entry),
+        (error: unknown) => this.onLeaveFailed(entry, error instanceof Error ? error : new Error(String(error))),
+      )
+      .finally(() => this.background.delete(baseUrl));
+    this.background.set(baseUrl, done);
+  }
+
+  private onLeft(entry: LeftReplica): void {
+    const { baseUrl } = entry.replica;
+    // A failed replica that answers is healthy again: the next push moves back when it ranks higher.
+    this.failed.delete(baseUrl);
+    if (this.left.get(baseUrl) !== entry) return; // the node moved back there meanwhile: nothing to count
+    this.left.delete(baseUrl);
+    this.stats.leftGroupsDeleted += 1;
+    this.closeIfUnused(entry.replica);
+  }
+
+  private onLeaveFailed(entry: LeftReplica, error: Error): void {
+    const { baseUrl } = entry.replica;
+    entry.attempts += 1;
+    if (this.failed.has(baseUrl)) this.failed.set(baseUrl, this.now() + this.options.probeSeconds * 1000);
+    if (entry.attempts < LEAVE_ATTEMPTS || this.left.get(baseUrl) !== entry) return;
+    const stillTrying = this.failed.has(baseUrl) && this.ranksAboveCurrent(entry.replica);
+    if (!entry.reported) this.options.onLeaveFailed?.({ replica: entry.replica, error, attempts: entry.attempts, stillTrying });
+    entry.reported = true;
+    if (stillTrying) return;
+    this.left.delete(baseUrl);
+    this.closeIfUnused(entry.replica);
+  }
+
+  private ranksAboveCurrent(replica: GatewayAddress): boolean {
+    const ranked = this.options.replicas.ranked.map((candidate) => candidate.baseUrl);
+    const index = ranked.indexOf(replica.baseUrl);
+    return index !== -1 && index < ranked.indexOf(this.current.baseUrl);
+  }
+
+  /** After a DNS change: failure marks of replicas that are gone mean nothing any more. */
+  private forgetGoneReplicas(): void {
+    const known = new Set(this.options.replicas.all.map((replica) => replica.baseUrl));
+    for (const baseUrl of [...this.failed.keys()]) if (!known.has(baseUrl)) this.failed.delete(baseUrl);
+  }
+
+  /** A replica that left the DNS answer and holds nothing of ours any more: close its connection. */
+  private closeIfUnused(replica: GatewayAddress): void {
+    const { baseUrl } = replica;
+    if (this.options.replicas.all.some((candidate) => candidate.baseUrl === baseUrl) || baseUrl === this.current.baseUrl) return;
+    const transport = this.transports.get(baseUrl);
+    this.transports.delete(baseUrl);
+    void transport?.close();
+  }
+
+  private transportFor(replica: GatewayAddress): GatewayTransport {
+    let transport = this.transports.get(replica.baseUrl);
+    if (transport === undefined) {
+      transport = this.options.connect(replica);
+      this.transports.set(replica.baseUrl, transport);
+    }
+    return transport;
+  }
+}
+
+/** A failure of the gateway rather than of the push: another replica may take it. A 4xx would fail there too. */
+function failsOver(error: Error): boolean {
+  const reason = failureReason(error);
+  return reason === 'connection' || reason === 'timeout' || reason === 'http_5xx';
+}
+
+export interface GatewayTransportSetup {
+  /** The parsed gateway addresses (ResolvedConfig.gateways). */
+  readonly gateways: readonly GatewayAddress[];
+  /** The rendezvous key: the node's grouping path. */
+  readonly key: string;
+  readonly transport: TransportOptions;
+  /** How often names are re-resolved. */
+  readonly refreshSeconds: number;
+  /** How often a failed better replica is tried again. */
+  readonly probeSeconds: number;
+  readonly onMove?: (move: ReplicaMove) => void;
+  readonly onLeaveFailed?: (failure: LeaveFailure) => void;
+  readonly resolve?: ReplicaResolver;
+}
+
+/**
+ * The transport a node needs for its configured addresses: a single-gateway one for one IP or https
+ * address, a replicated one when there are several replicas or a name DNS may expand into several.
+ */
+export function createGatewayTransport(setup: GatewayTransportSetup): GatewayTransport {
+  const [only] = setup.gateways;
+  if (only === undefined) throw new RangeError('createGatewayTransport needs at least one gateway address');
+  if (setup.gateways.length === 1 && !needsResolution(setup.gateways) && setup.resolve === undefined) {
+    return new HttpGatewayTransport(setup.transport, only.baseUrl);
+  }
+  const replicas = new GatewayReplicas({
+    addresses: setup.gateways,
+    key: setup.key,
+    refreshSeconds: setup.refreshSeconds,
+    ...(setup.resolve === undefined ? {} : { resolve: setup.resolve }),
+  });
+  return new ReplicatedTransport({
+    replicas,
+    connect: (replica) => new HttpGatewayTransport(setup.transport, replica.baseUrl),
+    probeSeconds: setup.probeSeconds,
+    ...(setup.onMove === undefined ? {} : { onMove: setup.onMove }),
+    ...(setup.onLeaveFailed === undefined ? {} : { onLeaveFailed: setup.onLeaveFailed }),
+  });
+}
+
+/** One log line per move, saying what happens next. */
+export function describeMove(move: ReplicaMove): string {
+  const from = move.from.baseUrl;
+  const to = move.to.baseUrl;
+  switch (move.reason) {
+    case 'failed':
+      return `gateway replica ${from} failed (${move.error?.message ?? 'push failed'}): pushing to ${to}, this node's next rendezvous choice, until ${from} answers again`;
+    case 'recovered':
+      return `gateway replica ${to} answers again: pushing to it instead of ${from}, and deleting this node's group from ${from}`;
+    case 'replicas_changed':
+      return `the gateway's replicas changed (DNS): pushing to ${to} instead of ${from}, and deleting this node's group from ${from}`;
+  }
+}
+
+export function describeLeaveFailure(failure: LeaveFailure): string {
+  const where = failure.replica.baseUrl;
+  const next = failure.stillTrying
+    ? `trying again every interval: this node moves back to ${where} once it answers`
+    : 'given up: if it holds this node\'s group, queries summing over the replicas count this node twice until that group is deleted';
+  return `could not delete this node's group from gateway replica ${where} it left (${failure.attempts} attempts, last: ${failure.error.message}); ${next}`;
+}
