@@ -5,11 +5,13 @@
  *   work, and it keeps allocations the instrument makes (prom-client allocates per call) from being optimised
  *   away; it is the headline figure.
  * - `inlined`: each case is its own tight loop, which V8 inlines and may partly hoist: the floor of both.
- * prom-client's labelled cases use a kept child (`counter.labels('user_id')`), its fastest form.
+ * prom-client's labelled cases use a kept child (`counter.labels('user_id')`), its fastest form;
+ * OpenTelemetry's pass one kept attributes object (it has no bound series; see opentelemetry.ts).
  */
 import client from 'prom-client';
 import { TIME_COST_BUCKETS } from '../src/metrics/catalog.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { FEATURE, otelInstruments, otelMeter } from './opentelemetry.js';
 import { median } from './timing.js';
 
 export interface HotPathRow {
@@ -17,12 +19,17 @@ export interface HotPathRow {
   /** ns per call through a non-inlined call site (headline). */
   readonly oursNs: number;
   readonly promClientNs: number;
+  readonly otelNs: number;
   /** prom-client / ours: how many times faster we are. */
   readonly speedup: number;
+  /** OpenTelemetry / ours. */
+  readonly otelSpeedup: number;
   /** ns per operation in a tight, inlined loop. */
   readonly oursInlinedNs: number;
   readonly promClientInlinedNs: number;
+  readonly otelInlinedNs: number;
   readonly inlinedSpeedup: number;
+  readonly otelInlinedSpeedup: number;
 }
 
 type Loop = (iterations: number) => void;
@@ -74,6 +81,10 @@ export function runHotPath(quick: boolean): HotPathRow[] {
   const ph = new client.Histogram({ name: 'h', help: 'h', buckets, registers });
   const phf = new client.Histogram({ name: 'hf', help: 'h', labelNames: ['feature'], buckets, registers }).labels('user_id');
 
+  const { meter } = otelMeter();
+  const ot = otelInstruments(meter, '', TIME_COST_BUCKETS);
+  const otf = otelInstruments(meter, 'f', TIME_COST_BUCKETS);
+
   const oc = ours.counter('c').labels();
   const ocf = ours.counter('cf').labels('user_id');
   const og = ours.gauge('g').labels();
@@ -82,22 +93,44 @@ export function runHotPath(quick: boolean): HotPathRow[] {
   const ohf = ours.histogram('hf').labels('user_id');
 
   // Observed values sweep the buckets (0 .. ~10 s), so the bucket search is not always the first slot.
-  const cases: Array<[string, Op, Op, Loop, Loop]> = [
-    ['counter.inc()', () => oc.inc(), () => pc.inc(), (n) => { for (let i = 0; i < n; i += 1) oc.inc(); }, (n) => { for (let i = 0; i < n; i += 1) pc.inc(); }],
-    ['counter.inc() {feature}', () => ocf.inc(), () => pcf.inc(), (n) => { for (let i = 0; i < n; i += 1) ocf.inc(); }, (n) => { for (let i = 0; i < n; i += 1) pcf.inc(); }],
-    ['gauge.set(v)', (i) => og.set(i), (i) => pg.set(i), (n) => { for (let i = 0; i < n; i += 1) og.set(i); }, (n) => { for (let i = 0; i < n; i += 1) pg.set(i); }],
-    ['gauge.set(v) {feature}', (i) => ogf.set(i), (i) => pgf.set(i), (n) => { for (let i = 0; i < n; i += 1) ogf.set(i); }, (n) => { for (let i = 0; i < n; i += 1) pgf.set(i); }],
-    ['histogram.observe(v)', (i) => oh.observe((i & 1023) * 0.01), (i) => ph.observe((i & 1023) * 0.01), (n) => { for (let i = 0; i < n; i += 1) oh.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) ph.observe((i & 1023) * 0.01); }],
-    ['histogram.observe(v) {feature}', (i) => ohf.observe((i & 1023) * 0.01), (i) => phf.observe((i & 1023) * 0.01), (n) => { for (let i = 0; i < n; i += 1) ohf.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) phf.observe((i & 1023) * 0.01); }],
+  type Case = [operation: string, ours: Op, theirs: Op, otel: Op, oursLoop: Loop, theirLoop: Loop, otelLoop: Loop];
+  const v = (i: number): number => (i & 1023) * 0.01;
+  const cases: Case[] = [
+    ['counter.inc()', () => oc.inc(), () => pc.inc(), () => ot.counter.add(1),
+      (n) => { for (let i = 0; i < n; i += 1) oc.inc(); }, (n) => { for (let i = 0; i < n; i += 1) pc.inc(); }, (n) => { for (let i = 0; i < n; i += 1) ot.counter.add(1); }],
+    ['counter.inc() {feature}', () => ocf.inc(), () => pcf.inc(), () => otf.counter.add(1, FEATURE),
+      (n) => { for (let i = 0; i < n; i += 1) ocf.inc(); }, (n) => { for (let i = 0; i < n; i += 1) pcf.inc(); }, (n) => { for (let i = 0; i < n; i += 1) otf.counter.add(1, FEATURE); }],
+    ['gauge.set(v)', (i) => og.set(i), (i) => pg.set(i), (i) => ot.gauge.record(i),
+      (n) => { for (let i = 0; i < n; i += 1) og.set(i); }, (n) => { for (let i = 0; i < n; i += 1) pg.set(i); }, (n) => { for (let i = 0; i < n; i += 1) ot.gauge.record(i); }],
+    ['gauge.set(v) {feature}', (i) => ogf.set(i), (i) => pgf.set(i), (i) => otf.gauge.record(i, FEATURE),
+      (n) => { for (let i = 0; i < n; i += 1) ogf.set(i); }, (n) => { for (let i = 0; i < n; i += 1) pgf.set(i); }, (n) => { for (let i = 0; i < n; i += 1) otf.gauge.record(i, FEATURE); }],
+    ['histogram.observe(v)', (i) => oh.observe(v(i)), (i) => ph.observe(v(i)), (i) => ot.histogram.record(v(i)),
+      (n) => { for (let i = 0; i < n; i += 1) oh.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) ph.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) ot.histogram.record((i & 1023) * 0.01); }],
+    ['histogram.observe(v) {feature}', (i) => ohf.observe(v(i)), (i) => phf.observe(v(i)), (i) => otf.histogram.record(v(i), FEATURE),
+      (n) => { for (let i = 0; i < n; i += 1) ohf.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) phf.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) otf.histogram.record((i & 1023) * 0.01, FEATURE); }],
   ];
-  // prom-client is up to ~50x slower per op: fewer iterations keep its side from dominating the run time.
+  // prom-client and OpenTelemetry are up to ~50x slower per op: fewer iterations keep them from dominating the run time.
   const theirs = Math.max(100_000, iterations / 10);
   makeCallSiteMegamorphic();
-  return cases.map(([operation, oursOp, theirOp, oursLoop, theirLoop]) => {
+  return cases.map(([operation, oursOp, theirOp, otelOp, oursLoop, theirLoop, otelLoop]) => {
     const oursNs = nsPerOp(calledLoop(oursOp), iterations, rounds);
     const promClientNs = nsPerOp(calledLoop(theirOp), theirs, rounds);
+    const otelNs = nsPerOp(calledLoop(otelOp), theirs, rounds);
     const oursInlinedNs = nsPerOp(oursLoop, iterations, rounds);
     const promClientInlinedNs = nsPerOp(theirLoop, theirs, rounds);
-    return { operation, oursNs, promClientNs, speedup: promClientNs / oursNs, oursInlinedNs, promClientInlinedNs, inlinedSpeedup: promClientInlinedNs / oursInlinedNs };
+    const otelInlinedNs = nsPerOp(otelLoop, theirs, rounds);
+    return {
+      operation,
+      oursNs,
+      promClientNs,
+      otelNs,
+      speedup: promClientNs / oursNs,
+      otelSpeedup: otelNs / oursNs,
+      oursInlinedNs,
+      promClientInlinedNs,
+      otelInlinedNs,
+      inlinedSpeedup: promClientInlinedNs / oursInlinedNs,
+      otelInlinedSpeedup: otelInlinedNs / oursInlinedNs,
+    };
   });
 }

@@ -12,13 +12,12 @@ import { Agent as HttpAgent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import client from 'prom-client';
-import { encodeFamilies, ProtoWriter } from '../src/metrics/protobuf-exposition.js';
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer, type PushBody, type PushFormat } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
 import { GatewayTransport } from '../src/push/transport.js';
 import { forceGc } from './gc.js';
-import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
+import { buildOtelRegistry, buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
 import { median, nowMs, withLoopMonitor } from './timing.js';
 
 export interface PushCycleResult {
@@ -49,6 +48,9 @@ export interface PushCycleResult {
   /** Serialising alone (no network), median ms. */
   readonly oursExpositionMs: number;
   readonly promClientExpositionMs: number;
+  /** OpenTelemetry SDK: collect() + PrometheusSerializer (a scrape's work; it has no Pushgateway exporter). */
+  readonly otelExpositionMs: number;
+  readonly otelBodyBytes: number;
 }
 
 const SILENT = { warn: () => undefined, info: () => undefined };
@@ -60,9 +62,9 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   const compose = bodyComposer(ours, [], format);
   const body = (await compose(new Set())) as PushBody;
   const families = ours.names().map((name) => ours.get(name)!);
-  // Serialising alone, synchronously, in the pushed format.
-  const writer = new ProtoWriter();
-  const expose = format === 'protobuf' ? () => Buffer.from(encodeFamilies(families, writer.reset())) : () => ours.metrics();
+  const otel = buildOtelRegistry(shape);
+  // Serialising alone, synchronously, in the pushed format, by the registry's own encoder (as a push does).
+  const expose = format === 'protobuf' ? () => ours.protobufExposition.encode(families) : () => ours.metrics();
   const pusher = new Pusher({
     url: `${gatewayUrl}${groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' })}`,
     transport: new GatewayTransport({ timeoutSeconds: 30, gzip: false }),
@@ -120,6 +122,8 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   }
   const oursExpo: number[] = [];
   const theirExpo: number[] = [];
+  const otelExpo: number[] = [];
+  const otelBodyBytes = Buffer.byteLength(await otel.expose()); // also its warm-up
   for (let i = 0; i < rounds; i += 1) {
     let started = nowMs();
     expose();
@@ -127,6 +131,9 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     started = nowMs();
     await theirs.metrics();
     theirExpo.push(nowMs() - started);
+    started = nowMs();
+    await otel.expose();
+    otelExpo.push(nowMs() - started);
   }
   await otherProcess.stop();
   await pusher.shutdown();
@@ -151,6 +158,8 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
     promClientBlockP50Ms: median(theirBlocks),
     oursExpositionMs: median(oursExpo),
     promClientExpositionMs: median(theirExpo),
+    otelExpositionMs: median(otelExpo),
+    otelBodyBytes,
   };
 }
 

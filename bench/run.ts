@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick]`: every figure of issue 5, ours beside prom-client's, against real gateways
+ * `npm run bench [-- --quick]`: every figure of issue 5, ours beside prom-client's (and OpenTelemetry's SDK for
+ * recording and exposition: it has no Pushgateway exporter, see opentelemetry.ts), against real gateways
  * and a real Prometheus the bench starts on 127.0.0.1. Prints readable tables, then ONE JSON line with
  * every figure (the last line of the output), so a script can keep the history.
  *
@@ -90,8 +91,8 @@ async function main(): Promise<void> {
   };
 
   const out: string[] = [`# persia-metrics bench (${quick ? 'quick' : 'full'} mode, ${Math.round((Date.now() - started) / 1000)} s)`];
-  out.push(table('1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)', ['operation', 'ours', 'prom-client', 'x faster', 'ours inl.', 'prom inl.', 'x inl.'],
-    hotPath.map((row) => [row.operation, row.oursNs, row.promClientNs, row.speedup, row.oursInlinedNs, row.promClientInlinedNs, row.inlinedSpeedup])));
+  out.push(table('1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)', ['operation', 'ours', 'prom-client', 'x faster', 'OTel', 'x faster', 'ours inl.', 'prom inl.', 'x inl.', 'OTel inl.', 'x inl.'],
+    hotPath.map((row) => [row.operation, row.oursNs, row.promClientNs, row.speedup, row.otelNs, row.otelSpeedup, row.oursInlinedNs, row.promClientInlinedNs, row.inlinedSpeedup, row.otelInlinedNs, row.otelInlinedSpeedup])));
   const [pushTable, growthTable] = pushCycleTables(pushCycles, seriesGrowth);
   out.push(pushTable!);
   out.push(table(`3. Scale: nodes x 1,000 series every ${mode.intervalSeconds} s, Prometheus scraping every ${mode.scrapeIntervalSeconds} s`, ['set-up', 'nodes', 'OK / due', 'p50 ms', 'p99 ms', 'max ms', 'max scrape s', 'GET /metrics s', 'targets up', 'gw cores', 'gw RSS MiB'],
@@ -112,10 +113,10 @@ async function main(): Promise<void> {
 
 function pushCycleTables(pushCycles: readonly PushCycleResult[], seriesGrowth: readonly PushCycleResult[]): string[] {
   return [
-    table('2. Push cycle, 10,000 series (ours: Pusher PUT; prom-client: Pushgateway.pushAdd with text, keep-alive agent), median wall ms', ['gateway', 'ours body', 'series', 'body KB', 'prom KB', 'ours ms', 'prom ms', 'ratio', 'ours max block', 'prom max block', 'ours block p50', 'prom block p50', 'idle max', 'busy-gw max', 'ours expo ms', 'prom expo ms'],
-      pushCycles.map((row) => [row.gateway, row.format, row.series, row.bodyBytes / 1000, row.promClientBodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursBlockP50Ms, row.promClientBlockP50Ms, row.idleMaxBlockMs, row.busyGatewayMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs])),
-    table('Growth by series per node (one push to a check-off gateway, ours protobuf)', ['series', 'body KB', 'ours ms', 'prom ms', 'ratio', 'ours block ms', 'prom block ms', 'ours expo ms', 'prom expo ms'],
-      seriesGrowth.map((row) => [row.series, row.bodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs])),
+    table('2. Push cycle, 10,000 series (ours: Pusher PUT; prom-client: Pushgateway.pushAdd with text, keep-alive agent), median wall ms', ['gateway', 'ours body', 'series', 'body KB', 'prom KB', 'ours ms', 'prom ms', 'ratio', 'ours max block', 'prom max block', 'ours block p50', 'prom block p50', 'idle max', 'busy-gw max', 'ours expo ms', 'prom expo ms', 'OTel expo ms', 'OTel KB'],
+      pushCycles.map((row) => [row.gateway, row.format, row.series, row.bodyBytes / 1000, row.promClientBodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursBlockP50Ms, row.promClientBlockP50Ms, row.idleMaxBlockMs, row.busyGatewayMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs, row.otelExpositionMs, row.otelBodyBytes / 1000])),
+    table('Growth by series per node (one push to a check-off gateway, ours protobuf)', ['series', 'body KB', 'ours ms', 'prom ms', 'ratio', 'ours block ms', 'prom block ms', 'ours expo ms', 'prom expo ms', 'OTel expo ms'],
+      seriesGrowth.map((row) => [row.series, row.bodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs, row.otelExpositionMs])),
   ];
 }
 

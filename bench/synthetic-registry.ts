@@ -1,12 +1,14 @@
 /**
- * The same synthetic node registry built twice, once with ours and once with prom-client, holding the same
- * recorded values: what the push-cycle, memory and growth figures compare. A node's "series" here are the
+ * The same synthetic node registry built three times, with ours, prom-client and OpenTelemetry's SDK,
+ * holding the same recorded values: what the push-cycle, memory and growth figures compare. A node's "series" here are the
  * sample lines the gateway stores (a histogram series is 16 buckets + +Inf + _sum + _count = 19 of them),
  * because that is what the gateway's cost is proportional to.
  */
+import type { Attributes } from '@opentelemetry/api';
 import client from 'prom-client';
 import { TIME_COST_BUCKETS, type MetricSpec } from '../src/metrics/catalog.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { otelMeter, type OtelMeter } from './opentelemetry.js';
 
 const COUNTER_FAMILIES = 10;
 const GAUGE_FAMILIES = 10;
@@ -64,6 +66,38 @@ export function buildPromRegistry(shape: SyntheticShape): client.Registry {
     histogram: (name, feature, value) => (families.get(name) as client.Histogram).observe({ feature }, value),
   });
   return registry;
+}
+
+/** OpenTelemetry's SDK with a Prometheus exporter as its reader; attributes objects built once per feature. */
+export function buildOtelRegistry(shape: SyntheticShape): OtelMeter {
+  const otel = otelMeter();
+  // One function per instrument: counters add, gauges and histograms record.
+  const instruments = new Map<string, (value: number, attributes: Attributes) => void>();
+  for (const spec of syntheticSpecs()) {
+    const options = { description: spec.help };
+    if (spec.type === 'counter') {
+      const counter = otel.meter.createCounter(spec.name, options);
+      instruments.set(spec.name, (value, attributes) => counter.add(value, attributes));
+    } else {
+      const instrument =
+        spec.type === 'gauge'
+          ? otel.meter.createGauge(spec.name, options)
+          : otel.meter.createHistogram(spec.name, { ...options, advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] } });
+      instruments.set(spec.name, (value, attributes) => instrument.record(value, attributes));
+    }
+  }
+  const attributes = new Map<string, { feature: string }>();
+  const of = (feature: string): { feature: string } => {
+    let found = attributes.get(feature);
+    if (found === undefined) attributes.set(feature, (found = { feature }));
+    return found;
+  };
+  recordInto(shape, {
+    counter: (name, feature, value) => instruments.get(name)!(value, of(feature)),
+    gauge: (name, feature, value) => instruments.get(name)!(value, of(feature)),
+    histogram: (name, feature, value) => instruments.get(name)!(value, of(feature)),
+  });
+  return otel;
 }
 
 interface Recorder {
