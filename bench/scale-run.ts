@@ -1,6 +1,6 @@
 /**
  * Goal 3: N simulated nodes × 1,000 series, each a real `Pusher` of the library (its own registry, its own
- * keep-alive transport, sharded when there are several gateways), pushing every interval to gateways the
+ * keep-alive transport, replicated (createGatewayTransport) when there are several gateways), pushing every interval to gateways the
  * bench started, while a real Prometheus scrapes those gateways. Nodes start staggered over the first
  * interval, as real nodes do. Push attempts are never retried (retries: 0), so "OK / due" is exact: a tick
  * that finds the previous push still in flight is skipped, and counts as due but not OK.
@@ -8,7 +8,7 @@
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { createGatewayTransport } from '../src/push/sharded-transport.js';
+import { createGatewayTransport } from '../src/push/replicated-transport.js';
 import { parseGatewayList } from '../src/config/gateway-address.js';
 import type { RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
 import { startPrometheus } from '../src/local-stack/prometheus-process.js';
@@ -65,15 +65,14 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   /** When each node's push in flight began: the body is built at the very start of a push attempt. */
   const pushStarted: number[] = [];
   const pushers: Pusher[] = [];
-  const urlBase = addresses[0]?.baseUrl ?? '';
   for (let index = 0; index < nodes; index += 1) {
     const registry = buildOurRegistry(shape);
     const compose = bodyComposer(registry, []); // the node's default: protobuf-delimited
     const path = groupingPath({ job: 'bench_scale', role: 'trainer', instance: `node_${index}` });
     pushers.push(
       new Pusher({
-        url: `${urlBase}${path}`,
-        transport: createGatewayTransport(addresses, path, { timeoutSeconds: intervalSeconds, gzip: false }, 3600),
+        path,
+        transport: createGatewayTransport({ gateways: addresses, key: path, transport: { timeoutSeconds: intervalSeconds, gzip: false }, refreshSeconds: 3600, probeSeconds: 3600 }),
         intervalSeconds,
         retries: 0,
         deleteOnShutdown: false,
