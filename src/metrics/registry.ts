@@ -12,10 +12,10 @@ import { ProtobufExposition } from './protobuf-exposition.js';
 import { TextExposition } from './text-exposition.js';
 
 /** Series names the Pushgateway adds to every group itself: a pushed family with one of them is refused. */
-const GATEWAY_OWNED_NAMES: readonly string[] = ['push_time_seconds', 'push_failure_time_seconds'];
+export const GATEWAY_OWNED_NAMES: readonly string[] = ['push_time_seconds', 'push_failure_time_seconds'];
 
 /** The sample names a family writes: its own, and for a histogram `_bucket`, `_sum` and `_count` too. */
-function sampleNames(spec: MetricSpec): string[] {
+export function sampleNames(spec: Pick<MetricSpec, 'name' | 'type'>): string[] {
   return spec.type === 'histogram' ? [spec.name, `${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`] : [spec.name];
 }
 

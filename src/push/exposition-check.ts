@@ -11,7 +11,7 @@
  */
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
 import { GROUPING_LABELS } from '../metrics/catalog.js';
-import type { MetricsRegistry } from '../metrics/registry.js';
+import { GATEWAY_OWNED_NAMES, sampleNames, type MetricsRegistry } from '../metrics/registry.js';
 
 /** The text is not exposition format the gateway would accept; `line` is 1-based. */
 export class ExpositionSyntaxProblem extends Error {
@@ -31,21 +31,48 @@ const VALUE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/
 const SERIES_SUFFIXES = ['_bucket', '_sum', '_count'];
 const GROUPING: ReadonlySet<string> = new Set(GROUPING_LABELS);
 
+/** Sample name → which family writes it, e.g. `metric index_miss_count of this node`. */
+export type SampleOwners = ReadonlyMap<string, string>;
+
 /**
- * Checks `text` and returns the family names it defines. Throws ExpositionSyntaxProblem for text the
- * gateway would not parse, LabelClashError for a series with a grouping label, MetricDefinitionError for a
- * family the catalog or `taken` (families of sources checked before this one) already defines.
+ * The sample names a source's family writes. The gateway refuses two families whose sample names meet
+ * (a histogram `index_miss` writes `index_miss_count`, the catalog's counter), whichever pushed it.
  */
-export function checkExtraExposition(text: string, registry: MetricsRegistry, taken: ReadonlySet<string> = new Set()): Set<string> {
+function familySampleNames(name: string, type: string): string[] {
+  if (type === 'summary') return [name, `${name}_sum`, `${name}_count`];
+  return sampleNames({ name, type: type === 'histogram' ? 'histogram' : 'gauge' });
+}
+
+/** Who writes which sample name before any extra source: the node's own families and the gateway. */
+export function registrySampleOwners(registry: MetricsRegistry): Map<string, string> {
+  const owners = new Map<string, string>(GATEWAY_OWNED_NAMES.map((name) => [name, 'the Pushgateway (it adds it to every group)']));
+  for (const family of registry.names()) {
+    const spec = registry.get(family)?.spec;
+    if (spec !== undefined) for (const name of sampleNames(spec)) owners.set(name, `this node's metric ${family}`);
+  }
+  return owners;
+}
+
+/**
+ * Checks `text` and returns the sample names its families write, with their owner's description. Throws
+ * ExpositionSyntaxProblem for text the gateway would not parse, LabelClashError for a series with a grouping
+ * label, MetricDefinitionError for a family whose sample names `owners` (the node's families, the gateway's,
+ * and those of sources checked before this one) or another family of this text already write.
+ */
+export function checkExtraExposition(text: string, owners: SampleOwners, source = 'an extra source'): Map<string, string> {
+  const claimed = new Map<string, string>();
   const families = new Set<string>();
   const typed = new Map<string, string>();
   let current: { name: string; type: string } | undefined;
-  const claim = (name: string, line: number): void => {
-    const base = registry.get(baseName(name));
-    if (registry.get(name) !== undefined || base?.spec.type === 'histogram') {
-      throw new MetricDefinitionError(`an extra source defines ${name} (line ${line}), which the persia-metrics catalog already defines`);
+  const claim = (name: string, type: string, line: number): void => {
+    for (const sample of familySampleNames(name, type)) {
+      const owner = owners.get(sample) ?? claimed.get(sample);
+      if (owner !== undefined) {
+        const what = sample === name ? name : `${name} (its samples ${sample})`;
+        throw new MetricDefinitionError(`${source} defines ${what} at line ${line}, which ${owner} writes already; the gateway would refuse the whole push`);
+      }
     }
-    if (taken.has(name)) throw new MetricDefinitionError(`an extra source defines ${name} (line ${line}), which an earlier extra source already defines`);
+    for (const sample of familySampleNames(name, type)) claimed.set(sample, `${source}'s ${name}`);
     families.add(name);
   };
   const lines = text.split('\n');
@@ -53,6 +80,7 @@ export function checkExtraExposition(text: string, registry: MetricsRegistry, ta
     const number = index + 1;
     const line = (lines[index] ?? '').replace(/^[ \t]+/, '');
     if (line === '') continue;
+    if (line.includes('\r')) throw new ExpositionSyntaxProblem(number, 'a carriage return (the gateway reads it as part of the line)');
     if (line.startsWith('#')) {
       const [, keyword, name, rest] = /^#[ \t]+(HELP|TYPE)(?:[ \t]+(\S+))?(?:[ \t]+(.*))?$/.exec(line) ?? [];
       if (keyword === undefined) continue; // an ordinary comment
@@ -62,15 +90,15 @@ export function checkExtraExposition(text: string, registry: MetricsRegistry, ta
       if (!TYPES.has(type)) throw new ExpositionSyntaxProblem(number, `unknown metric type "${type}" for ${name}`);
       if (typed.has(name) || families.has(name)) throw new ExpositionSyntaxProblem(number, `second TYPE line for ${name}, or TYPE after its samples`);
       typed.set(name, type);
-      claim(name, number);
+      claim(name, type, number);
       current = { name, type };
       continue;
     }
     const name = checkSample(line, number);
     const ownFamily = current !== undefined && belongsTo(name, current);
-    if (!ownFamily && !families.has(name)) claim(name, number);
+    if (!ownFamily && !families.has(name)) claim(name, 'untyped', number);
   }
-  return families;
+  return claimed;
 }
 
 /** Checks one sample line; returns its metric name. */
@@ -81,8 +109,13 @@ function checkSample(line: string, number: number): string {
   let rest = line.slice(nameEnd).replace(/^[ \t]+/, ''); // the gateway takes blanks before the label set too
   if (rest.startsWith('{')) rest = checkLabels(rest, name, number);
   const fields = rest.trim().split(/[ \t]+/);
-  if (fields.length === 0 || fields[0] === '' || !VALUE.test(fields[0] ?? '')) {
+  const value = fields[0] ?? '';
+  if (fields.length === 0 || value === '' || !VALUE.test(value)) {
     throw new ExpositionSyntaxProblem(number, `${name}: expected a number as value, found "${truncate(rest.trim())}"`);
+  }
+  // Go's ParseFloat refuses a finite spelling beyond float64 (1e400) rather than reading it as Inf.
+  if (!/^[+-]?(inf|infinity|nan)$/i.test(value) && !Number.isFinite(Number(value))) {
+    throw new ExpositionSyntaxProblem(number, `${name}: value ${truncate(value)} is out of the float64 range (write +Inf)`);
   }
   if (fields.length > 1) throw new ExpositionSyntaxProblem(number, `${name}: a timestamp or trailing text ("${truncate(fields.slice(1).join(' '))}"); the gateway refuses pushed timestamps`);
   return name;
@@ -129,11 +162,6 @@ function belongsTo(name: string, family: { name: string; type: string }): boolea
   return SERIES_SUFFIXES.some((suffix) => name === `${family.name}${suffix}`);
 }
 
-/** `x_bucket` / `x_sum` / `x_count` → `x`: such a name clashes with a catalog histogram `x` in the gateway. */
-function baseName(name: string): string {
-  const suffix = SERIES_SUFFIXES.find((candidate) => name.endsWith(candidate));
-  return suffix === undefined ? name : name.slice(0, -suffix.length);
-}
 
 function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

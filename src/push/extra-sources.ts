@@ -11,7 +11,7 @@
  */
 import { ExtraSourceError } from '../errors.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
-import { checkExtraExposition, ExpositionSyntaxProblem } from './exposition-check.js';
+import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners } from './exposition-check.js';
 
 export interface ExtraSourcesLogger {
   warn(message: string): void;
@@ -54,7 +54,8 @@ export class ExtraSources {
 
   async collect(): Promise<CollectedExtras> {
     const collected = await Promise.all(this.sources.map((source, index) => this.collectOne(source, index)));
-    const taken = new Set<string>();
+    // Sample names already written: the node's own families and the gateway's, then each good source's.
+    const taken = registrySampleOwners(this.registry);
     const heldBack: Error[] = [];
     let text = '';
     collected.forEach((part, index) => {
@@ -94,7 +95,8 @@ export class ExtraSources {
       if (typeof result !== 'string') {
         return { problem: new ExtraSourceError(index, 'malformed', `metrics() returned ${describeValue(result)}, not exposition text`) };
       }
-      return { text: result };
+      // prom-client on Windows-style input, or a hand-written source: CRLF is only a line ending.
+      return { text: result.replace(/\r\n/g, '\n') };
     } catch (error) {
       return { problem: new ExtraSourceError(index, 'threw', `metrics() threw: ${error instanceof Error ? error.message : String(error)}`, error) };
     } finally {
@@ -102,9 +104,9 @@ export class ExtraSources {
     }
   }
 
-  private check(text: string, index: number, taken: Set<string>): Error | undefined {
+  private check(text: string, index: number, taken: Map<string, string>): Error | undefined {
     try {
-      for (const family of checkExtraExposition(text, this.registry, taken)) taken.add(family);
+      for (const [sample, owner] of checkExtraExposition(text, taken, `extraSources[${index}]`)) taken.set(sample, owner);
       return undefined;
     } catch (error) {
       if (error instanceof ExpositionSyntaxProblem) {
@@ -120,7 +122,8 @@ export class ExtraSources {
     this.reported.set(index, reported);
     if (reported.has(kind)) return;
     reported.add(kind);
-    const what = problem instanceof ExtraSourceError ? problem.message : `extraSources[${index}]: ${problem.message.replace(/\.$/, '')}`;
+    const named = problem instanceof ExtraSourceError || problem.message.startsWith(`extraSources[${index}]`);
+    const what = named ? problem.message : `extraSources[${index}]: ${problem.message.replace(/\.$/, '')}`;
     this.options.logger.warn(
       `${what}; pushing the node's other metrics without it and trying it again at every push ` +
         '(reported once, counted in persia_metrics_push_failures_total{reason="extra_source"})',

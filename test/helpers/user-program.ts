@@ -1,7 +1,7 @@
 /**
  * A user's program, run the way a user runs it: an ES module in its own folder that imports
  * `persia-metrics` by its package name (resolved through `node_modules/persia-metrics`, a link to this
- * checkout, so only what package.json exports is reachable), started as a child process with an
+ * checkout, so only what package.json exports is reachable; `prom-client` is there too), started as a child process with an
  * environment of the test's choosing. Tests assert what the user would see: exit code, signal, stdout,
  * stderr, and what reached the real gateway.
  *
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '../..');
+const USER_INSTALLED: readonly string[] = ['prom-client'];
 /** Every program this test file started, so `killUserPrograms` can end the ones a failed test left running. */
 const started: ChildProcess[] = [];
 
@@ -49,6 +50,8 @@ export function userProgramDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'persia-user-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'persia-metrics'), 'dir');
+  // What a user of the library has installed beside it: prom-client, for registries passed as extraSources.
+  for (const neighbour of USER_INSTALLED) symlinkSync(join(PACKAGE_ROOT, 'node_modules', neighbour), join(dir, 'node_modules', neighbour), 'dir');
   return dir;
 }
 

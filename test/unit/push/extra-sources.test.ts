@@ -7,7 +7,9 @@ import client from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ExtraSourceError, LabelClashError, MetricDefinitionError } from '../../../src/errors.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
-import { checkExtraExposition, ExpositionSyntaxProblem } from '../../../src/push/exposition-check.js';
+import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners } from '../../../src/push/exposition-check.js';
+
+const owners = (registry = new MetricsRegistry()) => registrySampleOwners(registry);
 import { ExtraSources } from '../../../src/push/extra-sources.js';
 
 function logger(): { warn: (message: string) => void; info: (message: string) => void; warnings: string[]; infos: string[] } {
@@ -26,10 +28,11 @@ describe('checkExtraExposition', () => {
     new client.Summary({ name: 'user_batch_size', help: 'Batches.', registers: [own] }).observe(12);
     new client.Gauge({ name: 'user_temperature', help: 'Temp.', registers: [own] }).set(-Infinity);
     const text = await own.metrics();
-    const families = checkExtraExposition(text, new MetricsRegistry());
-    expect(families).toContain('user_items_total');
-    expect(families).toContain('user_step_seconds');
-    expect(families).toContain('process_cpu_user_seconds_total');
+    const samples = [...checkExtraExposition(text, owners()).keys()];
+    expect(samples).toContain('user_items_total');
+    expect(samples).toContain('user_step_seconds_count');
+    expect(samples).toContain('user_batch_size_sum');
+    expect(samples).toContain('process_cpu_user_seconds_total');
   });
 
   it.each([
@@ -44,22 +47,39 @@ describe('checkExtraExposition', () => {
     ['a label name with a dash', 'x{a-b="1"} 1'],
     ['a hex value', 'x 0x1p-2'],
     ['a value with an underscore', 'x 1_000'],
+    // Found by a new user's programs: each made the gateway answer 400 to every push of the node.
+    ['a value beyond float64 (Go refuses it)', '# TYPE my_hv gauge\nmy_hv 1e400'],
+    ['a negative value beyond float64', 'my_hv -1e400'],
+    ['a stray carriage return', 'x 1\r'],
   ])('refuses %s as not exposition format', (_what, text) => {
-    expect(() => checkExtraExposition(text, new MetricsRegistry())).toThrow(ExpositionSyntaxProblem);
+    expect(() => checkExtraExposition(text, owners())).toThrow(ExpositionSyntaxProblem);
   });
 
   it('accepts the number forms of the format, comments and blank lines', () => {
     // Each form tried against the real gateway (200), as were the refusals above (400).
     const text = '# a comment\n\nx_a Nan\nx_b +Inf\nx_c -1.5e-3\nx_d{a="1",} 2\n  x_e 0\nx_f {a="b"  ,  c="d"}\t.5\n';
-    expect([...checkExtraExposition(text, new MetricsRegistry())]).toEqual(['x_a', 'x_b', 'x_c', 'x_d', 'x_e', 'x_f']);
+    expect([...checkExtraExposition(text, owners()).keys()]).toEqual(['x_a', 'x_b', 'x_c', 'x_d', 'x_e', 'x_f']);
   });
 
   it('refuses a catalog family (and a catalog histogram series), a grouping label, and a family an earlier source defined', () => {
+    expect(() => checkExtraExposition('# TYPE index_miss_count gauge\nindex_miss_count 1\n', owners())).toThrow(MetricDefinitionError);
+    expect(() => checkExtraExposition('lookup_rpc_time_cost_count 3\n', owners())).toThrow(MetricDefinitionError);
+    expect(() => checkExtraExposition('user_x{job="j"} 1\n', owners())).toThrow(LabelClashError);
+    const earlier = new Map([['user_x', "extraSources[0]'s user_x"]]);
+    expect(() => checkExtraExposition('user_x 1\n', earlier)).toThrow(/extraSources\[0\]'s user_x writes already/);
+  });
+
+  it('compares sample names, as the gateway does: a histogram whose _count is a catalog counter, a name the gateway owns, x beside x_count', () => {
+    // prom-client's Histogram "index_miss" writes index_miss_count, the catalog's counter.
+    expect(() => checkExtraExposition('# TYPE index_miss histogram\nindex_miss_bucket{le="+Inf"} 1\nindex_miss_sum 0.2\nindex_miss_count 1\n', owners()))
+      .toThrow(/index_miss \(its samples index_miss_count\) at line 1, which this node's metric index_miss_count writes already/);
+    expect(() => checkExtraExposition('# TYPE push_failure_time_seconds gauge\npush_failure_time_seconds 1\n', owners())).toThrow(/the Pushgateway/);
+    expect(() => checkExtraExposition('# TYPE req histogram\nreq_bucket{le="+Inf"} 1\nreq_sum 1\nreq_count 1\n# TYPE req_count gauge\nreq_count 2\n', owners()))
+      .toThrow(MetricDefinitionError);
+    // A user-defined family of the node is named as such, not as the catalog's.
     const registry = new MetricsRegistry();
-    expect(() => checkExtraExposition('# TYPE index_miss_count gauge\nindex_miss_count 1\n', registry)).toThrow(MetricDefinitionError);
-    expect(() => checkExtraExposition('lookup_rpc_time_cost_count 3\n', registry)).toThrow(MetricDefinitionError);
-    expect(() => checkExtraExposition('user_x{job="j"} 1\n', registry)).toThrow(LabelClashError);
-    expect(() => checkExtraExposition('user_x 1\n', registry, new Set(['user_x']))).toThrow(/earlier extra source/);
+    registry.define({ name: 'my_own', type: 'gauge', help: 'h', unit: '1', group: 'accuracy', roles: ['trainer'], labels: [] });
+    expect(() => checkExtraExposition('my_own 1\n', owners(registry))).toThrow(/this node's metric my_own/);
   });
 });
 
