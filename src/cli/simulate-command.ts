@@ -36,7 +36,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--middleware <n>', 'middleware nodes', parseCount, 1)
     .option('--servers <n>', 'embedding server nodes', parseCount, 1)
     .option('--duration <seconds>', 'stop gracefully after this long (default: run until Ctrl-C)', parseSeconds)
-    .option('--gateway <host:port>', 'override the gateway address (same as PERSIA_METRICS_GATEWAY_ADDR)')
+    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR')
     .option('--step-ms <ms>', 'time between two simulated batches per node', parseCount, 20)
     .option('--unique-host', 'prefix instance labels with the hostname (several simulate containers of one job)')
     .option('-q, --quiet', 'no progress lines')
@@ -49,9 +49,9 @@ const SIGTERM_STATUS = 128 + (constants.signals.SIGTERM ?? 15);
 
 export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (flags.gateway !== undefined) env['PERSIA_METRICS_GATEWAY_ADDR'] = flags.gateway;
-  // Fail here, once, with the config error, rather than in every child.
-  const config = loadConfig({ file: flags.config, env });
+  // Fail here, once, with the config error, rather than in every child; the flag is a code option, the
+  // highest layer, for this check and for every node (simulate-node --gateway).
+  const config = loadConfig({ file: flags.config, env, options: flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway } });
   const counts: Record<NodeRole, number> = { trainer: flags.trainers, middleware: flags.middleware, server: flags.servers };
   const children: { name: string; child: ChildProcess; progress?: NodeProgress }[] = [];
   const log = (message: string): void => {
@@ -63,6 +63,7 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
       const instance = `${flags.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
       const args = ['simulate-node', '--role', role, '--step-ms', String(flags.stepMs)];
       if (flags.config !== undefined) args.push('--config', flags.config);
+      if (flags.gateway !== undefined) args.push('--gateway', flags.gateway);
       const child = fork(MAIN_SCRIPT, args, {
         env: { ...env, REPLICA_INDEX: String(index), REPLICA_SIZE: String(counts[role]), PERSIA_METRICS_INSTANCE: instance, PERSIA_NODE_ROLE: role },
         // Own process group: a terminal Ctrl-C reaches only this supervisor, which then stops the nodes once.

@@ -21,6 +21,7 @@ export interface NodeProgress {
 interface NodeFlags {
   role?: NodeRole;
   config?: string;
+  gateway?: string;
   stepMs: number;
   duration?: number;
 }
@@ -31,6 +32,7 @@ export function registerSimulateNodeCommand(program: Command): void {
     .description('run ONE simulated node (role from --role or PERSIA_NODE_ROLE) until stopped')
     .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`)
     .option('-c, --config <file>', 'global_config.yaml to read')
+    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR')
     .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
     .option('--duration <seconds>', 'stop gracefully after this long', parseSeconds)
     .addHelpText('after', `\nIdentity comes from the environment: REPLICA_INDEX, REPLICA_SIZE, PERSIA_METRICS_INSTANCE.${EXIT_CODES_HELP}`)
@@ -38,7 +40,10 @@ export function registerSimulateNodeCommand(program: Command): void {
 }
 
 async function runSimulatedNode(flags: NodeFlags): Promise<void> {
-  const node = startNodeMetrics({ file: flags.config, options: flags.role === undefined ? {} : { role: flags.role } });
+  const node = startNodeMetrics({
+    file: flags.config,
+    options: { ...(flags.role === undefined ? {} : { role: flags.role }), ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }) },
+  });
   const workload = createWorkload(node, node.config.options.role);
   let steps = 0;
   const stepTimer = setInterval(() => {

@@ -3,6 +3,7 @@
  * functions produce is a pure function of these values, so the files shipped in `compose/` and `config/`
  * are simply the rendering for `DEFAULT_DEPLOY_OPTIONS` (checked by test/unit/deploy-golden.test.ts).
  */
+import { OPTION_BY_KEY } from '../config/options.js';
 import { DeployUsageError } from '../errors.js';
 
 export interface DeployOptions {
@@ -30,16 +31,25 @@ export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = Object.freeze({
 export const DEFAULT_SECOND_JOB_NAME = 'persia_demo_b';
 
 /**
- * Job names end up in compose labels, Prometheus label values, file names (`gateway-<job>.json`) and, via
- * `serviceSuffix`, in container DNS names, so only a conservative alphabet is accepted. PersiaML's own
- * example `dlrm_v1.0` fits.
+ * The deployment's refinement of the node's job-name rule (the option table's `job_name`): a rendered
+ * deployment puts the name in compose labels, file names (`gateway-<job>.json`) and, via `serviceSuffix`, in
+ * container DNS names, so only a conservative alphabet is accepted. PersiaML's own example `dlrm_v1.0` fits.
  */
-const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const DEPLOYABLE_JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+/** A value that passes the option table's schema for `key`, or a DeployUsageError saying what it expects. */
+function checkedOption(key: string, value: unknown, what: string): void {
+  const spec = OPTION_BY_KEY.get(key);
+  if (spec === undefined || spec.schema.safeParse(value).success) return;
+  throw new DeployUsageError(`${what} ${JSON.stringify(value)} is not a valid ${key} (expected ${spec.type}; see \`persia-metrics explain\`)`);
+}
 
 export function validateJobName(jobName: string): string {
-  if (!JOB_NAME.test(jobName)) {
+  checkedOption('job_name', jobName, 'job name'); // the node's own rule first: one rule, refined below
+  if (!DEPLOYABLE_JOB_NAME.test(jobName)) {
     throw new DeployUsageError(
-      `job name "${jobName}" is not usable: use 1-63 letters, digits, "_", "." or "-", starting with a letter or digit (e.g. dlrm_v1.0)`,
+      `job name "${jobName}" is a valid job_name for a node, but a deployment also uses it in container and file names: ` +
+        'use 1-63 letters, digits, "_", "." or "-", starting with a letter or digit (e.g. dlrm_v1.0)',
     );
   }
   return jobName;
@@ -49,8 +59,8 @@ export function validateJobName(jobName: string): string {
 export function resolveDeployOptions(partial: Partial<DeployOptions> & { jobName: string }): DeployOptions {
   const options: DeployOptions = { ...DEFAULT_DEPLOY_OPTIONS, ...partial };
   validateJobName(options.jobName);
+  checkedOption('push_interval_seconds', options.pushIntervalSeconds, 'push interval');
   const positive: Array<[string, number]> = [
-    ['push interval', options.pushIntervalSeconds],
     ['stale-after intervals', options.staleAfterIntervals],
     ['staleness threshold', options.stalenessThreshold],
   ];

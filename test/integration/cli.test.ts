@@ -153,7 +153,7 @@ describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
     ['check, bad variable', ['check'], { REPLICA_INDEX: '0x10' }, 2, 'PERSIA_CONFIG_INVALID', 'environment variable REPLICA_INDEX'],
     ['status, gateway down', ['status', '--job', 'j', '--gateway', '127.0.0.1:1'], {}, 1, 'PERSIA_STATUS_FAILED', 'ECONNREFUSED'],
     ['status, bad address', ['status', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_DEPLOY_USAGE', 'scheme "ftp"'],
-    ['status, missing --job', ['status'], {}, 2, 'PERSIA_USAGE', "required option '-j, --job <name>'"],
+    ['status, bad config file', ['status', '--config', 'MISSPELT'], {}, 2, 'PERSIA_CONFIG_INVALID', 'did you mean "push_interval_seconds"'],
     ['discover, no engine', ['discover', '--print'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 1, 'PERSIA_DISCOVERY_FAILED', 'cannot list containers'],
     ['explain, unknown option', ['explain', '--bogus'], {}, 2, 'PERSIA_USAGE', "unknown option '--bogus'"],
   ])('--json error (%s): {"error":{code,message}} on stdout, the one line on stderr, exit code unchanged', async (_name, args, env, exit, errorCode, part) => {
@@ -251,6 +251,29 @@ describe.skipIf(!servers)('persia-metrics simulate with a real gateway', () => {
     // The final push carries the batches recorded after the first push.
     const finalPush = await stepCounts(gateway, 'ctrl_c');
     expect(finalPush).toBeGreaterThan(firstPush);
+  });
+});
+
+describe.skipIf(!servers)('persia-metrics status resolves job and gateway as a node would', () => {
+  let gateway: RunningPushgateway;
+  beforeAll(async () => {
+    gateway = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('takes job_name from the file and the gateway from PERSIA_METRICS_GATEWAY_ADDR; --job still wins', async () => {
+    await fetch(`${gateway.url}/metrics/job/status_cfg/role/server/instance/rep_7`, { method: 'PUT', body: 'persia_node_incarnation 5\n' });
+    await waitForGroups(gateway, 'status_cfg', 1);
+    const config = file('status.yaml', 'PersiaMetricsConfig:\n  job_name: status_cfg\n');
+    const { code, stdout, stderr } = await cli(['status', '--config', config], { PERSIA_METRICS_GATEWAY_ADDR: gateway.address });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/server\s+rep_7/);
+    expect(stdout).toContain('1 nodes of job "status_cfg"');
+    const other = await cli(['status', '--config', config, '--job', 'absent'], { PERSIA_METRICS_GATEWAY_ADDR: gateway.address });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('no node of job "absent"');
   });
 });
 

@@ -76,8 +76,15 @@ describe('init', () => {
   it('exits 2 on a bad job name or a missing --job, and writes nothing', async () => {
     const bad = await cli('init', '--job', 'no/slashes', '--dir', join(dir, 'bad'));
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('job name "no/slashes" is not usable');
+    // One job-name rule: "no/slashes" is a valid job_name for a node, and init says which refinement it fails.
+    expect(bad.err).toContain('job name "no/slashes" is a valid job_name for a node, but a deployment also uses it in container and file names');
     expect(existsSync(join(dir, 'bad'))).toBe(false);
+    const blank = await cli('init', '--job', '  ', '--dir', join(dir, 'bad'));
+    expect(blank.code).toBe(2);
+    expect(blank.err).toContain('is not a valid job_name');
+    const interval = await cli('init', '--job', 'ok', '--dir', join(dir, 'bad'), '--push-interval', '0.01');
+    expect(interval.code).toBe(2);
+    expect(interval.err).toContain('is not a valid push_interval_seconds');
     expect((await cli('init', '--dir', join(dir, 'bad'))).code).toBe(2);
   });
 
