@@ -3,7 +3,8 @@
  * replica (transport.ts). The node pushes to the best replica of its rendezvous ranking
  * (gateway-replicas.ts) that is not marked failed:
  *
- * - a PUT that fails for the gateway's sake (connection refused, timeout, 5xx) marks its replica failed:
+ * - a PUT that fails for the gateway's sake marks its replica failed (a connection error at once; a timeout
+ *   or a 5xx the second time in a row, since one slow answer of a busy gateway is not a dead gateway):
  *   the next attempt (the Pusher's retry, or the next interval) goes to the next choice, so a dead
  *   replica's nodes spread over the others instead of pushing nothing until it is back;
  * - a failed replica ranked above the current one is tried again once per `probeSeconds` with a DELETE of
@@ -24,6 +25,8 @@ import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type Gat
 
 /** DELETEs of a left replica are tried on this many later pushes before the failure is reported. */
 const LEAVE_ATTEMPTS = 3;
+/** Timeouts or 5xx in a row that mark a replica failed. */
+const SLOW_STRIKES = 2;
 
 /** `failed`: the replica failed a push; `recovered`: a better-ranked one answers again; `replicas_changed`: DNS. */
 export type MoveReason = 'failed' | 'recovered' | 'replicas_changed';
@@ -77,6 +80,8 @@ export class ReplicatedTransport implements GatewayTransport {
   private readonly background = new Map<string, Promise<void>>();
   /** The group's path, from the last PUT: what the background DELETEs remove. */
   private path: string | undefined;
+  /** Timeouts and 5xx of the current replica since its last success. */
+  private strikes = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: ReplicatedTransportOptions) {
@@ -106,7 +111,7 @@ export class ReplicatedTransport implements GatewayTransport {
       if (method === 'PUT') this.afterPush(target, path);
       return result;
     } catch (error) {
-      if (method === 'PUT' && error instanceof Error && failsOver(error)) this.markFailed(target, error);
+      if (method === 'PUT' && error instanceof Error) this.onPushFailed(target, error);
       throw error;
     }
   }
@@ -138,11 +143,20 @@ export class ReplicatedTransport implements GatewayTransport {
     const from = this.current;
     if (next.baseUrl === from.baseUrl) return;
     this.current = next;
+    this.strikes = 0;
     this.left.delete(next.baseUrl); // moving back: that copy is the live one again
     if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
     this.stats.moves += 1;
     this.left.set(from.baseUrl, { replica: from, attempts: 0, reported: false });
     this.options.onMove?.(error === undefined ? { from, to: next, reason } : { from, to: next, reason, error });
+  }
+
+  private onPushFailed(replica: GatewayAddress, error: Error): void {
+    const reason = failureReason(error);
+    if (reason === 'connection') return this.markFailed(replica, error);
+    if (reason !== 'timeout' && reason !== 'http_5xx') return; // a refused body (4xx) would fail anywhere
+    this.strikes += 1;
+    if (this.strikes >= SLOW_STRIKES) this.markFailed(replica, error);
   }
 
   private markFailed(replica: GatewayAddress, error: Error): void {
@@ -159,6 +173,7 @@ export class ReplicatedTransport implements GatewayTransport {
   /** The pushed replica holds the group: it is healthy, and the copies elsewhere can go. */
   private afterPush(replica: GatewayAddress, path: string): void {
     this.path = path;
+    this.strikes = 0;
     this.failed.delete(replica.baseUrl);
     this.left.delete(replica.baseUrl);
     for (const entry of this.left.values()) {
@@ -234,12 +249,6 @@ export class ReplicatedTransport implements GatewayTransport {
     }
     return transport;
   }
-}
-
-/** A failure of the gateway rather than of the push: another replica may take it. A 4xx would fail there too. */
-function failsOver(error: Error): boolean {
-  const reason = failureReason(error);
-  return reason === 'connection' || reason === 'timeout' || reason === 'http_5xx';
 }
 
 export interface GatewayTransportSetup {

@@ -12,7 +12,8 @@ import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { GatewayReplicas } from '../../src/push/gateway-replicas.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
 import { Pusher } from '../../src/push/pusher.js';
-import { ShardedTransport } from '../../src/push/sharded-transport.js';
+import { ReplicatedTransport } from '../../src/push/replicated-transport.js';
+import { HttpGatewayTransport } from '../../src/push/transport.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
@@ -60,9 +61,13 @@ describe.skipIf(!servers)('sharding over three real gateways', () => {
     const path = groupingPath({ job: 'moving', role: 'trainer', instance: 'rep_0' });
     const named: GatewayAddress = { scheme: 'http', host: 'tasks.metrics_gateway', port: 9091, baseUrl: 'http://tasks.metrics_gateway:9091' };
     const replicas = new GatewayReplicas({ addresses: [named], key: path, refreshSeconds: 0, resolve: async () => live });
-    const transport = new ShardedTransport({ timeoutSeconds: 5, gzip: false }, { replicas });
+    const transport = new ReplicatedTransport({
+      replicas,
+      connect: (replica) => new HttpGatewayTransport({ timeoutSeconds: 5, gzip: false }, replica.baseUrl),
+      probeSeconds: 60,
+    });
     const pusher = new Pusher({
-      url: `${named.baseUrl}${path}`,
+      path,
       transport,
       intervalSeconds: 60,
       retries: 0,
@@ -94,6 +99,7 @@ describe.skipIf(!servers)('sharding over three real gateways', () => {
     await pusher.flush();
     const second = transport.currentReplica;
     expect(second.baseUrl).not.toBe(first.baseUrl);
+    await transport.settled(); // the DELETE on the replica it left runs in the background, after the PUT
     await waitForHolders([`${second.host}:${second.port}`]);
     expect(transport.stats).toEqual({ moves: 1, leftGroupsDeleted: 1 });
 

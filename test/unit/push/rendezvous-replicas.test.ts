@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseGatewayList, type GatewayAddress } from '../../../src/config/gateway-address.js';
 import { GatewayReplicas, dnsReplicaResolver, needsResolution } from '../../../src/push/gateway-replicas.js';
 import { fnv1a32, pickReplica, rankReplicas } from '../../../src/push/rendezvous.js';
-import { ReplicatedTransport, createGatewayTransport } from '../../../src/push/replicated-transport.js';
-import { GatewayTransport, HttpGatewayTransport } from '../../../src/push/transport.js';
+import { PushHttpError, PushNetworkError, PushTimeoutError } from '../../../src/errors.js';
+import { ReplicatedTransport, createGatewayTransport, type LeaveFailure, type ReplicaMove } from '../../../src/push/replicated-transport.js';
+import { GatewayTransport, HttpGatewayTransport, type ExchangeResult, type GatewayMethod } from '../../../src/push/transport.js';
 
 const addresses = (text: string): GatewayAddress[] => parseGatewayList(text).addresses ?? [];
 const keys = Array.from({ length: 1000 }, (_, index) => `/metrics/job/j/role/trainer/instance/rep_${index}`);
@@ -172,5 +173,283 @@ describe('ReplicatedTransport over real HTTP', () => {
     expect(list).toBeInstanceOf(ReplicatedTransport);
     expect(named).toBeInstanceOf(ReplicatedTransport);
     await Promise.all([plain.close(), list.close(), named.close()]);
+  });
+});
+
+/** One replica's transport, in memory: answers as told, logs `METHOD path`, can hold a DELETE open. */
+class FakeReplica implements GatewayTransport {
+  answer: 'ok' | 'refused' | 'timeout' | 'http_500' | 'http_400' = 'ok';
+  readonly log: string[] = [];
+  /** While set, DELETEs wait for it (a slow clean-up). */
+  deleteGate: Promise<void> | undefined;
+  closed = false;
+
+  constructor(readonly currentBaseUrl: string) {}
+
+  async send(method: GatewayMethod, path: string): Promise<ExchangeResult> {
+    if (method === 'DELETE' && this.deleteGate !== undefined) await this.deleteGate;
+    const url = `${this.currentBaseUrl}${path}`;
+    switch (this.answer) {
+      case 'refused':
+        throw new PushNetworkError(method, url, new Error('ECONNREFUSED'));
+      case 'timeout':
+        throw new PushTimeoutError(method, url, 1);
+      case 'http_500':
+        throw new PushHttpError(method, url, 500, 'boom');
+      case 'http_400':
+        throw new PushHttpError(method, url, 400, 'bad body');
+      case 'ok':
+        this.log.push(`${method} ${path}`);
+        return { statusCode: method === 'DELETE' ? 202 : 200, durationSeconds: 0 };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async destroy(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+describe('ReplicatedTransport failover (fake replicas)', () => {
+  const path = '/metrics/job/j/role/trainer/instance/rep_3';
+  const PUT = `PUT ${path}`;
+  const DELETE = `DELETE ${path}`;
+
+  function setup(list = 'g0:9091,g1:9091,g2:9091', probeSeconds = 10) {
+    const gateways = addresses(list);
+    const ranked = rankReplicas(gateways, path);
+    const fakes = new Map(gateways.map((gateway) => [gateway.baseUrl, new FakeReplica(gateway.baseUrl)]));
+    const fake = (rank: number): FakeReplica => fakes.get(ranked[rank]!.baseUrl)!;
+    let now = 0;
+    const moves: ReplicaMove[] = [];
+    const leaveFailures: LeaveFailure[] = [];
+    const transport = new ReplicatedTransport({
+      replicas: new GatewayReplicas({ addresses: gateways, key: path, refreshSeconds: 30 }),
+      connect: (replica) => fakes.get(replica.baseUrl)!,
+      probeSeconds,
+      onMove: (move) => moves.push(move),
+      onLeaveFailed: (failure) => leaveFailures.push(failure),
+      now: () => now,
+    });
+    const advance = (seconds: number): void => {
+      now += seconds * 1000;
+    };
+    return { transport, ranked, fake, moves, leaveFailures, advance };
+  }
+
+  it('pushes to its first choice while it answers', async () => {
+    const { transport, ranked, fake, moves } = setup();
+    for (let index = 0; index < 3; index += 1) await transport.send('PUT', path, 'x 1\n');
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    expect(fake(0).log).toEqual([PUT, PUT, PUT]);
+    expect(fake(1).log).toEqual([]);
+    expect(moves).toEqual([]);
+  });
+
+  for (const [answer, failures] of [['refused', 1], ['timeout', 2], ['http_500', 2]] as const) {
+    it(`moves to its next rendezvous choice when its replica fails ${failures} push(es) in a row (${answer}), and reports the move`, async () => {
+      const { transport, ranked, fake, moves } = setup();
+      await transport.send('PUT', path, 'x 1\n');
+      fake(0).answer = answer;
+      for (let failure = 1; failure < failures; failure += 1) {
+        await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
+        expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl); // one slow answer is not a dead gateway
+      }
+      await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow(); // the Pusher counts it and retries
+      expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl);
+      expect(moves).toHaveLength(1);
+      expect(moves[0]).toMatchObject({ from: ranked[0], to: ranked[1], reason: 'failed' });
+      expect(moves[0]?.error?.message).toContain(ranked[0]!.baseUrl);
+      await transport.send('PUT', path, 'x 2\n');
+      expect(fake(1).log).toEqual([PUT]);
+      expect(fake(2).log).toEqual([]);
+    });
+  }
+
+  it('counts only timeouts and 5xx in a row: a success in between starts over', async () => {
+    const { transport, ranked, fake, moves } = setup();
+    for (let round = 0; round < 3; round += 1) {
+      fake(0).answer = 'timeout';
+      await expect(transport.send('PUT', path, 'x\n')).rejects.toThrow(PushTimeoutError);
+      fake(0).answer = 'ok';
+      await transport.send('PUT', path, 'x\n');
+    }
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    expect(moves).toEqual([]);
+  });
+
+  it('stays on its replica when the gateway refuses the body (4xx): another replica would refuse it too', async () => {
+    const { transport, ranked, fake, moves } = setup();
+    fake(0).answer = 'http_400';
+    await expect(transport.send('PUT', path, 'bad\n')).rejects.toThrow(PushHttpError);
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    expect(moves).toEqual([]);
+  });
+
+  it('does not move on a failed DELETE (the final one of a shutdown)', async () => {
+    const { transport, ranked, fake, moves } = setup();
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('DELETE', path)).rejects.toThrow(PushNetworkError);
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    expect(moves).toEqual([]);
+  });
+
+  it('probes its failed first choice once per probe interval with a DELETE, then moves back and deletes its copy on the fallback', async () => {
+    const { transport, ranked, fake, moves, advance } = setup('g0:9091,g1:9091,g2:9091', 10);
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow(PushNetworkError);
+    await transport.send('PUT', path, 'x 2\n'); // the retry lands on the fallback
+    await transport.settled();
+    expect(fake(0).log).toEqual([PUT]); // not probed within the probe interval
+    fake(0).answer = 'ok'; // back, empty (a restarted gateway)
+    advance(5);
+    await transport.send('PUT', path, 'x 3\n');
+    await transport.settled();
+    expect(fake(0).log).toEqual([PUT]); // still not due
+    expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl);
+    advance(5);
+    await transport.send('PUT', path, 'x 4\n'); // due: the probe DELETE runs after this push
+    await transport.settled();
+    expect(fake(0).log).toEqual([PUT, DELETE]);
+    expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl); // moves with the next push
+    await transport.send('PUT', path, 'x 5\n');
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    await transport.settled();
+    expect(fake(0).log).toEqual([PUT, DELETE, PUT]);
+    expect(fake(1).log).toEqual([PUT, PUT, PUT, DELETE]);
+    expect(moves.map((move) => [move.from.baseUrl, move.to.baseUrl, move.reason])).toEqual([
+      [ranked[0]!.baseUrl, ranked[1]!.baseUrl, 'failed'],
+      [ranked[1]!.baseUrl, ranked[0]!.baseUrl, 'recovered'],
+    ]);
+    expect(transport.stats.moves).toBe(2);
+  });
+
+  it('keeps a clean-up DELETE out of the PUT: the push resolves while the DELETE is still pending', async () => {
+    const { transport, ranked, fake, advance } = setup('g0:9091,g1:9091', 1);
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
+    await transport.send('PUT', path, 'x 2\n');
+    fake(0).answer = 'ok';
+    advance(1);
+    await transport.send('PUT', path, 'x 3\n');
+    await transport.settled(); // probe answered
+    let open!: () => void;
+    fake(1).deleteGate = new Promise<void>((resolve) => (open = resolve));
+    await transport.send('PUT', path, 'x 4\n'); // moves back; the fallback's DELETE hangs
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    expect(fake(1).log).toEqual([PUT, PUT]); // DELETE not applied yet, and the PUT did not wait for it
+    let settled = false;
+    const done = transport.settled().then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(settled).toBe(false);
+    open();
+    await done;
+    expect(fake(1).log).toEqual([PUT, PUT, DELETE]);
+    expect(transport.stats.leftGroupsDeleted).toBe(2); // the probe on the first choice, the fallback's copy
+  });
+
+  it('sends to a replica only after that replica\'s pending clean-up DELETE, never before it', async () => {
+    const { transport, ranked, fake, advance } = setup('g0:9091,g1:9091', 1);
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
+    await transport.send('PUT', path, 'x 2\n');
+    fake(0).answer = 'ok';
+    advance(1);
+    await transport.send('PUT', path, 'x 3\n');
+    await transport.settled();
+    let open!: () => void;
+    fake(1).deleteGate = new Promise<void>((resolve) => (open = resolve));
+    await transport.send('PUT', path, 'x 4\n'); // back on the first choice; fallback DELETE pending
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 5\n')).rejects.toThrow(); // fails over to the fallback again
+    expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl);
+    const push = transport.send('PUT', path, 'x 5\n');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fake(1).log).toEqual([PUT, PUT]); // the PUT waits behind the DELETE
+    open();
+    await push;
+    expect(fake(1).log).toEqual([PUT, PUT, DELETE, PUT]); // the group ends up where the node pushes
+  });
+
+  it('reports a clean-up that keeps failing once; keeps probing a failed better choice, gives up on the others', async () => {
+    const { transport, ranked, fake, leaveFailures, advance } = setup('g0:9091,g1:9091,g2:9091', 1);
+    await transport.send('PUT', path, 'x 0\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 1\n')).rejects.toThrow();
+    for (let index = 0; index < 6; index += 1) {
+      advance(1);
+      await transport.send('PUT', path, 'x 1\n');
+      await transport.settled();
+    }
+    expect(leaveFailures).toHaveLength(1);
+    expect(leaveFailures[0]).toMatchObject({ replica: ranked[0], attempts: 3, stillTrying: true });
+    fake(0).answer = 'ok';
+    advance(1);
+    await transport.send('PUT', path, 'x 2\n');
+    await transport.settled();
+    // The fallback it leaves now refuses its DELETE: three attempts on later pushes, one report, then given up.
+    fake(1).answer = 'refused';
+    await transport.send('PUT', path, 'x 3\n'); // moved back once the probe answered
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    await transport.settled();
+    for (let index = 0; index < 5; index += 1) {
+      await transport.send('PUT', path, 'x 4\n');
+      await transport.settled();
+    }
+    expect(leaveFailures).toHaveLength(2);
+    expect(leaveFailures[1]).toMatchObject({ replica: ranked[1], attempts: 3, stillTrying: false });
+  });
+
+  it('cycles through its replicas in rendezvous order when every one fails, and stays on the first that answers', async () => {
+    const { transport, ranked, fake, moves } = setup('g0:9091,g1:9091');
+    fake(0).answer = 'refused';
+    fake(1).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x\n')).rejects.toThrow();
+    expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl);
+    await expect(transport.send('PUT', path, 'x\n')).rejects.toThrow();
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    fake(1).answer = 'ok';
+    await expect(transport.send('PUT', path, 'x\n')).rejects.toThrow();
+    await transport.send('PUT', path, 'x\n');
+    await transport.send('PUT', path, 'x\n');
+    expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl);
+    expect(fake(1).log).toEqual([PUT, PUT]);
+    expect(moves.every((move) => move.reason === 'failed')).toBe(true);
+  });
+
+  it('a single replica has nowhere to go: it stays, and reports no move', async () => {
+    const { transport, ranked, fake, moves } = setup('g0:9091');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x\n')).rejects.toThrow();
+    await expect(transport.send('PUT', path, 'x\n')).rejects.toThrow();
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
+    expect(moves).toEqual([]);
+  });
+
+  it('close() waits for the background clean-ups, then closes every replica\'s transport', async () => {
+    const { transport, fake, advance } = setup('g0:9091,g1:9091', 1);
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
+    await transport.send('PUT', path, 'x 2\n');
+    fake(0).answer = 'ok';
+    advance(1);
+    let open!: () => void;
+    fake(0).deleteGate = new Promise<void>((resolve) => (open = resolve));
+    await transport.send('PUT', path, 'x 3\n'); // probe DELETE pending
+    const closing = transport.close();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fake(0).closed).toBe(false);
+    open();
+    await closing;
+    expect(fake(0).closed).toBe(true);
+    expect(fake(1).closed).toBe(true);
   });
 });
