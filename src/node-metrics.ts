@@ -18,7 +18,8 @@ import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
-import { createGatewayTransport, describeLeaveFailure, describeMove } from './push/replicated-transport.js';
+import { describeLeaveFailure, describeMove } from './push/replica-messages.js';
+import { createGatewayTransport } from './push/replicated-transport.js';
 import type { GatewayTransport, TransportOptions } from './push/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
@@ -65,7 +66,7 @@ export class NodeMetrics {
     const credentials = gatewayCredentials(options);
     // Also before anything starts: a second start of a live identity in this process is refused, since
     // the two would overwrite each other's group (src/push/node-identity.ts).
-    this.releaseIdentity = claimIdentity(options.gatewayAddr, groupingPath(this.groupingKey));
+    this.releaseIdentity = claimIdentity(groupingPath(this.groupingKey));
     this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
     const headers = { ...credentials.headers, ...input.transport?.headers };
     const connect = { ...credentials.connect, ...input.transport?.connect };

@@ -28,11 +28,13 @@ const liveIdentities: Set<string> = ((globalThis as Record<symbol, unknown>)[LIV
   ((globalThis as Record<symbol, unknown>)[LIVE_KEY] = new Set<string>());
 
 /**
- * Mark the group `groupingPath` on `gateway` as pushed by this process; returns its release. Throws
- * DuplicateIdentityError when it is already live here.
+ * Mark the identity `groupingPath` (job, role, instance) as pushed by this process; returns its release.
+ * Throws DuplicateIdentityError when it is already live here, whatever gateway address each start names:
+ * `127.0.0.1:9091`, `http://127.0.0.1:9091/` and `localhost:9091` are one gateway, and no process has a
+ * reason to push one node's group twice.
  */
-export function claimIdentity(gateway: string, groupingPath: string): () => void {
-  const key = `${gateway} ${groupingPath}`;
+export function claimIdentity(groupingPath: string): () => void {
+  const key = groupingPath;
   if (liveIdentities.has(key)) throw new DuplicateIdentityError(groupingPath);
   liveIdentities.add(key);
   let released = false;

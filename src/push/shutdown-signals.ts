@@ -2,8 +2,8 @@
  * Opt-in signal handling (never installed by importing the library): the first SIGINT/SIGTERM shuts the node
  * down gracefully (final push, DELETE when configured). What happens next depends on the program:
  *
- * - The program has its own listener for that signal (a handler writing a checkpoint, say): the helper does
- *   not exit. Exiting would cut that handler off; the program's handler decides when the process ends.
+ * - The program has its own listener for that signal (a handler writing a checkpoint, say; `on` or `once`,
+ *   added before or after the helper): the helper does not exit, not even on a second signal. Exiting would cut that handler off; the program's handler decides when the process ends.
  * - The helper is the only listener: it exits once the final push is done or given up, with 128 + the
  *   signal's number (130 for SIGINT, 143 for SIGTERM), the status of a process the signal ended, as Node
  *   without the helper would end. A scheduler then sees an interrupted job, not a finished one (a Kubernetes
@@ -41,6 +41,8 @@ export function handleShutdownSignals(target: Shutdownable, options: ShutdownSig
   const onSignal = (signal: NodeJS.Signals): void => {
     received += 1;
     const status = exitStatus(signal);
+    // Decided now, while this listener runs first (it is prepended): a program's `process.once` handler is
+    // removed as soon as Node calls it, so later in this signal's handling it could no longer be seen.
     const alone = otherListeners(signal) === 0;
     if (received > 1) {
       if (!alone) return; // the program's own handler decides, this time too
@@ -63,12 +65,12 @@ export function handleShutdownSignals(target: Shutdownable, options: ShutdownSig
     finalPushes.add(done);
     void done.then(async () => {
       await allFinalPushes();
-      // Checked again: the program may have added its own handler since the signal came.
-      if (otherListeners(signal) === 0) exit(status);
+      if (alone) exit(status);
     });
   };
   ourListeners.add(onSignal);
-  for (const signal of signals) process.on(signal, onSignal);
+  // First in line, so that it sees every other listener of the signal, `once` ones included, when it fires.
+  for (const signal of signals) process.prependListener(signal, onSignal);
   return () => {
     for (const signal of signals) process.off(signal, onSignal);
   };

@@ -99,6 +99,14 @@ try {
 } catch (error) {
   console.log('refused', error.code, error.name, error instanceof Error);
 }
+for (const spelling of ['http://' + process.env.GW, process.env.GW + '/', process.env.GW.replace('127.0.0.1', 'localhost')]) {
+  try {
+    startNodeMetrics({ options: { ...options, gatewayAddr: spelling } });
+    console.log('accepted with', spelling);
+  } catch (error) {
+    console.log('refused', error.code);
+  }
+}
 const neighbour = startNodeMetrics({ options: { ...options, replicaIndex: 4 } });
 console.log('neighbour started');
 await first.shutdown();
@@ -112,6 +120,9 @@ await neighbour.shutdown();
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.stdout).toContain('refused PERSIA_DUPLICATE_IDENTITY DuplicateIdentityError true');
     expect(exit.stdout).not.toContain('second start accepted');
+    // The same gateway spelt another way is the same identity (found by a new-user session).
+    expect(exit.stdout).not.toContain('accepted with');
+    expect(exit.stdout.match(/^refused PERSIA_DUPLICATE_IDENTITY$/gm)).toHaveLength(3);
     expect(exit.stdout).toContain('neighbour started');
     expect(exit.stdout).toContain('restarted after shutdown');
   });

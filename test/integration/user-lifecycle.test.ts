@@ -193,6 +193,20 @@ describe.skipIf(!servers)('item 5: handleShutdownSignals and the program around 
     expect(await stateOf('lifecycle_own_handler')).toBe(1);
   });
 
+  it.each([
+    ['process.once, after the helper', 'handleShutdownSignals(metrics);\nprocess.once'],
+    ['process.once, before the helper', 'setImmediate(() => handleShutdownSignals(metrics));\nprocess.once'],
+  ])("a checkpoint handler registered with %s also runs to its end (found by a new-user session)", async (_how, install) => {
+    const source = OWN_SIGTERM_HANDLER.replace("handleShutdownSignals(metrics);\nprocess.on", install);
+    expect(source).toContain('process.once');
+    const program = await started(source, nodeEnv(gateway.address, 'lifecycle_once_handler'));
+    program.child.kill('SIGTERM');
+    const exit = await program.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(readFileSync(join(program.dir, 'checkpoint.txt'), 'utf8')).toBe('epoch 7');
+    expect(exit.stderr).toMatch(/not exiting: the program's own SIGTERM handler decides/);
+  });
+
   it('the helper alone exits 143 after SIGTERM, the same whether the gateway answered or not', async () => {
     const up = await started(HELPER_ALONE, nodeEnv(gateway.address, 'lifecycle_alone_up'));
     const down = await started(HELPER_ALONE, nodeEnv(`127.0.0.1:${await freePort()}`, 'lifecycle_alone_down'));

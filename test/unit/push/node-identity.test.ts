@@ -3,15 +3,15 @@ import { DuplicateIdentityError } from '../../../src/errors.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, type StoredIncarnation } from '../../../src/push/node-identity.js';
 
 describe('claimIdentity', () => {
-  it('refuses a live identity on the same gateway, allows it elsewhere and after release', () => {
-    const release = claimIdentity('http://gw:9091', '/metrics/job/j/role/server/instance/rep_3');
-    expect(() => claimIdentity('http://gw:9091', '/metrics/job/j/role/server/instance/rep_3')).toThrow(DuplicateIdentityError);
-    const elsewhere = claimIdentity('http://other:9091', '/metrics/job/j/role/server/instance/rep_3');
+  it('refuses a live identity, allows another one and the same after release', () => {
+    const release = claimIdentity('/metrics/job/j/role/server/instance/rep_3');
+    expect(() => claimIdentity('/metrics/job/j/role/server/instance/rep_3')).toThrow(DuplicateIdentityError);
+    const neighbour = claimIdentity('/metrics/job/j/role/server/instance/rep_4');
     release();
     release(); // twice is harmless
-    const again = claimIdentity('http://gw:9091', '/metrics/job/j/role/server/instance/rep_3');
+    const again = claimIdentity('/metrics/job/j/role/server/instance/rep_3');
     again();
-    elsewhere();
+    neighbour();
   });
 });
 
