@@ -7,7 +7,8 @@
  *   const done = rpc.startTimer(); await lookup(); done();
  *   await metrics.shutdown();
  */
-import { NodeStoppedError } from './errors.js';
+import { ConfigError, NodeStoppedError, ReentrantCallError } from './errors.js';
+import { describeValue } from './config/yaml-document.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
 import { gatewayCredentials } from './config/credentials.js';
 import type { NodeRole } from './metrics/catalog.js';
@@ -15,6 +16,7 @@ import type { Counter, Gauge, Histogram } from './metrics/instruments.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
+import { currentExtraSource } from './push/extra-sources.js';
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
@@ -113,18 +115,25 @@ export class NodeMetrics {
    */
   async flush(): Promise<void> {
     if (this.stopped) throw new NodeStoppedError('flush()');
+    refuseInsideSource('flush()');
     await this.pusher?.flush();
   }
 
-  /** Final push (and DELETE of the group when configured) within the deadline, then stop. Idempotent. */
+  /**
+   * Final push (and DELETE of the group when configured) within the deadline, then stop. Idempotent.
+   * `timeoutSeconds` overrides shutdown_timeout_seconds; `Infinity` waits as long as the push takes. A value
+   * that is not a positive number rejects with ConfigError and stops nothing, so the call can be repeated.
+   */
   async shutdown(timeoutSeconds?: number): Promise<void> {
+    refuseInsideSource('shutdown()');
+    const deadline = shutdownDeadline(timeoutSeconds);
     this.stopped = true;
     this.runtime?.stop();
     this.identityWatch?.stop();
     if (this.pusher === undefined) return;
     this.setState('stopping');
     try {
-      await this.pusher.shutdown(timeoutSeconds);
+      await this.pusher.shutdown(deadline);
     } finally {
       this.releaseIdentity?.();
     }
@@ -227,6 +236,22 @@ export class NodeMetrics {
       onHeldBack: (reason) => failures.labels(reason).inc(),
     };
   }
+}
+
+/** Longest deadline a timer can hold (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
+const MAX_DEADLINE_SECONDS = (2 ** 31 - 1) / 1000;
+
+function shutdownDeadline(timeoutSeconds: unknown): number | undefined {
+  if (timeoutSeconds === undefined) return undefined;
+  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0)) {
+    throw new ConfigError({ source: 'shutdown()', path: 'timeoutSeconds' }, 'a positive number of seconds (Infinity: no deadline)', describeValue(timeoutSeconds));
+  }
+  return Math.min(timeoutSeconds, MAX_DEADLINE_SECONDS);
+}
+
+function refuseInsideSource(call: string): void {
+  const source = currentExtraSource();
+  if (source !== undefined) throw new ReentrantCallError(call, source);
 }
 
 export function startNodeMetrics(input: StartNodeMetricsInput = {}): NodeMetrics {

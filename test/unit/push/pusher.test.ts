@@ -50,7 +50,7 @@ class FakeTransport implements GatewayTransport {
   }
 }
 
-function pusher(transport: FakeTransport, overrides: Partial<PusherOptions> = {}): { pusher: Pusher; warnings: string[] } {
+function pusher(transport: FakeTransport, overrides: Partial<Omit<PusherOptions, 'path' | 'url'>> = {}): { pusher: Pusher; warnings: string[] } {
   const warnings: string[] = [];
   const created = new Pusher({
     path: '/metrics/job/j',
