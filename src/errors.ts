@@ -15,6 +15,7 @@ export type PersiaErrorCode =
   | 'PERSIA_DUPLICATE_IDENTITY'
   | 'PERSIA_NODE_STOPPED'
   | 'PERSIA_EXTRA_SOURCE'
+  | 'PERSIA_REENTRANT_CALL'
   | 'PERSIA_DEPLOY_USAGE'
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
@@ -180,6 +181,19 @@ export class ExtraSourceError extends PersiaMetricsError {
     super('PERSIA_EXTRA_SOURCE', `extraSources[${sourceIndex}] ${detail}`, { cause });
     this.sourceIndex = sourceIndex;
     this.problem = problem;
+  }
+}
+
+/**
+ * `flush()` or `shutdown()` called from inside an extra source's `metrics()`: the push it would start waits
+ * for that very call, so it could only end at the push timeout, over and over.
+ */
+export class ReentrantCallError extends PersiaMetricsError {
+  constructor(call: string, sourceIndex: number) {
+    super(
+      'PERSIA_REENTRANT_CALL',
+      `${call} was called from inside extraSources[${sourceIndex}].metrics(), which the push it would start waits for; call it outside the source`,
+    );
   }
 }
 

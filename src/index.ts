@@ -20,6 +20,7 @@ export {
   DuplicateIdentityError,
   NodeStoppedError,
   ExtraSourceError,
+  ReentrantCallError,
   type ExtraSourceProblem,
   type PersiaErrorCode,
 } from './errors.js';

@@ -114,8 +114,8 @@ export class NodeMetrics {
    * left out of it). A no-op when metrics are disabled. After shutdown() it rejects with NodeStoppedError.
    */
   async flush(): Promise<void> {
+    refuseInsideSource('flush()'); // first: from inside a source, this is the mistake to name, stopped or not
     if (this.stopped) throw new NodeStoppedError('flush()');
-    refuseInsideSource('flush()');
     await this.pusher?.flush();
   }
 

@@ -9,6 +9,7 @@
  * (see exposition-check.ts); a bad one is held back from that push, reported once per kind of trouble until
  * it is good again, and the pusher counts it under reason "extra_source". The others go out as usual.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExtraSourceError } from '../errors.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
 import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners } from './exposition-check.js';
@@ -32,6 +33,14 @@ export interface CollectedExtras {
 }
 
 const TIMED_OUT = Symbol('timed out');
+
+/** Set while a source's `metrics()` runs (and in what it awaits): the index of that source. */
+const insideSource = new AsyncLocalStorage<number>();
+
+/** The extra source whose `metrics()` the caller runs inside, if any (a flush() from there would wait for itself). */
+export function currentExtraSource(): number | undefined {
+  return insideSource.getStore();
+}
 
 /** One source's part of a push: its text, or why it has none. */
 type Part = { readonly text: string; readonly problem?: undefined } | { readonly text?: undefined; readonly problem: Error };
@@ -78,7 +87,7 @@ export class ExtraSources {
     if (this.pending.has(index)) {
       return { problem: new ExtraSourceError(index, 'timeout', 'metrics() has not settled since an earlier push; left out until it does') };
     }
-    const call = new Promise<unknown>((resolve) => resolve(source.metrics()));
+    const call = new Promise<unknown>((resolve) => resolve(insideSource.run(index, () => source.metrics())));
     this.pending.set(index, call);
     const settled = (): void => void this.pending.delete(index);
     call.then(settled, settled);

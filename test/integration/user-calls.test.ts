@@ -1,0 +1,126 @@
+/**
+ * Explicit calls made the way users make them by mistake (found by a new-user session), against the real
+ * Pushgateway: `shutdown(Infinity)` ("wait as long as it takes") and other deadlines a timer cannot hold,
+ * arguments that are not deadlines at all, and `flush()` / `shutdown()` from inside an extra source's
+ * `metrics()`. Each settles with the final push sent, or rejects with a typed error and stops nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
+import { runUserProgram } from '../helpers/user-program.js';
+
+const servers = requireBinary('prometheus-pushgateway') !== undefined;
+
+function nodeEnv(gatewayAddr: string, job: string): Record<string, string> {
+  return {
+    PERSIA_METRICS_GATEWAY_ADDR: gatewayAddr,
+    PERSIA_METRICS_JOB_NAME: job,
+    PERSIA_NODE_ROLE: 'trainer',
+    PERSIA_METRICS_INSTANCE: 'rep_0',
+    PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60',
+    PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1',
+  };
+}
+
+describe.skipIf(!servers)('explicit calls as users get them wrong (real gateway)', () => {
+  let gateway: RunningPushgateway;
+  beforeAll(async () => {
+    gateway = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  const nanCount = async (job: string) =>
+    parseExposition(await gateway.metricsText()).samples.get(seriesKey('nan_count', { feature: 'f', instance: 'rep_0', job, role: 'trainer' }));
+
+  it.each([['Infinity'], ['1e9'], ['3000000']])('shutdown(%s) waits as long as it takes: the final push arrives', async (deadline) => {
+    const job = `calls_deadline_${deadline.replace(/\W/g, '_')}`;
+    const exit = await runUserProgram(
+      `
+import { startNodeMetrics } from 'persia-metrics';
+const metrics = startNodeMetrics();
+metrics.counter('nan_count').labels('f').inc(7);
+await metrics.shutdown(${deadline});
+console.log('shut down');
+`,
+      { env: nodeEnv(gateway.address, job) },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('shut down');
+    expect(exit.stderr).not.toMatch(/TimeoutOverflowWarning/);
+    expect(await nanCount(job)).toBe(7);
+  });
+
+  it('shutdown(NaN | 0 | -1 | null | "5") rejects with a ConfigError and stops nothing; shutdown() then pushes', async () => {
+    const job = 'calls_bad_deadline';
+    const exit = await runUserProgram(
+      `
+import { startNodeMetrics } from 'persia-metrics';
+const metrics = startNodeMetrics();
+metrics.counter('nan_count').labels('f').inc(3);
+for (const deadline of [NaN, 0, -1, null, '5']) {
+  try {
+    await metrics.shutdown(deadline);
+    console.log('accepted', String(deadline));
+  } catch (error) {
+    console.log('refused', error.code, error.path);
+  }
+}
+metrics.counter('nan_count').labels('f').inc(1);
+await metrics.flush();
+await metrics.shutdown();
+console.log('shut down');
+`,
+      { env: nodeEnv(gateway.address, job) },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout.match(/^refused PERSIA_CONFIG_INVALID timeoutSeconds$/gm)).toHaveLength(5);
+    expect(exit.stdout).not.toContain('accepted');
+    expect(exit.stdout).toContain('shut down');
+    expect(await nanCount(job)).toBe(4);
+  });
+
+  it('flush() and shutdown() from inside an extra source reject with PERSIA_REENTRANT_CALL at once; the outer calls settle', async () => {
+    const job = 'calls_reentrant';
+    const exit = await runUserProgram(
+      `
+import { startNodeMetrics } from 'persia-metrics';
+let metrics;
+const inner = [];
+const source = {
+  async metrics() {
+    if (metrics === undefined) return ''; // the first push starts inside startNodeMetrics()
+    for (const call of ['flush', 'shutdown']) {
+      try {
+        await metrics[call]();
+        inner.push(call + ' resolved');
+      } catch (error) {
+        inner.push(call + ' ' + error.code);
+      }
+    }
+    return '# TYPE user_steps gauge\\nuser_steps 2\\n';
+  },
+};
+metrics = startNodeMetrics({ extraSources: [source] });
+metrics.counter('nan_count').labels('f').inc(2);
+try {
+  await metrics.flush();
+  console.log('outer flush ok');
+} catch (error) {
+  console.log('outer flush', error.code);
+}
+await metrics.shutdown();
+console.log(JSON.stringify([...new Set(inner)]));
+`,
+      { env: nodeEnv(gateway.address, job), timeoutMs: 20_000 },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('outer flush ok');
+    expect(JSON.parse(exit.stdout.trim().split('\n').at(-1) ?? '[]')).toEqual(['flush PERSIA_REENTRANT_CALL', 'shutdown PERSIA_REENTRANT_CALL']);
+    expect(exit.stderr).not.toMatch(/RangeError|Maximum call stack|MaxListenersExceeded|did not answer/);
+    expect(exit.elapsedMs).toBeLessThan(10_000); // no push waited for its own source
+    expect(await nanCount(job)).toBe(2);
+  });
+});
