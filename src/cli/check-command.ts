@@ -12,6 +12,7 @@ import { CONFIG_FILE_ENV, loadConfig, type ResolvedConfig } from '../config/reso
 import { encodeGroupingPath, groupingKeyFor, groupingPath } from '../push/grouping-key.js';
 import { formatTable } from './text-table.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
+import { parsePath } from './option-parsers.js';
 
 type InstanceFrom = 'instance' | 'replica_index' | 'hostname_pid';
 
@@ -22,7 +23,7 @@ export function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .description('validate the configuration a node would load (global_config.yaml + environment) and print every effective value with its source')
-    .option('-c, --config <file>', `path of global_config.yaml (default: $${CONFIG_FILE_ENV}, else no file: defaults + environment, as a node started without one)`)
+    .option('-c, --config <file>', `path of global_config.yaml (default: $${CONFIG_FILE_ENV}, else no file: defaults + environment, as a node started without one)`, parsePath)
     .option('--json', 'print the effective configuration as JSON (typed values, null for unset; errors as {"error":{...}})')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(runAction((flags: { config?: string; json?: boolean }) => check(flags)));

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { resolveDeployOptions, staleAfterSeconds } from '../deploy/deploy-options.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
-import { parseSeconds } from './option-parsers.js';
+import { parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
 interface InitFlags {
@@ -34,7 +34,7 @@ export function registerInitCommand(program: Command): void {
     .command('init')
     .description('write a ready-to-run monitoring deployment for one training job (refuses to overwrite without --force)')
     .requiredOption('-j, --job <name>', 'job name: the job label of every series (letters, digits, _ . -)')
-    .option('-d, --dir <dir>', 'directory to write into (created if missing)', '.')
+    .option('-d, --dir <dir>', 'directory to write into (created if missing)', parsePath, '.')
     .option('-f, --force', 'overwrite files that already exist')
     .option('--push-interval <seconds>', 'push_interval_seconds of the nodes; alert thresholds follow it', parseSeconds, 10)
     .option('--second-job <name>', 'also write docker-compose.second-job.yml for a second job on the same host')

@@ -12,3 +12,12 @@ export function parseSeconds(text: string): number {
   if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, found "${text}"`);
   return value;
 }
+
+/**
+ * A file or folder path. A value that starts with "--" is an option the user meant to give next
+ * (`check --config --json`): commander would take it as the path and the flag would be lost.
+ */
+export function parsePath(text: string): string {
+  if (text.startsWith('--')) throw new InvalidArgumentError(`expected a path, found the option "${text}" (give the path before it)`);
+  return text;
+}

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/resolve.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
-import { parseCount, parseSeconds } from './option-parsers.js';
+import { parseCount, parseSeconds, parsePath } from './option-parsers.js';
 import type { NodeProgress } from './simulate-node-command.js';
 
 export interface SimulateFlags {
@@ -31,7 +31,7 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description('run a simulated training cluster: one node process per replica, pushing to the job\'s gateway')
-    .option('-c, --config <file>', 'global_config.yaml to read (job name, interval, gateway)')
+    .option('-c, --config <file>', 'global_config.yaml to read (job name, interval, gateway)', parsePath)
     .option('--trainers <n>', 'trainer nodes', parseCount, 1)
     .option('--middleware <n>', 'middleware nodes', parseCount, 1)
     .option('--servers <n>', 'embedding server nodes', parseCount, 1)

@@ -8,7 +8,7 @@ import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { startNodeMetrics } from '../node-metrics.js';
 import { handleShutdownSignals } from '../push/shutdown-signals.js';
 import { createWorkload } from '../simulate/workload.js';
-import { parseCount, parseSeconds } from './option-parsers.js';
+import { parseCount, parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
 export interface NodeProgress {
@@ -31,7 +31,7 @@ export function registerSimulateNodeCommand(program: Command): void {
     .command('simulate-node')
     .description('run ONE simulated node (role from --role or PERSIA_NODE_ROLE) until stopped')
     .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`)
-    .option('-c, --config <file>', 'global_config.yaml to read')
+    .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR')
     .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
     .option('--duration <seconds>', 'stop gracefully after this long', parseSeconds)

@@ -7,7 +7,7 @@ import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
 import { fetchGatewayGroups } from '../discovery/gateway-api.js';
 import { formatAge, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
-import { parseSeconds } from './option-parsers.js';
+import { parseSeconds, parsePath } from './option-parsers.js';
 import { formatTable } from './text-table.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
@@ -33,7 +33,7 @@ export function registerStatusCommand(program: Command): void {
     .command('status')
     .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures, duplicate identities")
     .option('-j, --job <name>', 'job name (the job label of the groups; default: job_name of the config)')
-    .option('-c, --config <file>', 'global_config.yaml to read (default: $PERSIA_GLOBAL_CONFIG, else none)')
+    .option('-c, --config <file>', 'global_config.yaml to read (default: $PERSIA_GLOBAL_CONFIG, else none)', parsePath)
     .option('-g, --gateway <host:port>', 'the job\'s gateway (comma-separated for replicas)')
     .option('--stale-after <seconds>', 'mark nodes whose last push is older than this', parseSeconds, 60)
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)

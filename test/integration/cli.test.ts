@@ -156,6 +156,8 @@ describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
     ['status, bad config file', ['status', '--config', 'MISSPELT'], {}, 2, 'PERSIA_CONFIG_INVALID', 'did you mean "push_interval_seconds"'],
     ['discover, no engine', ['discover', '--print'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 1, 'PERSIA_DISCOVERY_FAILED', 'cannot list containers'],
     ['explain, unknown option', ['explain', '--bogus'], {}, 2, 'PERSIA_USAGE', "unknown option '--bogus'"],
+    // `check --config --json`: the flag is not taken as the file's path (found by a new-user session).
+    ['check, --config without its path', ['check', '--config'], {}, 2, 'PERSIA_USAGE', 'expected a path, found the option "--json"'],
   ])('--json error (%s): {"error":{code,message}} on stdout, the one line on stderr, exit code unchanged', async (_name, args, env, exit, errorCode, part) => {
     const misspelt = file('json-misspelt.yaml', 'PersiaMetricsConfig:\n  push_interval_sec: 10\n');
     const { code, stdout, stderr } = await cli([...args.map((arg) => (arg === 'MISSPELT' ? misspelt : arg)), '--json'], env);
