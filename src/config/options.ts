@@ -4,7 +4,7 @@
  * `explain` table, so an option documented anywhere is the option the code reads.
  */
 import { z } from 'zod';
-import { NODE_ROLES } from '../metrics/catalog.js';
+import { NODE_ROLES } from './node-roles.js';
 import { parseGatewayList } from './gateway-address.js';
 
 export type ValueSource = 'default' | 'file' | 'env' | 'options';

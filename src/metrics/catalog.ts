@@ -11,9 +11,10 @@
  * every node of a job with `histogram_quantile`.
  */
 
+import { NODE_ROLES, type NodeRole } from '../config/node-roles.js';
+
+export { NODE_ROLES, type NodeRole };
 export type MetricType = 'counter' | 'gauge' | 'histogram';
-export type NodeRole = 'trainer' | 'middleware' | 'server';
-export const NODE_ROLES: readonly NodeRole[] = ['trainer', 'middleware', 'server'];
 
 export type MetricGroup = 'accuracy' | 'efficiency' | 'runtime' | 'health' | 'pusher';
 
