@@ -121,9 +121,18 @@ export class ReplicatedTransport implements GatewayTransport {
     while (this.background.size > 0) await Promise.all(this.background.values());
   }
 
+  /**
+   * Graceful: waits for the clean-up DELETEs in flight (each under the push timeout), but aborts a probe of
+   * a failed replica, which must not hold up a shutdown.
+   */
   async close(): Promise<void> {
-    await this.settled();
-    await Promise.all([...this.transports.values()].map((transport) => transport.close()));
+    await Promise.all(
+      [...this.transports].map(async ([baseUrl, transport]) => {
+        if (this.failed.has(baseUrl)) return transport.destroy();
+        await this.background.get(baseUrl);
+        return transport.close();
+      }),
+    );
   }
 
   async destroy(): Promise<void> {

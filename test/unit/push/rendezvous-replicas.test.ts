@@ -433,7 +433,7 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
     expect(moves).toEqual([]);
   });
 
-  it('close() waits for the background clean-ups, then closes every replica\'s transport', async () => {
+  it('close() waits for a clean-up DELETE in flight, then closes every replica\'s transport', async () => {
     const { transport, fake, advance } = setup('g0:9091,g1:9091', 1);
     await transport.send('PUT', path, 'x 1\n');
     fake(0).answer = 'refused';
@@ -441,14 +441,30 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
     await transport.send('PUT', path, 'x 2\n');
     fake(0).answer = 'ok';
     advance(1);
+    await transport.send('PUT', path, 'x 3\n');
+    await transport.settled(); // the probe answered
     let open!: () => void;
-    fake(0).deleteGate = new Promise<void>((resolve) => (open = resolve));
-    await transport.send('PUT', path, 'x 3\n'); // probe DELETE pending
+    fake(1).deleteGate = new Promise<void>((resolve) => (open = resolve));
+    await transport.send('PUT', path, 'x 4\n'); // moved back: the fallback's DELETE is pending
     const closing = transport.close();
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(fake(0).closed).toBe(false);
+    expect(fake(1).closed).toBe(false);
     open();
     await closing;
+    expect(fake(1).log.at(-1)).toBe(DELETE);
+    expect(fake(0).closed).toBe(true);
+    expect(fake(1).closed).toBe(true);
+  });
+
+  it('close() aborts a probe of a failed replica at once: a dead gateway never holds up a shutdown', async () => {
+    const { transport, fake, advance } = setup('g0:9091,g1:9091', 1);
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
+    advance(1);
+    fake(0).deleteGate = new Promise<void>(() => undefined); // a probe that never answers
+    await transport.send('PUT', path, 'x 2\n'); // on the fallback; the probe of the first choice hangs
+    await transport.close();
     expect(fake(0).closed).toBe(true);
     expect(fake(1).closed).toBe(true);
   });
