@@ -1,11 +1,36 @@
-/** Public API of persia-metrics. Named re-exports only: what is not listed here is internal. */
-export { startNodeMetrics, NodeMetrics, type NodeState, type StartNodeMetricsInput } from './node-metrics.js';
+/**
+ * Public API of persia-metrics. Named re-exports only: what is not listed here is internal. One entry point,
+ * `startNodeMetrics`; every type a public signature mentions is exported with it (as a type: `NodeMetrics`
+ * and the instrument classes are made by the library, never constructed by callers).
+ */
+export { startNodeMetrics, type NodeMetrics, type NodeState, type StartNodeMetricsInput } from './node-metrics.js';
 export { handleShutdownSignals, type ShutdownSignalOptions, type Shutdownable } from './push/shutdown-signals.js';
+export type { PushLogger, PusherStats, FailureReason } from './push/pusher.js';
+export type { TransportOptions } from './push/transport.js';
 export { loadConfig, type LoadConfigInput, type ResolvedConfig, type ValueOrigin } from './config/resolve.js';
-export { OPTION_TABLE, type MetricsOptions, type OptionSpec } from './config/options.js';
-export { METRIC_CATALOG, PERSIA_METRIC_NAMES, NODE_ROLES, type MetricSpec, type NodeRole, type MetricType } from './metrics/catalog.js';
-export { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
-export { Counter, Gauge, Histogram, CounterSeries, GaugeSeries, HistogramSeries } from './metrics/instruments.js';
+export { OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './config/options.js';
+export type { GatewayAddress } from './config/gateway-address.js';
+export {
+  METRIC_CATALOG,
+  PERSIA_METRIC_NAMES,
+  NODE_ROLES,
+  type MetricSpec,
+  type NodeRole,
+  type MetricType,
+  type MetricGroup,
+} from './metrics/catalog.js';
+export { MetricsRegistry, type ExpositionSource, type Collector, type FamilyOf } from './metrics/registry.js';
+export type {
+  MetricFamily,
+  Counter,
+  Gauge,
+  Histogram,
+  CounterSeries,
+  GaugeSeries,
+  HistogramSeries,
+  LabelValue,
+} from './metrics/instruments.js';
+export type { ExposedFamily } from './metrics/exposition-format.js';
 export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-key.js';
 export {
   PersiaMetricsError,
@@ -21,6 +46,11 @@ export {
   NodeStoppedError,
   ExtraSourceError,
   ReentrantCallError,
+  DeployUsageError,
+  InitExistsError,
+  DiscoveryError,
+  StatusError,
   type ExtraSourceProblem,
   type PersiaErrorCode,
+  type ConfigProblemLocation,
 } from './errors.js';

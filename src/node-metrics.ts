@@ -18,7 +18,7 @@ import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
 import { currentExtraSource } from './push/extra-sources.js';
 import { bodyComposer } from './push/push-body.js';
-import { Pusher, type FailureReason, type PushLogger, type PushObserver } from './push/pusher.js';
+import { Pusher, type FailureReason, type PushLogger, type PushObserver, type PusherStats } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
 import { describeLeaveFailure, describeMove } from './push/replica-messages.js';
 import { createGatewayTransport } from './push/replicated-transport.js';
@@ -139,7 +139,7 @@ export class NodeMetrics {
     }
   }
 
-  get pushStats(): Pusher['stats'] | undefined {
+  get pushStats(): PusherStats | undefined {
     return this.pusher?.stats;
   }
 

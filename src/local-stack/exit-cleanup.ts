@@ -1,10 +1,10 @@
 /**
- * Last-resort cleanup when the test process exits without the tests having stopped their servers
- * (a failed beforeAll, a forgotten afterAll, an uncaught error).
+ * Last-resort cleanup when the program that started local servers (the demo, a test run) exits without
+ * having stopped them (a failed start-up, a forgotten stop, an uncaught error).
  *
- * The registry lives on globalThis under a Symbol.for key, not in a module variable: vitest
- * re-evaluates modules for every test file in the same worker, and a module-level flag would add
- * one more 'exit' listener per file. Only synchronous work runs inside an 'exit' handler, so the
+ * The registry lives on globalThis under a Symbol.for key, not in a module variable: a test runner may
+ * evaluate this module once per test file in one process, and a module-level flag would add one more
+ * 'exit' listener each time. Only synchronous work runs inside an 'exit' handler, so the
  * cleanups must be synchronous (SIGKILL, rmSync).
  */
 const REGISTRY_KEY = Symbol.for('persia-metrics.test-helpers.exit-cleanups');

@@ -8,7 +8,7 @@ import { errorText } from '../errors.js';
 import { onProcessExit } from './exit-cleanup.js';
 import { httpJson, isRecord } from './http.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
-import { renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config.js';
+import { renderLocalScrapeConfig, type PrometheusConfigOptions } from './local-scrape-config.js';
 import { waitFor } from './wait-for.js';
 
 export type StartPrometheusOptions = PrometheusConfigOptions;
@@ -69,7 +69,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   };
 
   const configFile = join(dir, 'prometheus.yml');
-  await writeFile(configFile, renderPrometheusConfig(opts));
+  await writeFile(configFile, renderLocalScrapeConfig(opts));
 
   let port = 0;
   let proc: ManagedProcess;

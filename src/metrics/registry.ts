@@ -19,7 +19,7 @@ export function sampleNames(spec: Pick<MetricSpec, 'name' | 'type'>): string[] {
   return spec.type === 'histogram' ? [spec.name, `${spec.name}_bucket`, `${spec.name}_sum`, `${spec.name}_count`] : [spec.name];
 }
 
-type FamilyOf<T extends MetricType> = T extends 'counter' ? Counter : T extends 'gauge' ? Gauge : Histogram;
+export type FamilyOf<T extends MetricType> = T extends 'counter' ? Counter : T extends 'gauge' ? Gauge : Histogram;
 
 /** Runs right before each exposition, to refresh sampled values (runtime metrics, pusher health). */
 export type Collector = () => void;
@@ -132,13 +132,17 @@ export class MetricsRegistry {
   /**
    * This registry's text encoder, with its per-series line prefixes; created on first use, so a node that
    * pushes protobuf keeps none. Encoders belong to one registry: two registries never share a cache.
+   * @internal the push body's; not part of the public API (left out of the published types)
    */
   get textExposition(): TextExposition {
     this.text ??= new TextExposition();
     return this.text;
   }
 
-  /** This registry's protobuf encoder, with its per-series label bytes and its one writer; created on first use. */
+  /**
+   * This registry's protobuf encoder, with its per-series label bytes and its one writer; created on first use.
+   * @internal the push body's; not part of the public API (left out of the published types)
+   */
   get protobufExposition(): ProtobufExposition {
     this.protobuf ??= new ProtobufExposition();
     return this.protobuf;

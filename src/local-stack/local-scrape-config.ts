@@ -20,10 +20,11 @@ export interface PrometheusConfigOptions {
 export const HELPER_SCRAPE_JOB = 'pushgateway';
 
 /**
- * Renders prometheus.yml. Scalars are written with JSON.stringify: JSON strings are valid YAML
+ * Renders the prometheus.yml of a local Prometheus started by the demo or a test (not the deployable one:
+ * src/deploy/prometheus-config.ts renders that). Scalars are written with JSON.stringify: JSON strings are valid YAML
  * flow scalars, so no YAML library and no quoting mistakes.
  */
-export function renderPrometheusConfig(opts: PrometheusConfigOptions): string {
+export function renderLocalScrapeConfig(opts: PrometheusConfigOptions): string {
   const interval = `${opts.scrapeIntervalSeconds ?? 1}s`;
   const lines = [
     'global:',
