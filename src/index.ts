@@ -4,7 +4,7 @@
  * and the instrument classes are made by the library, never constructed by callers).
  */
 export { startNodeMetrics, type NodeMetrics, type NodeState, type StartNodeMetricsInput } from './node-metrics.js';
-export { handleShutdownSignals, type ShutdownSignalOptions, type Shutdownable } from './push/shutdown-signals.js';
+export { handleShutdownSignals, type ShutdownSignalOptions, type Shutdownable } from './shutdown-signals.js';
 export type { PushLogger, PusherStats, FailureReason } from './push/pusher.js';
 export type { TransportOptions } from './push/transport.js';
 export { loadConfig, type LoadConfigInput, type ResolvedConfig, type ValueOrigin } from './config/resolve.js';

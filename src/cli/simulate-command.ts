@@ -101,7 +101,7 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   process.off('SIGTERM', onSignal);
   log(`all nodes stopped. ${progressLine(children.map((entry) => entry.progress))}`);
   // A node told to stop by SIGTERM may end with 0 or, as handleShutdownSignals does when it is the only
-  // listener (src/push/shutdown-signals.ts), with 128 + 15: both are the graceful stop asked for.
+  // listener (src/shutdown-signals.ts), with 128 + 15: both are the graceful stop asked for.
   const clean = (code: number | undefined): boolean => code === 0 || (stopRequests > 0 && code === SIGTERM_STATUS);
   const failed = children.filter((_, index) => !clean(codes[index])).map((entry) => entry.name);
   if (failed.length > 0 && stopRequests < 2) {

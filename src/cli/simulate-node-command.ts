@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { startNodeMetrics } from '../node-metrics.js';
-import { handleShutdownSignals } from '../push/shutdown-signals.js';
+import { handleShutdownSignals } from '../shutdown-signals.js';
 import { createWorkload } from '../simulate/workload.js';
 import { parseCount, parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
