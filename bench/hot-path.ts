@@ -11,6 +11,7 @@
 import client from 'prom-client';
 import { TIME_COST_BUCKETS } from '../src/metrics/catalog.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { forceGc } from './gc.js';
 import { FEATURE, otelInstruments, otelMeter } from './opentelemetry.js';
 import { median } from './timing.js';
 
@@ -50,6 +51,9 @@ function makeCallSiteMegamorphic(): void {
 }
 
 function nsPerOp(loop: Loop, iterations: number, rounds: number): number {
+  // Each case starts on a collected heap: the garbage of the case before (prom-client and OpenTelemetry
+  // allocate per call) is not collected inside this one's timing.
+  forceGc();
   loop(Math.min(iterations, 200_000)); // warm up: let the JIT optimise the loop first
   const samples: number[] = [];
   for (let round = 0; round < rounds; round += 1) {

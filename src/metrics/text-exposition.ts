@@ -14,6 +14,7 @@ class TextFamilyCache {
   readonly header: string;
   /** Prefixes per series: 1 for counters and gauges; buckets + 1 (+Inf) + 2 (_sum, _count) for histograms. */
   readonly stride: number;
+  /** The series whose prefixes are kept, by position: another series there (after a clear()) is rebuilt. */
   readonly series: unknown[] = [];
   /** Flat: series i's prefixes are prefixes[i * stride, (i + 1) * stride). */
   readonly prefixes: string[] = [];
@@ -25,11 +26,6 @@ class TextFamilyCache {
     this.header = familyHeader(name, help, type);
     this.bounds = type === 'histogram' ? [...(buckets ?? []), Infinity].map((bound) => `le="${formatValue(bound)}"`) : [];
     this.stride = type === 'histogram' ? this.bounds.length + 2 : 1;
-  }
-
-  /** True when position `index` holds the prefixes of `series` (false after a clear() or for a new series). */
-  has(index: number, series: unknown): boolean {
-    return index < this.series.length && this.series[index] === series;
   }
 
   /** Builds the prefixes of `series` at position `index`, dropping whatever was kept from there on. */
@@ -73,18 +69,21 @@ export class TextExposition {
     // 3 pieces per line into an array and joining, with far fewer short-lived objects for the GC.
     let text = cache.header;
     let index = 0;
+    // Locals, and the cache check inline: this loop runs once per series per exposition.
+    const kept = cache.series;
+    const prefixes = cache.prefixes;
     if (cache.stride === 1) {
       for (const series of family.seriesValues()) {
-        if (!cache.has(index, series)) cache.store(index, series);
-        text += `${cache.prefixes[index]!}${formatValue((series as ScalarSeriesView).value)}\n`;
+        if (index >= kept.length || kept[index] !== series) cache.store(index, series);
+        text += `${prefixes[index]!}${formatValue((series as ScalarSeriesView).value)}\n`;
         index += 1;
       }
       return text;
     }
     const stride = cache.stride;
     for (const series of family.seriesValues()) {
-      if (!cache.has(index, series)) cache.store(index, series);
-      text += histogramLines(cache.prefixes, index * stride, series as HistogramSeriesView);
+      if (index >= kept.length || kept[index] !== series) cache.store(index, series);
+      text += histogramLines(prefixes, index * stride, series as HistogramSeriesView);
       index += 1;
     }
     return text;
