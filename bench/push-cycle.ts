@@ -121,10 +121,14 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   }
   const oursExpo: number[] = [];
   const theirExpo: number[] = [];
+  // A full GC before each timed exposition, as before each timed push: the other side's garbage (prom-client's
+  // text of 100k series is tens of MB) is not collected inside this side's timing.
   for (let i = 0; i < rounds; i += 1) {
+    forceGc();
     let started = nowMs();
     expose();
     oursExpo.push(nowMs() - started);
+    forceGc();
     started = nowMs();
     await theirs.metrics();
     theirExpo.push(nowMs() - started);
@@ -167,6 +171,7 @@ async function otelExposition(shape: SyntheticShape, rounds: number): Promise<{ 
   const otelBodyBytes = Buffer.byteLength(await otel.expose()); // also its warm-up
   const times: number[] = [];
   for (let i = 0; i < rounds; i += 1) {
+    forceGc();
     const started = nowMs();
     await otel.expose();
     times.push(nowMs() - started);
