@@ -3,7 +3,7 @@
  * exit codes (0 ok, 1 runtime failure, 2 usage). Discovery is fed a fake engine through DOCKER_HOST pointing
  * at a local HTTP server that answers like the Docker API; status reads a fake gateway on port 0.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-function listen(handler: Parameters<typeof createServer>[0]): Promise<{ server: Server; port: number }> {
+function listen(handler: RequestListener): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer(handler);
     server.listen(0, '127.0.0.1', () => {
