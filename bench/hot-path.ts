@@ -46,7 +46,23 @@ function calledLoop(op: Op): Loop {
 /** Feed the shared call site several shapes of closure first, so the first case measured is not inlined. */
 function makeCallSiteMegamorphic(): void {
   const sink = { value: 0 };
-  const ops: Op[] = [(i) => { sink.value += i; }, (i) => { sink.value -= i; }, (i) => { sink.value = i; }, (i) => { sink.value ^= i; }, (i) => { sink.value *= i; }];
+  const ops: Op[] = [
+    (i) => {
+      sink.value += i;
+    },
+    (i) => {
+      sink.value -= i;
+    },
+    (i) => {
+      sink.value = i;
+    },
+    (i) => {
+      sink.value ^= i;
+    },
+    (i) => {
+      sink.value *= i;
+    },
+  ];
   for (const op of ops) calledLoop(op)(100_000);
 }
 
@@ -100,18 +116,96 @@ export function runHotPath(quick: boolean): HotPathRow[] {
   type Case = [operation: string, ours: Op, theirs: Op, otel: Op, oursLoop: Loop, theirLoop: Loop, otelLoop: Loop];
   const v = (i: number): number => (i & 1023) * 0.01;
   const cases: Case[] = [
-    ['counter.inc()', () => oc.inc(), () => pc.inc(), () => ot.counter.add(1),
-      (n) => { for (let i = 0; i < n; i += 1) oc.inc(); }, (n) => { for (let i = 0; i < n; i += 1) pc.inc(); }, (n) => { for (let i = 0; i < n; i += 1) ot.counter.add(1); }],
-    ['counter.inc() {feature}', () => ocf.inc(), () => pcf.inc(), () => otf.counter.add(1, FEATURE),
-      (n) => { for (let i = 0; i < n; i += 1) ocf.inc(); }, (n) => { for (let i = 0; i < n; i += 1) pcf.inc(); }, (n) => { for (let i = 0; i < n; i += 1) otf.counter.add(1, FEATURE); }],
-    ['gauge.set(v)', (i) => og.set(i), (i) => pg.set(i), (i) => ot.gauge.record(i),
-      (n) => { for (let i = 0; i < n; i += 1) og.set(i); }, (n) => { for (let i = 0; i < n; i += 1) pg.set(i); }, (n) => { for (let i = 0; i < n; i += 1) ot.gauge.record(i); }],
-    ['gauge.set(v) {feature}', (i) => ogf.set(i), (i) => pgf.set(i), (i) => otf.gauge.record(i, FEATURE),
-      (n) => { for (let i = 0; i < n; i += 1) ogf.set(i); }, (n) => { for (let i = 0; i < n; i += 1) pgf.set(i); }, (n) => { for (let i = 0; i < n; i += 1) otf.gauge.record(i, FEATURE); }],
-    ['histogram.observe(v)', (i) => oh.observe(v(i)), (i) => ph.observe(v(i)), (i) => ot.histogram.record(v(i)),
-      (n) => { for (let i = 0; i < n; i += 1) oh.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) ph.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) ot.histogram.record((i & 1023) * 0.01); }],
-    ['histogram.observe(v) {feature}', (i) => ohf.observe(v(i)), (i) => phf.observe(v(i)), (i) => otf.histogram.record(v(i), FEATURE),
-      (n) => { for (let i = 0; i < n; i += 1) ohf.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) phf.observe((i & 1023) * 0.01); }, (n) => { for (let i = 0; i < n; i += 1) otf.histogram.record((i & 1023) * 0.01, FEATURE); }],
+    [
+      'counter.inc()',
+      () => oc.inc(),
+      () => pc.inc(),
+      () => ot.counter.add(1),
+      (n) => {
+        for (let i = 0; i < n; i += 1) oc.inc();
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) pc.inc();
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) ot.counter.add(1);
+      },
+    ],
+    [
+      'counter.inc() {feature}',
+      () => ocf.inc(),
+      () => pcf.inc(),
+      () => otf.counter.add(1, FEATURE),
+      (n) => {
+        for (let i = 0; i < n; i += 1) ocf.inc();
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) pcf.inc();
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) otf.counter.add(1, FEATURE);
+      },
+    ],
+    [
+      'gauge.set(v)',
+      (i) => og.set(i),
+      (i) => pg.set(i),
+      (i) => ot.gauge.record(i),
+      (n) => {
+        for (let i = 0; i < n; i += 1) og.set(i);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) pg.set(i);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) ot.gauge.record(i);
+      },
+    ],
+    [
+      'gauge.set(v) {feature}',
+      (i) => ogf.set(i),
+      (i) => pgf.set(i),
+      (i) => otf.gauge.record(i, FEATURE),
+      (n) => {
+        for (let i = 0; i < n; i += 1) ogf.set(i);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) pgf.set(i);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) otf.gauge.record(i, FEATURE);
+      },
+    ],
+    [
+      'histogram.observe(v)',
+      (i) => oh.observe(v(i)),
+      (i) => ph.observe(v(i)),
+      (i) => ot.histogram.record(v(i)),
+      (n) => {
+        for (let i = 0; i < n; i += 1) oh.observe((i & 1023) * 0.01);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) ph.observe((i & 1023) * 0.01);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) ot.histogram.record((i & 1023) * 0.01);
+      },
+    ],
+    [
+      'histogram.observe(v) {feature}',
+      (i) => ohf.observe(v(i)),
+      (i) => phf.observe(v(i)),
+      (i) => otf.histogram.record(v(i), FEATURE),
+      (n) => {
+        for (let i = 0; i < n; i += 1) ohf.observe((i & 1023) * 0.01);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) phf.observe((i & 1023) * 0.01);
+      },
+      (n) => {
+        for (let i = 0; i < n; i += 1) otf.histogram.record((i & 1023) * 0.01, FEATURE);
+      },
+    ],
   ];
   // prom-client and OpenTelemetry are up to ~50x slower per op: fewer iterations keep them from dominating the run time.
   const theirs = Math.max(100_000, iterations / 10);

@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     // The same push with a text body, for the record: what the protobuf body saves.
     cycles.push(await runPushCycle(checkOff!.url, 'check off', 10_000, mode.rounds, 'text'));
     const growth: PushCycleResult[] = [];
-    for (const series of mode.seriesGrowth) growth.push(series === 10_000 ? cycles[0]! : await runPushCycle(checkOff!.url, 'check off', series, Math.max(3, Math.round(mode.rounds / 3))));
+    for (const series of mode.seriesGrowth)
+      growth.push(series === 10_000 ? cycles[0]! : await runPushCycle(checkOff!.url, 'check off', series, Math.max(3, Math.round(mode.rounds / 3))));
     return { pushCycles: cycles, seriesGrowth: growth };
   });
   pushCycles.push(await withGateways(1, [], async ([plain]) => runPushCycle(plain!.url, 'default', 10_000, mode.rounds)));
@@ -58,7 +59,9 @@ async function main(): Promise<void> {
     const headline = pushCycles[0]!;
     const ok = headline.wallRatio <= 0.6 && headline.oursMaxBlockMs <= 5;
     process.stdout.write(`${pushCycleTables(pushCycles, seriesGrowth).join('\n')}\n\n## Goals\n${goal2Line(ok, headline, pushCycles.at(-1)!)}\n\n`);
-    process.stdout.write(`${JSON.stringify({ mode: quick ? 'quick' : 'full', only, seconds: Math.round((Date.now() - started) / 1000), pushCycles, seriesGrowth, goals: { pushCycle: { ok, wallRatio: headline.wallRatio, maxBlockMs: headline.oursMaxBlockMs } } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ mode: quick ? 'quick' : 'full', only, seconds: Math.round((Date.now() - started) / 1000), pushCycles, seriesGrowth, goals: { pushCycle: { ok, wallRatio: headline.wallRatio, maxBlockMs: headline.oursMaxBlockMs } } })}\n`,
+    );
     return;
   }
 
@@ -68,7 +71,15 @@ async function main(): Promise<void> {
   const scale: ScaleResult[] = [];
   const scaleRun = (label: string, gateways: RunningPushgateway[], nodes: number): Promise<ScaleResult> => {
     log(`scale: ${label}, ${nodes} nodes`);
-    return runScale({ label, gateways, nodes, seriesPerNode: 1_000, intervalSeconds: mode.intervalSeconds, measureSeconds: mode.measureSeconds, scrapeIntervalSeconds: mode.scrapeIntervalSeconds });
+    return runScale({
+      label,
+      gateways,
+      nodes,
+      seriesPerNode: 1_000,
+      intervalSeconds: mode.intervalSeconds,
+      measureSeconds: mode.measureSeconds,
+      scrapeIntervalSeconds: mode.scrapeIntervalSeconds,
+    });
   };
   scale.push(await withGateways(1, [], (gateways) => scaleRun('1 default gateway', gateways, mode.nodes)));
   scale.push(await withGateways(1, CHECK_OFF, (gateways) => scaleRun('1 gateway, check off', gateways, mode.nodes)));
@@ -86,37 +97,160 @@ async function main(): Promise<void> {
   const goals = {
     hotPath: { ok: minSpeedup >= 4, minSpeedup, minInlinedSpeedup: Math.min(...hotPath.map((row) => row.inlinedSpeedup)) },
     pushCycle: { ok: headline.wallRatio <= 0.6 && headline.oursMaxBlockMs <= 5, wallRatio: headline.wallRatio, maxBlockMs: headline.oursMaxBlockMs },
-    scale: { ok: best.okShare === 1 && best.p99Ms < 250 && best.maxScrapeSeconds < mode.scrapeIntervalSeconds / 2, setup: best.setup, nodes: best.nodes, okShare: best.okShare, p99Ms: best.p99Ms, maxScrapeSeconds: best.maxScrapeSeconds },
+    scale: {
+      ok: best.okShare === 1 && best.p99Ms < 250 && best.maxScrapeSeconds < mode.scrapeIntervalSeconds / 2,
+      setup: best.setup,
+      nodes: best.nodes,
+      okShare: best.okShare,
+      p99Ms: best.p99Ms,
+      maxScrapeSeconds: best.maxScrapeSeconds,
+    },
     memory: { ok: memory.oursRatio < 1.5, ratio: memory.oursRatio },
   };
 
   const out: string[] = [`# persia-metrics bench (${quick ? 'quick' : 'full'} mode, ${Math.round((Date.now() - started) / 1000)} s)`];
-  out.push(table('1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)', ['operation', 'ours', 'prom-client', 'x faster', 'OTel', 'x faster', 'ours inl.', 'prom inl.', 'x inl.', 'OTel inl.', 'x inl.'],
-    hotPath.map((row) => [row.operation, row.oursNs, row.promClientNs, row.speedup, row.otelNs, row.otelSpeedup, row.oursInlinedNs, row.promClientInlinedNs, row.inlinedSpeedup, row.otelInlinedNs, row.otelInlinedSpeedup])));
+  out.push(
+    table(
+      '1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)',
+      ['operation', 'ours', 'prom-client', 'x faster', 'OTel', 'x faster', 'ours inl.', 'prom inl.', 'x inl.', 'OTel inl.', 'x inl.'],
+      hotPath.map((row) => [
+        row.operation,
+        row.oursNs,
+        row.promClientNs,
+        row.speedup,
+        row.otelNs,
+        row.otelSpeedup,
+        row.oursInlinedNs,
+        row.promClientInlinedNs,
+        row.inlinedSpeedup,
+        row.otelInlinedNs,
+        row.otelInlinedSpeedup,
+      ]),
+    ),
+  );
   const [pushTable, growthTable] = pushCycleTables(pushCycles, seriesGrowth);
   out.push(pushTable!);
-  out.push(table(`3. Scale: nodes x 1,000 series every ${mode.intervalSeconds} s, Prometheus scraping every ${mode.scrapeIntervalSeconds} s`, ['set-up', 'nodes', 'OK / due', 'p50 ms', 'p99 ms', 'max ms', 'max scrape s', 'GET /metrics s', 'targets up', 'gw cores', 'gw RSS MiB'],
-    scale.map((row) => [row.setup, row.nodes, `${row.pushesOk} / ${row.pushesDue}`, row.p50Ms, row.p99Ms, row.maxMs, row.maxScrapeSeconds, row.maxDirectScrapeSeconds, row.scrapeTargetsUp, row.gatewayCpuCores, row.gatewayRssMiB])));
-  out.push(table('4. Memory, 10,000 series (KiB)', ['', 'registry', 'pusher / one push', 'ratio'],
-    [['ours', memory.oursRegistryKiB, memory.oursPusherKiB, memory.oursRatio], ['prom-client', memory.promClientRegistryKiB, memory.promClientPushKiB, memory.promClientRatio]]));
+  out.push(
+    table(
+      `3. Scale: nodes x 1,000 series every ${mode.intervalSeconds} s, Prometheus scraping every ${mode.scrapeIntervalSeconds} s`,
+      ['set-up', 'nodes', 'OK / due', 'p50 ms', 'p99 ms', 'max ms', 'max scrape s', 'GET /metrics s', 'targets up', 'gw cores', 'gw RSS MiB'],
+      scale.map((row) => [
+        row.setup,
+        row.nodes,
+        `${row.pushesOk} / ${row.pushesDue}`,
+        row.p50Ms,
+        row.p99Ms,
+        row.maxMs,
+        row.maxScrapeSeconds,
+        row.maxDirectScrapeSeconds,
+        row.scrapeTargetsUp,
+        row.gatewayCpuCores,
+        row.gatewayRssMiB,
+      ]),
+    ),
+  );
+  out.push(
+    table(
+      '4. Memory, 10,000 series (KiB)',
+      ['', 'registry', 'pusher / one push', 'ratio'],
+      [
+        ['ours', memory.oursRegistryKiB, memory.oursPusherKiB, memory.oursRatio],
+        ['prom-client', memory.promClientRegistryKiB, memory.promClientPushKiB, memory.promClientRatio],
+      ],
+    ),
+  );
   out.push(growthTable!);
-  out.push(table(`Growth by nodes (${SHARDS} shards, check off, 1,000 series each, every ${mode.intervalSeconds} s)`, ['nodes', 'series stored', 'OK / due', 'p50 ms', 'p99 ms', 'max scrape s', 'GET /metrics s', 'gw cores', 'gw RSS MiB'],
-    sharded.map((row) => [row.nodes, row.nodes * row.seriesPerNode, `${row.pushesOk} / ${row.pushesDue}`, row.p50Ms, row.p99Ms, row.maxScrapeSeconds, row.maxDirectScrapeSeconds, row.gatewayCpuCores, row.gatewayRssMiB])));
+  out.push(
+    table(
+      `Growth by nodes (${SHARDS} shards, check off, 1,000 series each, every ${mode.intervalSeconds} s)`,
+      ['nodes', 'series stored', 'OK / due', 'p50 ms', 'p99 ms', 'max scrape s', 'GET /metrics s', 'gw cores', 'gw RSS MiB'],
+      sharded.map((row) => [
+        row.nodes,
+        row.nodes * row.seriesPerNode,
+        `${row.pushesOk} / ${row.pushesDue}`,
+        row.p50Ms,
+        row.p99Ms,
+        row.maxScrapeSeconds,
+        row.maxDirectScrapeSeconds,
+        row.gatewayCpuCores,
+        row.gatewayRssMiB,
+      ]),
+    ),
+  );
   out.push('\n## Goals');
   out.push(`1. recording >= 4x prom-client: ${verdict(goals.hotPath.ok)} (slowest case ${minSpeedup.toFixed(1)}x; inlined loops ${goals.hotPath.minInlinedSpeedup.toFixed(1)}x)`);
   out.push(goal2Line(goals.pushCycle.ok, headline, pushCycles.at(-1)!));
-  out.push(`3. ${best.nodes} nodes: 100% OK, p99 < 250 ms, scrape well within the interval: ${verdict(goals.scale.ok)} (${best.setup}: ${(best.okShare * 100).toFixed(1)}%, p99 ${best.p99Ms.toFixed(0)} ms, scrape ${best.maxScrapeSeconds.toFixed(2)} s)`);
+  out.push(
+    `3. ${best.nodes} nodes: 100% OK, p99 < 250 ms, scrape well within the interval: ${verdict(goals.scale.ok)} (${best.setup}: ${(best.okShare * 100).toFixed(1)}%, p99 ${best.p99Ms.toFixed(0)} ms, scrape ${best.maxScrapeSeconds.toFixed(2)} s)`,
+  );
   out.push(`4. pusher memory < 1.5x registry: ${verdict(goals.memory.ok)} (${memory.oursRatio.toFixed(2)}x)`);
   process.stdout.write(`${out.join('\n')}\n\n`);
-  process.stdout.write(`${JSON.stringify({ mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - started) / 1000), hotPath, pushCycles, memory, scale, seriesGrowth, nodeGrowth: sharded, goals })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - started) / 1000), hotPath, pushCycles, memory, scale, seriesGrowth, nodeGrowth: sharded, goals })}\n`,
+  );
 }
 
 function pushCycleTables(pushCycles: readonly PushCycleResult[], seriesGrowth: readonly PushCycleResult[]): string[] {
   return [
-    table('2. Push cycle, 10,000 series (ours: Pusher PUT; prom-client: Pushgateway.pushAdd with text, keep-alive agent), median wall ms', ['gateway', 'ours body', 'series', 'body KB', 'prom KB', 'ours ms', 'prom ms', 'ratio', 'ours max block', 'prom max block', 'ours block p50', 'prom block p50', 'idle max', 'busy-gw max', 'ours expo ms', 'prom expo ms', 'OTel expo ms', 'OTel KB'],
-      pushCycles.map((row) => [row.gateway, row.format, row.series, row.bodyBytes / 1000, row.promClientBodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursBlockP50Ms, row.promClientBlockP50Ms, row.idleMaxBlockMs, row.busyGatewayMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs, row.otelExpositionMs, row.otelBodyBytes / 1000])),
-    table('Growth by series per node (one push to a check-off gateway, ours protobuf)', ['series', 'body KB', 'ours ms', 'prom ms', 'ratio', 'ours block ms', 'prom block ms', 'ours expo ms', 'prom expo ms', 'OTel expo ms'],
-      seriesGrowth.map((row) => [row.series, row.bodyBytes / 1000, row.oursWallMs, row.promClientWallMs, row.wallRatio, row.oursMaxBlockMs, row.promClientMaxBlockMs, row.oursExpositionMs, row.promClientExpositionMs, row.otelExpositionMs])),
+    table(
+      '2. Push cycle, 10,000 series (ours: Pusher PUT; prom-client: Pushgateway.pushAdd with text, keep-alive agent), median wall ms',
+      [
+        'gateway',
+        'ours body',
+        'series',
+        'body KB',
+        'prom KB',
+        'ours ms',
+        'prom ms',
+        'ratio',
+        'ours max block',
+        'prom max block',
+        'ours block p50',
+        'prom block p50',
+        'idle max',
+        'busy-gw max',
+        'ours expo ms',
+        'prom expo ms',
+        'OTel expo ms',
+        'OTel KB',
+      ],
+      pushCycles.map((row) => [
+        row.gateway,
+        row.format,
+        row.series,
+        row.bodyBytes / 1000,
+        row.promClientBodyBytes / 1000,
+        row.oursWallMs,
+        row.promClientWallMs,
+        row.wallRatio,
+        row.oursMaxBlockMs,
+        row.promClientMaxBlockMs,
+        row.oursBlockP50Ms,
+        row.promClientBlockP50Ms,
+        row.idleMaxBlockMs,
+        row.busyGatewayMaxBlockMs,
+        row.oursExpositionMs,
+        row.promClientExpositionMs,
+        row.otelExpositionMs,
+        row.otelBodyBytes / 1000,
+      ]),
+    ),
+    table(
+      'Growth by series per node (one push to a check-off gateway, ours protobuf)',
+      ['series', 'body KB', 'ours ms', 'prom ms', 'ratio', 'ours block ms', 'prom block ms', 'ours expo ms', 'prom expo ms', 'OTel expo ms'],
+      seriesGrowth.map((row) => [
+        row.series,
+        row.bodyBytes / 1000,
+        row.oursWallMs,
+        row.promClientWallMs,
+        row.wallRatio,
+        row.oursMaxBlockMs,
+        row.promClientMaxBlockMs,
+        row.oursExpositionMs,
+        row.promClientExpositionMs,
+        row.otelExpositionMs,
+      ]),
+    ),
   ];
 }
 

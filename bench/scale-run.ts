@@ -72,7 +72,13 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
     pushers.push(
       new Pusher({
         path,
-        transport: createGatewayTransport({ gateways: addresses, key: path, transport: { timeoutSeconds: intervalSeconds, gzip: false }, refreshSeconds: 3600, probeSeconds: 3600 }),
+        transport: createGatewayTransport({
+          gateways: addresses,
+          key: path,
+          transport: { timeoutSeconds: intervalSeconds, gzip: false },
+          refreshSeconds: 3600,
+          probeSeconds: 3600,
+        }),
         intervalSeconds,
         retries: 0,
         deleteOnShutdown: false,
@@ -113,7 +119,10 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
     for (let tick = started ?? 0; tick < windowEnd; tick += intervalSeconds * 1000) if (tick >= windowStart) due += 1;
   }
   const inWindow = completions.filter((entry) => entry.startedMs >= windowStart && entry.startedMs < windowEnd);
-  const okDurations = inWindow.filter((entry) => entry.ok).map((entry) => entry.durationMs).sort((a, b) => a - b);
+  const okDurations = inWindow
+    .filter((entry) => entry.ok)
+    .map((entry) => entry.durationMs)
+    .sort((a, b) => a - b);
   const runSeconds = (nowMs() - runStart) / 1000;
   const scrape = await scrapeFigures(prometheus, runSeconds);
   let maxDirectScrapeSeconds = 0;

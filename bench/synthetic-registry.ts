@@ -58,7 +58,14 @@ export function buildPromRegistry(shape: SyntheticShape): client.Registry {
   const families = new Map<string, client.Counter | client.Gauge | client.Histogram>();
   for (const spec of syntheticSpecs()) {
     const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
-    families.set(spec.name, spec.type === 'counter' ? new client.Counter(common) : spec.type === 'gauge' ? new client.Gauge(common) : new client.Histogram({ ...common, buckets: [...(spec.buckets ?? [])] }));
+    families.set(
+      spec.name,
+      spec.type === 'counter'
+        ? new client.Counter(common)
+        : spec.type === 'gauge'
+          ? new client.Gauge(common)
+          : new client.Histogram({ ...common, buckets: [...(spec.buckets ?? [])] }),
+    );
   }
   recordInto(shape, {
     counter: (name, feature, value) => (families.get(name) as client.Counter).inc({ feature }, value),

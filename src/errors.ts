@@ -93,10 +93,7 @@ export class LabelClashError extends PersiaMetricsError {
   readonly label: string;
 
   constructor(metric: string, label: string) {
-    super(
-      'PERSIA_LABEL_CLASH',
-      `metric ${metric} uses label "${label}", which is part of the grouping key; the gateway would silently overwrite it. Rename the label.`,
-    );
+    super('PERSIA_LABEL_CLASH', `metric ${metric} uses label "${label}", which is part of the grouping key; the gateway would silently overwrite it. Rename the label.`);
     this.metric = metric;
     this.label = label;
   }
@@ -190,10 +187,7 @@ export class ExtraSourceError extends PersiaMetricsError {
  */
 export class ReentrantCallError extends PersiaMetricsError {
   constructor(call: string, sourceIndex: number) {
-    super(
-      'PERSIA_REENTRANT_CALL',
-      `${call} was called from inside extraSources[${sourceIndex}].metrics(), which the push it would start waits for; call it outside the source`,
-    );
+    super('PERSIA_REENTRANT_CALL', `${call} was called from inside extraSources[${sourceIndex}].metrics(), which the push it would start waits for; call it outside the source`);
   }
 }
 

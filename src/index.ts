@@ -10,26 +10,9 @@ export type { TransportOptions } from './push/transport.js';
 export { loadConfig, type LoadConfigInput, type ResolvedConfig, type ValueOrigin } from './config/resolve.js';
 export { OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './config/options.js';
 export type { GatewayAddress } from './config/gateway-address.js';
-export {
-  METRIC_CATALOG,
-  PERSIA_METRIC_NAMES,
-  NODE_ROLES,
-  type MetricSpec,
-  type NodeRole,
-  type MetricType,
-  type MetricGroup,
-} from './metrics/catalog.js';
+export { METRIC_CATALOG, PERSIA_METRIC_NAMES, NODE_ROLES, type MetricSpec, type NodeRole, type MetricType, type MetricGroup } from './metrics/catalog.js';
 export { MetricsRegistry, type ExpositionSource, type Collector, type FamilyOf } from './metrics/registry.js';
-export type {
-  MetricFamily,
-  Counter,
-  Gauge,
-  Histogram,
-  CounterSeries,
-  GaugeSeries,
-  HistogramSeries,
-  LabelValue,
-} from './metrics/instruments.js';
+export type { MetricFamily, Counter, Gauge, Histogram, CounterSeries, GaugeSeries, HistogramSeries, LabelValue } from './metrics/instruments.js';
 export type { ExposedFamily } from './metrics/exposition-format.js';
 export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-key.js';
 export {

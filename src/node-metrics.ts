@@ -162,12 +162,7 @@ export class NodeMetrics {
   }
 
   /** Reads the node's group back during its first intervals, from the replica it pushes to now. */
-  private watchIdentity(
-    transport: GatewayTransport,
-    headers: Record<string, string>,
-    connect: Record<string, unknown>,
-    logger: PushLogger,
-  ): IdentityWatch {
+  private watchIdentity(transport: GatewayTransport, headers: Record<string, string>, connect: Record<string, unknown>, logger: PushLogger): IdentityWatch {
     const options = this.config.options;
     const { job, role, instance } = this.groupingKey;
     const duplicate = this.registry.gauge('persia_node_duplicate_identity').labels();
@@ -184,7 +179,9 @@ export class NodeMetrics {
         );
       },
       onTooLarge: () =>
-        logger.info('the gateway holds over 1 MiB of metrics: this node does not read it back to look for another process on its identity (the PersiaDuplicateNodeIdentity alert does)'),
+        logger.info(
+          'the gateway holds over 1 MiB of metrics: this node does not read it back to look for another process on its identity (the PersiaDuplicateNodeIdentity alert does)',
+        ),
     });
   }
 

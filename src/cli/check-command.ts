@@ -45,7 +45,11 @@ function check(flags: { config?: string; json?: boolean }): void {
   const instance = describeInstance(config.options);
   const path =
     instance.from === 'hostname_pid'
-      ? `${encodeGroupingPath([['job', config.options.jobName], ['role', config.options.role], ['instance', instance.prefix]])}${instance.suffix}`
+      ? `${encodeGroupingPath([
+          ['job', config.options.jobName],
+          ['role', config.options.role],
+          ['instance', instance.prefix],
+        ])}${instance.suffix}`
       : groupingPath(groupingKeyFor(config.options));
   if (config.file === undefined && existsSync('global_config.yaml')) {
     process.stderr.write(
@@ -67,9 +71,16 @@ function check(flags: { config?: string; json?: boolean }): void {
   for (const warning of config.warnings) process.stderr.write(`persia-metrics: warning: ${warning}\n`);
   process.stdout.write(`${describeFile(config, fileFrom)}: OK\n\n`);
   const text = (value: unknown): string => (value === null ? '(unset)' : String(value));
-  process.stdout.write(`${formatTable(['KEY', 'VALUE', 'SOURCE', 'FROM'], rows.map((row) => [row.key, text(row.value), row.source, row.from ?? '']))}\n\n`);
+  process.stdout.write(
+    `${formatTable(
+      ['KEY', 'VALUE', 'SOURCE', 'FROM'],
+      rows.map((row) => [row.key, text(row.value), row.source, row.from ?? '']),
+    )}\n\n`,
+  );
   if (instance.from === 'hostname_pid') {
-    process.stdout.write(`instance: ${instance.prefix}${instance.suffix} (neither PERSIA_METRICS_INSTANCE nor REPLICA_INDEX is set: each node uses its hostname and its own pid)\n`);
+    process.stdout.write(
+      `instance: ${instance.prefix}${instance.suffix} (neither PERSIA_METRICS_INSTANCE nor REPLICA_INDEX is set: each node uses its hostname and its own pid)\n`,
+    );
   }
   const security = [auth === undefined ? '' : `${auth} auth`, 'ca' in credentials.connect ? 'TLS with the given CA' : ''].filter(Boolean).join(', ');
   process.stdout.write(

@@ -62,7 +62,13 @@ async function discover(flags: DiscoverFlags): Promise<number> {
   const { written, removed } = flags.print ? { written: [], removed: [] } : writeFileSd(resolve(flags.out), files, flags.prune && flags.job === undefined);
   if (flags.json) {
     // null, not a missing key, for a gateway that publishes no port.
-    process.stdout.write(`${JSON.stringify(gateways.map((gateway) => ({ ...gateway, published: gateway.published ?? null })), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        gateways.map((gateway) => ({ ...gateway, published: gateway.published ?? null })),
+        null,
+        2,
+      )}\n`,
+    );
   } else if (!flags.print) {
     process.stdout.write(`${describe(gateways)}\n`);
   }

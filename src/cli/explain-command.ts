@@ -9,7 +9,10 @@ export function registerExplainCommand(program: Command): void {
     .command('explain')
     .description('list every configuration option: key, type, default, environment variable, meaning')
     .option('--json', 'print the table as JSON (typed defaults, null where there is none)')
-    .addHelpText('after', `\nKeys go in the PersiaMetricsConfig section of global_config.yaml (or common_config.metrics_config).\nKeys marked "env only" are per node: set them by environment or in code.${EXIT_CODES_HELP}`)
+    .addHelpText(
+      'after',
+      `\nKeys go in the PersiaMetricsConfig section of global_config.yaml (or common_config.metrics_config).\nKeys marked "env only" are per node: set them by environment or in code.${EXIT_CODES_HELP}`,
+    )
     .action(
       runAction((flags: { json?: boolean }) => {
         // Typed for JSON readers: a default is true or 10, not "true" or "10"; no default / no variable is null.

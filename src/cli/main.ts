@@ -13,7 +13,7 @@ import { registerStatusCommand } from './status-command.js';
 
 const program = new Command()
   .name('persia-metrics')
-  .description('Metrics for PersiaML-style training jobs: check the config, explain options, simulate a cluster, deploy and inspect a job\'s gateways.')
+  .description("Metrics for PersiaML-style training jobs: check the config, explain options, simulate a cluster, deploy and inspect a job's gateways.")
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText('after', EXIT_CODES_HELP)
   .exitOverride((error: CommanderError) => {

@@ -30,7 +30,7 @@ const MAIN_SCRIPT = fileURLToPath(new URL('./main.js', import.meta.url));
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
-    .description('run a simulated training cluster: one node process per replica, pushing to the job\'s gateway')
+    .description("run a simulated training cluster: one node process per replica, pushing to the job's gateway")
     .option('-c, --config <file>', 'global_config.yaml to read (job name, interval, gateway)', parsePath)
     .option('--trainers <n>', 'trainer nodes', parseCount, 1)
     .option('--middleware <n>', 'middleware nodes', parseCount, 1)

@@ -46,10 +46,13 @@ async function runSimulatedNode(flags: NodeFlags): Promise<void> {
   });
   const workload = createWorkload(node, node.config.options.role);
   let steps = 0;
-  const stepTimer = setInterval(() => {
-    workload.step();
-    steps += 1;
-  }, Math.max(1, flags.stepMs));
+  const stepTimer = setInterval(
+    () => {
+      workload.step();
+      steps += 1;
+    },
+    Math.max(1, flags.stepMs),
+  );
   const report = (): void => {
     const stats = node.pushStats;
     const progress: NodeProgress = {
@@ -78,8 +81,22 @@ async function runSimulatedNode(flags: NodeFlags): Promise<void> {
   // Under `simulate`, a dozen nodes stop at once: say which one is speaking.
   handleShutdownSignals({ shutdown: stop }, { log: (message) => process.stderr.write(`persia-metrics [${job}/${role}/${instance}]: ${message}\n`) });
   // An orphaned node would push forever: stop when the supervising `simulate` goes away.
-  process.on('disconnect', () => void stop().then(() => process.exit(0), () => process.exit(1)));
+  process.on(
+    'disconnect',
+    () =>
+      void stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      ),
+  );
   if (flags.duration !== undefined) {
-    setTimeout(() => void stop().then(() => process.exit(0), () => process.exit(1)), flags.duration * 1000);
+    setTimeout(
+      () =>
+        void stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        ),
+      flags.duration * 1000,
+    );
   }
 }

@@ -34,7 +34,7 @@ export function registerStatusCommand(program: Command): void {
     .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures, duplicate identities")
     .option('-j, --job <name>', 'job name (the job label of the groups; default: job_name of the config)')
     .option('-c, --config <file>', 'global_config.yaml to read (default: $PERSIA_GLOBAL_CONFIG, else none)', parsePath)
-    .option('-g, --gateway <host:port>', 'the job\'s gateway (comma-separated for replicas)')
+    .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)")
     .option('--stale-after <seconds>', 'mark nodes whose last push is older than this', parseSeconds, 60)
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)
     .option('--json', 'print the nodes as JSON')
@@ -72,8 +72,12 @@ async function status(flags: StatusFlags): Promise<number> {
     process.stdout.write(`${JSON.stringify({ job, nodes }, null, 2)}\n`);
   } else if (nodes.length > 0) {
     const rows = nodes.map((n) => [
-      n.role, n.instance, n.state ?? '-', formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
-      n.lastPushSuccessful ? 'ok' : 'REJECTED', n.pushFailures === undefined ? '-' : String(n.pushFailures),
+      n.role,
+      n.instance,
+      n.state ?? '-',
+      formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
+      n.lastPushSuccessful ? 'ok' : 'REJECTED',
+      n.pushFailures === undefined ? '-' : String(n.pushFailures),
       n.duplicateIdentity ? 'DUPLICATE' : 'ok',
     ]);
     process.stdout.write(`${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'GATEWAY', 'PUSH FAILURES', 'IDENTITY'], rows)}\n`);

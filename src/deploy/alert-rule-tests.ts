@@ -137,7 +137,9 @@ function cases(options: DeployOptions): Case[] {
 
 function seriesText(labels: Labels & { __name__: string }): string {
   const { __name__: name, ...rest } = labels;
-  const inner = Object.entries(rest).map(([key, value]) => `${key}="${value}"`).join(', ');
+  const inner = Object.entries(rest)
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(', ');
   return `${name}{${inner}}`;
 }
 

@@ -29,9 +29,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
     {
       alert: 'PersiaNodeStoppedPushing',
       // A node that announced `stopping` in its last push left on purpose; everything else is a crash/hang.
-      expr:
-        `(time() - push_time_seconds > ${staleSeconds})\n` +
-        `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
+      expr: `(time() - push_time_seconds > ${staleSeconds})\n` + `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
       for: '1m',
       severity: 'warning',
       summary: `${NODE} has not pushed for over ${staleSeconds}s`,
@@ -49,8 +47,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       severity: 'warning',
       summary: `The gateway rejects the pushes of ${NODE}`,
       description:
-        'The last push of this group failed on the gateway (malformed or inconsistent body). ' +
-        'The gateway log says why; the series shown are from the last accepted push.',
+        'The last push of this group failed on the gateway (malformed or inconsistent body). ' + 'The gateway log says why; the series shown are from the last accepted push.',
     },
     {
       alert: 'PersiaNodePushFailuresRising',
@@ -69,11 +66,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       // Two processes pushing one group replace each other's values at every push: the stored incarnation
       // (a random number each node draws at start) then flips between theirs, which one restart never
       // does more than once. A node that saw another incarnation in its own group says so itself.
-      expr:
-        'max by (job, role, instance) (\n' +
-        '  changes(persia_node_incarnation[5m]) > 2\n' +
-        '  or max_over_time(persia_node_duplicate_identity[5m]) == 1\n' +
-        ')',
+      expr: 'max by (job, role, instance) (\n' + '  changes(persia_node_incarnation[5m]) > 2\n' + '  or max_over_time(persia_node_duplicate_identity[5m]) == 1\n' + ')',
       severity: 'critical',
       summary: `Two processes push as ${NODE}`,
       description:
@@ -102,9 +95,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       for: '10m',
       severity: 'warning',
       summary: `Index miss ratio above ${options.indexMissRatioThreshold} on ${NODE}`,
-      description:
-        'More ids than expected are missing from the embedding server for 10 minutes: capacity too small, ' +
-        'or ids drifting faster than the table keeps them.',
+      description: 'More ids than expected are missing from the embedding server for 10 minutes: capacity too small, ' + 'or ids drifting faster than the table keeps them.',
     },
     {
       alert: 'PersiaStalenessHigh',
@@ -120,9 +111,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       for: '1m',
       severity: 'critical',
       summary: 'Pushgateway {{ $labels.instance }} of job {{ $labels.persia_job }} is down',
-      description:
-        'Prometheus cannot scrape this gateway (found by {{ $labels.job }}). Its nodes\' pushes fail and ' +
-        'no metrics of the job arrive.',
+      description: "Prometheus cannot scrape this gateway (found by {{ $labels.job }}). Its nodes' pushes fail and " + 'no metrics of the job arrive.',
     },
   ];
 }
@@ -168,11 +157,11 @@ export function quantileRecordName(metric: string, quantile: 'p50' | 'p99'): str
 export function renderRecordingRules(): string {
   const rules: string[] = [];
   for (const metric of timeCostMetrics()) {
-    for (const [name, q] of [['p50', '0.5'], ['p99', '0.99']] as const) {
-      rules.push(
-        `      - record: ${quantileRecordName(metric, name)}`,
-        `        expr: histogram_quantile(${q}, sum by (job, role, le) (rate(${metric}_bucket[5m])))`,
-      );
+    for (const [name, q] of [
+      ['p50', '0.5'],
+      ['p99', '0.99'],
+    ] as const) {
+      rules.push(`      - record: ${quantileRecordName(metric, name)}`, `        expr: histogram_quantile(${q}, sum by (job, role, le) (rate(${metric}_bucket[5m])))`);
     }
   }
   return `# Recording rules for persia-metrics jobs (rendered by \`persia-metrics init\`).

@@ -54,12 +54,8 @@ ${extra}`;
 }
 
 function nodeAnchor(layout: ComposeLayout, swarm: boolean): string {
-  const build = layout.nodeBuildContext === undefined || swarm
-    ? ''
-    : `  build:\n    context: ${layout.nodeBuildContext}\n    dockerfile: docker/node/Dockerfile\n`;
-  const config = swarm
-    ? '  configs:\n    - source: global_config\n      target: /app/global_config.yaml\n'
-    : '  volumes:\n    - ./global_config.yaml:/app/global_config.yaml:ro\n';
+  const build = layout.nodeBuildContext === undefined || swarm ? '' : `  build:\n    context: ${layout.nodeBuildContext}\n    dockerfile: docker/node/Dockerfile\n`;
+  const config = swarm ? '  configs:\n    - source: global_config\n      target: /app/global_config.yaml\n' : '  volumes:\n    - ./global_config.yaml:/app/global_config.yaml:ro\n';
   return `# Shared by the trainer, middleware and server services: each runs one simulated node of its role that
 # pushes to PERSIA_METRICS_GATEWAY_ADDR. --unique-host puts the container's hostname into the instance
 # label, so scaled replicas (docker-compose up --scale trainer=4) never overwrite each other's group.
@@ -172,17 +168,22 @@ function dashboardConfigName(file: string): string {
  */
 export function renderSwarmCompose(options: DeployOptions, layout: ComposeLayout, dashboards: readonly string[]): string {
   const nodes = NODE_ROLES.map((role) =>
-    nodeService(role, role, options.jobName, 'metrics_gateway', `    # Stable per-slot hostnames: a restarted task reuses its instance label (hostname_rep_0) and group.
+    nodeService(
+      role,
+      role,
+      options.jobName,
+      'metrics_gateway',
+      `    # Stable per-slot hostnames: a restarted task reuses its instance label (hostname_rep_0) and group.
     hostname: "{{.Service.Name}}-{{.Task.Slot}}"
     networks: [${SWARM_NETWORK}]
     deploy:
       replicas: ${role === 'middleware' ? 1 : 2}
       restart_policy:
         condition: on-failure
-`)).join('\n');
-  const dashboardMounts = dashboards
-    .map((file) => `      - source: ${dashboardConfigName(file)}\n        target: /var/lib/grafana/dashboards/${file}`)
-    .join('\n');
+`,
+    ),
+  ).join('\n');
+  const dashboardMounts = dashboards.map((file) => `      - source: ${dashboardConfigName(file)}\n        target: /var/lib/grafana/dashboards/${file}`).join('\n');
   return `# persia-metrics swarm stack for job "${options.jobName}" (rendered by \`persia-metrics init\`).
 #   docker stack deploy -c docker-compose.swarm.yml persia
 # No published ports (swarm cannot bind 127.0.0.1). Reach Grafana through the attachable network, e.g.

@@ -36,22 +36,32 @@ export function jobHealthDashboard(options: DeployOptions): DashboardDef {
         title: 'Nodes',
         panels: [
           {
-            title: 'Nodes reporting, by role', type: 'stat', width: 12,
+            title: 'Nodes reporting, by role',
+            type: 'stat',
+            width: 12,
             description: `Nodes whose last push is at most ${stale}s old (one gateway group per node).`,
             targets: [{ expr: `count by (role) (time() - push_time_seconds{${SEL}} <= ${stale})`, legend: '{{role}}' }],
           },
           {
-            title: 'Stale nodes', type: 'stat', width: 12,
+            title: 'Stale nodes',
+            type: 'stat',
+            width: 12,
             description: `Groups on the gateway whose last push is older than ${stale}s: crashed or hung nodes, or nodes stopped without deleting their group.`,
             targets: [{ expr: `count(time() - push_time_seconds{${SEL}} > ${stale}) or vector(0)`, legend: 'stale' }],
           },
           {
-            title: 'Seconds since last push', type: 'timeseries', unit: 's', width: 12,
+            title: 'Seconds since last push',
+            type: 'timeseries',
+            unit: 's',
+            width: 12,
             description: `Freshness of every node. A line climbing past ${stale}s is a node that stopped pushing.`,
             targets: [{ expr: `time() - push_time_seconds{${SEL}}`, legend: '{{role}} {{instance}}' }],
           },
           {
-            title: 'Node state', type: 'timeseries', width: 12, description: help('persia_node_state'),
+            title: 'Node state',
+            type: 'timeseries',
+            width: 12,
+            description: help('persia_node_state'),
             targets: [{ expr: `sum by (role, state) (persia_node_state{${SEL}})`, legend: '{{role}} {{state}}' }],
           },
         ],
@@ -60,21 +70,30 @@ export function jobHealthDashboard(options: DeployOptions): DashboardDef {
         title: 'Pushes',
         panels: [
           {
-            title: 'Push failures per second, by reason', type: 'timeseries', unit: 'ops', description: help('persia_metrics_push_failures_total'),
+            title: 'Push failures per second, by reason',
+            type: 'timeseries',
+            unit: 'ops',
+            description: help('persia_metrics_push_failures_total'),
             targets: [{ expr: `sum by (role, reason) (rate(persia_metrics_push_failures_total{${SEL}}[${RATE}])) or vector(0)`, legend: '{{role}} {{reason}}' }],
           },
           {
-            title: 'Pushes rejected by the gateway', type: 'timeseries',
+            title: 'Pushes rejected by the gateway',
+            type: 'timeseries',
             description: 'Nodes whose last push the gateway rejected (push_failure_time_seconds newer than push_time_seconds).',
             targets: [{ expr: `count by (role) (push_failure_time_seconds{${SEL}} > push_time_seconds{${SEL}}) or vector(0)`, legend: '{{role}}' }],
           },
           {
-            title: 'Push duration P50 / P99, by role', type: 'timeseries', unit: 's', description: help('persia_metrics_push_duration_seconds'),
+            title: 'Push duration P50 / P99, by role',
+            type: 'timeseries',
+            unit: 's',
+            description: help('persia_metrics_push_duration_seconds'),
             targets: quantileTargets('persia_metrics_push_duration_seconds'),
           },
           {
-            title: 'Gateways up', type: 'timeseries', width: 24,
-            description: 'Prometheus scrapes of the job\'s gateway(s), by discovery mechanism: 1 up, 0 down.',
+            title: 'Gateways up',
+            type: 'timeseries',
+            width: 24,
+            description: "Prometheus scrapes of the job's gateway(s), by discovery mechanism: 1 up, 0 down.",
             targets: [{ expr: `up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*", persia_job="$job"}`, legend: '{{job}} {{instance}}' }],
           },
         ],
@@ -102,12 +121,17 @@ function timeCostPanels(metric: string): PanelDef[] {
   return [
     { title: `${metric} P50 / P99`, type: 'timeseries', unit: 's', description: help(metric), targets: quantileTargets(metric) },
     {
-      title: `${metric} heatmap`, type: 'heatmap', unit: 's',
+      title: `${metric} heatmap`,
+      type: 'heatmap',
+      unit: 's',
       description: `Distribution of ${metric} over the selected roles; a second band appearing is a slow path.`,
       targets: [{ expr: `sum by (le) (increase(${metric}_bucket{${SEL}}[${RATE}]))`, legend: '{{le}}' }],
     },
     {
-      title: `${metric} per second`, type: 'timeseries', unit: 'ops', description: `Operations timed by ${metric}, per second, by role.`,
+      title: `${metric} per second`,
+      type: 'timeseries',
+      unit: 'ops',
+      description: `Operations timed by ${metric}, per second, by role.`,
       targets: [{ expr: `sum by (role) (rate(${metric}_count{${SEL}}[${RATE}]))`, legend: '{{role}}' }],
     },
   ];
@@ -117,7 +141,7 @@ export function efficiencyDashboard(): DashboardDef {
   return {
     uid: 'persia-efficiency',
     title: 'PERSIA efficiency',
-    description: 'Where time goes: P50/P99 and heatmaps of every time cost, per role, and the trainers\' queues.',
+    description: "Where time goes: P50/P99 and heatmaps of every time cost, per role, and the trainers' queues.",
     rows: [
       { title: 'Queues', panels: [{ ...perNode('Pending batches', 'num_pending_batches', 'short'), width: 24 }] },
       ...timeCostMetrics().map((metric) => ({ title: metric, panels: timeCostPanels(metric) })),

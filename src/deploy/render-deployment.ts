@@ -24,10 +24,7 @@ function renderConfigTree(options: DeployOptions): Array<[string, string]> {
     ['config/prometheus/rules/persia-alerts.test.yml', renderAlertRuleTests(options)],
     ['config/grafana/provisioning/datasources/prometheus.yml', renderGrafanaDatasource()],
     ['config/grafana/provisioning/dashboards/persia.yml', renderGrafanaDashboardProvider()],
-    ...dashboardDefs(options).map(([file, def]): [string, string] => [
-      `config/grafana/dashboards/${file}`,
-      `${JSON.stringify(dashboardJson(def), null, 2)}\n`,
-    ]),
+    ...dashboardDefs(options).map(([file, def]): [string, string] => [`config/grafana/dashboards/${file}`, `${JSON.stringify(dashboardJson(def), null, 2)}\n`]),
   ];
 }
 

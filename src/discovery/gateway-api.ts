@@ -56,4 +56,3 @@ export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number
   if (!Array.isArray(data)) throw new StatusError(`GET ${url}: not a Pushgateway API answer (no data array)`);
   return data as ApiGroup[];
 }
-

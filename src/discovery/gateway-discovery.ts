@@ -50,7 +50,10 @@ export function gatewayFromContainer(info: Docker.ContainerInfo, host = '127.0.0
     name: (info.Names?.[0] ?? info.Id.slice(0, 12)).replace(/^\//, ''),
     kind: 'container',
     published: publishedAddress(info.Ports ?? [], host),
-    internal: networks.map((n) => n.IPAddress).filter((ip) => ip !== undefined && ip !== '').map((ip) => `${ip}:${GATEWAY_PORT}`),
+    internal: networks
+      .map((n) => n.IPAddress)
+      .filter((ip) => ip !== undefined && ip !== '')
+      .map((ip) => `${ip}:${GATEWAY_PORT}`),
   };
 }
 

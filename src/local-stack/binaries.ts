@@ -25,20 +25,14 @@ function isExecutableFile(path: string): boolean {
 function locate(name: BinaryName): string | undefined {
   if (!found.has(name)) {
     const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/bin'];
-    found.set(
-      name,
-      dirs.map((dir) => join(dir, name)).find(isExecutableFile),
-    );
+    found.set(name, dirs.map((dir) => join(dir, name)).find(isExecutableFile));
   }
   return found.get(name);
 }
 
 /** One-line explanation of why tests that need `name` cannot run, with the fix. */
 export function missingBinaryMessage(name: BinaryName): string {
-  return (
-    `${name} not found on PATH or in /usr/bin; ` +
-    `install it with: apt-get install --no-install-recommends ${DEBIAN_PACKAGE[name]}`
-  );
+  return `${name} not found on PATH or in /usr/bin; ` + `install it with: apt-get install --no-install-recommends ${DEBIAN_PACKAGE[name]}`;
 }
 
 /** Absolute path of the binary, or undefined when it is not installed. */

@@ -57,8 +57,6 @@ function indentBlock(yaml: string, indent: string): string[] {
   const lines = yaml.replace(/\t/g, '  ').split('\n');
   while (lines.length > 0 && lines[0]?.trim() === '') lines.shift();
   while (lines.length > 0 && lines.at(-1)?.trim() === '') lines.pop();
-  const common = Math.min(
-    ...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length),
-  );
+  const common = Math.min(...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length));
   return lines.map((line) => (line.trim() === '' ? '' : indent + line.slice(common)));
 }

@@ -105,16 +105,10 @@ export function describeProcess(proc: ManagedProcess): string {
  * extraArgs must not raise --log.level above info. (The 1.5.1 gateway even exits with code 0 on
  * "bind: address already in use", so the exit code alone says nothing.)
  */
-export async function waitUntilReady(
-  proc: ManagedProcess,
-  address: string,
-  readyUrl: string,
-  timeoutMs = 10_000,
-): Promise<void> {
+export async function waitUntilReady(proc: ManagedProcess, address: string, readyUrl: string, timeoutMs = 10_000): Promise<void> {
   // Per line and order-free: logfmt writes msg before address, --log.format=json sorts the keys.
   const addressPattern = new RegExp(`\\b${address.replace(/\./g, '\\.')}\\b`);
-  const listening = (output: string): boolean =>
-    output.split('\n').some((line) => line.includes('Listening on') && addressPattern.test(line));
+  const listening = (output: string): boolean => output.split('\n').some((line) => line.includes('Listening on') && addressPattern.test(line));
   let lastProblem = 'no attempt finished';
   try {
     await waitFor(

@@ -42,11 +42,7 @@ export interface RunningPrometheus {
   /** Instant query; throws with Prometheus's error text when the query fails. */
   query(promql: string): Promise<PromVectorSample[]>;
   /** Re-runs `query` every 250 ms until `predicate` holds; the timeout error shows the last result. */
-  queryUntil(
-    promql: string,
-    predicate: (samples: PromVectorSample[]) => boolean,
-    timeoutMs?: number,
-  ): Promise<PromVectorSample[]>;
+  queryUntil(promql: string, predicate: (samples: PromVectorSample[]) => boolean, timeoutMs?: number): Promise<PromVectorSample[]>;
   /** Active scrape targets. */
   targets(): Promise<PromTarget[]>;
   /** Last part of Prometheus's stdout+stderr. */
@@ -78,12 +74,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
       const started = spawnManaged(
         `prometheus :${p}`,
         binary,
-        [
-          `--config.file=${configFile}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${p}`,
-          '--web.enable-lifecycle',
-        ],
+        [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${p}`, '--web.enable-lifecycle'],
         dir,
       );
       await waitUntilReady(started, `127.0.0.1:${p}`, `http://127.0.0.1:${p}/-/ready`, 20_000);

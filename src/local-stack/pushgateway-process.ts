@@ -59,11 +59,7 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
   const extraArgs = opts.extraArgs ?? [];
 
   const launch = async (port: number): Promise<ManagedProcess> => {
-    const proc = spawnManaged(`pushgateway :${port}`, binary, [
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--persistence.file=',
-      ...extraArgs,
-    ]);
+    const proc = spawnManaged(`pushgateway :${port}`, binary, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', ...extraArgs]);
     await waitUntilReady(proc, `127.0.0.1:${port}`, `http://127.0.0.1:${port}/-/ready`);
     return proc;
   };

@@ -19,10 +19,7 @@ export interface WaitForOptions {
  * refused while a server starts) catches them itself and returns `undefined`, so that real bugs
  * (a bad PromQL query, a crashed child) fail fast instead of after the whole timeout.
  */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false>,
-  options: WaitForOptions,
-): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T | undefined | false>, options: WaitForOptions): Promise<T> {
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   let attempts = 0;
@@ -35,8 +32,5 @@ export async function waitFor<T>(
     await sleep(Math.min(options.intervalMs, remaining));
   }
   const extra = options.details?.();
-  throw new Error(
-    `Timed out after ${Date.now() - started} ms (${attempts} attempts) waiting for ${options.what}` +
-      (extra ? `\n${extra}` : ''),
-  );
+  throw new Error(`Timed out after ${Date.now() - started} ms (${attempts} attempts) waiting for ${options.what}` + (extra ? `\n${extra}` : ''));
 }

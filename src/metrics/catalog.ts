@@ -34,9 +34,7 @@ export interface MetricSpec {
 }
 
 /** Latencies of embedding lookups and gradient updates: 100 µs to 10 s, dense around 1–100 ms. */
-export const TIME_COST_BUCKETS: readonly number[] = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
+export const TIME_COST_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** How long one push to the gateway takes, including retries' last attempt. */
 export const PUSH_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -54,41 +52,86 @@ function timeCost(name: string, help: string, roles: readonly NodeRole[]): Metri
 export const METRIC_CATALOG: readonly MetricSpec[] = [
   // --- Accuracy (seed table 1) ---
   {
-    name: 'index_miss_count', type: 'counter', unit: '1', group: 'accuracy', roles: ['server'], labels: [],
+    name: 'index_miss_count',
+    type: 'counter',
+    unit: '1',
+    group: 'accuracy',
+    roles: ['server'],
+    labels: [],
     help: 'Embedding ids looked up that were not in the embedding server (initialised fresh). A steady rise after warm-up means the table is evicting ids that are still used.',
   },
   {
-    name: 'index_miss_ratio', type: 'gauge', unit: 'ratio', group: 'accuracy', roles: ['server'], labels: [],
+    name: 'index_miss_ratio',
+    type: 'gauge',
+    unit: 'ratio',
+    group: 'accuracy',
+    roles: ['server'],
+    labels: [],
     help: 'Share of looked-up ids missing from the embedding server in the last batch (0-1). High after warm-up: capacity too small or ids drifting.',
   },
   {
-    name: 'gradient_id_miss_count', type: 'counter', unit: '1', group: 'accuracy', roles: ['server'], labels: [],
+    name: 'gradient_id_miss_count',
+    type: 'counter',
+    unit: '1',
+    group: 'accuracy',
+    roles: ['server'],
+    labels: [],
     help: 'Gradient updates for ids no longer in the embedding server (evicted between lookup and update); those gradients are dropped.',
   },
   {
-    name: 'estimated_distinct_id', type: 'gauge', unit: '1', group: 'accuracy', roles: ['middleware'], labels: FEATURE,
+    name: 'estimated_distinct_id',
+    type: 'gauge',
+    unit: '1',
+    group: 'accuracy',
+    roles: ['middleware'],
+    labels: FEATURE,
     help: 'HyperLogLog estimate of distinct ids seen per feature; compare with embedding capacity to size the servers.',
   },
   {
-    name: 'batch_unique_indices_rate', type: 'gauge', unit: 'ratio', group: 'accuracy', roles: ['middleware'], labels: FEATURE,
+    name: 'batch_unique_indices_rate',
+    type: 'gauge',
+    unit: 'ratio',
+    group: 'accuracy',
+    roles: ['middleware'],
+    labels: FEATURE,
     help: 'Unique ids divided by all ids in the last batch, per feature (0-1); low values mean heavy id repetition that dedup saves.',
   },
   {
-    name: 'staleness', type: 'gauge', unit: '1', group: 'accuracy', roles: ['trainer'], labels: [],
+    name: 'staleness',
+    type: 'gauge',
+    unit: '1',
+    group: 'accuracy',
+    roles: ['trainer'],
+    labels: [],
     help: 'Batches whose gradients are not yet applied while newer batches train (asynchronous staleness); high staleness hurts accuracy.',
   },
   {
-    name: 'nan_count', type: 'counter', unit: '1', group: 'accuracy', roles: ['trainer'], labels: FEATURE,
+    name: 'nan_count',
+    type: 'counter',
+    unit: '1',
+    group: 'accuracy',
+    roles: ['trainer'],
+    labels: FEATURE,
     help: 'NaN values found in embedding gradients, per feature. Any rise signals numerical instability (learning rate, bad input).',
   },
   {
-    name: 'nan_grad_skipped', type: 'counter', unit: '1', group: 'accuracy', roles: ['middleware'], labels: FEATURE,
+    name: 'nan_grad_skipped',
+    type: 'counter',
+    unit: '1',
+    group: 'accuracy',
+    roles: ['middleware'],
+    labels: FEATURE,
     help: 'Gradient updates skipped because they contained NaN, per feature; those updates are lost to training.',
   },
   // --- Efficiency (seed table 2) ---
   timeCost('lookup_mixed_batch_time_cost', 'Time to look up the embeddings of one mixed (all features) batch in the embedding server hash map, seconds.', ['server']),
   {
-    name: 'num_pending_batches', type: 'gauge', unit: '1', group: 'efficiency', roles: ['trainer'], labels: [],
+    name: 'num_pending_batches',
+    type: 'gauge',
+    unit: '1',
+    group: 'efficiency',
+    roles: ['trainer'],
+    labels: [],
     help: 'Batches received and waiting for embeddings or training; a growing queue means the trainer or the lookups cannot keep up.',
   },
   timeCost('lookup_create_requests_time_cost', 'Time the middleware spends splitting a batch into per-server lookup requests (preprocess), seconds.', ['middleware']),
@@ -98,62 +141,120 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
   timeCost('lookup_batched_time_cost', 'Total time of one batched lookup, from request to pooled embeddings ready, seconds.', ['middleware']),
   // --- Node runtime: prefixed so they never clash with the gateway's own process_*/go_* series. ---
   {
-    name: 'persia_node_cpu_seconds_total', type: 'counter', unit: 'seconds', group: 'runtime', roles: ALL, labels: [],
+    name: 'persia_node_cpu_seconds_total',
+    type: 'counter',
+    unit: 'seconds',
+    group: 'runtime',
+    roles: ALL,
+    labels: [],
     help: 'CPU time (user + system) consumed by this node process.',
   },
   {
-    name: 'persia_node_resident_memory_bytes', type: 'gauge', unit: 'bytes', group: 'runtime', roles: ALL, labels: [],
+    name: 'persia_node_resident_memory_bytes',
+    type: 'gauge',
+    unit: 'bytes',
+    group: 'runtime',
+    roles: ALL,
+    labels: [],
     help: 'Resident set size of this node process.',
   },
   {
-    name: 'persia_node_heap_used_bytes', type: 'gauge', unit: 'bytes', group: 'runtime', roles: ALL, labels: [],
+    name: 'persia_node_heap_used_bytes',
+    type: 'gauge',
+    unit: 'bytes',
+    group: 'runtime',
+    roles: ALL,
+    labels: [],
     help: 'JavaScript heap in use by this node process.',
   },
   {
-    name: 'persia_node_event_loop_delay_seconds', type: 'gauge', unit: 'seconds', group: 'runtime', roles: ALL, labels: ['stat'],
+    name: 'persia_node_event_loop_delay_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    group: 'runtime',
+    roles: ALL,
+    labels: ['stat'],
     help: 'Event-loop delay of this node process since the previous push, by statistic (p50, p99, max).',
   },
   {
-    name: 'persia_node_start_time_seconds', type: 'gauge', unit: 'seconds', group: 'runtime', roles: ALL, labels: [],
+    name: 'persia_node_start_time_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    group: 'runtime',
+    roles: ALL,
+    labels: [],
     help: 'Unix time this node process started its metrics; a change means the node restarted.',
   },
   // --- Health ---
   {
-    name: 'persia_node_state', type: 'gauge', unit: '1', group: 'health', roles: ALL, labels: ['state'],
+    name: 'persia_node_state',
+    type: 'gauge',
+    unit: '1',
+    group: 'health',
+    roles: ALL,
+    labels: ['state'],
     help: 'Node state as a state set: 1 for the current state (init, running, error, stopping), 0 for the others.',
   },
   {
-    name: 'persia_node_incarnation', type: 'gauge', unit: '1', group: 'health', roles: ALL, labels: [],
+    name: 'persia_node_incarnation',
+    type: 'gauge',
+    unit: '1',
+    group: 'health',
+    roles: ALL,
+    labels: [],
     help: 'A random number drawn when this node started its metrics. Two processes pushing one identity (job, role, instance) overwrite each other: the stored value then flips between theirs.',
   },
   {
-    name: 'persia_node_duplicate_identity', type: 'gauge', unit: '1', group: 'health', roles: ALL, labels: [],
+    name: 'persia_node_duplicate_identity',
+    type: 'gauge',
+    unit: '1',
+    group: 'health',
+    roles: ALL,
+    labels: [],
     help: '1 once this node found another process pushing to its own group (same job, role and instance): the two overwrite each other. Give each node its own instance or replica index.',
   },
   // --- The pusher's own health (values as of the previous push: a push cannot report on itself) ---
   {
-    name: 'persia_metrics_last_push_success_timestamp_seconds', type: 'gauge', unit: 'seconds', group: 'pusher', roles: ALL, labels: [],
+    name: 'persia_metrics_last_push_success_timestamp_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    group: 'pusher',
+    roles: ALL,
+    labels: [],
     help: 'Unix time of the last push this node saw succeed (0 before the first).',
   },
   {
-    name: 'persia_metrics_push_failures_total', type: 'counter', unit: '1', group: 'pusher', roles: ALL, labels: ['reason'],
+    name: 'persia_metrics_push_failures_total',
+    type: 'counter',
+    unit: '1',
+    group: 'pusher',
+    roles: ALL,
+    labels: ['reason'],
     help: 'Failed push attempts by reason (timeout, connection, http_4xx, http_5xx, encoding).',
   },
   {
-    name: REJECTED_SAMPLES_METRIC, type: 'counter', unit: '1', group: 'pusher', roles: ALL, labels: ['metric'],
+    name: REJECTED_SAMPLES_METRIC,
+    type: 'counter',
+    unit: '1',
+    group: 'pusher',
+    roles: ALL,
+    labels: ['metric'],
     help: 'Samples dropped instead of recorded, by the metric they were for: not a number (a string from untyped data), NaN, a negative counter increment, an infinite or negative duration. Any rise is a bug in the recording code.',
   },
   {
-    name: 'persia_metrics_push_duration_seconds', type: 'histogram', unit: 'seconds', group: 'pusher', roles: ALL, labels: [],
+    name: 'persia_metrics_push_duration_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    group: 'pusher',
+    roles: ALL,
+    labels: [],
     buckets: PUSH_DURATION_BUCKETS,
     help: 'Wall time of one push request to the gateway, seconds.',
   },
 ];
 
 /** The 15 metrics of the PersiaML spec's two tables, in table order. */
-export const PERSIA_METRIC_NAMES: readonly string[] = METRIC_CATALOG.filter(
-  (spec) => spec.group === 'accuracy' || spec.group === 'efficiency',
-).map((spec) => spec.name);
+export const PERSIA_METRIC_NAMES: readonly string[] = METRIC_CATALOG.filter((spec) => spec.group === 'accuracy' || spec.group === 'efficiency').map((spec) => spec.name);
 
 /** The grouping labels every series gets from the push URL; no metric may use them in its body. */
 export const GROUPING_LABELS: readonly string[] = ['job', 'role', 'instance'];

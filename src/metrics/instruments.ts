@@ -65,8 +65,10 @@ export function checkedSpec(input: unknown): MetricSpec {
   assertHelp(name, help);
   const unit = field('unit', "a string ('seconds', 'bytes', 'ratio', '1')", (value): value is string => typeof value === 'string');
   const group = field('group', METRIC_GROUPS.join(' | '), (value): value is MetricGroup => METRIC_GROUPS.includes(value as MetricGroup));
-  const roles = field('roles', `an array of roles (${NODE_ROLES.join(', ')})`, (value): value is MetricSpec['roles'] =>
-    Array.isArray(value) && value.every((role) => NODE_ROLES.includes(role)),
+  const roles = field(
+    'roles',
+    `an array of roles (${NODE_ROLES.join(', ')})`,
+    (value): value is MetricSpec['roles'] => Array.isArray(value) && value.every((role) => NODE_ROLES.includes(role)),
   );
   const labels = field('labels', 'an array of label names ([] for none)', (value): value is string[] => Array.isArray(value) && value.every((label) => typeof label === 'string'));
   const seen = new Set<string>();

@@ -219,4 +219,3 @@ export class FamilyEncoder {
     return written;
   }
 }
-

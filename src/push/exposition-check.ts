@@ -117,7 +117,8 @@ function checkSample(line: string, number: number): string {
   if (!/^[+-]?(inf|infinity|nan)$/i.test(value) && !Number.isFinite(Number(value))) {
     throw new ExpositionSyntaxProblem(number, `${name}: value ${truncate(value)} is out of the float64 range (write +Inf)`);
   }
-  if (fields.length > 1) throw new ExpositionSyntaxProblem(number, `${name}: a timestamp or trailing text ("${truncate(fields.slice(1).join(' '))}"); the gateway refuses pushed timestamps`);
+  if (fields.length > 1)
+    throw new ExpositionSyntaxProblem(number, `${name}: a timestamp or trailing text ("${truncate(fields.slice(1).join(' '))}"); the gateway refuses pushed timestamps`);
   return name;
 }
 
@@ -161,7 +162,6 @@ function belongsTo(name: string, family: { name: string; type: string }): boolea
   if (family.type !== 'histogram' && family.type !== 'summary') return false;
   return SERIES_SUFFIXES.some((suffix) => name === `${family.name}${suffix}`);
 }
-
 
 function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

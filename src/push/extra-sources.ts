@@ -126,7 +126,7 @@ export class ExtraSources {
   }
 
   private bad(index: number, problem: Error): void {
-    const kind = problem instanceof ExtraSourceError ? problem.problem : (problem as { code?: string }).code ?? 'error';
+    const kind = problem instanceof ExtraSourceError ? problem.problem : ((problem as { code?: string }).code ?? 'error');
     const reported = this.reported.get(index) ?? new Set<string>();
     this.reported.set(index, reported);
     if (reported.has(kind)) return;

@@ -33,7 +33,11 @@ export function defaultInstance(options: Pick<MetricsOptions, 'replicaIndex' | '
  * Other characters are ordinarily percent-encoded.
  */
 export function groupingPath(key: GroupingKey): string {
-  return encodeGroupingPath([['job', key.job], ['role', key.role], ['instance', key.instance]]);
+  return encodeGroupingPath([
+    ['job', key.job],
+    ['role', key.role],
+    ['instance', key.instance],
+  ]);
 }
 
 /** The path of any group: `job` must come first (the gateway's rule); other labels follow in order. */

@@ -24,8 +24,8 @@ const READ_CAP_BYTES = 1 << 20;
 
 /** Shared by every copy of this library loaded in the process (a bundle may hold its own). */
 const LIVE_KEY = Symbol.for('persia-metrics.live-identities');
-const liveIdentities: Set<string> = ((globalThis as Record<symbol, unknown>)[LIVE_KEY] as Set<string> | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[LIVE_KEY] = new Set<string>());
+const liveIdentities: Set<string> =
+  ((globalThis as Record<symbol, unknown>)[LIVE_KEY] as Set<string> | undefined) ?? ((globalThis as Record<symbol, unknown>)[LIVE_KEY] = new Set<string>());
 
 /**
  * Mark the identity `groupingPath` (job, role, instance) as pushed by this process; returns its release.

@@ -22,6 +22,6 @@ export function describeLeaveFailure(failure: LeaveFailure): string {
   const where = failure.replica.baseUrl;
   const next = failure.stillTrying
     ? `trying again every interval: this node moves back to ${where} once it answers`
-    : 'given up: if it holds this node\'s group, queries summing over the replicas count this node twice until that group is deleted';
+    : "given up: if it holds this node's group, queries summing over the replicas count this node twice until that group is deleted";
   return `could not delete this node's group from gateway replica ${where} it left (${failure.attempts} attempts, last: ${failure.error.message}); ${next}`;
 }

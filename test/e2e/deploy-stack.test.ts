@@ -35,7 +35,10 @@ const JOB = 'persia_demo';
 const SECOND_JOB = 'persia_demo_b';
 const SERVICES = ['metrics_gateway', 'prometheus', 'trainer', 'middleware', 'server', 'metrics_gateway_persia_demo_b', 'trainer_persia_demo_b'];
 
-interface Sample { metric: Record<string, string>; value: [number, string] }
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
 
 describe.skipIf(podman === undefined || dockerCompose === undefined)('compose stack on Podman', () => {
   const dir = mkdtempSync(join(tmpdir(), 'persia-e2e-'));
@@ -111,7 +114,11 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     let seen: Awaited<ReturnType<typeof targets>> = [];
     while (Date.now() < deadline) {
       seen = await targets().catch(() => []);
-      const up = (pool: string) => seen.filter((t) => t.scrapePool === pool && t.health === 'up').map((t) => t.labels['persia_job']).sort();
+      const up = (pool: string) =>
+        seen
+          .filter((t) => t.scrapePool === pool && t.health === 'up')
+          .map((t) => t.labels['persia_job'])
+          .sort();
       if (up('persia_gateway_dns').join() === JOB && up('persia_gateway_docker').join() === `${JOB},${SECOND_JOB}`) return;
       await sleep(1000);
     }
@@ -120,9 +127,7 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
 
   it("every node's metrics are queryable, one series per node although two mechanisms scrape the gateway", async () => {
     const nodes = await queryUntil('count by (job, role) (push_time_seconds)', (s) => s.length === 4, 60_000);
-    expect(nodes.map((s) => `${s.metric['job']}/${s.metric['role']}`).sort()).toEqual([
-      `${JOB}/middleware`, `${JOB}/server`, `${JOB}/trainer`, `${SECOND_JOB}/trainer`,
-    ]);
+    expect(nodes.map((s) => `${s.metric['job']}/${s.metric['role']}`).sort()).toEqual([`${JOB}/middleware`, `${JOB}/server`, `${JOB}/trainer`, `${SECOND_JOB}/trainer`]);
     expect(nodes.every((s) => s.value[1] === '1')).toBe(true);
     for (const promql of [`staleness{job="${JOB}"}`, `lookup_rpc_time_cost_count{job="${JOB}"}`, `index_miss_ratio{job="${JOB}"}`, `staleness{job="${SECOND_JOB}"}`]) {
       await queryUntil(promql, (s) => s.length === 1, 30_000);
@@ -157,7 +162,9 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     const groups = await fetchGatewayGroups(`http://${gateway?.published ?? ''}`, 5);
     const nodes = summarizeGroups(groups, { job: JOB, nowSeconds: Date.now() / 1000, staleAfterSeconds: 60, gateway: '' });
     expect(nodes.map((n) => [n.role, n.stale, n.lastPushSuccessful, n.state])).toEqual([
-      ['trainer', false, true, 'running'], ['middleware', false, true, 'running'], ['server', false, true, 'running'],
+      ['trainer', false, true, 'running'],
+      ['middleware', false, true, 'running'],
+      ['server', false, true, 'running'],
     ]);
   });
 });

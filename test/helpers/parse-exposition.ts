@@ -23,7 +23,13 @@ export function parseExposition(text: string): ParsedExposition {
     if (line.startsWith('# HELP ')) {
       const rest = line.slice('# HELP '.length);
       const space = rest.indexOf(' ');
-      helps.set(rest.slice(0, space), rest.slice(space + 1).replace(/\\n/g, '\n').replace(/\\\\/g, '\\'));
+      helps.set(
+        rest.slice(0, space),
+        rest
+          .slice(space + 1)
+          .replace(/\\n/g, '\n')
+          .replace(/\\\\/g, '\\'),
+      );
       continue;
     }
     if (line.startsWith('#')) continue;

@@ -46,15 +46,13 @@ export async function startSecuredPushgateway(): Promise<SecuredPushgateway> {
   const dir = mkdtempSync(join(tmpdir(), 'persia-secured-gateway-'));
   const caFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', keyFile, '-out', caFile,
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
-  const webConfig = join(dir, 'web-config.yml');
-  writeFileSync(
-    webConfig,
-    `tls_server_config:\n  cert_file: ${caFile}\n  key_file: ${keyFile}\nbasic_auth_users:\n  ${TEST_USER}: ${TEST_PASSWORD_BCRYPT}\n`,
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', keyFile, '-out', caFile, '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { stdio: 'ignore' },
   );
+  const webConfig = join(dir, 'web-config.yml');
+  writeFileSync(webConfig, `tls_server_config:\n  cert_file: ${caFile}\n  key_file: ${keyFile}\nbasic_auth_users:\n  ${TEST_USER}: ${TEST_PASSWORD_BCRYPT}\n`);
   const port = await freePort();
   const proc: ManagedProcess = spawnManaged(`secured pushgateway :${port}`, binaryPath('prometheus-pushgateway'), [
     `--web.listen-address=127.0.0.1:${port}`,

@@ -135,9 +135,7 @@ describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
     expect(json.options.find((option) => option.key === 'gzip')?.from).toBeNull();
     expect(json.file).toBe(config);
     expect(json.fileFrom).toBe('--config');
-    expect(json.warnings).toEqual([
-      'environment variable PERSIA_METRICS_GATEWAY_ADR is not a persia-metrics option and is ignored (did you mean PERSIA_METRICS_GATEWAY_ADDR?)',
-    ]);
+    expect(json.warnings).toEqual(['environment variable PERSIA_METRICS_GATEWAY_ADR is not a persia-metrics option and is ignored (did you mean PERSIA_METRICS_GATEWAY_ADDR?)']);
     expect(stderr).toBe(''); // under --json the warnings are in the document
   });
 
@@ -210,7 +208,9 @@ describe('persia-metrics check resolves what a node would (issue 8 item 10 and r
   it('warns about a misspelt variable and a push timeout longer than the interval, on stderr', async () => {
     const { code, stderr } = await cli(['check'], { PERSIA_METRICS_PUSH_INTERVAL: '2', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '30' });
     expect(code).toBe(0);
-    expect(stderr).toContain('persia-metrics: warning: environment variable PERSIA_METRICS_PUSH_INTERVAL is not a persia-metrics option and is ignored (did you mean PERSIA_METRICS_PUSH_INTERVAL_SECONDS?)');
+    expect(stderr).toContain(
+      'persia-metrics: warning: environment variable PERSIA_METRICS_PUSH_INTERVAL is not a persia-metrics option and is ignored (did you mean PERSIA_METRICS_PUSH_INTERVAL_SECONDS?)',
+    );
     expect(stderr).toContain('persia-metrics: warning: push_timeout_seconds 30 (PERSIA_METRICS_PUSH_TIMEOUT_SECONDS) is longer than push_interval_seconds 10 (default)');
   });
 

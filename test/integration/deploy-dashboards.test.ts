@@ -45,8 +45,23 @@ describe.skipIf(!ready || !existsSync(MAIN))('dashboards against real Prometheus
     });
     const config = join(dir, 'global_config.yaml');
     writeFileSync(config, `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${JOB}\n  push_interval_seconds: 1\n`);
-    nodes = spawnManaged('simulate', process.execPath, [MAIN, 'simulate', '--config', config, '--gateway', gateway.address,
-      '--trainers', '1', '--middleware', '1', '--servers', '1', '--step-ms', '10', '--quiet']);
+    nodes = spawnManaged('simulate', process.execPath, [
+      MAIN,
+      'simulate',
+      '--config',
+      config,
+      '--gateway',
+      gateway.address,
+      '--trainers',
+      '1',
+      '--middleware',
+      '1',
+      '--servers',
+      '1',
+      '--step-ms',
+      '10',
+      '--quiet',
+    ]);
     await prometheus.queryUntil(`count(push_time_seconds{job="${JOB}"})`, (s) => s[0]?.value === 3, 30_000);
   });
 

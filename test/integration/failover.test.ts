@@ -159,7 +159,7 @@ describe.skipIf(!servers)('failover over three real gateways', () => {
         const now = await holders();
         return moving.every((node) => JSON.stringify(now.get(node.instance)) === JSON.stringify([node.ranked[1]]));
       },
-      { timeoutMs: 10_000, intervalMs: 100, what: 'the killed gateway\'s nodes on their second choice' },
+      { timeoutMs: 10_000, intervalMs: 100, what: "the killed gateway's nodes on their second choice" },
     );
     const failoverMs = Date.now() - killedAt;
     expect(failoverMs).toBeLessThan((INTERVAL_SECONDS + 0.5 + 1 + 1.5) * 1000); // interval + retry backoff + slack
@@ -188,7 +188,11 @@ describe.skipIf(!servers)('failover over three real gateways', () => {
       { timeoutMs: 15_000, intervalMs: 100, what: 'the nodes back on the restarted gateway, and gone from their fallback' },
     );
     for (const node of moving) {
-      await waitFor(async () => node.program.stderr().includes(`gateway replica ${victim} answers again`), { timeoutMs: 2000, intervalMs: 50, what: `${node.instance} to log its move back` });
+      await waitFor(async () => node.program.stderr().includes(`gateway replica ${victim} answers again`), {
+        timeoutMs: 2000,
+        intervalMs: 50,
+        what: `${node.instance} to log its move back`,
+      });
       await waitFor(async () => lastAt(node) === `AT ${victim}/metrics/job/${JOB}/role/trainer/instance/${node.instance}`, {
         timeoutMs: 2000,
         intervalMs: 50,

@@ -130,7 +130,11 @@ describe.skipIf(!servers)('fault: bad extra sources in a user program (real gate
 
     // Each bad source reported once over four pushes (three flushes and the final one); the good one never.
     const warnings = exit.stderr.split('\n').filter((line) => line.includes('extraSources['));
-    for (const index of [1, 2, 3, 4, 5]) expect(warnings.filter((line) => line.includes(`extraSources[${index}]`)), exit.stderr).toHaveLength(1);
+    for (const index of [1, 2, 3, 4, 5])
+      expect(
+        warnings.filter((line) => line.includes(`extraSources[${index}]`)),
+        exit.stderr,
+      ).toHaveLength(1);
     expect(warnings.some((line) => line.includes('extraSources[0]'))).toBe(false);
     expect(exit.stderr).toMatch(/extraSources\[1\] metrics\(\) threw: registry exploded/);
     expect(exit.stderr).toMatch(/extraSources\[2\] returned text that is not exposition format/);
@@ -139,7 +143,7 @@ describe.skipIf(!servers)('fault: bad extra sources in a user program (real gate
     expect(exit.stderr).toMatch(/extraSources\[5\].*grouping key/);
   });
 
-  it('sources whose sample names meet the catalog\'s, another source\'s or the gateway\'s, CRLF and out-of-range values: the node\'s pushes still go through', async () => {
+  it("sources whose sample names meet the catalog's, another source's or the gateway's, CRLF and out-of-range values: the node's pushes still go through", async () => {
     const exit = await runUserProgram(CLASHES_BY_SAMPLE_NAME, { env: nodeEnv(gateway.address, 'extra_samples'), timeoutMs: 30_000 });
     expect(exit.code, exit.stderr).toBe(0);
     // flush() rejects with the first left-out source's error (a clash: PERSIA_METRIC_INVALID), never with a

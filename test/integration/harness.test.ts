@@ -6,9 +6,7 @@ import { startPushgateway, type RunningPushgateway } from '../../src/local-stack
 
 // Under CI=true a missing binary throws here (a failure, never a silent skip).
 const missing = (['prometheus-pushgateway', 'prometheus'] as const).filter((name) => requireBinary(name) === undefined);
-const title = missing.length === 0
-  ? 'test harness: real pushgateway + prometheus'
-  : `test harness (SKIPPED: ${missing.map(missingBinaryMessage).join('; ')})`;
+const title = missing.length === 0 ? 'test harness: real pushgateway + prometheus' : `test harness (SKIPPED: ${missing.map(missingBinaryMessage).join('; ')})`;
 
 describe.skipIf(missing.length > 0)(title, () => {
   let gateway: RunningPushgateway | undefined;

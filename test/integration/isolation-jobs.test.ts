@@ -77,7 +77,12 @@ describe.skipIf(!servers)('isolation and label values, through the real gateway 
 
   it('awkward label values round-trip intact as metric labels', async () => {
     const one = node(shared, 'iso_label_values', 'trainer');
-    NASTY.forEach((value, index) => one.counter('nan_count').labels(value).inc(index + 1));
+    NASTY.forEach((value, index) =>
+      one
+        .counter('nan_count')
+        .labels(value)
+        .inc(index + 1),
+    );
     await one.flush();
     const key = { instance: 'rep_0', job: 'iso_label_values', role: 'trainer' };
     const inGateway = parseExposition(await shared.metricsText()).samples;
@@ -96,11 +101,18 @@ describe.skipIf(!servers)('isolation and label values, through the real gateway 
       ['dlrm v1.0', 'ü "q" \\ \n x'],
       ['job@base64', '@base64'],
     ] as const;
-    names.forEach(([job, instance], index) => node(shared, job, 'server', { instance }).gauge('index_miss_ratio').set(index / 10));
+    names.forEach(([job, instance], index) =>
+      node(shared, job, 'server', { instance })
+        .gauge('index_miss_ratio')
+        .set(index / 10),
+    );
     await Promise.all(nodes.slice(-names.length).map((one) => one.flush()));
     const groups = await shared.groups();
     for (const [job, instance] of names) {
-      expect(groups.some((group) => group.labels['job'] === job && group.labels['instance'] === instance), `${job} / ${instance}`).toBe(true);
+      expect(
+        groups.some((group) => group.labels['job'] === job && group.labels['instance'] === instance),
+        `${job} / ${instance}`,
+      ).toBe(true);
     }
     const selector = `index_miss_ratio{job=~"team.*|dlrm v1.0|job@base64"}`;
     const samples = await prometheus.queryUntil(selector, (found) => found.length === names.length);

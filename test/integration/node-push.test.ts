@@ -176,7 +176,7 @@ describe.skipIf(!servers)('node → real Pushgateway → real Prometheus', () =>
     expect(text).toMatch(/user_epochs_total\{instance="rep_0",job="gzip_job",role="server"\} 3/);
   });
 
-  it('an extra registry whose series carry a grouping label is held back; the node\'s own metrics still arrive', async () => {
+  it("an extra registry whose series carry a grouping label is held back; the node's own metrics still arrive", async () => {
     const own = new client.Registry();
     new client.Gauge({ name: 'user_gauge', help: 'A gauge with a clashing label.', labelNames: ['instance'], registers: [own] }).set({ instance: 'x' }, 1);
     const warnings: string[] = [];
@@ -199,9 +199,13 @@ describe.skipIf(!servers)('node → real Pushgateway → real Prometheus', () =>
   it('simulate pushes every catalog metric of the spec, queryable in Prometheus with job/role/instance', async () => {
     const job = 'simulated_cluster';
     const file = configFile('simulate.yaml', `  job_name: ${job}\n  push_interval_seconds: 0.5\n`);
-    const { stderr } = await run(process.execPath, [MAIN, 'simulate', '--config', file, '--gateway', gateway.address, '--trainers', '2', '--middleware', '1', '--servers', '1', '--duration', '3'], {
-      timeout: 30_000,
-    });
+    const { stderr } = await run(
+      process.execPath,
+      [MAIN, 'simulate', '--config', file, '--gateway', gateway.address, '--trainers', '2', '--middleware', '1', '--servers', '1', '--duration', '3'],
+      {
+        timeout: 30_000,
+      },
+    );
     expect(stderr).toContain('4 nodes of job "simulated_cluster"');
     const names = PERSIA_METRIC_NAMES.map((name) => (name.endsWith('_time_cost') ? `${name}_count` : name));
     const selector = `{__name__=~"${names.join('|')}", job="${job}"}`;

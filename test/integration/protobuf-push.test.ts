@@ -28,11 +28,23 @@ const KEY = { job: 'proto_equivalence', role: 'trainer', instance: 'rep_0' };
 /** Every family of the catalog with series, plus a two-label histogram, filled with awkward values. */
 function filledRegistry(): MetricsRegistry {
   const registry = new MetricsRegistry();
-  registry.define({ name: 'proto_stage_seconds', type: 'histogram', help: 'Two labels, "quotes", back\\slash\nand a newline in help.', unit: 'seconds', group: 'efficiency', roles: ['trainer'], labels: ['feature', 'stage'], buckets: TIME_COST_BUCKETS });
+  registry.define({
+    name: 'proto_stage_seconds',
+    type: 'histogram',
+    help: 'Two labels, "quotes", back\\slash\nand a newline in help.',
+    unit: 'seconds',
+    group: 'efficiency',
+    roles: ['trainer'],
+    labels: ['feature', 'stage'],
+    buckets: TIME_COST_BUCKETS,
+  });
   registry.define({ name: 'proto_empty_help', type: 'gauge', help: '', unit: '1', group: 'efficiency', roles: ['trainer'], labels: [] }).set(7);
   for (const name of registry.names()) {
     const family = registry.get(name)!;
-    const labelSets: string[][] = family.spec.labels.length === 0 ? [[]] : NASTY.map((value, index) => family.spec.labels.map((_, position) => (position === 0 ? value : NASTY[(index + position) % NASTY.length]!)));
+    const labelSets: string[][] =
+      family.spec.labels.length === 0
+        ? [[]]
+        : NASTY.map((value, index) => family.spec.labels.map((_, position) => (position === 0 ? value : NASTY[(index + position) % NASTY.length]!)));
     labelSets.forEach((values, index) => {
       if (family.spec.type === 'counter') (family as Counter).labels(...values).inc(index * 1.5 + 0.25);
       else if (family.spec.type === 'gauge') (family as Gauge).labels(...values).set(GAUGE_VALUES[index % GAUGE_VALUES.length]!);
@@ -139,7 +151,10 @@ describe.skipIf(!servers)('protobuf-delimited pushes, through real gateways and 
     const key = { ...KEY, job: 'proto_quantile' };
     await putBody(protoGateway, key, await body(registry, 'protobuf'));
     const name = firstHistogram(registry);
-    const [sample] = await prometheus.queryUntil(`histogram_quantile(0.5, ${name}_bucket{job="proto_quantile"})`, (found) => found.length === 1 && Number.isFinite(found[0]!.value));
+    const [sample] = await prometheus.queryUntil(
+      `histogram_quantile(0.5, ${name}_bucket{job="proto_quantile"})`,
+      (found) => found.length === 1 && Number.isFinite(found[0]!.value),
+    );
     expect(sample!.value).toBeGreaterThan(0.0025);
     expect(sample!.value).toBeLessThanOrEqual(0.005);
     const [p99] = await prometheus.query(`histogram_quantile(0.99, ${name}_bucket{job="proto_quantile"})`);
@@ -167,7 +182,10 @@ describe.skipIf(!servers)('protobuf-delimited pushes, through real gateways and 
         body: bodyComposer(registry, [], 'protobuf'),
         logger: { warn: (message) => warnings.push(message), info: () => {} },
       });
-      const refusal = await pusher.flush().then(() => undefined, (error: unknown) => error);
+      const refusal = await pusher.flush().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(refusal).toBeInstanceOf(PushHttpError); // flush says a family was left out
       expect(warnings.join('\n')).toContain('gateway refused metric index_miss_count');
       const page = await strict.metricsText();

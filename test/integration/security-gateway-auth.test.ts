@@ -58,12 +58,19 @@ describe.skipIf(!servers || !hasOpenssl())('security: TLS + basic auth to a real
 
   it('a wrong password is a 401 whose error and warning never contain the password', async () => {
     const warnings: string[] = [];
-    const one = node('secure_wrong', {
-      PERSIA_METRICS_TLS_CA_FILE: gateway.caFile,
-      PERSIA_METRICS_BASIC_AUTH_USERNAME: TEST_USER,
-      PERSIA_METRICS_BASIC_AUTH_PASSWORD: WRONG,
-    }, warnings);
-    const error = await one.flush().then(() => undefined, (thrown: unknown) => thrown as Error);
+    const one = node(
+      'secure_wrong',
+      {
+        PERSIA_METRICS_TLS_CA_FILE: gateway.caFile,
+        PERSIA_METRICS_BASIC_AUTH_USERNAME: TEST_USER,
+        PERSIA_METRICS_BASIC_AUTH_PASSWORD: WRONG,
+      },
+      warnings,
+    );
+    const error = await one.flush().then(
+      () => undefined,
+      (thrown: unknown) => thrown as Error,
+    );
     expect(error).toMatchObject({ code: 'PERSIA_PUSH_HTTP', statusCode: 401 });
     expect(`${error?.message} ${String(error?.stack)} ${warnings.join(' ')}`).not.toContain(WRONG);
     const base64 = Buffer.from(`${TEST_USER}:${WRONG}`).toString('base64');

@@ -91,11 +91,7 @@ describe.skipIf(!servers)('shutdown of a real node process', () => {
 
     // The killed node is pending in PersiaNodeStoppedPushing (its `for: 1m` would then fire it, as the
     // promtool rule tests check); the cleanly stopped one is never reported.
-    const alerts = await prometheus.queryUntil(
-      'ALERTS{alertname="PersiaNodeStoppedPushing"}',
-      (found) => found.some((sample) => sample.metric['job'] === 'shutdown_kill'),
-      20_000,
-    );
+    const alerts = await prometheus.queryUntil('ALERTS{alertname="PersiaNodeStoppedPushing"}', (found) => found.some((sample) => sample.metric['job'] === 'shutdown_kill'), 20_000);
     expect(alerts.map((sample) => sample.metric['job'])).toEqual(['shutdown_kill']);
     expect(alerts[0]?.metric['instance']).toBe('killed');
   });

@@ -84,7 +84,10 @@ describe.skipIf(!servers)("users' own config files and environment (issue 8 item
     expect(JSON.parse(exit.stdout.trim())).toEqual({ interval: 1, instance: 'rep_0' });
     // The last gap ends at the final push of shutdown(), which comes whenever the loop ends: left out.
     const times = [...pushTimes].sort((a, b) => a - b);
-    const gaps = times.slice(1).map((time, index) => time - (times[index] ?? 0)).slice(0, -1);
+    const gaps = times
+      .slice(1)
+      .map((time, index) => time - (times[index] ?? 0))
+      .slice(0, -1);
     expect(gaps.length, `push times ${times.join(', ')}`).toBeGreaterThanOrEqual(3);
     for (const gap of gaps) expect(gap, `push times ${times.join(', ')}`).toBeGreaterThan(0.75);
     for (const gap of gaps) expect(gap, `push times ${times.join(', ')}`).toBeLessThan(1.5);
@@ -107,7 +110,7 @@ describe.skipIf(!servers)("users' own config files and environment (issue 8 item
     expect(occurrences(exit.stderr, ALIAS_WARNING), exit.stderr).toBe(1);
   });
 
-  it('both spellings in PersiaML\'s layout are refused at start, naming the file and line', async () => {
+  it("both spellings in PersiaML's layout are refused at start, naming the file and line", async () => {
     const config = PERSIAML_EXAMPLE.replace('push_interval_sec: 10', 'push_interval_sec: 10\n    push_interval_seconds: 5');
     const exit = await runUserProgram(
       `import { startNodeMetrics } from 'persia-metrics';

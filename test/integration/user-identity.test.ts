@@ -68,10 +68,9 @@ describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
     return { code: exit.code, stderr: exit.stderr };
   }
 
-  const status = async (job: string) =>
-    (await run(process.execPath, [MAIN, 'status', '--job', job, '--gateway', gateway.address], { env: { PATH: process.env['PATH'] } })).stdout;
+  const status = async (job: string) => (await run(process.execPath, [MAIN, 'status', '--job', job, '--gateway', gateway.address], { env: { PATH: process.env['PATH'] } })).stdout;
 
-  it('the read-back finds a group\'s stored incarnation in the real gateway (awkward names too), and gives up on a large gateway', async () => {
+  it("the read-back finds a group's stored incarnation in the real gateway (awkward names too), and gives up on a large gateway", async () => {
     const key = { job: 'dup_read', role: 'server', instance: 'host "a"/b\\c' };
     const put = (path: string, body: string) => fetch(`${gateway.url}${path}`, { method: 'PUT', body }).then((r) => r.status);
     expect(await put(groupingPath(key), '# TYPE persia_node_incarnation gauge\npersia_node_incarnation 123456789012345\n')).toBeLessThan(300);
@@ -140,10 +139,13 @@ await neighbour.shutdown();
     expect(warned).toMatch(/another process pushes as job dup_across_processes, role server, instance rep_3/);
     // The gateway keeps whichever push came last; the node that noticed marks its pushes, so `status`
     // flags the node as soon as one of those is the stored one.
-    const shown = await waitFor(async () => {
-      const text = await status(job);
-      return /rep_3.*DUPLICATE/.test(text) ? text : undefined;
-    }, { timeoutMs: 15_000, intervalMs: 200, what: 'status to flag rep_3 as DUPLICATE' });
+    const shown = await waitFor(
+      async () => {
+        const text = await status(job);
+        return /rep_3.*DUPLICATE/.test(text) ? text : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'status to flag rep_3 as DUPLICATE' },
+    );
     expect(shown).toMatch(/pushed by more than one process/);
     const [exitA, exitB] = await Promise.all([stop(a), stop(b)]);
     expect(exitA.code, exitA.stderr).toBe(0);
@@ -156,7 +158,9 @@ await neighbour.shutdown();
     const second = node(job, '1', 1);
     // Seven read-backs happen within the first 16 pushes (about 5 s at 0.3 s): wait past them.
     await waitFor(async () => ((await gateway.groups()).filter((g) => g.labels['job'] === job).length === 2 ? true : undefined), {
-      timeoutMs: 10_000, intervalMs: 100, what: 'both nodes in the gateway',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: 'both nodes in the gateway',
     });
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     const stopped = await stop(first);

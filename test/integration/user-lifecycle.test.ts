@@ -196,8 +196,8 @@ describe.skipIf(!servers)('item 5: handleShutdownSignals and the program around 
   it.each([
     ['process.once, after the helper', 'handleShutdownSignals(metrics);\nprocess.once'],
     ['process.once, before the helper', 'setImmediate(() => handleShutdownSignals(metrics));\nprocess.once'],
-  ])("a checkpoint handler registered with %s also runs to its end (found by a new-user session)", async (_how, install) => {
-    const source = OWN_SIGTERM_HANDLER.replace("handleShutdownSignals(metrics);\nprocess.on", install);
+  ])('a checkpoint handler registered with %s also runs to its end (found by a new-user session)', async (_how, install) => {
+    const source = OWN_SIGTERM_HANDLER.replace('handleShutdownSignals(metrics);\nprocess.on', install);
     expect(source).toContain('process.once');
     const program = await started(source, nodeEnv(gateway.address, 'lifecycle_once_handler'));
     program.child.kill('SIGTERM');
@@ -278,7 +278,12 @@ try {
 `,
         { env: nodeEnv(gateway.address, 'lifecycle_dead_at_shutdown', { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60' }) },
       );
-      await waitFor(async () => program.stdout().includes('flushed') || program.child.exitCode !== null, { timeoutMs: 15_000, intervalMs: 20, what: 'the first flush', details: program.stderr });
+      await waitFor(async () => program.stdout().includes('flushed') || program.child.exitCode !== null, {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+        what: 'the first flush',
+        details: program.stderr,
+      });
       await gateway.kill();
       writeFileSync(join(program.dir, 'go'), '');
       const exit = await program.exited;

@@ -75,7 +75,11 @@ console.log(JSON.stringify(out));
 
   it.each(FORMATS)('item 3, %s: numeric feature ids are the same series as their strings, and the arity check never depends on history', async (format) => {
     const job = `numeric_ids_${format}`;
-    const exit = await runNode(job, 'middleware', format, `
+    const exit = await runNode(
+      job,
+      'middleware',
+      format,
+      `
 const skipped = metrics.counter('nan_grad_skipped');
 for (const featureId of [42, 7]) skipped.labels(featureId).inc();   // ids from a dataset: numbers
 skipped.labels('42').inc(2);                                          // the same feature, by its name elsewhere
@@ -85,7 +89,8 @@ distinct.labels('').set(1);
 probe('labels() after labels("")', () => distinct.labels());
 probe('labels(undefined)', () => distinct.labels(undefined));
 probe('family.set() without labels', () => distinct.set(3));
-`);
+`,
+    );
     expect(exit.code, exit.stderr).toBe(0);
     expect(report(exit)).toEqual({
       'labels() on a fresh family': 'PERSIA_METRIC_INVALID',
@@ -102,7 +107,11 @@ probe('family.set() without labels', () => distinct.set(3));
 
   it.each(FORMATS)('item 6, %s: strings from untyped data are dropped, counted, and the count is pushed', async (format) => {
     const job = `untyped_values_${format}`;
-    const exit = await runNode(job, 'server', format, `
+    const exit = await runNode(
+      job,
+      'server',
+      format,
+      `
 const row = { misses: '5', ratio: '12abc', seconds: '0.004' };      // a CSV row: every field a string
 const misses = metrics.counter('index_miss_count').labels();
 misses.inc(row.misses);
@@ -116,7 +125,8 @@ const lookup = metrics.histogram('lookup_mixed_batch_time_cost').labels();
 lookup.observe(row.seconds);
 lookup.observe(0.002);
 out.rejected = metrics.registry.rejectedSamples();
-`);
+`,
+    );
     expect(exit.code, exit.stderr).toBe(0);
     expect(report(exit)).toEqual({ rejected: 4, flush: 'ok' });
     const value = await stored(job, 'server');
@@ -131,7 +141,11 @@ out.rejected = metrics.registry.rejectedSamples();
 
   it.each(FORMATS)('item 7, %s: impossible time costs (Infinity, negative, NaN) are dropped and counted, _sum stays finite', async (format) => {
     const job = `impossible_durations_${format}`;
-    const exit = await runNode(job, 'middleware', format, `
+    const exit = await runNode(
+      job,
+      'middleware',
+      format,
+      `
 const rpc = metrics.histogram('lookup_rpc_time_cost').labels();
 const started = Date.now();
 rpc.observe(0.003);
@@ -139,7 +153,8 @@ rpc.observe(Infinity);                 // a timed-out call recorded as "forever"
 rpc.observe((started - 5 - Date.now()) / 1000);  // clock stepped back: a negative duration
 rpc.observe(0 / 0);                    // an average of no calls
 rpc.observe(0.005);
-`);
+`,
+    );
     expect(exit.code, exit.stderr).toBe(0);
     expect(report(exit)).toEqual({ flush: 'ok' });
     const value = await stored(job, 'middleware');
@@ -169,7 +184,11 @@ rpc.observe(0.005);
 
   it.each(FORMATS)('item 8, %s: definitions the wire cannot carry are refused with typed errors, and the rest keeps flowing', async (format) => {
     const job = `refused_definitions_${format}`;
-    const exit = await runNode(job, 'middleware', format, `
+    const exit = await runNode(
+      job,
+      'middleware',
+      format,
+      `
 const spec = (name, more = {}) => ({ name, type: 'counter', help: 'A user metric for this test.', unit: '1', group: 'accuracy', roles: ['middleware'], labels: [], ...more });
 const define = (name, more) => metrics.registry.define(spec(name, more));
 const histogram = (name, buckets, more = {}) => define(name, { type: 'histogram', unit: 'seconds', buckets, ...more });
@@ -190,7 +209,8 @@ probe('another lone surrogate', () => tables.labels('emb\\uDBFF', 'x'));
 tables.labels('a\\u0000b', 'c').inc(1);      // a NUL inside a value: two different label sets...
 tables.labels('a', 'b\\u0000c').inc(2);      // ...that used to share one key
 histogram('user_stage_seconds_total', [0.5]).observe(0.25);
-`);
+`,
+    );
     expect(exit.code, exit.stderr).toBe(0);
     expect(report(exit)).toEqual({
       'counter named like a catalog histogram bucket': 'PERSIA_METRIC_INVALID',

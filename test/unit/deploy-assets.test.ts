@@ -69,22 +69,29 @@ describe.skipIf(promtool === undefined)('Prometheus files (promtool)', () => {
 
   it('the rule tests cover every alert, both firing and not firing', () => {
     const rules = load(readFileSync(join(PROM, 'rules', 'persia-alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string }> }> };
-    const alerts = rules.groups.flatMap((group) => group.rules).map((rule) => rule.alert).filter((a): a is string => a !== undefined);
+    const alerts = rules.groups
+      .flatMap((group) => group.rules)
+      .map((rule) => rule.alert)
+      .filter((a): a is string => a !== undefined);
     const tests = load(readFileSync(join(PROM, 'rules', 'persia-alerts.test.yml'), 'utf8')) as {
       tests: Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
     };
     const evals = tests.tests.flatMap((test) => test.alert_rule_test);
     expect(alerts.length).toBeGreaterThanOrEqual(7);
     for (const alert of alerts) {
-      expect(evals.some((e) => e.alertname === alert && e.exp_alerts.length > 0), `${alert} firing`).toBe(true);
-      expect(evals.some((e) => e.alertname === alert && e.exp_alerts.length === 0), `${alert} silent`).toBe(true);
+      expect(
+        evals.some((e) => e.alertname === alert && e.exp_alerts.length > 0),
+        `${alert} firing`,
+      ).toBe(true);
+      expect(
+        evals.some((e) => e.alertname === alert && e.exp_alerts.length === 0),
+        `${alert} silent`,
+      ).toBe(true);
     }
   });
 
   it('every dashboard expression parses as PromQL (as recording rules, checked by promtool)', () => {
-    const exprs = dashboardFiles.flatMap((file) =>
-      dashboardExpressions(JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8'))).map((e) => ({ ...e, file })),
-    );
+    const exprs = dashboardFiles.flatMap((file) => dashboardExpressions(JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8'))).map((e) => ({ ...e, file })));
     const rules = exprs.map((e, i) => ({ record: `persia_dashboard_check:${i}`, expr: substituteGrafanaVariables(e.expr, { job: 'dlrm' }) }));
     const file = join(scratch, 'dashboard-exprs.yml');
     writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboards', rules }] }));
@@ -99,7 +106,9 @@ describe('Grafana dashboards', () => {
 
   it.each(dashboardFiles)('%s: parses, has a job variable, every panel has PromQL on known metrics', (file) => {
     const dashboard = JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8')) as {
-      uid: string; templating: { list: Array<{ name: string }> }; panels: Array<{ type: string; title: string; targets?: Array<{ expr?: string }> }>;
+      uid: string;
+      templating: { list: Array<{ name: string }> };
+      panels: Array<{ type: string; title: string; targets?: Array<{ expr?: string }> }>;
     };
     expect(dashboard.uid).toMatch(/^persia-/);
     expect(dashboard.templating.list.map((v) => v.name)).toContain('job');
@@ -157,22 +166,25 @@ describe('compose wiring', () => {
   type Service = { image?: string; command?: string[]; labels?: Record<string, string>; environment?: Record<string, string>; deploy?: { labels?: Record<string, string> } };
   const read = (file: string) => (load(readFileSync(join(COMPOSE, file), 'utf8')) as { services: Record<string, Service> }).services;
 
-  it.each(['docker-compose.yml', 'docker-compose.swarm.yml', 'docker-compose.second-job.yml'])('%s: gateways labelled, consistency check off, nodes pointed at their gateway', (file) => {
-    const services = read(file);
-    const gateways = Object.entries(services).filter(([name]) => name.startsWith('metrics_gateway'));
-    expect(gateways.length).toBe(1);
-    for (const [, gateway] of gateways) {
-      expect(gateway.image).toBe('prom/pushgateway:v1.5.1');
-      expect(gateway.command).toContain('--push.disable-consistency-check');
-      expect(gateway.labels?.['persia.metrics.gateway']).toBe('true');
-      if (file.includes('swarm')) expect(gateway.deploy?.labels?.['persia.metrics.gateway']).toBe('true');
-    }
-    const [gatewayName, gateway] = gateways[0] ?? ['', {}];
-    const nodes = Object.values(services).filter((s) => s.environment?.['PERSIA_NODE_ROLE'] !== undefined);
-    expect(nodes.map((n) => n.environment?.['PERSIA_NODE_ROLE']).sort()).toEqual(['middleware', 'server', 'trainer']);
-    for (const node of nodes) {
-      expect(node.environment?.['PERSIA_METRICS_GATEWAY_ADDR']).toBe(`${gatewayName}:9091`);
-      expect(node.environment?.['PERSIA_METRICS_JOB_NAME']).toBe(gateway.labels?.['persia.metrics.job']);
-    }
-  });
+  it.each(['docker-compose.yml', 'docker-compose.swarm.yml', 'docker-compose.second-job.yml'])(
+    '%s: gateways labelled, consistency check off, nodes pointed at their gateway',
+    (file) => {
+      const services = read(file);
+      const gateways = Object.entries(services).filter(([name]) => name.startsWith('metrics_gateway'));
+      expect(gateways.length).toBe(1);
+      for (const [, gateway] of gateways) {
+        expect(gateway.image).toBe('prom/pushgateway:v1.5.1');
+        expect(gateway.command).toContain('--push.disable-consistency-check');
+        expect(gateway.labels?.['persia.metrics.gateway']).toBe('true');
+        if (file.includes('swarm')) expect(gateway.deploy?.labels?.['persia.metrics.gateway']).toBe('true');
+      }
+      const [gatewayName, gateway] = gateways[0] ?? ['', {}];
+      const nodes = Object.values(services).filter((s) => s.environment?.['PERSIA_NODE_ROLE'] !== undefined);
+      expect(nodes.map((n) => n.environment?.['PERSIA_NODE_ROLE']).sort()).toEqual(['middleware', 'server', 'trainer']);
+      for (const node of nodes) {
+        expect(node.environment?.['PERSIA_METRICS_GATEWAY_ADDR']).toBe(`${gatewayName}:9091`);
+        expect(node.environment?.['PERSIA_METRICS_JOB_NAME']).toBe(gateway.labels?.['persia.metrics.job']);
+      }
+    },
+  );
 });

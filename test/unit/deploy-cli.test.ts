@@ -106,12 +106,24 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
       res.setHeader('content-type', 'application/json');
       if (url.pathname.endsWith('/containers/json')) {
         listFilters = url.searchParams.get('filters') ?? '';
-        res.end(JSON.stringify([
-          { Id: 'a'.repeat(64), Names: ['/stack_metrics_gateway_1'], Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm' },
-            Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 19091, Type: 'tcp' }], NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.5' } } } },
-          { Id: 'b'.repeat(64), Names: ['/gw_b'], Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'ctr/b' },
-            Ports: [], NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.6' } } } },
-        ]));
+        res.end(
+          JSON.stringify([
+            {
+              Id: 'a'.repeat(64),
+              Names: ['/stack_metrics_gateway_1'],
+              Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm' },
+              Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 19091, Type: 'tcp' }],
+              NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.5' } } },
+            },
+            {
+              Id: 'b'.repeat(64),
+              Names: ['/gw_b'],
+              Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'ctr/b' },
+              Ports: [],
+              NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.6' } } },
+            },
+          ]),
+        );
       } else {
         res.statusCode = 404; // Podman: no swarm
         res.end(JSON.stringify({ message: 'no such service endpoint' }));
@@ -172,15 +184,30 @@ describe('status (fake gateway)', () => {
   beforeAll(async () => {
     gateway = await listen((req, res) => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ status: 'success', data: [
-        group('server', 'rep_0', 2, { last_push_successful: false }),
-        group('trainer', 'rep_0', 1.5, {
-          persia_node_state: { metrics: [{ labels: { state: 'init' }, value: '0' }, { labels: { state: 'running' }, value: '1' }] },
-          persia_metrics_push_failures_total: { metrics: [{ labels: { reason: 'timeout' }, value: '2' }, { labels: { reason: 'http_5xx' }, value: '1' }] },
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: [
+            group('server', 'rep_0', 2, { last_push_successful: false }),
+            group('trainer', 'rep_0', 1.5, {
+              persia_node_state: {
+                metrics: [
+                  { labels: { state: 'init' }, value: '0' },
+                  { labels: { state: 'running' }, value: '1' },
+                ],
+              },
+              persia_metrics_push_failures_total: {
+                metrics: [
+                  { labels: { reason: 'timeout' }, value: '2' },
+                  { labels: { reason: 'http_5xx' }, value: '1' },
+                ],
+              },
+            }),
+            group('trainer', 'rep_1', 600),
+            { ...group('trainer', 'x', 1), labels: { job: 'other', role: 'trainer', instance: 'x' } },
+          ],
         }),
-        group('trainer', 'rep_1', 600),
-        { ...group('trainer', 'x', 1), labels: { job: 'other', role: 'trainer', instance: 'x' } },
-      ] }));
+      );
     });
   });
   afterAll(() => gateway.server.close());
@@ -202,7 +229,11 @@ describe('status (fake gateway)', () => {
   it('prints JSON with --json', async () => {
     const result = await cli('status', '--job', 'dlrm', '--gateway', `http://127.0.0.1:${gateway.port}`, '--json');
     const parsed = JSON.parse(result.out) as { nodes: Array<{ instance: string; pushFailures?: number; stale: boolean }> };
-    expect(parsed.nodes.map((n) => [n.instance, n.pushFailures, n.stale])).toEqual([['rep_0', 3, false], ['rep_1', undefined, true], ['rep_0', undefined, false]]);
+    expect(parsed.nodes.map((n) => [n.instance, n.pushFailures, n.stale])).toEqual([
+      ['rep_0', 3, false],
+      ['rep_1', undefined, true],
+      ['rep_0', undefined, false],
+    ]);
   });
 
   it('exits 1 when the job has no node or the gateway is unreachable; 2 on a bad address', async () => {

@@ -38,7 +38,9 @@ describe('findGateways', () => {
   it('adds swarm services on a manager, and treats "no swarm" answers as none', async () => {
     const swarm: DockerEngine = {
       listContainers: async () => [],
-      listServices: async () => [{ Spec: { Name: 'persia_metrics_gateway', Labels: { 'persia.metrics.job': 'dlrm' } }, Endpoint: { Ports: [{ TargetPort: 9091, PublishedPort: 9191 }] } }],
+      listServices: async () => [
+        { Spec: { Name: 'persia_metrics_gateway', Labels: { 'persia.metrics.job': 'dlrm' } }, Endpoint: { Ports: [{ TargetPort: 9091, PublishedPort: 9191 }] } },
+      ],
     };
     expect(await findGateways(swarm)).toEqual([
       { job: 'dlrm', name: 'persia_metrics_gateway', kind: 'service', published: '127.0.0.1:9191', internal: ['tasks.persia_metrics_gateway:9091'] },
@@ -95,7 +97,11 @@ describe('summarizeGroups', () => {
       { labels: { job: 'j', role: 'server', instance: 'rep_5' } },
     ];
     const nodes = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 60, gateway: 'g' });
-    expect(nodes.map((n) => [n.instance, n.duplicateIdentity])).toEqual([['rep_3', true], ['rep_4', false], ['rep_5', false]]);
+    expect(nodes.map((n) => [n.instance, n.duplicateIdentity])).toEqual([
+      ['rep_3', true],
+      ['rep_4', false],
+      ['rep_5', false],
+    ]);
   });
 
   it('formats ages for the table', () => {

@@ -2,8 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { METRIC_CATALOG, PERSIA_METRIC_NAMES } from '../../../src/metrics/catalog.js';
 
 // The two tables of the PersiaML monitoring spec (shared/seeds/persiaml-monitoring.md), by name.
-const SEED_ACCURACY = ['index_miss_count', 'index_miss_ratio', 'gradient_id_miss_count', 'estimated_distinct_id', 'batch_unique_indices_rate', 'staleness', 'nan_count', 'nan_grad_skipped'];
-const SEED_EFFICIENCY = ['lookup_mixed_batch_time_cost', 'num_pending_batches', 'lookup_create_requests_time_cost', 'lookup_rpc_time_cost', 'update_gradient_time_cost', 'summation_time_cost', 'lookup_batched_time_cost'];
+const SEED_ACCURACY = [
+  'index_miss_count',
+  'index_miss_ratio',
+  'gradient_id_miss_count',
+  'estimated_distinct_id',
+  'batch_unique_indices_rate',
+  'staleness',
+  'nan_count',
+  'nan_grad_skipped',
+];
+const SEED_EFFICIENCY = [
+  'lookup_mixed_batch_time_cost',
+  'num_pending_batches',
+  'lookup_create_requests_time_cost',
+  'lookup_rpc_time_cost',
+  'update_gradient_time_cost',
+  'summation_time_cost',
+  'lookup_batched_time_cost',
+];
 
 describe('metric catalog', () => {
   it('holds exactly the 15 metrics of the seed tables under their names', () => {
@@ -40,7 +57,7 @@ describe('metric catalog', () => {
     }
   });
 
-  it('keeps runtime series clear of the gateway\'s own process_* and go_* names, and names unique', () => {
+  it("keeps runtime series clear of the gateway's own process_* and go_* names, and names unique", () => {
     const names = METRIC_CATALOG.map((spec) => spec.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).not.toMatch(/^(process_|go_|push_time_seconds|push_failure_time_seconds|pushgateway_)/);

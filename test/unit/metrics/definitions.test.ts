@@ -63,7 +63,7 @@ describe('define() checks every field', () => {
     expectRefused({ ...histogram, labels: ['le'] }, /cannot use the label "le"/);
   });
 
-  it('keeps its own frozen copy: changing the caller\'s arrays afterwards changes nothing', () => {
+  it("keeps its own frozen copy: changing the caller's arrays afterwards changes nothing", () => {
     const labels = ['feature'];
     const buckets = [0.1, 1];
     const registry = new MetricsRegistry([]);
@@ -79,7 +79,7 @@ describe('define() checks every field', () => {
 });
 
 describe('define() refuses families whose samples another family writes', () => {
-  it('a counter named like a catalog histogram\'s samples', () => {
+  it("a counter named like a catalog histogram's samples", () => {
     for (const suffix of ['_bucket', '_sum', '_count', '']) {
       expectRefused({ ...counter, name: `lookup_rpc_time_cost${suffix}` }, suffix === '' ? /already defined/ : /writes already/);
     }

@@ -8,7 +8,13 @@ import { parseExposition } from '../../helpers/parse-exposition.js';
 const NASTY_VALUES = ['plain', 'with/slash', 'quote " inside', 'back\\slash', 'new\nline', 'ünïcødé ✓', ''];
 
 /** Record the same values into our registry and into prom-client's, and return both expositions. */
-async function recordBoth(record: (metrics: { counter: (name: string, ...labels: string[]) => (value: number) => void; gauge: (name: string, ...labels: string[]) => (value: number) => void; histogram: (name: string, ...labels: string[]) => (value: number) => void }) => void) {
+async function recordBoth(
+  record: (metrics: {
+    counter: (name: string, ...labels: string[]) => (value: number) => void;
+    gauge: (name: string, ...labels: string[]) => (value: number) => void;
+    histogram: (name: string, ...labels: string[]) => (value: number) => void;
+  }) => void,
+) {
   const ours = new MetricsRegistry();
   const theirs = new client.Registry();
   const promMetrics = new Map<string, client.Counter | client.Gauge | client.Histogram>();
@@ -16,23 +22,43 @@ async function recordBoth(record: (metrics: { counter: (name: string, ...labels:
     const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [theirs] };
     promMetrics.set(
       spec.name,
-      spec.type === 'counter' ? new client.Counter(common) : spec.type === 'gauge' ? new client.Gauge(common) : new client.Histogram({ ...common, buckets: [...(spec.buckets ?? [])] }),
+      spec.type === 'counter'
+        ? new client.Counter(common)
+        : spec.type === 'gauge'
+          ? new client.Gauge(common)
+          : new client.Histogram({ ...common, buckets: [...(spec.buckets ?? [])] }),
     );
   }
-  const labelsOf = (name: string, values: string[]) => Object.fromEntries(METRIC_CATALOG.find((spec) => spec.name === name)!.labels.map((label, index) => [label, values[index] ?? '']));
+  const labelsOf = (name: string, values: string[]) =>
+    Object.fromEntries(METRIC_CATALOG.find((spec) => spec.name === name)!.labels.map((label, index) => [label, values[index] ?? '']));
   record({
-    counter: (name, ...labels) => (value) => {
-      ours.counter(name).labels(...labels).inc(value);
-      (promMetrics.get(name) as client.Counter).inc(labelsOf(name, labels), value);
-    },
-    gauge: (name, ...labels) => (value) => {
-      ours.gauge(name).labels(...labels).set(value);
-      (promMetrics.get(name) as client.Gauge).set(labelsOf(name, labels), value);
-    },
-    histogram: (name, ...labels) => (value) => {
-      ours.histogram(name).labels(...labels).observe(value);
-      (promMetrics.get(name) as client.Histogram).observe(labelsOf(name, labels), value);
-    },
+    counter:
+      (name, ...labels) =>
+      (value) => {
+        ours
+          .counter(name)
+          .labels(...labels)
+          .inc(value);
+        (promMetrics.get(name) as client.Counter).inc(labelsOf(name, labels), value);
+      },
+    gauge:
+      (name, ...labels) =>
+      (value) => {
+        ours
+          .gauge(name)
+          .labels(...labels)
+          .set(value);
+        (promMetrics.get(name) as client.Gauge).set(labelsOf(name, labels), value);
+      },
+    histogram:
+      (name, ...labels) =>
+      (value) => {
+        ours
+          .histogram(name)
+          .labels(...labels)
+          .observe(value);
+        (promMetrics.get(name) as client.Histogram).observe(labelsOf(name, labels), value);
+      },
   });
   return { ours: ours.metrics(), theirs: await theirs.metrics() };
 }
@@ -97,7 +123,7 @@ describe('exposition', () => {
     expect(registry.rejectedSamples()).toBe(3);
   });
 
-  it('writes NaN and infinities of gauges in the format\'s spelling', () => {
+  it("writes NaN and infinities of gauges in the format's spelling", () => {
     const registry = new MetricsRegistry();
     registry.gauge('staleness').set(Number.NaN);
     registry.gauge('index_miss_ratio').set(Infinity);

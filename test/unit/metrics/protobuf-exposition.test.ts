@@ -4,14 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TIME_COST_BUCKETS, type MetricSpec } from '../../../src/metrics/catalog.js';
-import {
-  encodeFamilies,
-  encodeFamiliesInSlices,
-  encodeLabelPairs,
-  ProtoWriter,
-  varintSize,
-  writeVarint,
-} from '../../../src/metrics/protobuf-exposition.js';
+import { encodeFamilies, encodeFamiliesInSlices, encodeLabelPairs, ProtoWriter, varintSize, writeVarint } from '../../../src/metrics/protobuf-exposition.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -114,7 +107,10 @@ describe('MetricFamily bodies', () => {
     const registry = new MetricsRegistry([spec('a', 'counter', 'A', ['f']), spec('h', 'histogram', 'H', ['f'], [...TIME_COST_BUCKETS]), spec('z', 'gauge', 'Z')]);
     for (let index = 0; index < 300; index += 1) {
       registry.counter('a').labels(`f${index}`).inc(index);
-      registry.histogram('h').labels(`f${index}`).observe(index / 100);
+      registry
+        .histogram('h')
+        .labels(`f${index}`)
+        .observe(index / 100);
     }
     registry.gauge('z').set(1);
     const families = registry.names().map((name) => registry.get(name)!);

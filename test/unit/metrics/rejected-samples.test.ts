@@ -78,7 +78,10 @@ describe('values that are not numbers', () => {
     const counter = metrics.counter('index_miss_count').labels();
     counter.inc('5' as never); // used to push 50 (protobuf) or +Inf (text), then concatenate
     counter.inc(2);
-    metrics.gauge('index_miss_ratio').labels().set('12abc' as never); // used to push -Inf
+    metrics
+      .gauge('index_miss_ratio')
+      .labels()
+      .set('12abc' as never); // used to push -Inf
     const text = metrics.metrics();
     expect(text).toContain('index_miss_count 2\n');
     expect(text).toContain('index_miss_ratio 0\n');
@@ -160,7 +163,10 @@ describe('persia_metrics_rejected_samples_total', () => {
     metrics.counter('nan_count').labels('user_id').inc(-1);
     metrics.counter('nan_count').labels('item_id').inc(NaN);
     expect(metrics.metrics()).toContain(`# TYPE ${REJECTED_SAMPLES_METRIC} counter\n${REJECTED_SAMPLES_METRIC}{metric="nan_count"} 2\n`);
-    metrics.counter('nan_count').labels('user_id').inc('1' as never);
+    metrics
+      .counter('nan_count')
+      .labels('user_id')
+      .inc('1' as never);
     metrics.collect(); // what the protobuf body builder calls before encoding
     const body = encodeFamilies([metrics.get(REJECTED_SAMPLES_METRIC)!]);
     expect(body.includes(Buffer.from('nan_count'))).toBe(true);

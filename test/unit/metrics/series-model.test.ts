@@ -84,7 +84,9 @@ function textSamples(text: string): string[] {
     if (line === '' || line.startsWith('#') || line.includes('_bucket')) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/s.exec(line);
     if (match === null) throw new Error(`unparsed line ${JSON.stringify(line)}`);
-    const labels = [...(match[2] ?? '').matchAll(/[a-zA-Z_][a-zA-Z0-9_]*="((?:[^"\\]|\\.)*)"/g)].map(([, raw]) => raw!.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char)));
+    const labels = [...(match[2] ?? '').matchAll(/[a-zA-Z_][a-zA-Z0-9_]*="((?:[^"\\]|\\.)*)"/g)].map(([, raw]) =>
+      raw!.replace(/\\(.)/g, (_, char: string) => (char === 'n' ? '\n' : char)),
+    );
     samples.push(`${match[1]}${JSON.stringify(labels)} ${Number(match[3])}`);
   }
   return samples;
@@ -96,9 +98,18 @@ describe('one series model for both encoders', () => {
   it('gives the same series in text and protobuf for label values with quotes, backslashes, newlines, NUL and unicode', () => {
     const registry = new MetricsRegistry([spec('c_total', 'counter', ['feature', 'table']), spec('g', 'gauge', ['feature']), spec('h', 'histogram', ['feature'], [0.5, 1])]);
     AWKWARD.forEach((value, index) => {
-      registry.counter('c_total').labels(value, AWKWARD[(index + 1) % AWKWARD.length]!).inc(index + 1);
-      registry.gauge('g').labels(value).set(index / 4);
-      registry.histogram('h').labels(value).observe(index / 10);
+      registry
+        .counter('c_total')
+        .labels(value, AWKWARD[(index + 1) % AWKWARD.length]!)
+        .inc(index + 1);
+      registry
+        .gauge('g')
+        .labels(value)
+        .set(index / 4);
+      registry
+        .histogram('h')
+        .labels(value)
+        .observe(index / 10);
     });
     const families = registry.names().map((name) => registry.get(name)!);
     for (const family of families) {

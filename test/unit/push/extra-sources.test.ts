@@ -19,11 +19,10 @@ function logger(): { warn: (message: string) => void; info: (message: string) =>
 }
 
 describe('checkExtraExposition', () => {
-  it("accepts what prom-client writes: default metrics, labels with escapes, histograms, summaries", async () => {
+  it('accepts what prom-client writes: default metrics, labels with escapes, histograms, summaries', async () => {
     const own = new client.Registry();
     client.collectDefaultMetrics({ register: own });
-    new client.Counter({ name: 'user_items_total', help: 'Items with "quotes" and \\ and\nnewline.', labelNames: ['path'], registers: [own] })
-      .inc({ path: 'a\\b"c"\nd' }, 2);
+    new client.Counter({ name: 'user_items_total', help: 'Items with "quotes" and \\ and\nnewline.', labelNames: ['path'], registers: [own] }).inc({ path: 'a\\b"c"\nd' }, 2);
     new client.Histogram({ name: 'user_step_seconds', help: 'Steps.', registers: [own] }).observe(0.2);
     new client.Summary({ name: 'user_batch_size', help: 'Batches.', registers: [own] }).observe(12);
     new client.Gauge({ name: 'user_temperature', help: 'Temp.', registers: [own] }).set(-Infinity);
@@ -71,11 +70,13 @@ describe('checkExtraExposition', () => {
 
   it('compares sample names, as the gateway does: a histogram whose _count is a catalog counter, a name the gateway owns, x beside x_count', () => {
     // prom-client's Histogram "index_miss" writes index_miss_count, the catalog's counter.
-    expect(() => checkExtraExposition('# TYPE index_miss histogram\nindex_miss_bucket{le="+Inf"} 1\nindex_miss_sum 0.2\nindex_miss_count 1\n', owners()))
-      .toThrow(/index_miss \(its samples index_miss_count\) at line 1, which this node's metric index_miss_count writes already/);
+    expect(() => checkExtraExposition('# TYPE index_miss histogram\nindex_miss_bucket{le="+Inf"} 1\nindex_miss_sum 0.2\nindex_miss_count 1\n', owners())).toThrow(
+      /index_miss \(its samples index_miss_count\) at line 1, which this node's metric index_miss_count writes already/,
+    );
     expect(() => checkExtraExposition('# TYPE push_failure_time_seconds gauge\npush_failure_time_seconds 1\n', owners())).toThrow(/the Pushgateway/);
-    expect(() => checkExtraExposition('# TYPE req histogram\nreq_bucket{le="+Inf"} 1\nreq_sum 1\nreq_count 1\n# TYPE req_count gauge\nreq_count 2\n', owners()))
-      .toThrow(MetricDefinitionError);
+    expect(() => checkExtraExposition('# TYPE req histogram\nreq_bucket{le="+Inf"} 1\nreq_sum 1\nreq_count 1\n# TYPE req_count gauge\nreq_count 2\n', owners())).toThrow(
+      MetricDefinitionError,
+    );
     // A user-defined family of the node is named as such, not as the catalog's.
     const registry = new MetricsRegistry();
     registry.define({ name: 'my_own', type: 'gauge', help: 'h', unit: '1', group: 'accuracy', roles: ['trainer'], labels: [] });
@@ -87,7 +88,16 @@ describe('ExtraSources', () => {
   it('leaves out only the bad source, and the later of two sources defining one family', async () => {
     const log = logger();
     const extras = new ExtraSources(
-      [{ metrics: () => 'user_a 1\n' }, { metrics: () => { throw new Error('boom'); } }, { metrics: () => 'user_a 2\nuser_b 3' }, { metrics: () => 'user_c 4' }],
+      [
+        { metrics: () => 'user_a 1\n' },
+        {
+          metrics: () => {
+            throw new Error('boom');
+          },
+        },
+        { metrics: () => 'user_a 2\nuser_b 3' },
+        { metrics: () => 'user_c 4' },
+      ],
       new MetricsRegistry(),
       { timeoutSeconds: 1, logger: log },
     );

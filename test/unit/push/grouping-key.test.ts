@@ -20,7 +20,12 @@ describe('grouping key', () => {
     expect(Buffer.from('Li4', 'base64url').toString()).toBe('..');
     // Only whole segments are dot segments: dots inside a value travel as they are.
     expect(groupingPath({ job: '...', role: 'trainer', instance: 'rep.0' })).toBe('/metrics/job/.../role/trainer/instance/rep.0');
-    expect(encodeGroupingPath([['job', 'j'], ['zone', '.']])).toBe('/metrics/job/j/zone@base64/Lg');
+    expect(
+      encodeGroupingPath([
+        ['job', 'j'],
+        ['zone', '.'],
+      ]),
+    ).toBe('/metrics/job/j/zone@base64/Lg');
   });
 
   it('refuses a value with a lone surrogate with a typed error (no UTF-8 form; encodeURIComponent threw a URIError)', () => {

@@ -20,7 +20,10 @@ class FakeTransport implements GatewayTransport {
   destroyed = false;
   private readonly hung: Array<(error: Error) => void> = [];
 
-  constructor(public answer: Answer = 'ok', private readonly delayMs = 5) {}
+  constructor(
+    public answer: Answer = 'ok',
+    private readonly delayMs = 5,
+  ) {}
 
   async send(method: GatewayMethod, path: string, data?: string | Uint8Array): Promise<ExchangeResult> {
     const body = typeof data === 'string' ? data : data === undefined ? undefined : new TextDecoder().decode(data);
@@ -155,7 +158,7 @@ describe('Pusher', () => {
     expect(heldBack).toEqual(['extra_source']);
   });
 
-  it('an explicit call holds the process (one ref\'d handle) exactly while it is pending', async () => {
+  it("an explicit call holds the process (one ref'd handle) exactly while it is pending", async () => {
     const keepAlive = new KeepAlive();
     let release: () => void = () => {};
     const call = keepAlive.during(() => new Promise<void>((resolve) => (release = resolve)));

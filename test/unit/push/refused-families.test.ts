@@ -24,9 +24,7 @@ const refusal = (name: string): PushHttpError =>
 
 describe('withoutFamilies', () => {
   it('drops a histogram with all its sample lines, and keeps everything else byte for byte', () => {
-    expect(withoutFamilies(BODY, new Set(['h_seconds']))).toBe(
-      ['# HELP a_total A.', '# TYPE a_total counter', 'a_total 1', '# TYPE g gauge', 'g{feature="x"} 3', ''].join('\n'),
-    );
+    expect(withoutFamilies(BODY, new Set(['h_seconds']))).toBe(['# HELP a_total A.', '# TYPE a_total counter', 'a_total 1', '# TYPE g gauge', 'g{feature="x"} 3', ''].join('\n'));
     expect(withoutFamilies(BODY, new Set())).toBe(BODY);
   });
 

@@ -249,7 +249,11 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
     expect(moves).toEqual([]);
   });
 
-  for (const [answer, failures] of [['refused', 1], ['timeout', 2], ['http_500', 2]] as const) {
+  for (const [answer, failures] of [
+    ['refused', 1],
+    ['timeout', 2],
+    ['http_500', 2],
+  ] as const) {
     it(`moves to its next rendezvous choice when its replica fails ${failures} push(es) in a row (${answer}), and reports the move`, async () => {
       const { transport, ranked, fake, moves } = setup();
       await transport.send('PUT', path, 'x 1\n');
@@ -354,7 +358,7 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
     expect(transport.stats.leftGroupsDeleted).toBe(2); // the probe on the first choice, the fallback's copy
   });
 
-  it('sends to a replica only after that replica\'s pending clean-up DELETE, never before it', async () => {
+  it("sends to a replica only after that replica's pending clean-up DELETE, never before it", async () => {
     const { transport, ranked, fake, advance } = setup('g0:9091,g1:9091', 1);
     await transport.send('PUT', path, 'x 1\n');
     fake(0).answer = 'refused';
@@ -433,7 +437,7 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
     expect(moves).toEqual([]);
   });
 
-  it('close() waits for a clean-up DELETE in flight, then closes every replica\'s transport', async () => {
+  it("close() waits for a clean-up DELETE in flight, then closes every replica's transport", async () => {
     const { transport, fake, advance } = setup('g0:9091,g1:9091', 1);
     await transport.send('PUT', path, 'x 1\n');
     fake(0).answer = 'refused';
