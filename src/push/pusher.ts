@@ -29,13 +29,15 @@ export interface PushLogger {
   info(message: string): void;
 }
 
-export interface PushOutcome {
-  readonly ok: boolean;
-  readonly durationSeconds: number;
-  readonly error?: Error;
-  /** The push went through, but without families the gateway refused earlier or without a bad extra source: why. */
-  readonly heldBack?: Error;
-}
+/** How one push ended: tagged by `ok`, so a failure always carries its error (`throw outcome.error` never throws undefined). */
+export type PushOutcome =
+  | {
+      readonly ok: true;
+      readonly durationSeconds: number;
+      /** The push went through, but without families the gateway refused earlier or without a bad extra source: why. */
+      readonly heldBack?: Error;
+    }
+  | { readonly ok: false; readonly durationSeconds: number; readonly error: Error };
 
 /** What the pusher reports about itself; the node wires these into its registry. */
 export interface PushObserver {
@@ -118,7 +120,8 @@ export class Pusher {
     if (this.stopping.signal.aborted) throw new NodeStoppedError('flush()');
     const outcome = await this.keepAlive.during(() => this.whenIdle(() => this.pushWithRetries(Date.now() + this.options.intervalSeconds * 1000)));
     // An explicit flush must not hide that a metric was left out, even though the rest arrived.
-    if (!outcome.ok || outcome.heldBack) throw outcome.error ?? outcome.heldBack;
+    if (!outcome.ok) throw outcome.error;
+    if (outcome.heldBack) throw outcome.heldBack;
   }
 
   /**
