@@ -35,6 +35,9 @@ const finalPushes = new Set<Promise<void>>();
 /** Returns a function that removes the handlers again. */
 export function handleShutdownSignals(target: Shutdownable, options: ShutdownSignalOptions = {}): () => void {
   const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+  // The helper's documented default: alone, it ends the program with the signal's status (143/130), as Node
+  // would have; callers that must not exit pass their own `exit`.
+  // eslint-disable-next-line no-restricted-properties
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const log = options.log ?? ((message: string) => process.stderr.write(`persia-metrics: ${message}\n`));
   let received = 0;

@@ -10,7 +10,7 @@ import { gatewayCredentials } from '../config/credentials.js';
 import { OPTION_TABLE, type MetricsOptions } from '../config/options.js';
 import { CONFIG_FILE_ENV, loadConfig, type ResolvedConfig } from '../config/resolve.js';
 import { encodeGroupingPath, groupingKeyFor, groupingPath } from '../push/grouping-key.js';
-import { formatTable } from './text-table.js';
+import { formatTable, scalarText } from './text-table.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 import { parsePath } from './option-parsers.js';
 
@@ -70,7 +70,7 @@ function check(flags: { config?: string; json?: boolean }): void {
   }
   for (const warning of config.warnings) process.stderr.write(`persia-metrics: warning: ${warning}\n`);
   process.stdout.write(`${describeFile(config, fileFrom)}: OK\n\n`);
-  const text = (value: unknown): string => (value === null ? '(unset)' : String(value));
+  const text = (value: unknown): string => (value === null ? '(unset)' : scalarText(value));
   process.stdout.write(
     `${formatTable(
       ['KEY', 'VALUE', 'SOURCE', 'FROM'],

@@ -1,7 +1,7 @@
 /** `persia-metrics explain`: every option as a table (key, type, default, env var, help), like `mephisto wut`. */
 import type { Command } from 'commander';
 import { OPTION_TABLE } from '../config/options.js';
-import { formatTable } from './text-table.js';
+import { formatTable, scalarText } from './text-table.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
 export function registerExplainCommand(program: Command): void {
@@ -30,7 +30,7 @@ export function registerExplainCommand(program: Command): void {
           return;
         }
         const header = ['KEY', 'TYPE', 'DEFAULT', 'ENV VAR', 'SET IN', 'MEANING'];
-        const table = rows.map((row) => [row.key, row.type, row.default === null ? '' : String(row.default), row.env ?? '', row.where, row.help]);
+        const table = rows.map((row) => [row.key, row.type, row.default === null ? '' : scalarText(row.default), row.env ?? '', row.where, row.help]);
         process.stdout.write(`${formatTable(header, table)}\n`);
       }),
     );

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `persia-metrics` command: thin commands over the library. */
-import { Command, CommanderError } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDiscoverCommand } from './discover-command.js';

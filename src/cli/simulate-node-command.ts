@@ -39,7 +39,7 @@ export function registerSimulateNodeCommand(program: Command): void {
     .action(runAction((flags: NodeFlags) => runSimulatedNode(flags)));
 }
 
-async function runSimulatedNode(flags: NodeFlags): Promise<void> {
+function runSimulatedNode(flags: NodeFlags): void {
   const node = startNodeMetrics({
     file: flags.config,
     options: { ...(flags.role === undefined ? {} : { role: flags.role }), ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }) },

@@ -14,3 +14,10 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
       .trimEnd();
   return [line(all[0] ?? []), widths.map((width) => '-'.repeat(width)).join('  '), ...all.slice(1).map(line)].join('\n');
 }
+
+/** A table cell for an option value: options are scalars (String() as before); anything else as JSON, never "[object Object]". */
+export function scalarText(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === undefined || typeof value === 'symbol' || typeof value === 'function') return String(value);
+  return JSON.stringify(value);
+}

@@ -120,7 +120,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   option({
     key: 'role', property: 'role', type: NODE_ROLES.join(' | '), default: 'trainer', env: 'PERSIA_NODE_ROLE', inFile: false,
     help: 'This node\'s role: the `role` label. Per node, so set by code or environment, not in the job-wide file.',
-    schema: z.enum(NODE_ROLES as [string, ...string[]]) as z.ZodType<MetricsOptions['role']>,
+    schema: z.enum(NODE_ROLES as [string, ...string[]]),
   }),
   option({
     key: 'replica_index', property: 'replicaIndex', type: 'integer', default: undefined, env: 'REPLICA_INDEX', inFile: false,

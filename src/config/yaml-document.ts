@@ -90,7 +90,15 @@ export function describeValue(value: unknown): string {
   if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
   if (value instanceof Uint8Array) return `binary data (${value.length} bytes)`;
   if (typeof value === 'object') return 'a mapping';
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  // What is left is a scalar (a code option may also be a symbol or a function): String() of each, spelled out.
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+        ? String(value)
+        : typeof value === 'symbol' || typeof value === 'function'
+          ? value.toString()
+          : '';
   const shown = text.length > 60 ? `${text.slice(0, 57)}...` : text;
   return `${typeof value} ${shown}`;
 }

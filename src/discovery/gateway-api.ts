@@ -29,7 +29,7 @@ export function familyNames(group: ApiGroup, withGatewayOwn = true): string[] {
 
 export function family(group: ApiGroup, name: string): ApiFamily | undefined {
   const value = group[name];
-  return typeof value === 'object' && value !== null ? (value as ApiFamily) : undefined;
+  return typeof value === 'object' && value !== null ? value : undefined;
 }
 
 export function firstValue(group: ApiGroup, name: string): number | undefined {

@@ -180,7 +180,7 @@ function parseTarget(raw: unknown): PromTarget {
     scrapeUrl: String(raw['scrapeUrl']),
     labels: stringRecord(raw['labels']),
     health: health === 'up' || health === 'down' ? health : 'unknown',
-    lastError: String(raw['lastError'] ?? ''),
+    lastError: typeof raw['lastError'] === 'string' ? raw['lastError'] : '',
     lastScrape: String(raw['lastScrape']),
   };
 }

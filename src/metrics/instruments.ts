@@ -38,7 +38,8 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'symbol') return 'a symbol';
   if (typeof value === 'function') return 'a function';
-  return typeof value === 'bigint' ? `${value}n` : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : 'undefined';
 }
 
 /**
@@ -68,7 +69,7 @@ export function checkedSpec(input: unknown): MetricSpec {
   const roles = field(
     'roles',
     `an array of roles (${NODE_ROLES.join(', ')})`,
-    (value): value is MetricSpec['roles'] => Array.isArray(value) && value.every((role) => NODE_ROLES.includes(role)),
+    (value): value is MetricSpec['roles'] => Array.isArray(value) && value.every((role: unknown) => NODE_ROLES.some((known) => known === role)),
   );
   const labels = field('labels', 'an array of label names ([] for none)', (value): value is string[] => Array.isArray(value) && value.every((label) => typeof label === 'string'));
   const seen = new Set<string>();

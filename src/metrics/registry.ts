@@ -60,7 +60,7 @@ export class MetricsRegistry {
       }
     }
     const family = spec.type === 'counter' ? new Counter(spec) : spec.type === 'gauge' ? new Gauge(spec) : new Histogram(spec);
-    this.families.set(spec.name, family as MetricFamily<unknown>);
+    this.families.set(spec.name, family);
     for (const name of names) this.sampleOwners.set(name, spec.name);
     return family as FamilyOf<T>;
   }

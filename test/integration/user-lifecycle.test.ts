@@ -173,7 +173,7 @@ describe.skipIf(!servers)('item 5: handleShutdownSignals and the program around 
       timeoutMs: 15_000,
       intervalMs: 20,
       what: 'the program to start',
-      details: program.stderr,
+      details: () => program.stderr(),
     });
     return program;
   }
@@ -282,7 +282,7 @@ try {
         timeoutMs: 15_000,
         intervalMs: 20,
         what: 'the first flush',
-        details: program.stderr,
+        details: () => program.stderr(),
       });
       await gateway.kill();
       writeFileSync(join(program.dir, 'go'), '');

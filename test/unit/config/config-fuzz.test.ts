@@ -101,7 +101,7 @@ describe('config from random input (fast-check)', () => {
     const env = fc.record(Object.fromEntries(OPTION_TABLE.filter((spec) => spec.env).map((spec) => [spec.env as string, fc.oneof(fc.string(), fc.string({ unit: 'binary' }))])), { requiredKeys: [] });
     fc.assert(
       fc.property(env, (variables) => {
-        const error = loadChecked({ env: variables as Record<string, string> });
+        const error = loadChecked({ env: variables });
         if (error instanceof ConfigError) expect(OPTION_TABLE.some((spec) => error.path === spec.key)).toBe(true);
       }),
       PARAMS,
@@ -112,7 +112,7 @@ describe('config from random input (fast-check)', () => {
     const options = fc.record(Object.fromEntries(OPTION_TABLE.map((spec) => [spec.property, value])), { requiredKeys: [] });
     fc.assert(
       fc.property(options, (given) => {
-        const error = loadChecked({ env: {}, options: given as never });
+        const error = loadChecked({ env: {}, options: given });
         if (error instanceof ConfigError) {
           expect(OPTION_TABLE.some((spec) => error.path === spec.property || error.path === spec.key)).toBe(true);
         }

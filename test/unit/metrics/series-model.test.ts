@@ -14,6 +14,12 @@ function spec(name: string, type: MetricSpec['type'], labels: string[], buckets?
 }
 
 /** A protobuf reader for what the tests need: varints, doubles, length-delimited fields. */
+/** A scalar field's value (a varint or a double), refusing a length-delimited one. */
+function scalarValue(value: number | Uint8Array | undefined): number {
+  if (typeof value !== 'number') throw new Error(`expected a scalar protobuf field, got ${value === undefined ? 'none' : 'bytes'}`);
+  return value;
+}
+
 function fields(bytes: Uint8Array): Array<{ field: number; value: number | Uint8Array }> {
   const out: Array<{ field: number; value: number | Uint8Array }> = [];
   let at = 0;
@@ -65,12 +71,12 @@ function protobufSamples(body: Uint8Array): string[] {
       const parts = fields(metric.value as Uint8Array);
       const labels = parts.filter((part) => part.field === 1).map((part) => utf8(fields(part.value as Uint8Array).find((entry) => entry.field === 2)?.value ?? new Uint8Array()));
       const scalar = parts.find((part) => part.field === 2 || part.field === 3);
-      if (scalar !== undefined) samples.push(`${name}${JSON.stringify(labels)} ${fields(scalar.value as Uint8Array)[0]!.value}`);
+      if (scalar !== undefined) samples.push(`${name}${JSON.stringify(labels)} ${scalarValue(fields(scalar.value as Uint8Array)[0]!.value)}`);
       const histogram = parts.find((part) => part.field === 7);
       if (histogram !== undefined) {
         const entries = fields(histogram.value as Uint8Array);
-        samples.push(`${name}_sum${JSON.stringify(labels)} ${entries.find((entry) => entry.field === 2)!.value}`);
-        samples.push(`${name}_count${JSON.stringify(labels)} ${entries.find((entry) => entry.field === 1)!.value}`);
+        samples.push(`${name}_sum${JSON.stringify(labels)} ${scalarValue(entries.find((entry) => entry.field === 2)!.value)}`);
+        samples.push(`${name}_count${JSON.stringify(labels)} ${scalarValue(entries.find((entry) => entry.field === 1)!.value)}`);
       }
     }
   }
