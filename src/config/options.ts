@@ -4,50 +4,26 @@
  * `explain` table, so an option documented anywhere is the option the code reads.
  */
 import { z } from 'zod';
-import { NODE_ROLES } from './node-roles.js';
+import { NODE_ROLE_TUPLE, NODE_ROLES } from './node-roles.js';
 import { parseGatewayList } from './gateway-address.js';
 
 export type ValueSource = 'default' | 'file' | 'env' | 'options';
 
-export interface OptionSpec<T = unknown> {
+export interface OptionSpec<P extends string = string, S extends z.ZodType = z.ZodType> {
   /** Key in the YAML section (snake_case, as PersiaML spells its keys). */
   readonly key: string;
   /** Property in code (camelCase, units in the name). */
-  readonly property: keyof MetricsOptions;
+  readonly property: P;
   /** Human-readable type for `explain` and error messages. */
   readonly type: string;
-  readonly default: T | undefined;
+  readonly default: z.output<S> | undefined;
   readonly env?: string;
   /** false: a per-node value (role, replica index) that must not be set in the job-wide file. */
   readonly inFile: boolean;
   /** Secrets are never printed: `check`, logs and errors show them redacted. */
   readonly secret?: boolean;
   readonly help: string;
-  readonly schema: z.ZodType<T>;
-}
-
-export interface MetricsOptions {
-  enableMetrics: boolean;
-  jobName: string;
-  pushIntervalSeconds: number;
-  gatewayAddr: string;
-  pushTimeoutSeconds: number;
-  gzip: boolean;
-  pushFormat: 'protobuf' | 'text';
-  deleteOnShutdown: boolean;
-  shutdownTimeoutSeconds: number;
-  pushRetries: number;
-  collectRuntimeMetrics: boolean;
-  role: (typeof NODE_ROLES)[number];
-  replicaIndex: number | undefined;
-  replicaSize: number | undefined;
-  instance: string | undefined;
-  basicAuthUsername: string | undefined;
-  basicAuthPassword: string | undefined;
-  basicAuthPasswordFile: string | undefined;
-  bearerToken: string | undefined;
-  bearerTokenFile: string | undefined;
-  tlsCaFile: string | undefined;
+  readonly schema: S;
 }
 
 const nonEmptyString = z.string().trim().min(1, 'a non-empty string');
@@ -57,11 +33,12 @@ const gatewayList = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-function option<T>(spec: OptionSpec<T>): OptionSpec<T> {
+/** An entry whose value type is its schema's output (the default is checked against it). */
+function option<const P extends string, S extends z.ZodType>(spec: OptionSpec<P, S>): OptionSpec<P, S> {
   return spec;
 }
 
-export const OPTION_TABLE: readonly OptionSpec[] = [
+const OPTION_SPECS = [
   option({
     key: 'enable_metrics', property: 'enableMetrics', type: 'boolean', default: true, env: 'PERSIA_METRICS_ENABLED', inFile: true,
     help: 'Record and push metrics. false: no network traffic at all, recording stays a no-op-cheap call.',
@@ -120,7 +97,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
   option({
     key: 'role', property: 'role', type: NODE_ROLES.join(' | '), default: 'trainer', env: 'PERSIA_NODE_ROLE', inFile: false,
     help: 'This node\'s role: the `role` label. Per node, so set by code or environment, not in the job-wide file.',
-    schema: z.enum(NODE_ROLES as [string, ...string[]]),
+    schema: z.enum(NODE_ROLE_TUPLE),
   }),
   option({
     key: 'replica_index', property: 'replicaIndex', type: 'integer', default: undefined, env: 'REPLICA_INDEX', inFile: false,
@@ -169,6 +146,16 @@ export const OPTION_TABLE: readonly OptionSpec[] = [
     help: 'PEM file of the CA that signed an https:// gateway\'s certificate (default: the system\'s CAs).',
     schema: nonEmptyString.optional(),
   }),
-];
+] as const;
+
+/**
+ * Every option as code sees it: each entry's camelCase property with the type its schema produces. Derived
+ * from the table, so a property and its validation can never disagree, and there is nothing to keep in step.
+ */
+export type MetricsOptions = {
+  -readonly [Spec in (typeof OPTION_SPECS)[number] as Spec['property']]: z.output<Spec['schema']>;
+};
+
+export const OPTION_TABLE: readonly OptionSpec<keyof MetricsOptions>[] = OPTION_SPECS;
 
 export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_TABLE.map((spec) => [spec.key, spec]));
