@@ -1,20 +1,15 @@
 /**
  * The render functions for a job other than the shipped default: job name, thresholds and service names
- * follow the options, and the rendered files pass promtool and docker-compose too (not only the golden ones).
+ * follow the options. (That the rendered files pass promtool and docker-compose too, not only the golden
+ * ones, is in test/integration/deploy-render-tools.test.ts: it runs the real tools.)
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertSpecs } from '../../src/deploy/alert-rules.js';
 import { testedAlerts } from '../../src/deploy/alert-rule-tests.js';
 import { DeployUsageError } from '../../src/errors.js';
 import { resolveDeployOptions, serviceSuffix } from '../../src/deploy/deploy-options.js';
 import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
-import { writeDeployment } from '../../src/deploy/write-deployment.js';
-import { requireBinary } from '../helpers/binaries.js';
 
 const options = resolveDeployOptions({ jobName: 'dlrm_v1.0', pushIntervalSeconds: 30, indexMissRatioThreshold: 0.5, stalenessThreshold: 4 });
 const files = renderInitDeployment(options, 'ctr.b');
@@ -94,31 +89,5 @@ describe('renderInitDeployment', () => {
     const efficiency = JSON.parse(text('config/grafana/dashboards/persia-efficiency.json')) as { panels: Array<{ type: string }> };
     // 6 time costs x (P50/P99, heatmap, rate) + pending batches.
     expect(efficiency.panels.filter((p) => p.type === 'heatmap')).toHaveLength(6);
-  });
-});
-
-describe('rendered files pass the real tools', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'persia-deploy-render-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  writeDeployment(dir, files, false);
-  const promtool = requireBinary('promtool');
-
-  const ok = (bin: string, args: string[], cwd: string): void => {
-    const result = spawnSync(bin, args, { cwd, encoding: 'utf8', timeout: 30_000 });
-    expect(result.status, `${bin} ${args.join(' ')}\n${result.stdout}${result.stderr}`).toBe(0);
-  };
-
-  it.skipIf(promtool === undefined)('promtool check config + test rules', () => {
-    ok(promtool ?? '', ['check', 'config', 'prometheus.yml'], join(dir, 'config/prometheus'));
-    ok(promtool ?? '', ['check', 'config', 'prometheus-swarm.yml'], join(dir, 'config/prometheus'));
-    ok(promtool ?? '', ['test', 'rules', 'persia-alerts.test.yml'], join(dir, 'config/prometheus/rules'));
-  });
-
-  const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
-  if (!compose && process.env['CI'] === 'true') throw new Error('CI=true and docker-compose is missing: apt-get install --no-install-recommends docker-compose');
-
-  it.skipIf(!compose)('docker-compose config -q', () => {
-    ok('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.second-job.yml', 'config', '-q'], dir);
-    ok('docker-compose', ['-f', 'docker-compose.swarm.yml', 'config', '-q'], dir);
   });
 });
