@@ -8,6 +8,9 @@
 import { MetricDefinitionError } from '../errors.js';
 import type { MetricSpec } from './catalog.js';
 
+/** The content type of the text exposition format (0.0.4): the one definition, for every text body and request. */
+export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 /** A series as the encoders see it: its label values, raw (unescaped), in the order of `spec.labels`. */
 export interface ExposedSeries {
   readonly labelValues: readonly string[];

@@ -8,7 +8,8 @@
  * reported once, and offered again every `retryAfterPushes` pushes, since the other group may go away.
  *
  * The family is left out by name when the next body is built (see push-body.ts), so holding back works the
- * same for protobuf and text bodies; only text we do not build ourselves is filtered as text.
+ * same for protobuf and text bodies; only text we do not build ourselves is filtered as text (withoutFamilies,
+ * in push-body.ts).
  */
 import { PushHttpError } from '../errors.js';
 import type { PushBody } from './push-body.js';
@@ -69,25 +70,4 @@ export class RefusedFamilies {
     }
     return new Set(this.held.keys());
   }
-}
-
-/**
- * Drop whole families from text exposition we did not build (an extra source's, or a caller's own body): their HELP/TYPE lines and every sample up to the next
- * family's header (a histogram's _bucket/_sum/_count lines sit under its TYPE line). Untyped samples with
- * no header are dropped by their own name.
- */
-export function withoutFamilies(body: string, families: ReadonlySet<string>): string {
-  if (families.size === 0) return body;
-  const kept: string[] = [];
-  let current: string | undefined;
-  for (const line of body.split('\n')) {
-    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) {
-      current = line.split(' ', 3)[2];
-    } else if (!line.startsWith('#') && line !== '' && current === undefined) {
-      if (families.has(line.slice(0, line.search(/[{\s]|$/)))) continue;
-    }
-    if (current !== undefined && families.has(current)) continue;
-    kept.push(line);
-  }
-  return kept.join('\n');
 }

@@ -13,10 +13,9 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Agent, buildConnector, request } from 'undici';
 import { PushHttpError, PushNetworkError, PushTimeoutError } from '../errors.js';
+import { TEXT_CONTENT_TYPE } from '../metrics/exposition-format.js';
 
 const gzip = promisify(gzipCallback);
-
-export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** PUT replaces the node's group, DELETE drops it: the only two requests a node makes. */
 export type GatewayMethod = 'PUT' | 'DELETE';
@@ -70,7 +69,7 @@ export class HttpGatewayTransport implements GatewayTransport {
   }
 
   /** `contentType` defaults to the text exposition's. */
-  async send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType = EXPOSITION_CONTENT_TYPE): Promise<ExchangeResult> {
+  async send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType = TEXT_CONTENT_TYPE): Promise<ExchangeResult> {
     const url = `${this.currentBaseUrl}${path}`;
     const started = performance.now();
     const headers: Record<string, string> = { ...this.options.headers };

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExtraSourceError, NodeStoppedError, PushHttpError, PushNetworkError, ShutdownTimeoutError } from '../../../src/errors.js';
 import { KeepAlive } from '../../../src/push/keep-alive.js';
-import { TEXT_CONTENT_TYPE } from '../../../src/push/push-body.js';
+import { TEXT_CONTENT_TYPE } from '../../../src/metrics/exposition-format.js';
 import { Pusher, type PusherOptions } from '../../../src/push/pusher.js';
 import type { ExchangeResult, GatewayMethod, GatewayTransport } from '../../../src/push/transport.js';
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PushHttpError } from '../../../src/errors.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
-import { bodyComposer, TEXT_CONTENT_TYPE, textBody, type PushBody } from '../../../src/push/push-body.js';
-import { RefusedFamilies, withoutFamilies } from '../../../src/push/refused-families.js';
+import { TEXT_CONTENT_TYPE } from '../../../src/metrics/exposition-format.js';
+import { bodyComposer, textBody, withoutFamilies, type PushBody } from '../../../src/push/push-body.js';
+import { RefusedFamilies } from '../../../src/push/refused-families.js';
 
 const BODY = [
   '# HELP a_total A.',
