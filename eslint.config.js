@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint's type-checked rules over the sources, the bench and the tests
 // (typed through tsconfig.test.json, which includes all three).
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const noProcessExit = {
@@ -9,10 +10,10 @@ const noProcessExit = {
   message: 'Only the CLI (src/cli/) ends the process; library code throws or returns and lets the program decide.',
 };
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'config/', 'compose/', 'docker/', 'coverage/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
+  tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
@@ -41,7 +42,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
+    // This file itself: plain JavaScript outside tsconfig, linted without type information.
     files: ['**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
+    extends: [tseslint.configs.disableTypeChecked],
   },
 );
