@@ -18,7 +18,7 @@ import type { GroupingKey } from './grouping-key.js';
 import { unrefConnector } from './transport.js';
 
 /** Pushes after which the node reads its group back: a few in its first intervals, then never. */
-const CHECK_AFTER_PUSHES: ReadonlySet<number> = new Set([2, 3, 4, 6, 8, 12, 16]);
+const CHECK_AFTER_PUSHES: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32]);
 /** Bytes of the gateway's /metrics a check reads at most (about 70 default nodes' worth). */
 const READ_CAP_BYTES = 1 << 20;
 

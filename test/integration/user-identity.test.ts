@@ -156,7 +156,7 @@ await neighbour.shutdown();
     const job = 'dup_none';
     const first = node(job, '0', 1);
     const second = node(job, '1', 1);
-    // Seven read-backs happen within the first 16 pushes (about 5 s at 0.3 s): wait past them.
+    // Twelve read-backs happen within the first 32 pushes (about 10 s at 0.3 s): wait past most of them.
     await waitFor(async () => ((await gateway.groups()).filter((g) => g.labels['job'] === job).length === 2 ? true : undefined), {
       timeoutMs: 10_000,
       intervalMs: 100,
