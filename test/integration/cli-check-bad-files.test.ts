@@ -3,19 +3,11 @@
  * naming the file, no stack trace, no secret. (Moved from test/unit/config/config-fuzz.test.ts: it needs a build.)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configFileWriter } from '../helpers/config-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'persia-check-bad-files-'));
-let files = 0;
-function write(text: string): string {
-  files += 1;
-  const path = join(dir, `global_config_${files}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
+const write = configFileWriter('persia-check-bad-files-');
 
 describe('persia-metrics check on bad files', () => {
   const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');

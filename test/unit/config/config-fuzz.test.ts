@@ -4,24 +4,15 @@
  * never a TypeError or any other surprise from deep inside. (`check` on bad files, which runs the built CLI, is in
  * test/integration/cli-check-bad-files.test.ts.)
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { OPTION_TABLE } from '../../../src/config/options.js';
 import { loadConfig, type LoadConfigInput } from '../../../src/config/resolve.js';
 import { ConfigError, ConfigFileError } from '../../../src/errors.js';
+import { configFileWriter } from '../../helpers/config-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'persia-config-fuzz-'));
-let files = 0;
-function write(text: string): string {
-  files += 1;
-  const path = join(dir, `global_config_${files}.yaml`);
-  writeFileSync(path, text);
-  return path;
-}
+const write = configFileWriter('persia-config-fuzz-');
 
 /** Load, and check the outcome is one of the two allowed shapes. Returns the error, if any. */
 function loadChecked(input: LoadConfigInput): ConfigError | ConfigFileError | undefined {
