@@ -95,11 +95,9 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     else process.env['DOCKER_HOST'] = previousDockerHost;
     try {
       if (engine !== undefined) compose('down', '--volumes', '--remove-orphans', '--timeout', '5');
-      // Each run rebuilds the node image (the code changed); the previous one would stay behind untagged,
-      // ~130 MB a run on a machine that CI reuses.
-      if (engine !== undefined) runOrThrow(podman ?? 'podman', ['image', 'prune', '--force'], { env });
     } finally {
       await engine?.stop();
+      // The run's own image store goes with it (podman-engine.ts): nothing stays behind on a reused machine.
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);

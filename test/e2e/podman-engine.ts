@@ -1,7 +1,8 @@
 /**
  * A private Podman engine for the e2e test: its own API socket in a temp dir (DOCKER_HOST for docker-compose
  * and dockerode), started by the test and stopped by pid. The two settings shared/CONTAINERS.md found
- * necessary on these machines go into a private containers.conf (CONTAINERS_CONF), not into /etc.
+ * necessary on these machines go into a private containers.conf (CONTAINERS_CONF), not into /etc, and the
+ * engine keeps its images and containers in a store of its own (CONTAINERS_STORAGE_CONF) in the temp dir.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
@@ -50,7 +51,16 @@ export async function startPodmanEngine(podman: string, dir: string): Promise<Po
   // No CAP_SYS_RESOURCE in the sandbox: default rlimits fail. crun refuses the hybrid cgroup layout: runc.
   writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n');
   const socket = join(dir, 'podman.sock');
-  const env = { ...process.env, CONTAINERS_CONF: conf, DOCKER_HOST: `unix://${socket}`, PODMAN: podman };
+  // A store of its own (images, containers, locks) in the run's temp dir: another podman on the machine (a
+  // second test run) holds the shared store's locks for minutes and this service would wait on them; and
+  // nothing built here is left behind.
+  const storage = join(dir, 'storage.conf');
+  // skip_mount_home: no private bind mount of the store on itself, which would keep the temp dir busy.
+  writeFileSync(
+    storage,
+    `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'store')}"\nrunroot = "${join(dir, 'run')}"\n[storage.options.overlay]\nskip_mount_home = "true"\n`,
+  );
+  const env = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, DOCKER_HOST: `unix://${socket}`, PODMAN: podman };
   const child: ChildProcess = spawn(podman, ['system', 'service', '--time=0', `unix://${socket}`], { env, stdio: 'ignore' });
   const unregister = onProcessExit(() => child.kill('SIGKILL'));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
