@@ -69,13 +69,20 @@ export class NodeMetrics {
     // Also before anything starts: a second start of a live identity in this process is refused, since
     // the two would overwrite each other's group (src/push/node-identity.ts).
     this.releaseIdentity = claimIdentity(groupingPath(this.groupingKey));
-    this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
-    const headers = { ...credentials.headers, ...input.transport?.headers };
-    const connect = { ...credentials.connect, ...input.transport?.connect };
-    const transport = this.createTransport(headers, connect, logger);
-    this.transport = transport;
-    this.identityWatch = this.watchIdentity(transport, headers, connect, logger);
-    this.pusher = this.createPusher(input, transport, logger);
+    try {
+      this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
+      const headers = { ...credentials.headers, ...input.transport?.headers };
+      const connect = { ...credentials.connect, ...input.transport?.connect };
+      const transport = this.createTransport(headers, connect, logger);
+      this.transport = transport;
+      this.identityWatch = this.watchIdentity(transport, headers, connect, logger);
+      this.pusher = this.createPusher(input, transport, logger);
+    } catch (error) {
+      // A start that failed half-way leaves nothing running and its identity free for the next attempt.
+      this.runtime?.stop();
+      this.releaseIdentity();
+      throw error;
+    }
     this.setState('running');
     this.pusher.start();
   }
