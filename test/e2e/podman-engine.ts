@@ -64,7 +64,8 @@ export async function startPodmanEngine(podman: string, dir: string): Promise<Po
   const child: ChildProcess = spawn(podman, ['system', 'service', '--time=0', `unix://${socket}`], { env, stdio: 'ignore' });
   const unregister = onProcessExit(() => child.kill('SIGKILL'));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // Usually up in 1-3 s; while the other test worker keeps both cores busy it has taken over 20 s.
+  // Usually up in 1-3 s. Under sustained CPU load it does not answer at all until the load ends (measured:
+  // 41 s behind three busy loops), which is why `npm test` runs test/e2e after the other tests, alone.
   const started = Date.now();
   const deadline = started + 90_000;
   while (!(await answers(socket))) {
