@@ -11,7 +11,7 @@ import { Agent as HttpAgent } from 'node:http';
 import client from 'prom-client';
 import { bodyComposer } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { GatewayTransport } from '../src/push/transport.js';
+import { HttpGatewayTransport } from '../src/push/transport.js';
 import { forceGc as gc } from './gc.js';
 import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
 
@@ -44,8 +44,8 @@ export async function runMemory(series: number): Promise<MemoryResult> {
   base = used();
   const compose = bodyComposer(ours, []);
   const pusher = new Pusher({
-    url: 'http://127.0.0.1:1/metrics/job/x',
-    transport: new GatewayTransport({ timeoutSeconds: 1, gzip: false }),
+    path: '/metrics/job/x',
+    transport: new HttpGatewayTransport({ timeoutSeconds: 1, gzip: false }, 'http://127.0.0.1:1'),
     intervalSeconds: 10,
     retries: 0,
     deleteOnShutdown: false,

@@ -15,7 +15,7 @@ import client from 'prom-client';
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer, type PushBody, type PushFormat } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { GatewayTransport } from '../src/push/transport.js';
+import { HttpGatewayTransport } from '../src/push/transport.js';
 import { forceGc } from './gc.js';
 import { buildOtelRegistry, buildOurRegistry, buildPromRegistry, shapeFor, type SyntheticShape } from './synthetic-registry.js';
 import { median, nowMs, withLoopMonitor } from './timing.js';
@@ -65,8 +65,8 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   // Serialising alone, synchronously, in the pushed format, by the registry's own encoder (as a push does).
   const expose = format === 'protobuf' ? () => ours.protobufExposition.encode(families) : () => ours.metrics();
   const pusher = new Pusher({
-    url: `${gatewayUrl}${groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' })}`,
-    transport: new GatewayTransport({ timeoutSeconds: 30, gzip: false }),
+    path: groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' }),
+    transport: new HttpGatewayTransport({ timeoutSeconds: 30, gzip: false }, gatewayUrl),
     intervalSeconds: 60,
     retries: 0,
     deleteOnShutdown: true,

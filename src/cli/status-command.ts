@@ -45,13 +45,12 @@ export function registerStatusCommand(program: Command): void {
 async function gatewayBaseUrls(job: string, flags: StatusFlags, config: ResolvedConfig): Promise<string[]> {
   // The built-in default (metrics_gateway:9091) names a container, not something this host can reach:
   // only an address somebody set is used; otherwise the engine is asked where the job's gateway listens.
-  const configured = config.origins.gatewayAddr.source === 'default' ? undefined : config.options.gatewayAddr;
-  const text = flags.gateway ?? configured;
-  if (text !== undefined && text.trim() !== '') {
-    const { addresses, error } = parseGatewayList(text);
+  if (flags.gateway !== undefined && flags.gateway.trim() !== '') {
+    const { addresses, error } = parseGatewayList(flags.gateway);
     if (addresses === undefined) throw new DeployUsageError(`gateway address: ${error ?? 'invalid'}`);
     return addresses.map((address) => address.baseUrl);
   }
+  if (config.origins.gatewayAddr.source !== 'default') return config.gateways.map((address) => address.baseUrl);
   const found = await findGateways(await connectDockerEngine(), { job });
   const published = found.map((g) => g.published).filter((p): p is string => p !== undefined);
   if (published.length === 0) {

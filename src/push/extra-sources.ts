@@ -10,6 +10,7 @@
  * it is good again, and the pusher counts it under reason "extra_source". The others go out as usual.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { describeValue } from '../config/yaml-document.js';
 import { ExtraSourceError } from '../errors.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
 import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners } from './exposition-check.js';
@@ -144,9 +145,4 @@ export class ExtraSources {
     this.reported.delete(index);
     this.options.logger.info(`extraSources[${index}] is good again: its metrics are pushed again`);
   }
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

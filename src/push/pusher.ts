@@ -47,14 +47,9 @@ export interface PushObserver {
   onHeldBack?(reason: FailureReason): void;
 }
 
-/**
- * Where the pushes go: the group's `path` on whatever gateway the transport sends to now (a node's form), or,
- * for a single-gateway transport built without a base URL (`new GatewayTransport(options)`, as the bench
- * and several tests do), the whole `url`.
- */
-export type PushTarget = { readonly path: string; readonly url?: never } | { readonly url: string; readonly path?: never };
-
-export type PusherOptions = PushTarget & {
+export interface PusherOptions {
+  /** The group's path (`/metrics/job/...`) on whatever gateway the transport sends to now. */
+  readonly path: string;
   readonly transport: GatewayTransport;
   readonly intervalSeconds: number;
   readonly retries: number;
@@ -67,7 +62,7 @@ export type PusherOptions = PushTarget & {
   readonly body: BodySource;
   readonly observer?: PushObserver;
   readonly logger: PushLogger;
-};
+}
 
 export interface PusherStats {
   pushes: number;
@@ -97,12 +92,8 @@ export class Pusher {
   /** Set when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
   private abandoned = false;
   private readonly keepAlive = new KeepAlive();
-  /** What every request names: the group's path (or a whole URL, see PushTarget). */
-  private readonly target: string;
 
-  constructor(private readonly options: PusherOptions) {
-    this.target = options.path !== undefined ? options.path : options.url;
-  }
+  constructor(private readonly options: PusherOptions) {}
 
   /** Push now, then every interval. */
   start(): void {
@@ -195,7 +186,7 @@ export class Pusher {
     try {
       const body = method === 'PUT' ? await this.buildBody() : undefined;
       this.lastBody = body;
-      const { durationSeconds } = await this.options.transport.send(method, this.target, body?.data, body?.contentType);
+      const { durationSeconds } = await this.options.transport.send(method, this.options.path, body?.data, body?.contentType);
       this.recordSuccess(method, durationSeconds);
       const refusal = method === 'PUT' ? this.refused.refusal : undefined;
       if (refusal !== undefined && countHeldBack) {
@@ -226,7 +217,7 @@ export class Pusher {
     this.stats.lastSuccessTime = Date.now() / 1000;
     this.options.observer?.onSuccess(durationSeconds);
     if (this.stats.consecutiveFailures > 0) {
-      this.options.logger.info(`${method} ${this.options.transport.currentBaseUrl}${this.target} succeeded again after ${this.stats.consecutiveFailures} failed attempt(s)`);
+      this.options.logger.info(`${method} ${this.options.transport.currentBaseUrl}${this.options.path} succeeded again after ${this.stats.consecutiveFailures} failed attempt(s)`);
     }
     this.stats.consecutiveFailures = 0;
   }

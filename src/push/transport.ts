@@ -35,7 +35,7 @@ export interface ExchangeResult {
 }
 
 export interface GatewayTransport {
-  /** `scheme://host:port` of the gateway the next request goes to ('' for a transport given whole URLs). */
+  /** `scheme://host:port` of the gateway the next request goes to. */
   readonly currentBaseUrl: string;
   /** 200 and 202 are success; anything else rejects with a PushHttpError, PushTimeoutError or PushNetworkError. */
   send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType?: string): Promise<ExchangeResult>;
@@ -49,13 +49,9 @@ export interface GatewayTransport {
 export class HttpGatewayTransport implements GatewayTransport {
   private readonly agent: Agent;
 
-  /**
-   * `baseUrl` '' makes each `path` a whole URL: the form of the bench and of the tests that talk to one
-   * gateway by URL.
-   */
   constructor(
     private readonly options: TransportOptions,
-    readonly currentBaseUrl = '',
+    readonly currentBaseUrl: string,
   ) {
     this.agent = new Agent({
       keepAliveTimeout: 60_000,
@@ -112,12 +108,6 @@ export class HttpGatewayTransport implements GatewayTransport {
     await this.agent.destroy().catch(() => {});
   }
 }
-
-/**
- * `new GatewayTransport(options)` still builds a single-gateway transport given whole URLs (the bench and
- * several integration tests construct it so); the type `GatewayTransport` is the interface above.
- */
-export const GatewayTransport = HttpGatewayTransport;
 
 /**
  * undici's default connector, with sockets that never keep the process alive. undici refs its socket while

@@ -92,3 +92,8 @@ export function killUserPrograms(): void {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   started.length = 0;
 }
+
+/** The environment of one node of `job` (trainer rep_0 unless `extra` says otherwise) pushing to `gatewayAddr`. */
+export function nodeEnv(gatewayAddr: string, job: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { PERSIA_METRICS_GATEWAY_ADDR: gatewayAddr, PERSIA_METRICS_JOB_NAME: job, PERSIA_NODE_ROLE: 'trainer', PERSIA_METRICS_INSTANCE: 'rep_0', ...extra };
+}

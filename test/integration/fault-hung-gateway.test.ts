@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShutdownTimeoutError } from '../../src/errors.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { Pusher } from '../../src/push/pusher.js';
-import { GatewayTransport } from '../../src/push/transport.js';
+import { HttpGatewayTransport } from '../../src/push/transport.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startFakeFaultyGateway, type FakeFault, type FakeFaultyGateway } from '../helpers/fake-faulty-gateway.js';
 
@@ -99,8 +99,8 @@ describe('fault: memory over thousands of failing intervals (fakes)', () => {
   async function heapGrowthOver(fault: FakeFault, intervals: number): Promise<{ growth: number; attempts: number }> {
     const gateway = await fake(fault);
     const pusher = new Pusher({
-      url: `http://${gateway.address}/metrics/job/fault_memory`,
-      transport: new GatewayTransport({ timeoutSeconds: 0.01, gzip: false }),
+      path: '/metrics/job/fault_memory',
+      transport: new HttpGatewayTransport({ timeoutSeconds: 0.01, gzip: false }, `http://${gateway.address}`),
       intervalSeconds: 0.002,
       retries: 2,
       deleteOnShutdown: false,

@@ -17,7 +17,7 @@ import { MetricsRegistry } from '../../src/metrics/registry.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
 import { bodyComposer, type PushBody, type PushFormat } from '../../src/push/push-body.js';
 import { Pusher } from '../../src/push/pusher.js';
-import { GatewayTransport } from '../../src/push/transport.js';
+import { HttpGatewayTransport } from '../../src/push/transport.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
@@ -90,9 +90,9 @@ function groupPart(page: string, job: string): string {
 }
 
 async function putBody(gateway: RunningPushgateway, key: typeof KEY, body: PushBody, gzip = false): Promise<void> {
-  const transport = new GatewayTransport({ timeoutSeconds: 10, gzip });
+  const transport = new HttpGatewayTransport({ timeoutSeconds: 10, gzip }, gateway.url);
   try {
-    await transport.send('PUT', `${gateway.url}${groupingPath(key)}`, body.data, body.contentType);
+    await transport.send('PUT', groupingPath(key), body.data, body.contentType);
   } finally {
     await transport.close();
   }
@@ -173,8 +173,8 @@ describe.skipIf(!servers)('protobuf-delimited pushes, through real gateways and 
       const warnings: string[] = [];
       const key = { ...KEY, job: 'proto_refused' };
       const pusher = new Pusher({
-        url: `${strict.url}${groupingPath(key)}`,
-        transport: new GatewayTransport({ timeoutSeconds: 10, gzip: false }),
+        path: groupingPath(key),
+        transport: new HttpGatewayTransport({ timeoutSeconds: 10, gzip: false }, strict.url),
         intervalSeconds: 60,
         retries: 0,
         deleteOnShutdown: false,

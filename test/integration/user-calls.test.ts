@@ -8,20 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
-import { runUserProgram } from '../helpers/user-program.js';
+import { runUserProgram, nodeEnv as userNodeEnv } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
-function nodeEnv(gatewayAddr: string, job: string): Record<string, string> {
-  return {
-    PERSIA_METRICS_GATEWAY_ADDR: gatewayAddr,
-    PERSIA_METRICS_JOB_NAME: job,
-    PERSIA_NODE_ROLE: 'trainer',
-    PERSIA_METRICS_INSTANCE: 'rep_0',
-    PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60',
-    PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1',
-  };
-}
+/** A node that pushes only when asked (60 s interval) and gives up a request after 1 s. */
+const nodeEnv = (gatewayAddr: string, job: string): Record<string, string> =>
+  userNodeEnv(gatewayAddr, job, { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1' });
 
 describe.skipIf(!servers)('explicit calls as users get them wrong (real gateway)', () => {
   let gateway: RunningPushgateway;

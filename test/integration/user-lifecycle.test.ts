@@ -20,15 +20,11 @@ import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { startFakeFaultyGateway } from '../helpers/fake-faulty-gateway.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
-import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
+import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserProgram, nodeEnv } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
 /** The environment of a node: its gateway, job and role; the rest as the test needs. */
-function nodeEnv(gatewayAddr: string, job: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { PERSIA_METRICS_GATEWAY_ADDR: gatewayAddr, PERSIA_METRICS_JOB_NAME: job, PERSIA_NODE_ROLE: 'trainer', PERSIA_METRICS_INSTANCE: 'rep_0', ...extra };
-}
-
 /** An epoch loop that writes a checkpoint and flushes the metrics after each epoch, as the README suggests. */
 const EPOCH_LOOP = `
 import { startNodeMetrics } from 'persia-metrics';

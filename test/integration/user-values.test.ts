@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
-import { GatewayTransport } from '../../src/push/transport.js';
+import { HttpGatewayTransport } from '../../src/push/transport.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
 import { runUserProgram, type UserProgramExit } from '../helpers/user-program.js';
@@ -238,11 +238,11 @@ histogram('user_stage_seconds_total', [0.5]).observe(0.25);
 
 describe.skipIf(!gatewayInstalled)('grouping values through the real gateway (item 8, fuzzed)', () => {
   let gateway: RunningPushgateway;
-  let transport: GatewayTransport;
+  let transport: HttpGatewayTransport;
 
   beforeAll(async () => {
     gateway = await startPushgateway();
-    transport = new GatewayTransport({ timeoutSeconds: 10, gzip: false });
+    transport = new HttpGatewayTransport({ timeoutSeconds: 10, gzip: false }, gateway.url);
   });
   afterAll(async () => {
     await transport?.close();
@@ -258,10 +258,10 @@ describe.skipIf(!gatewayInstalled)('grouping values through the real gateway (it
     await fc.assert(
       fc.asyncProperty(segment, segment, async (job, instance) => {
         const key = { job: `fuzz${job}`, role: 'trainer', instance };
-        await transport.send('PUT', `${gateway.url}${groupingPath(key)}`, '# TYPE fuzz_probe gauge\nfuzz_probe 1\n', 'text/plain; version=0.0.4');
+        await transport.send('PUT', groupingPath(key), '# TYPE fuzz_probe gauge\nfuzz_probe 1\n', 'text/plain; version=0.0.4');
         const groups = (await gateway.groups()).map((group) => group.labels);
         expect(groups).toContainEqual(key);
-        await transport.send('DELETE', `${gateway.url}${groupingPath(key)}`);
+        await transport.send('DELETE', groupingPath(key));
       }),
       { numRuns: 150, seed: 8 },
     );

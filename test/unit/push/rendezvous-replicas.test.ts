@@ -6,7 +6,7 @@ import { GatewayReplicas, dnsReplicaResolver, needsResolution } from '../../../s
 import { fnv1a32, pickReplica, rankReplicas } from '../../../src/push/rendezvous.js';
 import { PushHttpError, PushNetworkError, PushTimeoutError } from '../../../src/errors.js';
 import { ReplicatedTransport, createGatewayTransport, type LeaveFailure, type ReplicaMove } from '../../../src/push/replicated-transport.js';
-import { GatewayTransport, HttpGatewayTransport, type ExchangeResult, type GatewayMethod } from '../../../src/push/transport.js';
+import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type GatewayTransport } from '../../../src/push/transport.js';
 
 const addresses = (text: string): GatewayAddress[] => parseGatewayList(text).addresses ?? [];
 const keys = Array.from({ length: 1000 }, (_, index) => `/metrics/job/j/role/trainer/instance/rep_${index}`);
@@ -167,7 +167,7 @@ describe('ReplicatedTransport over real HTTP', () => {
     const plain = createGatewayTransport(setup('127.0.0.1:9091'));
     const list = createGatewayTransport(setup('127.0.0.1:9091,127.0.0.1:9092'));
     const named = createGatewayTransport(setup('metrics_gateway:9091'));
-    expect(plain).toBeInstanceOf(GatewayTransport);
+    expect(plain).toBeInstanceOf(HttpGatewayTransport);
     expect(plain).not.toBeInstanceOf(ReplicatedTransport);
     expect(plain.currentBaseUrl).toBe('http://127.0.0.1:9091');
     expect(list).toBeInstanceOf(ReplicatedTransport);
@@ -238,6 +238,18 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
       now += seconds * 1000;
     };
     return { transport, ranked, fake, moves, leaveFailures, advance };
+  }
+
+  /** Push, lose the first choice (refused), land on the fallback, then see the first choice answer its probe. */
+  async function failOverAndRecover(transport: ReplicatedTransport, fake: (rank: number) => FakeReplica, advance: (seconds: number) => void): Promise<void> {
+    await transport.send('PUT', path, 'x 1\n');
+    fake(0).answer = 'refused';
+    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
+    await transport.send('PUT', path, 'x 2\n');
+    fake(0).answer = 'ok';
+    advance(1);
+    await transport.send('PUT', path, 'x 3\n');
+    await transport.settled();
   }
 
   it('pushes to its first choice while it answers', async () => {
@@ -335,14 +347,7 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
 
   it('keeps a clean-up DELETE out of the PUT: the push resolves while the DELETE is still pending', async () => {
     const { transport, ranked, fake, advance } = setup('g0:9091,g1:9091', 1);
-    await transport.send('PUT', path, 'x 1\n');
-    fake(0).answer = 'refused';
-    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
-    await transport.send('PUT', path, 'x 2\n');
-    fake(0).answer = 'ok';
-    advance(1);
-    await transport.send('PUT', path, 'x 3\n');
-    await transport.settled(); // probe answered
+    await failOverAndRecover(transport, fake, advance); // on the fallback; the first choice answers its probe again
     let open!: () => void;
     fake(1).deleteGate = new Promise<void>((resolve) => (open = resolve));
     await transport.send('PUT', path, 'x 4\n'); // moves back; the fallback's DELETE hangs
@@ -360,14 +365,7 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
 
   it("sends to a replica only after that replica's pending clean-up DELETE, never before it", async () => {
     const { transport, ranked, fake, advance } = setup('g0:9091,g1:9091', 1);
-    await transport.send('PUT', path, 'x 1\n');
-    fake(0).answer = 'refused';
-    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
-    await transport.send('PUT', path, 'x 2\n');
-    fake(0).answer = 'ok';
-    advance(1);
-    await transport.send('PUT', path, 'x 3\n');
-    await transport.settled();
+    await failOverAndRecover(transport, fake, advance); // on the fallback; the first choice answers its probe again
     let open!: () => void;
     fake(1).deleteGate = new Promise<void>((resolve) => (open = resolve));
     await transport.send('PUT', path, 'x 4\n'); // back on the first choice; fallback DELETE pending
@@ -439,14 +437,7 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
 
   it("close() waits for a clean-up DELETE in flight, then closes every replica's transport", async () => {
     const { transport, fake, advance } = setup('g0:9091,g1:9091', 1);
-    await transport.send('PUT', path, 'x 1\n');
-    fake(0).answer = 'refused';
-    await expect(transport.send('PUT', path, 'x 2\n')).rejects.toThrow();
-    await transport.send('PUT', path, 'x 2\n');
-    fake(0).answer = 'ok';
-    advance(1);
-    await transport.send('PUT', path, 'x 3\n');
-    await transport.settled(); // the probe answered
+    await failOverAndRecover(transport, fake, advance); // on the fallback; the first choice answers its probe again
     let open!: () => void;
     fake(1).deleteGate = new Promise<void>((resolve) => (open = resolve));
     await transport.send('PUT', path, 'x 4\n'); // moved back: the fallback's DELETE is pending
