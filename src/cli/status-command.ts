@@ -48,9 +48,9 @@ async function gatewayBaseUrls(job: string, flags: StatusFlags, config: Resolved
   if (flags.gateway !== undefined && flags.gateway.trim() !== '') {
     const { addresses, error } = parseGatewayList(flags.gateway);
     if (addresses === undefined) throw new DeployUsageError(`gateway address: ${error ?? 'invalid'}`);
-    return addresses.map((address) => address.baseUrl);
+    return [...new Set(addresses.map((address) => address.baseUrl))]; // a gateway listed twice is read once
   }
-  if (config.origins.gatewayAddr.source !== 'default') return config.gateways.map((address) => address.baseUrl);
+  if (config.origins.gatewayAddr.source !== 'default') return [...new Set(config.gateways.map((address) => address.baseUrl))];
   const found = await findGateways(await connectDockerEngine(), { job });
   const published = found.map((g) => g.published).filter((p): p is string => p !== undefined);
   if (published.length === 0) {

@@ -181,7 +181,7 @@ export class Pusher {
    * failure alerts keep firing until the clash is fixed), except the re-push right after the refusal,
    * which was counted already. `final`: shutdown's own push or DELETE, after which nothing is retried.
    */
-  private async pushOnce(method: 'PUT' | 'DELETE', { countHeldBack = true, final = false } = {}): Promise<PushOutcome> {
+  private async pushOnce(method: 'PUT' | 'DELETE', { countHeldBack = true, final = false, quiet = false } = {}): Promise<PushOutcome> {
     const started = performance.now();
     try {
       const body = method === 'PUT' ? await this.buildBody() : undefined;
@@ -198,7 +198,7 @@ export class Pusher {
     } catch (error) {
       const durationSeconds = (performance.now() - started) / 1000;
       const failure = error instanceof Error ? error : new Error(String(error));
-      this.recordFailure(failure, durationSeconds, method, final);
+      this.recordFailure(failure, durationSeconds, method, final, quiet);
       return { ok: false, durationSeconds, error: failure };
     }
   }
@@ -222,12 +222,12 @@ export class Pusher {
     this.stats.consecutiveFailures = 0;
   }
 
-  private recordFailure(error: Error, durationSeconds: number, method: 'PUT' | 'DELETE', final: boolean): void {
+  private recordFailure(error: Error, durationSeconds: number, method: 'PUT' | 'DELETE', final: boolean, quiet = false): void {
     const reason = failureReason(error);
     this.stats.failures += 1;
     this.stats.lastError = error;
     this.options.observer?.onFailure(reason, durationSeconds);
-    if (this.abandoned) return; // aborted by shutdown's deadline: shutdown() rejects with ShutdownTimeoutError
+    if (this.abandoned || quiet) return; // aborted by shutdown's deadline (it rejects with ShutdownTimeoutError), or reported by the caller
     if (this.stopping.signal.aborted) {
       // Nothing retries once shutdown began: say so, every time (it is the node's last word).
       this.options.logger.warn(failureMessage(error, final ? (method === 'DELETE' ? 'final-delete' : 'final-push') : 'stopping', this.options.intervalSeconds));
@@ -266,12 +266,30 @@ export class Pusher {
   }
 
   private async finalPushAndDelete(): Promise<void> {
-    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushOnce('PUT', { final: true })));
+    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.finalPush()));
     if (this.options.deleteOnShutdown && !this.abandoned) {
       const deleted = await this.pushOnce('DELETE', { final: true });
       if (!deleted.ok) throw deleted.error;
     }
     if (!final.ok) throw final.error;
+  }
+
+  /**
+   * Shutdown's PUT of the last values. A failure that moved the transport to a replica it has not tried
+   * (the node's gateway just died; see replicated-transport.ts) is followed at once by the same PUT there,
+   * as the next tick would have done: the last values of a dead gateway's node still arrive.
+   */
+  private async finalPush(): Promise<PushOutcome> {
+    const tried = new Set<string>();
+    for (;;) {
+      tried.add(this.options.transport.currentBaseUrl);
+      const outcome = await this.pushOnce('PUT', { final: true, quiet: true });
+      if (outcome.ok || this.abandoned) return outcome;
+      if (tried.has(this.options.transport.currentBaseUrl)) {
+        this.options.logger.warn(failureMessage(outcome.error, 'final-push', this.options.intervalSeconds));
+        return outcome;
+      }
+    }
   }
 
   /** Once shutdown gave up, nothing more is sent: the process is about to exit. */

@@ -265,6 +265,25 @@ describe.skipIf(!servers)('persia-metrics status resolves job and gateway as a n
     await gateway?.stop();
   });
 
+  it('reads a gateway listed twice once (found by a new-user session: every node was counted twice)', async () => {
+    await fetch(`${gateway.url}/metrics/job/status_twice/role/server/instance/rep_1`, { method: 'PUT', body: 'persia_node_incarnation 5\n' });
+    await waitForGroups(gateway, 'status_twice', 1);
+    const { code, stdout, stderr } = await cli(['status', '--job', 'status_twice', '--gateway', `${gateway.address},${gateway.address}`]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('1 nodes of job "status_twice"');
+  });
+
+  it('init writes a global_config.yaml a node reads back, whatever the job name looks like in YAML (123, 1.10, true, a date)', async () => {
+    for (const job of ['123', '1.10', 'true', '2024-01-01']) {
+      const target = mkdtempSync(join(tmpdir(), 'persia-init-job-'));
+      expect((await cli(['init', '--job', job, '--dir', target])).code).toBe(0);
+      const checked = await cli(['check', '--config', join(target, 'global_config.yaml'), '--json']);
+      expect(checked.code, checked.stderr).toBe(0);
+      const options = (JSON.parse(checked.stdout) as { options: { key: string; value: unknown }[] }).options;
+      expect(options.find((option) => option.key === 'job_name')?.value).toBe(job);
+    }
+  });
+
   it('takes job_name from the file and the gateway from PERSIA_METRICS_GATEWAY_ADDR; --job still wins', async () => {
     await fetch(`${gateway.url}/metrics/job/status_cfg/role/server/instance/rep_7`, { method: 'PUT', body: 'persia_node_incarnation 5\n' });
     await waitForGroups(gateway, 'status_cfg', 1);

@@ -58,7 +58,7 @@ describe('init', () => {
     const first = await cli('init', '--job', 'dlrm_v1.0', '--dir', target);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toContain('wrote 13 files for job "dlrm_v1.0"');
-    expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toContain('job_name: dlrm_v1.0');
+    expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toContain('job_name: "dlrm_v1.0"'); // quoted: a name like 123 must stay a string;
     writeFileSync(join(target, 'global_config.yaml'), 'mine\n');
 
     const again = await cli('init', '--job', 'other', '--dir', target);
