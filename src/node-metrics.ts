@@ -49,6 +49,7 @@ export class NodeMetrics {
   /** Drawn per start: two processes pushing this node's group show as a stored value that changes. */
   private readonly incarnation = drawIncarnation();
   private identityWatch: IdentityWatch | undefined;
+  private duplicateTimer: NodeJS.Timeout | undefined;
   private releaseIdentity: (() => void) | undefined;
 
   constructor(input: StartNodeMetricsInput = {}) {
@@ -137,6 +138,7 @@ export class NodeMetrics {
     this.stopped = true;
     this.runtime?.stop();
     this.identityWatch?.stop();
+    clearTimeout(this.duplicateTimer);
     if (this.pusher === undefined) return;
     this.setState('stopping');
     try {
@@ -184,12 +186,33 @@ export class NodeMetrics {
             `this node's is ${this.incarnation}): each push overwrites the other's metrics, so counters jump and rate() is wrong. ` +
             'Give every node its own PERSIA_METRICS_INSTANCE or REPLICA_INDEX; the node keeps running.',
         );
+        this.pushAtRandomPoints();
       },
       onTooLarge: () =>
         logger.info(
           'the gateway holds over 1 MiB of metrics: this node does not read it back to look for another process on its identity (the PersiaDuplicateNodeIdentity alert does)',
         ),
     });
+  }
+
+  /**
+   * Two writers started together push in near lock-step, so the gateway keeps nearly always the same one's
+   * push, and it may be the one that never sees the other. Once this node has seen it, it also pushes at a
+   * random point of every interval: its pushes, flagged persia_node_duplicate_identity, are then the stored
+   * ones about half the time, for `status` and Prometheus to see. Background pushes: unref'd, never holding
+   * the process.
+   */
+  private pushAtRandomPoints(): void {
+    const next = (): void => {
+      const delay = this.config.options.pushIntervalSeconds * 1000 * (0.1 + 0.8 * Math.random());
+      this.duplicateTimer = setTimeout(() => {
+        if (this.stopped) return;
+        this.pusher?.pushSoon();
+        next();
+      }, delay);
+      this.duplicateTimer.unref();
+    };
+    next();
   }
 
   private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger): Pusher {

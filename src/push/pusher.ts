@@ -124,6 +124,11 @@ export class Pusher {
     return this.shutdownPromise;
   }
 
+  /** One background push now, as a tick makes it: skipped while a push is in flight, never holding the process. */
+  pushSoon(): void {
+    this.tick();
+  }
+
   private tick(): void {
     if (this.stopping.signal.aborted) return;
     if (this.inFlight) {
