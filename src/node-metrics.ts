@@ -62,6 +62,7 @@ export class NodeMetrics {
     this.state = this.registry.gauge('persia_node_state');
     this.createRoleSeries(options.role);
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
+    this.registry.gauge('persia_node_push_interval_seconds').set(options.pushIntervalSeconds);
     this.setState('init');
     if (!options.enableMetrics) return; // Recording still works (cheaply); nothing is sampled and nothing leaves the process.
     // Read once at start, before anything is started that would need stopping: a secret file that cannot be

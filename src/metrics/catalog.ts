@@ -205,6 +205,15 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     help: 'A random number drawn when this node started its metrics. Two processes pushing one identity (job, role, instance) overwrite each other: the stored value then flips between theirs.',
   },
   {
+    name: 'persia_node_push_interval_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    group: 'health',
+    roles: ALL,
+    labels: [],
+    help: "This node's push interval (push_interval_seconds). Age of the last push divided by it is the number of pushes the node has missed: the view, the stale-node alert and expire judge each group by its own pace.",
+  },
+  {
     name: 'persia_node_duplicate_identity',
     type: 'gauge',
     unit: '1',
