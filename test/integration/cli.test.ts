@@ -1,30 +1,22 @@
 /**
  * The `persia-metrics` command as a user runs it: the built binary, real exit codes, real output.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPTION_TABLE } from '../../src/config/options.js';
 import { PERSIAML_EXAMPLE } from '../unit/config/persiaml-example.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { CLI_MAIN as MAIN, type CliResult, runCli } from '../helpers/cli-runner.js';
 
-const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'persia-cli-'));
-const execFileAsync = promisify(execFile);
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [MAIN, ...args], { env: { PATH: process.env['PATH'], ...env }, timeout: 20_000, cwd });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = dir): Promise<CliResult> {
+  return runCli(args, env, { cwd });
 }
 
 function file(name: string, text: string): string {
