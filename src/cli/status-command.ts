@@ -6,10 +6,10 @@ import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
 import { fetchGatewayGroups } from '../discovery/gateway-api.js';
-import { formatAge, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
+import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
 import { parseSeconds, parsePath } from './option-parsers.js';
 import { formatTable } from './text-table.js';
-import { EXIT_CODES_HELP, runAction } from './run-command.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
 
 interface StatusFlags {
   job?: string;
@@ -24,8 +24,10 @@ const DETAILS = `
 The job and the gateway resolve as a node's would (--config, else $PERSIA_GLOBAL_CONFIG; then
 PERSIA_METRICS_* variables): --job, else job_name; --gateway, else gateway_addr when the file or the
 environment sets it, else the published port of the container labelled persia.metrics.job=<job> found
-through DOCKER_HOST. Several comma-separated gateways (replicas) are all read. Exit code 1 also when the
-gateway holds no node of the job.
+through DOCKER_HOST. Several comma-separated gateways (replicas) are all read at once; a replica that cannot be read is
+named on stderr and the others are still shown. A node found on two replicas is current on the one with
+its newest push; the other group is marked LEFT (a failover left it behind). Exit code 1 also when a
+gateway could not be read, or when the gateways hold no node of the job.
 `;
 
 export function registerStatusCommand(program: Command): void {
@@ -59,34 +61,76 @@ async function gatewayBaseUrls(job: string, flags: StatusFlags, config: Resolved
   return published.map((address) => `http://${address}`);
 }
 
+/** What one replica answered: its nodes of the job, or why it could not be read. */
+interface GatewayRead {
+  readonly gateway: string;
+  readonly ok: boolean;
+  readonly nodes: number;
+  readonly error?: string;
+}
+
+/** host:port of a base URL, as the user wrote it in PERSIA_METRICS_GATEWAY_ADDR. */
+function shortGateway(baseUrl: string): string {
+  return baseUrl.replace(/^http:\/\//, '');
+}
+
 async function status(flags: StatusFlags): Promise<number> {
   const config = loadConfig({ file: flags.config });
+  for (const warning of config.warnings) process.stderr.write(`persia-metrics: warning: ${warning}\n`);
   const job = flags.job ?? config.options.jobName;
-  const nodes: NodeStatus[] = [];
-  for (const base of await gatewayBaseUrls(job, flags, config)) {
-    const groups = await fetchGatewayGroups(base, flags.timeout);
-    nodes.push(...summarizeGroups(groups, { job, nowSeconds: Date.now() / 1000, staleAfterSeconds: flags.staleAfter, gateway: base }));
+  const bases = await gatewayBaseUrls(job, flags, config);
+  // Every replica is read at once, and one that is down or hung (within --timeout) does not hide the others.
+  const results = await Promise.allSettled(bases.map((base) => fetchGatewayGroups(base, flags.timeout)));
+  const gateways: GatewayRead[] = [];
+  const read: NodeStatus[] = [];
+  results.forEach((result, index) => {
+    const gateway = shortGateway(bases[index] ?? '');
+    if (result.status === 'rejected') {
+      gateways.push({ gateway, ok: false, nodes: 0, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+      return;
+    }
+    const found = summarizeGroups(result.value, { job, nowSeconds: Date.now() / 1000, staleAfterSeconds: flags.staleAfter, gateway });
+    gateways.push({ gateway, ok: true, nodes: found.length });
+    read.push(...found);
+  });
+  const failed = gateways.filter((g) => !g.ok);
+  if (failed.length === gateways.length) {
+    throw new StatusError(failed.map((g) => g.error).join('; '));
   }
+  const nodes = markMovedNodes(read);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ job, nodes }, null, 2)}\n`);
-  } else if (nodes.length > 0) {
-    const rows = nodes.map((n) => [
-      n.role,
-      n.instance,
-      n.state ?? '-',
-      formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
-      n.lastPushSuccessful ? 'ok' : 'REJECTED',
-      n.pushFailures === undefined ? '-' : String(n.pushFailures),
-      n.duplicateIdentity ? 'DUPLICATE' : 'ok',
-    ]);
-    process.stdout.write(`${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'GATEWAY', 'PUSH FAILURES', 'IDENTITY'], rows)}\n`);
-    const stale = nodes.filter((n) => n.stale).length;
-    const duplicated = nodes.filter((n) => n.duplicateIdentity).length;
-    process.stdout.write(`\n${nodes.length} nodes of job "${job}", ${stale} stale${duplicated > 0 ? `, ${duplicated} pushed by more than one process (see IDENTITY)` : ''}\n`);
+    process.stdout.write(`${JSON.stringify({ job, gateways, nodes }, null, 2)}\n`);
+  } else {
+    if (nodes.length > 0) printNodeTable(job, nodes);
+    process.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
   }
-  if (nodes.length === 0) {
-    process.stderr.write(`persia-metrics: no node of job "${job}" on the gateway\n`);
-    return 1;
-  }
-  return 0;
+  for (const g of failed) process.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
+  if (nodes.length === 0) process.stderr.write(`persia-metrics: no node of job "${job}" on the gateway${gateways.length === 1 ? '' : 's'}\n`);
+  return nodes.length === 0 || failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
+function describeRead(read: GatewayRead): string {
+  return read.ok ? `${read.gateway} (${read.nodes} node${read.nodes === 1 ? '' : 's'})` : `${read.gateway} (NOT READ)`;
+}
+
+function printNodeTable(job: string, nodes: readonly NodeStatus[]): void {
+  const rows = nodes.map((n) => [
+    n.role,
+    n.instance,
+    n.state ?? '-',
+    formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
+    n.lastPushSuccessful ? 'accepted' : 'REJECTED',
+    n.pushFailures === undefined ? '-' : String(n.pushFailures),
+    n.duplicateIdentity ? 'DUPLICATE' : 'ok',
+    n.gateway + (n.movedTo === undefined ? '' : ` (LEFT: now on ${n.movedTo})`),
+  ]);
+  process.stdout.write(`${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'LAST PUSH RESULT', 'PUSH FAILURES', 'IDENTITY', 'GATEWAY'], rows)}\n`);
+  const stale = nodes.filter((n) => n.stale).length;
+  const duplicated = nodes.filter((n) => n.duplicateIdentity).length;
+  const left = nodes.filter((n) => n.movedTo !== undefined).length;
+  const current = nodes.length - left;
+  const notes = [`${stale} stale`];
+  if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process (see IDENTITY)`);
+  if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
+  process.stdout.write(`\n${current} nodes of job "${job}", ${notes.join(', ')}\n`);
 }

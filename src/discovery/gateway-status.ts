@@ -22,6 +22,11 @@ export interface NodeStatus {
   /** The node found another process pushing as the same job/role/instance (persia_node_duplicate_identity). */
   readonly duplicateIdentity: boolean;
   readonly gateway: string;
+  /**
+   * Another gateway holds a newer push of this node (job, role, instance): the node moved to that replica
+   * and this group is what it left behind (src/push/replicated-transport.ts deletes it when it can).
+   */
+  readonly movedTo: string | undefined;
 }
 
 export interface SummaryOptions {
@@ -53,9 +58,27 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
       stale: age === undefined || age > options.staleAfterSeconds,
       duplicateIdentity: firstValue(group, 'persia_node_duplicate_identity') === 1,
       gateway: options.gateway,
+      movedTo: undefined,
     });
   }
   return nodes.sort((a, b) => roleRank(NODE_ROLES, a.role) - roleRank(NODE_ROLES, b.role) || a.instance.localeCompare(b.instance, 'en', { numeric: true }));
+}
+
+/**
+ * Nodes read from several replicas: a node found on more than one is current on the replica with its newest
+ * push; its other groups are marked `movedTo` that replica (left behind by a failover, and stale values).
+ */
+export function markMovedNodes(nodes: readonly NodeStatus[]): NodeStatus[] {
+  const newest = new Map<string, NodeStatus>();
+  const identity = (n: NodeStatus) => JSON.stringify([n.job, n.role, n.instance]);
+  for (const node of nodes) {
+    const seen = newest.get(identity(node));
+    if (seen === undefined || (node.lastPushAgeSeconds ?? Infinity) < (seen.lastPushAgeSeconds ?? Infinity)) newest.set(identity(node), node);
+  }
+  return nodes.map((node) => {
+    const current = newest.get(identity(node));
+    return current === undefined || current === node ? node : { ...node, movedTo: current.gateway };
+  });
 }
 
 function roleRank(order: readonly string[], role: string): number {
