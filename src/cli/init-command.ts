@@ -13,6 +13,7 @@ interface InitFlags {
   force?: boolean;
   pushInterval: number;
   secondJob?: string;
+  remoteWriteUrl?: string;
 }
 
 const EXAMPLE = `
@@ -26,6 +27,7 @@ Writes into DIR:
 
 Example:
   persia-metrics init --job dlrm_v1.0 --dir ./dlrm-metrics
+  persia-metrics init --job dlrm_v1.0 --remote-write-url http://victoria-metrics:8428/api/v1/write
   cd dlrm-metrics && docker-compose up -d     # Grafana at http://127.0.0.1:3000
 `;
 
@@ -38,17 +40,20 @@ export function registerInitCommand(program: Command): void {
     .option('-f, --force', 'overwrite files that already exist')
     .option('--push-interval <seconds>', 'push_interval_seconds of the nodes; alert thresholds follow it', parseSeconds, 10)
     .option('--second-job <name>', 'also write docker-compose.second-job.yml for a second job on the same host')
+    .option('--remote-write-url <url>', 'also send every sample to a long-term store (http(s) remote_write URL, e.g. VictoriaMetrics /api/v1/write)')
     .addHelpText('after', `${EXAMPLE}${EXIT_CODES_HELP} (2 also when files exist and --force is not given)`)
     .action(runAction((flags: InitFlags) => init(flags)));
 }
 
 function init(flags: InitFlags): number {
-  const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval });
+  const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval, remoteWriteUrl: flags.remoteWriteUrl });
   const dir = resolve(flags.dir);
   const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob), flags.force === true);
   process.stdout.write(
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}\n` +
-      `nodes are stale after ${staleAfterSeconds(options)} s without a push\n\n` +
+      `nodes are stale after ${staleAfterSeconds(options)} s without a push\n` +
+      (options.remoteWriteUrl === undefined ? '' : `Prometheus also sends every sample to ${options.remoteWriteUrl} (remote_write)\n`) +
+      '\n' +
       'next:\n' +
       '  docker build -f docker/node/Dockerfile -t persia-metrics/node:local <persia-metrics checkout>\n' +
       `  cd ${dir} && docker-compose up -d\n` +

@@ -17,6 +17,8 @@ export interface DeployOptions {
   readonly indexMissRatioThreshold: number;
   /** Alert when a trainer's `staleness` stays above this many batches. @default 10 */
   readonly stalenessThreshold: number;
+  /** A long-term store's Prometheus remote-write endpoint (VictoriaMetrics, Mimir, ...); none by default. */
+  readonly remoteWriteUrl?: string | undefined;
 }
 
 export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = Object.freeze({
@@ -70,7 +72,33 @@ export function resolveDeployOptions(partial: Partial<DeployOptions> & { jobName
   if (!(options.indexMissRatioThreshold > 0 && options.indexMissRatioThreshold < 1)) {
     throw new DeployUsageError(`index miss ratio threshold must be between 0 and 1, got ${options.indexMissRatioThreshold}`);
   }
+  if (options.remoteWriteUrl !== undefined) validateRemoteWriteUrl(options.remoteWriteUrl);
   return Object.freeze(options);
+}
+
+/**
+ * The `remote_write` URL goes into prometheus.yml as it was given, so it must be a plain http(s) URL. Credentials
+ * are refused: prometheus.yml is usually committed, and Prometheus takes them from `basic_auth` / `authorization`.
+ */
+export function validateRemoteWriteUrl(text: string): string {
+  const expected = 'expected an http:// or https:// URL such as http://victoria-metrics:8428/api/v1/write';
+  let url: URL | undefined;
+  try {
+    url = /[\s\p{Cc}]/u.test(text) ? undefined : new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.hostname === '') {
+    throw new DeployUsageError(`--remote-write-url ${JSON.stringify(text)} is not usable: ${expected}`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new DeployUsageError(
+      '--remote-write-url must not carry credentials (they would be written to prometheus.yml in plain text): ' +
+        'give the URL without them and add basic_auth or authorization to the remote_write entry',
+    );
+  }
+  if (url.hash !== '') throw new DeployUsageError(`--remote-write-url ${JSON.stringify(text)} has a #fragment, which HTTP never sends: ${expected}`);
+  return text;
 }
 
 /** Seconds without a push after which a node counts as stale. */

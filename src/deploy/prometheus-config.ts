@@ -70,6 +70,22 @@ ${flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob()}
     file_sd_configs:
       - files: ['targets/*.json']
         refresh_interval: 1m
+${remoteWrite(options)}`;
+}
+
+/**
+ * Every sample this Prometheus stores is also sent to a long-term store (`init --remote-write-url`). Nothing
+ * when no URL was given, so the default rendering stays the shipped file.
+ */
+function remoteWrite(options: DeployOptions): string {
+  if (options.remoteWriteUrl === undefined) return '';
+  return `
+# Long-term store: every sample scraped or recorded here is also sent to this Prometheus remote-write
+# endpoint (VictoriaMetrics /api/v1/write, Mimir or Cortex /api/v1/push, Thanos Receive /api/v1/receive).
+# Dashboards and alerts keep querying this Prometheus; point Grafana at the store for history.
+# Credentials: add basic_auth or authorization here (never in the URL).
+remote_write:
+  - url: ${JSON.stringify(options.remoteWriteUrl)}
 `;
 }
 

@@ -12,7 +12,14 @@ import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
 import { writeDeployment } from '../../src/deploy/write-deployment.js';
 import { requireBinary } from '../helpers/binaries.js';
 
-const options = resolveDeployOptions({ jobName: 'dlrm_v1.0', pushIntervalSeconds: 30, indexMissRatioThreshold: 0.5, stalenessThreshold: 4 });
+// With a long-term store, so promtool also checks the remote_write block (the default rendering is checked in deploy-assets-tools).
+const options = resolveDeployOptions({
+  jobName: 'dlrm_v1.0',
+  pushIntervalSeconds: 30,
+  indexMissRatioThreshold: 0.5,
+  stalenessThreshold: 4,
+  remoteWriteUrl: 'https://vm.example:8428/api/v1/write',
+});
 const files = renderInitDeployment(options, 'ctr.b');
 
 describe('rendered files pass the real tools', () => {
@@ -26,7 +33,8 @@ describe('rendered files pass the real tools', () => {
     expect(result.status, `${bin} ${args.join(' ')}\n${result.stdout}${result.stderr}`).toBe(0);
   };
 
-  it.skipIf(promtool === undefined)('promtool check config + test rules', () => {
+  it.skipIf(promtool === undefined)('promtool check config (with remote_write) + test rules', () => {
+    expect(files.get('config/prometheus/prometheus.yml')).toContain('remote_write:');
     ok(promtool ?? '', ['check', 'config', 'prometheus.yml'], join(dir, 'config/prometheus'));
     ok(promtool ?? '', ['check', 'config', 'prometheus-swarm.yml'], join(dir, 'config/prometheus'));
     ok(promtool ?? '', ['test', 'rules', 'persia-alerts.test.yml'], join(dir, 'config/prometheus/rules'));

@@ -88,8 +88,35 @@ describe('init', () => {
     expect((await cli('init', '--dir', join(dir, 'bad'))).code).toBe(2);
   });
 
+  it('--remote-write-url adds remote_write to both Prometheus configs; a bad URL exits 2 naming the option and writes nothing', async () => {
+    const url = 'https://vm.example:8428/api/v1/write';
+    const ok = await cli('init', '--job', 'lts', '--dir', join(dir, 'lts'), '--remote-write-url', url);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain(`Prometheus also sends every sample to ${url}`);
+    for (const file of ['prometheus.yml', 'prometheus-swarm.yml']) {
+      expect(readFileSync(join(dir, 'lts/config/prometheus', file), 'utf8')).toContain(`remote_write:\n  - url: "${url}"\n`);
+    }
+    const cases: Array<[string, string]> = [
+      ['ftp://vm.example/api/v1/write', 'expected an http:// or https:// URL'],
+      ['vm.example:8428/api/v1/write', 'expected an http:// or https:// URL'],
+      ['http://vm example/api/v1/write', 'expected an http:// or https:// URL'],
+      ['https://user:secret@vm.example/api/v1/write', 'must not carry credentials'],
+      ['http://vm.example/api/v1/write#x', 'has a #fragment'],
+    ];
+    for (const [bad, why] of cases) {
+      const result = await cli('init', '--job', 'lts', '--dir', join(dir, 'bad'), '--remote-write-url', bad);
+      expect(result.code, bad).toBe(2);
+      expect(result.err).toContain('--remote-write-url');
+      expect(result.err).toContain(why);
+      expect(result.err).not.toContain('secret');
+    }
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+    expect(readFileSync(join(dir, 'lts/config/prometheus/prometheus.yml'), 'utf8')).not.toContain('secret');
+  });
+
   it('documents the files and exit codes in --help', async () => {
     const help = await cli('init', '--help');
+    expect(help.out).toContain('--remote-write-url');
     expect(help.out).toContain('docker-compose.swarm.yml');
     expect(help.out).toContain('Exit codes');
   });
