@@ -4,16 +4,11 @@
  * enough). Thresholds come from the same DeployOptions, so a rendering with other thresholds still passes.
  */
 import { type AlertSpec, alertSpecs } from './alert-rules.js';
-import { ALERT_RULES_FILE as ALERT_RULES_FILE_NAME } from './prometheus-config.js';
+import { ALERT_RULES_FILE as ALERT_RULES_FILE_NAME, RECORDING_RULES_FILE } from './prometheus-config.js';
 import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
+import { type RuleTestCase as Case, stragglerRuleTestCases } from './straggler-rule-tests.js';
 
 type Labels = Readonly<Record<string, string>>;
-
-interface Case {
-  readonly comment: string;
-  readonly series: ReadonlyArray<readonly [Labels & { __name__: string }, string]>;
-  readonly evals: ReadonlyArray<{ readonly at: string; readonly alert: string; readonly firing: readonly Labels[] }>;
-}
 
 const node = (role: string, instance: string): Labels => ({ job: 'dlrm', role, instance });
 
@@ -132,6 +127,7 @@ function cases(options: DeployOptions): Case[] {
         { at: '3m', alert: 'PersiaGatewayDown', firing: [{ job: 'persia_gateway_docker', instance: '10.0.0.2:9091', persia_job: 'dlrm' }] },
       ],
     },
+    ...stragglerRuleTestCases(options),
   ];
 }
 
@@ -164,6 +160,15 @@ function renderEval(spec: AlertSpec, at: string, firing: readonly Labels[]): str
   return lines.join('\n');
 }
 
+function renderExprTest(test: NonNullable<Case['exprs']>[number]): string {
+  const lines = [`      - expr: ${JSON.stringify(test.expr)}`, `        eval_time: ${test.at}`, '        exp_samples:'];
+  for (const sample of test.samples) {
+    const { __name__: name = '', ...rest } = sample.labels;
+    lines.push(`          - labels: ${JSON.stringify(seriesText({ __name__: name, ...rest }))}`, `            value: ${sample.value}`);
+  }
+  return lines.join('\n');
+}
+
 export function renderAlertRuleTests(options: DeployOptions): string {
   const specs = new Map(alertSpecs(options).map((spec) => [spec.alert, spec]));
   const tests = cases(options).map((c) => {
@@ -173,12 +178,15 @@ export function renderAlertRuleTests(options: DeployOptions): string {
       if (spec === undefined) throw new Error(`alert test names unknown alert ${e.alert}`);
       return renderEval(spec, e.at, e.firing);
     });
-    return `  # ${c.comment}\n  - interval: 15s\n    input_series:\n${series.join('\n')}\n    alert_rule_test:\n${evals.join('\n')}`;
+    const exprs = c.exprs === undefined ? '' : `\n    promql_expr_test:\n${c.exprs.map(renderExprTest).join('\n')}`;
+    return `  # ${c.comment}\n  - interval: 15s\n    input_series:\n${series.join('\n')}\n    alert_rule_test:\n${evals.join('\n')}${exprs}`;
   });
+  // The recording rules too: the straggler alert reads the scores they record.
   return `# promtool unit tests for ${ALERT_RULES_FILE_NAME}: every alert firing and not firing.
 # Run: promtool test rules persia-alerts.test.yml
 rule_files:
   - ${ALERT_RULES_FILE_NAME}
+  - ${RECORDING_RULES_FILE}
 evaluation_interval: 15s
 tests:
 ${tests.join('\n\n')}

@@ -9,6 +9,7 @@
 import { METRIC_CATALOG } from '../metrics/catalog.js';
 import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
+import { renderStragglerRuleGroup, stragglerAlertSpec } from './straggler-rules.js';
 
 export interface AlertSpec {
   readonly alert: string;
@@ -113,6 +114,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       summary: 'Pushgateway {{ $labels.instance }} of job {{ $labels.persia_job }} is down',
       description: "Prometheus cannot scrape this gateway (found by {{ $labels.job }}). Its nodes' pushes fail and " + 'no metrics of the job arrive.',
     },
+    stragglerAlertSpec(options),
   ];
 }
 
@@ -169,5 +171,5 @@ groups:
   - name: persia-metrics-time-costs
     rules:
 ${rules.join('\n')}
-`;
+${renderStragglerRuleGroup(timeCostMetrics())}`;
 }

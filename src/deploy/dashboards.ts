@@ -9,6 +9,7 @@ import { timeCostMetrics } from './alert-rules.js';
 import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
 import { type DashboardDef, type PanelDef } from './grafana-model.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
+import { STRAGGLER_ALERT, STRAGGLER_RECORDS } from './straggler-rules.js';
 
 const SEL = 'job="$job", role=~"$role"';
 const RATE = '$__rate_interval';
@@ -137,12 +138,29 @@ function timeCostPanels(metric: string): PanelDef[] {
   ];
 }
 
+/** The recorded slowdown scores (straggler-rules.ts), the highest per node: the line on top is the straggler. */
+function stragglerPanel(): PanelDef {
+  return {
+    title: 'Slowdown score per node (straggler)',
+    type: 'timeseries',
+    width: 24,
+    description:
+      "Each node's P99 time cost (and its time per batch) divided by a typical node's of its role in the job, the worst of its " +
+      `time costs: 1 is as fast as its peers, 3 three times slower. A node that stays above the threshold raises ${STRAGGLER_ALERT}.`,
+    targets: [
+      { expr: `max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{${SEL}})`, legend: '{{role}} {{instance}} P99' },
+      { expr: `max by (role, instance) (${STRAGGLER_RECORDS.throughputSlowdown}{${SEL}})`, legend: '{{role}} {{instance}} per batch' },
+    ],
+  };
+}
+
 export function efficiencyDashboard(): DashboardDef {
   return {
     uid: 'persia-efficiency',
     title: 'PERSIA efficiency',
-    description: "Where time goes: P50/P99 and heatmaps of every time cost, per role, and the trainers' queues.",
+    description: "Where time goes: which node is the straggler, P50/P99 and heatmaps of every time cost per role, and the trainers' queues.",
     rows: [
+      { title: 'Stragglers', panels: [stragglerPanel()] },
       { title: 'Queues', panels: [{ ...perNode('Pending batches', 'num_pending_batches', 'short'), width: 24 }] },
       ...timeCostMetrics().map((metric) => ({ title: metric, panels: timeCostPanels(metric) })),
     ],

@@ -17,6 +17,10 @@ export interface DeployOptions {
   readonly indexMissRatioThreshold: number;
   /** Alert when a trainer's `staleness` stays above this many batches. @default 10 */
   readonly stalenessThreshold: number;
+  /** PersiaStragglerNode: a node this many times slower than its role's typical node (above 1). @default 2 */
+  readonly stragglerThreshold: number;
+  /** ...for this many whole seconds (the alert's `for`). @default 600 */
+  readonly stragglerForSeconds: number;
   /** A long-term store's Prometheus remote-write endpoint (VictoriaMetrics, Mimir, ...); none by default. */
   readonly remoteWriteUrl?: string | undefined;
 }
@@ -27,6 +31,8 @@ export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = Object.freeze({
   staleAfterIntervals: 6,
   indexMissRatioThreshold: 0.3,
   stalenessThreshold: 10,
+  stragglerThreshold: 2,
+  stragglerForSeconds: 600,
 });
 
 /** The job of the second-job overlay shipped in compose/ (an example of two jobs on one host). */
@@ -71,6 +77,14 @@ export function resolveDeployOptions(partial: Partial<DeployOptions> & { jobName
   }
   if (!(options.indexMissRatioThreshold > 0 && options.indexMissRatioThreshold < 1)) {
     throw new DeployUsageError(`index miss ratio threshold must be between 0 and 1, got ${options.indexMissRatioThreshold}`);
+  }
+  // A score is a node's time over its role's typical node's: at or below 1 every node would be a straggler.
+  if (!(Number.isFinite(options.stragglerThreshold) && options.stragglerThreshold > 1)) {
+    throw new DeployUsageError(`straggler threshold must be a number above 1 (times slower than a typical node of the role), got ${options.stragglerThreshold}`);
+  }
+  // Prometheus durations take whole numbers only.
+  if (!(Number.isSafeInteger(options.stragglerForSeconds) && options.stragglerForSeconds > 0)) {
+    throw new DeployUsageError(`straggler duration must be a positive whole number of seconds, got ${options.stragglerForSeconds}`);
   }
   if (options.remoteWriteUrl !== undefined) validateRemoteWriteUrl(options.remoteWriteUrl);
   return Object.freeze(options);

@@ -77,8 +77,11 @@ function seriesNames(expr: string): string[] {
   return [...expr.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1] ?? '');
 }
 
+/** What nodes and gateways push, plus what the shipped recording rules record (a panel may read those). */
 function knownSeriesNames(): Set<string> {
   const names = new Set(['push_time_seconds', 'push_failure_time_seconds', 'up']);
+  const recording = load(readFileSync(join(PROM, 'rules', 'persia-recording.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record: string }> }> };
+  for (const rule of recording.groups.flatMap((group) => group.rules)) names.add(rule.record);
   for (const spec of METRIC_CATALOG) {
     if (spec.type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(spec.name + suffix);
     else names.add(spec.name);

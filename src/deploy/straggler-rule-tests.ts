@@ -1,0 +1,121 @@
+/**
+ * promtool cases for the straggler rules (straggler-rules.ts), rendered into persia-alerts.test.yml by
+ * alert-rule-tests.ts: one slow node fires, a uniformly slow job does not, one node per role scores exactly 1,
+ * and the slow one of two nodes fires (its reference is the faster node).
+ *
+ * Histograms are reduced to three buckets: a fast node observes everything at or under 10 ms (P99 9.9 ms), a
+ * slow one between 10 and 100 ms (P99 99.1 ms), ten times slower.
+ */
+import type { DeployOptions } from './deploy-options.js';
+import { STRAGGLER_ALERT, STRAGGLER_RECORDS } from './straggler-rules.js';
+
+type Labels = Readonly<Record<string, string>>;
+type Series = readonly [Labels & { __name__: string }, string];
+
+export interface RuleTestCase {
+  readonly comment: string;
+  readonly series: readonly Series[];
+  readonly evals: ReadonlyArray<{ readonly at: string; readonly alert: string; readonly firing: readonly Labels[] }>;
+  /** promql_expr_test items: the query's exact result at `at` (labels including `__name__`). */
+  readonly exprs?: ReadonlyArray<{ readonly at: string; readonly expr: string; readonly samples: ReadonlyArray<{ readonly labels: Labels; readonly value: number }> }>;
+}
+
+const STEP_SECONDS = 15;
+const node = (role: string, instance: string): Labels => ({ job: 'dlrm', role, instance });
+
+/**
+ * A histogram's series for `steps` intervals: `perStep` observations each interval, all fast or all slow.
+ */
+function histogram(metric: string, labels: Labels, steps: number, speed: 'fast' | 'slow', perStep = 150): Series[] {
+  const rising = `0+${perStep}x${steps}`;
+  const bucket = (le: string, values: string): Series => [{ __name__: `${metric}_bucket`, ...labels, le }, values];
+  return [
+    bucket('0.01', speed === 'fast' ? rising : `0x${steps}`),
+    bucket('0.1', rising),
+    bucket('+Inf', rising),
+    [{ __name__: `${metric}_count`, ...labels }, rising],
+    [{ __name__: `${metric}_sum`, ...labels }, `0+${speed === 'fast' ? perStep * 0.005 : perStep * 0.05}x${steps}`],
+  ];
+}
+
+export function stragglerRuleTestCases(options: DeployOptions): RuleTestCase[] {
+  const forSeconds = options.stragglerForSeconds;
+  const steps = Math.ceil((forSeconds + 240) / STEP_SECONDS);
+  const before = `${Math.max(STEP_SECONDS, Math.floor(forSeconds / 2))}s`;
+  const after = `${forSeconds + 120}s`;
+  const rpc = 'lookup_rpc_time_cost';
+  const mixed = 'lookup_mixed_batch_time_cost';
+  // Slower than the threshold for sure: a tenth of the peers' batch rate is ten times their seconds per batch.
+  const slowRate = 15;
+  return [
+    {
+      comment: `a slow middleware (10x P99) and a server with a tenth of its peers' batch rate fire after ${forSeconds}s; their peers never`,
+      series: [
+        ...histogram(rpc, node('middleware', 'm0'), steps, 'fast'),
+        ...histogram(rpc, node('middleware', 'm1'), steps, 'fast'),
+        ...histogram(rpc, node('middleware', 'm2'), steps, 'slow'),
+        ...histogram(mixed, node('server', 's0'), steps, 'fast'),
+        ...histogram(mixed, node('server', 's1'), steps, 'fast'),
+        ...histogram(mixed, node('server', 's2'), steps, 'fast', slowRate),
+      ],
+      evals: [
+        { at: before, alert: STRAGGLER_ALERT, firing: [] },
+        { at: after, alert: STRAGGLER_ALERT, firing: [node('middleware', 'm2'), node('server', 's2')] },
+      ],
+    },
+    {
+      comment: 'a job slow everywhere has no straggler: every node scores 1',
+      series: [
+        ...histogram(rpc, node('middleware', 'm0'), steps, 'slow'),
+        ...histogram(rpc, node('middleware', 'm1'), steps, 'slow'),
+        ...histogram(rpc, node('middleware', 'm2'), steps, 'slow'),
+        ...histogram(mixed, node('server', 's0'), steps, 'slow', slowRate),
+        ...histogram(mixed, node('server', 's1'), steps, 'slow', slowRate),
+      ],
+      evals: [{ at: after, alert: STRAGGLER_ALERT, firing: [] }],
+    },
+    {
+      comment: 'one node per role is its own reference: scores exactly 1 (no division by zero or NaN), never fires',
+      series: [...histogram(rpc, node('middleware', 'm0'), steps, 'slow'), ...histogram(mixed, node('server', 's0'), steps, 'slow', slowRate)],
+      evals: [{ at: after, alert: STRAGGLER_ALERT, firing: [] }],
+      exprs: [
+        {
+          at: after,
+          expr: STRAGGLER_RECORDS.timeCostSlowdown,
+          samples: [
+            { labels: { __name__: STRAGGLER_RECORDS.timeCostSlowdown, ...node('middleware', 'm0'), metric: rpc }, value: 1 },
+            { labels: { __name__: STRAGGLER_RECORDS.timeCostSlowdown, ...node('server', 's0'), metric: mixed }, value: 1 },
+          ],
+        },
+        {
+          at: after,
+          expr: STRAGGLER_RECORDS.throughputSlowdown,
+          samples: [{ labels: { __name__: STRAGGLER_RECORDS.throughputSlowdown, ...node('server', 's0'), metric: mixed }, value: 1 }],
+        },
+      ],
+    },
+    {
+      comment: 'two nodes of a role: the slower is compared with the faster (the median of two, their mean, would cap its score below 2)',
+      series: [
+        ...histogram(rpc, node('middleware', 'fast'), steps, 'fast'),
+        ...histogram(rpc, node('middleware', 'slow'), steps, 'slow'),
+        ...histogram(mixed, node('server', 's0'), steps, 'fast'),
+        ...histogram(mixed, node('server', 's1'), steps, 'fast'),
+      ],
+      evals: [
+        { at: before, alert: STRAGGLER_ALERT, firing: [] },
+        { at: after, alert: STRAGGLER_ALERT, firing: [node('middleware', 'slow')] },
+      ],
+      exprs: [
+        {
+          at: after,
+          expr: `${STRAGGLER_RECORDS.timeCostSlowdown}{instance!="slow"}`,
+          samples: ['fast', 's0', 's1'].map((instance) => ({
+            labels: { __name__: STRAGGLER_RECORDS.timeCostSlowdown, ...node(instance === 'fast' ? 'middleware' : 'server', instance), metric: instance === 'fast' ? rpc : mixed },
+            value: 1,
+          })),
+        },
+      ],
+    },
+  ];
+}

@@ -1,0 +1,120 @@
+/**
+ * Stragglers: which node slows the job. In synchronous training the slowest rank sets everybody's pace, so
+ * every node gets a slowdown score per time cost: its own P99 over 5 minutes divided by the P99 of a typical
+ * node of its role in the same job. A score of 3 means "three times slower than its peers"; a job that is
+ * slow everywhere scores 1 everywhere (that is a capacity problem, not a straggler).
+ *
+ * The typical node is the median of the role's nodes (`quantile by (job, role) (0.5, …)`), with two
+ * exceptions chosen on purpose:
+ * - one node per role: the median is the node itself, its score is exactly 1 (never a division by zero);
+ * - two nodes per role: the median of two is their mean, which caps the slow one's score below 2 (r times
+ *   slower than its peer scores 2r/(1+r)), so with a threshold of 2 it could never be flagged. There the
+ *   faster of the two is the reference instead: the slow one scores r, the fast one 1.
+ *
+ * Batch throughput gets the same score: the catalog has no per-node batch counter, but the `_count` of the
+ * histograms that time one whole batch counts that node's batches (BATCH_TIME_COSTS). Its inverse, seconds
+ * per batch, is scored like a time cost, so for both "higher = slower". Trainers record no time cost and
+ * get no score. A node that recorded nothing in the window (stopped, or its gateway group is a dead node's
+ * leftovers) gets no score and does not count in its role's median: PersiaNodeStoppedPushing reports it.
+ *
+ * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
+ */
+import type { AlertSpec } from './alert-rules.js';
+import type { DeployOptions } from './deploy-options.js';
+
+/** Histograms observed once per batch: their `_count` is the node's batch counter (see the catalog's help). */
+export const BATCH_TIME_COSTS: readonly string[] = ['lookup_mixed_batch_time_cost', 'lookup_batched_time_cost', 'update_gradient_time_cost'];
+
+/** Each series of these carries a `metric` label naming the histogram it comes from. */
+export const STRAGGLER_RECORDS = {
+  timeCostP99: 'job_role_instance:persia_time_cost_seconds:p99_5m',
+  timeCostReference: 'job_role:persia_time_cost_seconds:p99_reference_5m',
+  timeCostSlowdown: 'job_role_instance:persia_time_cost_slowdown:ratio',
+  secondsPerBatch: 'job_role_instance:persia_seconds_per_batch:5m',
+  secondsPerBatchReference: 'job_role:persia_seconds_per_batch:reference_5m',
+  throughputSlowdown: 'job_role_instance:persia_batch_throughput_slowdown:ratio',
+} as const;
+
+export const STRAGGLER_ALERT = 'PersiaStragglerNode';
+
+interface Rule {
+  readonly record: string;
+  readonly expr: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+const NODE = 'job, role, instance';
+const PEERS = 'job, role, metric';
+
+/** The role's typical value: the median, except the faster of exactly two (see the file comment). */
+function referenceRule(record: string, perNode: string): Rule {
+  return {
+    record,
+    expr: `quantile by (${PEERS}) (0.5, ${perNode})\n` + `  and on (${PEERS}) (count by (${PEERS}) (${perNode}) != 2)\n` + `or\n` + `min by (${PEERS}) (${perNode})`,
+  };
+}
+
+function slowdownRule(record: string, perNode: string, reference: string): Rule {
+  // `> 0` keeps a zero reference (impossible for a P99 of recorded values, but cheap to rule out) from making +Inf.
+  return { record, expr: `${perNode}\n  / on (${PEERS}) group_left ()\n(${reference} > 0)` };
+}
+
+function rules(timeCosts: readonly string[]): Rule[] {
+  const r = STRAGGLER_RECORDS;
+  const out: Rule[] = [];
+  for (const metric of timeCosts) {
+    out.push({
+      record: r.timeCostP99,
+      labels: { metric },
+      // Without observations in the window histogram_quantile gives NaN: such a node is left out.
+      expr: `histogram_quantile(0.99, sum by (${NODE}, le) (rate(${metric}_bucket[5m])))\n` + `  and on (${NODE}) (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)`,
+    });
+  }
+  out.push(referenceRule(r.timeCostReference, r.timeCostP99), slowdownRule(r.timeCostSlowdown, r.timeCostP99, r.timeCostReference));
+  for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
+    out.push({ record: r.secondsPerBatch, labels: { metric }, expr: `1 / (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)` });
+  }
+  out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
+  return out;
+}
+
+function renderRule(rule: Rule): string {
+  const lines = [`      - record: ${rule.record}`, '        expr: |-', ...rule.expr.split('\n').map((line) => `          ${line}`)];
+  if (rule.labels !== undefined) {
+    lines.push('        labels:', ...Object.entries(rule.labels).map(([name, value]) => `          ${name}: ${value}`));
+  }
+  return lines.join('\n');
+}
+
+/** The rule group, as YAML items under `groups:` of the recording rules file. */
+export function renderStragglerRuleGroup(timeCosts: readonly string[]): string {
+  return `  - name: persia-metrics-stragglers
+    rules:
+${rules(timeCosts).map(renderRule).join('\n')}
+`;
+}
+
+/** Prometheus duration of a whole number of seconds, in the largest unit that divides it. */
+export function promDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+export function stragglerAlertSpec(options: DeployOptions): AlertSpec {
+  const r = STRAGGLER_RECORDS;
+  const threshold = options.stragglerThreshold;
+  return {
+    alert: STRAGGLER_ALERT,
+    // One alert per node, whichever of its time costs (or its batch rate) is slow at the moment.
+    expr: `max by (${NODE}) (${r.timeCostSlowdown}) > ${threshold}\n` + `or\n` + `max by (${NODE}) (${r.throughputSlowdown}) > ${threshold}`,
+    for: promDuration(options.stragglerForSeconds),
+    severity: 'warning',
+    summary: `{{ $labels.role }} {{ $labels.instance }} is a straggler of job {{ $labels.job }}`,
+    description:
+      `Its P99 time cost or its time per batch has stayed more than ${threshold} times that of a typical ` +
+      `{{ $labels.role }} of the job for ${promDuration(options.stragglerForSeconds)}; in synchronous training it sets the pace ` +
+      `of every node. ${r.timeCostSlowdown}{instance="{{ $labels.instance }}"} and ${r.throughputSlowdown} say which ` +
+      'time cost; look at its host (CPU, network, a noisy neighbour) before its code.',
+  };
+}
