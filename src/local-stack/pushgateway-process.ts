@@ -29,6 +29,13 @@ export interface RunningPushgateway {
   stop(): Promise<void>;
   /** SIGKILL: the gateway vanishes mid-flight, as in a crash. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP: the gateway hangs as a wedged server does (the kernel still accepts connections; nothing
+   * answers) until `resume()`. `stop()` and `kill()` resume it first.
+   */
+  pause(): void;
+  /** SIGCONT: a paused gateway answers again, the requests that waited included. */
+  resume(): void;
   /** Stops (if running) and starts a new gateway on the same port, with no groups. */
   restart(): Promise<void>;
   /** The scrape page `/metrics`, exactly as Prometheus sees it. */
@@ -71,6 +78,9 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
     return started;
   });
   const url = `http://127.0.0.1:${port}`;
+  const signalGateway = (signal: NodeJS.Signals): void => {
+    if (proc.pid !== undefined && proc.exitReason() === undefined) process.kill(proc.pid, signal);
+  };
 
   const groups = async (): Promise<PushgatewayGroup[]> =>
     (await fetchGatewayGroups(url, 10)).map((group) => ({
@@ -85,9 +95,15 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
     url,
     port,
     address: `127.0.0.1:${port}`,
-    stop: () => proc.stop(),
+    stop: () => {
+      signalGateway('SIGCONT');
+      return proc.stop();
+    },
     kill: () => proc.kill(),
+    pause: () => signalGateway('SIGSTOP'),
+    resume: () => signalGateway('SIGCONT'),
     async restart() {
+      signalGateway('SIGCONT');
       await proc.stop();
       proc = await launch(port);
     },

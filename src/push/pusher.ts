@@ -260,13 +260,19 @@ export class Pusher {
       }, timeoutSeconds * 1000);
       timer.unref();
     });
+    let leaving: Promise<void> | undefined;
     try {
       await Promise.race([this.finalPushAndDelete(), deadline]);
+      // Copies a failover left on other replicas go within what is left of the deadline; the transport
+      // reports what it could not delete, and shutdown() does not fail for it (the final push landed).
+      leaving = this.options.transport.deleteLeftCopies?.();
+      if (leaving !== undefined) await Promise.race([leaving, deadline]).catch(() => undefined);
     } finally {
       clearTimeout(timer);
       // Past the deadline a request may hang on a dead gateway: a graceful close would wait for it (up to
       // the push timeout), so the deadline would not be one. Abort it instead.
       await (this.abandoned ? this.options.transport.destroy() : this.options.transport.close());
+      await leaving; // settles at once once destroyed, after reporting what was aborted
     }
   }
 

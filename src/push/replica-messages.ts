@@ -20,6 +20,12 @@ export function describeMove(move: ReplicaMove): string {
 
 export function describeLeaveFailure(failure: LeaveFailure): string {
   const where = failure.replica.baseUrl;
+  if (failure.atShutdown === true) {
+    return (
+      `could not delete this node's group from gateway replica ${where} it left, at shutdown (${failure.error.message}): ` +
+      'that copy of its last values stays there until somebody deletes it (`persia-metrics status` marks it LEFT)'
+    );
+  }
   const next = failure.stillTrying
     ? `trying again every interval: this node moves back to ${where} once it answers`
     : "given up: if it holds this node's group, queries summing over the replicas count this node twice until that group is deleted";

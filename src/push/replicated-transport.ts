@@ -25,6 +25,8 @@ import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type Gat
 
 /** DELETEs of a left replica are tried on this many later pushes before the failure is reported. */
 const LEAVE_ATTEMPTS = 3;
+/** How long a recovered gateway is given to read the requests that waited while it hung. */
+const REPLAYED_PUTS_MS = 200;
 /** Timeouts or 5xx in a row that mark a replica failed. */
 const SLOW_STRIKES = 2;
 
@@ -45,6 +47,8 @@ export interface LeaveFailure {
   readonly attempts: number;
   /** True while the replica is a failed better choice: the DELETE goes on as its health probe. */
   readonly stillTrying: boolean;
+  /** The node's last attempt, at shutdown: nothing will delete that copy now but an operator. */
+  readonly atShutdown?: boolean;
 }
 
 export interface ReplicatedTransportOptions {
@@ -64,6 +68,8 @@ interface LeftReplica {
   readonly replica: GatewayAddress;
   attempts: number;
   reported: boolean;
+  /** Reported and no longer tried after pushes; shutdown still tries once (deleteLeftCopies). */
+  givenUp: boolean;
 }
 
 export class ReplicatedTransport implements GatewayTransport {
@@ -80,6 +86,11 @@ export class ReplicatedTransport implements GatewayTransport {
   private readonly background = new Map<string, Promise<void>>();
   /** The group's path, from the last PUT: what the background DELETEs remove. */
   private path: string | undefined;
+  /**
+   * Replicas a PUT timed out on: a hung gateway that recovers still applies those PUTs, after it answers
+   * later requests, so a DELETE there needs a second one behind them (deleteLeftCopies).
+   */
+  private readonly unansweredPuts = new Set<string>();
   /** Timeouts and 5xx of the current replica since its last success. */
   private strikes = 0;
   private readonly now: () => number;
@@ -122,6 +133,39 @@ export class ReplicatedTransport implements GatewayTransport {
   }
 
   /**
+   * Shutdown's clean-up (the Pusher calls it within the shutdown deadline, after the final push): one
+   * DELETE of the group on every replica the node left that may still hold it, a failed (down or hung)
+   * one included: once it recovers it would otherwise serve the node's old values as a live node forever.
+   * What fails, or is aborted by the deadline (destroy()), is reported through onLeaveFailed.
+   */
+  async deleteLeftCopies(): Promise<void> {
+    await this.settled();
+    const path = this.path;
+    if (path === undefined) return;
+    await Promise.all(
+      [...this.left.values()].map(async (entry) => {
+        try {
+          const transport = this.transportFor(entry.replica);
+          await transport.send('DELETE', path);
+          if (this.unansweredPuts.has(entry.replica.baseUrl)) {
+            // Measured with a real Pushgateway stopped (SIGSTOP) then resumed: it answered this DELETE and
+            // then applied a PUT that had timed out while it hung, so the group came back. Once it
+            // answers, the requests that waited are being read; a second DELETE a moment later follows them.
+            await new Promise((resolve) => setTimeout(resolve, REPLAYED_PUTS_MS));
+            await transport.send('DELETE', path);
+          }
+          this.onLeft(entry);
+        } catch (error) {
+          entry.attempts += 1;
+          this.left.delete(entry.replica.baseUrl);
+          const failure = error instanceof Error ? error : new Error(String(error));
+          this.options.onLeaveFailed?.({ replica: entry.replica, error: failure, attempts: entry.attempts, stillTrying: false, atShutdown: true });
+        }
+      }),
+    );
+  }
+
+  /**
    * Graceful: waits for the clean-up DELETEs in flight (each under the push timeout), but aborts a probe of
    * a failed replica, which must not hold up a shutdown.
    */
@@ -156,12 +200,13 @@ export class ReplicatedTransport implements GatewayTransport {
     this.left.delete(next.baseUrl); // moving back: that copy is the live one again
     if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
     this.stats.moves += 1;
-    this.left.set(from.baseUrl, { replica: from, attempts: 0, reported: false });
+    this.left.set(from.baseUrl, { replica: from, attempts: 0, reported: false, givenUp: false });
     this.options.onMove?.(error === undefined ? { from, to: next, reason } : { from, to: next, reason, error });
   }
 
   private onPushFailed(replica: GatewayAddress, error: Error): void {
     const reason = failureReason(error);
+    if (reason === 'timeout') this.unansweredPuts.add(replica.baseUrl);
     if (reason === 'connection') return this.markFailed(replica, error);
     if (reason !== 'timeout' && reason !== 'http_5xx') return; // a refused body (4xx) would fail anywhere
     this.strikes += 1;
@@ -183,12 +228,13 @@ export class ReplicatedTransport implements GatewayTransport {
   private afterPush(replica: GatewayAddress, path: string): void {
     this.path = path;
     this.strikes = 0;
+    this.unansweredPuts.delete(replica.baseUrl); // answering a later PUT, it has applied the ones that waited
     this.failed.delete(replica.baseUrl);
     this.left.delete(replica.baseUrl);
     for (const entry of this.left.values()) {
       const retryAt = this.failed.get(entry.replica.baseUrl);
       if (retryAt !== undefined && retryAt > this.now()) continue; // a failed replica is probed once per probeSeconds
-      if (!this.background.has(entry.replica.baseUrl)) this.leaveInBackground(entry);
+      if (!entry.givenUp && !this.background.has(entry.replica.baseUrl)) this.leaveInBackground(entry);
     }
   }
 
@@ -224,9 +270,7 @@ export class ReplicatedTransport implements GatewayTransport {
     const stillTrying = this.failed.has(baseUrl) && this.ranksAboveCurrent(entry.replica);
     if (!entry.reported) this.options.onLeaveFailed?.({ replica: entry.replica, error, attempts: entry.attempts, stillTrying });
     entry.reported = true;
-    if (stillTrying) return;
-    this.left.delete(baseUrl);
-    this.closeIfUnused(entry.replica);
+    if (!stillTrying) entry.givenUp = true; // kept for shutdown's last attempt (deleteLeftCopies)
   }
 
   private ranksAboveCurrent(replica: GatewayAddress): boolean {

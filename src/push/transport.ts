@@ -39,6 +39,11 @@ export interface GatewayTransport {
   readonly currentBaseUrl: string;
   /** 200 and 202 are success; anything else rejects with a PushHttpError, PushTimeoutError or PushNetworkError. */
   send(method: GatewayMethod, path: string, body?: string | Uint8Array, contentType?: string): Promise<ExchangeResult>;
+  /**
+   * At shutdown, before close: the clean-up this transport still owes (a replicated transport deletes the
+   * copies of the group left on replicas it moved away from). Never rejects; reports what it could not do.
+   */
+  deleteLeftCopies?(): Promise<void>;
   /** Graceful: lets requests in flight finish first. */
   close(): Promise<void>;
   /** At once: aborts any request in flight (a shutdown whose deadline passed must not wait for a hung socket). */
