@@ -1,0 +1,258 @@
+/**
+ * Kubernetes objects for one job's metrics: the job's gateway (Deployment + headless Service), the ConfigMap
+ * holding global_config.yaml, and an example StatefulSet of simulated nodes per role. Plain objects, rendered
+ * to YAML by kubernetes-render.ts and validated against the Kubernetes schemas by
+ * test/unit/kubernetes-manifests.test.ts.
+ */
+import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { DeployUsageError } from '../errors.js';
+import { NODE_IMAGE, PUSHGATEWAY_IMAGE } from './compose.js';
+import { type DeployOptions } from './deploy-options.js';
+import { renderGlobalConfig } from './global-config.js';
+
+/** A Kubernetes object as rendered: the schema is checked by the tests, not by these types. */
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly [field: string]: unknown;
+}
+
+export interface KubernetesDeployOptions {
+  /** Gateway replicas (shards). Nodes spread over them by rendezvous hashing (src/push/gateway-replicas.ts). @default 1 */
+  readonly gateways: number;
+}
+
+export const DEFAULT_KUBERNETES_OPTIONS: KubernetesDeployOptions = Object.freeze({ gateways: 1 });
+
+/** Most gateway shards `init` renders: beyond this a job should be split, not sharded further. */
+export const MAX_GATEWAYS = 64;
+
+/** Replicas of each example node StatefulSet (as the swarm file has). */
+const EXAMPLE_REPLICAS: Readonly<Record<NodeRole, number>> = { trainer: 2, middleware: 1, server: 2 };
+
+/** Where the nodes find global_config.yaml (PERSIA_GLOBAL_CONFIG points there). */
+export const GLOBAL_CONFIG_DIR = '/etc/persia-metrics';
+
+/** Longest suffix added to the job's object name (`-metrics-gateway-service`), so every name stays ≤ 63. */
+const LONGEST_SUFFIX = '-metrics-gateway-service';
+
+/** Names of the job's objects; `base` is the job name turned into a DNS label. */
+export interface KubernetesNames {
+  readonly base: string;
+  readonly gatewayDeployment: string;
+  /** The headless Service: the DNS name nodes push to. PersiaML's operator uses the same name. */
+  readonly gatewayService: string;
+  readonly globalConfig: string;
+  readonly nodesService: string;
+  nodeStatefulSet(role: NodeRole): string;
+}
+
+/**
+ * Object names are DNS labels (lower case, digits, "-", starting with a letter, ≤ 63): `dlrm_v1.0` becomes
+ * `dlrm-v1-0`. The exact job name stays in the `persia.metrics.job` label, which selectors use, so two jobs
+ * whose names differ only in "_" / "." still get distinct gateways when their object names differ — and an
+ * apply into one namespace of two such jobs would overwrite objects, which `init` cannot see; namespaces
+ * per job avoid it.
+ */
+export function kubernetesNames(jobName: string): KubernetesNames {
+  // Label values must end with a letter or digit too (the compose rule lets "_" end a name).
+  if (!/[A-Za-z0-9]$/.test(jobName)) {
+    throw new DeployUsageError(`job name "${jobName}" must end with a letter or digit for Kubernetes (it is a label value there)`);
+  }
+  let base = jobName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (!/^[a-z]/.test(base)) base = `job-${base}`;
+  const room = 63 - LONGEST_SUFFIX.length;
+  if (base.length > room) {
+    throw new DeployUsageError(`job name "${jobName}" gives the Kubernetes name "${base}", longer than ${room} characters: use a shorter job name`);
+  }
+  return {
+    base,
+    gatewayDeployment: `${base}-metrics-gateway`,
+    gatewayService: `${base}-metrics-gateway-service`,
+    globalConfig: `${base}-global-config`,
+    nodesService: `${base}-nodes`,
+    nodeStatefulSet: (role) => `${base}-${role}`,
+  };
+}
+
+export function validateGatewayCount(gateways: number): number {
+  if (!Number.isInteger(gateways) || gateways < 1 || gateways > MAX_GATEWAYS) {
+    throw new DeployUsageError(`--gateways must be a whole number from 1 to ${MAX_GATEWAYS}, got ${gateways}`);
+  }
+  return gateways;
+}
+
+/** The address nodes push to: the headless Service's name, which resolves to every ready gateway pod. */
+export function gatewayAddress(names: KubernetesNames): string {
+  return `${names.gatewayService}:${DEFAULT_GATEWAY_PORT}`;
+}
+
+function jobLabels(jobName: string): Record<string, string> {
+  return { 'app.kubernetes.io/part-of': 'persia-metrics', 'persia.metrics.job': jobName };
+}
+
+/** The labels every gateway pod and Service carry: what the scrape configuration and the monitors select. */
+export function gatewaySelector(jobName: string): Record<string, string> {
+  return { 'persia.metrics.gateway': 'true', 'persia.metrics.job': jobName };
+}
+
+function gatewayLabels(jobName: string): Record<string, string> {
+  return { ...jobLabels(jobName), 'app.kubernetes.io/component': 'metrics-gateway', ...gatewaySelector(jobName) };
+}
+
+/**
+ * Requests sized from bench/README.md section 3: one gateway with the consistency check off held 1,024
+ * nodes × 1,000 series (1.04 M series) at 0.37 cores and 894 MiB RSS. No CPU limit: a throttled gateway
+ * answers Prometheus' multi-second scrape even later; the memory limit leaves room for the text rendering
+ * of a scrape beside the stored groups.
+ */
+export const GATEWAY_RESOURCES = Object.freeze({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } });
+
+export function gatewayDeployment(options: DeployOptions, k8s: KubernetesDeployOptions): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  const labels = gatewayLabels(options.jobName);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: names.gatewayDeployment, labels },
+    spec: {
+      replicas: validateGatewayCount(k8s.gateways),
+      selector: { matchLabels: gatewaySelector(options.jobName) },
+      // One replica at a time, a new one ready first: a node whose gateway goes away fails over to another.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          // The upstream image's user (nobody): the gateway keeps its groups in memory only.
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+          // Shards on different machines: one machine lost takes one shard's nodes to the others.
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: gatewaySelector(options.jobName) } } },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: 'pushgateway',
+              image: PUSHGATEWAY_IMAGE,
+              // As in the compose files (src/deploy/compose.ts): nodes check consistency against their catalog;
+              // the gateway's own check costs ~1 µs per stored series per push. No persistence file.
+              args: ['--push.disable-consistency-check', '--persistence.file='],
+              ports: [{ name: 'http', containerPort: DEFAULT_GATEWAY_PORT }],
+              // Only ready gateways are in the headless Service's DNS answer, so nodes never pick a starting one.
+              readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 5 },
+              livenessProbe: { httpGet: { path: '/-/healthy', port: 'http' }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+              resources: GATEWAY_RESOURCES,
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Headless (no virtual IP), whatever the replica count: the name resolves to one address per ready gateway
+ * and each node picks its shard itself, as with a comma-separated list. A virtual IP would balance each new
+ * connection, so one node's pushes would land on several gateways, each keeping its own copy of its group.
+ */
+export function gatewayService(options: DeployOptions): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: names.gatewayService, labels: gatewayLabels(options.jobName) },
+    spec: {
+      clusterIP: 'None',
+      selector: gatewaySelector(options.jobName),
+      ports: [{ name: 'http', port: DEFAULT_GATEWAY_PORT, targetPort: 'http' }],
+    },
+  };
+}
+
+export function globalConfigMap(options: DeployOptions): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: names.globalConfig, labels: jobLabels(options.jobName) },
+    data: { 'global_config.yaml': renderGlobalConfig(options) },
+  };
+}
+
+/** StatefulSets need a governing Service; headless without ports, it only gives each node pod a DNS name. */
+export function nodesService(options: DeployOptions): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: names.nodesService, labels: jobLabels(options.jobName) },
+    spec: { clusterIP: 'None', selector: { ...jobLabels(options.jobName), 'app.kubernetes.io/component': 'node' } },
+  };
+}
+
+/**
+ * An example node StatefulSet for `role`: the simulated node stands in for the job's own container, which
+ * keeps the same environment. REPLICA_INDEX comes from the pod's ordinal through the downward API: the
+ * StatefulSet controller labels each pod `apps.kubernetes.io/pod-index` (Kubernetes ≥ 1.28). A stable
+ * ordinal gives a restarted pod its old instance label `rep_<n>`, so it replaces its own group instead of
+ * leaving a stale one.
+ */
+export function nodeStatefulSet(options: DeployOptions, role: NodeRole): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  const labels = { ...jobLabels(options.jobName), 'app.kubernetes.io/component': 'node', 'persia.metrics.role': role };
+  const replicas = EXAMPLE_REPLICAS[role];
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: names.nodeStatefulSet(role), labels },
+    spec: {
+      serviceName: names.nodesService,
+      replicas,
+      // Nodes do not wait for each other: all start (and stop) at once.
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: { 'persia.metrics.job': options.jobName, 'persia.metrics.role': role } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          // The final push on SIGTERM (delete_on_shutdown) needs well under this.
+          terminationGracePeriodSeconds: 30,
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 },
+          containers: [
+            {
+              name: 'node',
+              image: NODE_IMAGE,
+              args: ['simulate-node'],
+              env: [
+                { name: 'PERSIA_GLOBAL_CONFIG', value: `${GLOBAL_CONFIG_DIR}/global_config.yaml` },
+                { name: 'PERSIA_METRICS_GATEWAY_ADDR', value: gatewayAddress(names) },
+                { name: 'PERSIA_NODE_ROLE', value: role },
+                // Without the label (Kubernetes < 1.28) this is empty and the node refuses to start, naming REPLICA_INDEX.
+                { name: 'REPLICA_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
+                { name: 'REPLICA_SIZE', value: String(replicas) },
+              ],
+              volumeMounts: [{ name: 'global-config', mountPath: GLOBAL_CONFIG_DIR, readOnly: true }],
+              resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+          volumes: [{ name: 'global-config', configMap: { name: names.globalConfig } }],
+        },
+      },
+    },
+  };
+}
+
+export function nodeStatefulSets(options: DeployOptions): KubernetesObject[] {
+  return NODE_ROLES.map((role) => nodeStatefulSet(options, role));
+}

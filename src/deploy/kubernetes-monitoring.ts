@@ -1,0 +1,115 @@
+/**
+ * How the cluster's Prometheus finds the job's gateways: a scrape job with kubernetes_sd_configs for a
+ * Prometheus configured by file, and ServiceMonitor / PodMonitor objects for one run by the Prometheus
+ * Operator. Every variant scrapes with honor_labels (see src/deploy/prometheus-config.ts for why) and adds no
+ * per-gateway label to the nodes' series: a node that fails over to another shard keeps its series.
+ */
+import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
+import { type DeployOptions } from './deploy-options.js';
+import { gatewaySelector, type KubernetesObject, kubernetesNames } from './kubernetes-manifests.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
+
+/** Scrape job name in the cluster's Prometheus; starts like the compose ones, so `up{job=~"persia_gateway_.*"}` finds it. */
+export const KUBERNETES_SCRAPE_JOB = `${GATEWAY_SCRAPE_JOB_PREFIX}kubernetes`;
+
+const SCRAPE_INTERVAL = '15s';
+/** A gateway holding ~1,000 nodes answers a scrape in 3-6 s (bench/README.md section 3). */
+const SCRAPE_TIMEOUT = '10s';
+
+/**
+ * A whole Prometheus configuration (so `promtool check config` can check it) whose only gateway job is the
+ * part to merge into the cluster's Prometheus. One job finds the gateways of every persia-metrics job in
+ * every namespace, as docker_sd does on one host.
+ */
+export function renderKubernetesScrapeConfig(options: DeployOptions): string {
+  return `# Prometheus scrape configuration for persia-metrics gateways on Kubernetes (rendered by \`persia-metrics init
+# --target kubernetes\` for job "${options.jobName}"; the job below finds the gateways of every job).
+# Merge the ${KUBERNETES_SCRAPE_JOB} entry into your Prometheus' scrape_configs; the alert and recording
+# rules of the compose deployment (config/prometheus/rules/) work unchanged beside it.
+# Prometheus needs RBAC to get/list/watch pods (the community Helm chart's ClusterRole has it).
+# Check: promtool check config prometheus-scrape.yml
+global:
+  scrape_interval: ${SCRAPE_INTERVAL}
+  scrape_timeout: ${SCRAPE_TIMEOUT}
+
+scrape_configs:
+  - job_name: ${KUBERNETES_SCRAPE_JOB}
+    # The job / role / instance labels the nodes pushed must win over the target's own.
+    honor_labels: true
+    # Pods, not the Service's endpoints: the gateways are found even without (or with several) Services.
+    kubernetes_sd_configs:
+      - role: pod
+        # Narrow to the jobs' namespaces if Prometheus may not list pods cluster-wide:
+        # namespaces: {names: [training]}
+        selectors:
+          - role: pod
+            label: persia.metrics.gateway=true
+    relabel_configs:
+      # Repeats the selector, so a wider one (or none) stays safe.
+      - source_labels: [__meta_kubernetes_pod_label_persia_metrics_gateway]
+        regex: 'true'
+        action: keep
+      # One target per gateway pod: its gateway port only.
+      - source_labels: [__meta_kubernetes_pod_container_port_number]
+        regex: '${DEFAULT_GATEWAY_PORT}'
+        action: keep
+      # Finished or evicted pods keep their address for a while; another pod may already have it.
+      - source_labels: [__meta_kubernetes_pod_phase]
+        regex: Running
+        action: keep
+      - source_labels: [__meta_kubernetes_pod_label_persia_metrics_job]
+        target_label: persia_job
+      - source_labels: [__meta_kubernetes_namespace]
+        target_label: namespace
+      # Deliberately no pod name: it would be added to every node series, and a node that moves to another
+      # shard would start new series.
+`;
+}
+
+/**
+ * The operator adds namespace, service, pod, container and endpoint to every series it scrapes; the ones
+ * that name a particular gateway are dropped for the reason given above.
+ */
+const DROP_GATEWAY_IDENTITY = [{ action: 'labeldrop', regex: 'pod|container|endpoint|service' }];
+
+function monitorEndpoint(jobName: string): Record<string, unknown> {
+  return {
+    port: 'http',
+    interval: SCRAPE_INTERVAL,
+    scrapeTimeout: SCRAPE_TIMEOUT,
+    honorLabels: true,
+    relabelings: [{ targetLabel: 'persia_job', replacement: jobName, action: 'replace' }],
+    metricRelabelings: DROP_GATEWAY_IDENTITY,
+  };
+}
+
+/** Selects the job's gateway Service. Your Prometheus resource selects monitors by label: add that label. */
+export function serviceMonitor(options: DeployOptions): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: names.gatewayDeployment, labels: { 'app.kubernetes.io/part-of': 'persia-metrics', 'persia.metrics.job': options.jobName } },
+    spec: {
+      jobLabel: 'app.kubernetes.io/component',
+      selector: { matchLabels: gatewaySelector(options.jobName) },
+      endpoints: [monitorEndpoint(options.jobName)],
+    },
+  };
+}
+
+/** The same gateways selected as pods: for clusters whose Prometheus watches PodMonitors only. Apply one of the two. */
+export function podMonitor(options: DeployOptions): KubernetesObject {
+  const names = kubernetesNames(options.jobName);
+  const { port: _, ...endpoint } = monitorEndpoint(options.jobName);
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: { name: names.gatewayDeployment, labels: { 'app.kubernetes.io/part-of': 'persia-metrics', 'persia.metrics.job': options.jobName } },
+    spec: {
+      jobLabel: 'app.kubernetes.io/component',
+      selector: { matchLabels: gatewaySelector(options.jobName) },
+      podMetricsEndpoints: [{ port: 'http', ...endpoint }],
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The Kubernetes deployment as files: YAML dumps of the objects in kubernetes-manifests.ts and
+ * kubernetes-monitoring.ts, each file opening with the comment that says how to use it. A dump rather than
+ * a text template: the objects are what the tests validate against the Kubernetes schemas.
+ */
+import { dump } from 'js-yaml';
+import { type DeployOptions } from './deploy-options.js';
+import {
+  gatewayAddress,
+  gatewayDeployment,
+  gatewayService,
+  globalConfigMap,
+  type KubernetesDeployOptions,
+  type KubernetesObject,
+  kubernetesNames,
+  nodesService,
+  nodeStatefulSets,
+} from './kubernetes-manifests.js';
+import { podMonitor, renderKubernetesScrapeConfig, serviceMonitor } from './kubernetes-monitoring.js';
+import type { RenderedFiles } from './render-deployment.js';
+
+/** Folder of the Kubernetes files, in `init`'s directory and in this repository. */
+export const KUBERNETES_DIR = 'kubernetes';
+
+/** Every object, by the file it is written to (the scrape configuration is not an object and is left out). */
+export function kubernetesObjectsByFile(options: DeployOptions, k8s: KubernetesDeployOptions): ReadonlyMap<string, readonly KubernetesObject[]> {
+  return new Map([
+    [`${KUBERNETES_DIR}/global-config.yaml`, [globalConfigMap(options)]],
+    [`${KUBERNETES_DIR}/gateway.yaml`, [gatewayDeployment(options, k8s), gatewayService(options)]],
+    [`${KUBERNETES_DIR}/nodes-example.yaml`, [nodesService(options), ...nodeStatefulSets(options)]],
+    [`${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml`, [serviceMonitor(options)]],
+    [`${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`, [podMonitor(options)]],
+  ]);
+}
+
+function headers(options: DeployOptions, k8s: KubernetesDeployOptions): Record<string, string> {
+  const names = kubernetesNames(options.jobName);
+  const apply = `kubectl apply -n <namespace> -f`;
+  return {
+    'global-config.yaml': `global_config.yaml for the nodes of job "${options.jobName}"; mount it and point PERSIA_GLOBAL_CONFIG at it.
+  ${apply} ${KUBERNETES_DIR}/global-config.yaml`,
+    'gateway.yaml': `The job's own gateway: ${k8s.gateways} replica(s) behind the headless Service ${names.gatewayService}.
+Nodes push to ${gatewayAddress(names)}; the name resolves to every ready replica and each node keeps
+to one of them (rendezvous hashing over the addresses, re-resolved every gateway_refresh_seconds), failing
+over to the next when its gateway goes away. Scale with: kubectl scale deployment ${names.gatewayDeployment} --replicas=N
+  ${apply} ${KUBERNETES_DIR}/gateway.yaml`,
+    'nodes-example.yaml': `Example nodes: one StatefulSet per role running simulated nodes. For a real job keep the environment
+(PERSIA_GLOBAL_CONFIG, PERSIA_METRICS_GATEWAY_ADDR, PERSIA_NODE_ROLE, REPLICA_INDEX, REPLICA_SIZE) and the
+global-config volume, and run your own image. REPLICA_INDEX needs Kubernetes >= 1.28 (the pod-index label).
+The image: build docker/node/Dockerfile and push it where the cluster can pull it.
+  ${apply} ${KUBERNETES_DIR}/nodes-example.yaml`,
+    'service-monitor.yaml': `For a Prometheus run by the Prometheus Operator: scrapes the job's gateways through their Service.
+Apply this or pod-monitor.yaml, not both. Your Prometheus resource selects monitors by label
+(serviceMonitorSelector, e.g. release: kube-prometheus-stack): add that label under metadata.labels.
+  ${apply} ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml`,
+    'pod-monitor.yaml': `For a Prometheus run by the Prometheus Operator that watches PodMonitors: the gateways as pods.
+Apply this or service-monitor.yaml, not both; add the label your podMonitorSelector wants.
+  ${apply} ${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`,
+  };
+}
+
+function yamlDocuments(header: string, objects: readonly KubernetesObject[]): string {
+  const comment = `# ${header.split('\n').join('\n# ')}\n# (rendered by \`persia-metrics init --target kubernetes\`)\n`;
+  // lineWidth -1: never fold global_config.yaml's lines; noRefs: every object spelled out in full.
+  return comment + objects.map((object) => `---\n${dump(object, { lineWidth: -1, noRefs: true })}`).join('');
+}
+
+/** What `init --target kubernetes` writes (paths relative to its directory). */
+export function renderKubernetesDeployment(options: DeployOptions, k8s: KubernetesDeployOptions): RenderedFiles {
+  const texts = headers(options, k8s);
+  const files: Array<[string, string]> = [...kubernetesObjectsByFile(options, k8s)].map(([path, objects]) => [
+    path,
+    yamlDocuments(texts[path.slice(path.lastIndexOf('/') + 1)] ?? '', objects),
+  ]);
+  files.push([`${KUBERNETES_DIR}/prometheus-scrape.yml`, renderKubernetesScrapeConfig(options)]);
+  return new Map(files);
+}

@@ -1,0 +1,177 @@
+/**
+ * The Kubernetes objects of `init --target kubernetes` validate against the Kubernetes schemas
+ * (kubernetes-models, and its Prometheus Operator models for ServiceMonitor / PodMonitor), and hold
+ * together the way the API server and the controllers need: names and labels the API accepts, selectors that
+ * select their own pods, the Service the nodes push to, the config the nodes read. (promtool on the scrape
+ * configuration: test/integration/kubernetes-scrape-config.test.ts; the pods on Podman: test/e2e.)
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAll } from 'js-yaml';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseGatewayList } from '../../src/config/gateway-address.js';
+import { loadConfig } from '../../src/config/resolve.js';
+import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { type KubernetesObject, kubernetesNames, MAX_GATEWAYS } from '../../src/deploy/kubernetes-manifests.js';
+import { kubernetesObjectsByFile, renderKubernetesDeployment } from '../../src/deploy/kubernetes-render.js';
+import { DeployUsageError } from '../../src/errors.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'persia-k8s-unit-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Each kind's model: constructing it and calling validate() checks the object against the schema. */
+const MODELS: Record<string, (object: KubernetesObject) => { validate(): void }> = {
+  'v1/ConfigMap': (o) => new ConfigMap(o),
+  'v1/Service': (o) => new Service(o),
+  'apps/v1/Deployment': (o) => new Deployment(o),
+  'apps/v1/StatefulSet': (o) => new StatefulSet(o),
+  'monitoring.coreos.com/v1/ServiceMonitor': (o) => new ServiceMonitor(o as never),
+  'monitoring.coreos.com/v1/PodMonitor': (o) => new PodMonitor(o as never),
+};
+
+// The API server's rules (the schema library checks types and required fields, not these).
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: {
+    containers: Array<{
+      ports?: Array<{ name: string; containerPort: number }>;
+      args?: string[];
+      env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }>;
+      volumeMounts?: Array<{ name: string; mountPath: string }>;
+    }>;
+    volumes?: Array<{ name: string; configMap?: { name: string } }>;
+  };
+}
+type Workload = KubernetesObject & { spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: PodTemplate; serviceName?: string } };
+type ServiceObject = KubernetesObject & { spec: { clusterIP?: string; selector: Record<string, string>; ports?: Array<{ port: number; targetPort: string }> } };
+
+const selects = (selector: Record<string, string>, labels: Record<string, string>): boolean => Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+const cases = [
+  { job: DEFAULT_DEPLOY_OPTIONS.jobName, gateways: 1 },
+  { job: 'dlrm_v1.0', gateways: 4 },
+  { job: '2024.run-B', gateways: MAX_GATEWAYS },
+];
+
+describe.each(cases)('job $job with $gateways gateway(s)', ({ job, gateways }) => {
+  const options = resolveDeployOptions({ jobName: job });
+  const byFile = kubernetesObjectsByFile(options, { gateways });
+  const objects = [...byFile.values()].flat();
+  const names = kubernetesNames(job);
+  const find = <T extends KubernetesObject>(kind: string, name: string): T => {
+    const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+    if (found === undefined) throw new Error(`no ${kind} ${name}`);
+    return found as T;
+  };
+  const gateway = find<Workload>('Deployment', names.gatewayDeployment);
+  const service = find<ServiceObject>('Service', names.gatewayService);
+  const statefulSets = objects.filter((o): o is Workload => o.kind === 'StatefulSet');
+
+  it.each(objects.map((o) => [`${o.kind} ${o.metadata.name}`, o] as const))('%s validates against the Kubernetes schema', (_, object) => {
+    const model = MODELS[`${object.apiVersion}/${object.kind}`];
+    expect(model, `no model for ${object.apiVersion} ${object.kind}`).toBeDefined();
+    expect(() => model?.(object).validate()).not.toThrow();
+  });
+
+  it('every name is a DNS label and every label is one the API server accepts', () => {
+    for (const object of objects) {
+      expect(object.metadata.name).toMatch(DNS_LABEL);
+      for (const [key, value] of Object.entries(object.metadata.labels ?? {})) {
+        expect(key).toMatch(LABEL_NAME);
+        expect(value).toMatch(LABEL_VALUE);
+      }
+    }
+    // A StatefulSet's pods are <name>-<ordinal>, and the controller-revision-hash label needs ≤ 52 characters.
+    for (const set of statefulSets) expect(set.metadata.name.length).toBeLessThanOrEqual(52);
+  });
+
+  it('each workload selects its own pods, and the files hold what their names say', () => {
+    for (const workload of [gateway, ...statefulSets]) expect(selects(workload.spec.selector.matchLabels, workload.spec.template.metadata.labels)).toBe(true);
+    expect([...byFile.keys()]).toEqual(expect.arrayContaining(['kubernetes/gateway.yaml', 'kubernetes/nodes-example.yaml', 'kubernetes/global-config.yaml']));
+    expect(byFile.get('kubernetes/gateway.yaml')?.map((o) => o.kind)).toEqual(['Deployment', 'Service']);
+  });
+
+  it('the gateway runs as the compose files run it, with as many replicas as asked, behind a headless Service', () => {
+    expect(gateway.spec.replicas).toBe(gateways);
+    const [container] = gateway.spec.template.spec.containers;
+    expect(container?.args).toContain('--push.disable-consistency-check');
+    expect(container?.ports).toEqual([{ name: 'http', containerPort: 9091 }]);
+    // Headless: the name resolves to every gateway pod, so nodes shard over them (no virtual IP in between).
+    expect(service.spec.clusterIP).toBe('None');
+    expect(selects(service.spec.selector, gateway.spec.template.metadata.labels)).toBe(true);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 9091, targetPort: 'http' }]);
+    expect(names.gatewayService).toBe(`${names.base}-metrics-gateway-service`);
+  });
+
+  it('every node pushes to the Service by name, reads the ConfigMap and takes REPLICA_INDEX from its ordinal', () => {
+    const configMap = find<KubernetesObject & { data: Record<string, string> }>('ConfigMap', names.globalConfig);
+    expect(statefulSets.map((s) => s.metadata.name).sort()).toEqual(['middleware', 'server', 'trainer'].map((role) => `${names.base}-${role}`));
+    for (const set of statefulSets) {
+      expect(set.spec.serviceName).toBe(names.nodesService);
+      const [container] = set.spec.template.spec.containers;
+      const env = new Map(container?.env?.map((e) => [e.name, e]));
+      const address = env.get('PERSIA_METRICS_GATEWAY_ADDR')?.value ?? '';
+      expect(address).toBe(`${service.metadata.name}:9091`);
+      expect(parseGatewayList(address).error).toBeUndefined();
+      expect(env.get('PERSIA_NODE_ROLE')?.value).toBe(set.spec.template.metadata.labels['persia.metrics.role']);
+      expect(env.get('REPLICA_INDEX')?.valueFrom?.fieldRef.fieldPath).toBe("metadata.labels['apps.kubernetes.io/pod-index']");
+      expect(env.get('REPLICA_SIZE')?.value).toBe(String(set.spec.replicas));
+      const volume = set.spec.template.spec.volumes?.find((v) => v.configMap !== undefined);
+      expect(volume?.configMap?.name).toBe(configMap.metadata.name);
+      const mount = container?.volumeMounts?.find((m) => m.name === volume?.name);
+      expect(env.get('PERSIA_GLOBAL_CONFIG')?.value).toBe(`${mount?.mountPath ?? ''}/global_config.yaml`);
+    }
+    // The file the nodes read is a valid PersiaMetricsConfig for this job.
+    const file = join(scratch, `${names.base}.yaml`);
+    writeFileSync(file, configMap.data['global_config.yaml'] ?? '');
+    expect(loadConfig({ file, env: {} }).options.jobName).toBe(job);
+  });
+
+  it('the monitors select the gateway Service and pods, with honorLabels', () => {
+    const serviceMonitor = find<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; honorLabels: boolean }> } }>(
+      'ServiceMonitor',
+      names.gatewayDeployment,
+    );
+    const podMonitor = find<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; honorLabels: boolean }> } }>(
+      'PodMonitor',
+      names.gatewayDeployment,
+    );
+    expect(selects(serviceMonitor.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(true);
+    expect(serviceMonitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: true })]);
+    expect(selects(podMonitor.spec.selector.matchLabels, gateway.spec.template.metadata.labels)).toBe(true);
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: true })]);
+  });
+
+  it('the written YAML reads back as exactly these objects', () => {
+    const files = renderKubernetesDeployment(options, { gateways });
+    for (const [path, expected] of byFile) expect(loadAll(files.get(path) ?? '')).toEqual(expected);
+  });
+});
+
+describe('names and options', () => {
+  it('turns a job name into a DNS label, keeping the exact name in the labels', () => {
+    expect(kubernetesNames('dlrm_v1.0').gatewayService).toBe('dlrm-v1-0-metrics-gateway-service');
+    expect(kubernetesNames('2024.run').base).toBe('job-2024-run');
+    expect(kubernetesNames('Persia__Demo').base).toBe('persia-demo');
+  });
+
+  it.each([
+    ['persia_', /end with a letter or digit/],
+    ['a'.repeat(40), /longer than 39 characters/],
+  ])('refuses job %s with a DeployUsageError', (job, message) => {
+    expect(() => kubernetesNames(job)).toThrow(DeployUsageError);
+    expect(() => kubernetesNames(job)).toThrow(message);
+  });
+
+  it.each([0, -1, 1.5, MAX_GATEWAYS + 1, Number.NaN])('refuses %s gateways', (gateways) => {
+    expect(() => renderKubernetesDeployment(DEFAULT_DEPLOY_OPTIONS, { gateways })).toThrow(/--gateways must be a whole number from 1 to 64/);
+  });
+});
