@@ -17,7 +17,7 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        project: './tsconfig.test.json',
+        project: ['./tsconfig.test.json', './src/view/page/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -19,7 +19,8 @@ export type PersiaErrorCode =
   | 'PERSIA_DEPLOY_USAGE'
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
-  | 'PERSIA_STATUS_FAILED';
+  | 'PERSIA_STATUS_FAILED'
+  | 'PERSIA_VIEW_FAILED';
 
 /** Codes that mean the invocation or its input is wrong (exit 2), as opposed to a runtime failure (exit 1). */
 export const USAGE_ERROR_CODES: ReadonlySet<PersiaErrorCode> = new Set<PersiaErrorCode>([
@@ -220,6 +221,13 @@ export class DiscoveryError extends PersiaMetricsError {
 export class StatusError extends PersiaMetricsError {
   constructor(message: string, cause?: unknown) {
     super('PERSIA_STATUS_FAILED', message, { cause });
+  }
+}
+
+/** The view server could not start (address in use, no such local address). */
+export class ViewError extends PersiaMetricsError {
+  constructor(message: string, cause?: unknown) {
+    super('PERSIA_VIEW_FAILED', message, { cause });
   }
 }
 

@@ -10,6 +10,7 @@ import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerSimulateNodeCommand } from './simulate-node-command.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerViewCommand } from './view-command.js';
 
 const program = new Command()
   .name('persia-metrics')
@@ -51,5 +52,6 @@ registerDemoCommand(program);
 registerInitCommand(program);
 registerDiscoverCommand(program);
 registerStatusCommand(program);
+registerViewCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,84 @@
+/**
+ * `persia-metrics view --prometheus URL`: the job at a glance in a browser, without Grafana. Serves one page
+ * (src/view/) on 127.0.0.1 by default, and runs until Ctrl-C.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { startViewServer } from '../view/view-server.js';
+import { parseSeconds } from './option-parsers.js';
+import { EXIT_CODES_HELP, EXIT_OK, runAction } from './run-command.js';
+
+interface ViewFlags {
+  prometheus: string;
+  job?: string;
+  host: string;
+  port: number;
+  refresh: number;
+  json?: boolean;
+}
+
+export const DEFAULT_VIEW_PORT = 9188;
+
+/** An http(s) URL of Prometheus, without query or fragment (a path prefix such as /prometheus is kept). */
+export function parsePrometheusUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError(`expected the http:// or https:// URL of Prometheus (e.g. http://127.0.0.1:9090), found "${text}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new InvalidArgumentError(`expected the http:// or https:// URL of Prometheus (e.g. http://127.0.0.1:9090), found "${text}"`);
+  }
+  if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError(`expected a URL without "?" or "#" (the view adds the API paths), found "${text}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export function parsePort(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(value) || value > 65_535) throw new InvalidArgumentError(`expected a TCP port from 0 to 65535 (0: any free port), found "${text}"`);
+  return value;
+}
+
+function parseHost(text: string): string {
+  if (text.trim() === '' || text.startsWith('-') || /[\s/]/.test(text))
+    throw new InvalidArgumentError(`expected a local address to listen on (e.g. 127.0.0.1 or 0.0.0.0), found "${text}"`);
+  return text;
+}
+
+function parseJob(text: string): string {
+  if (text.trim() === '' || text.startsWith('--')) throw new InvalidArgumentError(`expected a job name, found "${text}"`);
+  return text;
+}
+
+const DETAILS = `
+The page shows the job's nodes (state, age of the last push against the node's own push interval,
+push failures, straggler and duplicate-identity flags) and the panels of the Grafana dashboards that
+\`init\` writes (same titles, PromQL and units), refreshed every --refresh seconds. The browser talks to
+this server only: it forwards the few Prometheus query endpoints the page uses. It listens on 127.0.0.1
+unless --host says otherwise (the metrics of a job are not for everyone on the network).`;
+
+export function registerViewCommand(program: Command): void {
+  program
+    .command('view')
+    .description("serve a live web page of a job's nodes and dashboards, read from Prometheus (no Grafana needed)")
+    .requiredOption('--prometheus <url>', 'Prometheus to read (e.g. http://127.0.0.1:9090)', parsePrometheusUrl)
+    .option('-j, --job <name>', 'job shown first (default: the first job Prometheus knows; the page has a picker)', parseJob)
+    .option('--host <address>', 'address to listen on', parseHost, '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', parsePort, DEFAULT_VIEW_PORT)
+    .option('--refresh <seconds>', 'seconds between two refreshes of the page', parseSeconds, 5)
+    .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
+    .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
+    .action(runAction((flags: ViewFlags) => view(flags)));
+}
+
+async function view(flags: ViewFlags): Promise<number> {
+  const server = await startViewServer({ prometheusUrl: flags.prometheus, host: flags.host, port: flags.port, job: flags.job, refreshSeconds: flags.refresh });
+  if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, prometheus: flags.prometheus, job: flags.job ?? null })}\n`);
+  else process.stdout.write(`persia-metrics view: ${server.url}   (reading ${flags.prometheus}; Ctrl-C to stop)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  return EXIT_OK;
+}

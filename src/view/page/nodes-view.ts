@@ -1,0 +1,67 @@
+/** The node table and its one-line summary, drawn from `nodeRows` (node-rows.ts). */
+import { formatAge, formatValue } from './format.js';
+import type { NodeRow } from './node-rows.js';
+
+function cell(text: string, className?: string): HTMLTableCellElement {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (className !== undefined) td.className = className;
+  return td;
+}
+
+function badge(text: string, tone: 'bad' | 'warn' | 'ok', title?: string): HTMLSpanElement {
+  const span = document.createElement('span');
+  span.className = `badge ${tone}`;
+  span.textContent = text;
+  if (title !== undefined && title !== '') span.title = title;
+  return span;
+}
+
+function withBadge(text: string, extra: HTMLSpanElement | undefined, className?: string): HTMLTableCellElement {
+  const td = cell(text, className);
+  if (extra !== undefined) td.append(extra);
+  return td;
+}
+
+function row(node: NodeRow): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  tr.dataset['node'] = `${node.role}/${node.instance}`;
+  tr.dataset['stale'] = String(node.stale);
+  tr.dataset['straggler'] = String(node.straggler === 'firing');
+  tr.dataset['duplicate'] = String(node.duplicateIdentity);
+  const missed = node.missedPushes !== undefined && node.missedPushes > 0 ? `, ${node.missedPushes} missed` : '';
+  tr.append(
+    cell(node.role),
+    cell(node.instance),
+    withBadge(
+      node.stale ? 'stale' : (node.state ?? '–'),
+      node.stale ? badge('STALE', 'bad', node.state === undefined ? undefined : `last state it pushed: ${node.state}`) : undefined,
+    ),
+    cell(`${formatAge(node.ageSeconds)} ago${missed}`, 'num'),
+    cell(node.intervalSeconds === undefined ? '–' : formatValue(node.intervalSeconds, 's'), 'num'),
+    withBadge(node.pushFailures === undefined ? '–' : String(Math.round(node.pushFailures)), node.lastPushRejected ? badge('LAST PUSH REJECTED', 'bad') : undefined, 'num'),
+    withBadge(
+      node.straggler === undefined ? '–' : '',
+      node.straggler === undefined
+        ? undefined
+        : badge(node.straggler === 'firing' ? 'STRAGGLER' : 'slow (pending)', node.straggler === 'firing' ? 'bad' : 'warn', node.stragglerDetail),
+    ),
+    withBadge(node.duplicateIdentity ? '' : 'ok', node.duplicateIdentity ? badge('DUPLICATE', 'bad', 'more than one process pushes as this node') : undefined),
+  );
+  return tr;
+}
+
+export function renderNodes(nodes: readonly NodeRow[], job: string): void {
+  const body = document.querySelector('#nodes tbody');
+  const summary = document.getElementById('nodes-summary');
+  if (body === null || summary === null) return;
+  body.replaceChildren(...nodes.map(row));
+  const perRole = new Map<string, number>();
+  for (const node of nodes) perRole.set(node.role, (perRole.get(node.role) ?? 0) + 1);
+  const count = (predicate: (node: NodeRow) => boolean): number => nodes.filter(predicate).length;
+  summary.textContent =
+    nodes.length === 0
+      ? `No node of job "${job}" in Prometheus.`
+      : `${nodes.length} nodes of job "${job}" (${[...perRole].map(([role, n]) => `${n} ${role}`).join(', ')}) · ` +
+        `${count((n) => n.stale)} stale · ${count((n) => n.straggler === 'firing')} stragglers · ${count((n) => n.duplicateIdentity)} duplicate identities`;
+}

@@ -1,0 +1,96 @@
+/**
+ * What the view's page draws, taken from the Grafana dashboards themselves (src/deploy/dashboards.ts): the
+ * same titles, PromQL and units, with Grafana's template variables replaced by the page's job and time
+ * window. A panel added to a dashboard therefore appears in the view too, with nothing to change here.
+ * Heatmaps are Grafana's alone: the view draws time series and stats, and the P50/P99 panel beside each
+ * heatmap carries the same histogram.
+ */
+import { dashboardDefs } from '../deploy/dashboards.js';
+import { DEFAULT_DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
+import { substituteGrafanaVariables } from '../deploy/grafana-model.js';
+
+/** Time windows the page offers: how far back the charts reach and the step of their range queries. */
+export const VIEW_WINDOWS = {
+  '5m': { seconds: 300, stepSeconds: 2 },
+  '15m': { seconds: 900, stepSeconds: 5 },
+  '1h': { seconds: 3600, stepSeconds: 15 },
+  '6h': { seconds: 21_600, stepSeconds: 60 },
+} as const;
+export type ViewWindowName = keyof typeof VIEW_WINDOWS;
+export const DEFAULT_VIEW_WINDOW: ViewWindowName = '15m';
+
+export function isViewWindowName(name: string): name is ViewWindowName {
+  return Object.hasOwn(VIEW_WINDOWS, name);
+}
+
+export interface ViewTarget {
+  readonly expr: string;
+  /** Grafana legend format: `{{label}}` is replaced by the series' label value. */
+  readonly legend: string;
+}
+
+export interface ViewPanel {
+  /** Stable within one answer: `<dashboard uid>/<row index>/<panel index>`. */
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly kind: 'timeseries' | 'stat';
+  readonly unit: string;
+  readonly targets: readonly ViewTarget[];
+}
+
+export interface ViewSection {
+  readonly dashboard: string;
+  readonly title: string;
+  readonly panels: readonly ViewPanel[];
+}
+
+export interface ViewPanelsAnswer {
+  readonly job: string;
+  readonly window: { readonly name: ViewWindowName; readonly seconds: number; readonly stepSeconds: number };
+  /** A node is stale once its last push is older than this many of its own push intervals (the alert's rule). */
+  readonly staleAfterIntervals: number;
+  readonly sections: readonly ViewSection[];
+}
+
+/**
+ * The window of `rate()` and `increase()`: Grafana's `$__rate_interval` is at least four scrape intervals;
+ * a minute covers the shipped 15 s scrape, and a long window's step is covered twice.
+ */
+export function rateInterval(stepSeconds: number): string {
+  return `${Math.max(60, 2 * stepSeconds)}s`;
+}
+
+/** `$job` sits inside double-quoted PromQL strings: a `"` or `\` in a job name must not end the string. */
+function promqlStringContent(value: string): string {
+  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+}
+
+/**
+ * The dashboards' panels for one job. `pushIntervalSeconds` is the job's push interval where known (the
+ * health dashboard's stale threshold is a number of intervals).
+ */
+export function viewPanels(job: string, windowName: ViewWindowName, pushIntervalSeconds = DEFAULT_DEPLOY_OPTIONS.pushIntervalSeconds): ViewPanelsAnswer {
+  const window = VIEW_WINDOWS[windowName];
+  const options = { ...DEFAULT_DEPLOY_OPTIONS, pushIntervalSeconds };
+  const values = { job: promqlStringContent(job), range: rateInterval(window.stepSeconds) };
+  const sections: ViewSection[] = [];
+  for (const [, dashboard] of dashboardDefs(options)) {
+    dashboard.rows.forEach((row, rowIndex) => {
+      const panels: ViewPanel[] = [];
+      row.panels.forEach((panel, panelIndex) => {
+        if (panel.type === 'heatmap') return;
+        panels.push({
+          id: `${dashboard.uid}/${rowIndex}/${panelIndex}`,
+          title: panel.title,
+          description: panel.description,
+          kind: panel.type,
+          unit: panel.unit ?? 'short',
+          targets: panel.targets.map((target) => ({ expr: substituteGrafanaVariables(target.expr, values), legend: target.legend })),
+        });
+      });
+      if (panels.length > 0) sections.push({ dashboard: dashboard.title, title: row.title, panels });
+    });
+  }
+  return { job, window: { name: windowName, ...window }, staleAfterIntervals: options.staleAfterIntervals, sections };
+}

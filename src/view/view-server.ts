@@ -1,0 +1,155 @@
+/**
+ * The `persia-metrics view` server: one page, its assets from the installed package (the compiled page
+ * modules beside this file, uPlot from node_modules; nothing from a CDN), the panel definitions, and the
+ * Prometheus query endpoints the page needs (prometheus-proxy.ts). Plain node:http, GET only.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { ViewError } from '../errors.js';
+import { PAGE_CSS, pageHtml } from './page-html.js';
+import { PROXIED_PATHS, proxyQuery, queryScalar, sendJson, type PrometheusUpstream } from './prometheus-proxy.js';
+import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, viewPanels } from './view-panels.js';
+
+export interface ViewServerOptions {
+  /** Prometheus base URL (`http://host:9090`, a path prefix allowed). */
+  readonly prometheusUrl: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Job shown first (else the page picks the first job Prometheus knows). */
+  readonly job?: string | undefined;
+  /** Seconds between two refreshes of the page. @default 5 */
+  readonly refreshSeconds?: number;
+  /** Give up one Prometheus request after this long. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+export interface RunningViewServer {
+  /** `http://host:port/` (the job as `?job=` when one was given). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** Asset name → [file, content type]; the page's own modules are added by name pattern below. */
+const VENDOR_ASSETS: Record<string, readonly [string, string]> = {
+  'uPlot.iife.min.js': [require.resolve('uplot/dist/uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
+  'uPlot.min.css': [require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
+};
+const PAGE_MODULE = /^[a-z][a-z0-9-]*\.js$/;
+
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+function isLoopback(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * A server bound to loopback answers only requests addressed to loopback: a web page elsewhere cannot point
+ * a DNS name of its own at 127.0.0.1 and read the job's metrics through the user's browser.
+ */
+function hostAllowed(request: IncomingMessage, boundHost: string): boolean {
+  if (!isLoopback(boundHost)) return true;
+  const header = request.headers.host ?? '';
+  const name = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.replace(/:\d+$/, '');
+  return isLoopback(name);
+}
+
+async function serveFile(response: ServerResponse, file: string, contentType: string): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readFile(file);
+  } catch {
+    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    return;
+  }
+  response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache', ...SECURITY_HEADERS }).end(body);
+}
+
+export async function startViewServer(options: ViewServerOptions): Promise<RunningViewServer> {
+  const host = options.host ?? '127.0.0.1';
+  const upstream: PrometheusUpstream = { baseUrl: options.prometheusUrl.replace(/\/+$/, ''), timeoutMs: options.timeoutMs ?? 10_000 };
+  const settings = { job: options.job ?? null, refreshSeconds: options.refreshSeconds ?? 5, windows: Object.keys(VIEW_WINDOWS), defaultWindow: DEFAULT_VIEW_WINDOW };
+
+  const panels = async (url: URL, response: ServerResponse): Promise<void> => {
+    const job = url.searchParams.get('job') ?? '';
+    const windowName = url.searchParams.get('window') ?? DEFAULT_VIEW_WINDOW;
+    if (job === '' || !isViewWindowName(windowName)) {
+      sendJson(response, 400, { status: 'error', errorType: 'bad_data', error: `expected ?job=NAME&window=${Object.keys(VIEW_WINDOWS).join('|')}` });
+      return;
+    }
+    // The health dashboard counts stale nodes in push intervals: use the job's own (its slowest node's).
+    const selector = `job="${job.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+    const interval = await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`);
+    sendJson(response, 200, viewPanels(job, windowName, interval));
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('the view is read-only\n');
+      return;
+    }
+    if (!hostAllowed(request, host)) {
+      response.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end('this view answers on 127.0.0.1 / localhost only\n');
+      return;
+    }
+    const url = new URL(request.url ?? '/', 'http://view.invalid');
+    const path = url.pathname;
+    if (path === '/' || path === '/index.html') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS }).end(pageHtml());
+    } else if (path === '/assets/view.css') {
+      response.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS }).end(PAGE_CSS);
+    } else if (path.startsWith('/assets/')) {
+      const name = path.slice('/assets/'.length);
+      const vendor = VENDOR_ASSETS[name];
+      if (vendor !== undefined) await serveFile(response, vendor[0], vendor[1]);
+      else if (PAGE_MODULE.test(name)) await serveFile(response, `${PAGE_DIR}${name}`, 'text/javascript; charset=utf-8');
+      else response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    } else if (path === '/api/settings') {
+      sendJson(response, 200, settings);
+    } else if (path === '/api/panels') {
+      await panels(url, response);
+    } else if (PROXIED_PATHS.has(path)) {
+      await proxyQuery(upstream, `${path}${url.search}`, response);
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+    }
+  };
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { status: 'error', errorType: 'internal', error: error instanceof Error ? error.message : String(error) });
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EADDRNOTAVAIL' ? 'no such local address' : (error.code ?? error.message);
+      reject(new ViewError(`cannot listen on ${host}:${options.port}: ${why} (choose another --host / --port)`, error));
+    });
+    server.listen(options.port, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const query = options.job === undefined ? '' : `?${new URLSearchParams({ job: options.job }).toString()}`;
+  return {
+    url: `http://${shownHost}:${port}/${query}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
