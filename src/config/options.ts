@@ -26,7 +26,7 @@ export interface OptionSpec<P extends string = string, S extends z.ZodType = z.Z
   readonly schema: S;
 }
 
-const nonEmptyString = z.string().trim().min(1, 'a non-empty string');
+const nonEmptyString = z.string().trim().min(1, 'not empty or blank');
 const seconds = (max: number) => z.number().finite().positive().max(max);
 const gatewayList = z.string().superRefine((value, ctx) => {
   const problem = parseGatewayList(value).error;
@@ -124,7 +124,7 @@ const OPTION_SPECS = [
   option({
     key: 'basic_auth_password', property: 'basicAuthPassword', type: 'string', default: undefined, env: 'PERSIA_METRICS_BASIC_AUTH_PASSWORD', inFile: false, secret: true,
     help: 'Password for basic auth (secret: environment or code only, never printed).',
-    schema: z.string().min(1, 'a non-empty string').optional(),
+    schema: z.string().min(1, 'not empty').optional(),
   }),
   option({
     key: 'basic_auth_password_file', property: 'basicAuthPasswordFile', type: 'path', default: undefined, env: 'PERSIA_METRICS_BASIC_AUTH_PASSWORD_FILE', inFile: true,
@@ -134,7 +134,7 @@ const OPTION_SPECS = [
   option({
     key: 'bearer_token', property: 'bearerToken', type: 'string', default: undefined, env: 'PERSIA_METRICS_BEARER_TOKEN', inFile: false, secret: true,
     help: 'Bearer token sent as Authorization to the gateway (secret: environment or code only, never printed).',
-    schema: z.string().min(1, 'a non-empty string').optional(),
+    schema: z.string().min(1, 'not empty').optional(),
   }),
   option({
     key: 'bearer_token_file', property: 'bearerTokenFile', type: 'path', default: undefined, env: 'PERSIA_METRICS_BEARER_TOKEN_FILE', inFile: true,
@@ -159,3 +159,15 @@ export type MetricsOptions = {
 export const OPTION_TABLE: readonly OptionSpec<keyof MetricsOptions>[] = OPTION_SPECS;
 
 export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTION_TABLE.map((spec) => [spec.key, spec]));
+
+/**
+ * What a value of `spec` must be, in the words an error shows after "expected": the option's type, plus the
+ * rule the value broke when it had the right type but not the right form ("number (s), at least 0.05").
+ */
+export function expectedValue(spec: OptionSpec, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (issue === undefined || issue.code === 'invalid_type') return spec.type;
+  if (issue.code === 'too_small' && issue.origin === 'number') return `${spec.type}, ${issue.inclusive === true ? 'at least' : 'above'} ${String(issue.minimum)}`;
+  if (issue.code === 'too_big' && issue.origin === 'number') return `${spec.type}, ${issue.inclusive === true ? 'at most' : 'below'} ${String(issue.maximum)}`;
+  return `${spec.type} (${issue.message.replace(/^Invalid input: /, '')})`;
+}

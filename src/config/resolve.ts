@@ -6,7 +6,7 @@
 import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
 import { parseGatewayList, redactUrl, type GatewayAddress } from './gateway-address.js';
-import { OPTION_BY_KEY, OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
+import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
 import { parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
 import { closestKey } from './suggest.js';
@@ -140,11 +140,9 @@ function fileOption(section: MetricsSection, entry: SectionEntry): OptionSpec {
 function validate(spec: OptionSpec, raw: unknown, location: ConfigProblemLocation): unknown {
   const result = spec.schema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const constraint = issue === undefined || issue.code === 'invalid_type' ? '' : ` (${issue.message.replace(/^Invalid input: /, '')})`;
   // The value is echoed back in the message: never a secret, and never a password someone put in a URL.
   const found = spec.secret ? 'a value (redacted)' : redactUrl(describeValue(raw));
-  throw new ConfigError(location, `${spec.type}${constraint}`, found);
+  throw new ConfigError(location, expectedValue(spec, result.error), found);
 }
 
 function parsedGateways(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): GatewayAddress[] {

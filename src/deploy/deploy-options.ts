@@ -3,7 +3,7 @@
  * functions produce is a pure function of these values, so the files shipped in `compose/` and `config/`
  * are simply the rendering for `DEFAULT_DEPLOY_OPTIONS` (checked by test/unit/deploy-golden.test.ts).
  */
-import { OPTION_BY_KEY } from '../config/options.js';
+import { OPTION_BY_KEY, expectedValue } from '../config/options.js';
 import { DeployUsageError } from '../errors.js';
 
 export interface DeployOptions {
@@ -48,8 +48,9 @@ const DEPLOYABLE_JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 /** A value that passes the option table's schema for `key`, or a DeployUsageError saying what it expects. */
 function checkedOption(key: string, value: unknown, what: string): void {
   const spec = OPTION_BY_KEY.get(key);
-  if (spec === undefined || spec.schema.safeParse(value).success) return;
-  throw new DeployUsageError(`${what} ${JSON.stringify(value)} is not a valid ${key} (expected ${spec.type}; see \`persia-metrics explain\`)`);
+  const parsed = spec?.schema.safeParse(value);
+  if (spec === undefined || parsed === undefined || parsed.success) return;
+  throw new DeployUsageError(`${what} ${JSON.stringify(value)} is not a valid ${key} (expected ${expectedValue(spec, parsed.error)}; see \`persia-metrics explain\`)`);
 }
 
 export function validateJobName(jobName: string): string {

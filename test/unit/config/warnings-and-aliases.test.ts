@@ -126,7 +126,7 @@ describe('integer variables take decimal integers only', () => {
   });
 
   it('a negative integer gets the range message, not the format one', () => {
-    expect(configError(() => loadConfig({ env: { REPLICA_INDEX: '-1' } })).message).toMatch(/>=0/);
+    expect(configError(() => loadConfig({ env: { REPLICA_INDEX: '-1' } })).message).toMatch(/at least 0/);
   });
 });
 
