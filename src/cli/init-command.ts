@@ -1,7 +1,10 @@
 /** `persia-metrics init`: write a ready-to-run deployment (compose, Prometheus, alerts, Grafana) for one job. */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
-import { resolveDeployOptions, staleAfterSeconds } from '../deploy/deploy-options.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type DeployOptions, resolveDeployOptions, staleAfterSeconds } from '../deploy/deploy-options.js';
+import { gatewayAddress, kubernetesNames, MAX_GATEWAYS } from '../deploy/kubernetes-manifests.js';
+import { KUBERNETES_DIR, renderKubernetesDeployment } from '../deploy/kubernetes-render.js';
+import { DeployUsageError } from '../errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
 import { parseSeconds, parsePath } from './option-parsers.js';
@@ -14,6 +17,23 @@ interface InitFlags {
   pushInterval: number;
   secondJob?: string;
   remoteWriteUrl?: string;
+  target: InitTarget;
+  gateways: number;
+}
+
+const TARGETS = ['compose', 'kubernetes'] as const;
+type InitTarget = (typeof TARGETS)[number];
+
+function parseTarget(text: string): InitTarget {
+  const target = TARGETS.find((candidate) => candidate === text);
+  if (target === undefined) throw new InvalidArgumentError(`expected ${TARGETS.join(' or ')}, found "${text}"`);
+  return target;
+}
+
+function parseGateways(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_GATEWAYS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_GATEWAYS}, found "${text}"`);
+  return value;
 }
 
 const EXAMPLE = `
@@ -29,6 +49,11 @@ Example:
   persia-metrics init --job dlrm_v1.0 --dir ./dlrm-metrics
   persia-metrics init --job dlrm_v1.0 --remote-write-url http://victoria-metrics:8428/api/v1/write
   cd dlrm-metrics && docker-compose up -d     # Grafana at http://127.0.0.1:3000
+
+With --target kubernetes, writes ${KUBERNETES_DIR}/ instead: gateway.yaml (Deployment + headless Service),
+global-config.yaml (ConfigMap), nodes-example.yaml (a StatefulSet per role), prometheus-scrape.yml
+(kubernetes_sd_configs) and prometheus-operator/ (ServiceMonitor, PodMonitor):
+  persia-metrics init --target kubernetes --job dlrm_v1.0 --gateways 4 --dir ./dlrm-metrics
 `;
 
 export function registerInitCommand(program: Command): void {
@@ -41,6 +66,8 @@ export function registerInitCommand(program: Command): void {
     .option('--push-interval <seconds>', 'push_interval_seconds of the nodes; alert thresholds follow it', parseSeconds, 10)
     .option('--second-job <name>', 'also write docker-compose.second-job.yml for a second job on the same host')
     .option('--remote-write-url <url>', 'also send every sample to a long-term store (http(s) remote_write URL, e.g. VictoriaMetrics /api/v1/write)')
+    .option('--target <target>', 'what to write: compose (compose files, Prometheus, Grafana) or kubernetes (manifests)', parseTarget, 'compose')
+    .option('--gateways <n>', `gateway replicas for --target kubernetes (1-${MAX_GATEWAYS}); nodes shard over them`, parseGateways, 1)
     .addHelpText('after', `${EXAMPLE}${EXIT_CODES_HELP} (2 also when files exist and --force is not given)`)
     .action(runAction((flags: InitFlags) => init(flags)));
 }
@@ -48,6 +75,8 @@ export function registerInitCommand(program: Command): void {
 function init(flags: InitFlags): number {
   const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval, remoteWriteUrl: flags.remoteWriteUrl });
   const dir = resolve(flags.dir);
+  if (flags.target === 'kubernetes') return initKubernetes(options, dir, flags);
+  if (flags.gateways !== 1) throw new DeployUsageError('--gateways applies to --target kubernetes (compose: see the sharding note in docker-compose.swarm.yml)');
   const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob), flags.force === true);
   process.stdout.write(
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}\n` +
@@ -58,6 +87,24 @@ function init(flags: InitFlags): number {
       '  docker build -f docker/node/Dockerfile -t persia-metrics/node:local <persia-metrics checkout>\n' +
       `  cd ${dir} && docker-compose up -d\n` +
       '  Grafana http://127.0.0.1:3000 · Prometheus http://127.0.0.1:9090 · gateway http://127.0.0.1:9091\n',
+  );
+  return 0;
+}
+
+function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): number {
+  // Each names what the compose deployment does and the cluster's own Prometheus does instead.
+  if (flags.secondJob !== undefined) throw new DeployUsageError('--second-job applies to --target compose (on Kubernetes run init once per job)');
+  if (flags.remoteWriteUrl !== undefined)
+    throw new DeployUsageError("--remote-write-url applies to --target compose (on Kubernetes set remote_write in your cluster's Prometheus)");
+  const written = writeDeployment(dir, renderKubernetesDeployment(options, { gateways: flags.gateways }), flags.force === true);
+  const names = kubernetesNames(options.jobName);
+  process.stdout.write(
+    `wrote ${written.length} files for job "${options.jobName}" to ${dir}/${KUBERNETES_DIR}\n` +
+      `nodes push to ${gatewayAddress(names)} (${flags.gateways} gateway replica${flags.gateways === 1 ? '' : 's'}, headless Service)\n\n` +
+      'next:\n' +
+      `  kubectl apply -n <namespace> -f ${dir}/${KUBERNETES_DIR}/global-config.yaml -f ${dir}/${KUBERNETES_DIR}/gateway.yaml\n` +
+      `  Prometheus: merge ${KUBERNETES_DIR}/prometheus-scrape.yml, or apply ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml\n` +
+      `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile and push it where the cluster pulls)\n`,
   );
   return 0;
 }

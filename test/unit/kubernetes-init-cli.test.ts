@@ -1,0 +1,88 @@
+/**
+ * `persia-metrics init --target kubernetes` in-process through commander: the files it writes (parsed back
+ * as the objects the Kubernetes tests validate), the replica count, and exit 2 with a message naming the
+ * option for every bad value or an option that belongs to the other target.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { loadAll } from 'js-yaml';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { registerInitCommand } from '../../src/cli/init-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'persia-k8s-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const program = new Command().exitOverride();
+  registerInitCommand(program);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'persia-metrics', ...args]);
+  } catch (error) {
+    err += String(error);
+    process.exitCode = 2;
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out, err };
+}
+
+describe('init --target kubernetes', () => {
+  it('writes the manifests for the job with the asked number of gateways, and no compose files', async () => {
+    const target = join(dir, 'dlrm');
+    const result = await cli('init', '--target', 'kubernetes', '--job', 'dlrm_v1.0', '--gateways', '3', '--dir', target);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toContain('wrote 6 files for job "dlrm_v1.0"');
+    expect(result.out).toContain('nodes push to dlrm-v1-0-metrics-gateway-service:9091 (3 gateway replicas, headless Service)');
+    expect(readdirSync(target)).toEqual(['kubernetes']);
+    const gateway = loadAll(readFileSync(join(target, 'kubernetes/gateway.yaml'), 'utf8')) as Array<{ kind: string; metadata: { name: string }; spec: { replicas?: number } }>;
+    expect(gateway.map((o) => [o.kind, o.metadata.name, o.spec.replicas])).toEqual([
+      ['Deployment', 'dlrm-v1-0-metrics-gateway', 3],
+      ['Service', 'dlrm-v1-0-metrics-gateway-service', undefined],
+    ]);
+    expect(readFileSync(join(target, 'kubernetes/global-config.yaml'), 'utf8')).toContain('job_name: "dlrm_v1.0"');
+
+    const again = await cli('init', '--target', 'kubernetes', '--job', 'dlrm_v1.0', '--dir', target);
+    expect(again.code).toBe(2);
+    expect(again.err).toMatch(/refusing to overwrite existing files .*gateway\.yaml.*--force/);
+    expect((await cli('init', '--target', 'kubernetes', '--job', 'dlrm_v1.0', '--dir', target, '--force')).code).toBe(0);
+    expect(readFileSync(join(target, 'kubernetes/gateway.yaml'), 'utf8')).toContain('replicas: 1\n');
+  });
+
+  it.each([
+    [['--target', 'swarm'], "option '--target <target>' argument 'swarm' is invalid. expected compose or kubernetes"],
+    [['--target', 'kubernetes', '--gateways', '0'], "option '--gateways <n>' argument '0' is invalid. expected a whole number from 1 to 64"],
+    [['--target', 'kubernetes', '--gateways', '2.5'], 'expected a whole number from 1 to 64, found "2.5"'],
+    [['--gateways', '2'], '--gateways applies to --target kubernetes'],
+    [['--target', 'kubernetes', '--second-job', 'b'], '--second-job applies to --target compose'],
+    [['--target', 'kubernetes', '--remote-write-url', 'http://vm:8428/api/v1/write'], '--remote-write-url applies to --target compose'],
+  ])('%j exits 2: %s, and writes nothing', async (args, message) => {
+    const target = join(dir, 'bad');
+    const result = await cli('init', '--job', 'ok', '--dir', target, ...args);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('refuses a job name Kubernetes cannot carry in a label', async () => {
+    const result = await cli('init', '--target', 'kubernetes', '--job', 'trailing_', '--dir', join(dir, 'bad'));
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('job name "trailing_" must end with a letter or digit for Kubernetes');
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
+  it('documents the target in --help', async () => {
+    const help = await cli('init', '--help');
+    expect(help.out).toContain('--target <target>');
+    expect(help.out).toContain('persia-metrics init --target kubernetes --job dlrm_v1.0 --gateways 4');
+  });
+});
