@@ -10,8 +10,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/resolve.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
-import { parseCount, parseSeconds, parsePath } from './option-parsers.js';
+import { collectSlowNode, parseCount, parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
 import type { NodeProgress } from './simulate-node-command.js';
+import { SLOW_NODE_FORMAT, slowFactorsByNode, type SlowNode } from '../simulate/slow-nodes.js';
 
 export interface SimulateFlags {
   config?: string;
@@ -23,6 +24,8 @@ export interface SimulateFlags {
   stepMs: number;
   uniqueHost?: boolean;
   quiet?: boolean;
+  /** Stragglers: these nodes' time costs are `factor` times longer (src/simulate/slow-nodes.ts). */
+  slow?: SlowNode[];
 }
 
 const MAIN_SCRIPT = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -36,8 +39,9 @@ export function registerSimulateCommand(program: Command): void {
     .option('--middleware <n>', 'middleware nodes', parseCount, 1)
     .option('--servers <n>', 'embedding server nodes', parseCount, 1)
     .option('--duration <seconds>', 'stop gracefully after this long (default: run until Ctrl-C)', parseSeconds)
-    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR')
+    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--step-ms <ms>', 'time between two simulated batches per node', parseCount, 20)
+    .option('--slow <spec>', `a straggler, repeatable: ${SLOW_NODE_FORMAT} (its time costs FACTOR times longer, its batches FACTOR times rarer)`, collectSlowNode)
     .option('--unique-host', 'prefix instance labels with the hostname (several simulate containers of one job)')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText('after', `\nCtrl-C once: every node pushes its final values and exits; twice: stop at once.${EXIT_CODES_HELP}`)
@@ -53,6 +57,10 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   // highest layer, for this check and for every node (simulate-node --gateway).
   const config = loadConfig({ file: flags.config, env, options: flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway } });
   const counts: Record<NodeRole, number> = { trainer: flags.trainers, middleware: flags.middleware, server: flags.servers };
+  const instanceName = (index: number): string => `${flags.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
+  const instances = (role: NodeRole): string[] => Array.from({ length: counts[role] }, (_, index) => instanceName(index));
+  // Checked before any node starts: a typo would run a job without the straggler the user asked for.
+  const slowFactors = slowFactorsByNode(flags.slow ?? [], { trainer: instances('trainer'), middleware: instances('middleware'), server: instances('server') });
   const children: { name: string; child: ChildProcess; progress?: NodeProgress }[] = [];
   const log = (message: string): void => {
     if (!flags.quiet) process.stderr.write(`simulate: ${message}\n`);
@@ -60,8 +68,10 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
 
   for (const role of NODE_ROLES) {
     for (let index = 0; index < counts[role]; index += 1) {
-      const instance = `${flags.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
+      const instance = instanceName(index);
       const args = ['simulate-node', '--role', role, '--step-ms', String(flags.stepMs)];
+      const slowFactor = slowFactors.get(`${role}/${instance}`);
+      if (slowFactor !== undefined) args.push('--slow-factor', String(slowFactor));
       if (flags.config !== undefined) args.push('--config', flags.config);
       if (flags.gateway !== undefined) args.push('--gateway', flags.gateway);
       const child = fork(MAIN_SCRIPT, args, {
@@ -78,6 +88,7 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
     }
   }
   log(`${children.length} nodes of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`);
+  for (const [node, factor] of slowFactors) log(`${node} runs ${factor} times slower (--slow)`);
 
   // A node that the stop's SIGTERM reached before it had installed its handler (a loaded machine, a short
   // --duration) is ended by the signal itself: that is the stop asked for too, reported as 128 + 15.
@@ -108,6 +119,16 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   const failed = children.filter((_, index) => !clean(codes[index])).map((entry) => entry.name);
   if (failed.length > 0 && stopRequests < 2) {
     log(`nodes that did not stop cleanly: ${failed.join(', ')}`);
+    return EXIT_FAILURE;
+  }
+  // A run whose every push failed delivered nothing: say so even under --quiet, and fail.
+  const reports = children.map((entry) => entry.progress).filter((entry): entry is NodeProgress => entry !== undefined);
+  const failures = reports.reduce((sum, entry) => sum + entry.failures, 0);
+  if (failures > 0 && reports.every((entry) => entry.pushes === 0)) {
+    const lastError = reports.find((entry) => entry.lastError !== undefined)?.lastError;
+    process.stderr.write(
+      `simulate: error: no push reached the gateway ${config.options.gatewayAddr} (${failures} failed${lastError === undefined ? '' : `, last: ${lastError}`}); is it running?\n`,
+    );
     return EXIT_FAILURE;
   }
   return EXIT_OK;

@@ -8,7 +8,7 @@ import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { startNodeMetrics } from '../node-metrics.js';
 import { handleShutdownSignals } from '../shutdown-signals.js';
 import { createWorkload } from '../simulate/workload.js';
-import { parseCount, parseSeconds, parsePath } from './option-parsers.js';
+import { parseCount, parseFactor, parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
 export interface NodeProgress {
@@ -24,6 +24,7 @@ interface NodeFlags {
   gateway?: string;
   stepMs: number;
   duration?: number;
+  slowFactor: number;
 }
 
 export function registerSimulateNodeCommand(program: Command): void {
@@ -32,8 +33,9 @@ export function registerSimulateNodeCommand(program: Command): void {
     .description('run ONE simulated node (role from --role or PERSIA_NODE_ROLE) until stopped')
     .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`)
     .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
-    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR')
+    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
+    .option('--slow-factor <factor>', 'a straggler: time costs this many times longer, batches this many times rarer', parseFactor, 1)
     .option('--duration <seconds>', 'stop gracefully after this long', parseSeconds)
     .addHelpText('after', `\nIdentity comes from the environment: REPLICA_INDEX, REPLICA_SIZE, PERSIA_METRICS_INSTANCE.${EXIT_CODES_HELP}`)
     .action(runAction((flags: NodeFlags) => runSimulatedNode(flags)));
@@ -44,14 +46,15 @@ function runSimulatedNode(flags: NodeFlags): void {
     file: flags.config,
     options: { ...(flags.role === undefined ? {} : { role: flags.role }), ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }) },
   });
-  const workload = createWorkload(node, node.config.options.role);
+  const workload = createWorkload(node, node.config.options.role, Math.random, { slowFactor: flags.slowFactor });
   let steps = 0;
   const stepTimer = setInterval(
     () => {
       workload.step();
       steps += 1;
     },
-    Math.max(1, flags.stepMs),
+    // A node that takes longer per batch does fewer of them: its batch rate drops with its time costs.
+    Math.max(1, flags.stepMs * flags.slowFactor),
   );
   const report = (): void => {
     const stats = node.pushStats;

@@ -20,7 +20,14 @@ export function latency(medianSeconds: number, random: () => number = Math.rando
   return medianSeconds * Math.exp(0.5 * gaussian) * tail;
 }
 
-export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => number = Math.random): Workload {
+export interface WorkloadOptions {
+  /** Every time cost is multiplied by this: 3 makes a straggler three times slower than its peers. @default 1 */
+  readonly slowFactor?: number;
+}
+
+export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => number = Math.random, options: WorkloadOptions = {}): Workload {
+  const slow = options.slowFactor ?? 1;
+  const latencyOf = (medianSeconds: number): number => slow * latency(medianSeconds, random);
   const perFeature = <T>(make: (feature: string) => T): T[] => SIMULATED_FEATURES.map(make);
   let step = 0;
   const drift = (): number => Math.exp(-step / 2000);
@@ -53,14 +60,14 @@ export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => 
     return {
       step() {
         step += 1;
-        const rpcSeconds = latency(0.004, random);
-        const createSeconds = latency(0.0004, random);
-        const sumSeconds = latency(0.0008, random);
+        const rpcSeconds = latencyOf(0.004);
+        const createSeconds = latencyOf(0.0004);
+        const sumSeconds = latencyOf(0.0008);
         rpc.observe(rpcSeconds);
         create.observe(createSeconds);
         summation.observe(sumSeconds);
         batched.observe(rpcSeconds + createSeconds + sumSeconds);
-        update.observe(latency(0.003, random));
+        update.observe(latencyOf(0.003));
         SIMULATED_FEATURES.forEach((_, index) => {
           seen[index] = (seen[index] ?? 0) + Math.floor(random() * 50 * (index + 1));
           distinct[index]?.set(seen[index] ?? 0);
@@ -82,8 +89,8 @@ export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => 
       missRatio.set(ratio);
       misses.inc(Math.round(ratio * 512));
       if (random() < 0.05) gradientMisses.inc();
-      lookup.observe(latency(0.002, random));
-      update.observe(latency(0.0015, random));
+      lookup.observe(latencyOf(0.002));
+      update.observe(latencyOf(0.0015));
     },
   };
 }

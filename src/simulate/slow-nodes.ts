@@ -1,0 +1,46 @@
+/**
+ * `simulate --slow ROLE/INSTANCE=FACTOR`: stragglers on demand. A slow node's time costs are FACTOR times
+ * longer and it records a batch FACTOR times less often (a node that takes longer per batch does fewer of
+ * them), so both of its slowdown scores (src/deploy/straggler-rules.ts) read about FACTOR.
+ */
+import { DeployUsageError } from '../errors.js';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+
+export interface SlowNode {
+  readonly role: NodeRole;
+  readonly instance: string;
+  readonly factor: number;
+}
+
+export const SLOW_NODE_FORMAT = 'ROLE/INSTANCE=FACTOR, e.g. middleware/rep_1=3';
+
+/** One `--slow` value; the message of the Error says what is wrong with it (the CLI adds the option's name). */
+export function parseSlowNode(text: string): SlowNode {
+  const match = /^([^/=]*)\/([^=]*)=(.*)$/.exec(text);
+  if (match === null) throw new Error(`expected ${SLOW_NODE_FORMAT}, found "${text}"`);
+  const [, role = '', instance = '', factorText = ''] = match;
+  if (!(NODE_ROLES as readonly string[]).includes(role)) throw new Error(`unknown role "${role}" in "${text}": expected one of ${NODE_ROLES.join(', ')}`);
+  if (instance === '') throw new Error(`no instance in "${text}": expected ${SLOW_NODE_FORMAT}`);
+  const factor = factorText.trim() === '' ? NaN : Number(factorText);
+  if (!Number.isFinite(factor) || factor <= 0) throw new Error(`factor "${factorText}" in "${text}" is not a number above 0 (3 = three times slower)`);
+  return { role: role as NodeRole, instance, factor };
+}
+
+/**
+ * The factor of each slow node by `role/instance`, once every one is known to be simulated: a typo would
+ * otherwise run a job without the straggler the user asked for.
+ */
+export function slowFactorsByNode(slow: readonly SlowNode[], instancesByRole: Readonly<Record<NodeRole, readonly string[]>>): Map<string, number> {
+  const factors = new Map<string, number>();
+  for (const { role, instance, factor } of slow) {
+    const key = `${role}/${instance}`;
+    const simulated = instancesByRole[role];
+    if (!simulated.includes(instance)) {
+      const which = simulated.length === 0 ? `no ${role} node is simulated` : `the simulated ${role} nodes are ${simulated.join(', ')}`;
+      throw new DeployUsageError(`--slow ${key}=${factor}: ${instance} is not a simulated node (${which})`);
+    }
+    if (factors.has(key)) throw new DeployUsageError(`--slow ${key} is given twice`);
+    factors.set(key, factor);
+  }
+  return factors;
+}

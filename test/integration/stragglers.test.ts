@@ -1,0 +1,81 @@
+/**
+ * Straggler detection end to end on the real servers: `persia-metrics simulate --slow middleware/rep_1=4`
+ * pushes to a real Pushgateway, a real Prometheus evaluates the rendered recording and alert rules (with a
+ * short `for`, so the test takes well under a minute), and the slow node, and only it, is ranked first and
+ * raises PersiaStragglerNode. Needs `npm run build` first (dist/src/cli/main.js).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderAlertRules, renderRecordingRules } from '../../src/deploy/alert-rules.js';
+import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { STRAGGLER_ALERT, STRAGGLER_RECORDS } from '../../src/deploy/straggler-rules.js';
+import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
+import { startPrometheus, type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { CLI_MAIN as MAIN } from '../helpers/cli-runner.js';
+
+const JOB = 'stragglers_it';
+const FACTOR = 4;
+const ready = requireBinary('prometheus') !== undefined && requireBinary('prometheus-pushgateway') !== undefined;
+if (!existsSync(MAIN) && process.env['CI'] === 'true') throw new Error(`CI=true and ${MAIN} is missing: run npm run build first`);
+
+/** `role/instance` → value, for readable assertion messages. */
+function byNode(samples: readonly PromVectorSample[]): Record<string, number> {
+  return Object.fromEntries(samples.map((s) => [`${s.metric['role']}/${s.metric['instance']}`, Math.round(s.value * 100) / 100]));
+}
+
+describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + Pushgateway', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'persia-stragglers-it-'));
+  // A 10 s `for`: long enough that the first seconds' noise (P99 from a handful of batches) never fires.
+  const options = resolveDeployOptions({ jobName: JOB, pushIntervalSeconds: 1, stragglerForSeconds: 10 });
+  let gateway: RunningPushgateway;
+  let prometheus: RunningPrometheus;
+  let nodes: ManagedProcess;
+
+  beforeAll(async () => {
+    const alerts = join(dir, 'persia-alerts.yml');
+    const recording = join(dir, 'persia-recording.yml');
+    writeFileSync(alerts, renderAlertRules(options));
+    writeFileSync(recording, renderRecordingRules());
+    gateway = await startPushgateway();
+    prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1, ruleFiles: [alerts, recording] });
+    const config = join(dir, 'global_config.yaml');
+    writeFileSync(config, `PersiaMetricsConfig:\n  job_name: ${JOB}\n  push_interval_seconds: 1\n  push_timeout_seconds: 1\n`);
+    const args = ['simulate', '--config', config, '--gateway', gateway.address, '--trainers', '1', '--middleware', '3', '--servers', '3'];
+    nodes = spawnManaged('simulate', process.execPath, [MAIN, ...args, '--step-ms', '10', '--slow', `middleware/rep_1=${FACTOR}`, '--quiet']);
+  });
+
+  afterAll(async () => {
+    await nodes?.stop(5000);
+    await prometheus?.stop();
+    await gateway?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the alert fires for the slow node alone, which the scores rank first', async () => {
+    const firing = await prometheus.queryUntil(`ALERTS{alertname="${STRAGGLER_ALERT}", alertstate="firing", job="${JOB}"}`, (s) => s.length > 0, 50_000);
+    expect(
+      firing.map((s) => `${s.metric['role']}/${s.metric['instance']}`),
+      nodes.output(),
+    ).toEqual(['middleware/rep_1']);
+
+    const timeCost = byNode(await prometheus.query(`max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{job="${JOB}"})`));
+    const perBatch = byNode(await prometheus.query(`max by (role, instance) (${STRAGGLER_RECORDS.throughputSlowdown}{job="${JOB}"})`));
+    // Every node that records a time cost has a score (trainers record none).
+    expect(Object.keys(timeCost).sort()).toEqual(['middleware/rep_0', 'middleware/rep_1', 'middleware/rep_2', 'server/rep_0', 'server/rep_1', 'server/rep_2']);
+    for (const scores of [timeCost, perBatch]) {
+      const [top, ...rest] = Object.entries(scores).sort(([, a], [, b]) => b - a);
+      expect(top?.[0], JSON.stringify(scores)).toBe('middleware/rep_1');
+      expect(top?.[1], JSON.stringify(scores)).toBeGreaterThan(options.stragglerThreshold);
+      for (const [node, score] of rest) expect(score, `${node}: ${JSON.stringify(scores)}`).toBeLessThan(options.stragglerThreshold);
+    }
+
+    // Still only that one, a few evaluations later.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const later = await prometheus.query(`ALERTS{alertname="${STRAGGLER_ALERT}", alertstate="firing", job="${JOB}"}`);
+    expect(later.map((s) => `${s.metric['role']}/${s.metric['instance']}`)).toEqual(['middleware/rep_1']);
+  }, 70_000);
+});
