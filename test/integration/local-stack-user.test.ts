@@ -1,0 +1,43 @@
+/**
+ * `persia-metrics/local-stack` called from a user's plain JavaScript, options left out or mistyped (found by
+ * a README-only session: `waitFor(fn)` without options spun without pause and without end, and its
+ * timeout error said "waiting for undefined").
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { killUserPrograms, runUserProgram } from '../helpers/user-program.js';
+
+describe("persia-metrics/local-stack's waitFor in a user's program", () => {
+  afterAll(() => killUserPrograms());
+
+  it('has defaults, names what it waited for, and refuses a timeout that is not a number', async () => {
+    const exit = await runUserProgram(
+      `
+import { waitFor } from 'persia-metrics/local-stack';
+let calls = 0;
+console.log('value', await waitFor(async () => (++calls >= 3 ? 'ready' : undefined)));
+const started = Date.now();
+try {
+  await waitFor(async function gatewayHasMyGroup() { calls += 1; return false; }, { timeoutMs: 300 });
+} catch (error) {
+  console.log('timeout', error.message.split('\\n')[0], Date.now() - started < 2000);
+}
+console.log('calls', calls < 20); // default pause 100 ms between attempts: a handful in 300 ms, not thousands
+for (const bad of [{ timeoutMs: '5s' }, { intervalMs: NaN }, { timeoutMs: -1 }]) {
+  try {
+    await waitFor(async () => false, bad);
+  } catch (error) {
+    console.log(error.name, error.message);
+  }
+}
+`,
+      { timeoutMs: 15_000 },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('value ready');
+    expect(exit.stdout).toMatch(/timeout Timed out after \d+ ms \(\d+ attempts\) waiting for gatewayHasMyGroup to hold true/);
+    expect(exit.stdout).toContain('calls true');
+    expect(exit.stdout).toContain('TypeError waitFor: options.timeoutMs must be a positive number of milliseconds, got string');
+    expect(exit.stdout).toContain('TypeError waitFor: options.intervalMs must be a positive number of milliseconds, got NaN');
+    expect(exit.stdout).toContain('TypeError waitFor: options.timeoutMs must be a positive number of milliseconds, got -1');
+  });
+});
