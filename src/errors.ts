@@ -20,7 +20,8 @@ export type PersiaErrorCode =
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
   | 'PERSIA_STATUS_FAILED'
-  | 'PERSIA_VIEW_FAILED';
+  | 'PERSIA_VIEW_FAILED'
+  | 'PERSIA_EXPIRY_FAILED';
 
 /** Codes that mean the invocation or its input is wrong (exit 2), as opposed to a runtime failure (exit 1). */
 export const USAGE_ERROR_CODES: ReadonlySet<PersiaErrorCode> = new Set<PersiaErrorCode>([
@@ -228,6 +229,13 @@ export class StatusError extends PersiaMetricsError {
 export class ViewError extends PersiaMetricsError {
   constructor(message: string, cause?: unknown) {
     super('PERSIA_VIEW_FAILED', message, { cause });
+  }
+}
+
+/** `expire` / `end-job` could not do their work: no gateway could be read, or a DELETE failed. */
+export class GroupExpiryError extends PersiaMetricsError {
+  constructor(message: string, cause?: unknown) {
+    super('PERSIA_EXPIRY_FAILED', message, { cause });
   }
 }
 

@@ -4,6 +4,8 @@ import { Command, type CommanderError } from 'commander';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDiscoverCommand } from './discover-command.js';
+import { registerEndJobCommand } from './end-job-command.js';
+import { registerExpireCommand } from './expire-command.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerInitCommand } from './init-command.js';
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from './run-command.js';
@@ -53,5 +55,7 @@ registerInitCommand(program);
 registerDiscoverCommand(program);
 registerStatusCommand(program);
 registerViewCommand(program);
+registerExpireCommand(program);
+registerEndJobCommand(program);
 
 await program.parseAsync(process.argv);

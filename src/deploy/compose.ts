@@ -5,7 +5,7 @@
  * Text templates rather than a YAML dump: the comments that say *why* (the gateway flags, the socket, the
  * ports) are the part users read.
  */
-import { type DeployOptions, serviceSuffix } from './deploy-options.js';
+import { type DeployOptions, expireMissedPushes, recommendedExpireAfterSeconds, serviceSuffix } from './deploy-options.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { SWARM_NETWORK } from './prometheus-config.js';
 import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
@@ -64,6 +64,26 @@ x-persia-node: &persia-node
 ${build}${config}`;
 }
 
+/**
+ * `persia-metrics expire --every` beside the job, behind the `janitor` profile (docker-compose 1.28+), so it
+ * runs only when asked for: deleting dead nodes' groups is right for a job whose nodes come and go, wrong
+ * where a crashed node must stay visible until someone looks.
+ */
+function janitorService(options: DeployOptions): string {
+  return `  # Optional, off unless asked for:  docker-compose --profile janitor up -d
+  # Deletes the gateway groups of nodes that stopped pushing (persia-metrics expire; README, Expiry): for a
+  # job whose nodes come and go, whose dead groups would pile up. Leave it off to keep a crashed node's last
+  # values on the gateway until someone looks. --after lets the stale-node alert fire and notify first; no
+  # group goes before it missed ${expireMissedPushes(options)} of its own pushes.
+  janitor:
+    <<: *persia-node
+    profiles: [janitor]
+    command: [expire, --gateway, "metrics_gateway:${DEFAULT_GATEWAY_PORT}", --job, ${JSON.stringify(options.jobName)}, --after, ${recommendedExpireAfterSeconds(options) / 60}m, --every, 1m]
+    depends_on: [metrics_gateway]
+    restart: unless-stopped
+`;
+}
+
 export function renderCompose(options: DeployOptions, layout: ComposeLayout): string {
   const cfg = layout.configDir;
   const nodes = NODE_ROLES.map((role) => nodeService(role, role, options.jobName, 'metrics_gateway', '    restart: unless-stopped\n')).join('\n');
@@ -117,7 +137,8 @@ ${gatewayLabels(options.jobName, '      ')}
     depends_on: [prometheus]
     restart: unless-stopped
 
-${nodes}`;
+${nodes}
+${janitorService(options)}`;
 }
 
 /** Overlay: a second job with its own gateway and nodes, found by the same Prometheus through docker_sd. */

@@ -121,6 +121,27 @@ export function staleAfterSeconds(options: DeployOptions): number {
   return options.pushIntervalSeconds * options.staleAfterIntervals;
 }
 
+/** `for:` of the stale-node alert PersiaNodeStoppedPushing (alert-rules.ts; test/unit/group-expiry.test.ts keeps them equal). */
+export const STALE_ALERT_FOR_SECONDS = 60;
+
+/**
+ * `persia-metrics expire` keeps a group that publishes its push interval until it missed this many of its
+ * own pushes, whatever `--after` says: twice the stale alert's count, so a slow node is never deleted
+ * between two of its pushes and the alert, pending after half as many, has its `for:` to fire first.
+ */
+export function expireMissedPushes(options: DeployOptions): number {
+  return 2 * options.staleAfterIntervals;
+}
+
+/**
+ * The `--after` to give `expire` (README; the compose janitor's): the stale threshold, the alert's `for:`,
+ * then 3 minutes for scrapes and rule evaluations (15 s each, prometheus-config.ts) and Alertmanager's
+ * group_wait (30 s by default) to notify someone before the group goes; whole minutes, 5m for the defaults.
+ */
+export function recommendedExpireAfterSeconds(options: DeployOptions): number {
+  return Math.ceil((staleAfterSeconds(options) + STALE_ALERT_FOR_SECONDS + 180) / 60) * 60;
+}
+
 /**
  * Suffix that turns a job name into a compose service / DNS name part: dots would make the service name
  * look like a sub-domain to the container resolver, so they become underscores.

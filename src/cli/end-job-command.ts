@@ -1,0 +1,64 @@
+/** `persia-metrics end-job --job NAME --gateway ADDR`: deletes every group of a finished job, and only of that job. */
+import type { Command } from 'commander';
+import { planEndJob, stillPushing, type GatewaySweep } from '../discovery/group-expiry.js';
+import { DeployUsageError } from '../errors.js';
+import { gatewayBaseUrls, groupName, sweepAll, sweepsOutcome, toJson } from './expire-command.js';
+import { parseSeconds } from './option-parsers.js';
+import { EXIT_CODES_HELP, runAction } from './run-command.js';
+
+interface EndJobFlags {
+  job: string;
+  gateway: string;
+  dryRun?: boolean;
+  timeout: number;
+  json?: boolean;
+}
+
+const DETAILS = `
+Deletes every group whose job label is --job (whatever its other labels, whoever pushed it) on each
+gateway listed; groups of other jobs are never touched. Run it once the job's nodes have stopped: a node
+still pushing re-creates its group at its next push (such nodes are named in a warning). Each deletion is
+logged. A job with no group on a gateway is not an error (running end-job twice is fine); the jobs found
+there are listed, to catch a misspelt name. A gateway that cannot be read is reported, the others are
+still cleared, and the exit status is 1.
+`;
+
+export function registerEndJobCommand(program: Command): void {
+  program
+    .command('end-job')
+    .description('delete every gateway group of a finished job (and of no other job)')
+    .requiredOption('-j, --job <name>', 'the job whose groups go (its job label)')
+    .requiredOption('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)")
+    .option('--dry-run', 'show what would be deleted; delete nothing')
+    .option('--timeout <seconds>', 'give up one request to a gateway after this long', parseSeconds, 5)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
+    .action(runAction((flags: EndJobFlags) => endJob(flags)));
+}
+
+async function endJob(flags: EndJobFlags): Promise<number> {
+  if (flags.job.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
+  const gateways = gatewayBaseUrls(flags.gateway);
+  const dryRun = flags.dryRun === true;
+  const sweeps = await sweepAll(gateways, { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, plan: (groups, now) => planEndJob(groups, flags.job, now) });
+  const outcome = sweepsOutcome(sweeps); // throws first when no gateway could be read: one JSON document, the error
+  const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
+  if (live.length > 0) {
+    process.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
+  }
+  if (flags.json) process.stdout.write(`${toJson({ job: flags.job, dryRun, gateways: sweeps })}\n`);
+  else for (const sweep of sweeps) summarize(sweep, flags.job, dryRun);
+  return outcome;
+}
+
+function summarize(sweep: GatewaySweep, job: string, dryRun: boolean): void {
+  if (sweep.error !== undefined) return;
+  if (sweep.deletions.length === 0) {
+    const jobs = sweep.jobs.length === 0 ? 'none' : sweep.jobs.map((name) => JSON.stringify(name)).join(', ');
+    process.stdout.write(`${sweep.gateway}: no group of job ${JSON.stringify(job)}; nothing to delete (jobs there: ${jobs})\n`);
+    return;
+  }
+  const done = sweep.deletions.filter((d) => d.deleted).length;
+  const what = dryRun ? `${sweep.deletions.length} groups would be deleted` : `${done} of ${sweep.deletions.length} groups deleted`;
+  process.stdout.write(`${sweep.gateway}: job ${JSON.stringify(job)}: ${what}\n`);
+}

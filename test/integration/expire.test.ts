@@ -1,0 +1,201 @@
+/**
+ * `expire` and `end-job` on real gateways, with real node processes (`persia-metrics simulate-node`, built by
+ * `npm run build`): a SIGKILLed node's group goes once it missed 12 of its own pushes, while a live node, a
+ * slow one (a long interval, between two pushes older than --after), another job's dead node and another
+ * pusher's group stay; a node that comes back re-creates its group; --dry-run deletes nothing; end-job
+ * clears one job and no other; several replicas are each swept and one that is down is reported (exit 1);
+ * bad options exit 2 naming the option. Short intervals keep the file under ~30 s.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_CATALOG } from '../../src/metrics/catalog.js';
+import { freePort } from '../../src/local-stack/free-port.js';
+import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
+import { requireBinary } from '../helpers/binaries.js';
+import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
+
+const INTERVAL = METRIC_CATALOG.find((spec) => spec.name === 'persia_node_push_interval_seconds') ?? { name: '', help: '' };
+const servers = requireBinary('prometheus-pushgateway') !== undefined;
+const dir = mkdtempSync(join(tmpdir(), 'persia-expire-'));
+const children: ChildProcess[] = [];
+
+/** One simulated node of `job` pushing every `interval` seconds as role/instance. */
+function startNode(gateway: RunningPushgateway, job: string, role: string, instance: string, interval: number): ChildProcess {
+  const file = join(dir, `${job}-${role}-${instance}.yaml`);
+  writeFileSync(file, `PersiaMetricsConfig:\n  job_name: ${job}\n  push_interval_seconds: ${interval}\n`);
+  const child = spawn(process.execPath, [CLI_MAIN, 'simulate-node', '--role', role, '--config', file, '--step-ms', '50'], {
+    env: { PATH: process.env['PATH'], PERSIA_METRICS_GATEWAY_ADDR: gateway.address, PERSIA_METRICS_INSTANCE: instance },
+    stdio: 'ignore',
+  });
+  children.push(child);
+  return child;
+}
+
+/** A group pushed by something that is not a persia-metrics node (no push interval), or a dead node's copy. */
+async function putGroup(gateway: RunningPushgateway, path: string, body: string): Promise<void> {
+  const response = await request(`${gateway.url}${path}`, { method: 'PUT', body });
+  await response.body.text();
+  expect(response.statusCode).toBe(200);
+}
+
+async function keys(gateway: RunningPushgateway): Promise<string[]> {
+  return (await gateway.groups()).map((g) => [g.labels['job'], g.labels['role'] ?? '-', g.labels['instance'] ?? '-'].join('/')).sort();
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe.skipIf(!servers)('expire and end-job on real gateways', () => {
+  let gateway: RunningPushgateway;
+  let second: RunningPushgateway;
+  const nodes: Record<string, ChildProcess> = {};
+
+  beforeAll(async () => {
+    [gateway, second] = await Promise.all([startPushgateway(), startPushgateway()]);
+    nodes['live'] = startNode(gateway, 'exp_a', 'trainer', 'live', 0.4);
+    nodes['victim'] = startNode(gateway, 'exp_a', 'trainer', 'victim', 0.4);
+    nodes['slow'] = startNode(gateway, 'exp_a', 'server', 'slow', 2);
+    nodes['otherJob'] = startNode(gateway, 'exp_b', 'trainer', 'rep_0', 0.4);
+    await putGroup(gateway, '/metrics/job/exp_a', 'batch_result 1\n'); // another pusher, in the same job
+    await putGroup(gateway, '/metrics/job/exp_keep/instance/x', 'batch_result 2\n'); // a job nobody names
+    await waitFor(async () => (await keys(gateway)).length === 6, { timeoutMs: 15_000, intervalMs: 100, what: 'every node pushed' });
+  }, 30_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map(killed));
+    await Promise.all([gateway?.stop(), second?.stop()]);
+  });
+
+  it('deletes a SIGKILLed node once it missed 12 pushes, never a live, slow or foreign group; a node back re-creates its group', async () => {
+    const janitor = spawn(process.execPath, [CLI_MAIN, 'expire', '--gateway', gateway.address, '--job', 'exp_a', '--after', '1s', '--every', '300ms'], {
+      env: { PATH: process.env['PATH'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(janitor);
+    let out = '';
+    let err = '';
+    janitor.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    janitor.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => janitor.on('exit', (code) => resolve(code)));
+    const startedAt = Date.now();
+
+    await killed(nodes['victim'] as ChildProcess);
+    await killed(nodes['otherJob'] as ChildProcess);
+    const killedAt = Date.now();
+    await waitFor(async () => !(await keys(gateway)).includes('exp_a/trainer/victim'), { timeoutMs: 15_000, intervalMs: 100, what: "the killed node's group deleted" });
+    // Its threshold is max(1 s, 12 x 0.4 s): not before 4.8 s after its last push (at most 0.4 s before the kill).
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(4_000);
+
+    // The slow node (2 s interval) is older than --after between two of its pushes for most of this time.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 6_500 - (Date.now() - startedAt))));
+    expect(await keys(gateway)).toEqual(['exp_a/-/-', 'exp_a/server/slow', 'exp_a/trainer/live', 'exp_b/trainer/rep_0', 'exp_keep/-/x']);
+
+    nodes['victim'] = startNode(gateway, 'exp_a', 'trainer', 'victim', 0.4);
+    await waitFor(async () => (await keys(gateway)).includes('exp_a/trainer/victim'), { timeoutMs: 15_000, intervalMs: 100, what: 'the node back' });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await keys(gateway)).toContain('exp_a/trainer/victim');
+
+    janitor.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toContain('SIGTERM: stopping after the sweep in progress');
+    const deletions = out.split('\n').filter((line) => / deleted job=/.test(line));
+    expect(deletions).toHaveLength(1);
+    expect(deletions[0]).toMatch(
+      new RegExp(`deleted job="exp_a" role="trainer" instance="victim" on ${gateway.url}: last push [\\d.]+s ago, push interval 0\\.4s, threshold 4\\.8s$`),
+    );
+    expect(out).toMatch(/swept http:\/\/127\.0\.0\.1:\d+ \(job "exp_a"\): 0 deleted, 4 kept \(1 without persia_node_push_interval_seconds\)/);
+  }, 40_000);
+
+  it('--dry-run deletes nothing and says what would go; without it the group goes', async () => {
+    const dry = await runCli(['expire', '--gateway', gateway.address, '--job', 'exp_b', '--after', '1s', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const report = JSON.parse(dry.stdout) as {
+      dryRun: boolean;
+      gateways: Array<{ deletions: Array<{ labels: Record<string, string>; deleted: boolean; pushIntervalSeconds: number }> }>;
+    };
+    expect(report.dryRun).toBe(true);
+    expect(report.gateways[0]?.deletions).toMatchObject([{ labels: { job: 'exp_b', role: 'trainer', instance: 'rep_0' }, deleted: false, pushIntervalSeconds: 0.4 }]);
+    expect(await keys(gateway)).toContain('exp_b/trainer/rep_0');
+
+    const real = await runCli(['expire', '--gateway', gateway.address, '--job', 'exp_b', '--after', '1s']);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toContain('deleted job="exp_b" role="trainer" instance="rep_0"');
+    expect(await keys(gateway)).not.toContain('exp_b/trainer/rep_0');
+  });
+
+  it('sweeps every replica; one that is down is reported, the others still swept, exit 1', async () => {
+    // Groups as a node that died on each replica leaves them (its interval, 0.05 s: threshold max(1 s, 0.6 s)).
+    const dead = `# HELP ${INTERVAL.name} ${INTERVAL.help}\n# TYPE ${INTERVAL.name} gauge\n${INTERVAL.name} 0.05\n`; // as nodes push it (the gateway checks)
+    await putGroup(gateway, '/metrics/job/exp_r/role/trainer/instance@base64/Lg', dead); // instance ".": only reachable as @base64
+    await putGroup(second, '/metrics/job/exp_r/role/trainer/instance/a%20b', dead);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const down = `127.0.0.1:${await freePort()}`;
+    const result = await runCli(['expire', '--gateway', `${gateway.address},http://${second.address},${down}`, '--job', 'exp_r', '--after', '1s']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`gateway http://${down} not swept: cannot read http://${down}/api/v1/metrics`);
+    expect(result.stdout).toContain('deleted job="exp_r" role="trainer" instance="."');
+    expect(result.stdout).toContain('deleted job="exp_r" role="trainer" instance="a b"');
+    expect((await keys(gateway)).filter((k) => k.startsWith('exp_r'))).toEqual([]);
+    expect(await keys(second)).toEqual([]);
+
+    const allDown = await runCli(['expire', '--gateway', down, '--after', '1s', '--json']);
+    expect(allDown.code).toBe(1);
+    expect(JSON.parse(allDown.stdout)).toMatchObject({ error: { code: 'PERSIA_EXPIRY_FAILED' } });
+    expect(allDown.stderr).toContain('no gateway could be read');
+  });
+
+  it('end-job deletes every group of that job, live or foreign, and no other job', async () => {
+    const dry = await runCli(['end-job', '--job', 'exp_a', '--gateway', gateway.address, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('4 groups would be deleted');
+    expect((await keys(gateway)).filter((k) => k.startsWith('exp_a/'))).toHaveLength(4);
+
+    await Promise.all([nodes['live'], nodes['slow'], nodes['victim']].map((child) => killed(child as ChildProcess)));
+    const ended = await runCli(['end-job', '--job', 'exp_a', '--gateway', gateway.address, '--json']);
+    expect(ended.code).toBe(0);
+    const report = JSON.parse(ended.stdout) as { gateways: Array<{ deletions: Array<{ deleted: boolean }> }> };
+    expect(report.gateways[0]?.deletions.map((d) => d.deleted)).toEqual([true, true, true, true]);
+    expect(await keys(gateway)).toEqual(['exp_keep/-/x']);
+
+    const again = await runCli(['end-job', '--job', 'exp_a', '--gateway', gateway.address]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('no group of job "exp_a"; nothing to delete (jobs there: "exp_keep")');
+  });
+
+  it('bad options exit 2 with a message naming the option', { timeout: 60_000 }, async () => {
+    const cases: Array<[string[], string]> = [
+      [['expire', '--gateway', gateway.address, '--after', 'abc'], "option '--after <duration>' argument 'abc' is invalid. expected a duration such as 90s, 5m"],
+      [['expire', '--gateway', gateway.address, '--after', '0'], 'expected a duration above 0'],
+      [['expire', '--after', '5m'], "required option '-g, --gateway <host:port>' not specified"],
+      [['expire', '--gateway', gateway.address], "required option '--after <duration>' not specified"],
+      [['expire', '--gateway', gateway.address, '--after', '5m', '--every', '30 days'], "option '--every <duration>'"],
+      [['expire', '--gateway', 'http://gw:9091/metrics', '--after', '5m'], '--gateway: a path or query'],
+      [['end-job', '--gateway', gateway.address], "required option '-j, --job <name>' not specified"],
+      [['end-job', '--gateway', gateway.address, '--job', ''], '--job: expected a job name'],
+    ];
+    // Two at a time: quicker than one by one, and never a crowd of processes on a busy 2-core machine.
+    for (let start = 0; start < cases.length; start += 2) {
+      const batch = cases.slice(start, start + 2);
+      const results = await Promise.all(batch.map(([args]) => runCli(args, {}, { timeoutMs: 30_000 })));
+      batch.forEach(([args, message], index) => {
+        expect(results[index]?.code, args.join(' ')).toBe(2);
+        expect(results[index]?.stderr, args.join(' ')).toContain(message);
+      });
+    }
+    expect(await keys(gateway)).toEqual(['exp_keep/-/x']);
+    for (const help of await Promise.all(['expire', 'end-job'].map((command) => runCli([command, '--help'], {}, { timeoutMs: 30_000 })))) {
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error');
+    }
+  });
+});
