@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
-import { parseCount, parseSeconds } from './option-parsers.js';
+import { collectSlowNode, parseCount, parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 import { simulateCluster } from './simulate-command.js';
 import { formatTable } from './text-table.js';
+import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
+import { STRAGGLER_RECORDS } from '../deploy/straggler-rules.js';
 
 interface DemoFlags {
   job: string;
@@ -21,6 +23,7 @@ interface DemoFlags {
   servers: number;
   duration: number;
   interval: number;
+  slow?: SlowNode[];
   keep?: boolean;
 }
 
@@ -36,6 +39,8 @@ export function demoQueries(job: string): { question: string; promql: string }[]
     { question: 'index miss ratio per server', promql: `index_miss_ratio{${sel}}` },
     { question: 'NaN gradients in the last minute per feature', promql: `sum by (feature) (increase(nan_count{${sel}}[1m]))` },
     { question: 'push failures by reason', promql: `sum by (reason) (persia_metrics_push_failures_total{${sel}})` },
+    // Recorded by the shipped straggler rules (src/deploy/straggler-rules.ts); `demo --slow` makes one stand out.
+    { question: 'slowdown score per node, worst time cost (stragglers first)', promql: `sort_desc(max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{${sel}}))` },
   ];
 }
 
@@ -49,6 +54,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--servers <n>', 'embedding server nodes', parseCount, 2)
     .option('--duration <seconds>', 'how long the simulated job runs', parseSeconds, 40)
     .option('--interval <seconds>', 'push interval of the nodes', parseSeconds, 2)
+    .option('--slow <spec>', `a straggler, repeatable (as simulate --slow): ${SLOW_NODE_FORMAT}`, collectSlowNode)
     .option('--keep', 'leave the gateway and Prometheus running after the job ends, until Ctrl-C')
     .addHelpText('after', `\nNeeds the Debian packages prometheus and prometheus-pushgateway (scripts/demo.sh installs them).${EXIT_CODES_HELP}`)
     .action(runAction((flags: DemoFlags) => runDemo(flags)));
@@ -68,7 +74,15 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     say(`Pushgateway: ${gateway.url}/metrics   (groups: ${gateway.url}/api/v1/metrics)`);
     say(`Prometheus:  ${prometheus.url}/graph   (scraping the gateway every 1 s with honor_labels: true)`);
     say(`Simulating job "${flags.job}": ${flags.trainers} trainers, ${flags.middleware} middleware, ${flags.servers} servers for ${flags.duration} s (Ctrl-C stops early)...`);
-    const code = await simulateCluster({ config, trainers: flags.trainers, middleware: flags.middleware, servers: flags.servers, duration: flags.duration, stepMs: 20 });
+    const code = await simulateCluster({
+      config,
+      trainers: flags.trainers,
+      middleware: flags.middleware,
+      servers: flags.servers,
+      duration: flags.duration,
+      stepMs: 20,
+      ...(flags.slow === undefined ? {} : { slow: flags.slow }),
+    });
     // One more scrape after the final pushes, so the answers include them.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     say('');
