@@ -3,18 +3,23 @@
  * binaries) on free 127.0.0.1 ports, runs a simulated cluster against them, then prints the URLs and a few
  * PromQL answers a user would ask ("p99 lookup RPC time per role?", "which node is stale?").
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
+import { startViewServer } from '../view/view-server.js';
 import { collectSlowNode, parseCount, parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 import { simulateCluster } from './simulate-command.js';
 import { formatTable } from './text-table.js';
 import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
 import { STRAGGLER_RECORDS } from '../deploy/straggler-rules.js';
+
+/** The shipped rules (config/ is in the package, beside dist/). */
+const RULES_DIR = fileURLToPath(new URL('../../../config/prometheus/rules/', import.meta.url));
 
 interface DemoFlags {
   job: string;
@@ -55,7 +60,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <seconds>', 'how long the simulated job runs', parseSeconds, 40)
     .option('--interval <seconds>', 'push interval of the nodes', parseSeconds, 2)
     .option('--slow <spec>', `a straggler, repeatable (as simulate --slow): ${SLOW_NODE_FORMAT}`, collectSlowNode)
-    .option('--keep', 'leave the gateway and Prometheus running after the job ends, until Ctrl-C')
+    .option('--keep', 'leave the gateway, Prometheus and the view running after the job ends, until Ctrl-C')
     .addHelpText('after', `\nNeeds the Debian packages prometheus and prometheus-pushgateway (scripts/demo.sh installs them).${EXIT_CODES_HELP}`)
     .action(runAction((flags: DemoFlags) => runDemo(flags)));
 }
@@ -63,9 +68,22 @@ export function registerDemoCommand(program: Command): void {
 async function runDemo(flags: DemoFlags): Promise<number> {
   const say = (text: string): void => void process.stdout.write(`${text}\n`);
   const gateway = await startPushgateway();
-  const prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1 });
+  // Scraped as the shipped prometheus.yml does (a persia_gateway_* job labelled with the job), with the
+  // shipped rules, so every panel of the view and its straggler / duplicate flags have their series.
+  const prometheus = await startPrometheus({
+    scrapeTargets: [],
+    scrapeIntervalSeconds: 1,
+    ruleFiles: existsSync(RULES_DIR)
+      ? readdirSync(RULES_DIR)
+          .filter((file) => file.endsWith('.yml') && !file.endsWith('.test.yml'))
+          .map((file) => join(RULES_DIR, file))
+      : [],
+    extraScrapeConfigsYaml: `- job_name: persia_gateway_demo\n  honor_labels: true\n  static_configs:\n    - targets: [${JSON.stringify(gateway.address)}]\n      labels: {persia_job: ${JSON.stringify(flags.job)}}`,
+  });
+  const view = await startViewServer({ prometheusUrl: prometheus.url, port: 0, job: flags.job, refreshSeconds: 2, window: '5m' });
   const dir = mkdtempSync(join(tmpdir(), 'persia-demo-'));
   try {
+    say(`View:        ${view.url}   (the job live in a browser)`);
     const config = join(dir, 'global_config.yaml');
     writeFileSync(
       config,
@@ -94,11 +112,12 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       say('');
     }
     if (flags.keep) {
-      say(`Servers stay up: ${gateway.url} and ${prometheus.url}. Ctrl-C to stop them.`);
+      say(`Servers stay up: ${view.url}, ${gateway.url} and ${prometheus.url}. Ctrl-C to stop them.`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
     return code;
   } finally {
+    await view.close();
     await prometheus.stop();
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

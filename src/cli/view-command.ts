@@ -3,6 +3,7 @@
  * (src/view/) on 127.0.0.1 by default, and runs until Ctrl-C.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, type ViewWindowName } from '../view/view-panels.js';
 import { startViewServer } from '../view/view-server.js';
 import { parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, EXIT_OK, runAction } from './run-command.js';
@@ -13,6 +14,7 @@ interface ViewFlags {
   host: string;
   port: number;
   refresh: number;
+  window: ViewWindowName;
   json?: boolean;
 }
 
@@ -45,6 +47,11 @@ function parseHost(text: string): string {
   return text;
 }
 
+function parseWindow(text: string): ViewWindowName {
+  if (!isViewWindowName(text)) throw new InvalidArgumentError(`expected one of ${Object.keys(VIEW_WINDOWS).join(', ')}, found "${text}"`);
+  return text;
+}
+
 function parseJob(text: string): string {
   if (text.trim() === '' || text.startsWith('--')) throw new InvalidArgumentError(`expected a job name, found "${text}"`);
   return text;
@@ -66,13 +73,21 @@ export function registerViewCommand(program: Command): void {
     .option('--host <address>', 'address to listen on', parseHost, '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', parsePort, DEFAULT_VIEW_PORT)
     .option('--refresh <seconds>', 'seconds between two refreshes of the page', parseSeconds, 5)
+    .option('--window <span>', `time window the page opens with (${Object.keys(VIEW_WINDOWS).join(', ')})`, parseWindow, DEFAULT_VIEW_WINDOW)
     .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
     .action(runAction((flags: ViewFlags) => view(flags)));
 }
 
 async function view(flags: ViewFlags): Promise<number> {
-  const server = await startViewServer({ prometheusUrl: flags.prometheus, host: flags.host, port: flags.port, job: flags.job, refreshSeconds: flags.refresh });
+  const server = await startViewServer({
+    prometheusUrl: flags.prometheus,
+    host: flags.host,
+    port: flags.port,
+    job: flags.job,
+    refreshSeconds: flags.refresh,
+    window: flags.window,
+  });
   if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, prometheus: flags.prometheus, job: flags.job ?? null })}\n`);
   else process.stdout.write(`persia-metrics view: ${server.url}   (reading ${flags.prometheus}; Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@ import { substituteGrafanaVariables } from '../deploy/grafana-model.js';
 
 /** Time windows the page offers: how far back the charts reach and the step of their range queries. */
 export const VIEW_WINDOWS = {
+  '2m': { seconds: 120, stepSeconds: 1 },
   '5m': { seconds: 300, stepSeconds: 2 },
   '15m': { seconds: 900, stepSeconds: 5 },
   '1h': { seconds: 3600, stepSeconds: 15 },

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ViewError } from '../errors.js';
 import { PAGE_CSS, pageHtml } from './page-html.js';
 import { PROXIED_PATHS, proxyQuery, queryScalar, sendJson, type PrometheusUpstream } from './prometheus-proxy.js';
-import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, viewPanels } from './view-panels.js';
+import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, viewPanels, type ViewWindowName } from './view-panels.js';
 
 export interface ViewServerOptions {
   /** Prometheus base URL (`http://host:9090`, a path prefix allowed). */
@@ -22,6 +22,8 @@ export interface ViewServerOptions {
   readonly port: number;
   /** Job shown first (else the page picks the first job Prometheus knows). */
   readonly job?: string | undefined;
+  /** Time window the page opens with. @default '15m' */
+  readonly window?: ViewWindowName;
   /** Seconds between two refreshes of the page. @default 5 */
   readonly refreshSeconds?: number;
   /** Give up one Prometheus request after this long. @default 10000 */
@@ -80,7 +82,12 @@ async function serveFile(response: ServerResponse, file: string, contentType: st
 export async function startViewServer(options: ViewServerOptions): Promise<RunningViewServer> {
   const host = options.host ?? '127.0.0.1';
   const upstream: PrometheusUpstream = { baseUrl: options.prometheusUrl.replace(/\/+$/, ''), timeoutMs: options.timeoutMs ?? 10_000 };
-  const settings = { job: options.job ?? null, refreshSeconds: options.refreshSeconds ?? 5, windows: Object.keys(VIEW_WINDOWS), defaultWindow: DEFAULT_VIEW_WINDOW };
+  const settings = {
+    job: options.job ?? null,
+    refreshSeconds: options.refreshSeconds ?? 5,
+    windows: Object.keys(VIEW_WINDOWS),
+    defaultWindow: options.window ?? DEFAULT_VIEW_WINDOW,
+  };
 
   const panels = async (url: URL, response: ServerResponse): Promise<void> => {
     const job = url.searchParams.get('job') ?? '';

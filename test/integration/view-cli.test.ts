@@ -1,0 +1,52 @@
+/**
+ * `persia-metrics view` as a user starts it: bad options are usage errors (exit 2) naming the option and what
+ * was expected, a port already taken is a runtime error (exit 1), and with --json stdout holds one JSON
+ * document either way. Needs `npm run build` first.
+ */
+import { createServer, type Server } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-runner.js';
+
+describe('persia-metrics view: options', () => {
+  it('--help documents the command and the exit codes', async () => {
+    const { code, stdout } = await runCli(['view', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('--prometheus <url>');
+    expect(stdout).toContain('Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error');
+  });
+
+  // Each run starts node (1-2 s on a loaded machine): a few cases, the JSON form checked on two of them.
+  it.each([
+    [['--prometheus', 'http://127.0.0.1:9090', '--port', 'abc'], "option '--port <n>' argument 'abc' is invalid. expected a TCP port from 0 to 65535", true],
+    [['--prometheus', 'not-a-url'], "option '--prometheus <url>' argument 'not-a-url' is invalid. expected the http:// or https:// URL of Prometheus", true],
+    [['--prometheus', 'ftp://127.0.0.1:9090'], 'expected the http:// or https:// URL of Prometheus', false],
+    [['--prometheus', 'http://127.0.0.1:9090', '--refresh', '0'], 'expected a positive number of seconds', false],
+    [[], "required option '--prometheus <url>' not specified", false],
+  ])('view %j is a usage error', async (args, message, checkJson) => {
+    const { code, stdout, stderr } = await runCli(['view', ...args]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(message);
+    if (!checkJson) return;
+    const json = await runCli(['view', ...args, '--json']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'PERSIA_USAGE' } });
+  });
+
+  it('a port already in use is a runtime error naming the address, as JSON too', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const { code, stderr } = await runCli(['view', '--prometheus', 'http://127.0.0.1:9090', '--port', String(port)]);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`persia-metrics: error: cannot listen on 127.0.0.1:${port}: the port is in use`);
+      const json = await runCli(['view', '--prometheus', 'http://127.0.0.1:9090', '--port', String(port), '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'PERSIA_VIEW_FAILED' } });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});

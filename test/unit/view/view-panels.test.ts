@@ -1,0 +1,80 @@
+/** The view draws the dashboards' own panels, and builds its node table from Prometheus's answers. */
+import { describe, expect, it } from 'vitest';
+import { dashboardDefs } from '../../../src/deploy/dashboards.js';
+import { DEFAULT_DEPLOY_OPTIONS } from '../../../src/deploy/deploy-options.js';
+import { nodeQueries, nodeRows, type InstantSample } from '../../../src/view/page/node-rows.js';
+import { formatValue, legendText } from '../../../src/view/page/format.js';
+import { viewPanels } from '../../../src/view/view-panels.js';
+
+describe('viewPanels', () => {
+  it('has every time series and stat panel of the dashboards, with title, unit and PromQL, variables substituted', () => {
+    const answer = viewPanels('dlrm_v1.0', '15m', 2);
+    const drawn = answer.sections.flatMap((section) => section.panels);
+    const defined = dashboardDefs({ ...DEFAULT_DEPLOY_OPTIONS, pushIntervalSeconds: 2 }).flatMap(([, dashboard]) =>
+      dashboard.rows.flatMap((row) => row.panels.filter((panel) => panel.type !== 'heatmap')),
+    );
+    expect(drawn.map((panel) => [panel.title, panel.unit])).toEqual(defined.map((panel) => [panel.title, panel.unit ?? 'short']));
+    for (const panel of drawn) {
+      for (const target of panel.targets) {
+        expect(target.expr).not.toContain('$');
+        expect(target.expr).toContain('dlrm_v1.0');
+      }
+    }
+    expect(drawn.map((panel) => panel.title)).toEqual(expect.arrayContaining(['lookup_rpc_time_cost P50 / P99', 'Index miss ratio', 'Staleness (batches)']));
+    // The stale threshold of the health panels follows the job's interval: 6 intervals of 2 s.
+    expect(drawn.find((panel) => panel.title === 'Stale nodes')?.targets[0]?.expr).toContain('> 12');
+    expect(drawn.find((panel) => panel.title === 'lookup_rpc_time_cost P50 / P99')?.targets[0]?.expr).toContain('[60s]');
+  });
+
+  it('keeps a job name with quotes or backslashes inside its PromQL string', () => {
+    const expr = viewPanels('a"b\\c', '5m').sections[0]?.panels[0]?.targets[0]?.expr ?? '';
+    expect(expr).toContain('job="a\\"b\\\\c"');
+  });
+});
+
+const sample = (metric: Record<string, string>, value: number | string): InstantSample => ({ metric, value: [1700000000, String(value)] });
+
+describe('nodeRows', () => {
+  it('judges each node by its own push interval and reads the flags from Prometheus', () => {
+    const fast = { job: 'j', role: 'trainer', instance: 'rep_0' };
+    const slow = { job: 'j', role: 'server', instance: 'rep_0' };
+    const dead = { job: 'j', role: 'trainer', instance: 'rep_1' };
+    const rows = nodeRows(
+      {
+        age: [sample(slow, 50), sample(dead, 13), sample(fast, 0.5)],
+        interval: [sample(fast, 2), sample(slow, 10), sample(dead, 2)],
+        state: [sample({ ...fast, state: 'running' }, 1), sample({ ...dead, state: 'running' }, 1)],
+        failures: [sample(fast, 3)],
+        rejected: [sample(slow, 1)],
+        duplicate: [sample(fast, 1)],
+        straggler: [sample({ ...slow, alertname: 'PersiaStragglerNode', alertstate: 'firing', metric: 'lookup_rpc_time_cost' }, 1)],
+      },
+      6,
+    );
+    expect(rows.map((row) => `${row.role}/${row.instance}`)).toEqual(['trainer/rep_0', 'trainer/rep_1', 'server/rep_0']);
+    expect(rows.map((row) => row.stale)).toEqual([false, true, false]); // 13 s > 6 × 2 s; 50 s < 6 × 10 s
+    expect(rows[0]).toMatchObject({ state: 'running', pushFailures: 3, duplicateIdentity: true, straggler: undefined });
+    expect(rows[1]).toMatchObject({ missedPushes: 5 });
+    expect(rows[2]).toMatchObject({ lastPushRejected: true, straggler: 'firing', stragglerDetail: 'metric=lookup_rpc_time_cost', state: undefined });
+  });
+
+  it('asks Prometheus about the job only, the straggler flag from the PersiaStragglerNode alert', () => {
+    const queries = nodeQueries('j');
+    expect(queries.straggler).toBe('ALERTS{alertname="PersiaStragglerNode", job="j"}');
+    expect(Object.values(queries).every((query) => query.includes('job="j"'))).toBe(true);
+  });
+});
+
+describe('format', () => {
+  it('writes values in the panels’ Grafana units and legends from label values', () => {
+    expect([formatValue(0.0042, 's'), formatValue(0.25, 'percentunit'), formatValue(3 * 1024 * 1024, 'bytes'), formatValue(1500, 'ops'), formatValue(Number.NaN, 's')]).toEqual([
+      '4.2 ms',
+      '25%',
+      '3 MiB',
+      '1500/s',
+      '–',
+    ]);
+    expect(legendText('P99 {{role}}', { role: 'middleware' })).toBe('P99 middleware');
+    expect(legendText('{{feature}}', { job: 'j' })).toBe('job=j');
+  });
+});
