@@ -8,7 +8,7 @@
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { createGatewayTransport } from '../src/push/replicated-transport.js';
+import { createGatewayTransport } from '../src/push/create-gateway-transport.js';
 import { parseGatewayList } from '../src/config/gateway-address.js';
 import type { RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
 import { startPrometheus } from '../src/local-stack/prometheus-process.js';

@@ -21,7 +21,7 @@ import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver, type PusherStats } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
 import { describeLeaveFailure, describeMove } from './push/replica-messages.js';
-import { createGatewayTransport } from './push/replicated-transport.js';
+import { createGatewayTransport } from './push/create-gateway-transport.js';
 import type { GatewayTransport, TransportOptions } from './push/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';

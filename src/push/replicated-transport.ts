@@ -20,8 +20,8 @@
  */
 import type { GatewayAddress } from '../config/gateway-address.js';
 import { failureReason } from './failure-report.js';
-import { GatewayReplicas, needsResolution, type ReplicaResolver } from './gateway-replicas.js';
-import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type GatewayTransport, type TransportOptions } from './transport.js';
+import type { GatewayReplicas } from './gateway-replicas.js';
+import type { ExchangeResult, GatewayMethod, GatewayTransport } from './transport.js';
 
 /** DELETEs of a left replica are tried on this many later pushes before the failure is reported. */
 const LEAVE_ATTEMPTS = 3;
@@ -29,6 +29,8 @@ const LEAVE_ATTEMPTS = 3;
 const REPLAYED_PUTS_MS = 200;
 /** Timeouts or 5xx in a row that mark a replica failed. */
 const SLOW_STRIKES = 2;
+/** A replica whose recovery proved false again and again is probed at most this many probe intervals apart. */
+const MAX_PROBE_BACKOFF = 32;
 
 /** `failed`: the replica failed a push; `recovered`: a better-ranked one answers again; `replicas_changed`: DNS. */
 export type MoveReason = 'failed' | 'recovered' | 'replicas_changed';
@@ -93,6 +95,15 @@ export class ReplicatedTransport implements GatewayTransport {
   private readonly unansweredPuts = new Set<string>();
   /** Timeouts and 5xx of the current replica since its last success. */
   private strikes = 0;
+  /**
+   * The replica the node moved back to after it answered a probe, until a PUT there succeeds. A probe is a
+   * DELETE: a gateway that answers it but fails every PUT (a full disk, a proxy in front) would otherwise
+   * win the node back at every probe and lose it two failed pushes later, forever. On probation one
+   * failure moves the node away again, and each false recovery doubles that replica's probe interval.
+   */
+  private probation: string | undefined;
+  /** Probe interval multiplier per replica, by baseUrl (1 when absent). */
+  private readonly probeBackoff = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly options: ReplicatedTransportOptions) {
@@ -197,6 +208,7 @@ export class ReplicatedTransport implements GatewayTransport {
     if (next.baseUrl === from.baseUrl) return;
     this.current = next;
     this.strikes = 0;
+    this.probation = reason === 'recovered' && this.written.has(next.baseUrl) ? next.baseUrl : undefined;
     this.left.delete(next.baseUrl); // moving back: that copy is the live one again
     if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
     this.stats.moves += 1;
@@ -210,11 +222,20 @@ export class ReplicatedTransport implements GatewayTransport {
     if (reason === 'connection') return this.markFailed(replica, error);
     if (reason !== 'timeout' && reason !== 'http_5xx') return; // a refused body (4xx) would fail anywhere
     this.strikes += 1;
+    if (this.probation === replica.baseUrl) {
+      this.probeBackoff.set(replica.baseUrl, Math.min(MAX_PROBE_BACKOFF, 2 * (this.probeBackoff.get(replica.baseUrl) ?? 1)));
+      return this.markFailed(replica, error);
+    }
     if (this.strikes >= SLOW_STRIKES) this.markFailed(replica, error);
   }
 
+  private probeMs(baseUrl: string): number {
+    return this.options.probeSeconds * 1000 * (this.probeBackoff.get(baseUrl) ?? 1);
+  }
+
   private markFailed(replica: GatewayAddress, error: Error): void {
-    this.failed.set(replica.baseUrl, this.now() + this.options.probeSeconds * 1000);
+    if (this.probation === replica.baseUrl) this.probation = undefined;
+    this.failed.set(replica.baseUrl, this.now() + this.probeMs(replica.baseUrl));
     const ranked = this.options.replicas.ranked;
     if (ranked.every((candidate) => this.failed.has(candidate.baseUrl))) {
       // Every replica failed in turn: start over with the others, so the node keeps cycling through them
@@ -229,6 +250,10 @@ export class ReplicatedTransport implements GatewayTransport {
     this.path = path;
     this.strikes = 0;
     this.unansweredPuts.delete(replica.baseUrl); // answering a later PUT, it has applied the ones that waited
+    if (this.probation === replica.baseUrl) {
+      this.probation = undefined;
+      this.probeBackoff.delete(replica.baseUrl);
+    }
     this.failed.delete(replica.baseUrl);
     this.left.delete(replica.baseUrl);
     for (const entry of this.left.values()) {
@@ -265,7 +290,7 @@ export class ReplicatedTransport implements GatewayTransport {
   private onLeaveFailed(entry: LeftReplica, error: Error): void {
     const { baseUrl } = entry.replica;
     entry.attempts += 1;
-    if (this.failed.has(baseUrl)) this.failed.set(baseUrl, this.now() + this.options.probeSeconds * 1000);
+    if (this.failed.has(baseUrl)) this.failed.set(baseUrl, this.now() + this.probeMs(baseUrl));
     if (entry.attempts < LEAVE_ATTEMPTS || this.left.get(baseUrl) !== entry) return;
     const stillTrying = this.failed.has(baseUrl) && this.ranksAboveCurrent(entry.replica);
     if (!entry.reported) this.options.onLeaveFailed?.({ replica: entry.replica, error, attempts: entry.attempts, stillTrying });
@@ -302,44 +327,4 @@ export class ReplicatedTransport implements GatewayTransport {
     }
     return transport;
   }
-}
-
-export interface GatewayTransportSetup {
-  /** The parsed gateway addresses (ResolvedConfig.gateways). */
-  readonly gateways: readonly GatewayAddress[];
-  /** The rendezvous key: the node's grouping path. */
-  readonly key: string;
-  readonly transport: TransportOptions;
-  /** How often names are re-resolved. */
-  readonly refreshSeconds: number;
-  /** How often a failed better replica is tried again. */
-  readonly probeSeconds: number;
-  readonly onMove?: (move: ReplicaMove) => void;
-  readonly onLeaveFailed?: (failure: LeaveFailure) => void;
-  readonly resolve?: ReplicaResolver;
-}
-
-/**
- * The transport a node needs for its configured addresses: a single-gateway one for one IP or https
- * address, a replicated one when there are several replicas or a name DNS may expand into several.
- */
-export function createGatewayTransport(setup: GatewayTransportSetup): GatewayTransport {
-  const [only] = setup.gateways;
-  if (only === undefined) throw new RangeError('createGatewayTransport needs at least one gateway address');
-  if (setup.gateways.length === 1 && !needsResolution(setup.gateways) && setup.resolve === undefined) {
-    return new HttpGatewayTransport(setup.transport, only.baseUrl);
-  }
-  const replicas = new GatewayReplicas({
-    addresses: setup.gateways,
-    key: setup.key,
-    refreshSeconds: setup.refreshSeconds,
-    ...(setup.resolve === undefined ? {} : { resolve: setup.resolve }),
-  });
-  return new ReplicatedTransport({
-    replicas,
-    connect: (replica) => new HttpGatewayTransport(setup.transport, replica.baseUrl),
-    probeSeconds: setup.probeSeconds,
-    ...(setup.onMove === undefined ? {} : { onMove: setup.onMove }),
-    ...(setup.onLeaveFailed === undefined ? {} : { onLeaveFailed: setup.onLeaveFailed }),
-  });
 }

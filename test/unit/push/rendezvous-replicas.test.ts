@@ -5,7 +5,8 @@ import { parseGatewayList, type GatewayAddress } from '../../../src/config/gatew
 import { GatewayReplicas, dnsReplicaResolver, needsResolution } from '../../../src/push/gateway-replicas.js';
 import { fnv1a32, pickReplica, rankReplicas } from '../../../src/push/rendezvous.js';
 import { PushHttpError, PushNetworkError, PushTimeoutError } from '../../../src/errors.js';
-import { ReplicatedTransport, createGatewayTransport, type LeaveFailure, type ReplicaMove } from '../../../src/push/replicated-transport.js';
+import { createGatewayTransport } from '../../../src/push/create-gateway-transport.js';
+import { ReplicatedTransport, type LeaveFailure, type ReplicaMove } from '../../../src/push/replicated-transport.js';
 import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type GatewayTransport } from '../../../src/push/transport.js';
 
 const addresses = (text: string): GatewayAddress[] => parseGatewayList(text).addresses ?? [];
@@ -179,6 +180,8 @@ describe('ReplicatedTransport over real HTTP', () => {
 /** One replica's transport, in memory: answers as told, logs `METHOD path`, can hold a DELETE open. */
 class FakeReplica implements GatewayTransport {
   answer: 'ok' | 'refused' | 'timeout' | 'http_500' | 'http_400' = 'ok';
+  /** What DELETEs get, when other than `answer`. */
+  answerDelete: FakeReplica['answer'] | undefined;
   readonly log: string[] = [];
   /** While set, DELETEs wait for it (a slow clean-up). */
   deleteGate: Promise<void> | undefined;
@@ -189,7 +192,7 @@ class FakeReplica implements GatewayTransport {
   async send(method: GatewayMethod, path: string): Promise<ExchangeResult> {
     if (method === 'DELETE' && this.deleteGate !== undefined) await this.deleteGate;
     const url = `${this.currentBaseUrl}${path}`;
-    switch (this.answer) {
+    switch (method === 'DELETE' ? (this.answerDelete ?? this.answer) : this.answer) {
       case 'refused':
         throw new PushNetworkError(method, url, new Error('ECONNREFUSED'));
       case 'timeout':
@@ -343,6 +346,34 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
       [ranked[1]!.baseUrl, ranked[0]!.baseUrl, 'recovered'],
     ]);
     expect(transport.stats.moves).toBe(2);
+  });
+
+  it('a replica that answers its probe but fails every PUT wins the node back ever more rarely (found by a new-user session: nodes flapped every two intervals)', async () => {
+    const { transport, ranked, fake, moves, advance } = setup('g0:9091,g1:9091', 1);
+    await transport.send('PUT', path, 'x 0\n');
+    const broken = fake(0);
+    broken.answer = 'http_500';
+    broken.answerDelete = 'ok'; // a proxy in front of a gateway with a full disk: DELETE fine, PUT 500
+    let failedPushes = 0;
+    for (let second = 0; second < 120; second += 1) {
+      advance(1);
+      await transport.send('PUT', path, 'x 1\n').catch(() => (failedPushes += 1));
+      await transport.settled();
+    }
+    // Back on the broken replica after probes at about 1, 2, 4, 8, 16, 32, 32 s: each costs one failed push.
+    const returns = moves.filter((move) => move.reason === 'recovered').length;
+    expect(returns).toBeGreaterThanOrEqual(4);
+    expect(returns).toBeLessThanOrEqual(8);
+    expect(failedPushes).toBeLessThanOrEqual(returns + 2);
+    expect(transport.currentBaseUrl).toBe(ranked[1]!.baseUrl);
+    // Once it really recovers, the node moves back for good and the probe interval starts over.
+    broken.answer = 'ok';
+    for (let second = 0; second < 40; second += 1) {
+      advance(1);
+      await transport.send('PUT', path, 'x 2\n');
+      await transport.settled();
+    }
+    expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
   });
 
   it('keeps a clean-up DELETE out of the PUT: the push resolves while the DELETE is still pending', async () => {
