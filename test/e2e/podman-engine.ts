@@ -46,11 +46,14 @@ function answers(socket: string): Promise<boolean> {
   });
 }
 
-export async function startPodmanEngine(podman: string, dir: string): Promise<PodmanEngine> {
+/**
+ * The environment of a private Podman in `dir` (settings and store there, see the top of this file), for
+ * podman commands run directly (test/e2e/kubernetes-pods.test.ts) or for the API service below.
+ */
+export function privatePodmanEnv(podman: string, dir: string): NodeJS.ProcessEnv {
   const conf = join(dir, 'containers.conf');
   // No CAP_SYS_RESOURCE in the sandbox: default rlimits fail. crun refuses the hybrid cgroup layout: runc.
   writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n');
-  const socket = join(dir, 'podman.sock');
   // A store of its own (images, containers, locks) in the run's temp dir: another podman on the machine (a
   // second test run) holds the shared store's locks for minutes and this service would wait on them; and
   // nothing built here is left behind.
@@ -60,7 +63,12 @@ export async function startPodmanEngine(podman: string, dir: string): Promise<Po
     storage,
     `[storage]\ndriver = "overlay"\ngraphroot = "${join(dir, 'store')}"\nrunroot = "${join(dir, 'run')}"\n[storage.options.overlay]\nskip_mount_home = "true"\n`,
   );
-  const env = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, DOCKER_HOST: `unix://${socket}`, PODMAN: podman };
+  return { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: storage, PODMAN: podman };
+}
+
+export async function startPodmanEngine(podman: string, dir: string): Promise<PodmanEngine> {
+  const socket = join(dir, 'podman.sock');
+  const env = { ...privatePodmanEnv(podman, dir), DOCKER_HOST: `unix://${socket}` };
   const child: ChildProcess = spawn(podman, ['system', 'service', '--time=0', `unix://${socket}`], { env, stdio: 'ignore' });
   const unregister = onProcessExit(() => child.kill('SIGKILL'));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
