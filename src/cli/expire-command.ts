@@ -82,16 +82,16 @@ export function toJson(document: unknown, pretty = true): string {
   return JSON.stringify(document, (_key, value: unknown) => (value === undefined ? null : value), pretty ? 2 : undefined);
 }
 
-/** Sweeps every gateway in turn (a replica that is down does not stop the others); logs deletions as they happen unless `json`. */
+/** Sweeps every gateway at once (one that is down or hung delays no other); logs deletions as they happen unless `json`. */
 export async function sweepAll(gateways: readonly string[], options: Omit<SweepOptions, 'onDeletion'> & { readonly json: boolean }): Promise<GatewaySweep[]> {
-  const sweeps: GatewaySweep[] = [];
-  for (const gateway of gateways) {
-    const onDeletion = options.json ? undefined : (deletion: Deletion) => process.stdout.write(`${deletionLine(deletion, gateway, options.dryRun)}\n`);
-    const sweep = await sweepGateway(gateway, { ...options, ...(onDeletion === undefined ? {} : { onDeletion }) });
-    if (sweep.error !== undefined) process.stderr.write(`persia-metrics: gateway ${gateway} not swept: ${sweep.error.message}\n`);
-    sweeps.push(sweep);
-  }
-  return sweeps;
+  return Promise.all(
+    gateways.map(async (gateway) => {
+      const onDeletion = options.json ? undefined : (deletion: Deletion) => process.stdout.write(`${deletionLine(deletion, gateway, options.dryRun)}\n`);
+      const sweep = await sweepGateway(gateway, { ...options, ...(onDeletion === undefined ? {} : { onDeletion }) });
+      if (sweep.error !== undefined) process.stderr.write(`persia-metrics: gateway ${gateway} not swept: ${sweep.error.message}\n`);
+      return sweep;
+    }),
+  );
 }
 
 /** Exit status of a set of sweeps: every gateway unreadable is an error; some failed, 1; all fine, 0. */
@@ -126,7 +126,7 @@ that is ${formatDuration(recommendedExpireAfterSeconds(DEFAULT_DEPLOY_OPTIONS))}
 
 Durations: 90s, 5m, 1h30m, 500ms, 2d, or a plain number of seconds. Ages use this machine's clock.
 Each deletion is logged (group, gateway, age, push interval, threshold). Several comma-separated gateways
-(replicas) are each swept; one that cannot be read is reported and the others are still swept (exit 1).
+(replicas) are swept at once; one that cannot be read is reported and the others are still swept (exit 1).
 A node that pushes between the read and the DELETE re-creates its group at its next push.
 --every repeats the sweep until SIGTERM or SIGINT, which end it cleanly after the sweep in progress (exit
 status: the last sweep's); under --json each sweep is one JSON document on its own line.

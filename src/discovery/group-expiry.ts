@@ -78,7 +78,7 @@ export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: numb
   const interval = pushInterval(group);
   const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval };
   if (interval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
-  const threshold = Math.max(rule.afterSeconds, rule.missedPushes * (interval ?? 0));
+  const threshold = Math.max(rule.afterSeconds, Math.round(rule.missedPushes * (interval ?? 0) * 1000) / 1000); // 12 x 0.05 is 0.6, not 0.6000000000000001
   if (age === undefined) return { ...base, thresholdSeconds: threshold, verdict: 'never-pushed' };
   return { ...base, thresholdSeconds: threshold, verdict: age > threshold ? 'expired' : 'live' };
 }

@@ -173,15 +173,12 @@ describe.skipIf(!servers)('expire and end-job on real gateways', () => {
   });
 
   it('bad options exit 2 with a message naming the option', { timeout: 60_000 }, async () => {
+    // The rest of the option checks (durations, addresses) are unit-tested in test/unit/group-expiry.test.ts.
     const cases: Array<[string[], string]> = [
       [['expire', '--gateway', gateway.address, '--after', 'abc'], "option '--after <duration>' argument 'abc' is invalid. expected a duration such as 90s, 5m"],
-      [['expire', '--gateway', gateway.address, '--after', '0'], 'expected a duration above 0'],
+      [['expire', '--gateway', gateway.address, '--after', '0', '--json'], 'expected a duration above 0'],
       [['expire', '--after', '5m'], "required option '-g, --gateway <host:port>' not specified"],
-      [['expire', '--gateway', gateway.address], "required option '--after <duration>' not specified"],
-      [['expire', '--gateway', gateway.address, '--after', '5m', '--every', '30 days'], "option '--every <duration>'"],
-      [['expire', '--gateway', 'http://gw:9091/metrics', '--after', '5m'], '--gateway: a path or query'],
       [['end-job', '--gateway', gateway.address], "required option '-j, --job <name>' not specified"],
-      [['end-job', '--gateway', gateway.address, '--job', ''], '--job: expected a job name'],
     ];
     // Two at a time: quicker than one by one, and never a crowd of processes on a busy 2-core machine.
     for (let start = 0; start < cases.length; start += 2) {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/cli/expire-command.js';
+import { gatewayBaseUrls, parseDuration } from '../../src/cli/expire-command.js';
 import { alertSpecs } from '../../src/deploy/alert-rules.js';
 import {
   DEFAULT_DEPLOY_OPTIONS,
@@ -117,6 +117,24 @@ describe('parseDuration', () => {
     ['400d', 'at most'],
   ])('refuses %j', (text, message) => {
     expect(() => parseDuration(text)).toThrow(message);
+  });
+
+  it('caps --every below what a timer can wait', () => {
+    expect(() => parseDuration('30d', 86_400 * 24)).toThrow('at most');
+  });
+});
+
+describe('--gateway', () => {
+  it("takes PERSIA_METRICS_GATEWAY_ADDR's spelling: replicas, schemes, a gateway listed twice read once", () => {
+    expect(gatewayBaseUrls('gw1:9091,https://gw2,gw1:9091')).toEqual(['http://gw1:9091', 'https://gw2:443']);
+  });
+
+  it.each([
+    ['http://gw:9091/metrics', '--gateway: a path or query'],
+    ['gw:9091,', '--gateway: an empty address'],
+    ['user:pw@gw:9091', '--gateway: credentials'],
+  ])('refuses %j naming the option', (text, message) => {
+    expect(() => gatewayBaseUrls(text)).toThrow(message);
   });
 });
 
