@@ -16,7 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseGatewayList } from '../../src/config/gateway-address.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { type KubernetesObject, kubernetesNames, MAX_GATEWAYS } from '../../src/deploy/kubernetes-manifests.js';
+import { DEFAULT_KUBERNETES_OPTIONS, gatewayDeployment, type KubernetesObject, kubernetesNames, MAX_GATEWAYS } from '../../src/deploy/kubernetes-manifests.js';
+import { serviceMonitor } from '../../src/deploy/kubernetes-monitoring.js';
 import { kubernetesObjectsByFile, renderKubernetesDeployment } from '../../src/deploy/kubernetes-render.js';
 import { DeployUsageError } from '../../src/errors.js';
 
@@ -153,6 +154,20 @@ describe.each(cases)('job $job with $gateways gateway(s)', ({ job, gateways }) =
   it('the written YAML reads back as exactly these objects', () => {
     const files = renderKubernetesDeployment(options, { gateways });
     for (const [path, expected] of byFile) expect(loadAll(files.get(path) ?? '')).toEqual(expected);
+  });
+});
+
+describe('the schema check', () => {
+  // kubernetes-models checks types, required fields and formats (not unknown fields, not the API server's name rules above).
+  it('refuses a wrong type or a missing required field, so the passes above mean something', () => {
+    const options = DEFAULT_DEPLOY_OPTIONS;
+    const deployment = gatewayDeployment(options, DEFAULT_KUBERNETES_OPTIONS) as KubernetesObject & { spec: Record<string, unknown> };
+    expect(() => new Deployment({ ...deployment, spec: { ...deployment.spec, replicas: '2' } } as never).validate()).toThrow(/replicas must be integer/);
+    const { template: _, ...withoutTemplate } = deployment.spec;
+    expect(() => new Deployment({ ...deployment, spec: withoutTemplate } as never).validate()).toThrow(/template/);
+    const monitor = serviceMonitor(options) as KubernetesObject & { spec: { endpoints: Array<Record<string, unknown>> } };
+    const endpoints = monitor.spec.endpoints.map((endpoint) => ({ ...endpoint, honorLabels: 'yes' }));
+    expect(() => new ServiceMonitor({ ...monitor, spec: { ...monitor.spec, endpoints } } as never).validate()).toThrow(/honorLabels must be boolean/);
   });
 });
 
