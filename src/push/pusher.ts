@@ -21,6 +21,8 @@ import type { GatewayTransport } from './transport.js';
 
 /** A push refused for one family after another is malformed as a whole: stop holding back and report it. */
 const MAX_FAMILIES_HELD_PER_PUSH = 5;
+/** The shortest pause before a retry (see pushWithRetries). */
+const MIN_RETRY_DELAY_SECONDS = 0.05;
 
 export { failureReason, type FailureReason } from './failure-report.js';
 
@@ -158,10 +160,19 @@ export class Pusher {
   }
 
   private async pushWithRetries(deadline: number): Promise<PushOutcome> {
+    const tried = new Set([this.options.transport.currentBaseUrl]);
     let outcome = await this.pushOnce('PUT');
     let retries = 0;
     let heldBack = 0;
     while (!outcome.ok && !this.stopping.signal.aborted) {
+      if (!tried.has(this.options.transport.currentBaseUrl)) {
+        // The failure moved the node to a replica it has not tried in this cycle (replicated-transport.ts):
+        // push there at once, as a retry of a healthy gateway, not a wait on a failed one. Without this,
+        // a flush() during a failover rejected while a healthy replica was up (found by a new-user session).
+        tried.add(this.options.transport.currentBaseUrl);
+        outcome = await this.pushOnce('PUT');
+        continue;
+      }
       if (outcome.error instanceof PushHttpError && outcome.error.statusCode < 500) {
         // The same body fails the same way; but when the refusal names one family, the rest go out now.
         if (heldBack >= MAX_FAMILIES_HELD_PER_PUSH || !this.refused.holdBack(outcome.error, this.lastBody)) break;
@@ -170,7 +181,10 @@ export class Pusher {
         continue;
       } else {
         if (retries >= this.options.retries) break;
-        const delay = backoffSeconds(retries);
+        // The backoff counts from the start of the failed attempt: a push that timed out has waited already,
+        // and a second timeout is what moves a node off a hung replica within one interval. A little pause
+        // stays, so the aborted request is gone before the next one opens.
+        const delay = Math.max(MIN_RETRY_DELAY_SECONDS, backoffSeconds(retries) - outcome.durationSeconds);
         retries += 1;
         if (Date.now() + delay * 1000 >= deadline) break;
         await sleep(delay, this.stopping.signal);
