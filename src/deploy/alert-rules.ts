@@ -7,7 +7,7 @@
  * last values stay there and look alive to any query that ignores the push time.
  */
 import { METRIC_CATALOG } from '../metrics/catalog.js';
-import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
+import { type DeployOptions, STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from './deploy-options.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
 import { renderStragglerRuleGroup, stragglerAlertSpec } from './straggler-rules.js';
 
@@ -31,7 +31,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       alert: 'PersiaNodeStoppedPushing',
       // A node that announced `stopping` in its last push left on purpose; everything else is a crash/hang.
       expr: `(time() - push_time_seconds > ${staleSeconds})\n` + `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
-      for: '1m',
+      for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (deploy-options.ts)
       severity: 'warning',
       summary: `${NODE} has not pushed for over ${staleSeconds}s`,
       description:

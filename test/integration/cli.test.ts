@@ -27,7 +27,7 @@ function file(name: string, text: string): string {
 
 describe('persia-metrics CLI', () => {
   it('every command answers --help with exit 0 and documents the exit codes', async () => {
-    for (const command of ['', 'check', 'explain', 'simulate', 'simulate-node', 'demo', 'init', 'discover', 'status']) {
+    for (const command of ['', 'check', 'explain', 'simulate', 'simulate-node', 'demo', 'init', 'discover', 'status', 'expire', 'end-job', 'view']) {
       const { code, stdout } = await cli(command === '' ? ['--help'] : [command, '--help']);
       expect(code, command).toBe(0);
       expect(stdout, command).toContain('Usage: persia-metrics');

@@ -142,7 +142,7 @@ describe('ties to the stale-node alert and the compose janitor', () => {
   it('K is twice the alert intervals, and the advised --after lets the alert fire first', () => {
     expect(expireMissedPushes(DEFAULT_DEPLOY_OPTIONS)).toBe(2 * DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals);
     const stale = alertSpecs(DEFAULT_DEPLOY_OPTIONS).find((spec) => spec.expr.includes('time() - push_time_seconds'));
-    expect(stale?.for).toBe(`${STALE_ALERT_FOR_SECONDS / 60}m`);
+    expect(stale?.for).toBe(`${STALE_ALERT_FOR_SECONDS}s`);
     for (const pushIntervalSeconds of [1, 10, 30, 600]) {
       const options = resolveDeployOptions({ jobName: 'j', pushIntervalSeconds });
       expect(recommendedExpireAfterSeconds(options)).toBeGreaterThanOrEqual(staleAfterSeconds(options) + STALE_ALERT_FOR_SECONDS + 120);
