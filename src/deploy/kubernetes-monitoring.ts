@@ -78,7 +78,12 @@ function monitorEndpoint(jobName: string): Record<string, unknown> {
     interval: SCRAPE_INTERVAL,
     scrapeTimeout: SCRAPE_TIMEOUT,
     honorLabels: true,
-    relabelings: [{ targetLabel: 'persia_job', replacement: jobName, action: 'replace' }],
+    relabelings: [
+      // The scrape job's name, as without the operator: the gateway-down alert and the job health dashboard
+      // select up{job=~"persia_gateway_.*"} (src/deploy/alert-rules.ts).
+      { targetLabel: 'job', replacement: KUBERNETES_SCRAPE_JOB, action: 'replace' },
+      { targetLabel: 'persia_job', replacement: jobName, action: 'replace' },
+    ],
     metricRelabelings: DROP_GATEWAY_IDENTITY,
   };
 }
@@ -91,7 +96,6 @@ export function serviceMonitor(options: DeployOptions): KubernetesObject {
     kind: 'ServiceMonitor',
     metadata: { name: names.gatewayDeployment, labels: { 'app.kubernetes.io/part-of': 'persia-metrics', 'persia.metrics.job': options.jobName } },
     spec: {
-      jobLabel: 'app.kubernetes.io/component',
       selector: { matchLabels: gatewaySelector(options.jobName) },
       endpoints: [monitorEndpoint(options.jobName)],
     },
@@ -107,7 +111,6 @@ export function podMonitor(options: DeployOptions): KubernetesObject {
     kind: 'PodMonitor',
     metadata: { name: names.gatewayDeployment, labels: { 'app.kubernetes.io/part-of': 'persia-metrics', 'persia.metrics.job': options.jobName } },
     spec: {
-      jobLabel: 'app.kubernetes.io/component',
       selector: { matchLabels: gatewaySelector(options.jobName) },
       podMetricsEndpoints: [{ port: 'http', ...endpoint }],
     },

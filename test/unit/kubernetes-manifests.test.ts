@@ -17,7 +17,8 @@ import { parseGatewayList } from '../../src/config/gateway-address.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { DEFAULT_KUBERNETES_OPTIONS, gatewayDeployment, type KubernetesObject, kubernetesNames, MAX_GATEWAYS } from '../../src/deploy/kubernetes-manifests.js';
-import { serviceMonitor } from '../../src/deploy/kubernetes-monitoring.js';
+import { KUBERNETES_SCRAPE_JOB, serviceMonitor } from '../../src/deploy/kubernetes-monitoring.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/deploy/prometheus-config.js';
 import { kubernetesObjectsByFile, renderKubernetesDeployment } from '../../src/deploy/kubernetes-render.js';
 import { DeployUsageError } from '../../src/errors.js';
 
@@ -137,18 +138,24 @@ describe.each(cases)('job $job with $gateways gateway(s)', ({ job, gateways }) =
   });
 
   it('the monitors select the gateway Service and pods, with honorLabels', () => {
-    const serviceMonitor = find<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; honorLabels: boolean }> } }>(
-      'ServiceMonitor',
-      names.gatewayDeployment,
-    );
-    const podMonitor = find<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; honorLabels: boolean }> } }>(
-      'PodMonitor',
-      names.gatewayDeployment,
-    );
+    const serviceMonitor = find<
+      KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; honorLabels: boolean; relabelings: unknown[] }> } }
+    >('ServiceMonitor', names.gatewayDeployment);
+    const podMonitor = find<
+      KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; honorLabels: boolean; relabelings: unknown[] }> } }
+    >('PodMonitor', names.gatewayDeployment);
     expect(selects(serviceMonitor.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(true);
     expect(serviceMonitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: true })]);
     expect(selects(podMonitor.spec.selector.matchLabels, gateway.spec.template.metadata.labels)).toBe(true);
     expect(podMonitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: true })]);
+    // The scrape job's name the gateway-down alert and the job health dashboard select, and the training job.
+    for (const endpoint of [...serviceMonitor.spec.endpoints, ...podMonitor.spec.podMetricsEndpoints]) {
+      expect(endpoint.relabelings).toEqual([
+        { targetLabel: 'job', replacement: KUBERNETES_SCRAPE_JOB, action: 'replace' },
+        { targetLabel: 'persia_job', replacement: job, action: 'replace' },
+      ]);
+    }
+    expect(KUBERNETES_SCRAPE_JOB.startsWith(GATEWAY_SCRAPE_JOB_PREFIX)).toBe(true);
   });
 
   it('the written YAML reads back as exactly these objects', () => {
