@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 
 # podman, runc and the dnsname plugin run the compose stack for real in test/e2e (see shared CONTAINERS.md);
 # catatonit is what Podman builds its pods' pause image around (`podman kube play`, test/e2e/kubernetes-pods.test.ts);
+# victoria-metrics is the long-term store that test/integration/long-term-store.test.ts remote-writes to;
 # chromium is the real browser test/integration/view-browser.test.ts drives (playwright-core never downloads one).
-debian_packages=(prometheus prometheus-pushgateway docker-compose podman runc catatonit golang-github-containernetworking-plugin-dnsname openssl chromium)
+debian_packages=(prometheus prometheus-pushgateway docker-compose podman runc catatonit golang-github-containernetworking-plugin-dnsname openssl victoria-metrics chromium)
 needed=()
-for binary in prometheus promtool prometheus-pushgateway docker-compose podman runc catatonit openssl chromium; do
+for binary in prometheus promtool prometheus-pushgateway docker-compose podman runc catatonit openssl victoria-metrics chromium; do
   command -v "$binary" >/dev/null 2>&1 || needed+=("$binary")
 done
 if [ ${#needed[@]} -gt 0 ]; then

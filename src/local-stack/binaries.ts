@@ -1,13 +1,14 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-export type BinaryName = 'prometheus-pushgateway' | 'prometheus' | 'promtool';
+export type BinaryName = 'prometheus-pushgateway' | 'prometheus' | 'promtool' | 'victoria-metrics';
 
 /** Debian package that ships each binary (promtool comes with the prometheus package). */
 const DEBIAN_PACKAGE: Record<BinaryName, string> = {
   'prometheus-pushgateway': 'prometheus-pushgateway',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  'victoria-metrics': 'victoria-metrics',
 };
 
 const found = new Map<BinaryName, string | undefined>();

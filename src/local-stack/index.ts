@@ -10,5 +10,7 @@
  */
 export { startPushgateway, type RunningPushgateway, type StartPushgatewayOptions, type PushgatewayGroup } from './pushgateway-process.js';
 export { startPrometheus, type RunningPrometheus, type StartPrometheusOptions, type PromVectorSample, type PromTarget } from './prometheus-process.js';
+export { startVictoriaMetrics, type RunningVictoriaMetrics, type StartVictoriaMetricsOptions } from './victoria-metrics-process.js';
+export { type PromMatrixSeries } from './instant-query.js';
 export { freePort } from './free-port.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';

@@ -14,6 +14,8 @@ export interface PrometheusConfigOptions {
   extraScrapeConfigsYaml?: string;
   /** Rule files; relative paths are resolved against the cwd (Prometheus would use the temp dir). */
   ruleFiles?: string[];
+  /** A Prometheus remote-write endpoint (a long-term store such as VictoriaMetrics' `/api/v1/write`). */
+  remoteWriteUrl?: string;
 }
 
 /** Job name of the helper's own scrape config, for `{job="..."}` when honor_labels is off. */
@@ -49,6 +51,10 @@ export function renderLocalScrapeConfig(opts: PrometheusConfigOptions): string {
     lines.push(...indentBlock(opts.extraScrapeConfigsYaml, '  '));
   }
   if (lines.at(-1) === 'scrape_configs:') lines.push('  []');
+  if (opts.remoteWriteUrl !== undefined) {
+    // Batches leave after 1 s at most (default 5 s), in step with the 1 s scrapes of a test.
+    lines.push('remote_write:', `  - url: ${JSON.stringify(opts.remoteWriteUrl)}`, '    queue_config:', '      batch_send_deadline: 1s');
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -103,12 +103,13 @@ export function describeProcess(proc: ManagedProcess): string {
  * `/-/ready` would answer 200 from that server while our child dies with "address already in use".
  * Both binaries log `msg="Listening on" address=HOST:PORT` (exporter-toolkit) at info level, so
  * extraArgs must not raise --log.level above info. (The 1.5.1 gateway even exits with code 0 on
- * "bind: address already in use", so the exit code alone says nothing.)
+ * "bind: address already in use", so the exit code alone says nothing.) Other servers name their line
+ * with `listeningText` (VictoriaMetrics: "starting http server at").
  */
-export async function waitUntilReady(proc: ManagedProcess, address: string, readyUrl: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntilReady(proc: ManagedProcess, address: string, readyUrl: string, timeoutMs = 10_000, listeningText = 'Listening on'): Promise<void> {
   // Per line and order-free: logfmt writes msg before address, --log.format=json sorts the keys.
   const addressPattern = new RegExp(`\\b${address.replace(/\./g, '\\.')}\\b`);
-  const listening = (output: string): boolean => output.split('\n').some((line) => line.includes('Listening on') && addressPattern.test(line));
+  const listening = (output: string): boolean => output.split('\n').some((line) => line.includes(listeningText) && addressPattern.test(line));
   let lastProblem = 'no attempt finished';
   try {
     await waitFor(
@@ -117,7 +118,7 @@ export async function waitUntilReady(proc: ManagedProcess, address: string, read
           throw new Error(`${proc.label} exited before ${readyUrl} answered 200`);
         }
         if (!listening(proc.output())) {
-          lastProblem = `no "Listening on ${address}" line in the output yet`;
+          lastProblem = `no "${listeningText} ${address}" line in the output yet`;
           return undefined;
         }
         try {

@@ -4,20 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { binaryPath } from './binaries.js';
-import { errorText } from '../errors.js';
 import { onProcessExit } from './exit-cleanup.js';
 import { httpJson, isRecord } from './http.js';
+import { instantQuery, stringRecord, type PromVectorSample } from './instant-query.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
 import { renderLocalScrapeConfig, type PrometheusConfigOptions } from './local-scrape-config.js';
 import { waitFor } from './wait-for.js';
 
 export type StartPrometheusOptions = PrometheusConfigOptions;
-
-/** One element of an instant query's result. */
-export interface PromVectorSample {
-  metric: Record<string, string>;
-  value: number;
-}
+export type { PromVectorSample };
 
 /** An active target as `/api/v1/targets` reports it (subset of the fields). */
 export interface PromTarget {
@@ -39,8 +34,8 @@ export interface RunningPrometheus {
   readonly configFile: string;
   /** SIGTERM, wait for exit (SIGKILL after 3 s), then remove the temp dir. Safe to call twice. */
   stop(): Promise<void>;
-  /** Instant query; throws with Prometheus's error text when the query fails. */
-  query(promql: string): Promise<PromVectorSample[]>;
+  /** Instant query, at `timeSeconds` (unix) or now; throws with Prometheus's error text when the query fails. */
+  query(promql: string, timeSeconds?: number): Promise<PromVectorSample[]>;
   /** Re-runs `query` every 250 ms until `predicate` holds; the timeout error shows the last result. */
   queryUntil(promql: string, predicate: (samples: PromVectorSample[]) => boolean, timeoutMs?: number): Promise<PromVectorSample[]>;
   /** Active scrape targets. */
@@ -88,29 +83,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   const running = proc;
   const url = `http://127.0.0.1:${port}`;
 
-  const query = async (promql: string): Promise<PromVectorSample[]> => {
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, {
-        signal: AbortSignal.timeout(10_000),
-      });
-      text = await res.text();
-    } catch (err) {
-      throw new Error(`query ${promql} against ${url} failed: ${errorText(err)}`, { cause: err });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text) as unknown;
-    } catch {
-      throw new Error(`query ${promql}: HTTP ${res.status}, not JSON: ${text.slice(0, 500)}`);
-    }
-    if (!isRecord(body) || body['status'] !== 'success' || !isRecord(body['data'])) {
-      const detail = isRecord(body) ? `${String(body['errorType'])}: ${String(body['error'])}` : text;
-      throw new Error(`query ${promql} failed (HTTP ${res.status}): ${detail}`);
-    }
-    return parseInstantResult(promql, body['data']);
-  };
+  const query = (promql: string, timeSeconds?: number): Promise<PromVectorSample[]> => instantQuery(url, promql, timeSeconds);
 
   return {
     url,
@@ -148,30 +121,6 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   };
 }
 
-/** Prometheus writes special floats as "+Inf", "-Inf", "NaN"; Number() only knows the last. */
-function parseSampleValue(raw: unknown): number {
-  if (raw === '+Inf') return Infinity;
-  if (raw === '-Inf') return -Infinity;
-  return Number(raw);
-}
-
-/** `value` of a sample is `[unixSeconds, "number"]`. */
-function sampleValue(pair: unknown): number {
-  return Array.isArray(pair) ? parseSampleValue(pair[1]) : NaN;
-}
-
-function parseInstantResult(promql: string, data: Record<string, unknown>): PromVectorSample[] {
-  const { resultType, result } = data;
-  if (resultType === 'scalar') return [{ metric: {}, value: sampleValue(result) }];
-  if (resultType !== 'vector' || !Array.isArray(result)) {
-    throw new Error(`query ${promql}: expected an instant vector, got ${String(resultType)}`);
-  }
-  return result.map((raw: unknown): PromVectorSample => {
-    if (!isRecord(raw)) throw new Error(`query ${promql}: bad sample ${JSON.stringify(raw)}`);
-    return { metric: stringRecord(raw['metric']), value: sampleValue(raw['value']) };
-  });
-}
-
 function parseTarget(raw: unknown): PromTarget {
   if (!isRecord(raw)) throw new Error(`unexpected target: ${JSON.stringify(raw)}`);
   const health = raw['health'];
@@ -183,10 +132,4 @@ function parseTarget(raw: unknown): PromTarget {
     lastError: typeof raw['lastError'] === 'string' ? raw['lastError'] : '',
     lastScrape: String(raw['lastScrape']),
   };
-}
-
-function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isRecord(value)) for (const [k, v] of Object.entries(value)) out[k] = String(v);
-  return out;
 }
