@@ -72,11 +72,11 @@ tr[data-stale="true"] td { color: var(--bad); }
 .panel h3 small { display: block; color: var(--muted); font-weight: normal; font-size: 11px; text-transform: uppercase; letter-spacing: 0.03em; }
 .panel .note { color: var(--muted); font-size: 12px; padding: 16px 0; }
 .panel[data-state="error"] .note { color: var(--bad); }
-.panel .stats { display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 8px 0; }
-.panel .stat b { display: block; font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.panel .stats { display: flex; flex-wrap: wrap; gap: 6px 28px; padding: 28px 4px; }
+.panel .stat b { display: block; font-size: 34px; line-height: 1.1; font-weight: 600; font-variant-numeric: tabular-nums; color: #1d4ed8; }
 .panel .stat span { color: var(--muted); font-size: 12px; }
 .panel .uplot { font-family: inherit; }
-.panel .u-legend { font-size: 11px; text-align: left; max-height: 58px; overflow-y: auto; }
+.panel .u-legend { font-size: 11px; line-height: 14px; text-align: left; max-height: 42px; overflow-y: auto; }
 .panel .u-legend .u-marker { width: 10px; height: 3px; }
 .panel .u-legend th { font-weight: normal; background: none; }
 .panel .u-legend td, .panel .u-legend th { border: 0; padding: 0 4px; }

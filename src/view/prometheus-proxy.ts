@@ -1,7 +1,7 @@
 /**
  * The view's window on Prometheus: the few read-only query endpoints the page uses, forwarded from the
  * view's own origin (no CORS, and the browser never learns where Prometheus is). When Prometheus does not
- * answer, the page gets a 502 in Prometheus's own error shape, with a reason that names no address.
+ * answer, the page gets a 502 in Prometheus's own error shape (plus a short `reason`) that names no address.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -45,12 +45,13 @@ export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: str
     contentType = answer.headers.get('content-type') ?? 'application/json';
     body = await answer.text();
   } catch (error) {
-    sendJson(response, 502, { status: 'error', errorType: UNREACHABLE_ERROR_TYPE, error: `Prometheus is not answering (${unreachableReason(error)})` });
+    const reason = unreachableReason(error);
+    sendJson(response, 502, { status: 'error', errorType: UNREACHABLE_ERROR_TYPE, error: `Prometheus is not answering (${reason})`, reason });
     return;
   }
   // A proxy or load balancer in front of Prometheus may answer 5xx with HTML: the page must still see an outage.
   if (status >= 500 && !contentType.includes('json')) {
-    sendJson(response, 502, { status: 'error', errorType: UNREACHABLE_ERROR_TYPE, error: `Prometheus answered HTTP ${status}` });
+    sendJson(response, 502, { status: 'error', errorType: UNREACHABLE_ERROR_TYPE, error: `Prometheus answered HTTP ${status}`, reason: `HTTP ${status}` });
     return;
   }
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });

@@ -3,7 +3,11 @@
  * was expected, a port already taken is a runtime error (exit 1), and with --json stdout holds one JSON
  * document either way. Needs `npm run build` first.
  */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli-runner.js';
 
@@ -48,5 +52,16 @@ describe('persia-metrics view: options', () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  it('the published package carries the page (its compiled modules) and depends on uplot for the charts', async () => {
+    const root = join(import.meta.dirname, '../..');
+    const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, timeout: 60_000 });
+    const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((file) => file.path) ?? [];
+    for (const module of ['main', 'api', 'charts', 'format', 'node-rows', 'nodes-view']) expect(files).toContain(`dist/src/view/page/${module}.js`);
+    expect(files).toContain('dist/src/view/view-server.js');
+    expect(files.filter((file) => file.startsWith('src/'))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies).toHaveProperty('uplot');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Regenerates docs/view.png (run by scripts/screenshot.sh after `npm run build`): starts `persia-metrics
  * demo` as a user would, opens the URL it prints first in Debian's chromium once the job has run for a
- * while, and saves a screenshot of the page. Usage: tsx test/screenshot/view-screenshot.ts [OUT.png]
+ * while (one middleware made a straggler with --slow), and saves a screenshot of the page. Usage: tsx test/screenshot/view-screenshot.ts [OUT.png]
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ const out = process.argv[2] ?? join(import.meta.dirname, '../../docs/view.png');
 /** Seconds of data before the picture: most of the page's 2-minute window. */
 const RUN_SECONDS = 100;
 
-const demo = spawn(process.execPath, [CLI_MAIN, 'demo', '--duration', String(RUN_SECONDS + 60)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const demo = spawn(process.execPath, [CLI_MAIN, 'demo', '--duration', String(RUN_SECONDS + 60), '--slow', 'middleware/rep_1=3'], { stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
 demo.stdout.setEncoding('utf8').on('data', (text: string) => {
   output += text;

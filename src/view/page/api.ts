@@ -28,10 +28,10 @@ export async function getJson<T>(path: string): Promise<Fetched<T>> {
   } catch {
     return { ok: false, down: response.status >= 500 ? 'view' : undefined, message: `HTTP ${response.status}, not JSON` };
   }
-  const record = body as { status?: string; errorType?: string; error?: string; data?: unknown };
+  const record = body as { status?: string; errorType?: string; error?: string; reason?: string; data?: unknown };
   if (!response.ok || record.status === 'error') {
-    const down = record.errorType === UNREACHABLE_ERROR_TYPE ? 'prometheus' : undefined;
-    return { ok: false, down, message: record.error ?? `HTTP ${response.status}` };
+    if (record.errorType === UNREACHABLE_ERROR_TYPE) return { ok: false, down: 'prometheus', message: record.reason ?? record.error ?? `HTTP ${response.status}` };
+    return { ok: false, down: undefined, message: record.error ?? `HTTP ${response.status}` };
   }
   return { ok: true, data: (record.status === 'success' ? record.data : body) as T };
 }

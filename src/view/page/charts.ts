@@ -60,6 +60,13 @@ function outageBands(outages: () => readonly Outage[]): (u: UPlot) => void {
   };
 }
 
+function clockLabel(unixSeconds: number, spanSeconds: number): string {
+  const time = new Date(unixSeconds * 1000);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const minutes = `${pad(time.getHours())}:${pad(time.getMinutes())}`;
+  return spanSeconds <= 900 ? `${minutes}:${pad(time.getSeconds())}` : minutes;
+}
+
 /** One chart per panel, rebuilt when its series change, else fed new data. */
 export class PanelChart {
   private plot: UPlot | undefined;
@@ -88,8 +95,9 @@ export class PanelChart {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [
-        { stroke: '#6b7280', grid: { stroke: '#f0f0f0' } },
-        { stroke: '#6b7280', grid: { stroke: '#f0f0f0' }, size: 64, values: (_u, values) => values.map((v) => formatValue(v, unit)) },
+        // One line of clock times: uPlot's default adds a date line whose labels collide in short windows.
+        { stroke: '#6b7280', grid: { stroke: '#f0f0f0' }, space: 70, values: (_u, values) => values.map((v) => clockLabel(v, end - start)) },
+        { stroke: '#6b7280', grid: { stroke: '#f0f0f0' }, size: 76, values: (_u, values) => values.map((v) => formatValue(v, unit)) },
       ],
       series: [{}, ...series.map((s, index) => ({ label: s.label, stroke: COLORS[index % COLORS.length] ?? '#2563eb', width: 1.5, spanGaps: false, points: { show: false } }))],
       hooks: { draw: [outageBands(this.outages)] },

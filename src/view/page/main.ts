@@ -261,7 +261,8 @@ function initPickers(): void {
   const job = params.get('job') ?? settings.job;
   if (job !== null && job !== '') jobPicker.replaceChildren(element('option', { value: job }, job));
   windowPicker.replaceChildren(...settings.windows.map((name) => element('option', { value: name }, name)));
-  windowPicker.value = params.get('window') ?? settings.defaultWindow;
+  const asked = params.get('window');
+  windowPicker.value = asked !== null && settings.windows.includes(asked) ? asked : settings.defaultWindow;
   const onChange = (): void => {
     const next = new URLSearchParams({ job: jobPicker.value, window: windowPicker.value });
     history.replaceState(null, '', `?${next.toString()}`);
