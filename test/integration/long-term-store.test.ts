@@ -141,14 +141,17 @@ function rawDifferences(prometheus: PromMatrixSeries[], victoria: PromMatrixSeri
 
 /**
  * An instant at least 0.2 s away from every scrape, and so is the start of the window before it (on a 1 s
- * scrape interval: about midway), a few scrapes back so the remote write has caught up. Also the seconds
- * between the last scrape before the window and the last one in it, the span of a MetricsQL rollup.
+ * scrape interval: about midway), a few scrapes back so the remote write has caught up. Both lie between two
+ * scrapes at most 1.3 s apart: after a scrape skipped under load, VictoriaMetrics' look-back (derived from the
+ * 1 s interval) could already call a series stale where Prometheus (5 min) does not. Also the seconds between
+ * the last scrape before the window and the last one in it, the span of a MetricsQL rollup.
  */
 async function quietInstant(prometheus: RunningPrometheus, window = WINDOW): Promise<{ t: number; sampled: number }> {
   const [up] = await rangeSelectorQuery(prometheus.url, `up{job="${SCRAPE_JOB}"}[${window + 10}s]`, Date.now() / 1000);
   const times = up?.samples.map(([ts]) => ts) ?? [];
-  const quiet = (x: number): boolean => times.every((ts) => Math.abs(ts - x) >= 0.2);
   const lastAtOrBefore = (x: number): number => times.filter((ts) => ts <= x).at(-1) ?? NaN;
+  const firstAfter = (x: number): number => times.find((ts) => ts > x) ?? NaN;
+  const quiet = (x: number): boolean => times.every((ts) => Math.abs(ts - x) >= 0.2) && firstAfter(x) - lastAtOrBefore(x) <= 1.3;
   for (let i = times.length - 4; i >= 1; i -= 1) {
     const t = Math.round((((times[i] ?? 0) + (times[i + 1] ?? 0)) / 2) * 1000) / 1000;
     if (t - window > (times[0] ?? Infinity) && quiet(t) && quiet(t - window)) {
@@ -231,8 +234,8 @@ describe.skipIf(!ready || !existsSync(MAIN))('long-term store: Prometheus remote
   });
 
   it('every dashboard query gets the same answer from VictoriaMetrics as from Prometheus', async () => {
-    expect(sampled, 'one sample before the window plus one per scrape in it').toBeGreaterThan(WINDOW - 0.2);
-    expect(sampled).toBeLessThan(WINDOW + 0.2);
+    expect(sampled, 'one sample before the window plus one per scrape in it').toBeGreaterThan(WINDOW - 1);
+    expect(sampled).toBeLessThan(WINDOW + 1);
     const targets = dashboardTargets();
     expect(targets.length).toBeGreaterThan(30);
 
