@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 
 export interface PrometheusConfigOptions {
-  /** `host:port` of each target of the helper's own scrape job ("pushgateway"). */
-  scrapeTargets: string[];
+  /** `host:port` of each target of the helper's own scrape job ("pushgateway"), e.g. `[gateway.address]`. Default: none. */
+  scrapeTargets?: string[];
   /** Global scrape and rule evaluation interval; default 1 so tests see data within seconds. */
   scrapeIntervalSeconds?: number;
   /** `honor_labels` of the helper's job; default true, as every Pushgateway scrape must use. */
@@ -26,7 +26,9 @@ export const HELPER_SCRAPE_JOB = 'pushgateway';
  * src/deploy/prometheus-config.ts renders that). Scalars are written with JSON.stringify: JSON strings are valid YAML
  * flow scalars, so no YAML library and no quoting mistakes.
  */
-export function renderLocalScrapeConfig(opts: PrometheusConfigOptions): string {
+export function renderLocalScrapeConfig(opts: PrometheusConfigOptions = {}): string {
+  checkOptions(opts);
+  const scrapeTargets = opts.scrapeTargets ?? [];
   const interval = `${opts.scrapeIntervalSeconds ?? 1}s`;
   const lines = [
     'global:',
@@ -39,12 +41,12 @@ export function renderLocalScrapeConfig(opts: PrometheusConfigOptions): string {
     lines.push('rule_files:', ...opts.ruleFiles.map((file) => `  - ${JSON.stringify(resolve(file))}`));
   }
   lines.push('scrape_configs:');
-  if (opts.scrapeTargets.length > 0) {
+  if (scrapeTargets.length > 0) {
     lines.push(
       `  - job_name: ${JSON.stringify(HELPER_SCRAPE_JOB)}`,
       `    honor_labels: ${String(opts.honorLabels ?? true)}`,
       '    static_configs:',
-      `      - targets: ${JSON.stringify(opts.scrapeTargets)}`,
+      `      - targets: ${JSON.stringify(scrapeTargets)}`,
     );
   }
   if (opts.extraScrapeConfigsYaml !== undefined) {
@@ -65,4 +67,24 @@ function indentBlock(yaml: string, indent: string): string[] {
   while (lines.length > 0 && lines.at(-1)?.trim() === '') lines.pop();
   const common = Math.min(...lines.filter((line) => line.trim() !== '').map((line) => line.length - line.trimStart().length));
   return lines.map((line) => (line.trim() === '' ? '' : indent + line.slice(common)));
+}
+
+const HOST_PORT = /^[^\s/:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
+
+/**
+ * `startPrometheus` is exported by persia-metrics/local-stack, so also called from plain JavaScript: a
+ * missing or mistyped option must be an error that says so, not a Prometheus that never becomes ready
+ * (found by a new-user session).
+ */
+function checkOptions(opts: PrometheusConfigOptions): void {
+  const targets: unknown = opts.scrapeTargets;
+  if (targets !== undefined && (!Array.isArray(targets) || !targets.every((target) => typeof target === 'string' && HOST_PORT.test(target)))) {
+    throw new TypeError(`startPrometheus: scrapeTargets must be an array of "host:port" strings (e.g. [gateway.address]), got ${JSON.stringify(targets)}`);
+  }
+  const interval: unknown = opts.scrapeIntervalSeconds;
+  if (interval !== undefined && (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0)) {
+    throw new TypeError(
+      `startPrometheus: scrapeIntervalSeconds must be a positive number of seconds, got ${typeof interval === 'number' ? String(interval) : JSON.stringify(interval)}`,
+    );
+  }
 }

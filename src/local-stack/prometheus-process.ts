@@ -48,8 +48,9 @@ export interface RunningPrometheus {
  * Starts the real `prometheus` on 127.0.0.1 with a generated config and storage in a fresh temp
  * dir, and resolves once `/-/ready` answers 200 (TSDB opened, config loaded).
  */
-export async function startPrometheus(opts: StartPrometheusOptions): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: StartPrometheusOptions = {}): Promise<RunningPrometheus> {
   const binary = binaryPath('prometheus');
+  const configText = renderLocalScrapeConfig(opts); // checks the options before anything is created
 
   const dir = await mkdtemp(join(tmpdir(), 'persia-metrics-prometheus-'));
   // If the test process dies before stop(), the TSDB dir must not pile up in /tmp.
@@ -60,7 +61,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
   };
 
   const configFile = join(dir, 'prometheus.yml');
-  await writeFile(configFile, renderLocalScrapeConfig(opts));
+  await writeFile(configFile, configText);
 
   let port = 0;
   let proc: ManagedProcess;

@@ -1,10 +1,14 @@
 /**
  * `persia-metrics/local-stack` called from a user's plain JavaScript, options left out or mistyped (found by
  * a README-only session: `waitFor(fn)` without options spun without pause and without end, and its
- * timeout error said "waiting for undefined").
+ * timeout error said "waiting for undefined"; `startPrometheus()` without scrapeTargets failed on
+ * `.length` of undefined).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { requireBinary } from '../helpers/binaries.js';
 import { killUserPrograms, runUserProgram } from '../helpers/user-program.js';
+
+const prometheusInstalled = requireBinary('prometheus') !== undefined;
 
 describe("persia-metrics/local-stack's waitFor in a user's program", () => {
   afterAll(() => killUserPrograms());
@@ -39,5 +43,31 @@ for (const bad of [{ timeoutMs: '5s' }, { intervalMs: NaN }, { timeoutMs: -1 }])
     expect(exit.stdout).toContain('TypeError waitFor: options.timeoutMs must be a positive number of milliseconds, got string');
     expect(exit.stdout).toContain('TypeError waitFor: options.intervalMs must be a positive number of milliseconds, got NaN');
     expect(exit.stdout).toContain('TypeError waitFor: options.timeoutMs must be a positive number of milliseconds, got -1');
+  });
+
+  it.skipIf(!prometheusInstalled)('startPrometheus() needs no options, and names a mistyped one', async () => {
+    const exit = await runUserProgram(
+      `
+import { startPrometheus } from 'persia-metrics/local-stack';
+const prometheus = await startPrometheus();
+console.log('ready', (await fetch(prometheus.url + '/-/ready')).status);
+await prometheus.stop();
+for (const bad of [{ scrapeTargets: '127.0.0.1:9091' }, { scrapeTargets: ['http://127.0.0.1:9091'] }, { scrapeIntervalSeconds: '1s' }]) {
+  try {
+    await startPrometheus(bad);
+    console.log('started with', JSON.stringify(bad));
+  } catch (error) {
+    console.log(error.name, error.message);
+  }
+}
+`,
+      { timeoutMs: 40_000 },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('ready 200');
+    expect(exit.stdout).toContain('TypeError startPrometheus: scrapeTargets must be an array of "host:port" strings (e.g. [gateway.address]), got "127.0.0.1:9091"');
+    expect(exit.stdout).toContain('got ["http://127.0.0.1:9091"]');
+    expect(exit.stdout).toContain('TypeError startPrometheus: scrapeIntervalSeconds must be a positive number of seconds, got "1s"');
+    expect(exit.stdout).not.toContain('started with');
   });
 });
