@@ -11,6 +11,7 @@ import { Pusher } from '../src/push/pusher.js';
 import { createGatewayTransport } from '../src/push/create-gateway-transport.js';
 import { parseGatewayList } from '../src/config/gateway-address.js';
 import type { RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
+import { httpText } from '../src/local-stack/http.js';
 import { startPrometheus } from '../src/local-stack/prometheus-process.js';
 import { cpuSeconds, pidListeningOn, rssBytes } from './proc-stats.js';
 import { buildOurRegistry, shapeFor } from './synthetic-registry.js';
@@ -47,6 +48,9 @@ export interface ScaleResult {
   readonly scrapeTargetsUp: string;
   readonly gatewayCpuCores: number;
   readonly gatewayRssMiB: number;
+  /** Prometheus' own CPU over the window, and its samples appended per second (its own counter). */
+  readonly prometheusCpuCores: number;
+  readonly samplesAppendedPerSecond: number;
 }
 
 const SILENT = { warn: () => undefined, info: () => undefined };
@@ -59,6 +63,7 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   // Scraping must be under way before the window opens, or the scrape figure would miss it.
   await prometheus.queryUntil('up{job="pushgateway"} == 1', (samples) => samples.length === setup.gateways.length, 30_000);
   const pids = setup.gateways.map((gateway) => pidListeningOn(gateway.address));
+  const prometheusPid = pidListeningOn(`127.0.0.1:${prometheus.port}`);
   const shape = shapeFor(setup.seriesPerNode);
   const completions: Array<{ startedMs: number; ok: boolean; durationMs: number }> = [];
   const startTimes: number[] = [];
@@ -107,6 +112,13 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   const windowStart = runStart + intervalSeconds * 1000;
   await sleepMs(Math.max(0, windowStart - nowMs()));
   const cpuBefore = pids.map(cpuSeconds);
+  // Prometheus appends a target's samples at the end of its scrape, so its window runs from the first append
+  // after the gateways' window opens to the first after it closes: whole scrape cycles, the CPU they took.
+  const scrapeWaitMs = setup.scrapeIntervalSeconds * 2000;
+  const prometheusWindow = nextAppend(prometheus.url, prometheusPid, scrapeWaitMs).then(async (first) => {
+    await sleepMs(Math.max(0, windowStart + setup.measureSeconds * 1000 - nowMs()));
+    return { first, last: await nextAppend(prometheus.url, prometheusPid, scrapeWaitMs) };
+  });
   await sleepMs(setup.measureSeconds * 1000);
   const windowEnd = nowMs();
   const cpuAfter = pids.map(cpuSeconds);
@@ -123,6 +135,8 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
     .filter((entry) => entry.ok)
     .map((entry) => entry.durationMs)
     .sort((a, b) => a - b);
+  const { first, last } = await prometheusWindow;
+  const prometheusSeconds = last.atMs > first.atMs ? (last.atMs - first.atMs) / 1000 : Number.NaN;
   const runSeconds = (nowMs() - runStart) / 1000;
   const scrape = await scrapeFigures(prometheus, runSeconds);
   let maxDirectScrapeSeconds = 0;
@@ -158,7 +172,31 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
     scrapeTargetsUp: scrape.up,
     gatewayCpuCores: cpu,
     gatewayRssMiB: rss,
+    prometheusCpuCores: (last.cpu - first.cpu) / prometheusSeconds,
+    samplesAppendedPerSecond: (last.samples - first.samples) / prometheusSeconds,
   };
+}
+
+/** Prometheus' own prometheus_tsdb_head_samples_appended_total (summed over its type label, if any), or NaN. */
+async function samplesAppended(prometheusUrl: string): Promise<number> {
+  const text = await httpText(`${prometheusUrl}/metrics`).catch(() => '');
+  let total = Number.NaN;
+  for (const line of text.split('\n')) {
+    if (!/^prometheus_tsdb_head_samples_appended_total[ {]/.test(line)) continue;
+    total = (Number.isNaN(total) ? 0 : total) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/** Waits (polling every 100 ms, up to `timeoutMs`) until Prometheus' appended-samples counter moves, and reads its CPU then. */
+async function nextAppend(prometheusUrl: string, pid: number | undefined, timeoutMs: number): Promise<{ atMs: number; samples: number; cpu: number }> {
+  const initial = await samplesAppended(prometheusUrl);
+  const deadline = nowMs() + timeoutMs;
+  for (;;) {
+    const samples = await samplesAppended(prometheusUrl);
+    if (samples !== initial || nowMs() > deadline) return { atMs: nowMs(), samples, cpu: cpuSeconds(pid) };
+    await sleepMs(100);
+  }
 }
 
 function longestDuration(completions: ReadonlyArray<{ durationMs: number }>): number {

@@ -7,6 +7,7 @@ import { KUBERNETES_DIR, renderKubernetesDeployment } from '../deploy/kubernetes
 import { DeployUsageError } from '../errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
+import { capacityAdvice, parsePositiveInteger } from './capacity-advice.js';
 import { parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
@@ -19,6 +20,8 @@ interface InitFlags {
   remoteWriteUrl?: string;
   target: InitTarget;
   gateways: number;
+  nodes?: number;
+  seriesPerNode?: number;
 }
 
 const TARGETS = ['compose', 'kubernetes'] as const;
@@ -48,6 +51,7 @@ Writes into DIR:
 Example:
   persia-metrics init --job dlrm_v1.0 --dir ./dlrm-metrics
   persia-metrics init --job dlrm_v1.0 --remote-write-url http://victoria-metrics:8428/api/v1/write
+  persia-metrics init --job dlrm_v1.0 --nodes 512 --series-per-node 2000   # also prints the gateways it needs
   cd dlrm-metrics && docker-compose up -d     # Grafana at http://127.0.0.1:3000
 
 With --target kubernetes, writes ${KUBERNETES_DIR}/ instead: gateway.yaml (Deployment + headless Service),
@@ -68,6 +72,8 @@ export function registerInitCommand(program: Command): void {
     .option('--remote-write-url <url>', 'also send every sample to a long-term store (http(s) remote_write URL, e.g. VictoriaMetrics /api/v1/write)')
     .option('--target <target>', 'what to write: compose (compose files, Prometheus, Grafana) or kubernetes (manifests)', parseTarget, 'compose')
     .option('--gateways <n>', `gateway replicas for --target kubernetes (1-${MAX_GATEWAYS}); nodes shard over them`, parseGateways, 1)
+    .option('--nodes <n>', 'nodes in the job: with --series-per-node, also print the gateways, cores and memory it needs (docs/capacity.md)', parsePositiveInteger)
+    .option('--series-per-node <n>', 'series each node pushes (a histogram counts each bucket): with --nodes, print the sizing', parsePositiveInteger)
     .addHelpText('after', `${EXAMPLE}${EXIT_CODES_HELP} (2 also when files exist and --force is not given)`)
     .action(runAction((flags: InitFlags) => init(flags)));
 }
@@ -75,7 +81,20 @@ export function registerInitCommand(program: Command): void {
 function init(flags: InitFlags): number {
   const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval, remoteWriteUrl: flags.remoteWriteUrl });
   const dir = resolve(flags.dir);
-  if (flags.target === 'kubernetes') return initKubernetes(options, dir, flags);
+  // Computed before anything is written, so a bad pair of options writes nothing; printed last.
+  const advice = capacityAdvice({
+    nodes: flags.nodes,
+    seriesPerNode: flags.seriesPerNode,
+    intervalSeconds: options.pushIntervalSeconds,
+    gateways: flags.gateways,
+    target: flags.target,
+  });
+  const code = flags.target === 'kubernetes' ? initKubernetes(options, dir, flags) : initCompose(options, dir, flags);
+  process.stdout.write(advice);
+  return code;
+}
+
+function initCompose(options: DeployOptions, dir: string, flags: InitFlags): number {
   if (flags.gateways !== 1) throw new DeployUsageError('--gateways applies to --target kubernetes (compose: see the sharding note in docker-compose.swarm.yml)');
   const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob), flags.force === true);
   process.stdout.write(

@@ -1,0 +1,185 @@
+/**
+ * `npm run capacity [-- --quick]`: the capacity envelope of issue 11. Real Pushers push to real gateways the
+ * bench starts while a real Prometheus scrapes them (bench/scale-run.ts), in three sets of runs: the consistency
+ * check on and off at one size, a small matrix of nodes × series per node on one check-off gateway, and 1 / 2 / 4
+ * check-off shards at the matrix's largest size. From them it derives the sizing model's constants, writes
+ * src/deploy/capacity-figures.ts and renders docs/capacity.md (bench/capacity-page.ts).
+ *
+ * `--render` measures nothing: it renders docs/capacity.md from the committed figures (what the unit test
+ * compares byte for byte). Full mode takes about 9 minutes, --quick under one (for checking the bench; its
+ * figures are not for sizing).
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { binaryPath } from '../src/local-stack/binaries.js';
+import { startPushgateway, type RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
+import { CAPACITY_FIGURES } from '../src/deploy/capacity-figures.js';
+import type { CapacityFigures, CapacityRun } from '../src/deploy/capacity-model.js';
+import { renderCapacityPage } from './capacity-page.js';
+import { pidListeningOn, rssBytes } from './proc-stats.js';
+import { runScale } from './scale-run.js';
+import { sleepMs } from './timing.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PAGE = `${ROOT}docs/capacity.md`;
+const FIGURES_MODULE = `${ROOT}src/deploy/capacity-figures.ts`;
+const CHECK_OFF = ['--push.disable-consistency-check'];
+
+const quick = process.argv.includes('--quick');
+const plan = quick
+  ? { intervalSeconds: 2, scrapeIntervalSeconds: 2, measureSeconds: 3, nodes: [32], series: [2_000], checkOn: { nodes: 32, series: 2_000 }, shards: [2] }
+  : { intervalSeconds: 10, scrapeIntervalSeconds: 15, measureSeconds: 20, nodes: [64, 256, 512], series: [500, 2_000], checkOn: { nodes: 64, series: 2_000 }, shards: [2, 4] };
+
+const log = (message: string): void => {
+  process.stderr.write(`capacity: ${message}\n`);
+};
+
+let maxLoad = loadavg()[0] ?? 0;
+
+async function measure(label: string, gatewayCount: number, checkOff: boolean, nodes: number, seriesPerNode: number, measureSeconds = plan.measureSeconds): Promise<CapacityRun> {
+  log(`${label}: ${nodes} nodes x ${seriesPerNode} series (load ${(loadavg()[0] ?? 0).toFixed(1)})`);
+  const gateways: RunningPushgateway[] = await Promise.all(Array.from({ length: gatewayCount }, () => startPushgateway({ extraArgs: checkOff ? CHECK_OFF : [] })));
+  try {
+    await sleepMs(500);
+    const baseRss = gateways.reduce((sum, gateway) => sum + rssBytes(pidListeningOn(gateway.address)), 0) / 2 ** 20;
+    const result = await runScale({
+      label,
+      gateways,
+      nodes,
+      seriesPerNode,
+      intervalSeconds: plan.intervalSeconds,
+      measureSeconds,
+      scrapeIntervalSeconds: plan.scrapeIntervalSeconds,
+    });
+    maxLoad = Math.max(maxLoad, loadavg()[0] ?? 0);
+    const windowSeconds = measureSeconds;
+    const seriesPerSecond = (result.pushesOk * result.seriesPerNode) / windowSeconds;
+    const perCore = (value: number): number | null => (result.gatewayCpuCores > 0 ? value / result.gatewayCpuCores : null);
+    return {
+      label,
+      gateways: gatewayCount,
+      checkOff,
+      nodes,
+      seriesPerNode: result.seriesPerNode,
+      intervalSeconds: plan.intervalSeconds,
+      scrapeIntervalSeconds: plan.scrapeIntervalSeconds,
+      windowSeconds,
+      pushesOk: result.pushesOk,
+      pushesDue: result.pushesDue,
+      p50Ms: finite(result.p50Ms),
+      p99Ms: finite(result.p99Ms),
+      maxScrapeSeconds: finite(result.maxScrapeSeconds),
+      directScrapeSeconds: finite(result.maxDirectScrapeSeconds),
+      gatewayCpuCores: result.gatewayCpuCores,
+      gatewayRssMiB: result.gatewayRssMiB,
+      gatewayBaseRssMiB: baseRss,
+      seriesPerSecondPerCore: perCore(seriesPerSecond),
+      pushesPerSecondPerCore: perCore(result.pushesOk / windowSeconds),
+      prometheusCpuCores: result.prometheusCpuCores,
+      samplesAppendedPerSecond: result.samplesAppendedPerSecond,
+    };
+  } finally {
+    await Promise.all(gateways.map((gateway) => gateway.stop()));
+  }
+}
+
+function finite(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+/** Three significant digits: the module stays readable, and no figure is more exact than the run. */
+function rounded<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isInteger(item) ? Number(item.toPrecision(3)) : item))) as T;
+}
+
+function versionOf(binary: 'prometheus' | 'prometheus-pushgateway'): string {
+  // Both print their version on stderr or stdout depending on the release.
+  const run = spawnSync(binaryPath(binary), ['--version'], { encoding: 'utf8' });
+  return /version (\S+)/.exec(`${run.stdout}${run.stderr}`)?.[1] ?? 'unknown';
+}
+
+/** Sum of `pick` over rows ÷ sum of their cores: a weighted mean, steadier than any one small run. */
+function perCore(rows: readonly CapacityRun[], pick: (row: CapacityRun) => number, cores: (row: CapacityRun) => number): number {
+  const used = rows.filter((row) => cores(row) > 0 && Number.isFinite(pick(row)));
+  return used.reduce((sum, row) => sum + pick(row), 0) / used.reduce((sum, row) => sum + cores(row), 0);
+}
+
+function storedSeries(row: CapacityRun): number {
+  return row.nodes * row.seriesPerNode;
+}
+
+function deriveFigures(before: number, checkOnOff: CapacityRun[], matrix: CapacityRun[], shards: CapacityRun[]): CapacityFigures {
+  const okSeriesPerSecond = (row: CapacityRun): number => (row.seriesPerSecondPerCore ?? 0) * row.gatewayCpuCores;
+  const largest = [...matrix].sort((a, b) => storedSeries(b) - storedSeries(a))[0]!;
+  const checkOn = checkOnOff.find((row) => !row.checkOff)!;
+  const scrapeSeconds = largest.maxScrapeSeconds ?? largest.directScrapeSeconds ?? Number.NaN;
+  return rounded({
+    measuredAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    mode: quick ? 'quick' : 'full',
+    machine: {
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      pushgateway: versionOf('prometheus-pushgateway'),
+      prometheus: versionOf('prometheus'),
+    },
+    loadAverage: { before, max: maxLoad },
+    gatewaySeriesPerSecondPerCore: perCore(matrix, okSeriesPerSecond, (row) => row.gatewayCpuCores),
+    gatewaySeriesPerSecondPerCoreCheckOn: checkOn.seriesPerSecondPerCore ?? 0,
+    checkOnStoredSeries: storedSeries(checkOn),
+    gatewayBytesPerSeries: ((largest.gatewayRssMiB - largest.gatewayBaseRssMiB) * 2 ** 20) / storedSeries(largest),
+    gatewayBaseBytes: largest.gatewayBaseRssMiB * 2 ** 20,
+    scrapeSecondsPerMillionSeries: scrapeSeconds / (storedSeries(largest) / 1e6),
+    prometheusSamplesPerSecondPerCore: perCore(
+      [...matrix, ...shards],
+      (row) => row.samplesAppendedPerSecond,
+      (row) => row.prometheusCpuCores,
+    ),
+    runs: { checkOnOff, matrix, shards },
+  });
+}
+
+async function writeFiguresModule(figures: CapacityFigures): Promise<void> {
+  const source =
+    `/**\n * Written by bench/capacity.ts (\`npm run capacity\`) on ${figures.measuredAt}, ${figures.mode} mode, on ${figures.machine.cores} cores ` +
+    `(${figures.machine.cpuModel}); do not edit: rerun it. Read by src/deploy/capacity-model.ts and docs/capacity.md.\n */\n` +
+    `import type { CapacityFigures } from './capacity-model.js';\n\nexport const CAPACITY_FIGURES: CapacityFigures = ${JSON.stringify(figures)};\n`;
+  // Formatted as `npm run lint` wants it (prettier is a dev dependency: the bench runs from a checkout).
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(FIGURES_MODULE)) ?? {};
+  writeFileSync(FIGURES_MODULE, await prettier.format(source, { ...options, filepath: FIGURES_MODULE }));
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--render')) {
+    writeFileSync(PAGE, renderCapacityPage(CAPACITY_FIGURES));
+    log(`rendered ${PAGE} from the committed figures (${CAPACITY_FIGURES.measuredAt})`);
+    return;
+  }
+  const started = Date.now();
+  const before = loadavg()[0] ?? 0;
+  log(`mode ${quick ? 'quick' : 'full'}, load average ${before.toFixed(2)} on ${cpus().length} cores`);
+  const matrix: CapacityRun[] = [];
+  for (const nodes of plan.nodes) for (const series of plan.series) matrix.push(await measure('1 gateway, check off', 1, true, nodes, series));
+  const checkOnOff = [await measure('1 gateway, consistency check on', 1, false, plan.checkOn.nodes, plan.checkOn.series)];
+  const sameSize = matrix.find((row) => row.nodes === plan.checkOn.nodes && row.seriesPerNode === checkOnOff[0]!.seriesPerNode);
+  checkOnOff.push(sameSize ?? (await measure('1 gateway, check off', 1, true, plan.checkOn.nodes, plan.checkOn.series)));
+  const largest = matrix.at(-1)!;
+  const shards = [largest];
+  for (const count of plan.shards) shards.push(await measure(`${count} shards, check off`, count, true, largest.nodes, plan.series.at(-1)!));
+  const figures = deriveFigures(before, checkOnOff, matrix, shards);
+  await writeFiguresModule(figures);
+  writeFileSync(PAGE, renderCapacityPage(figures));
+  log(`wrote ${FIGURES_MODULE} and ${PAGE} in ${Math.round((Date.now() - started) / 1000)} s`);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+// No process.exit (the lint rule keeps it to src/cli/): every server is stopped and every pusher shut down,
+// so the process ends by itself once the last keep-alive socket closes.
+main().catch((error: unknown) => {
+  process.stderr.write(`capacity failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

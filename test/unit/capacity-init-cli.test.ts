@@ -1,0 +1,97 @@
+/**
+ * `persia-metrics init --nodes N --series-per-node M` in-process through commander: it prints the sizing
+ * model's suggestion after the files it writes, says whether Kubernetes' --gateways are enough, and exits 2
+ * naming the option, writing nothing, for a bad value or for one of the two options alone.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { registerInitCommand } from '../../src/cli/init-command.js';
+import { CAPACITY_FIGURES } from '../../src/deploy/capacity-figures.js';
+import { suggestGatewayShards } from '../../src/deploy/capacity-model.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'persia-capacity-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const program = new Command().exitOverride();
+  registerInitCommand(program);
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(['node', 'persia-metrics', ...args]);
+  } catch (error) {
+    err += String(error);
+    process.exitCode = 2;
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out, err };
+}
+
+describe('init --nodes --series-per-node', () => {
+  it('prints the sizing for the job after writing its files', async () => {
+    const target = join(dir, 'compose');
+    const result = await cli('init', '--job', 'dlrm', '--dir', target, '--nodes', '512', '--series-per-node', '2000');
+    expect(result.code, result.err).toBe(0);
+    const s = suggestGatewayShards({ nodes: 512, seriesPerNode: 2_000, intervalSeconds: 10 });
+    expect(result.out).toMatch(/^wrote \d+ files for job "dlrm"/);
+    expect(result.out).toContain(`sizing for 512 nodes × 2,000 series every 10 s (1,024,000 series; model measured ${CAPACITY_FIGURES.measuredAt}, see docs/capacity.md):\n`);
+    expect(result.out).toContain(`  gateways: ${s.shards} (${s.limitedBy}), consistency check off\n`);
+    expect(result.out).toContain(`  gateway cores: ${s.gatewayCores.toFixed(1)} · gateway memory: ${s.gatewayGiB.toFixed(1)} GiB (all gateways together)\n`);
+    expect(result.out).toContain(`  Prometheus: ${s.prometheusCores.toFixed(1)} cores for 68,267 samples/s (15 s scrapes)\n`);
+    expect(result.out).toContain(s.shards > 1 ? `one compose gateway is not enough: run ${s.shards} gateway services` : 'the one compose gateway is enough');
+  });
+
+  it('follows --push-interval, and a small job needs one gateway', async () => {
+    const result = await cli('init', '--job', 'small', '--dir', join(dir, 'small'), '--nodes', '4', '--series-per-node', '100', '--push-interval', '30');
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toContain('sizing for 4 nodes × 100 series every 30 s (400 series;');
+    expect(result.out).toContain('  gateways: 1 (one gateway is enough)');
+    expect(result.out).toContain('  the one compose gateway is enough\n');
+  });
+
+  it('says whether the Kubernetes --gateways are enough', async () => {
+    // The smallest job of 2,000 series per node that needs more than one gateway with the committed figures.
+    let big = { nodes: 1, seriesPerNode: 2_000 };
+    while (suggestGatewayShards({ ...big, intervalSeconds: 10 }).shards < 2) big = { ...big, nodes: big.nodes * 2 };
+    const needed = suggestGatewayShards({ ...big, intervalSeconds: 10 }).shards;
+    expect(needed).toBeLessThanOrEqual(64);
+    const args = ['init', '--target', 'kubernetes', '--job', 'big', '--nodes', String(big.nodes), '--series-per-node', String(big.seriesPerNode)];
+    const few = await cli(...args, '--dir', join(dir, 'k8s-few'), '--gateways', '1');
+    expect(few.code, few.err).toBe(0);
+    expect(few.out).toContain(`  --gateways 1 is not enough: use --gateways ${needed}\n`);
+    const enough = await cli(...args, '--dir', join(dir, 'k8s-enough'), '--gateways', String(Math.min(64, needed)));
+    expect(enough.out).toContain(`  --gateways ${needed} is enough\n`);
+    const huge = await cli('init', '--target', 'kubernetes', '--job', 'huge', '--nodes', '100000', '--series-per-node', '100000', '--dir', join(dir, 'k8s-huge'));
+    expect(huge.out).toMatch(/ {2}--gateways 1 is not enough: this job needs \d+ gateways, more than the 64 init renders: split its nodes into several jobs\n/);
+  });
+
+  it.each([
+    [['--nodes', '0', '--series-per-node', '10'], "option '--nodes <n>' argument '0' is invalid. expected a whole number of at least 1"],
+    [['--nodes', '2.5', '--series-per-node', '10'], 'expected a whole number of at least 1, found "2.5"'],
+    [['--nodes', '8', '--series-per-node', 'many'], "option '--series-per-node <n>' argument 'many' is invalid"],
+    [['--nodes', '8', '--series-per-node', ''], "option '--series-per-node <n>' argument '' is invalid"],
+    [['--nodes', '8'], '--nodes needs --series-per-node'],
+    [['--series-per-node', '8'], '--series-per-node needs --nodes'],
+  ])('%j exits 2: %s, and writes nothing', async (args, message) => {
+    const target = join(dir, 'bad');
+    const result = await cli('init', '--job', 'ok', '--dir', target, ...args);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('lists both options in --help', async () => {
+    const result = await cli('init', '--help');
+    expect(result.out).toMatch(/--nodes <n> .*--series-per-node/s);
+  });
+});

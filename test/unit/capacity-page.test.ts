@@ -1,0 +1,29 @@
+/**
+ * docs/capacity.md is generated: rendering it from the committed figures module (what
+ * `node dist/bench/capacity.js --render` does) gives the committed page byte for byte, so its tables can
+ * only come from a bench run and its sizing table only from the model `init --nodes` uses.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderCapacityPage, SIZING_NODES } from '../../bench/capacity-page.js';
+import { CAPACITY_FIGURES } from '../../src/deploy/capacity-figures.js';
+import { suggestGatewayShards } from '../../src/deploy/capacity-model.js';
+
+const page = readFileSync(new URL('../../docs/capacity.md', import.meta.url), 'utf8');
+
+describe('docs/capacity.md', () => {
+  it('is the render of src/deploy/capacity-figures.ts, byte for byte (rerun `npm run capacity` or `--render`)', () => {
+    expect(renderCapacityPage(CAPACITY_FIGURES)).toBe(page);
+  });
+
+  it('shows each measured run and the sizing rows of the model', () => {
+    const runs = [...CAPACITY_FIGURES.runs.checkOnOff, ...CAPACITY_FIGURES.runs.matrix, ...CAPACITY_FIGURES.runs.shards];
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    expect(page).toContain(`Measured ${CAPACITY_FIGURES.measuredAt}`);
+    for (const nodes of SIZING_NODES) {
+      const s = suggestGatewayShards({ nodes, seriesPerNode: 2_000, intervalSeconds: 10 });
+      expect(page).toContain(`| ${nodes.toLocaleString('en-US')} nodes × 2,000 series every 10 s | ${s.totalSeries.toLocaleString('en-US')} | ${s.shards} | ${s.limitedBy} |`);
+    }
+    expect(page).toContain('[the sizing table](#sizing)');
+  });
+});
