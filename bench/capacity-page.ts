@@ -24,6 +24,11 @@ export const SIZING_INTERVAL_SECONDS = 10;
 const MIMIR_DISTRIBUTOR_SAMPLES_PER_CORE = 25_000;
 const PROMETHEUS_2018_SAMPLES_PER_VCPU = 48_000;
 
+/** A run whose scrapes all finished within their timeout (the scrape interval in these runs). */
+export function scrapesFinished(row: CapacityRun): boolean {
+  return row.maxScrapeSeconds !== null && row.maxScrapeSeconds < 0.95 * row.scrapeIntervalSeconds;
+}
+
 function cell(value: Cell | null): string {
   return value === null ? '–' : formatCell(value);
 }
@@ -98,7 +103,7 @@ function loadNote(figures: CapacityFigures): string {
     return `The machine was otherwise quiet: load average ${formatCell(before)} before the run, at most ${formatCell(max)} between its steps, on ${cores} cores.`;
   return (
     `**Taken under load**: the machine was shared with other work; the 1-minute load average read ${formatCell(before)} before the run and up ` +
-    `to ${formatCell(max)} between its steps, on ${cores} cores (the bench itself adds about 2). Gateways, Prometheus and the simulated nodes ` +
+    `to ${formatCell(max)} between its steps, on ${cores} cores (the bench's own processes count in it too). Gateways, Prometheus and the simulated nodes ` +
     'competed for the same cores, so times (push p99, scrapes) read high and per-core figures are of a busy machine.'
   );
 }
@@ -127,6 +132,7 @@ export function renderCapacityPage(figures: CapacityFigures): string {
   const interval = runs.matrix[0]?.intervalSeconds ?? 0;
   const scrapeInterval = runs.matrix[0]?.scrapeIntervalSeconds ?? 0;
   const checkOn = runs.checkOnOff.find((row) => !row.checkOff);
+  const checkOff = runs.checkOnOff.find((row) => row.checkOff);
   const example = suggestGatewayShards({ nodes: 512, seriesPerNode: 2_000, intervalSeconds: SIZING_INTERVAL_SECONDS }, figures);
   const promPerCore = figures.prometheusSamplesPerSecondPerCore;
   const lines = [
@@ -157,7 +163,7 @@ export function renderCapacityPage(figures: CapacityFigures): string {
     '- Prometheus ingest: the rate of its own `prometheus_tsdb_head_samples_appended_total` over the window ÷ its CPU cores over the same window.',
     '',
     'A "series" is a sample line the gateway stores (a histogram series is 16 buckets + `+Inf` + `_sum` + `_count`), as in bench/README.md. ' +
-      'Everything runs on the same cores: the nodes’ encoding, the gateways and Prometheus compete, which is pessimistic for times and neutral for per-core figures (each process’s own CPU is counted).',
+      'Everything runs on the same cores: the nodes’ encoding, the gateways and Prometheus compete, which is pessimistic for times (a scrape waits for a core) and roughly neutral for per-core figures (each process’s own CPU is counted).',
     '',
     '## Consistency check on and off',
     '',
@@ -169,7 +175,10 @@ export function renderCapacityPage(figures: CapacityFigures): string {
     checkOn === undefined
       ? ''
       : `With the check on, one gateway core stores ${thousands(figures.gatewaySeriesPerSecondPerCoreCheckOn)} series/s at ${thousands(figures.checkOnStoredSeries)} series stored ` +
-        `(and fewer as it holds more), against ${thousands(figures.gatewaySeriesPerSecondPerCore)} series/s with it off.`,
+        `(and fewer as it holds more), against ${thousands(figures.gatewaySeriesPerSecondPerCore)} series/s with it off` +
+        (checkOff === undefined
+          ? '.'
+          : `; in pushes of ${thousands(checkOn.seriesPerNode)} series, ${cell(checkOn.pushesPerSecondPerCore)} pushes/s per core with the check on and ${cell(checkOff.pushesPerSecondPerCore)} with it off.`),
     '',
     '## Push latency, scrape time and memory against nodes × series per node',
     '',
@@ -194,10 +203,11 @@ export function renderCapacityPage(figures: CapacityFigures): string {
       'One run’s figure moves with how much else was running at its scrapes; the model uses all of them together.',
     '',
     markdownTable(
-      ['run', 'series stored', 'samples appended / s', 'Prometheus cores', 'samples/s per core'],
+      ['run', 'series stored', 'every scrape finished', 'samples appended / s', 'Prometheus cores', 'samples/s per core'],
       [...runs.matrix, ...runs.shards.slice(1)].map((row) => [
         `${row.label}, ${row.nodes} × ${row.seriesPerNode}`,
         thousands(stored(row)),
+        scrapesFinished(row) ? 'yes' : 'no',
         approx(row.samplesAppendedPerSecond),
         row.prometheusCpuCores,
         row.prometheusCpuCores > 0 ? approx(row.samplesAppendedPerSecond / row.prometheusCpuCores) : null,
@@ -213,8 +223,12 @@ export function renderCapacityPage(figures: CapacityFigures): string {
         ['gateway series/s per core, check on', thousands(figures.gatewaySeriesPerSecondPerCoreCheckOn), `${thousands(figures.checkOnStoredSeries)} series stored`],
         ['gateway memory per stored series', `${thousands(figures.gatewayBytesPerSeries)} bytes`, 'the matrix’s largest run'],
         ['empty gateway', `${formatCell(figures.gatewayBaseBytes / 2 ** 20)} MiB`, 'the same run, before its nodes started'],
-        ['scrape of one gateway', `${formatCell(figures.scrapeSecondsPerMillionSeries)} s per million series`, 'the matrix’s largest run, slowest scrape'],
-        ['Prometheus ingest', `${thousands(promPerCore)} samples/s per core`, 'all matrix and shard runs: samples/s summed ÷ cores summed'],
+        [
+          'scrape of one gateway',
+          `${formatCell(figures.scrapeSecondsPerMillionSeries)} s per million series`,
+          `slowest scrape of the matrix’s largest run whose scrapes all finished (${thousands(figures.scrapeFigureSeries)} series)`,
+        ],
+        ['Prometheus ingest', `${thousands(promPerCore)} samples/s per core`, 'matrix and shard runs whose scrapes all finished: samples/s summed ÷ cores summed'],
       ],
     ),
     '',

@@ -42,7 +42,7 @@ export interface ScaleResult {
   readonly maxMs: number;
   /** Longest `scrape_duration_seconds` Prometheus recorded for any gateway in the window. */
   readonly maxScrapeSeconds: number;
-  /** A plain GET of each gateway's /metrics at the end (sequential), slowest one, as REFERENCE measured. */
+  /** A plain GET of each gateway's /metrics at the end (sequential), slowest one, as REFERENCE measured; NaN if one failed. */
   readonly maxDirectScrapeSeconds: number;
   /** Targets Prometheus saw up at the end / all targets. */
   readonly scrapeTargetsUp: string;
@@ -142,8 +142,12 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
   let maxDirectScrapeSeconds = 0;
   for (const gateway of setup.gateways) {
     const begun = nowMs();
-    await gateway.metricsText().catch(() => '');
-    maxDirectScrapeSeconds = Math.max(maxDirectScrapeSeconds, (nowMs() - begun) / 1000);
+    // A GET that failed (the helper gives up after 10 s) has no duration: NaN, not the time it gave up at.
+    const seconds = await gateway.metricsText().then(
+      () => (nowMs() - begun) / 1000,
+      () => Number.NaN,
+    );
+    maxDirectScrapeSeconds = Number.isNaN(seconds) ? Number.NaN : Math.max(maxDirectScrapeSeconds, seconds);
   }
   const seconds = (windowEnd - windowStart) / 1000;
   let cpuTotal = 0;

@@ -68,8 +68,9 @@ export interface CapacityFigures {
   /** Gateway RSS growth per stored series, and the RSS of an empty gateway. */
   readonly gatewayBytesPerSeries: number;
   readonly gatewayBaseBytes: number;
-  /** Prometheus' scrape of one gateway, seconds per million series it holds. */
+  /** Prometheus' scrape of one gateway, seconds per million series it holds, from a run holding `scrapeFigureSeries`. */
   readonly scrapeSecondsPerMillionSeries: number;
+  readonly scrapeFigureSeries: number;
   readonly prometheusSamplesPerSecondPerCore: number;
   readonly runs: { readonly checkOnOff: readonly CapacityRun[]; readonly matrix: readonly CapacityRun[]; readonly shards: readonly CapacityRun[] };
 }
