@@ -37,6 +37,11 @@ function markdownTable(header: readonly string[], rows: ReadonlyArray<ReadonlyAr
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
 
+/** "1, 2 and 4". */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
+}
+
 function thousands(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
@@ -127,6 +132,30 @@ function sizingRows(figures: CapacityFigures): string[][] {
   return rows;
 }
 
+/** What each added shard changed, in the measured runs. */
+function shardSteps(rows: readonly CapacityRun[]): string {
+  const steps: string[] = [];
+  for (let index = 1; index < rows.length; index += 1) {
+    const [from, to] = [rows[index - 1]!, rows[index]!];
+    steps.push(
+      `${from.gateways} → ${to.gateways} gateways: slowest scrape ${cell(from.maxScrapeSeconds)} → ${cell(to.maxScrapeSeconds)} s, ` +
+        `push p99 ${cell(from.p99Ms)} → ${cell(to.p99Ms)} ms, pushes OK ${from.pushesOk}/${from.pushesDue} → ${to.pushesOk}/${to.pushesDue}`,
+    );
+  }
+  return steps.length === 0 ? '' : `Measured: ${steps.join('; ')}.`;
+}
+
+/** The largest job one gateway takes under the model, in series and in nodes of 2,000 series every 10 s. */
+function oneGatewayLimit(figures: CapacityFigures): string {
+  const byScrape = (SCRAPE_BUDGET_SECONDS / figures.scrapeSecondsPerMillionSeries) * 1e6;
+  const byCpu = (MAX_CORES_PER_GATEWAY * figures.gatewaySeriesPerSecondPerCore * SIZING_INTERVAL_SECONDS) / HEADROOM;
+  const limit = Math.min(byScrape, byCpu);
+  return (
+    `With the figures below, one gateway takes about ${approx(limit)} series (${approx(limit / 2_000)} nodes of 2,000 series every ${SIZING_INTERVAL_SECONDS} s), ` +
+    `set by its ${byScrape <= byCpu ? 'scrape time' : 'CPU'}; each further ${approx(limit)} series pays for one more shard.`
+  );
+}
+
 export function renderCapacityPage(figures: CapacityFigures): string {
   const { machine, runs } = figures;
   const interval = runs.matrix[0]?.intervalSeconds ?? 0;
@@ -188,14 +217,18 @@ export function renderCapacityPage(figures: CapacityFigures): string {
     '',
     '## When one more gateway shard pays off',
     '',
-    'The matrix’s largest size on 1, 2 and 4 check-off gateways (nodes shard over them by rendezvous hashing, as the library does; Prometheus scrapes all of them in parallel):',
+    `The matrix’s largest size on ${listed(runs.shards.map((row) => String(row.gateways)))} check-off gateways (nodes shard over them by rendezvous hashing, as the library does; ` +
+      'Prometheus scrapes all of them in parallel):',
     '',
     markdownTable(RUN_HEADER, runRows(runs.shards)),
+    '',
+    shardSteps(runs.shards),
     '',
     'A shard splits the one thing that grows with the whole job on one gateway: the scrape, a single request that renders every stored series as text. ' +
       'Pushes are small and independent, so they are cheap on one gateway long after its scrape has become the limit; the sizing model below adds a shard ' +
       `when one gateway’s scrape would take more than ${SCRAPE_BUDGET_SECONDS} s (half the shipped 10 s \`scrape_timeout\`), or its work more than ` +
-      `${MAX_CORES_PER_GATEWAY} core. On this ${machine.cores}-core machine the shards share the same cores, so they show the scrape split, not added CPU.`,
+      `${MAX_CORES_PER_GATEWAY} core. On this ${machine.cores}-core machine the shards share the same cores, so they show the scrape split, not added CPU. ` +
+      oneGatewayLimit(figures),
     '',
     '## Prometheus ingest',
     '',
@@ -258,7 +291,7 @@ export function renderCapacityPage(figures: CapacityFigures): string {
     '## Reproduce',
     '',
     '```sh',
-    'npm run capacity              # full: a few minutes; rewrites src/deploy/capacity-figures.ts and this page',
+    'npm run capacity              # full: about 9 minutes; rewrites src/deploy/capacity-figures.ts and this page',
     'npm run capacity -- --quick   # < 1 min smoke run (its figures are not for sizing)',
     'npm run build && node dist/bench/capacity.js --render   # this page from the committed figures, nothing measured',
     '```',
