@@ -26,4 +26,14 @@ describe('docs/capacity.md', () => {
     }
     expect(page).toContain('[the sizing table](#sizing)');
   });
+
+  it('says when the figures were taken on a busy machine or in quick mode', () => {
+    const quiet = renderCapacityPage({ ...CAPACITY_FIGURES, mode: 'full', loadAverage: { before: 0.4, max: 2.5 } });
+    expect(quiet).toContain('The machine was otherwise quiet: load average 0.400 before the run, at most 2.50 between its steps');
+    expect(quiet).not.toContain('Taken under load');
+    expect(quiet).not.toContain('**Quick mode**');
+    const busy = renderCapacityPage({ ...CAPACITY_FIGURES, mode: 'quick', loadAverage: { before: 2.25, max: 7.5 } });
+    expect(busy).toContain('**Taken under load**: the machine was shared with other work; the 1-minute load average read 2.25 before the run and up to 7.50');
+    expect(busy).toContain('**Quick mode**');
+  });
 });
