@@ -89,6 +89,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     defaultWindow: options.window ?? DEFAULT_VIEW_WINDOW,
   };
 
+  const knownIntervals = new Map<string, number>();
   const panels = async (url: URL, response: ServerResponse): Promise<void> => {
     const job = url.searchParams.get('job') ?? '';
     const windowName = url.searchParams.get('window') ?? DEFAULT_VIEW_WINDOW;
@@ -98,7 +99,9 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     }
     // The health dashboard counts stale nodes in push intervals: use the job's own (its slowest node's).
     const selector = `job="${job.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-    const interval = await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`);
+    // The last known value while Prometheus is away: a changed threshold would redraw every panel empty.
+    const interval = (await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`)) ?? knownIntervals.get(job);
+    if (interval !== undefined) knownIntervals.set(job, interval);
     sendJson(response, 200, viewPanels(job, windowName, interval));
   };
 
