@@ -15,6 +15,8 @@
  * of their final pushes.
  */
 import { constants } from 'node:os';
+import { describeValue } from './config/yaml-document.js';
+import { ConfigError } from './errors.js';
 
 export interface Shutdownable {
   shutdown(): Promise<void>;
@@ -34,6 +36,7 @@ const finalPushes = new Set<Promise<void>>();
 
 /** Returns a function that removes the handlers again. */
 export function handleShutdownSignals(target: Shutdownable, options: ShutdownSignalOptions = {}): () => void {
+  checkArguments(target, options);
   const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
   // The helper's documented default: alone, it ends the program with the signal's status (143/130), as Node
   // would have; callers that must not exit pass their own `exit`.
@@ -94,5 +97,35 @@ async function allFinalPushes(): Promise<void> {
   while (waitedFor !== finalPushes.size) {
     waitedFor = finalPushes.size;
     await Promise.all([...finalPushes]);
+  }
+}
+
+/** Signals a process cannot catch: a handler for them would never run. */
+const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
+
+/**
+ * Refused at the call, not at the first signal: a handler installed with a wrong argument would fail only
+ * when the job is being stopped, and then without its final push (found by a new-user session: `undefined`
+ * or `{}` as the target, `signals: 'SIGTERM'`, `exit: 'no'` were accepted silently).
+ */
+function checkArguments(target: unknown, options: unknown): void {
+  const where = (path: string) => ({ source: 'handleShutdownSignals()', path });
+  if (typeof target !== 'object' || target === null || typeof (target as { shutdown?: unknown }).shutdown !== 'function') {
+    throw new ConfigError(where('target'), 'the value startNodeMetrics() returned (an object with a shutdown() method)', describeValue(target));
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new ConfigError(where('options'), 'an object { signals, exit, log }', describeValue(options));
+  const { signals, exit, log } = options as Record<string, unknown>;
+  if (signals !== undefined) {
+    const known = (name: unknown) => typeof name === 'string' && name in constants.signals && !UNCATCHABLE.has(name);
+    if (!Array.isArray(signals) || signals.length === 0 || !signals.every(known)) {
+      throw new ConfigError(where('options.signals'), 'a non-empty array of catchable signal names such as ["SIGTERM", "SIGINT"]', describeValue(signals));
+    }
+  }
+  for (const [name, value] of [
+    ['exit', exit],
+    ['log', log],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function') throw new ConfigError(where(`options.${name}`), 'a function', describeValue(value));
   }
 }

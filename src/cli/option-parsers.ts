@@ -21,6 +21,7 @@ export function parseSeconds(text: string): number {
  */
 export function parsePath(text: string): string {
   if (text.startsWith('--')) throw new InvalidArgumentError(`expected a path, found the option "${text}" (give the path before it)`);
+  if (text.trim() === '') throw new InvalidArgumentError('expected a path, found an empty value'); // '' would mean the current directory
   return text;
 }
 

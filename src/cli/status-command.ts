@@ -6,8 +6,9 @@ import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
 import { fetchGatewayGroups } from '../discovery/gateway-api.js';
-import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
-import { parseSeconds, parsePath } from './option-parsers.js';
+import { DEFAULT_DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
+import { FALLBACK_STALE_SECONDS, formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
+import { parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
 import { formatTable } from './text-table.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
 
@@ -16,7 +17,7 @@ interface StatusFlags {
   config?: string;
   gateway?: string;
   json?: boolean;
-  staleAfter: number;
+  staleAfter?: number;
   timeout: number;
 }
 
@@ -36,8 +37,12 @@ export function registerStatusCommand(program: Command): void {
     .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures, duplicate identities")
     .option('-j, --job <name>', 'job name (the job label of the groups; default: job_name of the config)')
     .option('-c, --config <file>', 'global_config.yaml to read (default: $PERSIA_GLOBAL_CONFIG, else none)', parsePath)
-    .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)")
-    .option('--stale-after <seconds>', 'mark nodes whose last push is older than this', parseSeconds, 60)
+    .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)", parseGatewayOption)
+    .option(
+      '--stale-after <seconds>',
+      `mark nodes whose last push is older than this (default: ${DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals} of the node's own push intervals, ${FALLBACK_STALE_SECONDS} s for a group that does not publish its interval)`,
+      parseSeconds,
+    )
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)
     .option('--json', 'print the nodes as JSON')
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
@@ -47,7 +52,7 @@ export function registerStatusCommand(program: Command): void {
 async function gatewayBaseUrls(job: string, flags: StatusFlags, config: ResolvedConfig): Promise<string[]> {
   // The built-in default (metrics_gateway:9091) names a container, not something this host can reach:
   // only an address somebody set is used; otherwise the engine is asked where the job's gateway listens.
-  if (flags.gateway !== undefined && flags.gateway.trim() !== '') {
+  if (flags.gateway !== undefined) {
     const { addresses, error } = parseGatewayList(flags.gateway);
     if (addresses === undefined) throw new DeployUsageError(`gateway address: ${error ?? 'invalid'}`);
     return [...new Set(addresses.map((address) => address.baseUrl))]; // a gateway listed twice is read once
@@ -77,6 +82,7 @@ function shortGateway(baseUrl: string): string {
 async function status(flags: StatusFlags): Promise<number> {
   const config = loadConfig({ file: flags.config });
   for (const warning of config.warnings) process.stderr.write(`persia-metrics: warning: ${warning}\n`);
+  if (flags.job !== undefined && flags.job.trim() === '') throw new DeployUsageError('--job is empty: give the job name, or leave it out to use job_name of the config');
   const job = flags.job ?? config.options.jobName;
   const bases = await gatewayBaseUrls(job, flags, config);
   // Every replica is read at once, and one that is down or hung (within --timeout) does not hide the others.
@@ -89,7 +95,13 @@ async function status(flags: StatusFlags): Promise<number> {
       gateways.push({ gateway, ok: false, nodes: 0, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
       return;
     }
-    const found = summarizeGroups(result.value, { job, nowSeconds: Date.now() / 1000, staleAfterSeconds: flags.staleAfter, gateway });
+    const found = summarizeGroups(result.value, {
+      job,
+      nowSeconds: Date.now() / 1000,
+      ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
+      staleAfterIntervals: DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals,
+      gateway,
+    });
     gateways.push({ gateway, ok: true, nodes: found.length });
     read.push(...found);
   });
@@ -132,5 +144,5 @@ function printNodeTable(job: string, nodes: readonly NodeStatus[]): void {
   const notes = [`${stale} stale`];
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process (see IDENTITY)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
-  process.stdout.write(`\n${current} nodes of job "${job}", ${notes.join(', ')}\n`);
+  process.stdout.write(`\n${current} node${current === 1 ? '' : 's'} of job "${job}", ${notes.join(', ')}\n`);
 }

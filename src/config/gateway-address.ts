@@ -37,6 +37,12 @@ export function parseGatewayAddress(text: string): { address?: GatewayAddress; e
     return { error: `a path or query in "${trimmed}" (the gateway address is host:port; push paths are added by the client)` };
   }
   if (url.hostname === '') return { error: `no host in "${trimmed}"` };
+  // The URL parser reads a bare number, hex or a short dotted form as an IPv4 address ("19511" is
+  // 0.0.76.55): only an address written in full is one (found by a new-user session).
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(url.hostname) && !trimmed.includes(url.hostname)) {
+    return { error: `"${trimmed}" is not host:port (it would be read as the IPv4 address ${url.hostname}; write host:port, e.g. 127.0.0.1:${DEFAULT_GATEWAY_PORT})` };
+  }
+  if (url.port === '0') return { error: `port 0 in "${trimmed}" (a gateway listens on a real port)` };
   const port = url.port === '' ? (hasScheme && scheme === 'https' ? 443 : DEFAULT_GATEWAY_PORT) : Number(url.port);
   const host = url.hostname;
   return { address: { scheme, host, port, baseUrl: `${scheme}://${host}:${port}` } };

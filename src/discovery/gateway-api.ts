@@ -4,7 +4,7 @@
  * `{type, help, metrics: [{labels, value: "<number as text>"}]}`. One reader for `status`, the tests and the
  * local stack.
  */
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { StatusError } from '../errors.js';
 
 export interface ApiMetric {
@@ -38,12 +38,24 @@ export function firstValue(group: ApiGroup, name: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** Credentials and TLS trust for a secured gateway: what src/config/credentials.ts `gatewayCredentials` returns. */
+export interface GatewayAccess {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly connect?: Readonly<Record<string, unknown>>;
+}
+
 /** GET <base>/api/v1/metrics; every group on the gateway (all jobs). */
-export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number): Promise<ApiGroup[]> {
+export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number, access: GatewayAccess = {}): Promise<ApiGroup[]> {
   const url = `${baseUrl}/api/v1/metrics`;
   let body: unknown;
+  const dispatcher = access.connect === undefined || Object.keys(access.connect).length === 0 ? undefined : new Agent({ connect: { ...access.connect } });
   try {
-    const response = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+    const response = await request(url, {
+      method: 'GET',
+      signal: AbortSignal.timeout(Math.round(timeoutSeconds * 1000)),
+      ...(access.headers === undefined ? {} : { headers: { ...access.headers } }),
+      ...(dispatcher === undefined ? {} : { dispatcher }),
+    });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new StatusError(`GET ${url} answered ${response.statusCode}: ${text.trim().slice(0, 200)}`);
     body = JSON.parse(text);
@@ -51,8 +63,14 @@ export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number
     if (error instanceof StatusError) throw error;
     const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : error.message) : String(error);
     throw new StatusError(`cannot read ${url}: ${reason}`, error);
+  } finally {
+    await dispatcher?.close();
   }
   const data = (body as { status?: string; data?: unknown }).data;
   if (!Array.isArray(data)) throw new StatusError(`GET ${url}: not a Pushgateway API answer (no data array)`);
+  // A proxy or another program on that port may answer JSON of another shape: it is that replica's
+  // failure, not a crash of the command reading several (found by a new-user session).
+  const notGroup = data.findIndex((group: unknown) => typeof group !== 'object' || group === null || Array.isArray(group));
+  if (notGroup !== -1) throw new StatusError(`GET ${url}: not a Pushgateway API answer (data[${notGroup}] is ${JSON.stringify(data[notGroup])}, not a group)`);
   return data as ApiGroup[];
 }

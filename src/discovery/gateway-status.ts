@@ -16,6 +16,8 @@ export interface NodeStatus {
   readonly lastPushAgeSeconds: number | undefined;
   /** False when the gateway rejected the group's last push (the body was malformed or inconsistent). */
   readonly lastPushSuccessful: boolean;
+  /** The node's own push interval (persia_node_push_interval_seconds), if it publishes it. */
+  readonly pushIntervalSeconds: number | undefined;
   /** Push failures the node counted itself (sum over reasons of persia_metrics_push_failures_total). */
   readonly pushFailures: number | undefined;
   readonly stale: boolean;
@@ -32,11 +34,19 @@ export interface NodeStatus {
 export interface SummaryOptions {
   readonly job: string;
   readonly nowSeconds: number;
-  /** A group whose last push is older than this counts as stale. */
-  readonly staleAfterSeconds: number;
+  /**
+   * A group whose last push is older than this counts as stale. Default: `staleAfterIntervals` of the
+   * node's own push interval, or FALLBACK_STALE_SECONDS for a group that does not publish one.
+   */
+  readonly staleAfterSeconds?: number;
+  /** Missed pushes that make a node stale when `staleAfterSeconds` is not given (the stale alert's count). */
+  readonly staleAfterIntervals: number;
   /** Shown in the result, to tell replicas apart. */
   readonly gateway: string;
 }
+
+/** Stale threshold of a group that does not publish its push interval (another pusher, an older node). */
+export const FALLBACK_STALE_SECONDS = 60;
 
 export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptions): NodeStatus[] {
   const nodes: NodeStatus[] = [];
@@ -46,6 +56,8 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const pushTime = firstValue(group, 'push_time_seconds');
     const age = pushTime === undefined || pushTime <= 0 ? undefined : Math.max(0, options.nowSeconds - pushTime);
     const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
+    const interval = firstValue(group, 'persia_node_push_interval_seconds');
+    const staleAfter = options.staleAfterSeconds ?? (interval !== undefined && interval > 0 ? options.staleAfterIntervals * interval : FALLBACK_STALE_SECONDS);
     const state = family(group, 'persia_node_state')?.metrics?.find((m) => Number(m.value) === 1)?.labels?.['state'];
     nodes.push({
       job: options.job,
@@ -53,9 +65,10 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
       instance: labels['instance'] ?? '',
       state,
       lastPushAgeSeconds: age,
+      pushIntervalSeconds: interval,
       lastPushSuccessful: group.last_push_successful !== false,
       pushFailures: failures === undefined ? undefined : failures.reduce((sum, m) => sum + (Number(m.value) || 0), 0),
-      stale: age === undefined || age > options.staleAfterSeconds,
+      stale: age === undefined || age > staleAfter,
       duplicateIdentity: firstValue(group, 'persia_node_duplicate_identity') === 1,
       gateway: options.gateway,
       movedTo: undefined,

@@ -23,7 +23,8 @@ export function describeLeaveFailure(failure: LeaveFailure): string {
   if (failure.atShutdown === true) {
     return (
       `could not delete this node's group from gateway replica ${where} it left, at shutdown (${failure.error.message}): ` +
-      'that copy of its last values stays there until somebody deletes it (`persia-metrics status` marks it LEFT)'
+      'that copy of its last values stays there until somebody deletes it (`persia-metrics status` shows it LEFT while this node ' +
+      'pushes elsewhere, STALE once it misses its pushes; `persia-metrics expire` deletes it)'
     );
   }
   const next = failure.stillTrying

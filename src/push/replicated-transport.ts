@@ -82,7 +82,11 @@ export class ReplicatedTransport implements GatewayTransport {
   private readonly failed = new Map<string, number>();
   /** Replicas that may hold a stale copy of the group, by baseUrl. */
   private readonly left = new Map<string, LeftReplica>();
-  /** Replicas the node sent a PUT to: only leaving one of those is a move (an unexpanded name is not). */
+  /**
+   * Replicas that may hold the node's group: a PUT there succeeded, or timed out (a hung gateway applies it
+   * later). Only leaving one of those is a move with a copy to delete; a replica that refused or answered
+   * 5xx holds nothing (and an unexpanded name before the first DNS answer is no replica).
+   */
   private readonly written = new Set<string>();
   /** The background DELETE in flight per replica. Never rejects. */
   private readonly background = new Map<string, Promise<void>>();
@@ -95,6 +99,8 @@ export class ReplicatedTransport implements GatewayTransport {
   private readonly unansweredPuts = new Set<string>();
   /** Timeouts and 5xx of the current replica since its last success. */
   private strikes = 0;
+  /** Moves away from a failed replica since the last successful PUT (see reconsider). */
+  private failedMovesSinceSuccess = 0;
   /**
    * The replica the node moved back to after it answered a probe, until a PUT there succeeds. A probe is a
    * DELETE: a gateway that answers it but fails every PUT (a full disk, a proxy in front) would otherwise
@@ -127,7 +133,6 @@ export class ReplicatedTransport implements GatewayTransport {
     this.reconsider(changed ? 'replicas_changed' : 'recovered');
     const target = this.current;
     await this.background.get(target.baseUrl);
-    if (method === 'PUT') this.written.add(target.baseUrl);
     try {
       const result = await this.transportFor(target).send(method, path, body, contentType);
       if (method === 'PUT') this.afterPush(target, path);
@@ -213,12 +218,20 @@ export class ReplicatedTransport implements GatewayTransport {
     if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
     this.stats.moves += 1;
     this.left.set(from.baseUrl, { replica: from, attempts: 0, reported: false, givenUp: false });
+    // The first failure of an outage is told; while no push succeeds anywhere (every replica down), the
+    // node cycling through its replicas is one outage, which the Pusher reports once per streak.
+    const outageGoesOn = reason === 'failed' && this.failedMovesSinceSuccess > 0;
+    if (reason === 'failed') this.failedMovesSinceSuccess += 1;
+    if (outageGoesOn) return;
     this.options.onMove?.(error === undefined ? { from, to: next, reason } : { from, to: next, reason, error });
   }
 
   private onPushFailed(replica: GatewayAddress, error: Error): void {
     const reason = failureReason(error);
-    if (reason === 'timeout') this.unansweredPuts.add(replica.baseUrl);
+    if (reason === 'timeout') {
+      this.unansweredPuts.add(replica.baseUrl);
+      this.written.add(replica.baseUrl);
+    }
     if (reason === 'connection') return this.markFailed(replica, error);
     if (reason !== 'timeout' && reason !== 'http_5xx') return; // a refused body (4xx) would fail anywhere
     this.strikes += 1;
@@ -249,6 +262,8 @@ export class ReplicatedTransport implements GatewayTransport {
   private afterPush(replica: GatewayAddress, path: string): void {
     this.path = path;
     this.strikes = 0;
+    this.written.add(replica.baseUrl);
+    this.failedMovesSinceSuccess = 0;
     this.unansweredPuts.delete(replica.baseUrl); // answering a later PUT, it has applied the ones that waited
     if (this.probation === replica.baseUrl) {
       this.probation = undefined;

@@ -65,7 +65,7 @@ export class HttpGatewayTransport implements GatewayTransport {
       // old one (two pushes of the group in flight, possibly applied out of order). With one, the next push
       // waits for that socket to close.
       connections: 1,
-      connect: unrefConnector({ timeout: options.timeoutSeconds * 1000, ...options.connect }),
+      connect: unrefConnector({ timeout: wholeMilliseconds(options.timeoutSeconds), ...options.connect }),
     });
   }
 
@@ -82,7 +82,7 @@ export class HttpGatewayTransport implements GatewayTransport {
         headers['content-encoding'] = 'gzip';
       }
     }
-    const timeoutMs = this.options.timeoutSeconds * 1000;
+    const timeoutMs = wholeMilliseconds(this.options.timeoutSeconds);
     try {
       const response = await request(url, {
         method,
@@ -133,6 +133,14 @@ export function unrefConnector(options: buildConnector.BuildOptions): buildConne
 function neverRef(socket: Socket): void {
   socket.unref();
   socket.ref = () => socket; // undici calls ref() whenever a request is queued on the socket (client-h1 resume)
+}
+
+/**
+ * undici's timers and AbortSignal.timeout take whole milliseconds: 0.1234 s as 123.4 ms made every request
+ * fail with ERR_OUT_OF_RANGE, so a node configured so never delivered anything (found by a new-user session).
+ */
+function wholeMilliseconds(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds * 1000));
 }
 
 function classify(error: unknown, method: string, url: string, timeoutSeconds: number): Error {

@@ -158,7 +158,7 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
   it("status reads the job's gateway (found by its label) and reports every node fresh", async () => {
     const [gateway] = await findGateways(await connectDockerEngine(), { job: JOB });
     const groups = await fetchGatewayGroups(`http://${gateway?.published ?? ''}`, 5);
-    const nodes = summarizeGroups(groups, { job: JOB, nowSeconds: Date.now() / 1000, staleAfterSeconds: 60, gateway: '' });
+    const nodes = summarizeGroups(groups, { job: JOB, nowSeconds: Date.now() / 1000, staleAfterSeconds: 60, staleAfterIntervals: 6, gateway: '' });
     expect(nodes.map((n) => [n.role, n.stale, n.lastPushSuccessful, n.state])).toEqual([
       ['trainer', false, true, 'running'],
       ['middleware', false, true, 'running'],

@@ -142,7 +142,10 @@ describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
     ['check, bad config file', ['check', '--config', 'MISSPELT'], {}, 2, 'PERSIA_CONFIG_INVALID', 'did you mean "push_interval_seconds"'],
     ['check, bad variable', ['check'], { REPLICA_INDEX: '0x10' }, 2, 'PERSIA_CONFIG_INVALID', 'environment variable REPLICA_INDEX'],
     ['status, gateway down', ['status', '--job', 'j', '--gateway', '127.0.0.1:1'], {}, 1, 'PERSIA_STATUS_FAILED', 'ECONNREFUSED'],
-    ['status, bad address', ['status', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_DEPLOY_USAGE', 'scheme "ftp"'],
+    ['status, bad address', ['status', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_USAGE', 'scheme "ftp"'],
+    ['status, empty gateway', ['status', '--job', 'j', '--gateway', ''], {}, 2, 'PERSIA_USAGE', 'an empty address'],
+    ['status, empty job', ['status', '--job', ' ', '--gateway', '127.0.0.1:1'], {}, 2, 'PERSIA_DEPLOY_USAGE', '--job is empty'],
+    ['init, empty dir', ['init', '--job', 'j', '--dir', ''], {}, 2, 'PERSIA_USAGE', 'expected a path, found an empty value'],
     ['status, bad config file', ['status', '--config', 'MISSPELT'], {}, 2, 'PERSIA_CONFIG_INVALID', 'did you mean "push_interval_seconds"'],
     ['discover, no engine', ['discover', '--print'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 1, 'PERSIA_DISCOVERY_FAILED', 'cannot list containers'],
     ['explain, unknown option', ['explain', '--bogus'], {}, 2, 'PERSIA_USAGE', "unknown option '--bogus'"],
@@ -262,7 +265,7 @@ describe.skipIf(!servers)('persia-metrics status resolves job and gateway as a n
     await waitForGroups(gateway, 'status_twice', 1);
     const { code, stdout, stderr } = await cli(['status', '--job', 'status_twice', '--gateway', `${gateway.address},${gateway.address}`]);
     expect(code, stderr).toBe(0);
-    expect(stdout).toContain('1 nodes of job "status_twice"');
+    expect(stdout).toContain('1 node of job "status_twice"');
   });
 
   it('init writes a global_config.yaml a node reads back, whatever the job name looks like in YAML (123, 1.10, true, a date)', async () => {
@@ -283,7 +286,7 @@ describe.skipIf(!servers)('persia-metrics status resolves job and gateway as a n
     const { code, stdout, stderr } = await cli(['status', '--config', config], { PERSIA_METRICS_GATEWAY_ADDR: gateway.address });
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/server\s+rep_7/);
-    expect(stdout).toContain('1 nodes of job "status_cfg"');
+    expect(stdout).toContain('1 node of job "status_cfg"');
     const other = await cli(['status', '--config', config, '--job', 'absent'], { PERSIA_METRICS_GATEWAY_ADDR: gateway.address });
     expect(other.code).toBe(1);
     expect(other.stderr).toContain('no node of job "absent"');

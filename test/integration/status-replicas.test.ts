@@ -3,6 +3,8 @@
  * (found by a README-only session: one replica down or hung made status fail outright, its GATEWAY column
  * showed the push result, and a group a failover left behind looked like a running node).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { freePort } from '../../src/local-stack/free-port.js';
@@ -68,6 +70,21 @@ describe.skipIf(!servers)('persia-metrics status with several replicas', () => {
     ]);
   });
 
+  it('names a replica answering JSON of another shape, and still shows the others (a FAKE server answers it)', async () => {
+    await push(first, 'rs_shape', 'trainer', 'rep_0');
+    const odd = createServer((_request, response) => response.end(JSON.stringify({ status: 'success', data: [{ labels: {} }, null, 5] })));
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const oddAddress = `127.0.0.1:${(odd.address() as AddressInfo).port}`;
+    try {
+      const result = await runCli(['status', '--job', 'rs_shape', '--gateway', `${first.address},${oddAddress}`, '--timeout', '2']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/trainer\s+rep_0/);
+      expect(result.stderr).toContain(`gateway ${oddAddress} not read (GET http://${oddAddress}/api/v1/metrics: not a Pushgateway API answer (data[1] is null, not a group))`);
+    } finally {
+      odd.close();
+    }
+  });
+
   it('fails with every reason when no replica can be read', async () => {
     const result = await runCli(['status', '--job', 'rs_none', '--gateway', `${dead},${hung.address}`, '--timeout', '1', '--json']);
     expect(result.code).toBe(1);
@@ -84,7 +101,7 @@ describe.skipIf(!servers)('persia-metrics status with several replicas', () => {
     const text = await runCli(['status', '--job', 'rs_moved', '--gateway', `${first.address},${second.address}`]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`${first.address} (LEFT: now on ${second.address})`);
-    expect(text.stdout).toContain('1 nodes of job "rs_moved"');
+    expect(text.stdout).toContain('1 node of job "rs_moved"');
     expect(text.stdout).toContain('1 group left behind on a replica the node moved away from');
     const json = JSON.parse((await runCli(['status', '--job', 'rs_moved', '--gateway', `${first.address},${second.address}`, '--json'])).stdout) as StatusJson;
     expect(json.nodes.map((n) => [n.gateway, n.movedTo])).toEqual([

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
-import { runUserProgram, nodeEnv as userNodeEnv } from '../helpers/user-program.js';
+import { runUserProgram, startUserProgram, nodeEnv as userNodeEnv } from '../helpers/user-program.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
@@ -73,6 +74,44 @@ console.log('shut down');
     expect(exit.stdout).not.toContain('accepted');
     expect(exit.stdout).toContain('shut down');
     expect(await nanCount(job)).toBe(4);
+  });
+
+  it('handleShutdownSignals with a wrong argument throws at the call, not at SIGTERM; a right one still pushes and exits 143 (found by a new-user session)', async () => {
+    const job = 'calls_bad_signals';
+    const program = startUserProgram(
+      `
+import { startNodeMetrics, handleShutdownSignals } from 'persia-metrics';
+const metrics = startNodeMetrics();
+metrics.counter('nan_count').labels('f').inc(2);
+for (const [target, options] of [[undefined], [{}], [metrics, { signals: 'SIGTERM' }], [metrics, { signals: ['SIGFOO'] }], [metrics, { signals: ['SIGKILL'] }], [metrics, { exit: 'no' }], [metrics, null]]) {
+  try {
+    handleShutdownSignals(target, options);
+    console.log('accepted');
+  } catch (error) {
+    console.log('refused', error.code, error.path);
+  }
+}
+handleShutdownSignals(metrics);
+console.log('ready');
+setInterval(() => undefined, 1000);
+`,
+      { env: nodeEnv(gateway.address, job) },
+    );
+    await waitFor(async () => program.stdout().includes('ready'), { timeoutMs: 15_000, intervalMs: 20, what: 'the program to install its handler' });
+    program.child.kill('SIGTERM');
+    const exit = await program.exited;
+    expect(exit.code, exit.stderr).toBe(143);
+    expect(exit.stdout).not.toContain('accepted');
+    expect(exit.stdout.match(/^refused PERSIA_CONFIG_INVALID \S+$/gm)?.map((line) => line.split(' ')[2])).toEqual([
+      'target',
+      'target',
+      'options.signals',
+      'options.signals',
+      'options.signals',
+      'options.exit',
+      'options',
+    ]);
+    expect(await nanCount(job)).toBe(2);
   });
 
   it('flush() and shutdown() from inside an extra source reject with PERSIA_REENTRANT_CALL at once; the outer calls settle', async () => {

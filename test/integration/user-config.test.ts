@@ -153,6 +153,14 @@ catch (error) { console.log(JSON.stringify({ code: error.code, message: error.me
     expect((await gateway.groups()).find((group) => group.labels['job'] === 'replica_decimal')?.labels['instance']).toBe('rep_16');
   });
 
+  it('a push timeout with a fraction of a millisecond (0.1234 s) pushes (found by a new-user session: every push failed with ERR_OUT_OF_RANGE)', async () => {
+    const exit = await runUserProgram(START_FROM_ENV, {
+      env: { PERSIA_METRICS_GATEWAY_ADDR: gateway.address, PERSIA_METRICS_JOB_NAME: 'fraction_timeout', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '0.1234' },
+    });
+    expect(JSON.parse(exit.stdout.trim()), exit.stderr).toMatchObject({ ok: true });
+    expect((await gateway.groups()).some((group) => group.labels['job'] === 'fraction_timeout')).toBe(true);
+  });
+
   it('a push timeout longer than the interval starts, with one warning naming both values and where they came from', async () => {
     const exit = await runUserProgram(START_FROM_ENV, {
       env: { PERSIA_METRICS_GATEWAY_ADDR: gateway.address, PERSIA_METRICS_JOB_NAME: 'slow_timeout', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '30' },

@@ -83,7 +83,7 @@ describe('summarizeGroups', () => {
       { labels: { job: 'j', role: 'server', instance: 'rep_10' }, push_time_seconds: { metrics: [{ value: '990' }] } },
       { labels: { job: 'j', role: 'server', instance: 'rep_2' }, push_time_seconds: { metrics: [{ value: '0' }] }, last_push_successful: false },
     ];
-    const nodes = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 60, gateway: 'g' });
+    const nodes = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 60, staleAfterIntervals: 6, gateway: 'g' });
     expect(nodes.map((n) => [n.instance, n.lastPushAgeSeconds, n.stale, n.lastPushSuccessful])).toEqual([
       ['rep_2', undefined, true, false],
       ['rep_10', 10, false, true],
@@ -96,11 +96,32 @@ describe('summarizeGroups', () => {
       { labels: { job: 'j', role: 'server', instance: 'rep_4' }, persia_node_duplicate_identity: { metrics: [{ value: '0' }] } },
       { labels: { job: 'j', role: 'server', instance: 'rep_5' } },
     ];
-    const nodes = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 60, gateway: 'g' });
+    const nodes = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 60, staleAfterIntervals: 6, gateway: 'g' });
     expect(nodes.map((n) => [n.instance, n.duplicateIdentity])).toEqual([
       ['rep_3', true],
       ['rep_4', false],
       ['rep_5', false],
+    ]);
+  });
+
+  it('judges each node by its own push interval unless a threshold is given (a 1 s node is stale after 6 s, a 30 s node fresh at 2 min)', () => {
+    const group = (instance: string, pushedAt: number, interval?: number) => ({
+      labels: { job: 'j', role: 'server', instance },
+      push_time_seconds: { metrics: [{ value: String(pushedAt) }] },
+      ...(interval === undefined ? {} : { persia_node_push_interval_seconds: { metrics: [{ value: String(interval) }] } }),
+    });
+    const data = [group('fast', 990, 1), group('slow', 880, 30), group('other_pusher', 950)];
+    const byOwnPace = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterIntervals: 6, gateway: 'g' });
+    expect(byOwnPace.map((n) => [n.instance, n.pushIntervalSeconds, n.stale])).toEqual([
+      ['fast', 1, true],
+      ['other_pusher', undefined, false], // 50 s old, under the 60 s fallback
+      ['slow', 30, false],
+    ]);
+    const given = summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterSeconds: 100, staleAfterIntervals: 6, gateway: 'g' });
+    expect(given.map((n) => [n.instance, n.stale])).toEqual([
+      ['fast', false],
+      ['other_pusher', false],
+      ['slow', true],
     ]);
   });
 

@@ -16,6 +16,23 @@ describe('gateway addresses with hidden characters', () => {
   });
 });
 
+describe('addresses the URL parser would silently turn into other IPv4 addresses (found by a new-user session)', () => {
+  it.each([
+    ['19511', '0.0.76.55'],
+    ['0x7f000001:9091', '127.0.0.1'],
+    ['127.1:9091', '127.0.0.1'],
+    ['http://2130706433:9091', '127.0.0.1'],
+  ])('%j is refused, naming the address it would have been', (text, read) => {
+    expect(parseGatewayAddress(text).error).toContain(`would be read as the IPv4 address ${read}`);
+  });
+
+  it('a dotted-quad address, a name and port 0 are told apart', () => {
+    expect(parseGatewayAddress('127.0.0.1:19511').address?.baseUrl).toBe('http://127.0.0.1:19511');
+    expect(parseGatewayAddress('gw-19511:9091').address?.baseUrl).toBe('http://gw-19511:9091');
+    expect(parseGatewayAddress('127.0.0.1:0').error).toContain('port 0');
+  });
+});
+
 describe('YAML values that are objects but not mappings', () => {
   it('a !!binary section is "binary data", not a mapping with keys "0", "1", ...', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'persia-binary-')), 'global_config.yaml');

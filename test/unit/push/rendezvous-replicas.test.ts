@@ -376,6 +376,38 @@ describe('ReplicatedTransport failover (fake replicas)', () => {
     expect(transport.currentBaseUrl).toBe(ranked[0]!.baseUrl);
   });
 
+  it('every replica down: one reported move for the whole outage, not one per replica per cycle (found by a new-user session: 35 warnings in 30 s)', async () => {
+    const { transport, fake, moves, advance } = setup('g0:9091,g1:9091,g2:9091', 1);
+    await transport.send('PUT', path, 'x 0\n');
+    for (const rank of [0, 1, 2]) fake(rank).answer = 'refused';
+    for (let attempt = 0; attempt < 30; attempt += 1) {
+      advance(1);
+      await transport.send('PUT', path, 'x 1\n').catch(() => undefined);
+      await transport.settled();
+    }
+    expect(moves.filter((move) => move.reason === 'failed')).toHaveLength(1);
+    fake(2).answer = 'ok';
+    for (let attempt = 0; attempt < 3; attempt += 1) await transport.send('PUT', path, 'x 2\n').catch(() => undefined);
+    fake(1).answer = 'ok';
+    fake(2).answer = 'refused';
+    await transport.send('PUT', path, 'x 3\n').catch(() => undefined);
+    await transport.send('PUT', path, 'x 3\n').catch(() => undefined);
+    expect(moves.filter((move) => move.reason === 'failed').length).toBeGreaterThanOrEqual(2); // a new outage after a success is told again
+  });
+
+  it('a replica that refused or answered 5xx to every PUT holds no copy: nothing to delete or report at shutdown', async () => {
+    const { transport, fake, leaveFailures } = setup('g0:9091,g1:9091', 1);
+    fake(0).answer = 'http_500';
+    await transport.send('PUT', path, 'x 0\n').catch(() => undefined);
+    await transport.send('PUT', path, 'x 0\n').catch(() => undefined);
+    await transport.send('PUT', path, 'x 0\n');
+    expect(fake(1).log).toEqual([PUT]);
+    fake(0).answer = 'refused';
+    await transport.deleteLeftCopies();
+    expect(leaveFailures).toEqual([]);
+    expect(fake(0).log).toEqual([]);
+  });
+
   it('keeps a clean-up DELETE out of the PUT: the push resolves while the DELETE is still pending', async () => {
     const { transport, ranked, fake, advance } = setup('g0:9091,g1:9091', 1);
     await failOverAndRecover(transport, fake, advance); // on the fallback; the first choice answers its probe again
