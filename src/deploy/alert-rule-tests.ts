@@ -20,13 +20,21 @@ function cases(options: DeployOptions): Case[] {
   const long = samplesIn(Math.max(20, (stale * 3) / 60));
   return [
     {
-      comment: `a dead node (last push at 0) fires once ${stale}s + for have passed; live and stopping nodes never do`,
+      comment:
+        `a dead node (last push at 0) fires once ${options.staleAfterIntervals} of its own intervals + for have passed; live and stopping nodes, ` +
+        "a node with a 10× longer interval and another program's group (no interval published) never do",
       series: [
         [{ __name__: 'push_time_seconds', ...node('trainer', 'live') }, `0+15x${long}`],
+        [{ __name__: 'persia_node_push_interval_seconds', ...node('trainer', 'live') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'push_time_seconds', ...node('trainer', 'dead') }, `0x${long}`],
+        [{ __name__: 'persia_node_push_interval_seconds', ...node('trainer', 'dead') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'persia_node_state', ...node('trainer', 'dead'), state: 'stopping' }, `0x${long}`],
         [{ __name__: 'push_time_seconds', ...node('server', 'stopped') }, `0x${long}`],
+        [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'stopped') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'persia_node_state', ...node('server', 'stopped'), state: 'stopping' }, `1x${long}`],
+        [{ __name__: 'push_time_seconds', ...node('server', 'slow') }, `0x${long}`],
+        [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'slow') }, `${options.pushIntervalSeconds * 10}x${long}`],
+        [{ __name__: 'push_time_seconds', job: 'nightly_export', instance: '' }, `0x${long}`],
       ],
       evals: [
         { at: `${stale}s`, alert: 'PersiaNodeStoppedPushing', firing: [] },

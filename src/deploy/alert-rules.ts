@@ -29,14 +29,19 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
   return [
     {
       alert: 'PersiaNodeStoppedPushing',
-      // A node that announced `stopping` in its last push left on purpose; everything else is a crash/hang.
-      expr: `(time() - push_time_seconds > ${staleSeconds})\n` + `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
+      // Each node by its own pace (persia_node_push_interval_seconds, in its group): a node pushing every
+      // 5 minutes is not stale after a minute, and a group some other program pushed (no interval) is
+      // not a node. A node that announced `stopping` in its last push left on purpose; everything else is a
+      // crash or a hang.
+      expr:
+        `(time() - push_time_seconds > ${options.staleAfterIntervals} * persia_node_push_interval_seconds)\n` +
+        `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
       for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (deploy-options.ts)
       severity: 'warning',
-      summary: `${NODE} has not pushed for over ${staleSeconds}s`,
+      summary: `${NODE} has missed ${options.staleAfterIntervals} of its pushes`,
       description:
-        `Its last successful push is more than ${options.staleAfterIntervals} push intervals ` +
-        `(${options.pushIntervalSeconds}s each) old. The node crashed, hangs, or cannot reach the gateway; ` +
+        `Its last successful push is older than ${options.staleAfterIntervals} of its own push intervals ` +
+        `(${staleSeconds}s at the job's ${options.pushIntervalSeconds}s). The node crashed, hangs, or cannot reach the gateway; ` +
         'its other series on the gateway are stale values, not live ones.',
     },
     {

@@ -40,15 +40,19 @@ export function jobHealthDashboard(options: DeployOptions): DashboardDef {
             title: 'Nodes reporting, by role',
             type: 'stat',
             width: 12,
-            description: `Nodes whose last push is at most ${stale}s old (one gateway group per node).`,
-            targets: [{ expr: `count by (role) (time() - push_time_seconds{${SEL}} <= ${stale})`, legend: '{{role}}' }],
+            description: `Nodes whose last push is at most ${options.staleAfterIntervals} of their own push intervals old (${stale}s at ${options.pushIntervalSeconds}s; one gateway group per node).`,
+            targets: [
+              { expr: `count by (role) (time() - push_time_seconds{${SEL}} <= ${options.staleAfterIntervals} * persia_node_push_interval_seconds{${SEL}})`, legend: '{{role}}' },
+            ],
           },
           {
             title: 'Stale nodes',
             type: 'stat',
             width: 12,
-            description: `Groups on the gateway whose last push is older than ${stale}s: crashed or hung nodes, or nodes stopped without deleting their group.`,
-            targets: [{ expr: `count(time() - push_time_seconds{${SEL}} > ${stale}) or vector(0)`, legend: 'stale' }],
+            description: `Nodes whose last push is older than ${options.staleAfterIntervals} of their own push intervals (${stale}s at ${options.pushIntervalSeconds}s): crashed or hung nodes, or nodes stopped without deleting their group.`,
+            targets: [
+              { expr: `count(time() - push_time_seconds{${SEL}} > ${options.staleAfterIntervals} * persia_node_push_interval_seconds{${SEL}}) or vector(0)`, legend: 'stale' },
+            ],
           },
           {
             title: 'Seconds since last push',

@@ -21,8 +21,8 @@ describe('viewPanels', () => {
       }
     }
     expect(drawn.map((panel) => panel.title)).toEqual(expect.arrayContaining(['lookup_rpc_time_cost P50 / P99', 'Index miss ratio', 'Staleness (batches)']));
-    // The stale threshold of the health panels follows the job's interval: 6 intervals of 2 s.
-    expect(drawn.find((panel) => panel.title === 'Stale nodes')?.targets[0]?.expr).toContain('> 12');
+    // The health panels judge each node by its own push interval, as the stale alert does.
+    expect(drawn.find((panel) => panel.title === 'Stale nodes')?.targets[0]?.expr).toContain('> 6 * persia_node_push_interval_seconds{job="dlrm_v1.0"');
     expect(drawn.find((panel) => panel.title === 'lookup_rpc_time_cost P50 / P99')?.targets[0]?.expr).toContain('[60s]');
   });
 
