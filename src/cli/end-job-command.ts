@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { planEndJob, stillPushing, type GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
-import { gatewayBaseUrls, groupName, sweepAll, sweepsOutcome, toJson } from './expire-command.js';
-import { parseSeconds } from './option-parsers.js';
+import { CREDENTIALS_HELP, gatewayAccess, gatewayBaseUrls, groupName, plural, sweepAll, sweepsOutcome, toJson } from './expire-command.js';
+import { MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
 interface EndJobFlags {
@@ -11,6 +11,7 @@ interface EndJobFlags {
   gateway: string;
   dryRun?: boolean;
   timeout: number;
+  config?: string;
   json?: boolean;
 }
 
@@ -21,7 +22,7 @@ still pushing re-creates its group at its next push (such nodes are named in a w
 logged. A job with no group on a gateway is not an error (running end-job twice is fine); the jobs found
 there are listed, to catch a misspelt name. A gateway that cannot be read is reported, the others are
 still cleared, and the exit status is 1.
-`;
+${CREDENTIALS_HELP}`;
 
 export function registerEndJobCommand(program: Command): void {
   program
@@ -30,7 +31,8 @@ export function registerEndJobCommand(program: Command): void {
     .requiredOption('-j, --job <name>', 'the job whose groups go (its job label)')
     .requiredOption('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)")
     .option('--dry-run', 'show what would be deleted; delete nothing')
-    .option('--timeout <seconds>', 'give up one request to a gateway after this long', parseSeconds, 5)
+    .option('--timeout <seconds>', `give up one request to a gateway after this long (at most ${MAX_TIMEOUT_SECONDS})`, parseTimeoutSeconds, 5)
+    .option('-c, --config <file>', 'global_config.yaml whose credentials settings to use (default: $PERSIA_GLOBAL_CONFIG, else the environment)', parsePath)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
     .action(runAction((flags: EndJobFlags) => endJob(flags)));
@@ -40,7 +42,8 @@ async function endJob(flags: EndJobFlags): Promise<number> {
   if (flags.job.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
   const gateways = gatewayBaseUrls(flags.gateway);
   const dryRun = flags.dryRun === true;
-  const sweeps = await sweepAll(gateways, { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, plan: (groups, now) => planEndJob(groups, flags.job, now) });
+  const access = gatewayAccess(flags.config);
+  const sweeps = await sweepAll(gateways, { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, access, plan: (groups, now) => planEndJob(groups, flags.job, now) });
   const outcome = sweepsOutcome(sweeps); // throws first when no gateway could be read: one JSON document, the error
   const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
   if (live.length > 0) {
@@ -59,6 +62,6 @@ function summarize(sweep: GatewaySweep, job: string, dryRun: boolean): void {
     return;
   }
   const done = sweep.deletions.filter((d) => d.deleted).length;
-  const what = dryRun ? `${sweep.deletions.length} groups would be deleted` : `${done} of ${sweep.deletions.length} groups deleted`;
+  const what = dryRun ? `${plural(sweep.deletions.length, 'group')} would be deleted` : `${done} of ${plural(sweep.deletions.length, 'group')} deleted`;
   process.stdout.write(`${sweep.gateway}: job ${JSON.stringify(job)}: ${what}\n`);
 }

@@ -1,7 +1,7 @@
 /** Commander argument parsers: a bad value is a usage error (exit 2) naming the option and what was expected. */
 import { InvalidArgumentError } from 'commander';
 import { parseGatewayList } from '../config/gateway-address.js';
-import { parseSlowNode, type SlowNode } from '../simulate/slow-nodes.js';
+import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../simulate/slow-nodes.js';
 
 export function parseCount(text: string): number {
   const value = Number(text);
@@ -12,6 +12,31 @@ export function parseCount(text: string): number {
 export function parseSeconds(text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`expected a positive number of seconds, found "${text}"`);
+  return value;
+}
+
+/** The longest `--timeout` of one request to a gateway: an hour (a gateway that has not answered by then will not). */
+export const MAX_TIMEOUT_SECONDS = 3600;
+
+/**
+ * `--timeout <seconds>` of a request: from 1 ms to an hour, rounded to whole milliseconds (Node's timers take
+ * whole milliseconds below 2^31: 0.1234 or 5000000 s would fail every request at run time instead).
+ */
+export function parseTimeoutSeconds(text: string): number {
+  const value = text.trim() === '' ? NaN : Number(text);
+  if (!Number.isFinite(value) || value < 0.001 || value > MAX_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(`expected a number of seconds from 0.001 to ${MAX_TIMEOUT_SECONDS}, found "${text}"`);
+  }
+  return Math.round(value * 1000) / 1000;
+}
+
+/** The longest run a timer can wait for: Node's setTimeout limit, 2^31 - 1 ms (about 24.8 days), in whole seconds. */
+export const MAX_RUN_SECONDS = 2_147_483;
+
+/** `--duration <seconds>` of a run: a positive number of seconds up to MAX_RUN_SECONDS (a longer timer would fire at once). */
+export function parseRunSeconds(text: string): number {
+  const value = parseSeconds(text);
+  if (value > MAX_RUN_SECONDS) throw new InvalidArgumentError(`expected at most ${MAX_RUN_SECONDS} seconds (about 24.8 days; leave it out to run until Ctrl-C), found "${text}"`);
   return value;
 }
 
@@ -32,10 +57,10 @@ export function parseGatewayOption(text: string): string {
   return text;
 }
 
-/** A factor such as `--slow-factor`: a number above 0. */
+/** A factor such as `--slow-factor`: a number above 0, at most MAX_SLOW_FACTOR. */
 export function parseFactor(text: string): number {
   const value = text.trim() === '' ? NaN : Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`expected a number above 0, found "${text}"`);
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_SLOW_FACTOR) throw new InvalidArgumentError(`expected a number above 0 and at most ${MAX_SLOW_FACTOR}, found "${text}"`);
   return value;
 }
 

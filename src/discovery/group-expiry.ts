@@ -15,7 +15,7 @@ import { errorText, PersiaMetricsError } from '../errors.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { KeepAlive } from '../push/keep-alive.js';
 import { HttpGatewayTransport } from '../push/transport.js';
-import { fetchGatewayGroups, firstValue, type ApiGroup } from './gateway-api.js';
+import { fetchGatewayGroups, firstValue, type ApiGroup, type GatewayAccess } from './gateway-api.js';
 
 /** What a persia-metrics node publishes about its own pace (src/metrics/catalog.ts). */
 export const PUSH_INTERVAL_METRIC = 'persia_node_push_interval_seconds';
@@ -132,6 +132,8 @@ export interface GatewaySweep {
 export interface SweepOptions {
   readonly timeoutSeconds: number;
   readonly dryRun: boolean;
+  /** Credentials and TLS trust for a secured gateway (the nodes' own, src/config/credentials.ts). */
+  readonly access?: GatewayAccess;
   /** Which groups go: the decisions whose verdict is `expired` or `end-job` are deleted, the others kept. */
   readonly plan: (groups: readonly ApiGroup[], nowSeconds: number) => GroupDecision[];
   /** Told about each deletion as it happens (the commands log it at once, not after the whole sweep). */
@@ -151,7 +153,7 @@ export interface SweepOptions {
 export async function sweepGateway(baseUrl: string, options: SweepOptions): Promise<GatewaySweep> {
   let groups: ApiGroup[];
   try {
-    groups = await fetchGatewayGroups(baseUrl, options.timeoutSeconds);
+    groups = await fetchGatewayGroups(baseUrl, options.timeoutSeconds, options.access);
   } catch (error) {
     return { gateway: baseUrl, error: describeError(error), deletions: [], kept: [], jobs: [] };
   }
@@ -160,7 +162,8 @@ export async function sweepGateway(baseUrl: string, options: SweepOptions): Prom
   const chosen = decisions.filter((d) => d.verdict === 'expired' || d.verdict === 'end-job');
   const kept = decisions.filter((d) => !chosen.includes(d));
   const deletions: Deletion[] = [];
-  const transport = options.dryRun || chosen.length === 0 ? undefined : new HttpGatewayTransport({ timeoutSeconds: options.timeoutSeconds, gzip: false }, baseUrl);
+  const transport =
+    options.dryRun || chosen.length === 0 ? undefined : new HttpGatewayTransport({ timeoutSeconds: options.timeoutSeconds, gzip: false, ...options.access }, baseUrl);
   // The nodes' transport never refs its sockets (a background push must not keep a training program alive):
   // here the DELETEs are the program, so one ref'd handle holds the process until they are done.
   await new KeepAlive().during(async () => {

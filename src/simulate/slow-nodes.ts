@@ -14,6 +14,15 @@ export interface SlowNode {
 
 export const SLOW_NODE_FORMAT = 'ROLE/INSTANCE=FACTOR, e.g. middleware/rep_1=3';
 
+/**
+ * The largest FACTOR: a node 1000 times slower already stands out in every score, and the step timer
+ * (step ms x FACTOR) must stay far below Node's 2^31 ms limit, past which it fires at once (a faster node).
+ */
+export const MAX_SLOW_FACTOR = 1000;
+
+/** Trainers record no time cost and no batch histogram: a slow trainer gets no slowdown score. */
+export const SLOW_TRAINER_NOTE = 'trainers record no time cost, so no slowdown score shows a slow trainer (slow a middleware or server node to see one)';
+
 /** One `--slow` value; the message of the Error says what is wrong with it (the CLI adds the option's name). */
 export function parseSlowNode(text: string): SlowNode {
   const match = /^([^/=]*)\/([^=]*)=(.*)$/.exec(text);
@@ -22,7 +31,9 @@ export function parseSlowNode(text: string): SlowNode {
   if (!(NODE_ROLES as readonly string[]).includes(role)) throw new Error(`unknown role "${role}" in "${text}": expected one of ${NODE_ROLES.join(', ')}`);
   if (instance === '') throw new Error(`no instance in "${text}": expected ${SLOW_NODE_FORMAT}`);
   const factor = factorText.trim() === '' ? NaN : Number(factorText);
-  if (!Number.isFinite(factor) || factor <= 0) throw new Error(`factor "${factorText}" in "${text}" is not a number above 0 (3 = three times slower)`);
+  if (!Number.isFinite(factor) || factor <= 0 || factor > MAX_SLOW_FACTOR) {
+    throw new Error(`factor "${factorText}" in "${text}" is not a number above 0 and at most ${MAX_SLOW_FACTOR} (3 = three times slower)`);
+  }
   return { role: role as NodeRole, instance, factor };
 }
 

@@ -7,10 +7,11 @@
  * bad options exit 2 naming the option. Short intervals keep the file under ~30 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_CATALOG } from '../../src/metrics/catalog.js';
 import { freePort } from '../../src/local-stack/free-port.js';
@@ -18,6 +19,7 @@ import { startPushgateway, type RunningPushgateway } from '../../src/local-stack
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
+import { hasOpenssl, startSecuredPushgateway, TEST_PASSWORD, TEST_USER, type SecuredPushgateway } from '../helpers/secured-pushgateway.js';
 
 const INTERVAL = METRIC_CATALOG.find((spec) => spec.name === 'persia_node_push_interval_seconds') ?? { name: '', help: '' };
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
@@ -77,7 +79,7 @@ describe.skipIf(!servers)('expire and end-job on real gateways', () => {
   });
 
   it('deletes a SIGKILLed node once it missed 12 pushes, never a live, slow or foreign group; a node back re-creates its group', async () => {
-    const janitor = spawn(process.execPath, [CLI_MAIN, 'expire', '--gateway', gateway.address, '--job', 'exp_a', '--after', '1s', '--every', '300ms'], {
+    const janitor = spawn(process.execPath, [CLI_MAIN, 'expire', '--gateway', gateway.address, '--job', 'exp_a', '--after', '1s', '--every', '1s'], {
       env: { PATH: process.env['PATH'] },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -195,4 +197,157 @@ describe.skipIf(!servers)('expire and end-job on real gateways', () => {
       expect(help.stdout).toContain('Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error');
     }
   });
+});
+
+/** A dead node's group as it leaves it: its push interval (0.05 s), so its threshold is max(--after, 0.6 s). */
+const DEAD_GROUP = `# HELP ${INTERVAL.name} ${INTERVAL.help}\n# TYPE ${INTERVAL.name} gauge\n${INTERVAL.name} 0.05\n`;
+
+/** Runs `expire` in the background as a janitor does; collects its output. */
+function startJanitor(args: readonly string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI_MAIN, 'expire', ...args], { env: { PATH: process.env['PATH'] }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
+describe.skipIf(!servers)('expire and end-job: what a user running them sees', () => {
+  let gateway: RunningPushgateway;
+  beforeAll(async () => {
+    gateway = await startPushgateway();
+  });
+  afterAll(async () => {
+    await Promise.all(children.map(killed));
+    await gateway?.stop();
+  });
+
+  it('--every --json with every gateway down still prints one JSON line per sweep, with the error', async () => {
+    const down = `127.0.0.1:${await freePort()}`;
+    const janitor = startJanitor(['--gateway', down, '--after', '5m', '--every', '1s', '--json']);
+    await waitFor(async () => janitor.out().split('\n').filter(Boolean).length >= 2, { timeoutMs: 15_000, intervalMs: 100, what: 'two sweeps reported' });
+    janitor.child.kill('SIGINT');
+    expect(await janitor.exited).toBe(1);
+    const lines = janitor.out().split('\n').filter(Boolean);
+    for (const line of lines) {
+      expect(JSON.parse(line)).toMatchObject({
+        afterSeconds: 300,
+        error: { code: 'PERSIA_EXPIRY_FAILED', message: expect.stringContaining(`cannot read http://${down}/api/v1/metrics`) as string },
+        gateways: [{ gateway: `http://${down}`, error: { code: 'PERSIA_STATUS_FAILED' } }],
+      });
+    }
+    // The same janitor with a gateway that answers: each sweep's line says error null.
+    const up = startJanitor(['--gateway', gateway.address, '--after', '5m', '--every', '1s', '--json']);
+    await waitFor(async () => up.out().includes('\n'), { timeoutMs: 15_000, intervalMs: 100, what: 'one sweep reported' });
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
+    expect(JSON.parse(up.out().split('\n')[0] ?? '')).toMatchObject({ error: null, gateways: [{ gateway: gateway.url }] });
+  }, 40_000);
+
+  it('a second SIGINT during a sweep that hangs stops at once and says so', async () => {
+    // A FAKE gateway that accepts connections and never answers: a real one cannot be made to hang.
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const port = (hung.address() as AddressInfo).port;
+    try {
+      const janitor = startJanitor(['--gateway', `127.0.0.1:${port}`, '--after', '5m', '--every', '1s', '--timeout', '60']);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      janitor.child.kill('SIGINT');
+      await waitFor(async () => janitor.err().includes('stopping after the sweep in progress'), { timeoutMs: 10_000, intervalMs: 50, what: 'the first SIGINT noticed' });
+      janitor.child.kill('SIGINT');
+      expect(await janitor.exited).toBe(130);
+      expect(janitor.err()).toContain('persia-metrics: SIGINT again: stopped at once, without finishing the sweep in progress');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
+  }, 30_000);
+
+  it('a misspelt --job lists the jobs found; 1 group is "1 group"', async () => {
+    await putGroup(gateway, '/metrics/job/dlrm_v1.0/instance/x', 'batch_result 1\n');
+    const misspelt = await runCli(['expire', '--gateway', gateway.address, '--job', 'dlrm_v1', '--after', '5m']);
+    expect(misspelt.code).toBe(0);
+    expect(misspelt.stdout).toContain(`swept ${gateway.url} (job "dlrm_v1"): no group of job "dlrm_v1"; nothing to delete (jobs there: "dlrm_v1.0")`);
+    const one = await runCli(['end-job', '--job', 'dlrm_v1.0', '--gateway', gateway.address, '--dry-run']);
+    expect(one.stdout).toContain(': job "dlrm_v1.0": 1 group would be deleted');
+  });
+
+  it('--timeout in fractions of a millisecond is rounded and works; a huge one, or --every / --after below their minimum, exit 2', async () => {
+    await putGroup(gateway, '/metrics/job/exp_t/role/trainer/instance/0', DEAD_GROUP);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const fraction = await runCli(['expire', '--gateway', gateway.address, '--job', 'exp_t', '--after', '1s', '--timeout', '2.0005']);
+    expect(fraction.code, fraction.stderr).toBe(0);
+    expect(fraction.stdout).toContain('deleted job="exp_t" role="trainer" instance="0"');
+    expect(fraction.stderr).toBe('');
+    const tiny = await runCli(['end-job', '--job', 'exp_t', '--gateway', gateway.address, '--timeout', '0.1234']);
+    expect(tiny.code, tiny.stderr).toBe(0);
+    expect(tiny.stderr).not.toContain('ERR_OUT_OF_RANGE');
+
+    const cases: Array<[string[], string]> = [
+      [
+        ['expire', '--gateway', gateway.address, '--after', '5m', '--timeout', '5000000'],
+        "option '--timeout <seconds>' argument '5000000' is invalid. expected a number of seconds from 0.001 to 3600",
+      ],
+      [['end-job', '--job', 'x', '--gateway', gateway.address, '--timeout', '0.0001'], "option '--timeout <seconds>' argument '0.0001' is invalid"],
+      [['expire', '--gateway', gateway.address, '--after', '5m', '--every', '1ms'], "option '--every <duration>' argument '1ms' is invalid. expected a duration of at least 1s"],
+      [['expire', '--gateway', gateway.address, '--after', '0.0001ms'], "option '--after <duration>' argument '0.0001ms' is invalid. expected a duration of at least 1s"],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(message);
+    }
+    const help = await runCli(['expire', '--help']);
+    expect(help.stdout).toContain('--after: 1s to 8760h;');
+    expect(help.stdout).toContain('--every: 1s to 576h');
+    expect(help.stdout).toContain('--timeout: 0.001 to 3600 seconds');
+  }, 60_000);
+});
+
+describe.skipIf(!servers || !hasOpenssl())('expire and end-job on a gateway behind TLS and basic auth', () => {
+  let gateway: SecuredPushgateway;
+  beforeAll(async () => {
+    gateway = await startSecuredPushgateway();
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  async function putSecured(path: string, body: string): Promise<void> {
+    const agent = new Agent({ connect: { ca: readFileSync(gateway.caFile, 'utf8') } });
+    const authorization = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}`;
+    const response = await request(`${gateway.address}${path}`, { method: 'PUT', body, dispatcher: agent, headers: { authorization } });
+    await response.body.text();
+    await agent.close();
+    expect(response.statusCode).toBe(200);
+  }
+
+  it('uses the nodes’ credentials from the environment, or a password file and CA from --config', async () => {
+    await putSecured('/metrics/job/sec_a/role/trainer/instance/0', DEAD_GROUP);
+    await putSecured('/metrics/job/sec_b/role/trainer/instance/0', DEAD_GROUP);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+
+    const without = await runCli(['expire', '--gateway', gateway.address, '--after', '1s']);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toContain('no gateway could be read');
+
+    const env = { PERSIA_METRICS_BASIC_AUTH_USERNAME: TEST_USER, PERSIA_METRICS_BASIC_AUTH_PASSWORD: TEST_PASSWORD, PERSIA_METRICS_TLS_CA_FILE: gateway.caFile };
+    const expired = await runCli(['expire', '--gateway', gateway.address, '--job', 'sec_a', '--after', '1s'], env);
+    expect(expired.code, expired.stderr).toBe(0);
+    expect(expired.stdout).toContain('deleted job="sec_a" role="trainer" instance="0"');
+
+    const passwordFile = join(dir, 'gateway-password');
+    writeFileSync(passwordFile, `${TEST_PASSWORD}\n`);
+    const config = join(dir, 'secured.yaml');
+    writeFileSync(config, `PersiaMetricsConfig:\n  basic_auth_password_file: ${passwordFile}\n  tls_ca_file: ${gateway.caFile}\n`);
+    const ended = await runCli(['end-job', '--job', 'sec_b', '--gateway', gateway.address, '--config', config], { PERSIA_METRICS_BASIC_AUTH_USERNAME: TEST_USER });
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(ended.stdout).toContain('job "sec_b": 1 of 1 group deleted');
+
+    const groups = JSON.parse((await gateway.get('/api/v1/metrics')).body) as { data: unknown[] };
+    expect(groups.data).toEqual([]);
+  }, 40_000);
 });
