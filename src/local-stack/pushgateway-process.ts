@@ -51,7 +51,7 @@ export interface RunningPushgateway {
 export interface StartPushgatewayOptions {
   /** Appended after the helper's own flags, so they can override them (kingpin: last value wins). */
   extraArgs?: string[];
-  /** Fixed port; by default a free one is picked. */
+  /** Fixed port; by default (or 0) a free one is picked. */
   port?: number;
 }
 
@@ -62,6 +62,7 @@ export interface StartPushgatewayOptions {
  * /var/lib/prometheus/pushgateway.data, which would leak state between tests (and runs).
  */
 export async function startPushgateway(opts: StartPushgatewayOptions = {}): Promise<RunningPushgateway> {
+  checkOptions(opts);
   const binary = binaryPath('prometheus-pushgateway');
   const extraArgs = opts.extraArgs ?? [];
 
@@ -72,7 +73,7 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
   };
 
   let port = 0;
-  let proc = await startOnPort(opts.port, async (p) => {
+  let proc = await startOnPort(opts.port === 0 ? undefined : opts.port, async (p) => {
     const started = await launch(p);
     port = p;
     return started;
@@ -129,4 +130,21 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
 function groupPathOf(labels: Record<string, string>): string {
   const { job = '', ...rest } = labels;
   return encodeGroupingPath([['job', job], ...Object.entries(rest)]);
+}
+
+/**
+ * Exported by persia-metrics/local-stack, so also called from plain JavaScript: a mistyped option is a
+ * TypeError naming it, before anything starts (found by a new-user session: `{ port: '0' }` waited 10 s for a
+ * log line, `{ extraArgs: '--x' }` reached the binary one character at a time).
+ */
+function checkOptions(opts: unknown): void {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts))
+    throw new TypeError(`startPushgateway: options must be an object { port, extraArgs }, got ${JSON.stringify(opts)}`);
+  const { port, extraArgs } = opts as Record<string, unknown>;
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new TypeError(`startPushgateway: port must be an integer from 0 (pick a free one) to 65535, got ${JSON.stringify(port)}`);
+  }
+  if (extraArgs !== undefined && (!Array.isArray(extraArgs) || !extraArgs.every((arg) => typeof arg === 'string'))) {
+    throw new TypeError(`startPushgateway: extraArgs must be an array of strings (one flag each), got ${JSON.stringify(extraArgs)}`);
+  }
 }

@@ -9,6 +9,7 @@ import { requireBinary } from '../helpers/binaries.js';
 import { killUserPrograms, runUserProgram } from '../helpers/user-program.js';
 
 const prometheusInstalled = requireBinary('prometheus') !== undefined;
+const pushgatewayInstalled = requireBinary('prometheus-pushgateway') !== undefined;
 
 describe("persia-metrics/local-stack's waitFor in a user's program", () => {
   afterAll(() => killUserPrograms());
@@ -68,6 +69,35 @@ for (const bad of [{ scrapeTargets: '127.0.0.1:9091' }, { scrapeTargets: ['http:
     expect(exit.stdout).toContain('TypeError startPrometheus: scrapeTargets must be an array of "host:port" strings (e.g. [gateway.address]), got "127.0.0.1:9091"');
     expect(exit.stdout).toContain('got ["http://127.0.0.1:9091"]');
     expect(exit.stdout).toContain('TypeError startPrometheus: scrapeIntervalSeconds must be a positive number of seconds, got "1s"');
+    expect(exit.stdout).not.toContain('started with');
+  });
+
+  it.skipIf(!pushgatewayInstalled)('startPushgateway takes port 0 as "any free port" and names a mistyped option before starting anything', async () => {
+    const exit = await runUserProgram(
+      `
+import { startPushgateway } from 'persia-metrics/local-stack';
+const gateway = await startPushgateway({ port: 0 });
+console.log('ready', gateway.port > 0, (await fetch(gateway.url + '/-/ready')).status);
+await gateway.stop();
+for (const bad of [null, { port: '0' }, { port: -1 }, { port: 70000 }, { extraArgs: '--x' }]) {
+  const started = Date.now();
+  try {
+    await startPushgateway(bad);
+    console.log('started with', JSON.stringify(bad));
+  } catch (error) {
+    console.log(error.name, error.message, Date.now() - started < 1000);
+  }
+}
+`,
+      { timeoutMs: 30_000 },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).toContain('ready true 200');
+    expect(exit.stdout).toContain('TypeError startPushgateway: options must be an object { port, extraArgs }, got null true');
+    expect(exit.stdout).toContain('TypeError startPushgateway: port must be an integer from 0 (pick a free one) to 65535, got "0" true');
+    expect(exit.stdout).toContain('got -1 true');
+    expect(exit.stdout).toContain('got 70000 true');
+    expect(exit.stdout).toContain('TypeError startPushgateway: extraArgs must be an array of strings (one flag each), got "--x" true');
     expect(exit.stdout).not.toContain('started with');
   });
 });
