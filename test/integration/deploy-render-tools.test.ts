@@ -40,6 +40,21 @@ describe('rendered files pass the real tools', () => {
     ok(promtool ?? '', ['test', 'rules', 'persia-alerts.test.yml'], join(dir, 'config/prometheus/rules'));
   });
 
+  // Every form --remote-write-url accepts is one Prometheus reads too (a query, an escape, IPv6, upper-case scheme).
+  it.skipIf(promtool === undefined)('promtool check config accepts every remote-write URL form init accepts', () => {
+    const accepted = [
+      'http://victoria-metrics:8428/api/v1/write',
+      'HTTPS://mimir.example/api/v1/push?tenant=a%2Fb',
+      'http://[::1]:8428/api/v1/write',
+      'http://vm/prom%20write/api/v1/write',
+    ];
+    for (const [index, url] of accepted.entries()) {
+      const sub = join(dir, `rw-${index}`);
+      writeDeployment(sub, renderInitDeployment(resolveDeployOptions({ jobName: 'lts', remoteWriteUrl: url })), false);
+      ok(promtool ?? '', ['check', 'config', 'prometheus.yml'], join(sub, 'config/prometheus'));
+    }
+  });
+
   const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;
   if (!compose && process.env['CI'] === 'true') throw new Error('CI=true and docker-compose is missing: apt-get install --no-install-recommends docker-compose');
 

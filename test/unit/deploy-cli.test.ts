@@ -70,7 +70,7 @@ describe('init', () => {
     const forced = await cli('init', '--job', 'other', '--dir', target, '--force', '--push-interval', '20');
     expect(forced.code, forced.err).toBe(0);
     expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toContain('push_interval_seconds: 20');
-    expect(readFileSync(join(target, 'config/prometheus/rules/persia-alerts.yml'), 'utf8')).toContain('> 120');
+    expect(readFileSync(join(target, 'config/prometheus/rules/persia-alerts.yml'), 'utf8')).toContain("(120s at the job's 20s)");
   });
 
   it('exits 2 on a bad job name or a missing --job, and writes nothing', async () => {
@@ -102,6 +102,15 @@ describe('init', () => {
       ['http://vm example/api/v1/write', 'expected an http:// or https:// URL'],
       ['https://user:secret@vm.example/api/v1/write', 'must not carry credentials'],
       ['http://vm.example/api/v1/write#x', 'has a #fragment'],
+      // new URL() repairs these, Prometheus (Go) does not: promtool refuses the escape, and the others post to no host.
+      ['http://vm:8428/%zz', 'invalid percent-escape "%zz"'],
+      ['http:127.0.0.1:18428/api/v1/write', 'does not start with http:// or https:// exactly'],
+      ['http:/vm:8428/api/v1/write', 'does not start with http:// or https:// exactly'],
+      ['http:///vm/api/v1/write', 'has no host between // and the path'],
+      ['http://vm\\api\\v1\\write', 'contains a backslash'],
+      // VictoriaMetrics answers 400 on /.
+      ['http://vm:8428', 'has no path'],
+      ['http://vm:8428/', 'e.g. /api/v1/write'],
     ];
     for (const [bad, why] of cases) {
       const result = await cli('init', '--job', 'lts', '--dir', join(dir, 'bad'), '--remote-write-url', bad);
