@@ -11,9 +11,9 @@ import type { Command } from 'commander';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
 import { startViewServer } from '../view/view-server.js';
-import { collectSlowNode, parseCount, parseSeconds } from './option-parsers.js';
+import { collectSlowNode, MAX_RUN_SECONDS, parseCount, parseRunSeconds, parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
-import { simulateCluster } from './simulate-command.js';
+import { checkCluster, simulateCluster } from './simulate-command.js';
 import { formatTable } from './text-table.js';
 import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
 import { STRAGGLER_RECORDS } from '../deploy/straggler-rules.js';
@@ -57,7 +57,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--trainers <n>', 'trainer nodes', parseCount, 2)
     .option('--middleware <n>', 'middleware nodes', parseCount, 2)
     .option('--servers <n>', 'embedding server nodes', parseCount, 2)
-    .option('--duration <seconds>', 'how long the simulated job runs', parseSeconds, 40)
+    .option('--duration <seconds>', `how long the simulated job runs (at most ${MAX_RUN_SECONDS})`, parseRunSeconds, 40)
     .option('--interval <seconds>', 'push interval of the nodes', parseSeconds, 2)
     .option('--slow <spec>', `a straggler, repeatable (as simulate --slow): ${SLOW_NODE_FORMAT}`, collectSlowNode)
     .option('--keep', 'leave the gateway, Prometheus and the view running after the job ends, until Ctrl-C')
@@ -67,6 +67,7 @@ export function registerDemoCommand(program: Command): void {
 
 async function runDemo(flags: DemoFlags): Promise<number> {
   const say = (text: string): void => void process.stdout.write(`${text}\n`);
+  checkCluster(flags); // a usage error (no node, a --slow node not simulated) before any server starts
   const gateway = await startPushgateway();
   // Scraped as the shipped prometheus.yml does (a persia_gateway_* job labelled with the job), with the
   // shipped rules, so every panel of the view and its straggler / duplicate flags have their series.

@@ -10,9 +10,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/resolve.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
-import { collectSlowNode, parseCount, parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
+import { collectSlowNode, MAX_RUN_SECONDS, parseCount, parseGatewayOption, parsePath, parseRunSeconds } from './option-parsers.js';
 import type { NodeProgress } from './simulate-node-command.js';
-import { SLOW_NODE_FORMAT, slowFactorsByNode, type SlowNode } from '../simulate/slow-nodes.js';
+import { MAX_SLOW_FACTOR, SLOW_NODE_FORMAT, SLOW_TRAINER_NOTE, slowFactorsByNode, type SlowNode } from '../simulate/slow-nodes.js';
+import { DeployUsageError } from '../errors.js';
 
 export interface SimulateFlags {
   config?: string;
@@ -38,37 +39,63 @@ export function registerSimulateCommand(program: Command): void {
     .option('--trainers <n>', 'trainer nodes', parseCount, 1)
     .option('--middleware <n>', 'middleware nodes', parseCount, 1)
     .option('--servers <n>', 'embedding server nodes', parseCount, 1)
-    .option('--duration <seconds>', 'stop gracefully after this long (default: run until Ctrl-C)', parseSeconds)
+    .option('--duration <seconds>', `stop gracefully after this long, at most ${MAX_RUN_SECONDS} (default: run until Ctrl-C)`, parseRunSeconds)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--step-ms <ms>', 'time between two simulated batches per node', parseCount, 20)
-    .option('--slow <spec>', `a straggler, repeatable: ${SLOW_NODE_FORMAT} (its time costs FACTOR times longer, its batches FACTOR times rarer)`, collectSlowNode)
+    .option(
+      '--slow <spec>',
+      `a straggler, repeatable: ${SLOW_NODE_FORMAT} (its time costs FACTOR times longer, its batches FACTOR times rarer; FACTOR at most ${MAX_SLOW_FACTOR})`,
+      collectSlowNode,
+    )
     .option('--unique-host', 'prefix instance labels with the hostname (several simulate containers of one job)')
     .option('-q, --quiet', 'no progress lines')
-    .addHelpText('after', `\nCtrl-C once: every node pushes its final values and exits; twice: stop at once.${EXIT_CODES_HELP}`)
+    .addHelpText(
+      'after',
+      `\nAt least one node (--trainers, --middleware or --servers above 0). A slow trainer is run, with a warning:\n${SLOW_TRAINER_NOTE}.\nCtrl-C once: every node pushes its final values and exits; twice: stop at once.${EXIT_CODES_HELP}`,
+    )
     .action(runAction((flags: SimulateFlags) => simulateCluster(flags)));
 }
 
 /** Exit status of a process that ended on SIGTERM (128 + its number). */
 const SIGTERM_STATUS = 128 + (constants.signals.SIGTERM ?? 15);
 
+/**
+ * The usage checks of a cluster, before anything starts (demo calls it before its servers): at least one
+ * node, and every --slow node one that is simulated (a typo would run a job without the straggler asked for).
+ * Returns the factor of each slow node by `role/instance`.
+ */
+export function checkCluster(flags: Pick<SimulateFlags, 'trainers' | 'middleware' | 'servers' | 'uniqueHost' | 'slow'>): Map<string, number> {
+  if (flags.trainers + flags.middleware + flags.servers === 0) {
+    throw new DeployUsageError('--trainers, --middleware and --servers are all 0: expected at least one node to simulate');
+  }
+  const counts: Record<NodeRole, number> = { trainer: flags.trainers, middleware: flags.middleware, server: flags.servers };
+  const instances = (role: NodeRole): string[] => Array.from({ length: counts[role] }, (_, index) => instanceName(flags, index));
+  return slowFactorsByNode(flags.slow ?? [], { trainer: instances('trainer'), middleware: instances('middleware'), server: instances('server') });
+}
+
+function instanceName(flags: Pick<SimulateFlags, 'uniqueHost'>, index: number): string {
+  return `${flags.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
+}
+
 export async function simulateCluster(flags: SimulateFlags): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  const slowFactors = checkCluster(flags);
   // Fail here, once, with the config error, rather than in every child; the flag is a code option, the
   // highest layer, for this check and for every node (simulate-node --gateway).
   const config = loadConfig({ file: flags.config, env, options: flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway } });
   const counts: Record<NodeRole, number> = { trainer: flags.trainers, middleware: flags.middleware, server: flags.servers };
-  const instanceName = (index: number): string => `${flags.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
-  const instances = (role: NodeRole): string[] => Array.from({ length: counts[role] }, (_, index) => instanceName(index));
-  // Checked before any node starts: a typo would run a job without the straggler the user asked for.
-  const slowFactors = slowFactorsByNode(flags.slow ?? [], { trainer: instances('trainer'), middleware: instances('middleware'), server: instances('server') });
   const children: { name: string; child: ChildProcess; progress?: NodeProgress }[] = [];
   const log = (message: string): void => {
     if (!flags.quiet) process.stderr.write(`simulate: ${message}\n`);
   };
+  for (const node of slowFactors.keys()) {
+    // Even under --quiet: the user asked for a straggler that no score will show.
+    if (node.startsWith('trainer/')) process.stderr.write(`simulate: warning: --slow ${node}: ${SLOW_TRAINER_NOTE}\n`);
+  }
 
   for (const role of NODE_ROLES) {
     for (let index = 0; index < counts[role]; index += 1) {
-      const instance = instanceName(index);
+      const instance = instanceName(flags, index);
       const args = ['simulate-node', '--role', role, '--step-ms', String(flags.stepMs)];
       const slowFactor = slowFactors.get(`${role}/${instance}`);
       if (slowFactor !== undefined) args.push('--slow-factor', String(slowFactor));
@@ -87,7 +114,9 @@ export async function simulateCluster(flags: SimulateFlags): Promise<number> {
       children.push(entry);
     }
   }
-  log(`${children.length} nodes of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`);
+  log(
+    `${children.length} node${children.length === 1 ? '' : 's'} of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`,
+  );
   for (const [node, factor] of slowFactors) log(`${node} runs ${factor} times slower (--slow)`);
 
   // A node that the stop's SIGTERM reached before it had installed its handler (a loaded machine, a short
@@ -140,5 +169,5 @@ function progressLine(progress: readonly (NodeProgress | undefined)[]): string {
   const failures = reporting.reduce((sum, entry) => sum + entry.failures, 0);
   const steps = reporting.reduce((sum, entry) => sum + entry.steps, 0);
   const failing = reporting.filter((entry) => entry.lastError !== undefined).length;
-  return `${reporting.length}/${progress.length} nodes up, ${steps} batches, ${pushes} pushes ok, ${failures} failed${failing ? ` (${failing} nodes failing)` : ''}`;
+  return `${reporting.length}/${progress.length} nodes up, ${steps} batches, ${pushes} pushes ok, ${failures} failed${failing ? ` (${failing} node${failing === 1 ? '' : 's'} failing)` : ''}`;
 }

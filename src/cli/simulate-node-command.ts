@@ -7,8 +7,9 @@ import type { Command } from 'commander';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { startNodeMetrics } from '../node-metrics.js';
 import { handleShutdownSignals } from '../shutdown-signals.js';
+import { MAX_SLOW_FACTOR } from '../simulate/slow-nodes.js';
 import { createWorkload } from '../simulate/workload.js';
-import { parseCount, parseFactor, parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
+import { MAX_RUN_SECONDS, parseCount, parseFactor, parseGatewayOption, parsePath, parseRunSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
 export interface NodeProgress {
@@ -35,8 +36,8 @@ export function registerSimulateNodeCommand(program: Command): void {
     .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
-    .option('--slow-factor <factor>', 'a straggler: time costs this many times longer, batches this many times rarer', parseFactor, 1)
-    .option('--duration <seconds>', 'stop gracefully after this long', parseSeconds)
+    .option('--slow-factor <factor>', `a straggler: time costs this many times longer, batches this many times rarer (at most ${MAX_SLOW_FACTOR})`, parseFactor, 1)
+    .option('--duration <seconds>', `stop gracefully after this long (at most ${MAX_RUN_SECONDS})`, parseRunSeconds)
     .addHelpText('after', `\nIdentity comes from the environment: REPLICA_INDEX, REPLICA_SIZE, PERSIA_METRICS_INSTANCE.${EXIT_CODES_HELP}`)
     .action(runAction((flags: NodeFlags) => runSimulatedNode(flags)));
 }

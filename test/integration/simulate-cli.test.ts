@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
+import { startPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { requireBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli-runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-simulate-cli-'));
@@ -36,6 +38,8 @@ describe('simulate: option errors name the option', () => {
     ['a zero factor', 'middleware/rep_0=0', 'factor "0"', 'not a number above 0'],
     ['a negative factor', 'server/rep_0=-2', 'factor "-2"', 'not a number above 0'],
     ['no factor', 'server/rep_0', 'expected ROLE/INSTANCE=FACTOR', 'found "server/rep_0"'],
+    // 1e9 x the 20 ms step overflowed Node's timer, which then fired at once: the "slow" node ran faster.
+    ['a factor above 1000', 'middleware/rep_0=1e9', 'factor "1e9"', 'at most 1000'],
   ])('--slow with %s exits 2', async (_, value, first, second) => {
     const { code, stderr } = await simulate(['--slow', value, '--duration', '1']);
     expect(code).toBe(2);
@@ -53,6 +57,53 @@ describe('simulate: option errors name the option', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no server node is simulated');
   });
+});
+
+describe('simulate and demo: usage errors before anything starts', () => {
+  it('--duration above the timer limit exits 2 with the maximum (it used to stop at once and exit 0)', async () => {
+    const { code, stderr } = await simulate(['--duration', '3000000']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("option '--duration <seconds>' argument '3000000' is invalid. expected at most 2147483 seconds");
+  });
+
+  it('no node at all is a usage error', async () => {
+    const { code, stderr } = await simulate(['--trainers', '0', '--middleware', '0', '--servers', '0', '--duration', '1']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('expected at least one node to simulate');
+  });
+
+  it('demo refuses a --slow node that is not simulated before starting any server', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', '--slow', 'middleware/rep_5=3', '--duration', '5'], {}, { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toContain('--slow middleware/rep_5=3: rep_5 is not a simulated node (the simulated middleware nodes are rep_0, rep_1)');
+    expect(stdout).not.toContain('View:');
+    expect(stdout).not.toContain('Pushgateway:');
+  });
+
+  it('--help states the limits', async () => {
+    const { stdout } = await simulate(['--help']);
+    expect(stdout.replace(/\s+/g, ' ')).toContain('FACTOR at most 1000');
+    expect(stdout.replace(/\s+/g, ' ')).toContain('at most 2147483');
+    expect(stdout).toContain('At least one node');
+    expect(stdout).toContain('trainers record no time cost');
+  });
+});
+
+describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate: a slow trainer', () => {
+  it('runs, with a warning (even under --quiet) that no slowdown score will show it', async () => {
+    const gateway = await startPushgateway();
+    try {
+      const { code, stderr } = await simulate(
+        ['--gateway', gateway.address, '--trainers', '1', '--middleware', '0', '--servers', '0', '--slow', 'trainer/rep_0=3', '--duration', '3', '--quiet'],
+        40_000,
+      );
+      expect(code, stderr).toBe(0);
+      expect(stderr).toContain('simulate: warning: --slow trainer/rep_0: trainers record no time cost, so no slowdown score shows a slow trainer');
+      expect((await gateway.groups()).map((group) => group.labels['role'])).toEqual(['trainer']);
+    } finally {
+      await gateway.stop();
+    }
+  }, 50_000);
 });
 
 describe('simulate: a gateway down for the whole run', () => {
