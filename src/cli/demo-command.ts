@@ -13,6 +13,7 @@ import { startPushgateway } from '../local-stack/pushgateway-process.js';
 import { startViewServer } from '../view/view-server.js';
 import { collectSlowNode, MAX_RUN_SECONDS, parseCount, parseRunSeconds, parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
+import { plural } from './expire-command.js';
 import { checkCluster, simulateCluster } from './simulate-command.js';
 import { formatTable } from './text-table.js';
 import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
@@ -92,7 +93,9 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     );
     say(`Pushgateway: ${gateway.url}/metrics   (groups: ${gateway.url}/api/v1/metrics)`);
     say(`Prometheus:  ${prometheus.url}/graph   (scraping the gateway every 1 s with honor_labels: true)`);
-    say(`Simulating job "${flags.job}": ${flags.trainers} trainers, ${flags.middleware} middleware, ${flags.servers} servers for ${flags.duration} s (Ctrl-C stops early)...`);
+    say(
+      `Simulating job "${flags.job}": ${plural(flags.trainers, 'trainer')}, ${flags.middleware} middleware, ${plural(flags.servers, 'server')} for ${flags.duration} s (Ctrl-C stops early)...`,
+    );
     const code = await simulateCluster({
       config,
       trainers: flags.trainers,
