@@ -1,6 +1,6 @@
 /** `persia-metrics status --job NAME`: every node of the job as its gateway sees it (last push age, failures). */
 import type { Command } from 'commander';
-import { parseGatewayList } from '../config/gateway-address.js';
+import { distinctGateways, parseGatewayList } from '../config/gateway-address.js';
 import { loadConfig, type ResolvedConfig } from '../config/resolve.js';
 import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
@@ -55,9 +55,9 @@ async function gatewayBaseUrls(job: string, flags: StatusFlags, config: Resolved
   if (flags.gateway !== undefined) {
     const { addresses, error } = parseGatewayList(flags.gateway);
     if (addresses === undefined) throw new DeployUsageError(`gateway address: ${error ?? 'invalid'}`);
-    return [...new Set(addresses.map((address) => address.baseUrl))]; // a gateway listed twice is read once
+    return distinctGateways(addresses).distinct.map((address) => address.baseUrl); // a gateway listed twice, however spelt, is read once
   }
-  if (config.origins.gatewayAddr.source !== 'default') return [...new Set(config.gateways.map((address) => address.baseUrl))];
+  if (config.origins.gatewayAddr.source !== 'default') return config.gateways.map((address) => address.baseUrl); // each gateway once (loadConfig)
   const found = await findGateways(await connectDockerEngine(), { job });
   const published = found.map((g) => g.published).filter((p): p is string => p !== undefined);
   if (published.length === 0) {

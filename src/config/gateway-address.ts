@@ -63,3 +63,28 @@ export function parseGatewayList(text: string): { addresses?: GatewayAddress[]; 
 export function redactUrl(text: string): string {
   return text.replace(/\/\/[^@/\s]*@/g, '//***@');
 }
+
+/** Spellings of the loopback host: on one machine they reach the same gateway. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** One key per gateway however it is spelt (`localhost:9091`, `127.0.0.1:9091`, `http://127.0.0.1:9091/`). */
+export function gatewayKey(address: GatewayAddress): string {
+  const host = LOOPBACK_HOSTS.has(address.host) ? 'loopback' : address.host;
+  return `${address.scheme}://${host}:${address.port}`;
+}
+
+/**
+ * The list with each gateway once, and the entries dropped as another spelling of an earlier one. Kept
+ * twice, one gateway would be two replicas to a node: it would "move" between them when the gateway
+ * hangs and delete its own live group as the copy it left (found by a new-user session).
+ */
+export function distinctGateways(addresses: readonly GatewayAddress[]): { distinct: GatewayAddress[]; repeated: [GatewayAddress, GatewayAddress][] } {
+  const seen = new Map<string, GatewayAddress>();
+  const repeated: [GatewayAddress, GatewayAddress][] = [];
+  for (const address of addresses) {
+    const first = seen.get(gatewayKey(address));
+    if (first === undefined) seen.set(gatewayKey(address), address);
+    else repeated.push([first, address]);
+  }
+  return { distinct: [...seen.values()], repeated };
+}

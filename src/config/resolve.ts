@@ -5,12 +5,12 @@
  */
 import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
-import { parseGatewayList, redactUrl, type GatewayAddress } from './gateway-address.js';
+import { distinctGateways, parseGatewayList, redactUrl, type GatewayAddress } from './gateway-address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
-import { parseEnvText, unknownVariableWarnings } from './environment.js';
+import { emptyVariableError, EMPTY_IS_AN_ERROR, parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
 import { closestKey } from './suggest.js';
-import { crossOptionWarnings } from './warnings.js';
+import { crossOptionWarnings, describeOrigin } from './warnings.js';
 import { describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
 
 export interface ValueOrigin {
@@ -74,6 +74,9 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   }
   for (const spec of OPTION_TABLE) {
     const text = spec.env === undefined ? undefined : nonEmpty(env[spec.env]);
+    if (spec.env !== undefined && text === undefined && env[spec.env] !== undefined && EMPTY_IS_AN_ERROR.has(spec.env)) {
+      throw emptyVariableError(spec.env, { source: `environment variable ${spec.env}`, path: spec.key });
+    }
     if (text === undefined || spec.env === undefined) continue;
     const location = { source: `environment variable ${spec.env}`, path: spec.key };
     locations[spec.property] = location;
@@ -97,12 +100,26 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   const options = values as unknown as MetricsOptions;
   const locate = (property: keyof MetricsOptions): ConfigProblemLocation => locations[property] ?? { source: 'options', path: property };
   checkReplicaRange(options, locate);
+  if (options.replicaSize !== undefined && options.replicaIndex === undefined) {
+    // The size alone names no node: the instance falls back to <hostname>_<pid>, a new one at each restart.
+    warnings.push(
+      `replica_size ${options.replicaSize} is set (${describeOrigin(origins['replicaSize'] ?? { source: 'options' })}) but replica_index is not: the instance label falls back to ` +
+        'PERSIA_METRICS_INSTANCE or <hostname>_<pid>; set REPLICA_INDEX too',
+    );
+  }
   checkCredentialOptions(options, locate);
   warnings.push(...crossOptionWarnings(options, origins as Record<keyof MetricsOptions, ValueOrigin>));
+  const { distinct: gateways, repeated } = distinctGateways(parsedGateways(options, locate));
+  for (const [first, again] of repeated) {
+    warnings.push(
+      `gateway_addr (${describeOrigin(origins.gatewayAddr as ValueOrigin)}) names ${first.baseUrl} twice (also as ${again.host}:${again.port}): ` +
+        'it is used once; list each gateway replica once',
+    );
+  }
   return Object.freeze({
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
-    gateways: Object.freeze(parsedGateways(options, locate)),
+    gateways: Object.freeze(gateways),
     file,
     warnings: Object.freeze(warnings),
   });

@@ -59,4 +59,29 @@ describe.skipIf(!servers)('flush() during a failover off a hung replica', () => 
     for (const epoch of [1, 2, 3]) expect(exit.stdout).toContain(`epoch ${epoch} flushed to ${healthy.url}`);
     expect(exit.stdout).not.toContain('flush rejected');
   });
+
+  it('one gateway spelt twice (127.0.0.1 and localhost) is one replica: warned once, and a hang never makes the node delete its own group (found by a new-user session)', async () => {
+    const gateway = await startPushgateway();
+    gateways.push(gateway);
+    const program = startUserProgram(PROGRAM, {
+      env: nodeEnv(`${gateway.address},localhost:${gateway.port}`, 'spelt_twice', { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '0.5' }),
+    });
+    await waitFor(async () => /pushing to (\S+)/.exec(program.stdout())?.[1], { timeoutMs: 15_000, intervalMs: 20, what: 'the first push' });
+    gateway.pause();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    gateway.resume();
+    let present = 0;
+    let checks = 0;
+    for (; checks < 30; checks += 1) {
+      if ((await gateway.groups()).some((group) => group.labels['job'] === 'spelt_twice')) present += 1;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${program.dir}/go`, '');
+    const exit = await program.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(present, 'the group was missing from the gateway after the hang').toBe(checks);
+    expect(exit.stderr.split(`names http://${gateway.address} twice (also as localhost:${gateway.port})`).length - 1).toBe(1);
+    expect(exit.stderr).not.toMatch(/gateway replica \S+ failed/); // no move between the two spellings
+  });
 });
