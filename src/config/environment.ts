@@ -18,6 +18,20 @@ export const VARIABLE_PREFIXES = ['PERSIA_METRICS_', 'PERSIA_NODE_'] as const;
 export const NON_OPTION_VARIABLES: ReadonlySet<string> = new Set(['PERSIA_METRICS_DEBUG', 'PERSIA_GLOBAL_CONFIG']);
 
 /**
+ * Variables whose empty (or blank) value is an error rather than "unset". PersiaML and the Kubernetes
+ * manifests (src/deploy/kubernetes-manifests.ts) set REPLICA_INDEX from elsewhere: an empty one means that
+ * source is missing (a cluster without the pod-index label), and read as unset it would give every pod the
+ * same `<hostname>_<pid>`-style identity silently.
+ */
+export const EMPTY_IS_AN_ERROR: ReadonlySet<string> = new Set(['REPLICA_INDEX', 'REPLICA_SIZE']);
+
+/** The ConfigError for such a variable set to nothing but blanks. */
+export function emptyVariableError(name: string, location: ConfigProblemLocation): ConfigError {
+  const why = name === 'REPLICA_INDEX' ? '; on Kubernetes < 1.28 the pod-index label it is read from is missing' : '';
+  return new ConfigError(location, 'a decimal integer', 'an empty value', `unset ${name} or give it a value${why}`);
+}
+
+/**
  * Environment values are text: turn them into the option's type before the shared schema checks them.
  * Integers are decimal digits only: `Number()` would read `0x10` as 16, `1e2` as 100 and ` 1` as 1, and a
  * replica index read that way silently names another node (`rep_16`).
