@@ -1,6 +1,7 @@
 /** `persia-metrics status --job NAME`: every node of the job as its gateway sees it (last push age, failures). */
 import type { Command } from 'commander';
 import { distinctGateways, parseGatewayList } from '../config/gateway-address.js';
+import { gatewayCredentials } from '../config/credentials.js';
 import { loadConfig, type ResolvedConfig } from '../config/resolve.js';
 import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
@@ -86,7 +87,9 @@ async function status(flags: StatusFlags): Promise<number> {
   const job = flags.job ?? config.options.jobName;
   const bases = await gatewayBaseUrls(job, flags, config);
   // Every replica is read at once, and one that is down or hung (within --timeout) does not hide the others.
-  const results = await Promise.allSettled(bases.map((base) => fetchGatewayGroups(base, flags.timeout)));
+  // A secured gateway is read with the credentials its nodes push with (PERSIA_METRICS_BASIC_AUTH_*, bearer, CA).
+  const access = gatewayCredentials(config.options);
+  const results = await Promise.allSettled(bases.map((base) => fetchGatewayGroups(base, flags.timeout, access)));
   const gateways: GatewayRead[] = [];
   const read: NodeStatus[] = [];
   results.forEach((result, index) => {

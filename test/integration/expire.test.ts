@@ -350,4 +350,14 @@ describe.skipIf(!servers || !hasOpenssl())('expire and end-job on a gateway behi
     const groups = JSON.parse((await gateway.get('/api/v1/metrics')).body) as { data: unknown[] };
     expect(groups.data).toEqual([]);
   }, 40_000);
+
+  it('status reads the secured gateway with the same credentials (found by a README-only session: 401)', async () => {
+    await putSecured('/metrics/job/sec_status/role/server/instance/rep_0', DEAD_GROUP);
+    const without = await runCli(['status', '--job', 'sec_status', '--gateway', gateway.address]);
+    expect(without.code).toBe(1);
+    const env = { PERSIA_METRICS_BASIC_AUTH_USERNAME: TEST_USER, PERSIA_METRICS_BASIC_AUTH_PASSWORD: TEST_PASSWORD, PERSIA_METRICS_TLS_CA_FILE: gateway.caFile };
+    const status = await runCli(['status', '--job', 'sec_status', '--gateway', gateway.address], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/server\s+rep_0/);
+  }, 40_000);
 });
