@@ -56,7 +56,8 @@ Example:
 
 With --target kubernetes, writes ${KUBERNETES_DIR}/ instead: gateway.yaml (Deployment + headless Service),
 global-config.yaml (ConfigMap), nodes-example.yaml (a StatefulSet per role), prometheus-scrape.yml
-(kubernetes_sd_configs) and prometheus-operator/ (ServiceMonitor, PodMonitor):
+(kubernetes_sd_configs), prometheus-rules.yaml (alert and recording rules, ConfigMap) and prometheus-operator/
+(ServiceMonitor, PodMonitor, PrometheusRule):
   persia-metrics init --target kubernetes --job dlrm_v1.0 --gateways 4 --dir ./dlrm-metrics
 `;
 
@@ -119,10 +120,15 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
   const names = kubernetesNames(options.jobName);
   process.stdout.write(
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}/${KUBERNETES_DIR}\n` +
-      `nodes push to ${gatewayAddress(names)} (${flags.gateways} gateway replica${flags.gateways === 1 ? '' : 's'}, headless Service)\n\n` +
+      `nodes push to ${gatewayAddress(names)} (${flags.gateways} gateway replica${flags.gateways === 1 ? '' : 's'}, headless Service)\n` +
+      (names.base === options.jobName
+        ? ''
+        : `object names start with ${names.base}-: "${options.jobName}" is no DNS label, so it is mapped and a hash of the exact name added (no other job's objects share them)\n`) +
+      '\n' +
       'next:\n' +
       `  kubectl apply -n <namespace> -f ${dir}/${KUBERNETES_DIR}/global-config.yaml -f ${dir}/${KUBERNETES_DIR}/gateway.yaml\n` +
       `  Prometheus: merge ${KUBERNETES_DIR}/prometheus-scrape.yml, or apply ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml\n` +
+      `  alert and recording rules: ${KUBERNETES_DIR}/prometheus-rules.yaml (ConfigMap to mount), or ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml\n` +
       `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile and push it where the cluster pulls)\n`,
   );
   return 0;

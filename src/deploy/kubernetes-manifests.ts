@@ -4,6 +4,7 @@
  * to YAML by kubernetes-render.ts and validated against the Kubernetes schemas by
  * test/unit/kubernetes-manifests.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { DeployUsageError } from '../errors.js';
@@ -49,27 +50,32 @@ export interface KubernetesNames {
   nodeStatefulSet(role: NodeRole): string;
 }
 
+/** Hex digits of the job name's hash added to a name that is not the job name itself. */
+const NAME_HASH_LENGTH = 6;
+
 /**
- * Object names are DNS labels (lower case, digits, "-", starting with a letter, ≤ 63): `dlrm_v1.0` becomes
- * `dlrm-v1-0`. The exact job name stays in the `persia.metrics.job` label, which selectors use, so two jobs
- * whose names differ only in "_" / "." still get distinct gateways when their object names differ — and an
- * apply into one namespace of two such jobs would overwrite objects, which `init` cannot see; namespaces
- * per job avoid it.
+ * Object names are DNS labels (lower case, digits, "-", starting with a letter, ≤ 63). A job name that is one
+ * already is used as it is (`dlrm-v1-0`, the name PersiaML's operator gives the Service too). Any other is
+ * mapped (`dlrm_v1.0` → `dlrm-v1-0`) and, because the mapping loses characters, gets a short hash of the exact
+ * job name: `dlrm_v1.0`, `DLRM.V1.0` and `dlrm-v1-0` would otherwise share one set of object names, and the
+ * second job applied into a namespace would take over the first one's Service, ConfigMap and StatefulSets.
  */
 export function kubernetesNames(jobName: string): KubernetesNames {
   // Label values must end with a letter or digit too (the compose rule lets "_" end a name).
   if (!/[A-Za-z0-9]$/.test(jobName)) {
     throw new DeployUsageError(`job name "${jobName}" must end with a letter or digit for Kubernetes (it is a label value there)`);
   }
-  let base = jobName
+  let mapped = jobName
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  if (!/^[a-z]/.test(base)) base = `job-${base}`;
-  const room = 63 - LONGEST_SUFFIX.length;
-  if (base.length > room) {
-    throw new DeployUsageError(`job name "${jobName}" gives the Kubernetes name "${base}", longer than ${room} characters: use a shorter job name`);
+  if (!/^[a-z]/.test(mapped)) mapped = `job-${mapped}`;
+  const lossless = mapped === jobName;
+  const room = 63 - LONGEST_SUFFIX.length - (lossless ? 0 : NAME_HASH_LENGTH + 1);
+  if (mapped.length > room) {
+    throw new DeployUsageError(`job name "${jobName}" gives the Kubernetes name "${mapped}", longer than ${room} characters: use a shorter job name`);
   }
+  const base = lossless ? mapped : `${mapped}-${createHash('sha256').update(jobName).digest('hex').slice(0, NAME_HASH_LENGTH)}`;
   return {
     base,
     gatewayDeployment: `${base}-metrics-gateway`,

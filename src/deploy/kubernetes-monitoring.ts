@@ -25,9 +25,10 @@ export function renderKubernetesScrapeConfig(options: DeployOptions): string {
   return `# Prometheus scrape configuration for persia-metrics gateways on Kubernetes (rendered by \`persia-metrics init
 # --target kubernetes\` for job "${options.jobName}"; the job below finds the gateways of every job).
 # Merge the ${KUBERNETES_SCRAPE_JOB} entry into your Prometheus' scrape_configs; the alert and recording
-# rules of the compose deployment (config/prometheus/rules/) work unchanged beside it.
+# rules are in prometheus-rules.yaml (a ConfigMap to mount; its header says how).
 # Prometheus needs RBAC to get/list/watch pods (the community Helm chart's ClusterRole has it).
-# Check: promtool check config prometheus-scrape.yml
+# Check: promtool check config prometheus-scrape.yml, with a promtool built with Kubernetes discovery (the
+# upstream release binaries): Debian's promtool is built without it and refuses kubernetes_sd_configs itself.
 global:
   scrape_interval: ${SCRAPE_INTERVAL}
   scrape_timeout: ${SCRAPE_TIMEOUT}

@@ -17,6 +17,7 @@ import {
   nodeStatefulSets,
 } from './kubernetes-manifests.js';
 import { podMonitor, renderKubernetesScrapeConfig, serviceMonitor } from './kubernetes-monitoring.js';
+import { prometheusRule, prometheusRulesConfigMap, RULES_MOUNT_DIR, RULES_OBJECT_NAME } from './kubernetes-rules.js';
 import type { RenderedFiles } from './render-deployment.js';
 
 /** Folder of the Kubernetes files, in `init`'s directory and in this repository. */
@@ -30,6 +31,8 @@ export function kubernetesObjectsByFile(options: DeployOptions, k8s: KubernetesD
     [`${KUBERNETES_DIR}/nodes-example.yaml`, [nodesService(options), ...nodeStatefulSets(options)]],
     [`${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml`, [serviceMonitor(options)]],
     [`${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`, [podMonitor(options)]],
+    [`${KUBERNETES_DIR}/prometheus-rules.yaml`, [prometheusRulesConfigMap(options)]],
+    [`${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml`, [prometheusRule(options)]],
   ]);
 }
 
@@ -39,10 +42,11 @@ function headers(options: DeployOptions, k8s: KubernetesDeployOptions): Record<s
   return {
     'global-config.yaml': `global_config.yaml for the nodes of job "${options.jobName}"; mount it and point PERSIA_GLOBAL_CONFIG at it.
   ${apply} ${KUBERNETES_DIR}/global-config.yaml`,
-    'gateway.yaml': `The job's own gateway: ${k8s.gateways} replica(s) behind the headless Service ${names.gatewayService}.
+    'gateway.yaml': `The job's own gateway: ${k8s.gateways} ${k8s.gateways === 1 ? 'replica' : 'replicas'} behind the headless Service ${names.gatewayService}.
 Nodes push to ${gatewayAddress(names)}; the name resolves to every ready replica and each node keeps
-to one of them (rendezvous hashing over the addresses, re-resolved every gateway_refresh_seconds), failing
-over to the next when its gateway goes away. Scale with: kubectl scale deployment ${names.gatewayDeployment} --replicas=N
+to one of them (rendezvous hashing over the addresses), failing over to the next when its gateway goes away.
+Each node re-resolves the name every 3 push intervals, at least every 30 s (no option: it follows
+push_interval_seconds). Scale with: kubectl scale deployment ${names.gatewayDeployment} --replicas=N
   ${apply} ${KUBERNETES_DIR}/gateway.yaml`,
     'nodes-example.yaml': `Example nodes: one StatefulSet per role running simulated nodes. For a real job keep the environment
 (PERSIA_GLOBAL_CONFIG, PERSIA_METRICS_GATEWAY_ADDR, PERSIA_NODE_ROLE, REPLICA_INDEX, REPLICA_SIZE) and the
@@ -56,6 +60,15 @@ Apply this or pod-monitor.yaml, not both. Your Prometheus resource selects monit
     'pod-monitor.yaml': `For a Prometheus run by the Prometheus Operator that watches PodMonitors: the gateways as pods.
 Apply this or service-monitor.yaml, not both; add the label your podMonitorSelector wants.
   ${apply} ${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`,
+    'prometheus-rules.yaml': `The alert and recording rules (the compose deployment's config/prometheus/rules/) for a Prometheus
+configured by file: apply into Prometheus' namespace, mount the ConfigMap ${RULES_OBJECT_NAME} at ${RULES_MOUNT_DIR}
+and add to prometheus.yml:  rule_files: [${RULES_MOUNT_DIR}/*.yml]
+The rules cover every persia-metrics job: one copy per Prometheus (a second job's init renders the same object).
+  kubectl apply -n <prometheus-namespace> -f ${KUBERNETES_DIR}/prometheus-rules.yaml`,
+    'prometheus-rule.yaml': `The same alert and recording rules for a Prometheus run by the Prometheus Operator. Your Prometheus
+resource selects rules by label (ruleSelector, e.g. release: kube-prometheus-stack): add that label under
+metadata.labels. The rules cover every persia-metrics job: one copy per Prometheus.
+  kubectl apply -n <namespace> -f ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml`,
   };
 }
 

@@ -3,11 +3,14 @@
  * docker-compose too, not only the golden ones. (Moved from test/unit/deploy-render.test.ts: it runs the real tools.)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dump } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { DEFAULT_KUBERNETES_OPTIONS } from '../../src/deploy/kubernetes-manifests.js';
+import { kubernetesObjectsByFile } from '../../src/deploy/kubernetes-render.js';
 import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
 import { writeDeployment } from '../../src/deploy/write-deployment.js';
 import { requireBinary } from '../helpers/binaries.js';
@@ -53,6 +56,17 @@ describe('rendered files pass the real tools', () => {
       writeDeployment(sub, renderInitDeployment(resolveDeployOptions({ jobName: 'lts', remoteWriteUrl: url })), false);
       ok(promtool ?? '', ['check', 'config', 'prometheus.yml'], join(sub, 'config/prometheus'));
     }
+  });
+
+  // --target kubernetes: the rule files in the ConfigMap, and the PrometheusRule's groups written out as a rule file.
+  it.skipIf(promtool === undefined)('promtool check rules on the Kubernetes rules ConfigMap and PrometheusRule', () => {
+    const objects = kubernetesObjectsByFile(options, DEFAULT_KUBERNETES_OPTIONS);
+    const sub = mkdtempSync(join(dir, 'k8s-rules-'));
+    const data = (objects.get('kubernetes/prometheus-rules.yaml')?.[0] as unknown as { data: Record<string, string> }).data;
+    for (const [file, text] of Object.entries(data)) writeFileSync(join(sub, file), text);
+    const rule = objects.get('kubernetes/prometheus-operator/prometheus-rule.yaml')?.[0] as unknown as { spec: { groups: unknown[] } };
+    writeFileSync(join(sub, 'operator-rules.yml'), dump({ groups: rule.spec.groups }, { lineWidth: -1 }));
+    ok(promtool ?? '', ['check', 'rules', ...Object.keys(data), 'operator-rules.yml'], sub);
   });
 
   const compose = spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0;

@@ -37,17 +37,40 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 describe('init --target kubernetes', () => {
+  it('jobs whose names map to the same DNS label get distinct object names, and init says how a name was mapped', async () => {
+    const namesOf = (sub: string): string[] =>
+      readdirSync(join(dir, sub, 'kubernetes'))
+        .filter((file) => file.endsWith('.yaml') && file !== 'prometheus-rules.yaml')
+        .flatMap((file) =>
+          (loadAll(readFileSync(join(dir, sub, 'kubernetes', file), 'utf8')) as Array<{ kind: string; metadata: { name: string } }>).map((o) => `${o.kind}/${o.metadata.name}`),
+        );
+    const seen = new Set<string>();
+    for (const [index, job] of ['dlrm_v1.0', 'dlrm-v1-0', 'DLRM.V1.0'].entries()) {
+      const result = await cli('init', '--target', 'kubernetes', '--job', job, '--dir', join(dir, `collide-${index}`));
+      expect(result.code, result.err).toBe(0);
+      if (job === 'dlrm-v1-0') expect(result.out).not.toContain('object names start with');
+      else expect(result.out).toMatch(new RegExp(`object names start with dlrm-v1-0-[0-9a-f]{6}-: "${job.replace(/\./g, '\\.')}" is no DNS label`));
+      for (const name of namesOf(`collide-${index}`)) {
+        expect(seen.has(name), `${job}: ${name} is another job's`).toBe(false);
+        seen.add(name);
+      }
+    }
+  });
+
   it('writes the manifests for the job with the asked number of gateways, and no compose files', async () => {
     const target = join(dir, 'dlrm');
     const result = await cli('init', '--target', 'kubernetes', '--job', 'dlrm_v1.0', '--gateways', '3', '--dir', target);
     expect(result.code, result.err).toBe(0);
-    expect(result.out).toContain('wrote 6 files for job "dlrm_v1.0"');
-    expect(result.out).toContain('nodes push to dlrm-v1-0-metrics-gateway-service:9091 (3 gateway replicas, headless Service)');
+    expect(result.out).toContain('wrote 8 files for job "dlrm_v1.0"');
+    expect(result.out).toContain('alert and recording rules: kubernetes/prometheus-rules.yaml (ConfigMap to mount), or kubernetes/prometheus-operator/prometheus-rule.yaml');
+    expect(readFileSync(join(target, 'kubernetes/prometheus-rules.yaml'), 'utf8')).toContain('PersiaNodeStoppedPushing');
+    expect(readFileSync(join(target, 'kubernetes/prometheus-operator/prometheus-rule.yaml'), 'utf8')).toContain('kind: PrometheusRule');
+    expect(result.out).toMatch(/nodes push to dlrm-v1-0-[0-9a-f]{6}-metrics-gateway-service:9091 \(3 gateway replicas, headless Service\)/);
     expect(readdirSync(target)).toEqual(['kubernetes']);
     const gateway = loadAll(readFileSync(join(target, 'kubernetes/gateway.yaml'), 'utf8')) as Array<{ kind: string; metadata: { name: string }; spec: { replicas?: number } }>;
     expect(gateway.map((o) => [o.kind, o.metadata.name, o.spec.replicas])).toEqual([
-      ['Deployment', 'dlrm-v1-0-metrics-gateway', 3],
-      ['Service', 'dlrm-v1-0-metrics-gateway-service', undefined],
+      ['Deployment', expect.stringMatching(/^dlrm-v1-0-[0-9a-f]{6}-metrics-gateway$/), 3],
+      ['Service', expect.stringMatching(/^dlrm-v1-0-[0-9a-f]{6}-metrics-gateway-service$/), undefined],
     ]);
     expect(readFileSync(join(target, 'kubernetes/global-config.yaml'), 'utf8')).toContain('job_name: "dlrm_v1.0"');
 

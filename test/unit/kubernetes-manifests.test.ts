@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGatewayList } from '../../src/config/gateway-address.js';
 import { loadConfig } from '../../src/config/resolve.js';
@@ -20,6 +20,8 @@ import { DEFAULT_KUBERNETES_OPTIONS, gatewayDeployment, type KubernetesObject, k
 import { KUBERNETES_SCRAPE_JOB, serviceMonitor } from '../../src/deploy/kubernetes-monitoring.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/deploy/prometheus-config.js';
 import { kubernetesObjectsByFile, renderKubernetesDeployment } from '../../src/deploy/kubernetes-render.js';
+import { RULES_OBJECT_NAME } from '../../src/deploy/kubernetes-rules.js';
+import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
 import { DeployUsageError } from '../../src/errors.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'persia-k8s-unit-'));
@@ -33,6 +35,7 @@ const MODELS: Record<string, (object: KubernetesObject) => { validate(): void }>
   'apps/v1/StatefulSet': (o) => new StatefulSet(o),
   'monitoring.coreos.com/v1/ServiceMonitor': (o) => new ServiceMonitor(o as never),
   'monitoring.coreos.com/v1/PodMonitor': (o) => new PodMonitor(o as never),
+  'monitoring.coreos.com/v1/PrometheusRule': (o) => new PrometheusRule(o as never),
 };
 
 // The API server's rules (the schema library checks types and required fields, not these).
@@ -179,15 +182,33 @@ describe('the schema check', () => {
 });
 
 describe('names and options', () => {
-  it('turns a job name into a DNS label, keeping the exact name in the labels', () => {
-    expect(kubernetesNames('dlrm_v1.0').gatewayService).toBe('dlrm-v1-0-metrics-gateway-service');
-    expect(kubernetesNames('2024.run').base).toBe('job-2024-run');
-    expect(kubernetesNames('Persia__Demo').base).toBe('persia-demo');
+  it('keeps a job name that is a DNS label already; maps any other and adds a hash of the exact name', () => {
+    expect(kubernetesNames('dlrm-v1-0').gatewayService).toBe('dlrm-v1-0-metrics-gateway-service');
+    expect(kubernetesNames('dlrm_v1.0').gatewayService).toMatch(/^dlrm-v1-0-[0-9a-f]{6}-metrics-gateway-service$/);
+    expect(kubernetesNames('2024.run').base).toMatch(/^job-2024-run-[0-9a-f]{6}$/);
+    expect(kubernetesNames('Persia__Demo').base).toMatch(/^persia-demo-[0-9a-f]{6}$/);
+    // Stable: rendering again (another init, another machine) gives the same names.
+    expect(kubernetesNames('dlrm_v1.0').base).toBe(kubernetesNames('dlrm_v1.0').base);
+  });
+
+  it('jobs whose names map to the same DNS label get distinct objects, so one namespace can hold both', () => {
+    const jobs = ['dlrm_v1.0', 'dlrm-v1-0', 'DLRM.V1.0', 'dlrm.v1.0', 'dlrm_v1_0', 'Dlrm-V1-0'];
+    // The rules are every job's (one copy per Prometheus, see the next describe); everything else is the job's own.
+    const namesByFile = jobs.map((job) =>
+      [...kubernetesObjectsByFile(resolveDeployOptions({ jobName: job }), DEFAULT_KUBERNETES_OPTIONS).values()]
+        .flat()
+        .filter((o) => o.metadata.name !== RULES_OBJECT_NAME)
+        .map((o) => `${o.kind}/${o.metadata.name}`),
+    );
+    const all = namesByFile.flat();
+    expect(new Set(all).size, all.join(' ')).toBe(all.length);
+    for (const names of namesByFile) for (const name of names) expect(name.slice(name.indexOf('/') + 1)).toMatch(DNS_LABEL);
   });
 
   it.each([
     ['persia_', /end with a letter or digit/],
     ['a'.repeat(40), /longer than 39 characters/],
+    ['a_' + 'a'.repeat(31), /longer than 32 characters/],
   ])('refuses job %s with a DeployUsageError', (job, message) => {
     expect(() => kubernetesNames(job)).toThrow(DeployUsageError);
     expect(() => kubernetesNames(job)).toThrow(message);
@@ -195,5 +216,37 @@ describe('names and options', () => {
 
   it.each([0, -1, 1.5, MAX_GATEWAYS + 1, Number.NaN])('refuses %s gateways', (gateways) => {
     expect(() => renderKubernetesDeployment(DEFAULT_DEPLOY_OPTIONS, { gateways })).toThrow(/--gateways must be a whole number from 1 to 64/);
+  });
+});
+
+describe('alert and recording rules for a Prometheus on Kubernetes', () => {
+  const options = resolveDeployOptions({ jobName: 'dlrm_v1.0', pushIntervalSeconds: 30 });
+  const byFile = kubernetesObjectsByFile(options, DEFAULT_KUBERNETES_OPTIONS);
+  const compose = renderInitDeployment(options);
+  const composeRules = ['persia-alerts.yml', 'persia-recording.yml'].map((file) => compose.get(`config/prometheus/rules/${file}`) ?? '');
+
+  it('the ConfigMap holds exactly the rule files of the compose deployment', () => {
+    const [configMap] = byFile.get('kubernetes/prometheus-rules.yaml') ?? [];
+    const data = (configMap as KubernetesObject & { data: Record<string, string> }).data;
+    expect(Object.keys(data)).toEqual(['persia-alerts.yml', 'persia-recording.yml']);
+    expect(Object.values(data)).toEqual(composeRules);
+  });
+
+  it('the PrometheusRule holds the same groups, with every alert and record, and validates', () => {
+    const [rule] = byFile.get('kubernetes/prometheus-operator/prometheus-rule.yaml') ?? [];
+    const groups = (rule as KubernetesObject & { spec: { groups: Array<{ name: string; rules: Array<{ alert?: string; record?: string }> }> } }).spec.groups;
+    const expected = composeRules.flatMap((text) => (loadAll(text)[0] as { groups: unknown[] }).groups);
+    expect(groups).toEqual(expected);
+    const alerts = groups.flatMap((g) => g.rules.flatMap((r) => (r.alert === undefined ? [] : [r.alert])));
+    expect(alerts).toEqual(expect.arrayContaining(['PersiaNodeStoppedPushing', 'PersiaGatewayDown', 'PersiaStragglerNode']));
+    expect(() => new PrometheusRule(rule as never).validate()).not.toThrow();
+  });
+
+  it('is named for every job: a second job rendered into the same namespace replaces it rather than doubling every alert', () => {
+    const other = kubernetesObjectsByFile(resolveDeployOptions({ jobName: 'other' }), DEFAULT_KUBERNETES_OPTIONS);
+    for (const path of ['kubernetes/prometheus-rules.yaml', 'kubernetes/prometheus-operator/prometheus-rule.yaml']) {
+      expect(other.get(path)?.[0]?.metadata.name).toBe(RULES_OBJECT_NAME);
+      expect(byFile.get(path)?.[0]?.metadata.name).toBe(RULES_OBJECT_NAME);
+    }
   });
 });
