@@ -34,7 +34,8 @@ function parseTarget(text: string): InitTarget {
 }
 
 function parseGateways(text: string): number {
-  const value = Number(text);
+  // Decimal digits only: Number() reads 1e1 as 10 and 0x2 as 2.
+  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > MAX_GATEWAYS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_GATEWAYS}, found "${text}"`);
   return value;
 }
