@@ -22,6 +22,7 @@ interface InitFlags {
   gateways: number;
   nodes?: number;
   seriesPerNode?: number;
+  json?: boolean;
 }
 
 const TARGETS = ['compose', 'kubernetes'] as const;
@@ -76,6 +77,7 @@ export function registerInitCommand(program: Command): void {
     .option('--gateways <n>', `gateway replicas for --target kubernetes (1-${MAX_GATEWAYS}); nodes shard over them`, parseGateways, 1)
     .option('--nodes <n>', 'nodes in the job: with --series-per-node, also print the gateways, cores and memory it needs (docs/capacity.md)', parsePositiveInteger)
     .option('--series-per-node <n>', 'series each node pushes (a histogram counts each bucket): with --nodes, print the sizing', parsePositiveInteger)
+    .option('--json', 'print the files written (or the error) as one JSON document')
     .addHelpText('after', `${EXAMPLE}${EXIT_CODES_HELP} (2 also when files exist and --force is not given)`)
     .action(runAction((flags: InitFlags) => init(flags)));
 }
@@ -91,46 +93,55 @@ function init(flags: InitFlags): number {
     gateways: flags.gateways,
     target: flags.target,
   });
-  const code = flags.target === 'kubernetes' ? initKubernetes(options, dir, flags) : initCompose(options, dir, flags);
-  process.stdout.write(advice);
-  return code;
-}
-
-function initCompose(options: DeployOptions, dir: string, flags: InitFlags): number {
-  if (flags.gateways !== 1) throw new DeployUsageError('--gateways applies to --target kubernetes (compose: see the sharding note in docker-compose.swarm.yml)');
-  const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob), flags.force === true);
-  process.stdout.write(
-    `wrote ${written.length} files for job "${options.jobName}" to ${dir}\n` +
-      `nodes are stale after ${staleAfterSeconds(options)} s without a push\n` +
-      (options.remoteWriteUrl === undefined ? '' : `Prometheus also sends every sample to ${options.remoteWriteUrl} (remote_write)\n`) +
-      '\n' +
-      'next:\n' +
-      '  docker build -f docker/node/Dockerfile -t persia-metrics/node:local <persia-metrics checkout>\n' +
-      `  cd ${dir} && docker-compose up -d\n` +
-      '  Grafana http://127.0.0.1:3000 · Prometheus http://127.0.0.1:9090 · gateway http://127.0.0.1:9091\n',
-  );
+  const result = flags.target === 'kubernetes' ? initKubernetes(options, dir, flags) : initCompose(options, dir, flags);
+  if (flags.json === true) {
+    const sizing = advice === '' ? null : advice.trim();
+    process.stdout.write(`${JSON.stringify({ job: options.jobName, target: flags.target, dir, files: result.written, sizing }, null, 2)}\n`);
+  } else {
+    process.stdout.write(result.text + advice);
+  }
   return 0;
 }
 
-function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): number {
+/** What an init wrote, and the text telling the user what to do next. */
+interface InitResult {
+  readonly written: readonly string[];
+  readonly text: string;
+}
+
+function initCompose(options: DeployOptions, dir: string, flags: InitFlags): InitResult {
+  if (flags.gateways !== 1) throw new DeployUsageError('--gateways applies to --target kubernetes (compose: see the sharding note in docker-compose.swarm.yml)');
+  const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob), flags.force === true);
+  const text =
+    `wrote ${written.length} files for job "${options.jobName}" to ${dir}\n` +
+    `nodes are stale after ${staleAfterSeconds(options)} s without a push\n` +
+    (options.remoteWriteUrl === undefined ? '' : `Prometheus also sends every sample to ${options.remoteWriteUrl} (remote_write)\n`) +
+    '\n' +
+    'next:\n' +
+    '  docker build -f docker/node/Dockerfile -t persia-metrics/node:local <persia-metrics checkout>\n' +
+    `  cd ${dir} && docker-compose up -d\n` +
+    '  Grafana http://127.0.0.1:3000 · Prometheus http://127.0.0.1:9090 · gateway http://127.0.0.1:9091\n';
+  return { written, text };
+}
+
+function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): InitResult {
   // Each names what the compose deployment does and the cluster's own Prometheus does instead.
   if (flags.secondJob !== undefined) throw new DeployUsageError('--second-job applies to --target compose (on Kubernetes run init once per job)');
   if (flags.remoteWriteUrl !== undefined)
     throw new DeployUsageError("--remote-write-url applies to --target compose (on Kubernetes set remote_write in your cluster's Prometheus)");
   const written = writeDeployment(dir, renderKubernetesDeployment(options, { gateways: flags.gateways }), flags.force === true);
   const names = kubernetesNames(options.jobName);
-  process.stdout.write(
+  const text =
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}/${KUBERNETES_DIR}\n` +
-      `nodes push to ${gatewayAddress(names)} (${flags.gateways} gateway replica${flags.gateways === 1 ? '' : 's'}, headless Service)\n` +
-      (names.base === options.jobName
-        ? ''
-        : `object names start with ${names.base}-: "${options.jobName}" is no DNS label, so it is mapped and a hash of the exact name added (no other job's objects share them)\n`) +
-      '\n' +
-      'next:\n' +
-      `  kubectl apply -n <namespace> -f ${dir}/${KUBERNETES_DIR}/global-config.yaml -f ${dir}/${KUBERNETES_DIR}/gateway.yaml\n` +
-      `  Prometheus: merge ${KUBERNETES_DIR}/prometheus-scrape.yml, or apply ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml\n` +
-      `  alert and recording rules: ${KUBERNETES_DIR}/prometheus-rules.yaml (ConfigMap to mount), or ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml\n` +
-      `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile and push it where the cluster pulls)\n`,
-  );
-  return 0;
+    `nodes push to ${gatewayAddress(names)} (${flags.gateways} gateway replica${flags.gateways === 1 ? '' : 's'}, headless Service)\n` +
+    (names.base === options.jobName
+      ? ''
+      : `object names start with ${names.base}-: "${options.jobName}" is no DNS label, so it is mapped and a hash of the exact name added (no other job's objects share them)\n`) +
+    '\n' +
+    'next:\n' +
+    `  kubectl apply -n <namespace> -f ${dir}/${KUBERNETES_DIR}/global-config.yaml -f ${dir}/${KUBERNETES_DIR}/gateway.yaml\n` +
+    `  Prometheus: merge ${KUBERNETES_DIR}/prometheus-scrape.yml, or apply ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml\n` +
+    `  alert and recording rules: ${KUBERNETES_DIR}/prometheus-rules.yaml (ConfigMap to mount), or ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml\n` +
+    `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile and push it where the cluster pulls)\n`;
+  return { written, text };
 }

@@ -73,6 +73,19 @@ describe('init', () => {
     expect(readFileSync(join(target, 'config/prometheus/rules/persia-alerts.yml'), 'utf8')).toContain("(120s at the job's 20s)");
   });
 
+  it('--json prints the files written, or the error, as one JSON document (every command has --json)', async () => {
+    const jsonDir = join(dir, 'json');
+    const ok = await cli('init', '--job', 'j_json', '--dir', jsonDir, '--json');
+    expect(ok.code, ok.err).toBe(0);
+    const parsed = JSON.parse(ok.out) as { job: string; target: string; files: string[]; sizing: string | null };
+    expect(parsed).toMatchObject({ job: 'j_json', target: 'compose', sizing: null });
+    expect(parsed.files).toContain(join(jsonDir, 'global_config.yaml'));
+    expect(parsed.files.every((file) => existsSync(file))).toBe(true);
+    const refused = await cli('init', '--job', 'j_json', '--dir', jsonDir, '--json');
+    expect(refused.code).toBe(2);
+    expect((JSON.parse(refused.out) as { error: { code: string } }).error.code).toBe('PERSIA_INIT_EXISTS');
+  });
+
   it('exits 2 on a bad job name or a missing --job, and writes nothing', async () => {
     const bad = await cli('init', '--job', 'no/slashes', '--dir', join(dir, 'bad'));
     expect(bad.code).toBe(2);
