@@ -73,7 +73,9 @@ describe('renderInitDeployment', () => {
 
   it('scales alert thresholds with the options', () => {
     const rules = text('config/prometheus/rules/persia-alerts.yml');
-    expect(rules).toContain('time() - push_time_seconds > 180');
+    // Each node by its own interval (6 of them); the description names the job's figure, 6 × 30 s.
+    expect(rules).toContain('time() - push_time_seconds > 6 * persia_node_push_interval_seconds');
+    expect(rules).toContain("(180s at the job's 30s)");
     expect(rules).toContain('index_miss_ratio > 0.5');
     expect(rules).toContain('staleness > 4');
     const tested = testedAlerts(options);
@@ -85,7 +87,8 @@ describe('renderInitDeployment', () => {
 
   it('renders dashboards that filter every query by the job variable, with a stale threshold from the options', () => {
     const health = text('config/grafana/dashboards/persia-job-health.json');
-    expect(health).toContain('<= 180');
+    expect(health).toContain('<= 6 * persia_node_push_interval_seconds');
+    expect(health).toContain('(180s at 30s');
     const efficiency = JSON.parse(text('config/grafana/dashboards/persia-efficiency.json')) as { panels: Array<{ type: string }> };
     // 6 time costs x (P50/P99, heatmap, rate) + pending batches.
     expect(efficiency.panels.filter((p) => p.type === 'heatmap')).toHaveLength(6);
