@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
 import { startViewServer } from '../view/view-server.js';
+import { promqlStringContent } from '../view/view-panels.js';
 import { collectSlowNode, MAX_RUN_SECONDS, parseCount, parseRunSeconds, parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 import { plural } from './expire-command.js';
@@ -35,7 +36,7 @@ interface DemoFlags {
 
 /** The questions the demo answers, in PromQL over the job's series. */
 export function demoQueries(job: string): { question: string; promql: string }[] {
-  const sel = `job="${job}"`;
+  const sel = `job="${promqlStringContent(job)}"`;
   return [
     { question: 'p99 lookup_rpc_time_cost per role (s)', promql: `histogram_quantile(0.99, sum by (le, role) (rate(lookup_rpc_time_cost_bucket{${sel}}[30s])))` },
     { question: 'p50 lookup_rpc_time_cost per role (s)', promql: `histogram_quantile(0.5, sum by (le, role) (rate(lookup_rpc_time_cost_bucket{${sel}}[30s])))` },

@@ -4,6 +4,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, type ViewWindowName } from '../view/view-panels.js';
+import { redactedUrl } from '../view/prometheus-proxy.js';
 import { startViewServer } from '../view/view-server.js';
 import { parseSeconds } from './option-parsers.js';
 import { EXIT_CODES_HELP, EXIT_OK, runAction } from './run-command.js';
@@ -20,7 +21,10 @@ interface ViewFlags {
 
 export const DEFAULT_VIEW_PORT = 9188;
 
-/** An http(s) URL of Prometheus, without query or fragment (a path prefix such as /prometheus is kept). */
+/**
+ * An http(s) URL of Prometheus, without query or fragment (a path prefix such as /prometheus is kept, and
+ * `user:password@` too: the view sends it to Prometheus as basic auth, never to the browser).
+ */
 export function parsePrometheusUrl(text: string): string {
   let url: URL;
   try {
@@ -32,7 +36,21 @@ export function parsePrometheusUrl(text: string): string {
     throw new InvalidArgumentError(`expected the http:// or https:// URL of Prometheus (e.g. http://127.0.0.1:9090), found "${text}"`);
   }
   if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError(`expected a URL without "?" or "#" (the view adds the API paths), found "${text}"`);
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  const credentials = url.username === '' && url.password === '' ? '' : `${url.username}:${url.password}@`;
+  return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The longest --refresh: an hour (the page's timer takes at most 2^31 - 1 ms; beyond, it fires at once, forever). */
+export const MAX_REFRESH_SECONDS = 3600;
+
+function parseRefresh(text: string): number {
+  const value = parseSeconds(text);
+  if (value < 0.5 || value > MAX_REFRESH_SECONDS) throw new InvalidArgumentError(`expected 0.5 to ${MAX_REFRESH_SECONDS} seconds, found "${text}"`);
+  return value;
+}
+
+function isWildcardOrPublic(host: string): boolean {
+  return !(host === 'localhost' || host === '::1' || host.startsWith('127.'));
 }
 
 export function parsePort(text: string): number {
@@ -72,7 +90,7 @@ export function registerViewCommand(program: Command): void {
     .option('-j, --job <name>', 'job shown first (default: the first job Prometheus knows; the page has a picker)', parseJob)
     .option('--host <address>', 'address to listen on', parseHost, '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', parsePort, DEFAULT_VIEW_PORT)
-    .option('--refresh <seconds>', 'seconds between two refreshes of the page', parseSeconds, 5)
+    .option('--refresh <seconds>', `seconds between two refreshes of the page (0.5 to ${MAX_REFRESH_SECONDS})`, parseRefresh, 5)
     .option('--window <span>', `time window the page opens with (${Object.keys(VIEW_WINDOWS).join(', ')})`, parseWindow, DEFAULT_VIEW_WINDOW)
     .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
@@ -88,8 +106,11 @@ async function view(flags: ViewFlags): Promise<number> {
     refreshSeconds: flags.refresh,
     window: flags.window,
   });
-  if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, prometheus: flags.prometheus, job: flags.job ?? null })}\n`);
-  else process.stdout.write(`persia-metrics view: ${server.url}   (reading ${flags.prometheus}; Ctrl-C to stop)\n`);
+  const prometheus = redactedUrl(flags.prometheus);
+  if (isWildcardOrPublic(flags.host))
+    process.stderr.write(`persia-metrics: warning: listening on ${flags.host}: the page and the job's metrics are reachable from the network, without a password\n`);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, prometheus, job: flags.job ?? null })}\n`);
+  else process.stdout.write(`persia-metrics view: ${server.url}   (reading ${prometheus}; Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -13,6 +13,8 @@ import { STRAGGLER_ALERT, STRAGGLER_RECORDS } from './straggler-rules.js';
 
 const SEL = 'job="$job", role=~"$role"';
 const RATE = '$__rate_interval';
+/** With `or on()`: a by-role panel draws one zero line named `none` while no role has any (not a nameless `value` line beside the roles). */
+const NONE_ZERO = 'label_replace(vector(0), "role", "none", "__name__", ".*")';
 
 function help(metric: string): string {
   return findMetricSpec(metric)?.help ?? metric;
@@ -79,13 +81,14 @@ export function jobHealthDashboard(options: DeployOptions): DashboardDef {
             type: 'timeseries',
             unit: 'ops',
             description: help('persia_metrics_push_failures_total'),
-            targets: [{ expr: `sum by (role, reason) (rate(persia_metrics_push_failures_total{${SEL}}[${RATE}])) or vector(0)`, legend: '{{role}} {{reason}}' }],
+            // The zero line for "no failure" reads `none`, not a nameless series.
+            targets: [{ expr: `sum by (role, reason) (rate(persia_metrics_push_failures_total{${SEL}}[${RATE}])) or on() ${NONE_ZERO}`, legend: '{{role}} {{reason}}' }],
           },
           {
             title: 'Pushes rejected by the gateway',
             type: 'timeseries',
             description: 'Nodes whose last push the gateway rejected (push_failure_time_seconds newer than push_time_seconds).',
-            targets: [{ expr: `count by (role) (push_failure_time_seconds{${SEL}} > push_time_seconds{${SEL}}) or vector(0)`, legend: '{{role}}' }],
+            targets: [{ expr: `count by (role) (push_failure_time_seconds{${SEL}} > push_time_seconds{${SEL}}) or on() ${NONE_ZERO}`, legend: '{{role}}' }],
           },
           {
             title: 'Push duration P50 / P99, by role',

@@ -1,7 +1,8 @@
 /**
  * The view's window on Prometheus: the few read-only query endpoints the page uses, forwarded from the
- * view's own origin (no CORS, and the browser never learns where Prometheus is). When Prometheus does not
- * answer, the page gets a 502 in Prometheus's own error shape (plus a short `reason`) that names no address.
+ * view's own origin (no CORS, and the browser never learns where Prometheus is, nor its credentials). When
+ * Prometheus does not answer, or answers as something that is not Prometheus's query API would (404, 401),
+ * the page gets a 502 in Prometheus's own error shape (plus a short `reason`) that names no address.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -10,11 +11,38 @@ export const PROXIED_PATHS: ReadonlySet<string> = new Set(['/api/v1/query', '/ap
 
 /** errorType of a 502 from the view: Prometheus itself did not answer (the page says so and keeps its data). */
 export const UNREACHABLE_ERROR_TYPE = 'prometheus_unreachable';
+/** errorType of a 502 from the view: something answered, but not as the Prometheus query API (wrong URL, credentials). */
+export const REFUSED_ERROR_TYPE = 'prometheus_refused';
+
+/** A bigger answer is refused (the proxy holds at most this much per request; the page never needs that much). */
+export const MAX_ANSWER_BYTES = 20 * 1024 * 1024;
 
 export interface PrometheusUpstream {
-  /** `http(s)://host:port[/prefix]` without a trailing slash. */
+  /** `http(s)://host:port[/prefix]` without a trailing slash, and without credentials. */
   readonly baseUrl: string;
+  /** Until Prometheus starts answering (headers); the body then gets BODY_TIMEOUT_FACTOR times as long. */
   readonly timeoutMs: number;
+  /** `Basic …` from the user:password of --prometheus; sent to Prometheus only, never to the browser. */
+  readonly authorization?: string | undefined;
+}
+
+const BODY_TIMEOUT_FACTOR = 6;
+
+/** Splits `http://user:pass@host:port/prefix` into the URL fetch may use and a basic-auth header. */
+export function prometheusUpstream(url: string, timeoutMs: number): PrometheusUpstream {
+  const parsed = new URL(url);
+  const authorization =
+    parsed.username === '' && parsed.password === ''
+      ? undefined
+      : `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+  return { baseUrl: `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`, timeoutMs, authorization };
+}
+
+/** The URL as it may be printed: the password replaced by `***`. */
+export function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString().replace(/\/$/, '');
 }
 
 /** Why a request to Prometheus failed, without the URL (fetch's messages carry `host:port`). */
@@ -28,25 +56,88 @@ export function unreachableReason(error: unknown): string {
   return typeof code === 'string' ? code : 'request failed';
 }
 
+/**
+ * A 4xx that Prometheus's query API never gives for a well-formed query (it answers 400/422 with JSON for a
+ * bad one): the URL or the credentials are wrong, and every panel would otherwise look healthy and empty.
+ */
+export function refusedReason(status: number, contentType: string, path: string): string | undefined {
+  if (status < 400 || status >= 500) return undefined;
+  if (status === 401 || status === 403)
+    return `Prometheus at the configured address answered ${status} for ${path}: it wants credentials (give them in --prometheus as http://user:password@host:port)`;
+  if (status === 404 || status === 405 || !contentType.includes('json'))
+    return `Prometheus at the configured address answered ${status} for ${path}: is --prometheus the Prometheus that scrapes the gateway (its address, and its path prefix if any)?`;
+  return undefined;
+}
+
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   response.end(text);
 }
 
-/** Forwards `pathAndQuery` (one of PROXIED_PATHS plus its query string) and copies status and body back. */
-export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: string, response: ServerResponse): Promise<void> {
-  let status: number;
-  let body: string;
-  let contentType: string;
+class AnswerTooLarge extends Error {}
+
+/** The body, at most `limit` bytes; AnswerTooLarge (the rest is not read) beyond. */
+async function readCapped(answer: Response, limit: number): Promise<Buffer> {
+  const declared = Number(answer.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw new AnswerTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (answer.body === null) return Buffer.alloc(0);
+  for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) throw new AnswerTooLarge();
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * One GET to Prometheus: `timeoutMs` until its headers arrive (a hung Prometheus is an outage soon), then a
+ * longer while for the body (a big answer on a slow link is not).
+ */
+async function fetchUpstream(upstream: PrometheusUpstream, pathAndQuery: string, limit: number): Promise<{ status: number; contentType: string; body: Buffer }> {
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), upstream.timeoutMs);
   try {
-    const answer = await fetch(`${upstream.baseUrl}${pathAndQuery}`, { signal: AbortSignal.timeout(upstream.timeoutMs) });
-    status = answer.status;
-    contentType = answer.headers.get('content-type') ?? 'application/json';
-    body = await answer.text();
+    const answer = await fetch(`${upstream.baseUrl}${pathAndQuery}`, {
+      signal: controller.signal,
+      headers: upstream.authorization === undefined ? {} : { authorization: upstream.authorization },
+    });
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), upstream.timeoutMs * BODY_TIMEOUT_FACTOR);
+    const body = await readCapped(answer, limit).finally(() => {
+      if (!controller.signal.aborted) controller.abort();
+    });
+    return { status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', body };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Forwards `pathAndQuery` (one of PROXIED_PATHS plus its query string) and copies status and body back. */
+export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: string, response: ServerResponse, limit = MAX_ANSWER_BYTES): Promise<void> {
+  let answer: { status: number; contentType: string; body: Buffer };
+  try {
+    answer = await fetchUpstream(upstream, pathAndQuery, limit);
   } catch (error) {
+    if (error instanceof AnswerTooLarge) {
+      const megabytes = Math.round(limit / 1024 / 1024);
+      sendJson(response, 502, {
+        status: 'error',
+        errorType: 'answer_too_large',
+        error: `Prometheus's answer is larger than ${megabytes} MB: the view does not forward it (ask for fewer series or a coarser step)`,
+      });
+      return;
+    }
     const reason = unreachableReason(error);
     sendJson(response, 502, { status: 'error', errorType: UNREACHABLE_ERROR_TYPE, error: `Prometheus is not answering (${reason})`, reason });
+    return;
+  }
+  const { status, contentType, body } = answer;
+  const refused = refusedReason(status, contentType, pathAndQuery.split('?')[0] ?? pathAndQuery);
+  if (refused !== undefined) {
+    sendJson(response, 502, { status: 'error', errorType: REFUSED_ERROR_TYPE, error: refused, reason: refused });
     return;
   }
   // A proxy or load balancer in front of Prometheus may answer 5xx with HTML: the page must still see an outage.
@@ -61,8 +152,8 @@ export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: str
 /** One instant query made by the view server itself (never proxied); `undefined` when Prometheus does not answer. */
 export async function queryScalar(upstream: PrometheusUpstream, promql: string): Promise<number | undefined> {
   try {
-    const answer = await fetch(`${upstream.baseUrl}/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, { signal: AbortSignal.timeout(upstream.timeoutMs) });
-    const body = (await answer.json()) as { data?: { result?: Array<{ value?: [number, string] }> } };
+    const answer = await fetchUpstream(upstream, `/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, 1024 * 1024);
+    const body = JSON.parse(answer.body.toString('utf8')) as { data?: { result?: Array<{ value?: [number, string] }> } };
     const value = Number(body.data?.result?.[0]?.value?.[1]);
     return Number.isFinite(value) && value > 0 ? value : undefined;
   } catch {

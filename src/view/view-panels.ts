@@ -8,6 +8,10 @@
 import { dashboardDefs } from '../deploy/dashboards.js';
 import { DEFAULT_DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { substituteGrafanaVariables } from '../deploy/grafana-model.js';
+import { promqlStringContent } from './page/promql-string.js';
+
+/** `$job` sits inside double-quoted PromQL strings (one escaping for the page, the server and demo). */
+export { promqlStringContent };
 
 /** Time windows the page offers: how far back the charts reach and the step of their range queries. */
 export const VIEW_WINDOWS = {
@@ -60,11 +64,6 @@ export interface ViewPanelsAnswer {
  */
 export function rateInterval(stepSeconds: number): string {
   return `${Math.max(60, 2 * stepSeconds)}s`;
-}
-
-/** `$job` sits inside double-quoted PromQL strings: a `"` or `\` in a job name must not end the string. */
-function promqlStringContent(value: string): string {
-  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
 }
 
 /**

@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ViewError } from '../errors.js';
 import { PAGE_CSS, pageHtml } from './page-html.js';
-import { PROXIED_PATHS, proxyQuery, queryScalar, sendJson, type PrometheusUpstream } from './prometheus-proxy.js';
-import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, viewPanels, type ViewWindowName } from './view-panels.js';
+import { PROXIED_PATHS, prometheusUpstream, proxyQuery, queryScalar, sendJson } from './prometheus-proxy.js';
+import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, promqlStringContent, viewPanels, type ViewWindowName } from './view-panels.js';
 
 export interface ViewServerOptions {
-  /** Prometheus base URL (`http://host:9090`, a path prefix allowed). */
+  /** Prometheus base URL (`http://host:9090`, a path prefix and `user:password@` allowed). */
   readonly prometheusUrl: string;
   /** @default '127.0.0.1' */
   readonly host?: string;
@@ -26,8 +26,10 @@ export interface ViewServerOptions {
   readonly window?: ViewWindowName;
   /** Seconds between two refreshes of the page. @default 5 */
   readonly refreshSeconds?: number;
-  /** Give up one Prometheus request after this long. @default 10000 */
+  /** Give up one Prometheus request when it has not started answering after this long. @default 10000 */
   readonly timeoutMs?: number;
+  /** The largest answer of Prometheus the view forwards. @default MAX_ANSWER_BYTES (20 MB) */
+  readonly maxAnswerBytes?: number;
 }
 
 export interface RunningViewServer {
@@ -81,7 +83,7 @@ async function serveFile(response: ServerResponse, file: string, contentType: st
 
 export async function startViewServer(options: ViewServerOptions): Promise<RunningViewServer> {
   const host = options.host ?? '127.0.0.1';
-  const upstream: PrometheusUpstream = { baseUrl: options.prometheusUrl.replace(/\/+$/, ''), timeoutMs: options.timeoutMs ?? 10_000 };
+  const upstream = prometheusUpstream(options.prometheusUrl, options.timeoutMs ?? 10_000);
   const settings = {
     job: options.job ?? null,
     refreshSeconds: options.refreshSeconds ?? 5,
@@ -98,7 +100,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
       return;
     }
     // The health dashboard counts stale nodes in push intervals: use the job's own (its slowest node's).
-    const selector = `job="${job.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+    const selector = `job="${promqlStringContent(job)}"`;
     // The last known value while Prometheus is away: a changed threshold would redraw every panel empty.
     const interval = (await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`)) ?? knownIntervals.get(job);
     if (interval !== undefined) knownIntervals.set(job, interval);
@@ -131,7 +133,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     } else if (path === '/api/panels') {
       await panels(url, response);
     } else if (PROXIED_PATHS.has(path)) {
-      await proxyQuery(upstream, `${path}${url.search}`, response);
+      await proxyQuery(upstream, `${path}${url.search}`, response, options.maxAnswerBytes);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     }
@@ -151,7 +153,8 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  // A wildcard address is no address to open: the browser on this machine reaches it over loopback.
+  const shownHost = host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const query = options.job === undefined ? '' : `?${new URLSearchParams({ job: options.job }).toString()}`;
   return {
     url: `http://${shownHost}:${port}/${query}`,

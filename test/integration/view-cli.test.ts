@@ -9,7 +9,9 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli-runner.js';
+import { spawnManaged } from '../../src/local-stack/managed-process.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
+import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 
 describe('persia-metrics view: options', () => {
   it('--help documents the command and the exit codes', async () => {
@@ -25,6 +27,8 @@ describe('persia-metrics view: options', () => {
     [['--prometheus', 'not-a-url'], "option '--prometheus <url>' argument 'not-a-url' is invalid. expected the http:// or https:// URL of Prometheus", true],
     [['--prometheus', 'ftp://127.0.0.1:9090'], 'expected the http:// or https:// URL of Prometheus', false],
     [['--prometheus', 'http://127.0.0.1:9090', '--refresh', '0'], 'expected a positive number of seconds', false],
+    // Beyond 2^31 - 1 ms the page's timer would fire at once, refreshing back to back.
+    [['--prometheus', 'http://127.0.0.1:9090', '--refresh', '3000000'], "option '--refresh <seconds>' argument '3000000' is invalid. expected 0.5 to 3600 seconds", true],
     [[], "required option '--prometheus <url>' not specified", false],
   ])('view %j is a usage error', async (args, message, checkJson) => {
     const { code, stdout, stderr } = await runCli(['view', ...args]);
@@ -51,6 +55,35 @@ describe('persia-metrics view: options', () => {
       expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'PERSIA_VIEW_FAILED' } });
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it.each([
+    ['0.0.0.0', /^persia-metrics view: http:\/\/127\.0\.0\.1:\d+\/ /],
+    ['::', /^persia-metrics view: http:\/\/\[::1\]:\d+\/ /],
+  ])('--host %s warns that the page is reachable from the network and prints a URL to open here', async (host, url) => {
+    const view = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', 'http://alice:s3cret@127.0.0.1:9', '--host', host, '--port', '0']);
+    try {
+      const line = await waitFor(
+        async () =>
+          view
+            .output()
+            .split('\n')
+            .find((text) => text.startsWith('persia-metrics view: ')),
+        {
+          timeoutMs: 15_000,
+          intervalMs: 100,
+          what: 'the view to print its URL',
+          details: () => view.output(),
+        },
+      );
+      expect(line).toMatch(url);
+      // The password of --prometheus is never printed.
+      expect(line).toContain('(reading http://alice:***@127.0.0.1:9;');
+      expect(view.output()).not.toContain('s3cret');
+      expect(view.output()).toContain(`persia-metrics: warning: listening on ${host}: the page and the job's metrics are reachable from the network, without a password`);
+    } finally {
+      await view.stop();
     }
   });
 

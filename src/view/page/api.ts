@@ -5,15 +5,35 @@
 
 /** errorType of the view server's 502 when Prometheus did not answer (src/view/prometheus-proxy.ts). */
 const UNREACHABLE_ERROR_TYPE = 'prometheus_unreachable';
+/** errorType when something answered that is not Prometheus's query API (wrong --prometheus, credentials). */
+const REFUSED_ERROR_TYPE = 'prometheus_refused';
+
+export type Down = 'prometheus' | 'view' | 'refused';
 
 export type Fetched<T> =
   | { readonly ok: true; readonly data: T }
-  /** `prometheus`: Prometheus did not answer; `view`: the view server itself did not; `query`: an answer, but an error. */
-  | { readonly ok: false; readonly down: 'prometheus' | 'view' | undefined; readonly message: string };
+  /**
+   * `prometheus`: Prometheus did not answer; `view`: the view server itself did not; `refused`: the configured
+   * address answered, but not as Prometheus's query API; undefined: an answer, but an error.
+   */
+  | { readonly ok: false; readonly down: Down | undefined; readonly message: string };
+
+let onDown: ((down: Down, message: string) => void) | undefined;
+
+/** Called at the first failed request that means an outage, not at the end of a refresh of many queries. */
+export function whenDown(listener: (down: Down, message: string) => void): void {
+  onDown = listener;
+}
 
 const TIMEOUT_MS = 15_000;
 
 export async function getJson<T>(path: string): Promise<Fetched<T>> {
+  const result = await getJsonOnce<T>(path);
+  if (!result.ok && result.down !== undefined) onDown?.(result.down, result.message);
+  return result;
+}
+
+async function getJsonOnce<T>(path: string): Promise<Fetched<T>> {
   let response: Response | undefined;
   // Once more after a short pause: Chromium aborts requests in flight when the host's network interfaces
   // change (net::ERR_NETWORK_CHANGED), which is no outage of the view server.
@@ -30,6 +50,7 @@ export async function getJson<T>(path: string): Promise<Fetched<T>> {
   }
   const record = body as { status?: string; errorType?: string; error?: string; reason?: string; data?: unknown };
   if (!response.ok || record.status === 'error') {
+    if (record.errorType === REFUSED_ERROR_TYPE) return { ok: false, down: 'refused', message: record.reason ?? record.error ?? `HTTP ${response.status}` };
     if (record.errorType === UNREACHABLE_ERROR_TYPE) return { ok: false, down: 'prometheus', message: record.reason ?? record.error ?? `HTTP ${response.status}` };
     return { ok: false, down: undefined, message: record.error ?? `HTTP ${response.status}` };
   }

@@ -80,3 +80,8 @@ export function sampleNumber(text: string): number {
 export function clockTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour12: false });
 }
+
+/** `1 node`, `2 nodes`; `1 duplicate identity`, `2 duplicate identities`. */
+export function counted(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}

@@ -3,7 +3,7 @@
  * Prometheus stops answering, what was drawn stays, the page says since when, and once it answers again the
  * gap is named and shaded in the charts.
  */
-import { getJson, inBatches, instantQuery, rangeQuery, type Fetched, type SeriesRange, type SeriesSample } from './api.js';
+import { getJson, inBatches, instantQuery, rangeQuery, whenDown, type Down, type Fetched, type SeriesRange, type SeriesSample } from './api.js';
 import { PanelChart, chartSeries, type Outage } from './charts.js';
 import { clockTime, formatValue, legendText, sampleNumber } from './format.js';
 import { nodeQueries, nodeRows, type NodeQueryName } from './node-rows.js';
@@ -64,9 +64,11 @@ let panelViews: PanelView[] = [];
 let answer: PanelsAnswer | undefined;
 let lastSuccess: number | undefined;
 let refreshing = false;
+/** The first outage seen during the refresh under way: the rest of it is skipped (each query would wait its timeout). */
+let downThisRefresh: { down: Down; message: string } | undefined;
 
 /** Records whether this refresh reached Prometheus, and shows it. */
-function noteReachability(down: 'prometheus' | 'view' | undefined, reason: string): void {
+function noteReachability(down: Down | undefined, reason: string): void {
   const now = Date.now() / 1000;
   const open = outages.at(-1);
   if (down !== undefined) {
@@ -74,12 +76,12 @@ function noteReachability(down: 'prometheus' | 'view' | undefined, reason: strin
     const since = outages.at(-1)?.from ?? now;
     const who = down === 'view' ? 'The view server' : 'Prometheus';
     statusLine.dataset['prometheus'] = 'down';
-    statusLine.textContent = `${who} not answering`;
+    statusLine.textContent = down === 'refused' ? 'Prometheus not readable' : `${who} not answering`;
     banner.className = 'down';
     banner.hidden = false;
+    const shown = lastSuccess === undefined ? 'Nothing to show until it does' : `The table and charts show the last data, of ${clockTime(lastSuccess)}`;
     banner.textContent =
-      `${who} is not answering since ${clockTime(since)} (${reason}). ` +
-      `The table and charts show the last data${lastSuccess === undefined ? '' : `, of ${clockTime(lastSuccess)}`}; retrying every ${settings.refreshSeconds} s.`;
+      (down === 'refused' ? `${reason}. ` : `${who} is not answering since ${clockTime(since)} (${reason}). `) + `${shown}; retrying every ${settings.refreshSeconds} s.`;
     return;
   }
   lastSuccess = now;
@@ -101,7 +103,7 @@ function noteReachability(down: 'prometheus' | 'view' | undefined, reason: strin
     ': the shaded band in the charts is that gap.';
 }
 
-function firstFailure(results: ReadonlyArray<Fetched<unknown>>): { down: 'prometheus' | 'view'; message: string } | undefined {
+function firstFailure(results: ReadonlyArray<Fetched<unknown>>): { down: Down; message: string } | undefined {
   for (const result of results) if (!result.ok && result.down !== undefined) return { down: result.down, message: result.message };
   return undefined;
 }
@@ -198,7 +200,9 @@ async function refreshNodes(job: string, staleAfterIntervals: number): Promise<R
     const result = results[index];
     if (result?.ok) answers[name] = result.data;
   });
-  renderNodes(nodeRows(answers, staleAfterIntervals), job);
+  const last = outages.at(-1);
+  const outage = last?.to === undefined ? undefined : { from: last.from, to: last.to };
+  renderNodes(nodeRows(answers, staleAfterIntervals, { now: Date.now() / 1000, outage }), job);
   return results;
 }
 
@@ -217,8 +221,10 @@ async function refreshJobs(): Promise<Fetched<string[]>> {
 async function refresh(): Promise<void> {
   if (refreshing) return;
   refreshing = true;
+  downThisRefresh = undefined;
   try {
     const jobs = await refreshJobs();
+    if (downThisRefresh !== undefined) return; // the banner is up; the next refresh tries again
     const job = jobPicker.value;
     if (job === '') {
       noteReachability(jobs.ok ? undefined : jobs.down, jobs.ok ? '' : jobs.message);
@@ -238,7 +244,7 @@ async function refresh(): Promise<void> {
     const results: Array<Fetched<unknown>> = [jobs, panels];
     if (current !== undefined) {
       results.push(...(await refreshNodes(job, current.staleAfterIntervals)));
-      const perPanel = await inBatches(panelViews.map((view) => () => refreshPanel(view, current.window)));
+      const perPanel = await inBatches(panelViews.map((view) => () => (downThisRefresh === undefined ? refreshPanel(view, current.window) : Promise.resolve([]))));
       results.push(...perPanel.flat());
     }
     const failure = firstFailure(results);
@@ -280,6 +286,11 @@ function initPickers(): void {
 
 const loaded = await getJson<Settings>('/api/settings');
 const settings: Settings = loaded.ok ? loaded.data : { job: null, refreshSeconds: 5, windows: ['15m'], defaultWindow: '15m' };
+whenDown((down, message) => {
+  if (downThisRefresh !== undefined) return;
+  downThisRefresh = { down, message };
+  noteReachability(down, message);
+});
 initPickers();
 await refresh();
 scheduleRefresh();

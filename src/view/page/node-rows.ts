@@ -3,6 +3,7 @@
  * page runs NODE_QUERIES through the view server and hands the answers to `nodeRows`.
  */
 import { sampleNumber } from './format.js';
+import { promqlStringContent } from './promql-string.js';
 
 export interface InstantSample {
   readonly metric: Readonly<Record<string, string>>;
@@ -16,7 +17,7 @@ export const STRAGGLER_ALERT = 'PersiaStragglerNode';
 const DUPLICATE_ALERT = 'PersiaDuplicateNodeIdentity';
 
 export function nodeQueries(job: string): Record<NodeQueryName, string> {
-  const sel = `job="${job.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  const sel = `job="${promqlStringContent(job)}"`;
   return {
     // The gateway stamps every group with its last successful push; a dead node's group stays, its age grows.
     age: `time() - push_time_seconds{${sel}}`,
@@ -40,6 +41,11 @@ export interface NodeRow {
   /** Whole push intervals since the last push (undefined without an interval). */
   readonly missedPushes: number | undefined;
   readonly stale: boolean;
+  /**
+   * Right after Prometheus was away its last samples are older than the nodes' real pushes: a node that was
+   * fresh when the outage began is not judged stale until Prometheus has scraped again (its age is unsure).
+   */
+  readonly ageUnsure: boolean;
   readonly pushFailures: number | undefined;
   readonly lastPushRejected: boolean;
   /** `firing` / `pending` while PersiaStragglerNode holds for the node, else undefined (no alert series). */
@@ -71,7 +77,26 @@ function compareNatural(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true });
 }
 
-export function nodeRows(answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>, staleAfterIntervals: number): NodeRow[] {
+/** The last time Prometheus did not answer, as the page saw it (seconds since the epoch, `to` = back again). */
+export interface RecentOutage {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Whether an age that looks stale is explained by an outage of Prometheus: the node's last push was fresh
+ * when the outage began, and Prometheus came back less than one stale threshold ago.
+ */
+export function staleByOutage(ageSeconds: number, thresholdSeconds: number, now: number, outage: RecentOutage | undefined): boolean {
+  if (outage === undefined || now - outage.to > thresholdSeconds) return false;
+  return now - ageSeconds >= outage.from - thresholdSeconds;
+}
+
+export function nodeRows(
+  answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>,
+  staleAfterIntervals: number,
+  recent?: { readonly now: number; readonly outage: RecentOutage | undefined },
+): NodeRow[] {
   const ages = byNode(answers.age);
   const intervals = byNode(answers.interval);
   const states = byNode(answers.state);
@@ -94,6 +119,9 @@ export function nodeRows(answers: Partial<Record<NodeQueryName, readonly Instant
       .flatMap((alert) => Object.entries(alert.metric).filter(([name]) => !['__name__', 'alertname', 'alertstate', 'job', 'role', 'instance', 'severity'].includes(name)))
       .map(([name, value]) => `${name}=${value}`);
     const failureSample = failures.get(id)?.[0];
+    const threshold = staleAfterIntervals * pace;
+    const looksStale = ageSeconds > threshold;
+    const ageUnsure = looksStale && recent !== undefined && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
     rows.push({
       role: first.metric['role'] ?? '',
       instance: first.metric['instance'] ?? '',
@@ -101,7 +129,8 @@ export function nodeRows(answers: Partial<Record<NodeQueryName, readonly Instant
       ageSeconds,
       intervalSeconds,
       missedPushes: intervalSeconds === undefined || intervalSeconds <= 0 ? undefined : Math.max(0, Math.floor(ageSeconds / intervalSeconds) - 1),
-      stale: ageSeconds > staleAfterIntervals * pace,
+      stale: looksStale && !ageUnsure,
+      ageUnsure,
       pushFailures: failureSample === undefined ? undefined : sampleNumber(failureSample.value[1]),
       lastPushRejected: rejected.has(id),
       straggler: alerts.length === 0 ? undefined : firing ? 'firing' : 'pending',

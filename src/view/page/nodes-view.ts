@@ -1,5 +1,5 @@
 /** The node table and its one-line summary, drawn from `nodeRows` (node-rows.ts). */
-import { formatAge, formatValue } from './format.js';
+import { counted, formatAge, formatValue } from './format.js';
 import type { NodeRow } from './node-rows.js';
 
 function cell(text: string, className?: string): HTMLTableCellElement {
@@ -27,6 +27,7 @@ function row(node: NodeRow): HTMLTableRowElement {
   const tr = document.createElement('tr');
   tr.dataset['node'] = `${node.role}/${node.instance}`;
   tr.dataset['stale'] = String(node.stale);
+  tr.dataset['ageUnsure'] = String(node.ageUnsure);
   tr.dataset['straggler'] = String(node.straggler === 'firing');
   tr.dataset['duplicate'] = String(node.duplicateIdentity);
   const missed = node.missedPushes !== undefined && node.missedPushes > 0 ? `, ${node.missedPushes} missed` : '';
@@ -37,7 +38,11 @@ function row(node: NodeRow): HTMLTableRowElement {
       node.stale ? 'stale' : (node.state ?? '–'),
       node.stale ? badge('STALE', 'bad', node.state === undefined ? undefined : `last state it pushed: ${node.state}`) : undefined,
     ),
-    cell(`${formatAge(node.ageSeconds)} ago${missed}`, 'num'),
+    withBadge(
+      `${formatAge(node.ageSeconds)} ago${node.ageUnsure ? '' : missed}`,
+      node.ageUnsure ? badge('UNSURE', 'warn', 'Prometheus was not answering until moments ago: this age includes the gap until its next scrape') : undefined,
+      'num',
+    ),
     cell(node.intervalSeconds === undefined ? '–' : formatValue(node.intervalSeconds, 's'), 'num'),
     withBadge(node.pushFailures === undefined ? '–' : String(Math.round(node.pushFailures)), node.lastPushRejected ? badge('LAST PUSH REJECTED', 'bad') : undefined, 'num'),
     withBadge(
@@ -62,6 +67,15 @@ export function renderNodes(nodes: readonly NodeRow[], job: string): void {
   summary.textContent =
     nodes.length === 0
       ? `No node of job "${job}" in Prometheus.`
-      : `${nodes.length} nodes of job "${job}" (${[...perRole].map(([role, n]) => `${n} ${role}`).join(', ')}) · ` +
-        `${count((n) => n.stale)} stale · ${count((n) => n.straggler === 'firing')} stragglers · ${count((n) => n.duplicateIdentity)} duplicate identities`;
+      : `${counted(nodes.length, 'node')} of job "${job}" (${[...perRole].map(([role, n]) => `${n} ${role}`).join(', ')}) · ` +
+        `${count((n) => n.stale)} stale · ${counted(
+          count((n) => n.straggler === 'firing'),
+          'straggler',
+        )} · ` +
+        `${counted(
+          count((n) => n.duplicateIdentity),
+          'duplicate identity',
+          'duplicate identities',
+        )}` +
+        (nodes.some((n) => n.ageUnsure) ? ' · ages unsure right after the Prometheus outage' : '');
 }
