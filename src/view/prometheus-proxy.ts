@@ -122,11 +122,11 @@ export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: str
     answer = await fetchUpstream(upstream, pathAndQuery, limit);
   } catch (error) {
     if (error instanceof AnswerTooLarge) {
-      const megabytes = Math.round(limit / 1024 / 1024);
+      const size = limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MB` : `${Math.round(limit / 1024)} KB`;
       sendJson(response, 502, {
         status: 'error',
         errorType: 'answer_too_large',
-        error: `Prometheus's answer is larger than ${megabytes} MB: the view does not forward it (ask for fewer series or a coarser step)`,
+        error: `Prometheus's answer is larger than ${size}: the view does not forward it (ask for fewer series or a coarser step)`,
       });
       return;
     }

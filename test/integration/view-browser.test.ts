@@ -18,6 +18,11 @@ import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { CLI_MAIN } from '../helpers/cli-runner.js';
+import { TEST_PASSWORD, TEST_USER } from '../helpers/secured-pushgateway.js';
+import { startViewServer } from '../../src/view/view-server.js';
+
+/** bcrypt of TEST_PASSWORD, as in test/helpers/secured-pushgateway.ts (no bcrypt tool needed). */
+const TEST_PASSWORD_BCRYPT = '$2b$04$/v.qdxCOShH53/HNGM5Sq.8LrDZMc7/uNx6yTPi/oVyy4hYOpUTJS';
 
 const RULES = join(import.meta.dirname, '../../config/prometheus/rules');
 const JOB = 'view_it';
@@ -65,6 +70,37 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     lastRows = await page.evaluate(`[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, stale: row.dataset.stale }))`);
     return lastRows;
   };
+
+  /**
+   * Right after Prometheus is back its last samples predate the outage: for a few refreshes no live node
+   * may be flagged stale (the node killed earlier stays stale).
+   */
+  async function expectOnlyKilledNodeStale(): Promise<void> {
+    for (let check = 0; check < 8; check += 1) {
+      const rows = await nodeRows();
+      expect(rows.filter((row) => row.stale === 'true').map((row) => row.node)).toEqual(['trainer/rep_1']);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /** A second `view` on its own page, for an upstream of the test's choosing; its banner once the page has refreshed. */
+  async function viewAgainst(prometheusUrl: string, use: (page: Page, url: string, output: () => string) => Promise<void>): Promise<void> {
+    const other = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', prometheusUrl, '--job', JOB, '--port', '0', '--refresh', '1']);
+    const otherPage = await browser.newPage();
+    try {
+      const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(other.output())?.[0], {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+        what: 'the view to print its URL',
+        details: () => other.output(),
+      });
+      await otherPage.goto(url);
+      await use(otherPage, url, () => other.output());
+    } finally {
+      await otherPage.close();
+      await other.stop();
+    }
+  }
 
   beforeAll(async () => {
     gateway = await startPushgateway();
@@ -204,6 +240,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     await startPrometheus();
     await page.locator('#status[data-prometheus="up"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('#banner').textContent()).toMatch(/Prometheus did not answer from .* to .*: the shaded band in the charts is that gap/);
+    await expectOnlyKilledNodeStale();
     let states: Array<{ title: string; state: string }> = [];
     await waitFor(
       async () => {
@@ -213,5 +250,111 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
       { timeoutMs: 15_000, intervalMs: 250, what: 'every panel to show data again', details: () => JSON.stringify(states.filter((panel) => panel.state !== 'data')) },
     );
     expect(consoleErrors.filter((text) => !text.includes('502'))).toEqual([]);
+  });
+
+  it('a hung Prometheus (SIGSTOP) is reported within a refresh and the proxy timeout, not after the whole refresh', async () => {
+    await page.locator('#status[data-prometheus="up"]').waitFor({ timeout: 20_000 });
+    const pid = prometheus?.pid;
+    if (pid === undefined) throw new Error('Prometheus has no pid');
+    const stoppedAt = Date.now();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await page.locator('#status[data-prometheus="down"]').waitFor({ timeout: 30_000 });
+      // One refresh (1 s) + the proxy's 10 s until Prometheus starts answering, with room for a loaded machine.
+      expect(Date.now() - stoppedAt).toBeLessThan(16_000);
+      expect(await page.locator('#banner').textContent()).toMatch(/^Prometheus is not answering since \S+ \(no answer in time\)\. The table and charts show the last data, of /);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await page.locator('#status[data-prometheus="up"]').waitFor({ timeout: 30_000 });
+    await expectOnlyKilledNodeStale();
+  });
+
+  it('names a --prometheus that is not Prometheus (the gateway, a path prefix it does not serve) on the page, without its address', async () => {
+    for (const wrong of [gateway.url, `http://127.0.0.1:${prometheusPort}/prometheus`]) {
+      await viewAgainst(wrong, async (otherPage) => {
+        await otherPage.locator('#status[data-prometheus="down"]').waitFor({ timeout: 15_000 });
+        expect(await otherPage.locator('#status').textContent()).toBe('Prometheus not readable');
+        const text = (await otherPage.locator('#banner').textContent()) ?? '';
+        expect(text).toMatch(
+          /^Prometheus at the configured address answered 404 for \/api\/v1\/[a-z/_]+: is --prometheus the Prometheus that scrapes the gateway \(its address, and its path prefix if any\)\? Nothing to show until it does; retrying every 1 s\.$/,
+        );
+        expect(text).not.toContain('127.0.0.1');
+      });
+    }
+  });
+
+  it('reads a Prometheus behind basic auth with the user:password of --prometheus, which never reaches the browser; without them it says 401', async () => {
+    const authPort = await freePort();
+    // The REAL Prometheus with basic-auth users (its --web.config.file); the hash is test/helpers/secured-pushgateway.ts's fixed test credential.
+    writeFileSync(join(dir, 'web.yml'), `basic_auth_users:\n  ${TEST_USER}: ${TEST_PASSWORD_BCRYPT}\n`);
+    const secured = spawnManaged(
+      'prometheus (basic auth)',
+      prometheusBinary ?? 'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb-auth')}`,
+        `--web.listen-address=127.0.0.1:${authPort}`,
+        `--web.config.file=${join(dir, 'web.yml')}`,
+      ],
+      dir,
+    );
+    try {
+      const authorization = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}`;
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${authPort}/-/ready`, { headers: { authorization } }).catch(() => undefined))?.ok || undefined, {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+        what: 'the secured Prometheus to be ready',
+        details: () => secured.output(),
+      });
+      await viewAgainst(`http://${TEST_USER}:${TEST_PASSWORD}@127.0.0.1:${authPort}`, async (otherPage, url, output) => {
+        const urls: string[] = [];
+        const headers: string[] = [];
+        otherPage.on('request', (request) => {
+          urls.push(request.url());
+          headers.push(JSON.stringify(request.headers()));
+        });
+        await waitFor(async () => (await otherPage.locator('#nodes tbody tr').count()) >= NODES.length - 1 || undefined, {
+          timeoutMs: 30_000,
+          intervalMs: 250,
+          what: 'the node table read through the secured Prometheus',
+          details: () => output(),
+        });
+        expect(await otherPage.locator('#status').getAttribute('data-prometheus')).toBe('up');
+        expect(output()).toContain(`(reading http://${TEST_USER}:***@127.0.0.1:${authPort};`);
+        expect(output()).not.toContain(TEST_PASSWORD);
+        expect(await otherPage.content()).not.toContain(TEST_PASSWORD);
+        expect(urls.length).toBeGreaterThan(0);
+        expect(urls.filter((requested) => !requested.startsWith(new URL(url).origin))).toEqual([]);
+        expect(`${urls.join('\n')}\n${headers.join('\n')}`).not.toContain(TEST_PASSWORD);
+      });
+      await viewAgainst(`http://127.0.0.1:${authPort}`, async (otherPage) => {
+        await otherPage.locator('#status[data-prometheus="down"]').waitFor({ timeout: 15_000 });
+        expect(await otherPage.locator('#banner').textContent()).toContain(
+          'Prometheus at the configured address answered 401 for /api/v1/label/job/values: it wants credentials (give them in --prometheus as http://user:password@host:port)',
+        );
+      });
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  it('refuses an answer of Prometheus bigger than its cap with a message, and forwards the rest', async () => {
+    const small = await startViewServer({ prometheusUrl: `http://127.0.0.1:${prometheusPort}`, port: 0, maxAnswerBytes: 64 * 1024 });
+    try {
+      const end = Math.floor(Date.now() / 1000);
+      const everything = new URLSearchParams({ query: '{__name__=~".+"}', start: String(end - 60), end: String(end), step: '1' });
+      const big = await fetch(`http://127.0.0.1:${small.port}/api/v1/query_range?${everything.toString()}`);
+      expect(big.status).toBe(502);
+      expect(await big.json()).toMatchObject({
+        status: 'error',
+        errorType: 'answer_too_large',
+        error: "Prometheus's answer is larger than 64 KB: the view does not forward it (ask for fewer series or a coarser step)",
+      });
+      const up = await fetch(`http://127.0.0.1:${small.port}/api/v1/query?query=up`);
+      expect(up.status).toBe(200);
+    } finally {
+      await small.close();
+    }
   });
 });

@@ -65,6 +65,8 @@ let answer: PanelsAnswer | undefined;
 let lastSuccess: number | undefined;
 let refreshing = false;
 /** The first outage seen during the refresh under way: the rest of it is skipped (each query would wait its timeout). */
+/** Nodes flagged stale at the last refresh: one dead before an outage stays flagged after it. */
+let staleNodes: ReadonlySet<string> = new Set();
 let downThisRefresh: { down: Down; message: string } | undefined;
 
 /** Records whether this refresh reached Prometheus, and shows it. */
@@ -81,7 +83,8 @@ function noteReachability(down: Down | undefined, reason: string): void {
     banner.hidden = false;
     const shown = lastSuccess === undefined ? 'Nothing to show until it does' : `The table and charts show the last data, of ${clockTime(lastSuccess)}`;
     banner.textContent =
-      (down === 'refused' ? `${reason}. ` : `${who} is not answering since ${clockTime(since)} (${reason}). `) + `${shown}; retrying every ${settings.refreshSeconds} s.`;
+      (down === 'refused' ? `${reason}${/[.?!]$/.test(reason) ? '' : '.'} ` : `${who} is not answering since ${clockTime(since)} (${reason}). `) +
+      `${shown}; retrying every ${settings.refreshSeconds} s.`;
     return;
   }
   lastSuccess = now;
@@ -202,7 +205,9 @@ async function refreshNodes(job: string, staleAfterIntervals: number): Promise<R
   });
   const last = outages.at(-1);
   const outage = last?.to === undefined ? undefined : { from: last.from, to: last.to };
-  renderNodes(nodeRows(answers, staleAfterIntervals, { now: Date.now() / 1000, outage }), job);
+  const rows = nodeRows(answers, staleAfterIntervals, { now: Date.now() / 1000, outage, staleBefore: staleNodes });
+  staleNodes = new Set(rows.filter((row) => row.stale).map((row) => `${row.role}/${row.instance}`));
+  renderNodes(rows, job);
   return results;
 }
 
@@ -273,6 +278,7 @@ function initPickers(): void {
     const next = new URLSearchParams({ job: jobPicker.value, window: windowPicker.value });
     history.replaceState(null, '', `?${next.toString()}`);
     panelsKey = '';
+    staleNodes = new Set();
     void refresh();
   };
   jobPicker.addEventListener('change', onChange);

@@ -95,7 +95,12 @@ export function staleByOutage(ageSeconds: number, thresholdSeconds: number, now:
 export function nodeRows(
   answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>,
   staleAfterIntervals: number,
-  recent?: { readonly now: number; readonly outage: RecentOutage | undefined },
+  recent?: {
+    readonly now: number;
+    readonly outage: RecentOutage | undefined;
+    /** `role/instance` of the nodes flagged stale before: they stay stale (they were dead before the outage). */
+    readonly staleBefore?: ReadonlySet<string>;
+  },
 ): NodeRow[] {
   const ages = byNode(answers.age);
   const intervals = byNode(answers.interval);
@@ -121,7 +126,7 @@ export function nodeRows(
     const failureSample = failures.get(id)?.[0];
     const threshold = staleAfterIntervals * pace;
     const looksStale = ageSeconds > threshold;
-    const ageUnsure = looksStale && recent !== undefined && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
+    const ageUnsure = looksStale && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
     rows.push({
       role: first.metric['role'] ?? '',
       instance: first.metric['instance'] ?? '',

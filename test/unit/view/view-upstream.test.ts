@@ -57,6 +57,8 @@ describe('staleness right after an outage of Prometheus', () => {
       ['dead', true, false],
       ['live', false, true],
     ]);
+    // A node already flagged before the outage stays flagged, however close to the threshold it died.
+    expect(nodeRows({ age: [sample('dead', 31)], interval: [sample('dead', 1)] }, 6, { ...recent, staleBefore: new Set(['trainer/dead']) })[0]?.stale).toBe(true);
     // Without an outage the same ages are both stale.
     expect(nodeRows(answers, 6).map((row) => row.stale)).toEqual([true, true]);
   });
