@@ -90,7 +90,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     const config = join(dir, 'global_config.yaml');
     writeFileSync(
       config,
-      `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${flags.job}\n  push_interval_seconds: ${flags.interval}\n  push_timeout_seconds: ${Math.min(5, flags.interval)}\n  gateway_addr: ${gateway.address}\n`,
+      `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${JSON.stringify(flags.job)}\n  push_interval_seconds: ${flags.interval}\n  push_timeout_seconds: ${Math.min(5, flags.interval)}\n  gateway_addr: ${gateway.address}\n`,
     );
     say(`Pushgateway: ${gateway.url}/metrics   (groups: ${gateway.url}/api/v1/metrics)`);
     say(`Prometheus:  ${prometheus.url}/graph   (scraping the gateway every 1 s with honor_labels: true)`);

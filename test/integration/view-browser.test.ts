@@ -19,6 +19,7 @@ import { requireBinary } from '../helpers/binaries.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { CLI_MAIN } from '../helpers/cli-runner.js';
 import { TEST_PASSWORD, TEST_USER } from '../helpers/secured-pushgateway.js';
+import { legendText } from '../../src/view/page/format.js';
 import { startViewServer } from '../../src/view/view-server.js';
 
 /** bcrypt of TEST_PASSWORD, as in test/helpers/secured-pushgateway.ts (no bcrypt tool needed). */
@@ -206,6 +207,26 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     const rows = await nodeRows();
     expect(rows.filter((row) => row.stale === 'true').map((row) => row.node)).toEqual(['trainer/rep_1']);
     expect(await page.locator('tr[data-node="trainer/rep_1"]').textContent()).toContain('STALE');
+  });
+
+  it('the push-failure panels name their zero line (no nameless "value" series from `or vector(0)`)', async () => {
+    const origin = new URL(viewUrl).origin;
+    const panels = (await (await fetch(`${origin}/api/panels?job=${JOB}&window=5m`)).json()) as {
+      sections: Array<{ panels: Array<{ title: string; targets: Array<{ expr: string; legend: string }> }> }>;
+    };
+    const wanted = panels.sections
+      .flatMap((section) => section.panels)
+      .filter((panel) => ['Push failures per second, by reason', 'Pushes rejected by the gateway'].includes(panel.title));
+    expect(wanted).toHaveLength(2);
+    for (const target of wanted.flatMap((panel) => panel.targets)) {
+      const answer = (await (await fetch(`${origin}/api/v1/query?${new URLSearchParams({ query: target.expr }).toString()}`)).json()) as {
+        data: { result: Array<{ metric: Record<string, string> }> };
+      };
+      const legends = answer.data.result.map((series) => legendText(target.legend, series.metric));
+      expect(legends.length).toBeGreaterThan(0);
+      expect(legends).not.toContain('value');
+      expect(legends.every((legend) => legend !== '')).toBe(true);
+    }
   });
 
   it('forwards only the query endpoints, read-only, to requests addressed to loopback', async () => {

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { spawnManaged } from '../../src/local-stack/managed-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
+import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 
 describe('persia-metrics view: options', () => {
@@ -86,6 +87,24 @@ describe('persia-metrics view: options', () => {
       await view.stop();
     }
   });
+
+  it.skipIf(requireBinary('prometheus') === undefined || requireBinary('prometheus-pushgateway') === undefined)(
+    'demo answers its PromQL questions for a job named with a quote and a backslash',
+    async () => {
+      const { code, stdout, stderr } = await runCli(
+        ['demo', '--job', 'a"b\\c', '--duration', '5', '--trainers', '1', '--middleware', '1', '--servers', '1'],
+        {},
+        { timeoutMs: 90_000 },
+      );
+      expect(stderr).not.toMatch(/error/i);
+      expect(code).toBe(0);
+      const answer = /nodes reporting per role\n {2}count by \(role\) \(push_time_seconds\{job="a\\"b\\\\c"\}\)\n([\s\S]*?)\n\n/.exec(stdout)?.[1];
+      expect(answer, stdout).toBeDefined();
+      expect(answer).not.toContain('(no data)');
+      expect(answer).toMatch(/role=trainer\s+1/);
+    },
+    120_000,
+  );
 
   it('the published package carries the page (its compiled modules) and depends on uplot for the charts', async () => {
     const root = join(import.meta.dirname, '../..');
