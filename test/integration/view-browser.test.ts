@@ -299,7 +299,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
         expect(await otherPage.locator('#status').textContent()).toBe('Prometheus not readable');
         const text = (await otherPage.locator('#banner').textContent()) ?? '';
         expect(text).toMatch(
-          /^Prometheus at the configured address answered 404 for \/api\/v1\/[a-z/_]+: is --prometheus the Prometheus that scrapes the gateway \(its address, and its path prefix if any\)\? Nothing to show until it does; retrying every 1 s\.$/,
+          /^Prometheus at the configured address answered 404 for \/api\/v1\/[a-z/_]+: is --prometheus the Prometheus that scrapes the gateway \(its address, and its path prefix if any\)\? Nothing to show until it answers as Prometheus; retrying every 1 s\.$/,
         );
         expect(text).not.toContain('127.0.0.1');
       });

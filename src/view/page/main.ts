@@ -81,7 +81,12 @@ function noteReachability(down: Down | undefined, reason: string): void {
     statusLine.textContent = down === 'refused' ? 'Prometheus not readable' : `${who} not answering`;
     banner.className = 'down';
     banner.hidden = false;
-    const shown = lastSuccess === undefined ? 'Nothing to show until it does' : `The table and charts show the last data, of ${clockTime(lastSuccess)}`;
+    const shown =
+      lastSuccess === undefined
+        ? down === 'refused'
+          ? 'Nothing to show until it answers as Prometheus'
+          : 'Nothing to show until it answers'
+        : `The table and charts show the last data, of ${clockTime(lastSuccess)}`;
     banner.textContent =
       (down === 'refused' ? `${reason}${/[.?!]$/.test(reason) ? '' : '.'} ` : `${who} is not answering since ${clockTime(since)} (${reason}). `) +
       `${shown}; retrying every ${settings.refreshSeconds} s.`;
