@@ -2,12 +2,13 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type DeployOptions, resolveDeployOptions, staleAfterSeconds } from '../deploy/deploy-options.js';
-import { gatewayAddress, kubernetesNames, MAX_GATEWAYS } from '../deploy/kubernetes-manifests.js';
+import { gatewayAddress, gatewayResourcesFor, kubernetesNames, MAX_GATEWAYS } from '../deploy/kubernetes-manifests.js';
 import { KUBERNETES_DIR, renderKubernetesDeployment } from '../deploy/kubernetes-render.js';
 import { DeployUsageError } from '../errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
 import { capacityAdvice, parsePositiveInteger } from './capacity-advice.js';
+import { suggestGatewayShards } from '../deploy/capacity-model.js';
 import { parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 
@@ -129,7 +130,14 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
   if (flags.secondJob !== undefined) throw new DeployUsageError('--second-job applies to --target compose (on Kubernetes run init once per job)');
   if (flags.remoteWriteUrl !== undefined)
     throw new DeployUsageError("--remote-write-url applies to --target compose (on Kubernetes set remote_write in your cluster's Prometheus)");
-  const written = writeDeployment(dir, renderKubernetesDeployment(options, { gateways: flags.gateways }), flags.force === true);
+  // A job whose size was given gets gateway pods sized for it (the model's total over the replicas).
+  const sized =
+    flags.nodes === undefined || flags.seriesPerNode === undefined
+      ? undefined
+      : suggestGatewayShards({ nodes: flags.nodes, seriesPerNode: flags.seriesPerNode, intervalSeconds: options.pushIntervalSeconds });
+  const k8s =
+    sized === undefined ? { gateways: flags.gateways } : { gateways: flags.gateways, gatewayResources: gatewayResourcesFor(sized.gatewayCores, sized.gatewayGiB, flags.gateways) };
+  const written = writeDeployment(dir, renderKubernetesDeployment(options, k8s), flags.force === true);
   const names = kubernetesNames(options.jobName);
   const text =
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}/${KUBERNETES_DIR}\n` +

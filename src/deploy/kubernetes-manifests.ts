@@ -23,6 +23,13 @@ export interface KubernetesObject {
 export interface KubernetesDeployOptions {
   /** Gateway replicas (shards). Nodes spread over them by rendezvous hashing (src/push/gateway-replicas.ts). @default 1 */
   readonly gateways: number;
+  /** Each gateway pod's requests, when the job's size is known (`gatewayResourcesFor`); GATEWAY_RESOURCES otherwise. */
+  readonly gatewayResources?: GatewayResources;
+}
+
+export interface GatewayResources {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly memory: string };
 }
 
 export const DEFAULT_KUBERNETES_OPTIONS: KubernetesDeployOptions = Object.freeze({ gateways: 1 });
@@ -117,7 +124,18 @@ function gatewayLabels(jobName: string): Record<string, string> {
  * answers Prometheus' multi-second scrape even later; the memory limit leaves room for the text rendering
  * of a scrape beside the stored groups.
  */
-export const GATEWAY_RESOURCES = Object.freeze({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } });
+export const GATEWAY_RESOURCES: GatewayResources = Object.freeze({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } });
+
+/**
+ * Per-pod requests for a job whose size `init` was told (--nodes, --series-per-node): the capacity model's
+ * cores and memory for all gateways (src/deploy/capacity-model.ts, headroom included) divided over the
+ * replicas, at least 100m and 256Mi each; the memory limit twice the request, for a scrape's rendering.
+ */
+export function gatewayResourcesFor(totalCores: number, totalGiB: number, gateways: number): GatewayResources {
+  const millicores = Math.max(100, Math.ceil((totalCores * 1000) / gateways / 50) * 50);
+  const mebibytes = Math.max(256, Math.ceil((totalGiB * 1024) / gateways / 64) * 64);
+  return { requests: { cpu: `${millicores}m`, memory: `${mebibytes}Mi` }, limits: { memory: `${2 * mebibytes}Mi` } };
+}
 
 export function gatewayDeployment(options: DeployOptions, k8s: KubernetesDeployOptions): KubernetesObject {
   const names = kubernetesNames(options.jobName);
@@ -156,7 +174,7 @@ export function gatewayDeployment(options: DeployOptions, k8s: KubernetesDeployO
               // Only ready gateways are in the headless Service's DNS answer, so nodes never pick a starting one.
               readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 5 },
               livenessProbe: { httpGet: { path: '/-/healthy', port: 'http' }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
-              resources: GATEWAY_RESOURCES,
+              resources: k8s.gatewayResources ?? GATEWAY_RESOURCES,
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
             },
           ],

@@ -37,6 +37,32 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 describe('init --target kubernetes', () => {
+  it('sizes each gateway pod for the job when --nodes and --series-per-node are given (found by a README-only session: fixed requests against the advice)', async () => {
+    const gatewayResources = (target: string) => {
+      const documents = loadAll(readFileSync(join(target, 'kubernetes', 'gateway.yaml'), 'utf8')) as Array<{
+        kind?: string;
+        spec?: { template?: { spec?: { containers?: Array<{ resources?: unknown }> } } };
+      }>;
+      return documents.find((document) => document.kind === 'Deployment')?.spec?.template?.spec?.containers?.[0]?.resources;
+    };
+    const plain = join(dir, 'sized-plain');
+    expect((await cli('init', '--target', 'kubernetes', '--job', 'sized', '--gateways', '6', '--dir', plain)).code).toBe(0);
+    expect(gatewayResources(plain)).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } });
+    const sized = join(dir, 'sized-big');
+    const result = await cli('init', '--target', 'kubernetes', '--job', 'sized', '--gateways', '6', '--nodes', '2048', '--series-per-node', '2000', '--dir', sized);
+    expect(result.code, result.err).toBe(0);
+    const cores = Number(/gateway cores: ([\d.]+)/.exec(result.out)?.[1]);
+    const gib = Number(/gateway memory: ([\d.]+) GiB/.exec(result.out)?.[1]);
+    const resources = gatewayResources(sized) as { requests: { cpu: string; memory: string }; limits: { memory: string } };
+    const podCores = Number(resources.requests.cpu.replace('m', '')) / 1000;
+    const podMiB = Number(resources.requests.memory.replace('Mi', ''));
+    // Six pods together request what the advice printed (rounded up per pod), never less.
+    expect(podCores * 6).toBeGreaterThanOrEqual(cores - 0.05 * 6);
+    expect(podCores * 6).toBeLessThan(cores + 0.1 * 6 + 0.1);
+    expect((podMiB * 6) / 1024).toBeGreaterThanOrEqual(gib - 0.1);
+    expect(resources.limits.memory).toBe(`${2 * podMiB}Mi`);
+  });
+
   it('jobs whose names map to the same DNS label get distinct object names, and init says how a name was mapped', async () => {
     const namesOf = (sub: string): string[] =>
       readdirSync(join(dir, sub, 'kubernetes'))
