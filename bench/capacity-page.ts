@@ -106,6 +106,14 @@ function loadNote(figures: CapacityFigures): string {
   const cores = figures.machine.cores;
   if (max <= BUSY_LOAD)
     return `The machine was otherwise quiet: load average ${formatCell(before)} before the run, at most ${formatCell(max)} between its steps, on ${cores} cores.`;
+  if (before <= cores / 2) {
+    // Quiet before the run (under half a process per core): the rise is the bench's own gateways,
+    // Prometheus and nodes sharing the cores.
+    return (
+      `The machine was otherwise quiet: load average ${formatCell(before)} before the run. It rose to ${formatCell(max)} between steps, ` +
+      `from the bench's own processes: gateways, Prometheus and the simulated nodes share the ${cores} cores, so the largest runs' times read higher than on separate machines.`
+    );
+  }
   return (
     `**Taken under load**: the machine was shared with other work; the 1-minute load average read ${formatCell(before)} before the run and up ` +
     `to ${formatCell(max)} between its steps, on ${cores} cores (the bench's own processes count in it too). Gateways, Prometheus and the simulated nodes ` +

@@ -31,6 +31,9 @@ describe('docs/capacity.md', () => {
     const quiet = renderCapacityPage({ ...CAPACITY_FIGURES, mode: 'full', loadAverage: { before: 0.4, max: 2.5 } });
     expect(quiet).toContain('The machine was otherwise quiet: load average 0.400 before the run, at most 2.50 between its steps');
     expect(quiet).not.toContain('Taken under load');
+    const ownLoad = renderCapacityPage({ ...CAPACITY_FIGURES, mode: 'full', loadAverage: { before: 0.9, max: 3.45 } });
+    expect(ownLoad).not.toContain('Taken under load');
+    expect(ownLoad).toContain("It rose to 3.45 between steps, from the bench's own processes");
     expect(quiet).not.toContain('**Quick mode**');
     const busy = renderCapacityPage({ ...CAPACITY_FIGURES, mode: 'quick', loadAverage: { before: 2.25, max: 7.5 } });
     expect(busy).toContain('**Taken under load**: the machine was shared with other work; the 1-minute load average read 2.25 before the run and up to 7.50');
