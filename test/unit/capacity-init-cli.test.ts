@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
 import { registerInitCommand } from '../../src/cli/init-command.js';
 import { CAPACITY_FIGURES } from '../../src/deploy/capacity-figures.js';
 import { suggestGatewayShards } from '../../src/deploy/capacity-model.js';
@@ -15,26 +15,9 @@ import { suggestGatewayShards } from '../../src/deploy/capacity-model.js';
 const dir = mkdtempSync(join(tmpdir(), 'persia-capacity-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = new Command().exitOverride();
-  registerInitCommand(program);
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'persia-metrics', ...args]);
-  } catch (error) {
-    err += String(error);
-    process.exitCode = 2;
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
+/** Runs `persia-metrics <args>` in-process; returns exit code and what it printed. */
+function cli(...args: string[]): Promise<InProcessResult> {
+  return runInProcess([registerInitCommand], args);
 }
 
 describe('init --nodes --series-per-node', () => {

@@ -7,8 +7,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
 import { registerDiscoverCommand } from '../../src/cli/discover-command.js';
 import { registerInitCommand } from '../../src/cli/init-command.js';
 import { registerStatusCommand } from '../../src/cli/status-command.js';
@@ -17,28 +17,8 @@ const dir = mkdtempSync(join(tmpdir(), 'persia-deploy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `persia-metrics <args>` in-process; returns exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = new Command().exitOverride();
-  registerInitCommand(program);
-  registerDiscoverCommand(program);
-  registerStatusCommand(program);
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'persia-metrics', ...args]);
-  } catch (error) {
-    err += String(error);
-    process.exitCode = 2;
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
+function cli(...args: string[]): Promise<InProcessResult> {
+  return runInProcess([registerInitCommand, registerDiscoverCommand, registerStatusCommand], args);
 }
 
 function listen(handler: RequestListener): Promise<{ server: Server; port: number }> {
