@@ -3,7 +3,7 @@
  * bench starts while a real Prometheus scrapes them (bench/scale-run.ts), in three sets of runs: the consistency
  * check on and off at one size, a small matrix of nodes × series per node on one check-off gateway, and 1 / 2 / 4
  * check-off shards at the matrix's largest size. From them it derives the sizing model's constants, writes
- * src/deploy/capacity-figures.ts and renders docs/capacity.md (bench/capacity-page.ts).
+ * data/capacity-figures.json (read by src/monitoring/capacity.ts, shipped in the package) and renders docs/capacity.md (bench/capacity-page.ts).
  *
  * `--render` measures nothing: it renders docs/capacity.md from the committed figures (what the unit test
  * compares byte for byte). Full mode takes about 9 minutes, --quick under one (for checking the bench; its
@@ -15,8 +15,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { binaryPath } from '../src/local-stack/binaries.js';
 import { startPushgateway, type RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
-import { CAPACITY_FIGURES } from '../src/deploy/capacity-figures.js';
-import type { CapacityFigures, CapacityRun } from '../src/deploy/capacity-model.js';
+import { CAPACITY_FIGURES_FILE, capacityFigures, type CapacityFigures, type CapacityRun } from '../src/monitoring/capacity.js';
 import { renderCapacityPage, scrapesFinished } from './capacity-page.js';
 import { pidListeningOn, rssBytes } from './proc-stats.js';
 import { runScale } from './scale-run.js';
@@ -24,7 +23,7 @@ import { sleepMs } from './timing.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAGE = `${ROOT}docs/capacity.md`;
-const FIGURES_MODULE = `${ROOT}src/deploy/capacity-figures.ts`;
+const FIGURES_FILE = `${ROOT}${CAPACITY_FIGURES_FILE}`;
 const CHECK_OFF = ['--push.disable-consistency-check'];
 
 const quick = process.argv.includes('--quick');
@@ -148,21 +147,16 @@ function deriveFigures(before: number, checkOnOff: CapacityRun[], matrix: Capaci
   });
 }
 
-async function writeFiguresModule(figures: CapacityFigures): Promise<void> {
-  const source =
-    `/**\n * Written by bench/capacity.ts (\`npm run capacity\`) on ${figures.measuredAt}, ${figures.mode} mode, on ${figures.machine.cores} cores ` +
-    `(${figures.machine.cpuModel}); do not edit: rerun it. Read by src/deploy/capacity-model.ts and docs/capacity.md.\n */\n` +
-    `import type { CapacityFigures } from './capacity-model.js';\n\nexport const CAPACITY_FIGURES: CapacityFigures = ${JSON.stringify(figures)};\n`;
-  // Formatted as `npm run lint` wants it (prettier is a dev dependency: the bench runs from a checkout).
-  const prettier = await import('prettier');
-  const options = (await prettier.resolveConfig(FIGURES_MODULE)) ?? {};
-  writeFileSync(FIGURES_MODULE, await prettier.format(source, { ...options, filepath: FIGURES_MODULE }));
+/** The figures as data (`measuredAt`, `mode` and `machine` say when and where; do not edit: rerun the bench). */
+function writeFigures(figures: CapacityFigures): void {
+  writeFileSync(FIGURES_FILE, `${JSON.stringify(figures, null, 2)}\n`);
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes('--render')) {
-    writeFileSync(PAGE, renderCapacityPage(CAPACITY_FIGURES));
-    log(`rendered ${PAGE} from the committed figures (${CAPACITY_FIGURES.measuredAt})`);
+    const committed = capacityFigures();
+    writeFileSync(PAGE, renderCapacityPage(committed));
+    log(`rendered ${PAGE} from the committed figures (${committed.measuredAt})`);
     return;
   }
   const started = Date.now();
@@ -177,9 +171,9 @@ async function main(): Promise<void> {
   const shards = [largest];
   for (const count of plan.shards) shards.push(await measure(`${count} shards, check off`, count, true, largest.nodes, plan.series.at(-1)!));
   const figures = deriveFigures(before, checkOnOff, matrix, shards);
-  await writeFiguresModule(figures);
+  writeFigures(figures);
   writeFileSync(PAGE, renderCapacityPage(figures));
-  log(`wrote ${FIGURES_MODULE} and ${PAGE} in ${Math.round((Date.now() - started) / 1000)} s`);
+  log(`wrote ${FIGURES_FILE} and ${PAGE} in ${Math.round((Date.now() - started) / 1000)} s`);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 

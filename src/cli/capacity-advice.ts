@@ -1,12 +1,10 @@
 /**
- * `init --nodes N --series-per-node M`: the sizing model's suggestion (src/deploy/capacity-model.ts, figures
+ * `init --nodes N --series-per-node M`: the sizing model's suggestion (src/monitoring/capacity.ts, figures
  * measured by bench/capacity.ts, explained in docs/capacity.md) as a few lines, and whether the gateways the
  * command is about to deploy are enough.
  */
 import { InvalidArgumentError } from 'commander';
-import { CAPACITY_FIGURES } from '../deploy/capacity-figures.js';
-import { suggestGatewayShards } from '../deploy/capacity-model.js';
-import { MAX_GATEWAYS } from '../deploy/kubernetes-manifests.js';
+import { capacityFigures, MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
 import { DeployUsageError } from '../errors.js';
 
 /** A count such as `--nodes`: a whole number of at least 1. */
@@ -37,7 +35,7 @@ export function capacityAdvice(input: CapacityAdviceInput): string {
   const s = suggestGatewayShards({ nodes, seriesPerNode, intervalSeconds: input.intervalSeconds });
   const lines = [
     `sizing for ${nodes.toLocaleString('en-US')} nodes × ${seriesPerNode.toLocaleString('en-US')} series every ${input.intervalSeconds} s ` +
-      `(${s.totalSeries.toLocaleString('en-US')} series; model measured ${CAPACITY_FIGURES.measuredAt}, see docs/capacity.md):`,
+      `(${s.totalSeries.toLocaleString('en-US')} series; model measured ${capacityFigures().measuredAt}, see docs/capacity.md):`,
     `  gateways: ${s.shards} (${s.limitedBy}), consistency check off`,
     `  gateway cores: ${s.gatewayCores.toFixed(1)} · gateway memory: ${s.gatewayGiB.toFixed(1)} GiB (all gateways together)`,
     `  Prometheus: ${s.prometheusCores.toFixed(1)} cores for ${Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s (15 s scrapes)`,

@@ -18,7 +18,7 @@ import { plural } from './expire-command.js';
 import { checkCluster, simulateCluster } from './simulate-command.js';
 import { formatTable } from './text-table.js';
 import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
-import { STRAGGLER_RECORDS } from '../deploy/straggler-rules.js';
+import { STRAGGLER_RECORDS } from '../monitoring/straggler-rules.js';
 
 /** The shipped rules (config/ is in the package, beside dist/). */
 const RULES_DIR = fileURLToPath(new URL('../../../config/prometheus/rules/', import.meta.url));
@@ -46,7 +46,7 @@ export function demoQueries(job: string): { question: string; promql: string }[]
     { question: 'index miss ratio per server', promql: `index_miss_ratio{${sel}}` },
     { question: 'NaN gradients in the last minute per feature', promql: `sum by (feature) (increase(nan_count{${sel}}[1m]))` },
     { question: 'push failures by reason', promql: `sum by (reason) (persia_metrics_push_failures_total{${sel}})` },
-    // Recorded by the shipped straggler rules (src/deploy/straggler-rules.ts); `demo --slow` makes one stand out.
+    // Recorded by the shipped straggler rules (src/monitoring/straggler-rules.ts); `demo --slow` makes one stand out.
     { question: 'slowdown score per node, worst time cost (stragglers first)', promql: `sort_desc(max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{${sel}}))` },
   ];
 }

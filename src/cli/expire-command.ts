@@ -7,7 +7,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { gatewayCredentials } from '../config/credentials.js';
 import { parseGatewayList } from '../config/gateway-address.js';
 import { loadConfig } from '../config/resolve.js';
-import { DEFAULT_DEPLOY_OPTIONS, expireMissedPushes, recommendedExpireAfterSeconds, staleAfterSeconds } from '../deploy/deploy-options.js';
+import { expireMissedPushes, recommendedExpireAfterSeconds } from '../monitoring/expiry.js';
+import { staleAfterSeconds } from '../monitoring/health.js';
+import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { formatAge } from '../discovery/gateway-status.js';
 import {
   orderedLabels,
@@ -26,7 +28,7 @@ import { MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './option-pa
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
 
 /** K: a group that publishes its push interval is kept until it missed this many of its own pushes. */
-export const MISSED_PUSHES = expireMissedPushes(DEFAULT_DEPLOY_OPTIONS);
+export const MISSED_PUSHES = expireMissedPushes(DEFAULT_MONITORING_OPTIONS);
 
 const UNITS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
 /** setTimeout's limit (2^31 - 1 ms) is about 24.8 days: --every stays below it. */
@@ -151,13 +153,13 @@ tls_ca_file may also come from --config FILE (default: $PERSIA_GLOBAL_CONFIG).
 const DETAILS = `
 A group is deleted once its last push is older than max(--after, ${MISSED_PUSHES} x its own push interval):
 every persia-metrics node publishes persia_node_push_interval_seconds, so a slow node is never deleted
-between two of its pushes (${MISSED_PUSHES} = twice the ${DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals} missed intervals of the stale-node alert).
+between two of its pushes (${MISSED_PUSHES} = twice the ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} missed intervals of the stale-node alert).
 Groups without that metric (other pushers, such as a batch job's last result) are kept unless
 --include-other-pushers, which applies --after alone to them.
 
 Choose --after so that the stale-node alert (PersiaNodeStoppedPushing) fires and notifies first: at least
-the stale threshold (push interval x ${DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals}) + the alert's for (1m) + 3m; with the shipped 10 s interval
-that is ${formatDuration(recommendedExpireAfterSeconds(DEFAULT_DEPLOY_OPTIONS))} (the stale threshold alone is ${staleAfterSeconds(DEFAULT_DEPLOY_OPTIONS)}s).
+the stale threshold (push interval x ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals}) + the alert's for (1m) + 3m; with the shipped 10 s interval
+that is ${formatDuration(recommendedExpireAfterSeconds(DEFAULT_MONITORING_OPTIONS))} (the stale threshold alone is ${staleAfterSeconds(DEFAULT_MONITORING_OPTIONS)}s).
 
 Durations: 90s, 5m, 1h30m, 500ms, 2d, or a plain number of seconds. --after: ${formatDuration(MIN_AFTER_SECONDS)} to ${formatDuration(MAX_AFTER_SECONDS)};
 --every: ${formatDuration(MIN_EVERY_SECONDS)} to ${formatDuration(MAX_EVERY_SECONDS)}. Ages use this machine's clock.

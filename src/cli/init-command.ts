@@ -1,14 +1,15 @@
 /** `persia-metrics init`: write a ready-to-run deployment (compose, Prometheus, alerts, Grafana) for one job. */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type DeployOptions, resolveDeployOptions, staleAfterSeconds } from '../deploy/deploy-options.js';
-import { gatewayAddress, gatewayResourcesFor, kubernetesNames, MAX_GATEWAYS } from '../deploy/kubernetes-manifests.js';
-import { KUBERNETES_DIR, renderKubernetesDeployment } from '../deploy/kubernetes-render.js';
+import { type DeployOptions, resolveDeployOptions } from '../deploy/deploy-options.js';
+import { gatewayAddress, gatewayResourcesFor, kubernetesNames } from '../deploy/kubernetes/manifests.js';
+import { KUBERNETES_DIR, renderKubernetesDeployment } from '../deploy/kubernetes/render.js';
 import { DeployUsageError } from '../errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
 import { capacityAdvice, parsePositiveInteger } from './capacity-advice.js';
-import { suggestGatewayShards } from '../deploy/capacity-model.js';
+import { MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
+import { staleAfterSeconds } from '../monitoring/health.js';
 import { parseSeconds, parsePath } from './option-parsers.js';
 import { EXIT_CODES_HELP, runAction } from './run-command.js';
 

@@ -7,8 +7,9 @@ import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
 import { fetchGatewayGroups } from '../discovery/gateway-api.js';
-import { DEFAULT_DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
-import { FALLBACK_STALE_SECONDS, formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
+import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
+import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
+import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
 import { parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
 import { formatTable } from './text-table.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
@@ -41,7 +42,7 @@ export function registerStatusCommand(program: Command): void {
     .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)", parseGatewayOption)
     .option(
       '--stale-after <seconds>',
-      `mark nodes whose last push is older than this (default: ${DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals} of the node's own push intervals, ${FALLBACK_STALE_SECONDS} s for a group that does not publish its interval)`,
+      `mark nodes whose last push is older than this (default: ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} of the node's own push intervals, ${FALLBACK_STALE_SECONDS} s for a group that does not publish its interval)`,
       parseSeconds,
     )
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)
@@ -102,7 +103,7 @@ async function status(flags: StatusFlags): Promise<number> {
       job,
       nowSeconds: Date.now() / 1000,
       ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
-      staleAfterIntervals: DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals,
+      staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals,
       gateway,
     });
     gateways.push({ gateway, ok: true, nodes: found.length });

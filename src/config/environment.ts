@@ -19,7 +19,7 @@ export const NON_OPTION_VARIABLES: ReadonlySet<string> = new Set(['PERSIA_METRIC
 
 /**
  * Variables whose empty (or blank) value is an error rather than "unset". PersiaML and the Kubernetes
- * manifests (src/deploy/kubernetes-manifests.ts) set REPLICA_INDEX from elsewhere: an empty one means that
+ * manifests (src/deploy/kubernetes/manifests.ts) set REPLICA_INDEX from elsewhere: an empty one means that
  * source is missing (a cluster without the pod-index label), and read as unset it would give every pod the
  * same `<hostname>_<pid>`-style identity silently.
  */

@@ -1,8 +1,8 @@
 /** The `global_config.yaml` a deployment's nodes read (the PersiaMetricsConfig section of PersiaML's docs). */
-import { type DeployOptions } from './deploy-options.js';
+import type { MonitoringOptions } from '../monitoring/options.js';
 
 /** The job name is quoted: `123`, `1.10`, `true` or `2024-01-01` would otherwise be read back as a number, boolean or date. */
-export function renderGlobalConfig(options: DeployOptions): string {
+export function renderGlobalConfig(options: MonitoringOptions): string {
   return `# PersiaML global config: the metrics section (rendered by \`persia-metrics init\`).
 # Environment variables override it per node: PERSIA_METRICS_GATEWAY_ADDR, PERSIA_METRICS_JOB_NAME, PERSIA_NODE_ROLE.
 PersiaMetricsConfig:

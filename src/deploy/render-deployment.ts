@@ -2,15 +2,15 @@
  * Everything a deployment consists of, as a map from relative path to file text: pure, so `init` only has to
  * write it, and the files shipped in this repository are checked to be exactly its rendering.
  */
-import { renderAlertRules, renderRecordingRules } from './alert-rules.js';
-import { renderAlertRuleTests } from './alert-rule-tests.js';
-import { type ComposeLayout, renderCompose, renderSecondJobCompose, renderSwarmCompose } from './compose.js';
-import { dashboardDefs } from './dashboards.js';
-import { type DeployOptions, DEFAULT_DEPLOY_OPTIONS, DEFAULT_SECOND_JOB_NAME, validateJobName } from './deploy-options.js';
+import { dashboardDefs } from '../monitoring/dashboards.js';
+import { validateJobName } from '../monitoring/job-name.js';
+import { type ComposeLayout, renderCompose, renderSecondJobCompose, renderSwarmCompose } from './compose/compose.js';
+import { type DeployOptions, DEFAULT_DEPLOY_OPTIONS, DEFAULT_SECOND_JOB_NAME } from './deploy-options.js';
 import { renderGlobalConfig } from './global-config.js';
-import { dashboardJson } from './grafana-model.js';
-import { renderGrafanaDashboardProvider, renderGrafanaDatasource } from './grafana-provisioning.js';
-import { ALERT_RULES_FILE, RECORDING_RULES_FILE, renderPrometheusConfig } from './prometheus-config.js';
+import { dashboardJson } from './grafana/dashboard-json.js';
+import { renderGrafanaDashboardProvider, renderGrafanaDatasource } from './grafana/provisioning.js';
+import { renderPrometheusConfig } from './prometheus/prometheus-config.js';
+import { ALERT_RULES_FILE, RECORDING_RULES_FILE, RULE_TESTS_FILE, renderAlertRuleTests, renderAlertRules, renderRecordingRules } from './prometheus/rule-files.js';
 
 export type RenderedFiles = ReadonlyMap<string, string>;
 
@@ -21,7 +21,7 @@ function renderConfigTree(options: DeployOptions): Array<[string, string]> {
     ['config/prometheus/prometheus-swarm.yml', renderPrometheusConfig(options, 'swarm')],
     [`config/prometheus/rules/${ALERT_RULES_FILE}`, renderAlertRules(options)],
     [`config/prometheus/rules/${RECORDING_RULES_FILE}`, renderRecordingRules()],
-    ['config/prometheus/rules/persia-alerts.test.yml', renderAlertRuleTests(options)],
+    [`config/prometheus/rules/${RULE_TESTS_FILE}`, renderAlertRuleTests(options)],
     ['config/grafana/provisioning/datasources/prometheus.yml', renderGrafanaDatasource()],
     ['config/grafana/provisioning/dashboards/persia.yml', renderGrafanaDashboardProvider()],
     ...dashboardDefs(options).map(([file, def]): [string, string] => [`config/grafana/dashboards/${file}`, `${JSON.stringify(dashboardJson(def), null, 2)}\n`]),

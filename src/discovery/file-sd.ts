@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_SD_PREFIX, fileSdName } from '../monitoring/job-name.js';
 import type { GatewayEndpoint } from './gateway-discovery.js';
 
 export type AddressKind = 'published' | 'internal';
@@ -13,16 +14,12 @@ export interface FileSdGroup {
   readonly labels: Record<string, string>;
 }
 
-const FILE_PREFIX = 'gateway-';
-
-/** File name for a job: characters a file name or glob could trip over become `_`. */
-export function targetFileName(job: string): string {
-  return `${FILE_PREFIX}${job.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
-}
+/** File name for a job (the job-name mapping of src/monitoring/job-name.ts). */
+export const targetFileName = fileSdName;
 
 /**
  * File name → file text. Only the `persia_job` label is set: the same label the DNS and docker_sd scrape jobs
- * set, so a gateway found both ways produces identical node series (see prometheus-config.ts).
+ * set, so a gateway found both ways produces identical node series (see src/deploy/prometheus/prometheus-config.ts).
  * Gateways without an address of the wanted kind are returned in `skipped`.
  */
 export function renderFileSd(gateways: readonly GatewayEndpoint[], kind: AddressKind): { files: Map<string, string>; skipped: GatewayEndpoint[] } {
@@ -61,7 +58,7 @@ export function writeFileSd(dir: string, files: ReadonlyMap<string, string>, pru
   const removed: string[] = [];
   if (prune) {
     for (const file of readdirSync(dir)) {
-      if (file.startsWith(FILE_PREFIX) && file.endsWith('.json') && !files.has(file)) {
+      if (file.startsWith(FILE_SD_PREFIX) && file.endsWith('.json') && !files.has(file)) {
         rmSync(join(dir, file), { force: true });
         removed.push(join(dir, file));
       }

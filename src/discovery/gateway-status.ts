@@ -4,6 +4,7 @@
  * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `fetchGatewayGroups` in gateway-api.ts does the HTTP.
  */
 import { NODE_ROLES } from '../metrics/catalog.js';
+import { staleThresholdSeconds } from '../monitoring/health.js';
 import { family, firstValue, type ApiGroup } from './gateway-api.js';
 
 export interface NodeStatus {
@@ -36,7 +37,7 @@ export interface SummaryOptions {
   readonly nowSeconds: number;
   /**
    * A group whose last push is older than this counts as stale. Default: `staleAfterIntervals` of the
-   * node's own push interval, or FALLBACK_STALE_SECONDS for a group that does not publish one.
+   * node's own push interval, or FALLBACK_STALE_SECONDS (src/monitoring/health.ts) for a group that does not publish one.
    */
   readonly staleAfterSeconds?: number;
   /** Missed pushes that make a node stale when `staleAfterSeconds` is not given (the stale alert's count). */
@@ -44,9 +45,6 @@ export interface SummaryOptions {
   /** Shown in the result, to tell replicas apart. */
   readonly gateway: string;
 }
-
-/** Stale threshold of a group that does not publish its push interval (another pusher, an older node). */
-export const FALLBACK_STALE_SECONDS = 60;
 
 export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptions): NodeStatus[] {
   const nodes: NodeStatus[] = [];
@@ -57,7 +55,7 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const age = pushTime === undefined || pushTime <= 0 ? undefined : Math.max(0, options.nowSeconds - pushTime);
     const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
     const interval = firstValue(group, 'persia_node_push_interval_seconds');
-    const staleAfter = options.staleAfterSeconds ?? (interval !== undefined && interval > 0 ? options.staleAfterIntervals * interval : FALLBACK_STALE_SECONDS);
+    const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals);
     const state = family(group, 'persia_node_state')?.metrics?.find((m) => Number(m.value) === 1)?.labels?.['state'];
     nodes.push({
       job: options.job,

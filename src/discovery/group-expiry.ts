@@ -12,6 +12,7 @@
  * the same reader as `status` (gateway-api.ts) and the nodes' own transport for the DELETE (src/push).
  */
 import { errorText, PersiaMetricsError } from '../errors.js';
+import { expiryThresholdSeconds } from '../monitoring/expiry.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { KeepAlive } from '../push/keep-alive.js';
 import { HttpGatewayTransport } from '../push/transport.js';
@@ -78,7 +79,7 @@ export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: numb
   const interval = pushInterval(group);
   const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval };
   if (interval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
-  const threshold = Math.max(rule.afterSeconds, Math.round(rule.missedPushes * (interval ?? 0) * 1000) / 1000); // 12 x 0.05 is 0.6, not 0.6000000000000001
+  const threshold = expiryThresholdSeconds(rule.afterSeconds, rule.missedPushes, interval);
   if (age === undefined) return { ...base, thresholdSeconds: threshold, verdict: 'never-pushed' };
   return { ...base, thresholdSeconds: threshold, verdict: age > threshold ? 'expired' : 'live' };
 }

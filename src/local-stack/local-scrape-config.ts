@@ -23,7 +23,7 @@ export const HELPER_SCRAPE_JOB = 'pushgateway';
 
 /**
  * Renders the prometheus.yml of a local Prometheus started by the demo or a test (not the deployable one:
- * src/deploy/prometheus-config.ts renders that). Scalars are written with JSON.stringify: JSON strings are valid YAML
+ * src/deploy/prometheus/prometheus-config.ts renders that). Scalars are written with JSON.stringify: JSON strings are valid YAML
  * flow scalars, so no YAML library and no quoting mistakes.
  */
 export function renderLocalScrapeConfig(opts: PrometheusConfigOptions = {}): string {

@@ -9,7 +9,7 @@
  *   incarnation there means another writer. The gateway has no per-group read (GET of a group path answers
  *   405), so a read scans the gateway's `/metrics` text as it streams and stops at this node's line or at
  *   READ_CAP_BYTES; a gateway larger than that is left to the `PersiaDuplicateNodeIdentity` alert, which
- *   sees the stored incarnation flip (src/deploy/alert-rules.ts), and this node stops reading it.
+ *   sees the stored incarnation flip (src/monitoring/alert-rules.ts), and this node stops reading it.
  */
 import { Agent, request } from 'undici';
 import { DuplicateIdentityError } from '../errors.js';

@@ -1,7 +1,7 @@
 /**
  * `simulate --slow ROLE/INSTANCE=FACTOR`: stragglers on demand. A slow node's time costs are FACTOR times
  * longer and it records a batch FACTOR times less often (a node that takes longer per batch does fewer of
- * them), so both of its slowdown scores (src/deploy/straggler-rules.ts) read about FACTOR.
+ * them), so both of its slowdown scores (src/monitoring/straggler-rules.ts) read about FACTOR.
  */
 import { DeployUsageError } from '../errors.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';

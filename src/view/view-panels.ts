@@ -1,13 +1,13 @@
 /**
- * What the view's page draws, taken from the Grafana dashboards themselves (src/deploy/dashboards.ts): the
+ * What the view's page draws, taken from the Grafana dashboards themselves (src/monitoring/dashboards.ts): the
  * same titles, PromQL and units, with Grafana's template variables replaced by the page's job and time
  * window. A panel added to a dashboard therefore appears in the view too, with nothing to change here.
  * Heatmaps are Grafana's alone: the view draws time series and stats, and the P50/P99 panel beside each
  * heatmap carries the same histogram.
  */
-import { dashboardDefs } from '../deploy/dashboards.js';
-import { DEFAULT_DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
-import { substituteGrafanaVariables } from '../deploy/grafana-model.js';
+import { substituteGrafanaVariables } from '../monitoring/dashboard-model.js';
+import { dashboardDefs } from '../monitoring/dashboards.js';
+import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { promqlStringContent } from './page/promql-string.js';
 
 /** `$job` sits inside double-quoted PromQL strings (one escaping for the page, the server and demo). */
@@ -70,9 +70,9 @@ export function rateInterval(stepSeconds: number): string {
  * The dashboards' panels for one job. `pushIntervalSeconds` is the job's push interval where known (the
  * health dashboard's stale threshold is a number of intervals).
  */
-export function viewPanels(job: string, windowName: ViewWindowName, pushIntervalSeconds = DEFAULT_DEPLOY_OPTIONS.pushIntervalSeconds): ViewPanelsAnswer {
+export function viewPanels(job: string, windowName: ViewWindowName, pushIntervalSeconds = DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds): ViewPanelsAnswer {
   const window = VIEW_WINDOWS[windowName];
-  const options = { ...DEFAULT_DEPLOY_OPTIONS, pushIntervalSeconds };
+  const options = { ...DEFAULT_MONITORING_OPTIONS, pushIntervalSeconds };
   const values = { job: promqlStringContent(job), range: rateInterval(window.stepSeconds) };
   const sections: ViewSection[] = [];
   for (const [, dashboard] of dashboardDefs(options)) {

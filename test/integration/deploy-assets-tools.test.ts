@@ -11,7 +11,8 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dashboardExpressions, substituteGrafanaVariables } from '../../src/deploy/grafana-model.js';
+import { substituteGrafanaVariables } from '../../src/monitoring/dashboard-model.js';
+import { dashboardExpressions } from '../../src/deploy/grafana/dashboard-json.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

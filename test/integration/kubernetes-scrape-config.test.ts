@@ -16,8 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dump, load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KUBERNETES_SCRAPE_JOB } from '../../src/deploy/kubernetes-monitoring.js';
-import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/deploy/prometheus-config.js';
+import { KUBERNETES_SCRAPE_JOB } from '../../src/deploy/kubernetes/monitoring.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
 import { startPrometheus, startPushgateway, type RunningPrometheus, type RunningPushgateway } from '../../src/local-stack/index.js';
 import { requireBinary } from '../helpers/binaries.js';
 
@@ -118,7 +118,7 @@ describe.skipIf(prometheus === undefined || pushgateway === undefined)('the scra
     expect(targets.map((t) => [t.scrapePool, t.health, t.labels])).toEqual([
       [KUBERNETES_SCRAPE_JOB, 'up', { instance: gateway.address, job: KUBERNETES_SCRAPE_JOB, namespace: 'training', persia_job: 'dlrm_v1.0' }],
     ]);
-    // What the gateway-down alert and the job health dashboard select (src/deploy/alert-rules.ts, dashboards.ts).
+    // What the gateway-down alert and the job health dashboard select (src/monitoring/alert-rules.ts, dashboards.ts).
     const up = await server.queryUntil(`up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*", persia_job="dlrm_v1.0"}`, (samples) => samples.length === 1);
     expect(up[0]?.value).toBe(1);
   });

@@ -2,7 +2,7 @@
  * A long-term store answers the dashboards as Prometheus does. Real Pushgateway, `persia-metrics simulate`
  * (one node per role), a real Prometheus scraping the gateway every second and remote-writing every sample
  * (the `remote_write` block `init --remote-write-url` renders) to Debian's real VictoriaMetrics; then every
- * panel query of src/deploy/dashboards.ts is asked of both at the same instant `t`.
+ * panel query of src/monitoring/dashboards.ts is asked of both at the same instant `t`.
  *
  * What "the same answer" means, honestly:
  * - The stored samples are the same: every series of the job, raw, over the last window before `t`, with
@@ -26,9 +26,9 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardDefs } from '../../src/deploy/dashboards.js';
+import { dashboardDefs } from '../../src/monitoring/dashboards.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { substituteGrafanaVariables } from '../../src/deploy/grafana-model.js';
+import { substituteGrafanaVariables } from '../../src/monitoring/dashboard-model.js';
 import { rangeSelectorQuery, type PromMatrixSeries, type PromVectorSample } from '../../src/local-stack/instant-query.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
@@ -161,7 +161,7 @@ async function quietInstant(prometheus: RunningPrometheus, window = WINDOW): Pro
   throw new Error(`no instant clear of the scrapes at ${JSON.stringify(times)}`);
 }
 
-/** Every query of every shipped dashboard, as src/deploy/dashboards.ts defines it (Grafana variables unsubstituted). */
+/** Every query of every shipped dashboard, as src/monitoring/dashboards.ts defines it (Grafana variables unsubstituted). */
 function dashboardTargets(): Array<{ where: string; expr: string }> {
   return dashboardDefs(resolveDeployOptions({ jobName: JOB, pushIntervalSeconds: 1 })).flatMap(([file, dashboard]) =>
     dashboard.rows.flatMap((row) => row.panels.flatMap((panel) => panel.targets.map((target) => ({ where: `${file} / ${panel.title}`, expr: target.expr })))),

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderAlertRules } from '../../src/deploy/alert-rules.js';
+import { renderAlertRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
 import { registerInitCommand } from '../../src/cli/init-command.js';
-import { CAPACITY_FIGURES } from '../../src/deploy/capacity-figures.js';
-import { suggestGatewayShards } from '../../src/deploy/capacity-model.js';
+import { capacityFigures, suggestGatewayShards } from '../../src/monitoring/capacity.js';
+
+const CAPACITY_FIGURES = capacityFigures();
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-capacity-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,8 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CAPACITY_FIGURES } from '../../src/deploy/capacity-figures.js';
-import { HEADROOM, SCRAPE_BUDGET_SECONDS, suggestGatewayShards, type CapacityFigures } from '../../src/deploy/capacity-model.js';
+import { capacityFigures, HEADROOM, SCRAPE_BUDGET_SECONDS, suggestGatewayShards, type CapacityFigures } from '../../src/monitoring/capacity.js';
+
+const CAPACITY_FIGURES = capacityFigures();
 
 const size = fc.record({ nodes: fc.integer({ min: 1, max: 20_000 }), seriesPerNode: fc.integer({ min: 1, max: 50_000 }), intervalSeconds: fc.integer({ min: 1, max: 120 }) });
 

@@ -6,13 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderCapacityPage, SIZING_NODES } from '../../bench/capacity-page.js';
-import { CAPACITY_FIGURES } from '../../src/deploy/capacity-figures.js';
-import { suggestGatewayShards } from '../../src/deploy/capacity-model.js';
+import { capacityFigures, suggestGatewayShards } from '../../src/monitoring/capacity.js';
+
+const CAPACITY_FIGURES = capacityFigures();
 
 const page = readFileSync(new URL('../../docs/capacity.md', import.meta.url), 'utf8');
 
 describe('docs/capacity.md', () => {
-  it('is the render of src/deploy/capacity-figures.ts, byte for byte (rerun `npm run capacity` or `--render`)', () => {
+  it('is the render of data/capacity-figures.json, byte for byte (rerun `npm run capacity` or `--render`)', () => {
     expect(renderCapacityPage(CAPACITY_FIGURES)).toBe(page);
   });
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderRepositoryDeployment } from '../../src/deploy/render-deployment.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { renderPrometheusConfig } from '../../src/deploy/prometheus-config.js';
+import { renderPrometheusConfig } from '../../src/deploy/prometheus/prometheus-config.js';
 import { expectGoldenFile } from '../helpers/golden-files.js';
 
 describe('shipped deployment files', () => {

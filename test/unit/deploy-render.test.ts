@@ -5,10 +5,11 @@
  */
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { alertSpecs } from '../../src/deploy/alert-rules.js';
-import { testedAlerts } from '../../src/deploy/alert-rule-tests.js';
+import { alertSpecs } from '../../src/monitoring/alert-rules.js';
+import { testedAlerts } from '../../src/monitoring/alert-rule-tests.js';
 import { DeployUsageError } from '../../src/errors.js';
-import { resolveDeployOptions, serviceSuffix } from '../../src/deploy/deploy-options.js';
+import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { serviceSuffix } from '../../src/monitoring/job-name.js';
 import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
 
 const options = resolveDeployOptions({ jobName: 'dlrm_v1.0', pushIntervalSeconds: 30, indexMissRatioThreshold: 0.5, stalenessThreshold: 4 });

@@ -8,15 +8,10 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { gatewayBaseUrls, parseDuration } from '../../src/cli/expire-command.js';
-import { alertSpecs } from '../../src/deploy/alert-rules.js';
-import {
-  DEFAULT_DEPLOY_OPTIONS,
-  expireMissedPushes,
-  recommendedExpireAfterSeconds,
-  resolveDeployOptions,
-  STALE_ALERT_FOR_SECONDS,
-  staleAfterSeconds,
-} from '../../src/deploy/deploy-options.js';
+import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { alertSpecs } from '../../src/monitoring/alert-rules.js';
+import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../src/monitoring/expiry.js';
+import { STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from '../../src/monitoring/health.js';
 import type { ApiGroup } from '../../src/discovery/gateway-api.js';
 import { deletePath, planEndJob, planExpiry, stillPushing, type ExpiryRule } from '../../src/discovery/group-expiry.js';
 

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { DEFAULT_DEPLOY_OPTIONS } from '../../src/deploy/deploy-options.js';
-import { DEFAULT_KUBERNETES_OPTIONS } from '../../src/deploy/kubernetes-manifests.js';
-import { renderKubernetesDeployment } from '../../src/deploy/kubernetes-render.js';
+import { DEFAULT_KUBERNETES_OPTIONS } from '../../src/deploy/kubernetes/manifests.js';
+import { renderKubernetesDeployment } from '../../src/deploy/kubernetes/render.js';
 import { expectGoldenFile } from '../helpers/golden-files.js';
 
 describe('shipped Kubernetes files', () => {

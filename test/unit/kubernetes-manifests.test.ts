@@ -16,11 +16,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseGatewayList } from '../../src/config/gateway-address.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { DEFAULT_KUBERNETES_OPTIONS, gatewayDeployment, type KubernetesObject, kubernetesNames, MAX_GATEWAYS } from '../../src/deploy/kubernetes-manifests.js';
-import { KUBERNETES_SCRAPE_JOB, serviceMonitor } from '../../src/deploy/kubernetes-monitoring.js';
-import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/deploy/prometheus-config.js';
-import { kubernetesObjectsByFile, renderKubernetesDeployment } from '../../src/deploy/kubernetes-render.js';
-import { RULES_OBJECT_NAME } from '../../src/deploy/kubernetes-rules.js';
+import { DEFAULT_KUBERNETES_OPTIONS, gatewayDeployment, type KubernetesObject, kubernetesNames } from '../../src/deploy/kubernetes/manifests.js';
+import { MAX_GATEWAYS } from '../../src/monitoring/capacity.js';
+import { KUBERNETES_SCRAPE_JOB, serviceMonitor } from '../../src/deploy/kubernetes/monitoring.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
+import { kubernetesObjectsByFile, renderKubernetesDeployment } from '../../src/deploy/kubernetes/render.js';
+import { RULES_OBJECT_NAME } from '../../src/deploy/kubernetes/rules.js';
 import { renderInitDeployment } from '../../src/deploy/render-deployment.js';
 import { DeployUsageError } from '../../src/errors.js';
 

@@ -4,9 +4,9 @@
  * test/integration/deploy-assets-tools.test.ts, and on real servers in test/integration/stragglers.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { renderAlertRules } from '../../src/deploy/alert-rules.js';
+import { renderAlertRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { BATCH_TIME_COSTS, promDuration } from '../../src/deploy/straggler-rules.js';
+import { BATCH_TIME_COSTS, promDuration } from '../../src/monitoring/straggler-rules.js';
 import { DeployUsageError } from '../../src/errors.js';
 import { findMetricSpec } from '../../src/metrics/catalog.js';
 

@@ -1,7 +1,7 @@
 /** The view draws the dashboards' own panels, and builds its node table from Prometheus's answers. */
 import { describe, expect, it } from 'vitest';
-import { dashboardDefs } from '../../../src/deploy/dashboards.js';
-import { DEFAULT_DEPLOY_OPTIONS } from '../../../src/deploy/deploy-options.js';
+import { dashboardDefs } from '../../../src/monitoring/dashboards.js';
+import { DEFAULT_MONITORING_OPTIONS } from '../../../src/monitoring/options.js';
 import { nodeQueries, nodeRows, type InstantSample } from '../../../src/view/page/node-rows.js';
 import { formatValue, legendText } from '../../../src/view/page/format.js';
 import { viewPanels } from '../../../src/view/view-panels.js';
@@ -10,7 +10,7 @@ describe('viewPanels', () => {
   it('has every time series and stat panel of the dashboards, with title, unit and PromQL, variables substituted', () => {
     const answer = viewPanels('dlrm_v1.0', '15m', 2);
     const drawn = answer.sections.flatMap((section) => section.panels);
-    const defined = dashboardDefs({ ...DEFAULT_DEPLOY_OPTIONS, pushIntervalSeconds: 2 }).flatMap(([, dashboard]) =>
+    const defined = dashboardDefs({ ...DEFAULT_MONITORING_OPTIONS, pushIntervalSeconds: 2 }).flatMap(([, dashboard]) =>
       dashboard.rows.flatMap((row) => row.panels.filter((panel) => panel.type !== 'heatmap')),
     );
     expect(drawn.map((panel) => [panel.title, panel.unit])).toEqual(defined.map((panel) => [panel.title, panel.unit ?? 'short']));

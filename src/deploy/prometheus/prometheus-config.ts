@@ -9,19 +9,19 @@
  * A gateway found by two mechanisms (say DNS and the Docker socket) is scraped twice; because of
  * honor_labels both scrapes produce the very same node series, so queries and alerts see no doubles — only
  * `up` has one series per scrape job.
+ *
+ * A text template, not the YAML emitter (src/deploy/yaml.ts): the comments that say why each scrape job is
+ * there are what users of the file read.
  */
-import { type DeployOptions } from './deploy-options.js';
-import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
+import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
+import { type DeployOptions } from '../deploy-options.js';
+import { ALERT_RULES_FILE, RECORDING_RULES_FILE } from './rule-files.js';
 
 export type PrometheusFlavour = 'single-host' | 'swarm';
 
-/** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
-export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';
 /** Overlay network the swarm stack declares with a fixed name, so relabelling can pick the task's address on it. */
 export const SWARM_NETWORK = 'persia_metrics';
-
-export const ALERT_RULES_FILE = 'persia-alerts.yml';
-export const RECORDING_RULES_FILE = 'persia-recording.yml';
 
 export function renderPrometheusConfig(options: DeployOptions, flavour: PrometheusFlavour): string {
   const dnsName = flavour === 'swarm' ? 'tasks.metrics_gateway' : 'metrics_gateway';

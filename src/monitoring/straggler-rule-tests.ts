@@ -1,13 +1,14 @@
 /**
- * promtool cases for the straggler rules (straggler-rules.ts), rendered into persia-alerts.test.yml by
- * alert-rule-tests.ts: one slow node fires, a uniformly slow job does not, one node per role scores exactly 1,
+ * promtool cases for the straggler rules (straggler-rules.ts), written into persia-alerts.test.yml with
+ * alert-rule-tests.ts' own cases: one slow node fires, a uniformly slow job does not, one node per role scores exactly 1,
  * and the slow one of two nodes fires (its reference is the faster node).
  *
  * Histograms are reduced to three buckets: a fast node observes everything at or under 10 ms (P99 9.9 ms), a
  * slow one between 10 and 100 ms (P99 99.1 ms), ten times slower.
  */
-import type { DeployOptions } from './deploy-options.js';
-import { STRAGGLER_ALERT, STRAGGLER_RECORDS } from './straggler-rules.js';
+import type { MonitoringOptions } from './options.js';
+import { STRAGGLER_RECORDS } from './straggler-rules.js';
+import { STRAGGLER_ALERT } from './view-contract.js';
 
 type Labels = Readonly<Record<string, string>>;
 type Series = readonly [Labels & { __name__: string }, string];
@@ -38,7 +39,7 @@ function histogram(metric: string, labels: Labels, steps: number, speed: 'fast' 
   ];
 }
 
-export function stragglerRuleTestCases(options: DeployOptions): RuleTestCase[] {
+export function stragglerRuleTestCases(options: MonitoringOptions): RuleTestCase[] {
   const forSeconds = options.stragglerForSeconds;
   const steps = Math.ceil((forSeconds + 240) / STEP_SECONDS);
   const before = `${Math.max(STEP_SECONDS, Math.floor(forSeconds / 2))}s`;

@@ -1,16 +1,16 @@
 /**
  * Kubernetes objects for one job's metrics: the job's gateway (Deployment + headless Service), the ConfigMap
  * holding global_config.yaml, and an example StatefulSet of simulated nodes per role. Plain objects, rendered
- * to YAML by kubernetes-render.ts and validated against the Kubernetes schemas by
+ * to YAML by render.ts and validated against the Kubernetes schemas by
  * test/unit/kubernetes-manifests.test.ts.
  */
-import { createHash } from 'node:crypto';
-import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
-import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
-import { DeployUsageError } from '../errors.js';
-import { NODE_IMAGE, PUSHGATEWAY_IMAGE } from './compose.js';
-import { type DeployOptions } from './deploy-options.js';
-import { renderGlobalConfig } from './global-config.js';
+import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { NODE_ROLES, type NodeRole } from '../../metrics/catalog.js';
+import { validateGatewayCount } from '../../monitoring/capacity.js';
+import { kubernetesBaseName, LONGEST_KUBERNETES_SUFFIX } from '../../monitoring/job-name.js';
+import { type DeployOptions } from '../deploy-options.js';
+import { renderGlobalConfig } from '../global-config.js';
+import { NODE_IMAGE, PUSHGATEWAY_IMAGE } from '../images.js';
 
 /** A Kubernetes object as rendered: the schema is checked by the tests, not by these types. */
 export interface KubernetesObject {
@@ -34,17 +34,11 @@ export interface GatewayResources {
 
 export const DEFAULT_KUBERNETES_OPTIONS: KubernetesDeployOptions = Object.freeze({ gateways: 1 });
 
-/** Most gateway shards `init` renders: beyond this a job should be split, not sharded further. */
-export const MAX_GATEWAYS = 64;
-
 /** Replicas of each example node StatefulSet (as the swarm file has). */
 const EXAMPLE_REPLICAS: Readonly<Record<NodeRole, number>> = { trainer: 2, middleware: 1, server: 2 };
 
 /** Where the nodes find global_config.yaml (PERSIA_GLOBAL_CONFIG points there). */
 export const GLOBAL_CONFIG_DIR = '/etc/persia-metrics';
-
-/** Longest suffix added to the job's object name (`-metrics-gateway-service`), so every name stays ≤ 63. */
-const LONGEST_SUFFIX = '-metrics-gateway-service';
 
 /** Names of the job's objects; `base` is the job name turned into a DNS label. */
 export interface KubernetesNames {
@@ -57,47 +51,17 @@ export interface KubernetesNames {
   nodeStatefulSet(role: NodeRole): string;
 }
 
-/** Hex digits of the job name's hash added to a name that is not the job name itself. */
-const NAME_HASH_LENGTH = 6;
-
-/**
- * Object names are DNS labels (lower case, digits, "-", starting with a letter, ≤ 63). A job name that is one
- * already is used as it is (`dlrm-v1-0`, the name PersiaML's operator gives the Service too). Any other is
- * mapped (`dlrm_v1.0` → `dlrm-v1-0`) and, because the mapping loses characters, gets a short hash of the exact
- * job name: `dlrm_v1.0`, `DLRM.V1.0` and `dlrm-v1-0` would otherwise share one set of object names, and the
- * second job applied into a namespace would take over the first one's Service, ConfigMap and StatefulSets.
- */
+/** The job's object names, from its one Kubernetes mapping (src/monitoring/job-name.ts, which also checks the name). */
 export function kubernetesNames(jobName: string): KubernetesNames {
-  // Label values must end with a letter or digit too (the compose rule lets "_" end a name).
-  if (!/[A-Za-z0-9]$/.test(jobName)) {
-    throw new DeployUsageError(`job name "${jobName}" must end with a letter or digit for Kubernetes (it is a label value there)`);
-  }
-  let mapped = jobName
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  if (!/^[a-z]/.test(mapped)) mapped = `job-${mapped}`;
-  const lossless = mapped === jobName;
-  const room = 63 - LONGEST_SUFFIX.length - (lossless ? 0 : NAME_HASH_LENGTH + 1);
-  if (mapped.length > room) {
-    throw new DeployUsageError(`job name "${jobName}" gives the Kubernetes name "${mapped}", longer than ${room} characters: use a shorter job name`);
-  }
-  const base = lossless ? mapped : `${mapped}-${createHash('sha256').update(jobName).digest('hex').slice(0, NAME_HASH_LENGTH)}`;
+  const base = kubernetesBaseName(jobName);
   return {
     base,
     gatewayDeployment: `${base}-metrics-gateway`,
-    gatewayService: `${base}-metrics-gateway-service`,
+    gatewayService: `${base}${LONGEST_KUBERNETES_SUFFIX}`,
     globalConfig: `${base}-global-config`,
     nodesService: `${base}-nodes`,
     nodeStatefulSet: (role) => `${base}-${role}`,
   };
-}
-
-export function validateGatewayCount(gateways: number): number {
-  if (!Number.isInteger(gateways) || gateways < 1 || gateways > MAX_GATEWAYS) {
-    throw new DeployUsageError(`--gateways must be a whole number from 1 to ${MAX_GATEWAYS}, got ${gateways}`);
-  }
-  return gateways;
 }
 
 /** The address nodes push to: the headless Service's name, which resolves to every ready gateway pod. */
@@ -128,7 +92,7 @@ export const GATEWAY_RESOURCES: GatewayResources = Object.freeze({ requests: { c
 
 /**
  * Per-pod requests for a job whose size `init` was told (--nodes, --series-per-node): the capacity model's
- * cores and memory for all gateways (src/deploy/capacity-model.ts, headroom included) divided over the
+ * cores and memory for all gateways (src/monitoring/capacity.ts, headroom included) divided over the
  * replicas, at least 100m and 256Mi each; the memory limit twice the request, for a scrape's rendering.
  */
 export function gatewayResourcesFor(totalCores: number, totalGiB: number, gateways: number): GatewayResources {
@@ -167,7 +131,7 @@ export function gatewayDeployment(options: DeployOptions, k8s: KubernetesDeployO
             {
               name: 'pushgateway',
               image: PUSHGATEWAY_IMAGE,
-              // As in the compose files (src/deploy/compose.ts): nodes check consistency against their catalog;
+              // As in the compose files (src/deploy/compose/compose.ts): nodes check consistency against their catalog;
               // the gateway's own check costs ~1 µs per stored series per push. No persistence file.
               args: ['--push.disable-consistency-check', '--persistence.file='],
               ports: [{ name: 'http', containerPort: DEFAULT_GATEWAY_PORT }],

@@ -1,13 +1,13 @@
 /**
  * How the cluster's Prometheus finds the job's gateways: a scrape job with kubernetes_sd_configs for a
  * Prometheus configured by file, and ServiceMonitor / PodMonitor objects for one run by the Prometheus
- * Operator. Every variant scrapes with honor_labels (see src/deploy/prometheus-config.ts for why) and adds no
+ * Operator. Every variant scrapes with honor_labels (see src/deploy/prometheus/prometheus-config.ts for why) and adds no
  * per-gateway label to the nodes' series: a node that fails over to another shard keeps its series.
  */
-import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
-import { type DeployOptions } from './deploy-options.js';
-import { gatewaySelector, type KubernetesObject, kubernetesNames } from './kubernetes-manifests.js';
-import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
+import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
+import { type DeployOptions } from '../deploy-options.js';
+import { gatewaySelector, type KubernetesObject, kubernetesNames } from './manifests.js';
 
 /** Scrape job name in the cluster's Prometheus; starts like the compose ones, so `up{job=~"persia_gateway_.*"}` finds it. */
 export const KUBERNETES_SCRAPE_JOB = `${GATEWAY_SCRAPE_JOB_PREFIX}kubernetes`;
@@ -81,7 +81,7 @@ function monitorEndpoint(jobName: string): Record<string, unknown> {
     honorLabels: true,
     relabelings: [
       // The scrape job's name, as without the operator: the gateway-down alert and the job health dashboard
-      // select up{job=~"persia_gateway_.*"} (src/deploy/alert-rules.ts).
+      // select up{job=~"persia_gateway_.*"} (src/monitoring/alert-rules.ts).
       { targetLabel: 'job', replacement: KUBERNETES_SCRAPE_JOB, action: 'replace' },
       { targetLabel: 'persia_job', replacement: jobName, action: 'replace' },
     ],

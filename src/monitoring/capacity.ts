@@ -1,6 +1,6 @@
 /**
  * How many gateways, cores and memory a job needs: a pure function of the job's size and of the figures the
- * capacity bench measured on this project's machine (src/deploy/capacity-figures.ts, written by
+ * capacity bench measured on this project's machine (data/capacity-figures.json, written by
  * `npm run capacity`; docs/capacity.md explains the method and shows the runs).
  *
  * Two limits decide the number of gateway shards:
@@ -12,7 +12,9 @@
  * Cores and memory get HEADROOM on top of the measured figures (the figures are averages over a run; a
  * scrape's text rendering is a peak on top of the stored groups).
  */
-import { CAPACITY_FIGURES } from './capacity-figures.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigFileError, DeployUsageError } from '../errors.js';
 
 /** One measured scale run (bench/capacity.ts), as the page shows it; null where nothing was measured. */
 export interface CapacityRun {
@@ -111,7 +113,7 @@ function upToTenth(value: number): number {
   return Math.ceil(value * 10 - 1e-9) / 10;
 }
 
-export function suggestGatewayShards(job: JobSize, figures: CapacityFigures = CAPACITY_FIGURES): CapacitySuggestion {
+export function suggestGatewayShards(job: JobSize, figures: CapacityFigures = capacityFigures()): CapacitySuggestion {
   const scrapeIntervalSeconds = job.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
   checkPositive('nodes', job.nodes);
   checkPositive('seriesPerNode', job.seriesPerNode);
@@ -135,4 +137,33 @@ export function suggestGatewayShards(job: JobSize, figures: CapacityFigures = CA
     prometheusCores: upToTenth((samplesPerSecond / figures.prometheusSamplesPerSecondPerCore) * HEADROOM),
     samplesPerSecond,
   };
+}
+
+/** The measured figures, relative to the package root: written by `npm run capacity`, shipped in the package (`files`). */
+export const CAPACITY_FIGURES_FILE = 'data/capacity-figures.json';
+
+let figuresRead: CapacityFigures | undefined;
+
+/**
+ * The figures `npm run capacity` measured, read once. This module runs from src/monitoring (tests) or from
+ * dist/src/monitoring (the built CLI): the package root is two or three folders up.
+ */
+export function capacityFigures(): CapacityFigures {
+  if (figuresRead !== undefined) return figuresRead;
+  const candidates = ['../../', '../../../'].map((up) => fileURLToPath(new URL(`${up}${CAPACITY_FIGURES_FILE}`, import.meta.url)));
+  const file = candidates.find((path) => existsSync(path));
+  if (file === undefined)
+    throw new ConfigFileError(candidates[0] ?? CAPACITY_FIGURES_FILE, 'missing: the capacity figures ship with persia-metrics (`npm run capacity` writes them)');
+  figuresRead = JSON.parse(readFileSync(file, 'utf8')) as CapacityFigures;
+  return figuresRead;
+}
+
+/** Most gateway shards `init` renders: beyond this a job should be split, not sharded further. */
+export const MAX_GATEWAYS = 64;
+
+export function validateGatewayCount(gateways: number): number {
+  if (!Number.isInteger(gateways) || gateways < 1 || gateways > MAX_GATEWAYS) {
+    throw new DeployUsageError(`--gateways must be a whole number from 1 to ${MAX_GATEWAYS}, got ${gateways}`);
+  }
+  return gateways;
 }

@@ -1,30 +1,20 @@
 /**
- * Alert and recording rules for persia-metrics jobs, as data first (so the promtool unit tests in
- * alert-rule-tests.ts can expand the very same annotations) and rendered to YAML second.
+ * The alerts of persia-metrics jobs, as data (so the promtool unit tests in alert-rule-tests.ts can expand
+ * the very same annotations); src/deploy/prometheus writes them to YAML.
  *
  * The gateway adds `push_time_seconds` and `push_failure_time_seconds` to every group (one group per node),
  * which is what makes "a node stopped pushing" detectable at all: the gateway has no TTL, a dead node's
  * last values stay there and look alive to any query that ignores the push time.
  */
-import { METRIC_CATALOG } from '../metrics/catalog.js';
-import { type DeployOptions, STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from './deploy-options.js';
-import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
-import { renderStragglerRuleGroup, stragglerAlertSpec } from './straggler-rules.js';
-
-export interface AlertSpec {
-  readonly alert: string;
-  readonly expr: string;
-  /** Prometheus duration; omitted: fires on the first evaluation that matches. */
-  readonly for?: string;
-  readonly severity: 'warning' | 'critical';
-  /** May use `{{ $labels.<name> }}` only (no `$value`), so tests can expand it exactly. */
-  readonly summary: string;
-  readonly description: string;
-}
+import { GATEWAY_SCRAPE_JOB_PREFIX, STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from './health.js';
+import type { MonitoringOptions } from './options.js';
+import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
+import { stragglerAlertSpec } from './straggler-rules.js';
+import { DUPLICATE_IDENTITY_ALERT } from './view-contract.js';
 
 const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
 
-export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
+export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
   const staleSeconds = staleAfterSeconds(options);
   return [
     {
@@ -36,7 +26,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
       expr:
         `(time() - push_time_seconds > ${options.staleAfterIntervals} * persia_node_push_interval_seconds)\n` +
         `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
-      for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (deploy-options.ts)
+      for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (expiry.ts)
       severity: 'warning',
       summary: `${NODE} has missed ${options.staleAfterIntervals} of its pushes`,
       description:
@@ -68,7 +58,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
         'persia_metrics_push_failures_total): timeouts point at an overloaded gateway, connection errors at the network.',
     },
     {
-      alert: 'PersiaDuplicateNodeIdentity',
+      alert: DUPLICATE_IDENTITY_ALERT,
       // Two processes pushing one group replace each other's values at every push: the stored incarnation
       // (a random number each node draws at start) then flips between theirs, which one restart never
       // does more than once. A node that saw another incarnation in its own group says so itself.
@@ -123,58 +113,7 @@ export function alertSpecs(options: DeployOptions): readonly AlertSpec[] {
   ];
 }
 
-function yamlString(text: string): string {
-  return JSON.stringify(text);
-}
-
-function renderAlert(spec: AlertSpec): string {
-  const lines = [`      - alert: ${spec.alert}`];
-  lines.push('        expr: |-');
-  for (const line of spec.expr.split('\n')) lines.push(`          ${line}`);
-  if (spec.for !== undefined) lines.push(`        for: ${spec.for}`);
-  lines.push('        labels:', `          severity: ${spec.severity}`);
-  lines.push('        annotations:', `          summary: ${yamlString(spec.summary)}`, `          description: ${yamlString(spec.description)}`);
-  return lines.join('\n');
-}
-
-export function renderAlertRules(options: DeployOptions): string {
-  return `# Alerts for persia-metrics jobs (rendered by \`persia-metrics init\`; tested by persia-alerts.test.yml:
-# promtool test rules persia-alerts.test.yml).
-groups:
-  - name: persia-metrics
-    rules:
-${alertSpecs(options).map(renderAlert).join('\n')}
-`;
-}
-
-/** The `*_time_cost` histograms of the catalog. */
-export function timeCostMetrics(): readonly string[] {
-  return METRIC_CATALOG.filter((spec) => spec.type === 'histogram' && spec.name.endsWith('_time_cost')).map((spec) => spec.name);
-}
-
-/** Name of the recorded P50/P99 of a time cost per job and role. */
-export function quantileRecordName(metric: string, quantile: 'p50' | 'p99'): string {
-  return `job_role:${metric}:${quantile}_5m`;
-}
-
-/**
- * P50/P99 of every time cost per job and role, precomputed: the dashboards compute the same live, but an
- * alert or a long-range graph reads these cheaply.
- */
-export function renderRecordingRules(): string {
-  const rules: string[] = [];
-  for (const metric of timeCostMetrics()) {
-    for (const [name, q] of [
-      ['p50', '0.5'],
-      ['p99', '0.99'],
-    ] as const) {
-      rules.push(`      - record: ${quantileRecordName(metric, name)}`, `        expr: histogram_quantile(${q}, sum by (job, role, le) (rate(${metric}_bucket[5m])))`);
-    }
-  }
-  return `# Recording rules for persia-metrics jobs (rendered by \`persia-metrics init\`).
-groups:
-  - name: persia-metrics-time-costs
-    rules:
-${rules.join('\n')}
-${renderStragglerRuleGroup(timeCostMetrics())}`;
+/** The alert rule file's groups. */
+export function alertRuleGroups(options: MonitoringOptions): RuleGroup[] {
+  return [{ name: 'persia-metrics', rules: alertSpecs(options).map(alertRule) }];
 }

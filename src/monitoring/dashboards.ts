@@ -5,11 +5,12 @@
  * the metric catalog, so a new `*_time_cost` histogram gets its panels without touching this file.
  */
 import { findMetricSpec } from '../metrics/catalog.js';
-import { timeCostMetrics } from './alert-rules.js';
-import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
-import { type DashboardDef, type PanelDef } from './grafana-model.js';
-import { GATEWAY_SCRAPE_JOB_PREFIX } from './prometheus-config.js';
-import { STRAGGLER_ALERT, STRAGGLER_RECORDS } from './straggler-rules.js';
+import { type DashboardDef, type PanelDef } from './dashboard-model.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX, staleAfterSeconds } from './health.js';
+import type { MonitoringOptions } from './options.js';
+import { timeCostMetrics } from './recording-rules.js';
+import { STRAGGLER_RECORDS } from './straggler-rules.js';
+import { STRAGGLER_ALERT } from './view-contract.js';
 
 const SEL = 'job="$job", role=~"$role"';
 const RATE = '$__rate_interval';
@@ -28,7 +29,7 @@ function perFeature(title: string, metric: string, expr: string, unit: string): 
   return { title, description: help(metric), type: 'timeseries', unit, targets: [{ expr, legend: '{{feature}}' }] };
 }
 
-export function jobHealthDashboard(options: DeployOptions): DashboardDef {
+export function jobHealthDashboard(options: MonitoringOptions): DashboardDef {
   const stale = staleAfterSeconds(options);
   return {
     uid: 'persia-job-health',
@@ -210,7 +211,7 @@ export function accuracyDashboard(): DashboardDef {
 }
 
 /** File name (under config/grafana/dashboards/) → dashboard definition. */
-export function dashboardDefs(options: DeployOptions): ReadonlyArray<readonly [string, DashboardDef]> {
+export function dashboardDefs(options: MonitoringOptions): ReadonlyArray<readonly [string, DashboardDef]> {
   return [
     ['persia-job-health.json', jobHealthDashboard(options)],
     ['persia-efficiency.json', efficiencyDashboard()],

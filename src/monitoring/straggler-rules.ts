@@ -19,8 +19,9 @@
  *
  * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
  */
-import type { AlertSpec } from './alert-rules.js';
-import type { DeployOptions } from './deploy-options.js';
+import type { MonitoringOptions } from './options.js';
+import type { AlertSpec, RecordingRule } from './rule-model.js';
+import { STRAGGLER_ALERT } from './view-contract.js';
 
 /** Histograms observed once per batch: their `_count` is the node's batch counter (see the catalog's help). */
 export const BATCH_TIME_COSTS: readonly string[] = ['lookup_mixed_batch_time_cost', 'lookup_batched_time_cost', 'update_gradient_time_cost'];
@@ -35,63 +36,40 @@ export const STRAGGLER_RECORDS = {
   throughputSlowdown: 'job_role_instance:persia_batch_throughput_slowdown:ratio',
 } as const;
 
-export const STRAGGLER_ALERT = 'PersiaStragglerNode';
-
-interface Rule {
-  readonly record: string;
-  readonly expr: string;
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
 const NODE = 'job, role, instance';
 const PEERS = 'job, role, metric';
 
 /** The role's typical value: the median, except the faster of exactly two (see the file comment). */
-function referenceRule(record: string, perNode: string): Rule {
+function referenceRule(record: string, perNode: string): RecordingRule {
   return {
     record,
     expr: `quantile by (${PEERS}) (0.5, ${perNode})\n` + `  and on (${PEERS}) (count by (${PEERS}) (${perNode}) != 2)\n` + `or\n` + `min by (${PEERS}) (${perNode})`,
   };
 }
 
-function slowdownRule(record: string, perNode: string, reference: string): Rule {
+function slowdownRule(record: string, perNode: string, reference: string): RecordingRule {
   // `> 0` keeps a zero reference (impossible for a P99 of recorded values, but cheap to rule out) from making +Inf.
   return { record, expr: `${perNode}\n  / on (${PEERS}) group_left ()\n(${reference} > 0)` };
 }
 
-function rules(timeCosts: readonly string[]): Rule[] {
+/** The straggler group's rules, in order (each reads the ones before it). */
+export function stragglerRecordingRules(timeCosts: readonly string[]): RecordingRule[] {
   const r = STRAGGLER_RECORDS;
-  const out: Rule[] = [];
+  const out: RecordingRule[] = [];
   for (const metric of timeCosts) {
     out.push({
       record: r.timeCostP99,
-      labels: { metric },
       // Without observations in the window histogram_quantile gives NaN: such a node is left out.
       expr: `histogram_quantile(0.99, sum by (${NODE}, le) (rate(${metric}_bucket[5m])))\n` + `  and on (${NODE}) (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)`,
+      labels: { metric },
     });
   }
   out.push(referenceRule(r.timeCostReference, r.timeCostP99), slowdownRule(r.timeCostSlowdown, r.timeCostP99, r.timeCostReference));
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
-    out.push({ record: r.secondsPerBatch, labels: { metric }, expr: `1 / (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)` });
+    out.push({ record: r.secondsPerBatch, expr: `1 / (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)`, labels: { metric } });
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;
-}
-
-function renderRule(rule: Rule): string {
-  const lines = [`      - record: ${rule.record}`, '        expr: |-', ...rule.expr.split('\n').map((line) => `          ${line}`)];
-  if (rule.labels !== undefined) {
-    lines.push('        labels:', ...Object.entries(rule.labels).map(([name, value]) => `          ${name}: ${value}`));
-  }
-  return lines.join('\n');
-}
-
-/** The rule group, as YAML items under `groups:` of the recording rules file. */
-export function renderStragglerRuleGroup(timeCosts: readonly string[]): string {
-  return `  - name: persia-metrics-stragglers
-    rules:
-${rules(timeCosts).map(renderRule).join('\n')}
-`;
 }
 
 /** Prometheus duration of a whole number of seconds, in the largest unit that divides it. */
@@ -101,7 +79,7 @@ export function promDuration(seconds: number): string {
   return `${seconds}s`;
 }
 
-export function stragglerAlertSpec(options: DeployOptions): AlertSpec {
+export function stragglerAlertSpec(options: MonitoringOptions): AlertSpec {
   const r = STRAGGLER_RECORDS;
   const threshold = options.stragglerThreshold;
   return {

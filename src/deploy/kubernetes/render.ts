@@ -1,10 +1,11 @@
 /**
- * The Kubernetes deployment as files: YAML dumps of the objects in kubernetes-manifests.ts and
- * kubernetes-monitoring.ts, each file opening with the comment that says how to use it. A dump rather than
- * a text template: the objects are what the tests validate against the Kubernetes schemas.
+ * The Kubernetes deployment as files: the objects of manifests.ts, monitoring.ts and rules.ts through the
+ * YAML emitter (src/deploy/yaml.ts), each file opening with the comment that says how to use it. Objects
+ * rather than a text template: they are what the tests validate against the Kubernetes schemas.
  */
-import { dump } from 'js-yaml';
-import { type DeployOptions } from './deploy-options.js';
+import { type DeployOptions } from '../deploy-options.js';
+import type { RenderedFiles } from '../render-deployment.js';
+import { yamlDocuments } from '../yaml.js';
 import {
   gatewayAddress,
   gatewayDeployment,
@@ -15,10 +16,9 @@ import {
   kubernetesNames,
   nodesService,
   nodeStatefulSets,
-} from './kubernetes-manifests.js';
-import { podMonitor, renderKubernetesScrapeConfig, serviceMonitor } from './kubernetes-monitoring.js';
-import { prometheusRule, prometheusRulesConfigMap, RULES_MOUNT_DIR, RULES_OBJECT_NAME } from './kubernetes-rules.js';
-import type { RenderedFiles } from './render-deployment.js';
+} from './manifests.js';
+import { podMonitor, renderKubernetesScrapeConfig, serviceMonitor } from './monitoring.js';
+import { prometheusRule, prometheusRulesConfigMap, RULES_MOUNT_DIR, RULES_OBJECT_NAME } from './rules.js';
 
 /** Folder of the Kubernetes files, in `init`'s directory and in this repository. */
 export const KUBERNETES_DIR = 'kubernetes';
@@ -72,18 +72,12 @@ metadata.labels. The rules cover every persia-metrics job: one copy per Promethe
   };
 }
 
-function yamlDocuments(header: string, objects: readonly KubernetesObject[]): string {
-  const comment = `# ${header.split('\n').join('\n# ')}\n# (rendered by \`persia-metrics init --target kubernetes\`)\n`;
-  // lineWidth -1: never fold global_config.yaml's lines; noRefs: every object spelled out in full.
-  return comment + objects.map((object) => `---\n${dump(object, { lineWidth: -1, noRefs: true })}`).join('');
-}
-
 /** What `init --target kubernetes` writes (paths relative to its directory). */
 export function renderKubernetesDeployment(options: DeployOptions, k8s: KubernetesDeployOptions): RenderedFiles {
   const texts = headers(options, k8s);
   const files: Array<[string, string]> = [...kubernetesObjectsByFile(options, k8s)].map(([path, objects]) => [
     path,
-    yamlDocuments(texts[path.slice(path.lastIndexOf('/') + 1)] ?? '', objects),
+    yamlDocuments(`${texts[path.slice(path.lastIndexOf('/') + 1)] ?? ''}\n(rendered by \`persia-metrics init --target kubernetes\`)`, objects),
   ]);
   files.push([`${KUBERNETES_DIR}/prometheus-scrape.yml`, renderKubernetesScrapeConfig(options)]);
   return new Map(files);

@@ -1,5 +1,5 @@
 /** Grafana provisioning: the Prometheus datasource (fixed uid, referenced by every panel) and the dashboards folder. */
-import { DATASOURCE_UID } from './grafana-model.js';
+import { DATASOURCE_UID } from './dashboard-json.js';
 
 /** Where the dashboards JSON files are mounted inside the Grafana container. */
 export const GRAFANA_DASHBOARDS_PATH = '/var/lib/grafana/dashboards';

@@ -5,15 +5,13 @@
  * Text templates rather than a YAML dump: the comments that say *why* (the gateway flags, the socket, the
  * ports) are the part users read.
  */
-import { type DeployOptions, expireMissedPushes, recommendedExpireAfterSeconds, serviceSuffix } from './deploy-options.js';
-import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
-import { SWARM_NETWORK } from './prometheus-config.js';
-import { DEFAULT_GATEWAY_PORT } from '../config/gateway-address.js';
-
-export const NODE_IMAGE = 'persia-metrics/node:local';
-export const PUSHGATEWAY_IMAGE = 'prom/pushgateway:v1.5.1';
-export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.42.0';
-export const GRAFANA_IMAGE = 'grafana/grafana:9.4.7';
+import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { NODE_ROLES, type NodeRole } from '../../metrics/catalog.js';
+import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../monitoring/expiry.js';
+import { serviceSuffix } from '../../monitoring/job-name.js';
+import { type DeployOptions } from '../deploy-options.js';
+import { GRAFANA_IMAGE, NODE_IMAGE, PROMETHEUS_IMAGE, PUSHGATEWAY_IMAGE } from '../images.js';
+import { SWARM_NETWORK } from '../prometheus/prometheus-config.js';
 
 export interface ComposeLayout {
   /** Path of the config/ folder (prometheus/, grafana/) relative to the compose files. */

@@ -1,40 +1,13 @@
 /**
- * A small model of Grafana dashboards (schema of Grafana 9.x): panels declared as title + PromQL, laid out
- * automatically in rows, so adding a metric to a dashboard is one line and the layout never needs hand
- * editing. Only the fields Grafana needs are written; it fills in the rest on load.
+ * The dashboards of src/monitoring/dashboards.ts as Grafana's JSON model (schema of Grafana 9.x): panels laid
+ * out automatically in rows, so the layout never needs hand editing. Only the fields Grafana needs are
+ * written; it fills in the rest on load.
  */
+import type { DashboardDef, PanelDef, TargetDef } from '../../monitoring/dashboard-model.js';
 
-/** Uid of the provisioned Prometheus datasource (grafana-provisioning.ts). */
+/** Uid of the provisioned Prometheus datasource (provisioning.ts). */
 export const DATASOURCE_UID = 'persia-prometheus';
 const DATASOURCE = { type: 'prometheus', uid: DATASOURCE_UID } as const;
-
-export interface TargetDef {
-  readonly expr: string;
-  readonly legend: string;
-}
-
-export interface PanelDef {
-  readonly title: string;
-  readonly description: string;
-  readonly type: 'timeseries' | 'stat' | 'heatmap';
-  readonly targets: readonly TargetDef[];
-  /** Grafana unit id: 's', 'percentunit', 'bytes', 'short', 'ops'. @default 'short' */
-  readonly unit?: string;
-  /** Grid columns out of 24. @default 8 */
-  readonly width?: number;
-}
-
-export interface RowDef {
-  readonly title: string;
-  readonly panels: readonly PanelDef[];
-}
-
-export interface DashboardDef {
-  readonly uid: string;
-  readonly title: string;
-  readonly description: string;
-  readonly rows: readonly RowDef[];
-}
 
 type Json = Record<string, unknown>;
 const PANEL_HEIGHT = 8;
@@ -168,16 +141,4 @@ export function dashboardExpressions(dashboard: unknown): Array<{ panel: string;
     }
   }
   return out;
-}
-
-/**
- * Replaces Grafana's variables with plain values so promtool / Prometheus can parse or run the expression.
- */
-export function substituteGrafanaVariables(expr: string, values: { job: string; role?: string; range?: string }): string {
-  return expr
-    .replaceAll('$__rate_interval', values.range ?? '1m')
-    .replaceAll('$__interval', values.range ?? '1m')
-    .replaceAll('$__range', values.range ?? '1m')
-    .replaceAll('$job', values.job)
-    .replaceAll('$role', values.role ?? '.*');
 }

@@ -1,18 +1,19 @@
 /**
- * `promtool test rules` unit tests for every alert of alert-rules.ts: each alert is shown firing for a sick
- * node and silent for a healthy one (and, where the rule has a `for`, silent before it has lasted long
- * enough). Thresholds come from the same DeployOptions, so a rendering with other thresholds still passes.
+ * Test cases for every alert of alert-rules.ts, as data (src/deploy/prometheus/rule-tests.ts writes them as
+ * the `promtool test rules` file): each alert is shown firing for a sick node and silent for a healthy one
+ * (and, where the rule has a `for`, silent before it has lasted long enough). Thresholds come from the same
+ * MonitoringOptions, so a rendering with other thresholds still passes.
  */
-import { type AlertSpec, alertSpecs } from './alert-rules.js';
-import { ALERT_RULES_FILE as ALERT_RULES_FILE_NAME, RECORDING_RULES_FILE } from './prometheus-config.js';
-import { type DeployOptions, staleAfterSeconds } from './deploy-options.js';
+import { staleAfterSeconds } from './health.js';
+import type { MonitoringOptions } from './options.js';
 import { type RuleTestCase as Case, stragglerRuleTestCases } from './straggler-rule-tests.js';
 
 type Labels = Readonly<Record<string, string>>;
 
 const node = (role: string, instance: string): Labels => ({ job: 'dlrm', role, instance });
 
-function cases(options: DeployOptions): Case[] {
+/** Every case, the straggler rules' included. */
+export function ruleTestCases(options: MonitoringOptions): Case[] {
   const stale = staleAfterSeconds(options);
   const missHigh = Math.min(1, options.indexMissRatioThreshold + 0.2).toFixed(2);
   const missLow = (options.indexMissRatioThreshold / 2).toFixed(3);
@@ -139,72 +140,10 @@ function cases(options: DeployOptions): Case[] {
   ];
 }
 
-function seriesText(labels: Labels & { __name__: string }): string {
-  const { __name__: name, ...rest } = labels;
-  const inner = Object.entries(rest)
-    .map(([key, value]) => `${key}="${value}"`)
-    .join(', ');
-  return `${name}{${inner}}`;
-}
-
-/** `{{ $labels.x }}` → the label's value, as Prometheus would expand it. */
-function expand(template: string, labels: Labels): string {
-  return template.replace(/\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}/g, (_, name: string) => labels[name] ?? '');
-}
-
-function renderEval(spec: AlertSpec, at: string, firing: readonly Labels[]): string {
-  const lines = [`      - eval_time: ${at}`, `        alertname: ${spec.alert}`];
-  if (firing.length === 0) return [...lines, '        exp_alerts: []'].join('\n');
-  lines.push('        exp_alerts:');
-  for (const labels of firing) {
-    lines.push('          - exp_labels:', `              severity: ${spec.severity}`);
-    for (const [key, value] of Object.entries(labels)) lines.push(`              ${key}: ${JSON.stringify(value)}`);
-    lines.push(
-      '            exp_annotations:',
-      `              summary: ${JSON.stringify(expand(spec.summary, labels))}`,
-      `              description: ${JSON.stringify(expand(spec.description, labels))}`,
-    );
-  }
-  return lines.join('\n');
-}
-
-function renderExprTest(test: NonNullable<Case['exprs']>[number]): string {
-  const lines = [`      - expr: ${JSON.stringify(test.expr)}`, `        eval_time: ${test.at}`, '        exp_samples:'];
-  for (const sample of test.samples) {
-    const { __name__: name = '', ...rest } = sample.labels;
-    lines.push(`          - labels: ${JSON.stringify(seriesText({ __name__: name, ...rest }))}`, `            value: ${sample.value}`);
-  }
-  return lines.join('\n');
-}
-
-export function renderAlertRuleTests(options: DeployOptions): string {
-  const specs = new Map(alertSpecs(options).map((spec) => [spec.alert, spec]));
-  const tests = cases(options).map((c) => {
-    const series = c.series.map(([labels, values]) => `      - series: '${seriesText(labels)}'\n        values: '${values}'`);
-    const evals = c.evals.map((e) => {
-      const spec = specs.get(e.alert);
-      if (spec === undefined) throw new Error(`alert test names unknown alert ${e.alert}`);
-      return renderEval(spec, e.at, e.firing);
-    });
-    const exprs = c.exprs === undefined ? '' : `\n    promql_expr_test:\n${c.exprs.map(renderExprTest).join('\n')}`;
-    return `  # ${c.comment}\n  - interval: 15s\n    input_series:\n${series.join('\n')}\n    alert_rule_test:\n${evals.join('\n')}${exprs}`;
-  });
-  // The recording rules too: the straggler alert reads the scores they record.
-  return `# promtool unit tests for ${ALERT_RULES_FILE_NAME}: every alert firing and not firing.
-# Run: promtool test rules persia-alerts.test.yml
-rule_files:
-  - ${ALERT_RULES_FILE_NAME}
-  - ${RECORDING_RULES_FILE}
-evaluation_interval: 15s
-tests:
-${tests.join('\n\n')}
-`;
-}
-
 /** Alerts that have at least one firing and one silent evaluation in the tests (for the coverage check). */
-export function testedAlerts(options: DeployOptions): { firing: Set<string>; silent: Set<string> } {
+export function testedAlerts(options: MonitoringOptions): { firing: Set<string>; silent: Set<string> } {
   const firing = new Set<string>();
   const silent = new Set<string>();
-  for (const c of cases(options)) for (const e of c.evals) (e.firing.length > 0 ? firing : silent).add(e.alert);
+  for (const c of ruleTestCases(options)) for (const e of c.evals) (e.firing.length > 0 ? firing : silent).add(e.alert);
   return { firing, silent };
 }

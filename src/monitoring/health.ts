@@ -1,0 +1,29 @@
+/**
+ * When a node counts as healthy: stale once its last push is older than `staleAfterIntervals` of its own
+ * push intervals. The stale-node alert, the job health dashboard, `status` and the view's node table all
+ * judge by this rule; the gateway stamps every group with `push_time_seconds`, which is what makes it
+ * possible at all (the gateway has no TTL: a dead node's last values stay and look alive otherwise).
+ */
+import type { MonitoringOptions } from './options.js';
+
+/** Seconds without a push after which a node counts as stale, at the job's configured interval. */
+export function staleAfterSeconds(options: MonitoringOptions): number {
+  return options.pushIntervalSeconds * options.staleAfterIntervals;
+}
+
+/** `for:` of the stale-node alert PersiaNodeStoppedPushing (alert-rules.ts; test/unit/group-expiry.test.ts keeps them equal). */
+export const STALE_ALERT_FOR_SECONDS = 60;
+
+/** Stale threshold of a group that does not publish its push interval (another pusher, an older node). */
+export const FALLBACK_STALE_SECONDS = 60;
+
+/**
+ * The age after which one group is stale: `staleAfterIntervals` of the interval it publishes, or
+ * FALLBACK_STALE_SECONDS for a group that publishes none.
+ */
+export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, staleAfterIntervals: number): number {
+  return pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? staleAfterIntervals * pushIntervalSeconds : FALLBACK_STALE_SECONDS;
+}
+
+/** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
+export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';

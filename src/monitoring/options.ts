@@ -1,0 +1,65 @@
+/**
+ * The job's monitoring policy as numbers: how often its nodes push, how many missed pushes make a node stale,
+ * and the thresholds of the alerts. The rules, dashboards, `status`, `expire` and `view` all read them from
+ * here; a rendered deployment (src/deploy/deploy-options.ts) adds where its files point to.
+ */
+import { OPTION_BY_KEY, expectedValue } from '../config/options.js';
+import { DeployUsageError } from '../errors.js';
+
+export interface MonitoringOptions {
+  /** The `job` label of every node's series and the name in the gateway's `persia.metrics.job` label. */
+  readonly jobName: string;
+  /** Seconds between two pushes of one node (global_config.yaml `push_interval_seconds`). @default 10 */
+  readonly pushIntervalSeconds: number;
+  /** A node is stale after this many missed push intervals. @default 6 */
+  readonly staleAfterIntervals: number;
+  /** Alert when a server's `index_miss_ratio` stays above this (0-1). @default 0.3 */
+  readonly indexMissRatioThreshold: number;
+  /** Alert when a trainer's `staleness` stays above this many batches. @default 10 */
+  readonly stalenessThreshold: number;
+  /** PersiaStragglerNode: a node this many times slower than its role's typical node (above 1). @default 2 */
+  readonly stragglerThreshold: number;
+  /** ...for this many whole seconds (the alert's `for`). @default 600 */
+  readonly stragglerForSeconds: number;
+}
+
+export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = Object.freeze({
+  jobName: 'persia_demo',
+  pushIntervalSeconds: OPTION_BY_KEY.get('push_interval_seconds')?.default as number,
+  staleAfterIntervals: 6,
+  indexMissRatioThreshold: 0.3,
+  stalenessThreshold: 10,
+  stragglerThreshold: 2,
+  stragglerForSeconds: 600,
+});
+
+/** A value that passes the option table's schema for `key`, or a DeployUsageError saying what it expects. */
+export function checkedOption(key: string, value: unknown, what: string): void {
+  const spec = OPTION_BY_KEY.get(key);
+  const parsed = spec?.schema.safeParse(value);
+  if (spec === undefined || parsed === undefined || parsed.success) return;
+  throw new DeployUsageError(`${what} ${JSON.stringify(value)} is not a valid ${key} (expected ${expectedValue(spec, parsed.error)}; see \`persia-metrics explain\`)`);
+}
+
+/** Every threshold checked (the job name by src/monitoring/job-name.ts); throws DeployUsageError on a bad value. */
+export function checkMonitoringOptions(options: MonitoringOptions): void {
+  checkedOption('push_interval_seconds', options.pushIntervalSeconds, 'push interval');
+  const positive: Array<[string, number]> = [
+    ['stale-after intervals', options.staleAfterIntervals],
+    ['staleness threshold', options.stalenessThreshold],
+  ];
+  for (const [what, value] of positive) {
+    if (!Number.isFinite(value) || value <= 0) throw new DeployUsageError(`${what} must be a positive number, got ${value}`);
+  }
+  if (!(options.indexMissRatioThreshold > 0 && options.indexMissRatioThreshold < 1)) {
+    throw new DeployUsageError(`index miss ratio threshold must be between 0 and 1, got ${options.indexMissRatioThreshold}`);
+  }
+  // A score is a node's time over its role's typical node's: at or below 1 every node would be a straggler.
+  if (!(Number.isFinite(options.stragglerThreshold) && options.stragglerThreshold > 1)) {
+    throw new DeployUsageError(`straggler threshold must be a number above 1 (times slower than a typical node of the role), got ${options.stragglerThreshold}`);
+  }
+  // Prometheus durations take whole numbers only.
+  if (!(Number.isSafeInteger(options.stragglerForSeconds) && options.stragglerForSeconds > 0)) {
+    throw new DeployUsageError(`straggler duration must be a positive whole number of seconds, got ${options.stragglerForSeconds}`);
+  }
+}
