@@ -150,7 +150,7 @@ export class DuplicateIdentityError extends PersiaMetricsError {
   constructor(groupingPath: string) {
     super(
       'PERSIA_DUPLICATE_IDENTITY',
-      `this process already runs node metrics for ${groupingPath}; a second start would overwrite the first one's group in the gateway. ` +
+      `this process already runs node metrics for ${groupingPath} in this thread; a second start would overwrite the first one's group in the gateway. ` +
         'Reuse the first NodeMetrics, shut it down first, or give the second node its own role, instance or replica index.',
     );
     this.groupingPath = groupingPath;

@@ -21,6 +21,7 @@ import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver, type PusherStats } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
 import { describeLeaveFailure, describeMove } from './push/replica-messages.js';
+import { describeOtherProcess, describeOtherThread } from './push/identity-messages.js';
 import { createGatewayTransport } from './push/create-gateway-transport.js';
 import type { GatewayTransport, TransportOptions } from './push/transport.js';
 
@@ -50,6 +51,7 @@ export class NodeMetrics {
   private readonly incarnation = drawIncarnation();
   private identityWatch: IdentityWatch | undefined;
   private duplicateTimer: NodeJS.Timeout | undefined;
+  private duplicateReported = false;
   private releaseIdentity: (() => void) | undefined;
 
   constructor(input: StartNodeMetricsInput = {}) {
@@ -68,9 +70,9 @@ export class NodeMetrics {
     // Read once at start, before anything is started that would need stopping: a secret file that cannot be
     // read is a configuration error now, not a 401 later.
     const credentials = gatewayCredentials(options);
-    // Also before anything starts: a second start of a live identity in this process is refused, since
-    // the two would overwrite each other's group (src/push/node-identity.ts).
-    this.releaseIdentity = claimIdentity(groupingPath(this.groupingKey));
+    // Also before anything starts: a second start of a live identity in this thread is refused, since
+    // the two would overwrite each other's group; another thread on it is reported (src/push/node-identity.ts).
+    this.releaseIdentity = claimIdentity(groupingPath(this.groupingKey), (otherThread) => this.reportDuplicate(logger, describeOtherThread(this.groupingKey, otherThread)));
     try {
       this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
       const headers = { ...credentials.headers, ...input.transport?.headers };
@@ -174,26 +176,29 @@ export class NodeMetrics {
   /** Reads the node's group back during its first intervals, from the replica it pushes to now. */
   private watchIdentity(transport: GatewayTransport, headers: Record<string, string>, connect: Record<string, unknown>, logger: PushLogger): IdentityWatch {
     const options = this.config.options;
-    const { job, role, instance } = this.groupingKey;
-    const duplicate = this.registry.gauge('persia_node_duplicate_identity').labels();
     return new IdentityWatch({
       incarnation: this.incarnation,
       intervalSeconds: options.pushIntervalSeconds,
       read: () => readStoredIncarnation(transport.currentBaseUrl, { key: this.groupingKey, timeoutSeconds: options.pushTimeoutSeconds, headers, connect }),
-      onDuplicate: (stored) => {
-        duplicate.set(1);
-        logger.warn(
-          `another process pushes as job ${job}, role ${role}, instance ${instance} (the gateway holds its incarnation ${stored}, ` +
-            `this node's is ${this.incarnation}): each push overwrites the other's metrics, so counters jump and rate() is wrong. ` +
-            'Give every node its own PERSIA_METRICS_INSTANCE or REPLICA_INDEX; the node keeps running.',
-        );
-        this.pushAtRandomPoints();
-      },
+      onDuplicate: (stored) => this.reportDuplicate(logger, describeOtherProcess(this.groupingKey, stored, this.incarnation)),
       onTooLarge: () =>
         logger.info(
           'the gateway holds over 1 MiB of metrics: this node does not read it back to look for another process on its identity (the PersiaDuplicateNodeIdentity alert does)',
         ),
     });
+  }
+
+  /**
+   * Another writer on this node's identity, found by the read-back (a process) or by the claim (a thread of
+   * this process): said once, and flagged on every push from now on (persia_node_duplicate_identity).
+   */
+  private reportDuplicate(logger: PushLogger, message: string): void {
+    if (this.duplicateReported || this.stopped) return;
+    this.duplicateReported = true;
+    this.identityWatch?.stop(); // another thread's incarnation in the group says nothing more
+    this.registry.gauge('persia_node_duplicate_identity').labels().set(1);
+    logger.warn(message);
+    this.pushAtRandomPoints();
   }
 
   /**

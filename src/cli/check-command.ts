@@ -79,7 +79,7 @@ function check(flags: { config?: string; json?: boolean }): void {
   );
   if (instance.from === 'hostname_pid') {
     process.stdout.write(
-      `instance: ${instance.prefix}${instance.suffix} (neither PERSIA_METRICS_INSTANCE nor REPLICA_INDEX is set: each node uses its hostname and its own pid)\n`,
+      `instance: ${instance.prefix}${instance.suffix} (neither PERSIA_METRICS_INSTANCE nor REPLICA_INDEX is set: each node uses its hostname and its own pid, and a worker thread adds _t<thread id>)\n`,
     );
   }
   const security = [auth === undefined ? '' : `${auth} auth`, 'ca' in credentials.connect ? 'TLS with the given CA' : ''].filter(Boolean).join(', ');
@@ -95,7 +95,7 @@ function describeFile(config: ResolvedConfig, fileFrom: string | null): string {
 
 /**
  * The node's instance as the push code derives it (src/push/grouping-key.ts): the option, else rep_<index>,
- * else <hostname>_<pid>, where the pid is the node's, unknown here.
+ * else <hostname>_<pid> (+ _t<thread id> in a worker thread), where the pid is the node's, unknown here.
  */
 function describeInstance(options: MetricsOptions): { prefix: string; suffix: string; from: InstanceFrom } {
   if (options.instance !== undefined) return { prefix: options.instance, suffix: '', from: 'instance' };

@@ -146,7 +146,7 @@ function printNodeTable(job: string, nodes: readonly NodeStatus[]): void {
   const left = nodes.filter((n) => n.movedTo !== undefined).length;
   const current = nodes.length - left;
   const notes = [`${stale} stale`];
-  if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process (see IDENTITY)`);
+  if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
   process.stdout.write(`\n${current} node${current === 1 ? '' : 's'} of job "${job}", ${notes.join(', ')}\n`);
 }

@@ -22,7 +22,7 @@ export interface NodeStatus {
   /** Push failures the node counted itself (sum over reasons of persia_metrics_push_failures_total). */
   readonly pushFailures: number | undefined;
   readonly stale: boolean;
-  /** The node found another process pushing as the same job/role/instance (persia_node_duplicate_identity). */
+  /** The node found another process or thread pushing as the same job/role/instance (persia_node_duplicate_identity). */
   readonly duplicateIdentity: boolean;
   readonly gateway: string;
   /**

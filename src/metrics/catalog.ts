@@ -220,7 +220,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     group: 'health',
     roles: ALL,
     labels: [],
-    help: '1 once this node found another process pushing to its own group (same job, role and instance): the two overwrite each other. Give each node its own instance or replica index.',
+    help: '1 once this node found another process, or another thread of its process, pushing to its own group (same job, role and instance): the two overwrite each other. Give each node its own instance or replica index.',
   },
   // --- The pusher's own health (values as of the previous push: a push cannot report on itself) ---
   {

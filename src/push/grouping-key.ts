@@ -4,6 +4,7 @@
  * server with the same replica index on one host overwrite each other's metrics).
  */
 import { hostname } from 'node:os';
+import { isMainThread, threadId } from 'node:worker_threads';
 import type { MetricsOptions } from '../config/options.js';
 import { MetricDefinitionError } from '../errors.js';
 import { hasLoneSurrogate } from '../metrics/exposition-format.js';
@@ -18,11 +19,16 @@ export function groupingKeyFor(options: Pick<MetricsOptions, 'jobName' | 'role' 
   return { job: options.jobName, role: options.role, instance: defaultInstance(options) };
 }
 
-/** rep_<replica_index> (PersiaML's form) when the index is known, else hostname_pid: unique on any host. */
+/**
+ * rep_<replica_index> (PersiaML's form) when the index is known, else <hostname>_<pid>, and in a worker
+ * thread <hostname>_<pid>_t<thread id>: unique on any host, and for every thread of a process, which all
+ * share its pid (an instance that names the node, option or environment, is the same in every thread:
+ * src/push/thread-claims.ts reports two threads on one).
+ */
 export function defaultInstance(options: Pick<MetricsOptions, 'replicaIndex' | 'instance'>): string {
   if (options.instance !== undefined) return options.instance;
   if (options.replicaIndex !== undefined) return `rep_${options.replicaIndex}`;
-  return `${hostname()}_${process.pid}`;
+  return isMainThread ? `${hostname()}_${process.pid}` : `${hostname()}_${process.pid}_t${threadId}`;
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * One node identity (job, role, instance) is one group in the gateway, and a group has room for one writer:
  * two processes pushing it replace each other's values at every push (a counter reads 14000, then 19), and
- * both see their pushes succeed. Two guards:
+ * both see their pushes succeed. Three guards:
  *
- * - in one process, a second start of a live identity is refused (`claimIdentity`);
+ * - in one thread, a second start of a live identity is refused (`claimIdentity`);
+ * - across the worker threads of one process, which cannot see each other's registry, the claim is
+ *   announced and two threads on one identity are both told within milliseconds (src/push/thread-claims.ts);
  * - across processes, every node publishes a random `persia_node_incarnation` and, during its first
  *   intervals, reads back what the gateway holds for its own group a little after its own push. Another
  *   incarnation there means another writer. The gateway has no per-group read (GET of a group path answers
@@ -15,6 +17,7 @@ import { Agent, request } from 'undici';
 import { DuplicateIdentityError } from '../errors.js';
 import { escapeLabelValue } from '../metrics/exposition-format.js';
 import type { GroupingKey } from './grouping-key.js';
+import { announceClaim } from './thread-claims.js';
 import { unrefConnector } from './transport.js';
 
 /** Pushes after which the node reads its group back: a few in its first intervals, then never. */
@@ -22,26 +25,29 @@ const CHECK_AFTER_PUSHES: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 8, 10, 1
 /** Bytes of the gateway's /metrics a check reads at most (about 70 default nodes' worth). */
 const READ_CAP_BYTES = 1 << 20;
 
-/** Shared by every copy of this library loaded in the process (a bundle may hold its own). */
+/** Shared by every copy of this library loaded in the thread (a bundle may hold its own); each thread has its own. */
 const LIVE_KEY = Symbol.for('persia-metrics.live-identities');
 const liveIdentities: Set<string> =
   ((globalThis as Record<symbol, unknown>)[LIVE_KEY] as Set<string> | undefined) ?? ((globalThis as Record<symbol, unknown>)[LIVE_KEY] = new Set<string>());
 
 /**
- * Mark the identity `groupingPath` (job, role, instance) as pushed by this process; returns its release.
+ * Mark the identity `groupingPath` (job, role, instance) as pushed by this thread; returns its release.
  * Throws DuplicateIdentityError when it is already live here, whatever gateway address each start names:
  * `127.0.0.1:9091`, `http://127.0.0.1:9091/` and `localhost:9091` are one gateway, and no process has a
- * reason to push one node's group twice.
+ * reason to push one node's group twice. Another thread of the process on the same identity cannot be
+ * refused now: `onOtherThread` hears of it (with that thread's id) within milliseconds instead.
  */
-export function claimIdentity(groupingPath: string): () => void {
+export function claimIdentity(groupingPath: string, onOtherThread: (otherThread: number) => void = () => {}): () => void {
   const key = groupingPath;
   if (liveIdentities.has(key)) throw new DuplicateIdentityError(groupingPath);
   liveIdentities.add(key);
+  const withdraw = announceClaim(key, onOtherThread);
   let released = false;
   return () => {
     if (released) return;
     released = true;
     liveIdentities.delete(key);
+    withdraw();
   };
 }
 

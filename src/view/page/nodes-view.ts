@@ -51,7 +51,7 @@ function row(node: NodeRow): HTMLTableRowElement {
         ? undefined
         : badge(node.straggler === 'firing' ? 'STRAGGLER' : 'slow (pending)', node.straggler === 'firing' ? 'bad' : 'warn', node.stragglerDetail),
     ),
-    withBadge(node.duplicateIdentity ? '' : 'ok', node.duplicateIdentity ? badge('DUPLICATE', 'bad', 'more than one process pushes as this node') : undefined),
+    withBadge(node.duplicateIdentity ? '' : 'ok', node.duplicateIdentity ? badge('DUPLICATE', 'bad', 'more than one process or thread pushes as this node') : undefined),
   );
   return tr;
 }
