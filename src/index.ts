@@ -14,6 +14,7 @@ export { METRIC_CATALOG, PERSIA_METRIC_NAMES, NODE_ROLES, type MetricSpec, type 
 export { MetricsRegistry, type ExpositionSource, type Collector, type FamilyOf } from './metrics/registry.js';
 export type { MetricFamily, Counter, Gauge, Histogram, CounterSeries, GaugeSeries, HistogramSeries, LabelValue } from './metrics/instruments.js';
 export type { ExposedFamily } from './metrics/exposition-format.js';
+export type { SeriesLimits } from './metrics/series-limit.js';
 export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-key.js';
 export {
   PersiaMetricsError,

@@ -11,7 +11,7 @@ import { ConfigError, NodeStoppedError, ReentrantCallError } from './errors.js';
 import { describeValue } from './config/yaml-document.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
 import { gatewayCredentials } from './config/credentials.js';
-import type { NodeRole } from './metrics/catalog.js';
+import { METRIC_CATALOG, type NodeRole } from './metrics/catalog.js';
 import type { Counter, Gauge, Histogram } from './metrics/instruments.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
@@ -57,9 +57,13 @@ export class NodeMetrics {
   constructor(input: StartNodeMetricsInput = {}) {
     this.config = loadConfig(input);
     const options = this.config.options;
-    this.registry = new MetricsRegistry();
     this.groupingKey = groupingKeyFor(options);
     const logger = input.logger ?? stderrLogger(this.groupingKey);
+    this.registry = new MetricsRegistry(METRIC_CATALOG, {
+      maxSeriesPerFamily: options.maxSeriesPerFamily,
+      dropIdleSeriesSeconds: options.dropIdleSeriesSeconds,
+      report: (message) => logger.warn(message),
+    });
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
     this.createRoleSeries(options.role);

@@ -26,6 +26,13 @@ export interface OptionSpec<P extends string = string, S extends z.ZodType = z.Z
   readonly schema: S;
 }
 
+/**
+ * Series per family before new label sets fold into an overflow series (src/metrics/series-limit.ts). As
+ * OpenTelemetry's 2,000 attribute sets, so a user moving over meets the same bound; a per-feature family
+ * of the catalog fits a model of up to 2,000 sparse features.
+ */
+export const DEFAULT_MAX_SERIES_PER_FAMILY = 2_000;
+
 const nonEmptyString = z.string().trim().min(1, 'not empty or blank');
 const seconds = (max: number) => z.number().finite().positive().max(max);
 const gatewayList = z.string().superRefine((value, ctx) => {
@@ -93,6 +100,16 @@ const OPTION_SPECS = [
     key: 'collect_runtime_metrics', property: 'collectRuntimeMetrics', type: 'boolean', default: true, env: 'PERSIA_METRICS_RUNTIME', inFile: true,
     help: 'Publish the node process\'s CPU, memory and event-loop delay as persia_node_* series.',
     schema: z.boolean(),
+  }),
+  option({
+    key: 'max_series_per_family', property: 'maxSeriesPerFamily', type: 'integer', default: DEFAULT_MAX_SERIES_PER_FAMILY, env: 'PERSIA_METRICS_MAX_SERIES_PER_FAMILY', inFile: true,
+    help: 'Series one family keeps per node. Past it, a new label set keeps its other labels and records under "__overflow__" in the label with the most values: totals stay exact, counted in persia_metrics_overflow_bindings_total, warned once.',
+    schema: z.number().int().min(1).max(10_000_000),
+  }),
+  option({
+    key: 'drop_idle_series_seconds', property: 'dropIdleSeriesSeconds', type: 'number (s)', default: undefined, env: 'PERSIA_METRICS_DROP_IDLE_SERIES_SECONDS', inFile: true,
+    help: 'Opt-in: forget a labelled series whose value has not changed for this long (it leaves the gateway at the next push; bound again, a counter restarts at 0). Unset: series are kept for the life of the process.',
+    schema: seconds(31_536_000).optional(),
   }),
   option({
     key: 'role', property: 'role', type: NODE_ROLES.join(' | '), default: 'trainer', env: 'PERSIA_NODE_ROLE', inFile: false,

@@ -31,6 +31,12 @@ export interface MetricSpec {
   readonly labels: readonly string[];
   /** Histogram upper bounds, ascending, without +Inf. */
   readonly buckets?: readonly number[];
+  /**
+   * Series this family keeps per node before new label sets fold into an overflow series
+   * (src/metrics/series-limit.ts); default: the node's max_series_per_family. `Infinity` only for label values
+   * the library itself chooses from a fixed set: such a family is never limited and never dropped as idle.
+   */
+  readonly maxSeries?: number;
 }
 
 /** Latencies of embedding lookups and gradient updates: 100 µs to 10 s, dense around 1–100 ms. */
@@ -43,6 +49,14 @@ const ALL: readonly NodeRole[] = NODE_ROLES;
 
 /** Filled by the registry itself on every collect() from its families' drop counts (registry.ts). */
 export const REJECTED_SAMPLES_METRIC = 'persia_metrics_rejected_samples_total';
+/** Likewise, from the families' counts of label sets folded past their series limit. */
+export const OVERFLOW_BINDINGS_METRIC = 'persia_metrics_overflow_bindings_total';
+/**
+ * For the node's own labelled families: their values come from the library (a state, a statistic, a failure
+ * reason, one per defined family), never from the user's data, so no limit and no idle drop applies.
+ * The per-feature families take the node's limit: features are the user's.
+ */
+const LIBRARY_VALUES = Infinity;
 const FEATURE = ['feature'] as const;
 
 function timeCost(name: string, help: string, roles: readonly NodeRole[]): MetricSpec {
@@ -174,6 +188,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     group: 'runtime',
     roles: ALL,
     labels: ['stat'],
+    maxSeries: LIBRARY_VALUES,
     help: 'Event-loop delay of this node process since the previous push, by statistic (p50, p99, max).',
   },
   {
@@ -193,6 +208,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     group: 'health',
     roles: ALL,
     labels: ['state'],
+    maxSeries: LIBRARY_VALUES,
     help: 'Node state as a state set: 1 for the current state (init, running, error, stopping), 0 for the others.',
   },
   {
@@ -239,6 +255,7 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     group: 'pusher',
     roles: ALL,
     labels: ['reason'],
+    maxSeries: LIBRARY_VALUES,
     help: 'Failed push attempts by reason (timeout, connection, http_4xx, http_5xx, encoding).',
   },
   {
@@ -248,7 +265,18 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     group: 'pusher',
     roles: ALL,
     labels: ['metric'],
+    maxSeries: LIBRARY_VALUES,
     help: 'Samples dropped instead of recorded, by the metric they were for: not a number (a string from untyped data), NaN, a negative counter increment, an infinite or negative duration. Any rise is a bug in the recording code.',
+  },
+  {
+    name: OVERFLOW_BINDINGS_METRIC,
+    type: 'counter',
+    unit: '1',
+    group: 'pusher',
+    roles: ALL,
+    labels: ['metric'],
+    maxSeries: LIBRARY_VALUES,
+    help: 'Label sets bound past their family\'s series limit (max_series_per_family), by family: each was recorded into an overflow series that keeps its other labels and holds "__overflow__" in the label with the most values, so totals stay exact. Counted per labels() call that folded.',
   },
   {
     name: 'persia_metrics_push_duration_seconds',

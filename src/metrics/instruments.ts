@@ -17,6 +17,8 @@ import { LabelClashError, MetricDefinitionError } from '../errors.js';
 import { GROUPING_LABELS, NODE_ROLES, type MetricGroup, type MetricSpec, type MetricType } from './catalog.js';
 import { assertHelp, assertLabelName, assertMetricName, hasLoneSurrogate, type ExposedFamily } from './exposition-format.js';
 import { renderFamilyText } from './text-exposition.js';
+import { DEFAULT_MAX_SERIES_PER_FAMILY } from '../config/options.js';
+import { OVERFLOW_VALUE, offendingPosition, overflowSeriesCap, overflowWarning, retiredKey, type SeriesLimits } from './series-limit.js';
 
 /**
  * What `labels()` takes. A number or bigint means the same series as its string form, `String(value)`
@@ -79,7 +81,20 @@ export function checkedSpec(input: unknown): MetricSpec {
     if (seen.has(label)) throw new MetricDefinitionError(`metric ${name}: label "${label}" is listed twice`);
     seen.add(label);
   }
-  const checked: MetricSpec = { name, type, help, unit, group, roles: Object.freeze([...roles]), labels: Object.freeze([...labels]) };
+  const maxSeries = spec['maxSeries'];
+  if (maxSeries !== undefined && !(maxSeries === Infinity || (Number.isInteger(maxSeries) && (maxSeries as number) >= 1))) {
+    throw new MetricDefinitionError(`metric ${name}: field "maxSeries" must be a positive integer (or Infinity for values from a fixed set), got ${describe(maxSeries)}`);
+  }
+  const checked: MetricSpec = {
+    name,
+    type,
+    help,
+    unit,
+    group,
+    roles: Object.freeze([...roles]),
+    labels: Object.freeze([...labels]),
+    ...(maxSeries === undefined ? {} : { maxSeries: maxSeries as number }),
+  };
   if (type !== 'histogram') return Object.freeze(checked);
   if (labels.includes('le')) throw new MetricDefinitionError(`histogram ${name} cannot use the label "le"`);
   const buckets = field('buckets', 'a non-empty array of finite upper bounds, ascending, without +Inf', (value): value is number[] => Array.isArray(value) && value.length > 0);
@@ -103,13 +118,33 @@ function checkedBounds(name: string, unit: string, buckets: readonly unknown[]):
 
 /** The label values of every series of a family without labels. */
 const NO_LABEL_VALUES: readonly string[] = Object.freeze([]);
+const DEFAULT_LIMITS: SeriesLimits = { maxSeriesPerFamily: DEFAULT_MAX_SERIES_PER_FAMILY };
+
+/** Every series class carries its label values; the family's type parameter does not say so. */
+function valuesOf(series: unknown): readonly string[] {
+  return (series as { readonly labelValues: readonly string[] }).labelValues;
+}
+
+/** A series the idle sweep dropped: held weakly, so it is forgotten unless the program still holds it. */
+interface Retired<Series> {
+  readonly ref: WeakRef<Series & object>;
+  /** Its activity when dropped: a different one later means the program recorded on it since. */
+  mark: number;
+}
 
 export abstract class MetricFamily<Series> implements ExposedFamily {
   readonly spec: MetricSpec;
   /** Samples dropped because Prometheus could not represent them (e.g. a negative counter increment, a string). */
   rejectedSamples = 0;
-  /** Every series, in creation order: what the serializers walk. */
-  private readonly list: Series[] = [];
+  /** Series kept before new label sets fold (spec.maxSeries, else the node's max_series_per_family). */
+  readonly maxSeries: number;
+  /** labels() calls past the limit whose label set was folded into an overflow series (see series-limit.ts). */
+  overflowBindings = 0;
+  /**
+   * Every series, in creation order: what the serializers walk. Replaced, never edited, when the idle sweep
+   * drops series, so an encoder walking the previous one (a push written in slices) finishes it unchanged.
+   */
+  private list: Series[] = [];
   /**
    * Label value → series for one label; for more, value → the next label's map. A tree rather than one map
    * keyed by joined values: no separator character, so no label value (a NUL included) can make two label
@@ -119,10 +154,23 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
   /** The one series of a family without labels. */
   private unlabelledSeries: Series | undefined;
   private readonly arity: number;
+  private readonly limits: SeriesLimits;
+  /** The label whose value folds past the limit; chosen at the first fold (-1 before). */
+  private foldedPosition = -1;
+  private reported = false;
+  /** The overflow series among `list`: they do not count against the limit (their own cap does). */
+  private readonly overflow = new Set<Series>();
+  /** Per position of `list`, the activity and since when it has not changed (idle sweep only). */
+  private marks: number[] = [];
+  private since: number[] = [];
+  /** Dropped idle series by label set (idle sweep only). */
+  private readonly retired = new Map<string, Retired<Series>>();
 
-  constructor(spec: MetricSpec) {
+  constructor(spec: MetricSpec, limits: SeriesLimits = DEFAULT_LIMITS) {
     this.spec = checkedSpec(spec);
     this.arity = this.spec.labels.length;
+    this.limits = limits;
+    this.maxSeries = this.spec.maxSeries ?? limits.maxSeriesPerFamily;
   }
 
   /**
@@ -136,7 +184,7 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
     if (arity === 1) {
       const value = values[0];
       const key = typeof value === 'string' ? value : this.labelText(0, value);
-      return (this.index.get(key) as Series | undefined) ?? this.create([key]);
+      return (this.index.get(key) as Series | undefined) ?? this.bind([key]);
     }
     if (arity === 0) return this.unlabelledSeries ?? this.create([]);
     // Convert every value before looking anything up: a bad one throws whether or not the rest exist.
@@ -148,10 +196,10 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
     let level = this.index;
     for (let position = 0; position < arity - 1; position += 1) {
       const next = level.get(keys[position]!) as Map<string, unknown> | undefined;
-      if (next === undefined) return this.create(keys);
+      if (next === undefined) return this.bind(keys);
       level = next;
     }
-    return (level.get(keys[arity - 1]!) as Series | undefined) ?? this.create(keys);
+    return (level.get(keys[arity - 1]!) as Series | undefined) ?? this.bind(keys);
   }
 
   /** The family's series without label values; a family with labels has none (MetricDefinitionError). */
@@ -174,6 +222,54 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
     this.list.length = 0;
     this.index.clear();
     this.unlabelledSeries = undefined;
+    this.overflow.clear();
+    this.foldedPosition = -1;
+    this.marks = [];
+    this.since = [];
+    this.retired.clear();
+  }
+
+  /**
+   * The idle sweep (drop_idle_series_seconds), run by the registry before each exposition: a labelled series
+   * whose activity (a counter's or gauge's value, a histogram's count) has not changed for that long leaves
+   * the family and is held weakly. A program still holding it and recording on it gets it back at the next
+   * sweep; binding its label set again gets the same series back while it lives, a fresh one once the
+   * garbage collector took it. Families whose values the library chooses (maxSeries Infinity) are kept.
+   */
+  dropIdleSeries(nowMs: number): void {
+    const seconds = this.limits.dropIdleSeriesSeconds;
+    if (seconds === undefined || this.arity === 0 || this.maxSeries === Infinity) return;
+    for (const [key, entry] of this.retired) {
+      const series = entry.ref.deref();
+      if (series === undefined) this.retired.delete(key);
+      else if (!Object.is(this.activity(series), entry.mark)) {
+        // Recorded on through a kept handle: back into the pushes, past the limit if need be (it is the program's object).
+        if (this.lookup(valuesOf(series)) === undefined) {
+          this.retired.delete(key);
+          this.attach(series);
+        } else entry.mark = this.activity(series);
+      }
+    }
+    const list = this.list;
+    const kept: Series[] = [];
+    const marks: number[] = [];
+    const since: number[] = [];
+    for (const [position, series] of list.entries()) {
+      const mark = this.activity(series);
+      if (position >= this.marks.length || !Object.is(mark, this.marks[position])) {
+        kept.push(series);
+        marks.push(mark);
+        since.push(nowMs);
+      } else if (nowMs - this.since[position]! >= seconds * 1000) this.retire(series, mark);
+      else {
+        kept.push(series);
+        marks.push(mark);
+        since.push(this.since[position]!);
+      }
+    }
+    this.marks = marks;
+    this.since = since;
+    if (kept.length !== list.length) this.list = kept;
   }
 
   /**
@@ -202,7 +298,11 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
     );
   }
 
-  private create(keys: readonly string[]): Series {
+  /**
+   * A label set not in the index: a series dropped as idle and still alive comes back; below the limit a new
+   * series is made; past it the label set folds (the guard: here, never in inc/set/observe).
+   */
+  private bind(keys: string[]): Series {
     for (const [position, key] of keys.entries()) {
       if (hasLoneSurrogate(key)) {
         throw new MetricDefinitionError(
@@ -210,24 +310,96 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
         );
       }
     }
+    const full = this.arity > 0 && this.list.length - this.overflow.size >= this.maxSeries;
+    if (this.retired.size > 0 && !full) {
+      const key = retiredKey(keys);
+      const series = this.retired.get(key)?.ref.deref();
+      this.retired.delete(key);
+      if (series !== undefined) return this.attach(series);
+    }
+    return full ? this.fold(keys) : this.create(keys);
+  }
+
+  /**
+   * Past the limit: the offending label's value becomes OVERFLOW_VALUE, the other labels are kept, and the
+   * label set records into that overflow series; past the overflow series' own cap, every label folds.
+   */
+  private fold(keys: string[]): Series {
+    if (this.foldedPosition < 0) this.foldedPosition = offendingPosition(this.list.map(valuesOf), this.arity);
+    this.overflowBindings += 1;
+    if (!this.reported) {
+      this.reported = true;
+      try {
+        this.limits.report?.(overflowWarning(this.spec.name, this.spec.labels, this.foldedPosition, this.maxSeries));
+      } catch {
+        // A logger that throws must not turn a binding into a crash of the training loop.
+      }
+    }
+    const folded = [...keys];
+    folded[this.foldedPosition] = OVERFLOW_VALUE;
+    const existing = this.lookup(folded);
+    if (existing !== undefined) return existing;
+    if (this.overflow.size >= overflowSeriesCap(this.maxSeries)) {
+      folded.fill(OVERFLOW_VALUE);
+      const all = this.lookup(folded);
+      if (all !== undefined) return all;
+    }
+    const series = this.create(folded);
+    this.overflow.add(series);
+    return series;
+  }
+
+  private create(keys: readonly string[]): Series {
     // Frozen: encoders keep what they derive from these values, so they must not change under them.
     const series = this.createSeries(keys.length === 0 ? NO_LABEL_VALUES : Object.freeze(keys));
-    if (keys.length === 0) this.unlabelledSeries = series;
-    else {
-      let level = this.index;
-      for (let position = 0; position < keys.length - 1; position += 1) {
-        let next = level.get(keys[position]!) as Map<string, unknown> | undefined;
-        if (next === undefined) {
-          next = new Map();
-          level.set(keys[position]!, next);
-        }
-        level = next;
-      }
-      level.set(keys[keys.length - 1]!, series);
+    if (keys.length === 0) {
+      this.unlabelledSeries = series;
+      this.list.push(series);
+      return series;
     }
+    return this.attach(series);
+  }
+
+  /** Puts a labelled series into the index and the list. */
+  private attach(series: Series): Series {
+    const keys = valuesOf(series);
+    let level = this.index;
+    for (let position = 0; position < keys.length - 1; position += 1) {
+      let next = level.get(keys[position]!) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(keys[position]!, next);
+      }
+      level = next;
+    }
+    level.set(keys[keys.length - 1]!, series);
     this.list.push(series);
     return series;
   }
+
+  /** The series bound to exactly these label values, if any. */
+  private lookup(keys: readonly string[]): Series | undefined {
+    let level: Map<string, unknown> | undefined = this.index;
+    for (let position = 0; position < keys.length - 1 && level !== undefined; position += 1) level = level.get(keys[position]!) as Map<string, unknown> | undefined;
+    return level?.get(keys[keys.length - 1]!) as Series | undefined;
+  }
+
+  /** Takes a series out of the index (pruning maps left empty) and keeps it weakly; the caller drops it from the list. */
+  private retire(series: Series, mark: number): void {
+    const keys = valuesOf(series);
+    const path: Map<string, unknown>[] = [this.index];
+    for (let position = 0; position < keys.length - 1; position += 1) path.push(path[position]!.get(keys[position]!) as Map<string, unknown>);
+    for (let position = keys.length - 1; position >= 0; position -= 1) {
+      const level = path[position]!;
+      level.delete(keys[position]!);
+      if (level.size > 0) break;
+    }
+    this.overflow.delete(series);
+    this.retired.set(retiredKey(keys), { ref: new WeakRef(series as Series & object), mark });
+  }
+
+  /** A number that changes when the series is recorded on (a counter's value, a histogram's count). */
+  protected abstract activity(series: Series): number;
 
   protected abstract createSeries(labelValues: readonly string[]): Series;
 }
@@ -258,6 +430,10 @@ export class Counter extends MetricFamily<CounterSeries> {
 
   protected createSeries(labelValues: readonly string[]): CounterSeries {
     return new CounterSeries(this, labelValues);
+  }
+
+  protected activity(series: CounterSeries): number {
+    return series.value;
   }
 }
 
@@ -310,6 +486,10 @@ export class Gauge extends MetricFamily<GaugeSeries> {
 
   protected createSeries(labelValues: readonly string[]): GaugeSeries {
     return new GaugeSeries(this, labelValues);
+  }
+
+  protected activity(series: GaugeSeries): number {
+    return series.value;
   }
 }
 
@@ -379,8 +559,8 @@ export class Histogram extends MetricFamily<HistogramSeries> {
   private readonly upperBounds: Float64Array;
   private readonly minimum: number;
 
-  constructor(spec: MetricSpec) {
-    super(spec);
+  constructor(spec: MetricSpec, limits?: SeriesLimits) {
+    super(spec, limits);
     // checkedSpec (in super) refused missing, NaN, infinite, unordered and, for seconds, negative bounds.
     this.upperBounds = Float64Array.from(this.spec.buckets ?? []);
     this.minimum = this.spec.unit === 'seconds' ? 0 : -Number.MAX_VALUE;
@@ -400,5 +580,9 @@ export class Histogram extends MetricFamily<HistogramSeries> {
 
   protected createSeries(labelValues: readonly string[]): HistogramSeries {
     return new HistogramSeries(this, this.upperBounds, this.minimum, labelValues);
+  }
+
+  protected activity(series: HistogramSeries): number {
+    return series.count;
   }
 }

@@ -6,10 +6,11 @@
  * consistency check (about 1 µs per stored series, the gateway's scale wall) would otherwise provide.
  */
 import { MetricDefinitionError } from '../errors.js';
-import { METRIC_CATALOG, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
+import { METRIC_CATALOG, OVERFLOW_BINDINGS_METRIC, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
 import { checkedSpec, Counter, Gauge, Histogram, type MetricFamily } from './instruments.js';
 import { ProtobufExposition } from './protobuf-exposition.js';
 import { TextExposition } from './text-exposition.js';
+import type { SeriesLimits } from './series-limit.js';
 
 /** Series names the Pushgateway adds to every group itself: a pushed family with one of them is refused. */
 export const GATEWAY_OWNED_NAMES: readonly string[] = ['push_time_seconds', 'push_failure_time_seconds'];
@@ -36,8 +37,15 @@ export class MetricsRegistry {
   private readonly collectors: Collector[] = [];
   private text: TextExposition | undefined;
   private protobuf: ProtobufExposition | undefined;
+  private readonly limits: SeriesLimits | undefined;
 
-  constructor(specs: readonly MetricSpec[] = METRIC_CATALOG) {
+  /**
+   * `limits`: the series limit of every family defined here (unless its spec sets maxSeries), the idle drop,
+   * and where a family's first folded label set is reported (src/metrics/series-limit.ts); default: 2,000
+   * series per family, no idle drop, not reported (still counted).
+   */
+  constructor(specs: readonly MetricSpec[] = METRIC_CATALOG, limits?: SeriesLimits) {
+    this.limits = limits;
     for (const spec of specs) this.define(spec);
   }
 
@@ -59,7 +67,8 @@ export class MetricsRegistry {
         );
       }
     }
-    const family = spec.type === 'counter' ? new Counter(spec) : spec.type === 'gauge' ? new Gauge(spec) : new Histogram(spec);
+    const limits = this.limits;
+    const family = spec.type === 'counter' ? new Counter(spec, limits) : spec.type === 'gauge' ? new Gauge(spec, limits) : new Histogram(spec, limits);
     this.families.set(spec.name, family);
     for (const name of names) this.sampleOwners.set(name, spec.name);
     return family as FamilyOf<T>;
@@ -102,24 +111,39 @@ export class MetricsRegistry {
     return total;
   }
 
-  /**
-   * Refresh sampled values (runtime metrics, pusher health) and the dropped-sample counts; every serializer
-   * calls it first, so whatever builds a body publishes them without wiring of its own.
-   */
-  collect(): void {
-    for (const collect of this.collectors) collect();
-    this.publishRejectedSamples();
+  /** Label sets folded past their family's series limit, across all families. */
+  overflowBindings(): number {
+    let total = 0;
+    for (const family of this.families.values()) total += family.overflowBindings;
+    return total;
   }
 
   /**
-   * persia_metrics_rejected_samples_total{metric}: one series per family that dropped a sample, appearing with
-   * its first drop. Set from the families' own counts (which only grow), so the hot path has nothing more to do.
+   * Refresh sampled values (runtime metrics, pusher health), the dropped-sample and folded-binding counts, and
+   * (when enabled) drop idle series; every serializer calls it first, so whatever builds a body publishes them
+   * without wiring of its own.
    */
-  private publishRejectedSamples(): void {
-    const published = this.families.get(REJECTED_SAMPLES_METRIC);
+  collect(): void {
+    for (const collect of this.collectors) collect();
+    if (this.limits?.dropIdleSeriesSeconds !== undefined) {
+      const now = performance.now();
+      for (const family of this.families.values()) family.dropIdleSeries(now);
+    }
+    this.publishPerFamily(REJECTED_SAMPLES_METRIC, (family) => family.rejectedSamples);
+    this.publishPerFamily(OVERFLOW_BINDINGS_METRIC, (family) => family.overflowBindings);
+  }
+
+  /**
+   * persia_metrics_rejected_samples_total{metric} and persia_metrics_overflow_bindings_total{metric}: one
+   * series per family with a count, appearing with its first. Set from the families' own counts (which only
+   * grow), so neither recording nor binding has anything more to do.
+   */
+  private publishPerFamily(name: string, count: (family: MetricFamily<unknown>) => number): void {
+    const published = this.families.get(name);
     if (!(published instanceof Counter) || published.spec.labels.length !== 1) return; // a registry without the catalog entry
     for (const family of this.families.values()) {
-      if (family.rejectedSamples > 0) published.labels(family.spec.name).value = family.rejectedSamples;
+      const value = count(family);
+      if (value > 0) published.labels(family.spec.name).value = value;
     }
   }
 
