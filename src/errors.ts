@@ -19,16 +19,21 @@ export type PersiaErrorCode =
   | 'PERSIA_DEPLOY_USAGE'
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
+  | 'PERSIA_DEPENDENCY_MISSING'
   | 'PERSIA_STATUS_FAILED'
   | 'PERSIA_VIEW_FAILED'
   | 'PERSIA_EXPIRY_FAILED';
 
-/** Codes that mean the invocation or its input is wrong (exit 2), as opposed to a runtime failure (exit 1). */
+/**
+ * Codes that mean the invocation, its input or the installation is wrong (exit 2), as opposed to a runtime
+ * failure (exit 1): running it again unchanged cannot help, so a retry loop should stop.
+ */
 export const USAGE_ERROR_CODES: ReadonlySet<PersiaErrorCode> = new Set<PersiaErrorCode>([
   'PERSIA_CONFIG_INVALID',
   'PERSIA_CONFIG_UNREADABLE',
   'PERSIA_DEPLOY_USAGE',
   'PERSIA_INIT_EXISTS',
+  'PERSIA_DEPENDENCY_MISSING',
 ]);
 
 export class PersiaMetricsError extends Error {
@@ -215,6 +220,24 @@ export class InitExistsError extends PersiaMetricsError {
 export class DiscoveryError extends PersiaMetricsError {
   constructor(message: string, cause?: unknown) {
     super('PERSIA_DISCOVERY_FAILED', message, { cause });
+  }
+}
+
+/**
+ * An optional dependency of the CLI (package.json `optionalDependencies`) is not installed, e.g. dockerode
+ * after `npm install --omit=optional`: the library never needs it, the command that does says what to install.
+ */
+export class MissingDependencyError extends PersiaMetricsError {
+  readonly packageName: string;
+
+  constructor(packageName: string, neededFor: string, cause?: unknown) {
+    super(
+      'PERSIA_DEPENDENCY_MISSING',
+      `${neededFor} needs the optional package ${packageName}, which is not installed (an install with --omit=optional leaves it out); ` +
+        `install it beside persia-metrics: npm install ${packageName}`,
+      { cause },
+    );
+    this.packageName = packageName;
   }
 }
 

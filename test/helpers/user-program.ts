@@ -3,7 +3,9 @@
  * `persia-metrics` by its package name (resolved through `node_modules/persia-metrics`, a link to this
  * checkout, so only what package.json exports is reachable; `prom-client` is there too), started as a child process with an
  * environment of the test's choosing. Tests assert what the user would see: exit code, signal, stdout,
- * stderr, and what reached the real gateway.
+ * stderr, and what reached the real gateway. `dir` runs it in an application folder of the test's own
+ * instead (one where the packed tarball is installed, test/integration/package-install.test.ts), and
+ * `runUserCommand` runs any file there (a compiled program, the installed `persia-metrics` binary).
  *
  * Needs `npm run build` first (the package's exports point at dist/), as `npm test` does.
  */
@@ -32,6 +34,10 @@ export interface UserProgramOptions {
   /** Files to write beside the program (name → content), e.g. a global_config.yaml. */
   readonly files?: Readonly<Record<string, string>>;
   readonly args?: readonly string[];
+  /** The folder to run in, where `persia-metrics` is already installed. Default: a fresh folder linked to this checkout. */
+  readonly dir?: string;
+  /** The program's file name in that folder; its extension decides how Node loads it. Default `program.mjs`. */
+  readonly fileName?: string;
   /** Kill the program (SIGKILL) after this long; the exit then shows signal SIGKILL. Default 30 s. */
   readonly timeoutMs?: number;
 }
@@ -55,14 +61,25 @@ export function userProgramDir(): string {
   return dir;
 }
 
-/** Start `source` (an ES module's text) as `program.mjs` in a fresh folder. */
+/** Start `source` (an ES module's text, unless `fileName` says otherwise) as `program.mjs` in a fresh folder. */
 export function startUserProgram(source: string, options: UserProgramOptions = {}): RunningUserProgram {
-  const dir = userProgramDir();
-  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
-  const program = join(dir, 'program.mjs');
+  const dir = options.dir ?? userProgramDir();
+  const program = join(dir, options.fileName ?? 'program.mjs');
   writeFileSync(program, source);
+  return startInFolder(dir, process.execPath, [program, ...(options.args ?? [])], options);
+}
+
+/** Run `file` (an executable, e.g. `node_modules/.bin/persia-metrics`, or a `.js` file run by Node) in `dir` to its end. */
+export function runUserCommand(dir: string, file: string, options: UserProgramOptions = {}): Promise<UserProgramExit> {
+  const runByNode = file.endsWith('.js') || file.endsWith('.cjs') || file.endsWith('.mjs');
+  const [command, args] = runByNode ? [process.execPath, [join(dir, file), ...(options.args ?? [])]] : [join(dir, file), options.args ?? []];
+  return startInFolder(dir, command, args, options).exited;
+}
+
+function startInFolder(dir: string, command: string, args: readonly string[], options: UserProgramOptions): RunningUserProgram {
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [program, ...(options.args ?? [])], {
+  const child = spawn(command, args, {
     cwd: dir,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
