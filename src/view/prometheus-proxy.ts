@@ -5,14 +5,10 @@
  * the page gets a 502 in Prometheus's own error shape (plus a short `reason`) that names no address.
  */
 import type { ServerResponse } from 'node:http';
+import { REFUSED_ERROR_TYPE, UNREACHABLE_ERROR_TYPE, VIEW_PATHS } from '../monitoring/view-contract.js';
 
 /** The Prometheus HTTP API paths the page may reach through the view. */
-export const PROXIED_PATHS: ReadonlySet<string> = new Set(['/api/v1/query', '/api/v1/query_range', '/api/v1/label/job/values']);
-
-/** errorType of a 502 from the view: Prometheus itself did not answer (the page says so and keeps its data). */
-export const UNREACHABLE_ERROR_TYPE = 'prometheus_unreachable';
-/** errorType of a 502 from the view: something answered, but not as the Prometheus query API (wrong URL, credentials). */
-export const REFUSED_ERROR_TYPE = 'prometheus_refused';
+export const PROXIED_PATHS: ReadonlySet<string> = new Set([VIEW_PATHS.query, VIEW_PATHS.queryRange, VIEW_PATHS.jobValues]);
 
 /** A bigger answer is refused (the proxy holds at most this much per request; the page never needs that much). */
 export const MAX_ANSWER_BYTES = 20 * 1024 * 1024;

@@ -5,9 +5,12 @@
  * Heatmaps are Grafana's alone: the view draws time series and stats, and the P50/P99 panel beside each
  * heatmap carries the same histogram.
  */
+import { NODE_ROLES } from '../config/node-roles.js';
 import { substituteGrafanaVariables } from '../monitoring/dashboard-model.js';
 import { dashboardDefs } from '../monitoring/dashboards.js';
+import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
+import type { NodeHealthRule, ViewPanel, ViewPanelsAnswer, ViewSection } from '../monitoring/view-contract.js';
 import { promqlStringContent } from './page/promql-string.js';
 
 /** `$job` sits inside double-quoted PromQL strings (one escaping for the page, the server and demo). */
@@ -26,36 +29,6 @@ export const DEFAULT_VIEW_WINDOW: ViewWindowName = '15m';
 
 export function isViewWindowName(name: string): name is ViewWindowName {
   return Object.hasOwn(VIEW_WINDOWS, name);
-}
-
-export interface ViewTarget {
-  readonly expr: string;
-  /** Grafana legend format: `{{label}}` is replaced by the series' label value. */
-  readonly legend: string;
-}
-
-export interface ViewPanel {
-  /** Stable within one answer: `<dashboard uid>/<row index>/<panel index>`. */
-  readonly id: string;
-  readonly title: string;
-  readonly description: string;
-  readonly kind: 'timeseries' | 'stat';
-  readonly unit: string;
-  readonly targets: readonly ViewTarget[];
-}
-
-export interface ViewSection {
-  readonly dashboard: string;
-  readonly title: string;
-  readonly panels: readonly ViewPanel[];
-}
-
-export interface ViewPanelsAnswer {
-  readonly job: string;
-  readonly window: { readonly name: ViewWindowName; readonly seconds: number; readonly stepSeconds: number };
-  /** A node is stale once its last push is older than this many of its own push intervals (the alert's rule). */
-  readonly staleAfterIntervals: number;
-  readonly sections: readonly ViewSection[];
 }
 
 /**
@@ -92,5 +65,10 @@ export function viewPanels(job: string, windowName: ViewWindowName, pushInterval
       if (panels.length > 0) sections.push({ dashboard: dashboard.title, title: row.title, panels });
     });
   }
-  return { job, window: { name: windowName, ...window }, staleAfterIntervals: options.staleAfterIntervals, sections };
+  return { job, window: { name: windowName, ...window }, health: nodeHealthRule(), sections };
+}
+
+/** The rule the page judges nodes by: the stale alert's, as `status` applies it. */
+export function nodeHealthRule(): NodeHealthRule {
+  return { staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals, fallbackStaleSeconds: FALLBACK_STALE_SECONDS, roles: NODE_ROLES };
 }

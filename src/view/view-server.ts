@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ViewError } from '../errors.js';
+import { VIEW_CONTRACT_MODULE, VIEW_PATHS, type ViewSettings } from '../monitoring/view-contract.js';
 import { PAGE_CSS, pageHtml } from './page-html.js';
 import { PROXIED_PATHS, prometheusUpstream, proxyQuery, queryScalar, sendJson } from './prometheus-proxy.js';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, promqlStringContent, viewPanels, type ViewWindowName } from './view-panels.js';
@@ -40,6 +41,8 @@ export interface RunningViewServer {
 }
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+/** The module the page shares with this server, at the path the page's relative import reaches. */
+const CONTRACT_FILE = fileURLToPath(new URL(`..${VIEW_CONTRACT_MODULE}`, import.meta.url));
 const require = createRequire(import.meta.url);
 
 /** Asset name → [file, content type]; the page's own modules are added by name pattern below. */
@@ -84,7 +87,7 @@ async function serveFile(response: ServerResponse, file: string, contentType: st
 export async function startViewServer(options: ViewServerOptions): Promise<RunningViewServer> {
   const host = options.host ?? '127.0.0.1';
   const upstream = prometheusUpstream(options.prometheusUrl, options.timeoutMs ?? 10_000);
-  const settings = {
+  const settings: ViewSettings = {
     job: options.job ?? null,
     refreshSeconds: options.refreshSeconds ?? 5,
     windows: Object.keys(VIEW_WINDOWS),
@@ -128,9 +131,11 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
       if (vendor !== undefined) await serveFile(response, vendor[0], vendor[1]);
       else if (PAGE_MODULE.test(name)) await serveFile(response, `${PAGE_DIR}${name}`, 'text/javascript; charset=utf-8');
       else response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
-    } else if (path === '/api/settings') {
+    } else if (path === VIEW_CONTRACT_MODULE) {
+      await serveFile(response, CONTRACT_FILE, 'text/javascript; charset=utf-8');
+    } else if (path === VIEW_PATHS.settings) {
       sendJson(response, 200, settings);
-    } else if (path === '/api/panels') {
+    } else if (path === VIEW_PATHS.panels) {
       await panels(url, response);
     } else if (PROXIED_PATHS.has(path)) {
       await proxyQuery(upstream, `${path}${url.search}`, response, options.maxAnswerBytes);

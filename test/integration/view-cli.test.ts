@@ -112,6 +112,8 @@ describe('persia-metrics view: options', () => {
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map((file) => file.path) ?? [];
     for (const module of ['main', 'api', 'charts', 'format', 'node-rows', 'nodes-view']) expect(files).toContain(`dist/src/view/page/${module}.js`);
     expect(files).toContain('dist/src/view/view-server.js');
+    // The one module the page shares with the server (src/monitoring/view-contract.ts), served from where it is built.
+    expect(files).toContain('dist/src/monitoring/view-contract.js');
     expect(files.filter((file) => file.startsWith('src/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(manifest.dependencies).toHaveProperty('uplot');

@@ -2,11 +2,7 @@
  * The page's requests, all to its own origin: the view server's answers and the Prometheus query endpoints
  * it forwards. Every call settles with a tagged result, so one failed query never stops a refresh.
  */
-
-/** errorType of the view server's 502 when Prometheus did not answer (src/view/prometheus-proxy.ts). */
-const UNREACHABLE_ERROR_TYPE = 'prometheus_unreachable';
-/** errorType when something answered that is not Prometheus's query API (wrong --prometheus, credentials). */
-const REFUSED_ERROR_TYPE = 'prometheus_refused';
+import { REFUSED_ERROR_TYPE, UNREACHABLE_ERROR_TYPE, VIEW_PATHS } from '../../monitoring/view-contract.js';
 
 export type Down = 'prometheus' | 'view' | 'refused';
 
@@ -73,7 +69,7 @@ interface QueryData<R> {
 }
 
 export async function instantQuery(promql: string): Promise<Fetched<SeriesSample[]>> {
-  const answer = await getJson<QueryData<unknown>>(`/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`);
+  const answer = await getJson<QueryData<unknown>>(`${VIEW_PATHS.query}?${new URLSearchParams({ query: promql }).toString()}`);
   if (!answer.ok) return answer;
   const { resultType, result } = answer.data;
   if (resultType === 'scalar') return { ok: true, data: [{ metric: {}, value: result as [number, string] }] };
@@ -82,7 +78,7 @@ export async function instantQuery(promql: string): Promise<Fetched<SeriesSample
 
 export async function rangeQuery(promql: string, start: number, end: number, step: number): Promise<Fetched<SeriesRange[]>> {
   const params = new URLSearchParams({ query: promql, start: String(start), end: String(end), step: String(step) });
-  const answer = await getJson<QueryData<SeriesRange[]>>(`/api/v1/query_range?${params.toString()}`);
+  const answer = await getJson<QueryData<SeriesRange[]>>(`${VIEW_PATHS.queryRange}?${params.toString()}`);
   if (!answer.ok) return answer;
   return { ok: true, data: Array.isArray(answer.data.result) ? answer.data.result : [] };
 }

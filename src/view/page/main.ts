@@ -8,29 +8,7 @@ import { PanelChart, chartSeries, type Outage } from './charts.js';
 import { clockTime, formatValue, legendText, sampleNumber } from './format.js';
 import { nodeQueries, nodeRows, type NodeQueryName } from './node-rows.js';
 import { renderNodes } from './nodes-view.js';
-
-interface Settings {
-  readonly job: string | null;
-  readonly refreshSeconds: number;
-  readonly windows: readonly string[];
-  readonly defaultWindow: string;
-}
-
-interface ViewPanel {
-  readonly id: string;
-  readonly title: string;
-  readonly description: string;
-  readonly kind: 'timeseries' | 'stat';
-  readonly unit: string;
-  readonly targets: ReadonlyArray<{ readonly expr: string; readonly legend: string }>;
-}
-
-interface PanelsAnswer {
-  readonly job: string;
-  readonly window: { readonly name: string; readonly seconds: number; readonly stepSeconds: number };
-  readonly staleAfterIntervals: number;
-  readonly sections: ReadonlyArray<{ readonly dashboard: string; readonly title: string; readonly panels: readonly ViewPanel[] }>;
-}
+import { VIEW_PATHS, type NodeHealthRule, type ViewPanel, type ViewPanelsAnswer, type ViewSettings } from '../../monitoring/view-contract.js';
 
 interface PanelView {
   readonly panel: ViewPanel;
@@ -61,7 +39,7 @@ const panelsRoot = byId<HTMLElement>('panels');
 const outages: Outage[] = [];
 let panelsKey = '';
 let panelViews: PanelView[] = [];
-let answer: PanelsAnswer | undefined;
+let answer: ViewPanelsAnswer | undefined;
 let lastSuccess: number | undefined;
 let refreshing = false;
 /** The first outage seen during the refresh under way: the rest of it is skipped (each query would wait its timeout). */
@@ -116,7 +94,7 @@ function firstFailure(results: ReadonlyArray<Fetched<unknown>>): { down: Down; m
   return undefined;
 }
 
-function buildPanels(panels: PanelsAnswer): void {
+function buildPanels(panels: ViewPanelsAnswer): void {
   for (const view of panelViews) view.chart?.destroy();
   panelsRoot.replaceChildren();
   panelViews = [];
@@ -153,7 +131,7 @@ function showNote(view: PanelView, state: 'empty' | 'error', text: string): void
   view.body.hidden = false;
 }
 
-async function refreshPanel(view: PanelView, window: PanelsAnswer['window']): Promise<ReadonlyArray<Fetched<unknown>>> {
+async function refreshPanel(view: PanelView, window: ViewPanelsAnswer['window']): Promise<ReadonlyArray<Fetched<unknown>>> {
   const { panel } = view;
   const end = Math.floor(Date.now() / 1000 / window.stepSeconds) * window.stepSeconds;
   const start = end - window.seconds;
@@ -199,7 +177,7 @@ async function refreshPanel(view: PanelView, window: PanelsAnswer['window']): Pr
   return results;
 }
 
-async function refreshNodes(job: string, staleAfterIntervals: number): Promise<ReadonlyArray<Fetched<unknown>>> {
+async function refreshNodes(job: string, health: NodeHealthRule): Promise<ReadonlyArray<Fetched<unknown>>> {
   const queries = Object.entries(nodeQueries(job)) as Array<[NodeQueryName, string]>;
   const results = await Promise.all(queries.map(([, promql]) => instantQuery(promql)));
   if (firstFailure(results) !== undefined) return results; // keep the last table, marked by the banner
@@ -210,14 +188,14 @@ async function refreshNodes(job: string, staleAfterIntervals: number): Promise<R
   });
   const last = outages.at(-1);
   const outage = last?.to === undefined ? undefined : { from: last.from, to: last.to };
-  const rows = nodeRows(answers, staleAfterIntervals, { now: Date.now() / 1000, outage, staleBefore: staleNodes });
+  const rows = nodeRows(answers, health, { now: Date.now() / 1000, outage, staleBefore: staleNodes });
   staleNodes = new Set(rows.filter((row) => row.stale).map((row) => `${row.role}/${row.instance}`));
   renderNodes(rows, job);
   return results;
 }
 
 async function refreshJobs(): Promise<Fetched<string[]>> {
-  const jobs = await getJson<string[]>(`/api/v1/label/job/values?${new URLSearchParams({ 'match[]': 'push_time_seconds' }).toString()}`);
+  const jobs = await getJson<string[]>(`${VIEW_PATHS.jobValues}?${new URLSearchParams({ 'match[]': 'push_time_seconds' }).toString()}`);
   if (!jobs.ok) return jobs;
   const current = jobPicker.value;
   const names = [...new Set([...jobs.data, ...(current === '' ? [] : [current])])].sort();
@@ -241,7 +219,7 @@ async function refresh(): Promise<void> {
       byId('nodes-summary').textContent = jobs.ok ? 'No job has pushed to a gateway this Prometheus scrapes (yet).' : '';
       return;
     }
-    const panels = await getJson<PanelsAnswer>(`/api/panels?${new URLSearchParams({ job, window: windowPicker.value }).toString()}`);
+    const panels = await getJson<ViewPanelsAnswer>(`${VIEW_PATHS.panels}?${new URLSearchParams({ job, window: windowPicker.value }).toString()}`);
     if (panels.ok) {
       answer = panels.data;
       const key = JSON.stringify([answer.job, answer.window, answer.sections]);
@@ -253,7 +231,7 @@ async function refresh(): Promise<void> {
     const current = answer;
     const results: Array<Fetched<unknown>> = [jobs, panels];
     if (current !== undefined) {
-      results.push(...(await refreshNodes(job, current.staleAfterIntervals)));
+      results.push(...(await refreshNodes(job, current.health)));
       const perPanel = await inBatches(panelViews.map((view) => () => (downThisRefresh === undefined ? refreshPanel(view, current.window) : Promise.resolve([]))));
       results.push(...perPanel.flat());
     }
@@ -295,8 +273,8 @@ function initPickers(): void {
   });
 }
 
-const loaded = await getJson<Settings>('/api/settings');
-const settings: Settings = loaded.ok ? loaded.data : { job: null, refreshSeconds: 5, windows: ['15m'], defaultWindow: '15m' };
+const loaded = await getJson<ViewSettings>(VIEW_PATHS.settings);
+const settings: ViewSettings = loaded.ok ? loaded.data : { job: null, refreshSeconds: 5, windows: ['15m'], defaultWindow: '15m' };
 whenDown((down, message) => {
   if (downThisRefresh !== undefined) return;
   downThisRefresh = { down, message };

@@ -2,6 +2,7 @@
  * The node table: one row per gateway group (job / role / instance), from a few instant queries. Pure: the
  * page runs NODE_QUERIES through the view server and hands the answers to `nodeRows`.
  */
+import { DUPLICATE_IDENTITY_ALERT, STRAGGLER_ALERT, type NodeHealthRule } from '../../monitoring/view-contract.js';
 import { sampleNumber } from './format.js';
 import { promqlStringContent } from './promql-string.js';
 
@@ -12,10 +13,6 @@ export interface InstantSample {
 
 export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler';
 
-/** Alert whose presence in `ALERTS` marks a node as the one slowing its job (recording rules in config/prometheus/rules). */
-export const STRAGGLER_ALERT = 'PersiaStragglerNode';
-const DUPLICATE_ALERT = 'PersiaDuplicateNodeIdentity';
-
 export function nodeQueries(job: string): Record<NodeQueryName, string> {
   const sel = `job="${promqlStringContent(job)}"`;
   return {
@@ -25,7 +22,7 @@ export function nodeQueries(job: string): Record<NodeQueryName, string> {
     state: `persia_node_state{${sel}} == 1`,
     failures: `sum by (role, instance) (persia_metrics_push_failures_total{${sel}})`,
     rejected: `push_failure_time_seconds{${sel}} > push_time_seconds{${sel}}`,
-    duplicate: `max by (role, instance) (persia_node_duplicate_identity{${sel}}) == 1 or max by (role, instance) (ALERTS{alertname="${DUPLICATE_ALERT}", alertstate="firing", ${sel}})`,
+    duplicate: `max by (role, instance) (persia_node_duplicate_identity{${sel}}) == 1 or max by (role, instance) (ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}})`,
     straggler: `ALERTS{alertname="${STRAGGLER_ALERT}", ${sel}}`,
   };
 }
@@ -54,10 +51,6 @@ export interface NodeRow {
   readonly stragglerDetail: string;
   readonly duplicateIdentity: boolean;
 }
-
-const ROLE_ORDER = ['trainer', 'middleware', 'server'];
-/** Interval assumed for a node that does not publish persia_node_push_interval_seconds (the config default). */
-export const DEFAULT_PUSH_INTERVAL_SECONDS = 10;
 
 function key(metric: Readonly<Record<string, string>>): string {
   return `${metric['role'] ?? ''}/${metric['instance'] ?? ''}`;
@@ -94,7 +87,7 @@ export function staleByOutage(ageSeconds: number, thresholdSeconds: number, now:
 
 export function nodeRows(
   answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>,
-  staleAfterIntervals: number,
+  health: NodeHealthRule,
   recent?: {
     readonly now: number;
     readonly outage: RecentOutage | undefined;
@@ -117,14 +110,13 @@ export function nodeRows(
     const ageSeconds = Math.min(...samples.map((sample) => sampleNumber(sample.value[1])));
     const ownInterval = intervals.get(id)?.[0];
     const intervalSeconds = ownInterval === undefined ? undefined : sampleNumber(ownInterval.value[1]);
-    const pace = intervalSeconds !== undefined && intervalSeconds > 0 ? intervalSeconds : DEFAULT_PUSH_INTERVAL_SECONDS;
     const alerts = stragglers.get(id) ?? [];
     const firing = alerts.some((alert) => alert.metric['alertstate'] === 'firing');
     const detail = alerts
       .flatMap((alert) => Object.entries(alert.metric).filter(([name]) => !['__name__', 'alertname', 'alertstate', 'job', 'role', 'instance', 'severity'].includes(name)))
       .map(([name, value]) => `${name}=${value}`);
     const failureSample = failures.get(id)?.[0];
-    const threshold = staleAfterIntervals * pace;
+    const threshold = intervalSeconds !== undefined && intervalSeconds > 0 ? health.staleAfterIntervals * intervalSeconds : health.fallbackStaleSeconds;
     const looksStale = ageSeconds > threshold;
     const ageUnsure = looksStale && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
     rows.push({
@@ -143,6 +135,6 @@ export function nodeRows(
       duplicateIdentity: duplicates.has(id),
     });
   }
-  const roleRank = (role: string): number => (ROLE_ORDER.includes(role) ? ROLE_ORDER.indexOf(role) : ROLE_ORDER.length);
+  const roleRank = (role: string): number => (health.roles.includes(role) ? health.roles.indexOf(role) : health.roles.length);
   return rows.sort((a, b) => roleRank(a.role) - roleRank(b.role) || compareNatural(a.role, b.role) || compareNatural(a.instance, b.instance));
 }

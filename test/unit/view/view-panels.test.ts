@@ -1,10 +1,14 @@
 /** The view draws the dashboards' own panels, and builds its node table from Prometheus's answers. */
 import { describe, expect, it } from 'vitest';
+import { NODE_ROLES } from '../../../src/config/node-roles.js';
+import { alertSpecs } from '../../../src/monitoring/alert-rules.js';
 import { dashboardDefs } from '../../../src/monitoring/dashboards.js';
+import { FALLBACK_STALE_SECONDS } from '../../../src/monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../../../src/monitoring/options.js';
+import { DUPLICATE_IDENTITY_ALERT, STRAGGLER_ALERT } from '../../../src/monitoring/view-contract.js';
 import { nodeQueries, nodeRows, type InstantSample } from '../../../src/view/page/node-rows.js';
 import { formatValue, legendText } from '../../../src/view/page/format.js';
-import { viewPanels } from '../../../src/view/view-panels.js';
+import { nodeHealthRule, viewPanels } from '../../../src/view/view-panels.js';
 
 describe('viewPanels', () => {
   it('has every time series and stat panel of the dashboards, with title, unit and PromQL, variables substituted', () => {
@@ -49,7 +53,7 @@ describe('nodeRows', () => {
         duplicate: [sample(fast, 1)],
         straggler: [sample({ ...slow, alertname: 'PersiaStragglerNode', alertstate: 'firing', metric: 'lookup_rpc_time_cost' }, 1)],
       },
-      6,
+      nodeHealthRule(),
     );
     expect(rows.map((row) => `${row.role}/${row.instance}`)).toEqual(['trainer/rep_0', 'trainer/rep_1', 'server/rep_0']);
     expect(rows.map((row) => row.stale)).toEqual([false, true, false]); // 13 s > 6 × 2 s; 50 s < 6 × 10 s
@@ -62,6 +66,23 @@ describe('nodeRows', () => {
     const queries = nodeQueries('j');
     expect(queries.straggler).toBe('ALERTS{alertname="PersiaStragglerNode", job="j"}');
     expect(Object.values(queries).every((query) => query.includes('job="j"'))).toBe(true);
+  });
+});
+
+describe('what the page shares with the server', () => {
+  it('reads the alerts the rules define, and judges nodes by the rule status applies, in the roles order', () => {
+    const alerts = alertSpecs(DEFAULT_MONITORING_OPTIONS).map((spec) => spec.alert);
+    expect(alerts).toEqual(expect.arrayContaining([STRAGGLER_ALERT, DUPLICATE_IDENTITY_ALERT]));
+    expect(nodeQueries('j').duplicate).toContain(`alertname="${DUPLICATE_IDENTITY_ALERT}"`);
+    const health = viewPanels('j', '15m').health;
+    expect(health).toEqual({ staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals, fallbackStaleSeconds: FALLBACK_STALE_SECONDS, roles: NODE_ROLES });
+    // A group without a published interval is stale after the fallback, as `status` marks it.
+    const quiet = (instance: string, age: number): InstantSample => sample({ job: 'j', role: 'server', instance }, age);
+    const rows = nodeRows({ age: [quiet('old', FALLBACK_STALE_SECONDS + 1), quiet('new', FALLBACK_STALE_SECONDS - 1)] }, health);
+    expect(rows.map((row) => [row.instance, row.stale])).toEqual([
+      ['new', false],
+      ['old', true],
+    ]);
   });
 });
 

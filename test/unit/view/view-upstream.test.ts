@@ -9,6 +9,7 @@ import { parsePrometheusUrl } from '../../../src/cli/view-command.js';
 import { nodeRows, staleByOutage, type InstantSample } from '../../../src/view/page/node-rows.js';
 import { counted } from '../../../src/view/page/format.js';
 import { prometheusUpstream, redactedUrl, refusedReason } from '../../../src/view/prometheus-proxy.js';
+import { nodeHealthRule } from '../../../src/view/view-panels.js';
 
 describe('--prometheus with credentials', () => {
   it('keeps user:password for Prometheus as basic auth, out of the URL fetch uses and of what is printed', () => {
@@ -49,18 +50,19 @@ describe('staleness right after an outage of Prometheus', () => {
   const sample = (instance: string, value: number): InstantSample => ({ metric: { role: 'trainer', instance }, value: [0, String(value)] });
   // Prometheus away from t=1000 to t=1030; now t=1031, stale after 6 intervals of 1 s.
   const recent = { now: 1031, outage: { from: 1000, to: 1030 } };
+  const HEALTH = nodeHealthRule();
 
   it('does not flag a node that was pushing when the outage began; flags one that was dead before it', () => {
     const answers = { age: [sample('live', 32), sample('dead', 60)], interval: [sample('live', 1), sample('dead', 1)] };
-    const rows = nodeRows(answers, 6, recent);
+    const rows = nodeRows(answers, HEALTH, recent);
     expect(rows.map((row) => [row.instance, row.stale, row.ageUnsure])).toEqual([
       ['dead', true, false],
       ['live', false, true],
     ]);
     // A node already flagged before the outage stays flagged, however close to the threshold it died.
-    expect(nodeRows({ age: [sample('dead', 31)], interval: [sample('dead', 1)] }, 6, { ...recent, staleBefore: new Set(['trainer/dead']) })[0]?.stale).toBe(true);
+    expect(nodeRows({ age: [sample('dead', 31)], interval: [sample('dead', 1)] }, HEALTH, { ...recent, staleBefore: new Set(['trainer/dead']) })[0]?.stale).toBe(true);
     // Without an outage the same ages are both stale.
-    expect(nodeRows(answers, 6).map((row) => row.stale)).toEqual([true, true]);
+    expect(nodeRows(answers, HEALTH).map((row) => row.stale)).toEqual([true, true]);
   });
 
   it('judges again once Prometheus has been back for a stale threshold', () => {
