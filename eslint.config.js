@@ -36,6 +36,26 @@ export default defineConfig(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
+    // A command reaches its process only through the command context (src/cli/kit/context.ts), so that every
+    // command runs in-process in a unit test; and no command imports another: what two share lives in
+    // src/cli/kit/ or in a layer below.
+    files: ['src/cli/*-command.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['stdout', 'stderr', 'env', 'exit', 'exitCode', 'argv'].map((property) => ({
+          object: 'process',
+          property,
+          message: 'A command uses its CommandContext (src/cli/kit/context.ts), never the process directly.',
+        })),
+      ],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['./*-command.js'], message: 'No command imports another: move the shared piece into src/cli/kit/ or a layer below.' }] },
+      ],
+    },
+  },
+  {
     // Test doubles implement async interfaces (transports, Docker clients, resolvers) with plain `async`
     // methods that have nothing to await; requiring an await there would only add noise.
     files: ['test/**/*.ts'],

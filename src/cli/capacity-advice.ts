@@ -3,16 +3,8 @@
  * measured by bench/capacity.ts, explained in docs/capacity.md) as a few lines, and whether the gateways the
  * command is about to deploy are enough.
  */
-import { InvalidArgumentError } from 'commander';
 import { capacityFigures, MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
 import { DeployUsageError } from '../errors.js';
-
-/** A count such as `--nodes`: a whole number of at least 1. */
-export function parsePositiveInteger(text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, found "${text}"`);
-  return value;
-}
 
 export interface CapacityAdviceInput {
   readonly nodes?: number | undefined;

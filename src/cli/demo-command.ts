@@ -10,15 +10,17 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
+import { checkCluster, startCluster } from '../simulate/cluster.js';
+import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
 import { startViewServer } from '../view/view-server.js';
 import { promqlStringContent } from '../view/view-panels.js';
-import { collectSlowNode, MAX_RUN_SECONDS, parseCount, parseRunSeconds, parseSeconds } from './option-parsers.js';
-import { EXIT_CODES_HELP, runAction } from './run-command.js';
-import { plural } from './expire-command.js';
-import { checkCluster, simulateCluster } from './simulate-command.js';
-import { formatTable } from './text-table.js';
-import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
 import { STRAGGLER_RECORDS } from '../monitoring/straggler-rules.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { collectSlowNode, MAX_RUN_SECONDS, optionFlag, parseCount, parseRunSeconds } from './kit/flags.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural } from './kit/output.js';
+import { CLI_SCRIPT } from './kit/program.js';
+import { runUntilSignal, stopped } from './kit/until-signal.js';
 
 /** The shipped rules (config/ is in the package, beside dist/). */
 const RULES_DIR = fileURLToPath(new URL('../../../config/prometheus/rules/', import.meta.url));
@@ -51,7 +53,7 @@ export function demoQueries(job: string): { question: string; promql: string }[]
   ];
 }
 
-export function registerDemoCommand(program: Command): void {
+export function registerDemoCommand(program: Command, context: CommandContext): void {
   program
     .command('demo')
     .description('start a real Pushgateway and Prometheus on free local ports, run a simulated job against them, print URLs and PromQL answers')
@@ -60,15 +62,15 @@ export function registerDemoCommand(program: Command): void {
     .option('--middleware <n>', 'middleware nodes', parseCount, 2)
     .option('--servers <n>', 'embedding server nodes', parseCount, 2)
     .option('--duration <seconds>', `how long the simulated job runs (at most ${MAX_RUN_SECONDS})`, parseRunSeconds, 40)
-    .option('--interval <seconds>', 'push interval of the nodes', parseSeconds, 2)
+    .option('--interval <seconds>', 'push interval of the nodes (as push_interval_seconds)', optionFlag('push_interval_seconds'), 2)
     .option('--slow <spec>', `a straggler, repeatable (as simulate --slow): ${SLOW_NODE_FORMAT}`, collectSlowNode)
     .option('--keep', 'leave the gateway, Prometheus and the view running after the job ends, until Ctrl-C')
     .addHelpText('after', `\nNeeds the Debian packages prometheus and prometheus-pushgateway (scripts/demo.sh installs them).${EXIT_CODES_HELP}`)
-    .action(runAction((flags: DemoFlags) => runDemo(flags)));
+    .action(runAction(context, (flags: DemoFlags) => runDemo(flags, context)));
 }
 
-async function runDemo(flags: DemoFlags): Promise<number> {
-  const say = (text: string): void => void process.stdout.write(`${text}\n`);
+async function runDemo(flags: DemoFlags, context: CommandContext): Promise<number> {
+  const say = (text: string): void => void context.stdout.write(`${text}\n`);
   checkCluster(flags); // a usage error (no node, a --slow node not simulated) before any server starts
   const gateway = await startPushgateway();
   // Scraped as the shipped prometheus.yml does (a persia_gateway_* job labelled with the job), with the
@@ -97,15 +99,20 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     say(
       `Simulating job "${flags.job}": ${plural(flags.trainers, 'trainer')}, ${flags.middleware} middleware, ${plural(flags.servers, 'server')} for ${flags.duration} s (Ctrl-C stops early)...`,
     );
-    const code = await simulateCluster({
+    const cluster = startCluster({
+      nodeScript: CLI_SCRIPT,
+      env: context.env,
       config,
       trainers: flags.trainers,
       middleware: flags.middleware,
       servers: flags.servers,
-      duration: flags.duration,
       stepMs: 20,
-      ...(flags.slow === undefined ? {} : { slow: flags.slow }),
+      slow: flags.slow,
+      log: (message) => context.stderr.write(`simulate: ${message}\n`),
+      warn: (message) => context.stderr.write(`simulate: ${message}\n`),
     });
+    const stopTimer = setTimeout(() => cluster.stop(`${flags.duration} s elapsed`), flags.duration * 1000);
+    const problem = await runUntilSignal(context, () => cluster.done, { onSignal: (signal) => cluster.stop(signal) }).finally(() => clearTimeout(stopTimer));
     // One more scrape after the final pushes, so the answers include them.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     say('');
@@ -118,9 +125,9 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     }
     if (flags.keep) {
       say(`Servers stay up: ${view.url}, ${gateway.url} and ${prometheus.url}. Ctrl-C to stop them.`);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await runUntilSignal(context, stopped);
     }
-    return code;
+    return problem === undefined ? EXIT_OK : EXIT_FAILURE;
   } finally {
     await view.close();
     await prometheus.stop();

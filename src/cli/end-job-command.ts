@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 import { planEndJob, stillPushing, type GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
-import { CREDENTIALS_HELP, gatewayAccess, gatewayBaseUrls, groupName, plural, sweepAll, sweepsOutcome, toJson } from './expire-command.js';
-import { MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './option-parsers.js';
-import { EXIT_CODES_HELP, runAction } from './run-command.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
+import { CREDENTIALS_HELP, gatewayAccess, groupName, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
+import { EXIT_CODES_HELP, plural, quoted, toJson } from './kit/output.js';
 
 interface EndJobFlags {
   job: string;
@@ -24,7 +26,7 @@ there are listed, to catch a misspelt name. A gateway that cannot be read is rep
 still cleared, and the exit status is 1.
 ${CREDENTIALS_HELP}`;
 
-export function registerEndJobCommand(program: Command): void {
+export function registerEndJobCommand(program: Command, context: CommandContext): void {
   program
     .command('end-job')
     .description('delete every gateway group of a finished job (and of no other job)')
@@ -35,33 +37,33 @@ export function registerEndJobCommand(program: Command): void {
     .option('-c, --config <file>', 'global_config.yaml whose credentials settings to use (default: $PERSIA_GLOBAL_CONFIG, else the environment)', parsePath)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
-    .action(runAction((flags: EndJobFlags) => endJob(flags)));
+    .action(runAction(context, (flags: EndJobFlags) => endJob(flags, context)));
 }
 
-async function endJob(flags: EndJobFlags): Promise<number> {
+async function endJob(flags: EndJobFlags, context: CommandContext): Promise<number> {
   if (flags.job.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
   const gateways = gatewayBaseUrls(flags.gateway);
   const dryRun = flags.dryRun === true;
-  const access = gatewayAccess(flags.config);
-  const sweeps = await sweepAll(gateways, { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, access, plan: (groups, now) => planEndJob(groups, flags.job, now) });
+  const access = gatewayAccess(flags.config, context);
+  const sweeps = await sweepAll(
+    gateways,
+    { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, access, plan: (groups, now) => planEndJob(groups, flags.job, now) },
+    context,
+  );
   const outcome = sweepsOutcome(sweeps); // throws first when no gateway could be read: one JSON document, the error
   const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
   if (live.length > 0) {
-    process.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
+    context.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
   }
-  if (flags.json) process.stdout.write(`${toJson({ job: flags.job, dryRun, gateways: sweeps })}\n`);
-  else for (const sweep of sweeps) summarize(sweep, flags.job, dryRun);
+  if (flags.json) context.stdout.write(`${toJson({ job: flags.job, dryRun, gateways: sweeps })}\n`);
+  else for (const sweep of sweeps) context.stdout.write(summary(sweep, flags.job, dryRun));
   return outcome;
 }
 
-function summarize(sweep: GatewaySweep, job: string, dryRun: boolean): void {
-  if (sweep.error !== undefined) return;
-  if (sweep.deletions.length === 0) {
-    const jobs = sweep.jobs.length === 0 ? 'none' : sweep.jobs.map((name) => JSON.stringify(name)).join(', ');
-    process.stdout.write(`${sweep.gateway}: no group of job ${JSON.stringify(job)}; nothing to delete (jobs there: ${jobs})\n`);
-    return;
-  }
+function summary(sweep: GatewaySweep, job: string, dryRun: boolean): string {
+  if (sweep.error !== undefined) return '';
+  if (sweep.deletions.length === 0) return `${sweep.gateway}: no group of job ${quoted(job)}; nothing to delete (jobs there: ${jobsThere(sweep)})\n`;
   const done = sweep.deletions.filter((d) => d.deleted).length;
   const what = dryRun ? `${plural(sweep.deletions.length, 'group')} would be deleted` : `${done} of ${plural(sweep.deletions.length, 'group')} deleted`;
-  process.stdout.write(`${sweep.gateway}: job ${JSON.stringify(job)}: ${what}\n`);
+  return `${sweep.gateway}: job ${quoted(job)}: ${what}\n`;
 }

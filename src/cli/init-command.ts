@@ -1,17 +1,19 @@
 /** `persia-metrics init`: write a ready-to-run deployment (compose, Prometheus, alerts, Grafana) for one job. */
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type DeployOptions, resolveDeployOptions } from '../deploy/deploy-options.js';
 import { gatewayAddress, gatewayResourcesFor, kubernetesNames } from '../deploy/kubernetes/manifests.js';
 import { KUBERNETES_DIR, renderKubernetesDeployment } from '../deploy/kubernetes/render.js';
 import { DeployUsageError } from '../errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
-import { capacityAdvice, parsePositiveInteger } from './capacity-advice.js';
 import { MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
 import { staleAfterSeconds } from '../monitoring/health.js';
-import { parseSeconds, parsePath } from './option-parsers.js';
-import { EXIT_CODES_HELP, runAction } from './run-command.js';
+import { capacityAdvice } from './capacity-advice.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { choiceFlag, integerFlag, parsePath, parsePositiveInteger, parseSeconds } from './kit/flags.js';
+import { EXIT_CODES_HELP, plural } from './kit/output.js';
 
 interface InitFlags {
   job: string;
@@ -29,19 +31,6 @@ interface InitFlags {
 
 const TARGETS = ['compose', 'kubernetes'] as const;
 type InitTarget = (typeof TARGETS)[number];
-
-function parseTarget(text: string): InitTarget {
-  const target = TARGETS.find((candidate) => candidate === text);
-  if (target === undefined) throw new InvalidArgumentError(`expected ${TARGETS.join(' or ')}, found "${text}"`);
-  return target;
-}
-
-function parseGateways(text: string): number {
-  // Decimal digits only: Number() reads 1e1 as 10 and 0x2 as 2.
-  const value = /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_GATEWAYS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_GATEWAYS}, found "${text}"`);
-  return value;
-}
 
 const EXAMPLE = `
 Writes into DIR:
@@ -65,7 +54,7 @@ global-config.yaml (ConfigMap), nodes-example.yaml (a StatefulSet per role), pro
   persia-metrics init --target kubernetes --job dlrm_v1.0 --gateways 4 --dir ./dlrm-metrics
 `;
 
-export function registerInitCommand(program: Command): void {
+export function registerInitCommand(program: Command, context: CommandContext): void {
   program
     .command('init')
     .description('write a ready-to-run monitoring deployment for one training job (refuses to overwrite without --force)')
@@ -75,16 +64,16 @@ export function registerInitCommand(program: Command): void {
     .option('--push-interval <seconds>', 'push_interval_seconds of the nodes; alert thresholds follow it', parseSeconds, 10)
     .option('--second-job <name>', 'also write docker-compose.second-job.yml for a second job on the same host')
     .option('--remote-write-url <url>', 'also send every sample to a long-term store (http(s) remote_write URL, e.g. VictoriaMetrics /api/v1/write)')
-    .option('--target <target>', 'what to write: compose (compose files, Prometheus, Grafana) or kubernetes (manifests)', parseTarget, 'compose')
-    .option('--gateways <n>', `gateway replicas for --target kubernetes (1-${MAX_GATEWAYS}); nodes shard over them`, parseGateways, 1)
+    .option('--target <target>', 'what to write: compose (compose files, Prometheus, Grafana) or kubernetes (manifests)', choiceFlag(TARGETS), 'compose')
+    .option('--gateways <n>', `gateway replicas for --target kubernetes (1-${MAX_GATEWAYS}); nodes shard over them`, integerFlag(1, MAX_GATEWAYS), 1)
     .option('--nodes <n>', 'nodes in the job: with --series-per-node, also print the gateways, cores and memory it needs (docs/capacity.md)', parsePositiveInteger)
     .option('--series-per-node <n>', 'series each node pushes (a histogram counts each bucket): with --nodes, print the sizing', parsePositiveInteger)
     .option('--json', 'print the files written (or the error) as one JSON document')
     .addHelpText('after', `${EXAMPLE}${EXIT_CODES_HELP} (2 also when files exist and --force is not given)`)
-    .action(runAction((flags: InitFlags) => init(flags)));
+    .action(runAction(context, (flags: InitFlags) => init(flags, context)));
 }
 
-function init(flags: InitFlags): number {
+function init(flags: InitFlags, context: CommandContext): number {
   const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval, remoteWriteUrl: flags.remoteWriteUrl });
   const dir = resolve(flags.dir);
   // Computed before anything is written, so a bad pair of options writes nothing; printed last.
@@ -98,9 +87,9 @@ function init(flags: InitFlags): number {
   const result = flags.target === 'kubernetes' ? initKubernetes(options, dir, flags) : initCompose(options, dir, flags);
   if (flags.json === true) {
     const sizing = advice === '' ? null : advice.trim();
-    process.stdout.write(`${JSON.stringify({ job: options.jobName, target: flags.target, dir, files: result.written, sizing }, null, 2)}\n`);
+    context.stdout.write(`${JSON.stringify({ job: options.jobName, target: flags.target, dir, files: result.written, sizing }, null, 2)}\n`);
   } else {
-    process.stdout.write(result.text + advice);
+    context.stdout.write(result.text + advice);
   }
   return 0;
 }
@@ -142,7 +131,7 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
   const names = kubernetesNames(options.jobName);
   const text =
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}/${KUBERNETES_DIR}\n` +
-    `nodes push to ${gatewayAddress(names)} (${flags.gateways} gateway replica${flags.gateways === 1 ? '' : 's'}, headless Service)\n` +
+    `nodes push to ${gatewayAddress(names)} (${plural(flags.gateways, 'gateway replica')}, headless Service)\n` +
     (names.base === options.jobName
       ? ''
       : `object names start with ${names.base}-: "${options.jobName}" is no DNS label, so it is mapped and a hash of the exact name added (no other job's objects share them)\n`) +

@@ -9,15 +9,11 @@ import { startNodeMetrics } from '../node-metrics.js';
 import { handleShutdownSignals } from '../shutdown-signals.js';
 import { MAX_SLOW_FACTOR } from '../simulate/slow-nodes.js';
 import { createWorkload } from '../simulate/workload.js';
-import { MAX_RUN_SECONDS, parseCount, parseFactor, parseGatewayOption, parsePath, parseRunSeconds } from './option-parsers.js';
-import { EXIT_CODES_HELP, runAction } from './run-command.js';
-
-export interface NodeProgress {
-  readonly steps: number;
-  readonly pushes: number;
-  readonly failures: number;
-  readonly lastError: string | undefined;
-}
+import type { NodeProgress } from '../simulate/cluster.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { MAX_RUN_SECONDS, optionFlag, parseCount, parseFactor, parseGatewayOption, parsePath, parseRunSeconds } from './kit/flags.js';
+import { EXIT_CODES_HELP } from './kit/output.js';
 
 interface NodeFlags {
   role?: NodeRole;
@@ -28,23 +24,24 @@ interface NodeFlags {
   slowFactor: number;
 }
 
-export function registerSimulateNodeCommand(program: Command): void {
+export function registerSimulateNodeCommand(program: Command, context: CommandContext): void {
   program
     .command('simulate-node')
     .description('run ONE simulated node (role from --role or PERSIA_NODE_ROLE) until stopped')
-    .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`)
+    .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`, optionFlag('role'))
     .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
     .option('--slow-factor <factor>', `a straggler: time costs this many times longer, batches this many times rarer (at most ${MAX_SLOW_FACTOR})`, parseFactor, 1)
     .option('--duration <seconds>', `stop gracefully after this long (at most ${MAX_RUN_SECONDS})`, parseRunSeconds)
     .addHelpText('after', `\nIdentity comes from the environment: REPLICA_INDEX, REPLICA_SIZE, PERSIA_METRICS_INSTANCE.${EXIT_CODES_HELP}`)
-    .action(runAction((flags: NodeFlags) => runSimulatedNode(flags)));
+    .action(runAction(context, (flags: NodeFlags) => runSimulatedNode(flags, context)));
 }
 
-function runSimulatedNode(flags: NodeFlags): void {
+function runSimulatedNode(flags: NodeFlags, context: CommandContext): void {
   const node = startNodeMetrics({
     file: flags.config,
+    env: context.env,
     options: { ...(flags.role === undefined ? {} : { role: flags.role }), ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }) },
   });
   const workload = createWorkload(node, node.config.options.role, Math.random, { slowFactor: flags.slowFactor });
@@ -83,22 +80,26 @@ function runSimulatedNode(flags: NodeFlags): void {
   };
   const { job, role, instance } = node.groupingKey;
   // Under `simulate`, a dozen nodes stop at once: say which one is speaking.
-  handleShutdownSignals({ shutdown: stop }, { log: (message) => process.stderr.write(`persia-metrics [${job}/${role}/${instance}]: ${message}\n`) });
+  // The library's own helper, as a training program uses it (it exits with 128 + the signal's number).
+  handleShutdownSignals(
+    { shutdown: stop },
+    { log: (message) => context.stderr.write(`persia-metrics [${job}/${role}/${instance}]: ${message}\n`), exit: (code) => context.exitNow(code) },
+  );
   // An orphaned node would push forever: stop when the supervising `simulate` goes away.
   process.on(
     'disconnect',
     () =>
       void stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
+        () => context.exitNow(0),
+        () => context.exitNow(1),
       ),
   );
   if (flags.duration !== undefined) {
     setTimeout(
       () =>
         void stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
+          () => context.exitNow(0),
+          () => context.exitNow(1),
         ),
       flags.duration * 1000,
     );

@@ -1,6 +1,5 @@
 /** `persia-metrics status --job NAME`: every node of the job as its gateway sees it (last push age, failures). */
 import type { Command } from 'commander';
-import { distinctGateways, parseGatewayList } from '../config/gateway-address.js';
 import { gatewayCredentials } from '../config/credentials.js';
 import { loadConfig, type ResolvedConfig } from '../config/resolve.js';
 import { DeployUsageError, StatusError } from '../errors.js';
@@ -10,9 +9,10 @@ import { fetchGatewayGroups } from '../discovery/gateway-api.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
-import { parseGatewayOption, parseSeconds, parsePath } from './option-parsers.js';
-import { formatTable } from './text-table.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, runAction } from './run-command.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { gatewayBaseUrls as listedGateways, parseGatewayOption, parsePath, parseSeconds } from './kit/flags.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted } from './kit/output.js';
 
 interface StatusFlags {
   job?: string;
@@ -33,7 +33,7 @@ its newest push; the other group is marked LEFT (a failover left it behind). Exi
 gateway could not be read, or when the gateways hold no node of the job.
 `;
 
-export function registerStatusCommand(program: Command): void {
+export function registerStatusCommand(program: Command, context: CommandContext): void {
   program
     .command('status')
     .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures, duplicate identities")
@@ -48,17 +48,13 @@ export function registerStatusCommand(program: Command): void {
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)
     .option('--json', 'print the nodes as JSON')
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
-    .action(runAction((flags: StatusFlags) => status(flags)));
+    .action(runAction(context, (flags: StatusFlags) => status(flags, context)));
 }
 
 async function gatewayBaseUrls(job: string, flags: StatusFlags, config: ResolvedConfig): Promise<string[]> {
   // The built-in default (metrics_gateway:9091) names a container, not something this host can reach:
   // only an address somebody set is used; otherwise the engine is asked where the job's gateway listens.
-  if (flags.gateway !== undefined) {
-    const { addresses, error } = parseGatewayList(flags.gateway);
-    if (addresses === undefined) throw new DeployUsageError(`gateway address: ${error ?? 'invalid'}`);
-    return distinctGateways(addresses).distinct.map((address) => address.baseUrl); // a gateway listed twice, however spelt, is read once
-  }
+  if (flags.gateway !== undefined) return listedGateways(flags.gateway); // a gateway listed twice, however spelt, is read once
   if (config.origins.gatewayAddr.source !== 'default') return config.gateways.map((address) => address.baseUrl); // each gateway once (loadConfig)
   const found = await findGateways(await connectDockerEngine(), { job });
   const published = found.map((g) => g.published).filter((p): p is string => p !== undefined);
@@ -81,9 +77,9 @@ function shortGateway(baseUrl: string): string {
   return baseUrl.replace(/^http:\/\//, '');
 }
 
-async function status(flags: StatusFlags): Promise<number> {
-  const config = loadConfig({ file: flags.config });
-  for (const warning of config.warnings) process.stderr.write(`persia-metrics: warning: ${warning}\n`);
+async function status(flags: StatusFlags, context: CommandContext): Promise<number> {
+  const config = loadConfig({ file: flags.config, env: context.env });
+  for (const warning of config.warnings) context.stderr.write(`persia-metrics: warning: ${warning}\n`);
   if (flags.job !== undefined && flags.job.trim() === '') throw new DeployUsageError('--job is empty: give the job name, or leave it out to use job_name of the config');
   const job = flags.job ?? config.options.jobName;
   const bases = await gatewayBaseUrls(job, flags, config);
@@ -115,21 +111,21 @@ async function status(flags: StatusFlags): Promise<number> {
   }
   const nodes = markMovedNodes(read);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ job, gateways, nodes }, null, 2)}\n`);
+    context.stdout.write(`${JSON.stringify({ job, gateways, nodes }, null, 2)}\n`);
   } else {
-    if (nodes.length > 0) printNodeTable(job, nodes);
-    process.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
+    if (nodes.length > 0) context.stdout.write(nodeTable(job, nodes));
+    context.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
   }
-  for (const g of failed) process.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
-  if (nodes.length === 0) process.stderr.write(`persia-metrics: no node of job "${job}" on the gateway${gateways.length === 1 ? '' : 's'}\n`);
+  for (const g of failed) context.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
+  if (nodes.length === 0) context.stderr.write(`persia-metrics: no node of job ${quoted(job)} on the gateway${gateways.length === 1 ? '' : 's'}\n`);
   return nodes.length === 0 || failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 function describeRead(read: GatewayRead): string {
-  return read.ok ? `${read.gateway} (${read.nodes} node${read.nodes === 1 ? '' : 's'})` : `${read.gateway} (NOT READ)`;
+  return read.ok ? `${read.gateway} (${plural(read.nodes, 'node')})` : `${read.gateway} (NOT READ)`;
 }
 
-function printNodeTable(job: string, nodes: readonly NodeStatus[]): void {
+function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   const rows = nodes.map((n) => [
     n.role,
     n.instance,
@@ -140,7 +136,7 @@ function printNodeTable(job: string, nodes: readonly NodeStatus[]): void {
     n.duplicateIdentity ? 'DUPLICATE' : 'ok',
     n.gateway + (n.movedTo === undefined ? '' : ` (LEFT: now on ${n.movedTo})`),
   ]);
-  process.stdout.write(`${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'LAST PUSH RESULT', 'PUSH FAILURES', 'IDENTITY', 'GATEWAY'], rows)}\n`);
+  const table = `${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'LAST PUSH RESULT', 'PUSH FAILURES', 'IDENTITY', 'GATEWAY'], rows)}\n`;
   const stale = nodes.filter((n) => n.stale).length;
   const duplicated = nodes.filter((n) => n.duplicateIdentity).length;
   const left = nodes.filter((n) => n.movedTo !== undefined).length;
@@ -148,5 +144,5 @@ function printNodeTable(job: string, nodes: readonly NodeStatus[]): void {
   const notes = [`${stale} stale`];
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
-  process.stdout.write(`\n${current} node${current === 1 ? '' : 's'} of job "${job}", ${notes.join(', ')}\n`);
+  return `${table}\n${plural(current, 'node')} of job ${quoted(job)}, ${notes.join(', ')}\n`;
 }

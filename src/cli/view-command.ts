@@ -6,8 +6,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, type ViewWindowName } from '../view/view-panels.js';
 import { redactedUrl } from '../view/prometheus-proxy.js';
 import { startViewServer } from '../view/view-server.js';
-import { parseSeconds } from './option-parsers.js';
-import { EXIT_CODES_HELP, EXIT_OK, runAction } from './run-command.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { httpUrlFlag, parsePort, secondsBetween } from './kit/flags.js';
+import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
+import { runUntilSignal, stopped } from './kit/until-signal.js';
 
 interface ViewFlags {
   prometheus: string;
@@ -22,41 +25,18 @@ interface ViewFlags {
 export const DEFAULT_VIEW_PORT = 9188;
 
 /**
- * An http(s) URL of Prometheus, without query or fragment (a path prefix such as /prometheus is kept, and
+ * The URL of Prometheus, without query or fragment (a path prefix such as /prometheus is kept, and
  * `user:password@` too: the view sends it to Prometheus as basic auth, never to the browser).
  */
-export function parsePrometheusUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidArgumentError(`expected the http:// or https:// URL of Prometheus (e.g. http://127.0.0.1:9090), found "${text}"`);
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new InvalidArgumentError(`expected the http:// or https:// URL of Prometheus (e.g. http://127.0.0.1:9090), found "${text}"`);
-  }
-  if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError(`expected a URL without "?" or "#" (the view adds the API paths), found "${text}"`);
-  const credentials = url.username === '' && url.password === '' ? '' : `${url.username}:${url.password}@`;
-  return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
+export const parsePrometheusUrl = httpUrlFlag('Prometheus', 'http://127.0.0.1:9090');
 
 /** The longest --refresh: an hour (the page's timer takes at most 2^31 - 1 ms; beyond, it fires at once, forever). */
 export const MAX_REFRESH_SECONDS = 3600;
 
-function parseRefresh(text: string): number {
-  const value = parseSeconds(text);
-  if (value < 0.5 || value > MAX_REFRESH_SECONDS) throw new InvalidArgumentError(`expected 0.5 to ${MAX_REFRESH_SECONDS} seconds, found "${text}"`);
-  return value;
-}
+const parseRefresh = secondsBetween(0.5, MAX_REFRESH_SECONDS);
 
 function isWildcardOrPublic(host: string): boolean {
   return !(host === 'localhost' || host === '::1' || host.startsWith('127.'));
-}
-
-export function parsePort(text: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isInteger(value) || value > 65_535) throw new InvalidArgumentError(`expected a TCP port from 0 to 65535 (0: any free port), found "${text}"`);
-  return value;
 }
 
 function parseHost(text: string): string {
@@ -82,7 +62,7 @@ push failures, straggler and duplicate-identity flags) and the panels of the Gra
 this server only: it forwards the few Prometheus query endpoints the page uses. It listens on 127.0.0.1
 unless --host says otherwise (the metrics of a job are not for everyone on the network).`;
 
-export function registerViewCommand(program: Command): void {
+export function registerViewCommand(program: Command, context: CommandContext): void {
   program
     .command('view')
     .description("serve a live web page of a job's nodes and dashboards, read from Prometheus (no Grafana needed)")
@@ -94,10 +74,10 @@ export function registerViewCommand(program: Command): void {
     .option('--window <span>', `time window the page opens with (${Object.keys(VIEW_WINDOWS).join(', ')})`, parseWindow, DEFAULT_VIEW_WINDOW)
     .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
-    .action(runAction((flags: ViewFlags) => view(flags)));
+    .action(runAction(context, (flags: ViewFlags) => view(flags, context)));
 }
 
-async function view(flags: ViewFlags): Promise<number> {
+async function view(flags: ViewFlags, context: CommandContext): Promise<number> {
   const server = await startViewServer({
     prometheusUrl: flags.prometheus,
     host: flags.host,
@@ -108,13 +88,10 @@ async function view(flags: ViewFlags): Promise<number> {
   });
   const prometheus = redactedUrl(flags.prometheus);
   if (isWildcardOrPublic(flags.host))
-    process.stderr.write(`persia-metrics: warning: listening on ${flags.host}: the page and the job's metrics are reachable from the network, without a password\n`);
-  if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, prometheus, job: flags.job ?? null })}\n`);
-  else process.stdout.write(`persia-metrics view: ${server.url}   (reading ${prometheus}; Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+    context.stderr.write(`persia-metrics: warning: listening on ${flags.host}: the page and the job's metrics are reachable from the network, without a password\n`);
+  if (flags.json) context.stdout.write(`${JSON.stringify({ url: server.url, prometheus, job: flags.job ?? null })}\n`);
+  else context.stdout.write(`persia-metrics view: ${server.url}   (reading ${prometheus}; Ctrl-C to stop)\n`);
+  await runUntilSignal(context, stopped);
   await server.close();
   return EXIT_OK;
 }

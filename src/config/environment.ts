@@ -13,7 +13,7 @@ export const VARIABLE_PREFIXES = ['PERSIA_METRICS_', 'PERSIA_NODE_'] as const;
 
 /**
  * Variables with our prefixes that are read elsewhere and are not options: never warned about.
- * PERSIA_METRICS_DEBUG: stack traces in the CLI (src/cli/run-command.ts).
+ * PERSIA_METRICS_DEBUG: stack traces in the CLI (src/cli/kit/action.ts).
  */
 export const NON_OPTION_VARIABLES: ReadonlySet<string> = new Set(['PERSIA_METRICS_DEBUG', 'PERSIA_GLOBAL_CONFIG']);
 

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
-import { registerInitCommand } from '../../src/cli/init-command.js';
 import { capacityFigures, suggestGatewayShards } from '../../src/monitoring/capacity.js';
 
 const CAPACITY_FIGURES = capacityFigures();
@@ -18,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `persia-metrics <args>` in-process; returns exit code and what it printed. */
 function cli(...args: string[]): Promise<InProcessResult> {
-  return runInProcess([registerInitCommand], args);
+  return runInProcess(args);
 }
 
 describe('init --nodes --series-per-node', () => {

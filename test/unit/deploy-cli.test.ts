@@ -9,16 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
-import { registerDiscoverCommand } from '../../src/cli/discover-command.js';
-import { registerInitCommand } from '../../src/cli/init-command.js';
-import { registerStatusCommand } from '../../src/cli/status-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-deploy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `persia-metrics <args>` in-process; returns exit code and what it printed. */
 function cli(...args: string[]): Promise<InProcessResult> {
-  return runInProcess([registerInitCommand, registerDiscoverCommand, registerStatusCommand], args);
+  return runInProcess(args);
 }
 
 function listen(handler: RequestListener): Promise<{ server: Server; port: number }> {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { gatewayBaseUrls, parseDuration } from '../../src/cli/expire-command.js';
+import { gatewayBaseUrls, parseDuration } from '../../src/cli/kit/flags.js';
 import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { alertSpecs } from '../../src/monitoring/alert-rules.js';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../src/monitoring/expiry.js';

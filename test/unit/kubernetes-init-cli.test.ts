@@ -9,14 +9,13 @@ import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
-import { registerInitCommand } from '../../src/cli/init-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-k8s-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `persia-metrics <args>` in-process; returns exit code and what it printed. */
 function cli(...args: string[]): Promise<InProcessResult> {
-  return runInProcess([registerInitCommand], args);
+  return runInProcess(args);
 }
 
 describe('init --target kubernetes', () => {

@@ -2,14 +2,14 @@
  * REPLICA_INDEX / REPLICA_SIZE set to nothing: on a Kubernetes cluster without the pod-index label the
  * downward API gives an empty REPLICA_INDEX, and the README promises the node then refuses to start naming
  * the variable, instead of running under a `<hostname>_<pid>` identity. Unset stays unset. The CLI cases
- * run the built command (`npm run build` first).
+ * run the command in-process with that environment (test/helpers/in-process-cli.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/resolve.js';
-import { runCli } from '../../helpers/cli-runner.js';
+import { runInProcess } from '../../helpers/in-process-cli.js';
 import { configError } from '../../helpers/config-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-replica-env-'));
@@ -46,33 +46,30 @@ describe('loadConfig: an empty REPLICA_INDEX / REPLICA_SIZE', () => {
   });
 });
 
-describe('the built command with an empty REPLICA_INDEX', () => {
+describe('the command with an empty REPLICA_INDEX', () => {
   const config = join(dir, 'global_config.yaml');
   writeFileSync(config, 'PersiaMetricsConfig:\n  job_name: "dlrm_v1.0"\n');
 
   it('check exits 2 naming REPLICA_INDEX; --json gives the stable code', async () => {
-    const result = await runCli(['check', '--config', config], { REPLICA_INDEX: '', REPLICA_SIZE: '2', PERSIA_NODE_ROLE: 'trainer' });
-    expect(result.code, result.stdout + result.stderr).toBe(2);
-    expect(result.stderr).toContain('environment variable REPLICA_INDEX');
-    const json = await runCli(['check', '--config', config, '--json'], { REPLICA_INDEX: '' });
+    const result = await runInProcess(['check', '--config', config], { env: { REPLICA_INDEX: '', REPLICA_SIZE: '2', PERSIA_NODE_ROLE: 'trainer' } });
+    expect(result.code, result.out + result.err).toBe(2);
+    expect(result.err).toContain('environment variable REPLICA_INDEX');
+    const json = await runInProcess(['check', '--config', config, '--json'], { env: { REPLICA_INDEX: '' } });
     expect(json.code).toBe(2);
-    expect(json.stderr + json.stdout).toContain('PERSIA_CONFIG_INVALID');
+    expect(json.err + json.out).toContain('PERSIA_CONFIG_INVALID');
   });
 
   it('a node (simulate-node) refuses to start, naming REPLICA_INDEX, instead of pushing as <host>_<pid>', async () => {
-    const result = await runCli(['simulate-node', '--role', 'trainer'], {
-      REPLICA_INDEX: '',
-      REPLICA_SIZE: '2',
-      PERSIA_GLOBAL_CONFIG: config,
-      PERSIA_METRICS_GATEWAY_ADDR: '127.0.0.1:1',
+    const result = await runInProcess(['simulate-node', '--role', 'trainer'], {
+      env: { REPLICA_INDEX: '', REPLICA_SIZE: '2', PERSIA_GLOBAL_CONFIG: config, PERSIA_METRICS_GATEWAY_ADDR: '127.0.0.1:1' },
     });
-    expect(result.code, result.stdout + result.stderr).toBe(2);
-    expect(result.stderr).toContain('REPLICA_INDEX');
+    expect(result.code, result.out + result.err).toBe(2);
+    expect(result.err).toContain('REPLICA_INDEX');
   });
 
   it('check shows the warning for REPLICA_SIZE without an index', async () => {
-    const result = await runCli(['check', '--config', config], { REPLICA_SIZE: '2' });
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout + result.stderr).toContain('replica_index is not');
+    const result = await runInProcess(['check', '--config', config], { env: { REPLICA_SIZE: '2' } });
+    expect(result.code, result.err).toBe(0);
+    expect(result.out + result.err).toContain('replica_index is not');
   });
 });

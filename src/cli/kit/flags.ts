@@ -1,0 +1,194 @@
+/**
+ * Every command's flag parsers, one rule per kind of value: a bad value is a usage error (exit 2) that
+ * commander prefixes with the option's name, saying what was expected and what was found.
+ * Numbers are read in decimal notation only: Number() would read `0x200` as 512 and `1e1` as 10.
+ */
+import { InvalidArgumentError } from 'commander';
+import { parseGatewayList, distinctGateways } from '../../config/gateway-address.js';
+import { expectedValue, OPTION_BY_KEY } from '../../config/options.js';
+import { DeployUsageError } from '../../errors.js';
+import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../../simulate/slow-nodes.js';
+import { formatDuration } from './output.js';
+
+const DIGITS = /^[0-9]+$/;
+const DECIMAL = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
+
+/** A whole number from `min` to `max` (decimal digits only). */
+export function integerFlag(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+  return (text) => {
+    const value = DIGITS.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new InvalidArgumentError(`expected a whole number ${range}, found "${text}"`);
+    return value;
+  };
+}
+
+/** A count of nodes or milliseconds: 0 to 100000. */
+export const parseCount = integerFlag(0, 100_000);
+/** A count that must be at least 1 (`--nodes`, `--series-per-node`). */
+export const parsePositiveInteger = integerFlag(1);
+
+/** A TCP port to listen on; 0 asks for any free one. */
+export function parsePort(text: string): number {
+  const value = DIGITS.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(value) || value > 65_535) throw new InvalidArgumentError(`expected a TCP port from 0 to 65535 (0: any free port), found "${text}"`);
+  return value;
+}
+
+/** The one rule for a number of seconds or a factor: decimal notation, above 0. NaN when it is not one. */
+function positiveDecimal(text: string): number {
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  return value > 0 && Number.isFinite(value) ? value : Number.NaN;
+}
+
+export function parseSeconds(text: string): number {
+  const value = positiveDecimal(text);
+  if (Number.isNaN(value)) throw new InvalidArgumentError(`expected a positive number of seconds, found "${text}"`);
+  return value;
+}
+
+/** Seconds within a range, e.g. the page's refresh (a timer of 2^31 ms or more fires at once, forever). */
+export function secondsBetween(min: number, max: number): (text: string) => number {
+  return (text) => {
+    const value = parseSeconds(text);
+    if (value < min || value > max) throw new InvalidArgumentError(`expected ${min} to ${max} seconds, found "${text}"`);
+    return value;
+  };
+}
+
+/** The longest `--timeout` of one request to a gateway: an hour (a gateway that has not answered by then will not). */
+export const MAX_TIMEOUT_SECONDS = 3600;
+
+/**
+ * `--timeout <seconds>` of a request: from 1 ms to an hour, rounded to whole milliseconds (Node's timers take
+ * whole milliseconds below 2^31: 0.1234 or 5000000 s would fail every request at run time instead).
+ */
+export function parseTimeoutSeconds(text: string): number {
+  const value = positiveDecimal(text);
+  if (!(value >= 0.001 && value <= MAX_TIMEOUT_SECONDS)) throw new InvalidArgumentError(`expected a number of seconds from 0.001 to ${MAX_TIMEOUT_SECONDS}, found "${text}"`);
+  return Math.round(value * 1000) / 1000;
+}
+
+/** The longest run a timer can wait for: Node's setTimeout limit, 2^31 - 1 ms (about 24.8 days), in whole seconds. */
+export const MAX_RUN_SECONDS = 2_147_483;
+
+/** `--duration <seconds>` of a run: a positive number of seconds up to MAX_RUN_SECONDS (a longer timer would fire at once). */
+export function parseRunSeconds(text: string): number {
+  const value = parseSeconds(text);
+  if (value > MAX_RUN_SECONDS) throw new InvalidArgumentError(`expected at most ${MAX_RUN_SECONDS} seconds (about 24.8 days; leave it out to run until Ctrl-C), found "${text}"`);
+  return value;
+}
+
+/** The longest duration a flag takes unless it says otherwise: a year. */
+export const MAX_DURATION_SECONDS = 86_400 * 365;
+
+const UNITS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/**
+ * A duration as Prometheus writes them (`90s`, `5m`, `1h30m`, `500ms`, `2d`) or a plain number of seconds,
+ * from `minSeconds` to `maxSeconds`.
+ */
+export function parseDuration(text: string, maxSeconds = MAX_DURATION_SECONDS, minSeconds = 0): number {
+  const trimmed = text.trim();
+  let seconds: number;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) seconds = Number(trimmed);
+  else if (/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(trimmed)) {
+    seconds = 0;
+    for (const [, amount, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) seconds += Number(amount) * (UNITS[unit ?? 's'] ?? 1);
+  } else throw new InvalidArgumentError(`expected a duration such as 90s, 5m, 1h30m or a number of seconds, found ${JSON.stringify(text)}`);
+  if (!(seconds > 0)) throw new InvalidArgumentError(`expected a duration above 0, found ${JSON.stringify(text)}`);
+  if (minSeconds > 0 && seconds < minSeconds) throw new InvalidArgumentError(`expected a duration of at least ${formatDuration(minSeconds)}, found ${JSON.stringify(text)}`);
+  if (seconds > maxSeconds) throw new InvalidArgumentError(`expected a duration of at most ${formatDuration(maxSeconds)}, found ${JSON.stringify(text)}`);
+  return seconds;
+}
+
+/** `durationFlag(min, max)`: parseDuration as a commander parser. */
+export function durationFlag(minSeconds: number, maxSeconds: number): (text: string) => number {
+  return (text) => parseDuration(text, maxSeconds, minSeconds);
+}
+
+/** A factor such as `--slow-factor`: a number above 0, at most MAX_SLOW_FACTOR. */
+export function parseFactor(text: string): number {
+  const value = positiveDecimal(text);
+  if (!(value <= MAX_SLOW_FACTOR)) throw new InvalidArgumentError(`expected a number above 0 and at most ${MAX_SLOW_FACTOR}, found "${text}"`);
+  return value;
+}
+
+/**
+ * A flag that sets a configuration option (`--interval` is push_interval_seconds, `--role` is role): the
+ * option table's own schema decides, so the flag accepts exactly what the file and the environment accept.
+ */
+export function optionFlag(key: string): (text: string) => unknown {
+  const spec = OPTION_BY_KEY.get(key);
+  if (spec === undefined) throw new Error(`no option ${key} in src/config/options.ts`);
+  const numeric = spec.type.startsWith('number');
+  return (text) => {
+    const result = spec.schema.safeParse(numeric ? (DECIMAL.test(text) ? Number(text) : Number.NaN) : text);
+    if (!result.success) throw new InvalidArgumentError(`expected ${expectedValue(spec, result.error)}, found "${text}"`);
+    return result.data;
+  };
+}
+
+/** One of a few words (`--target compose`). */
+export function choiceFlag<const T extends string>(choices: readonly T[]): (text: string) => T {
+  return (text) => {
+    const choice = choices.find((candidate) => candidate === text);
+    if (choice === undefined) throw new InvalidArgumentError(`expected ${choices.join(' or ')}, found "${text}"`);
+    return choice;
+  };
+}
+
+/**
+ * A file or folder path. A value that starts with "--" is an option the user meant to give next
+ * (`check --config --json`): commander would take it as the path and the flag would be lost.
+ */
+export function parsePath(text: string): string {
+  if (text.startsWith('--')) throw new InvalidArgumentError(`expected a path, found the option "${text}" (give the path before it)`);
+  if (text.trim() === '') throw new InvalidArgumentError('expected a path, found an empty value'); // '' would mean the current directory
+  return text;
+}
+
+/**
+ * An http(s) URL of a server the command reads (`--prometheus`), without query or fragment (a path prefix
+ * such as /prometheus is kept, and `user:password@` too).
+ */
+export function httpUrlFlag(server: string, example: string): (text: string) => string {
+  const expected = `expected the http:// or https:// URL of ${server} (e.g. ${example}), found "`;
+  return (text) => {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new InvalidArgumentError(`${expected}${text}"`);
+    }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw new InvalidArgumentError(`${expected}${text}"`);
+    if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError(`expected a URL without "?" or "#" (the command adds the API paths), found "${text}"`);
+    const credentials = url.username === '' && url.password === '' ? '' : `${url.username}:${url.password}@`;
+    return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  };
+}
+
+const GATEWAY_EXPECTED = 'expected host:port[,host:port...] (http/https scheme optional)';
+
+/** A `--gateway` value, checked as the node would read it, so the error names the option and not a config key. */
+export function parseGatewayOption(text: string): string {
+  const { addresses, error } = parseGatewayList(text);
+  if (addresses === undefined) throw new InvalidArgumentError(`${GATEWAY_EXPECTED}: ${error ?? 'invalid'}`);
+  return text;
+}
+
+/** The gateways a `--gateway` list names, each once however it is spelt (`localhost:9091,127.0.0.1:9091` is one). */
+export function gatewayBaseUrls(text: string): string[] {
+  const { addresses, error } = parseGatewayList(text);
+  if (addresses === undefined) throw new DeployUsageError(`--gateway: ${error ?? 'an invalid address'} (${GATEWAY_EXPECTED})`);
+  return distinctGateways(addresses).distinct.map((address) => address.baseUrl);
+}
+
+/** Repeatable `--slow ROLE/INSTANCE=FACTOR`: each value is checked on its own, and they add up. */
+export function collectSlowNode(text: string, previous: readonly SlowNode[] = []): SlowNode[] {
+  try {
+    return [...previous, parseSlowNode(text)];
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}

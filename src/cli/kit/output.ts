@@ -1,0 +1,92 @@
+/**
+ * What every command prints, in one place: aligned tables whose cells cannot steer the terminal, JSON,
+ * plurals and durations, and the exit-code contract (documented in the README and in `--help`):
+ *   0 success · 1 runtime failure (a server unreachable, a push refused) · 2 usage or configuration error.
+ * A command run with --json prints its error on stdout as `{"error":{"code","message"}}`, so a script
+ * reading stdout always gets one JSON document, success or not.
+ */
+import { PersiaMetricsError } from '../../errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const EXIT_CODES_HELP = '\nExit codes: 0 success, 1 runtime failure, 2 usage or configuration error.';
+
+/** JSON error code of a command-line usage error caught by commander (unknown option, missing value). */
+export const USAGE_JSON_CODE = 'PERSIA_USAGE';
+/** JSON error code of an error that is not one of ours (a bug, or a library failing in an unforeseen way). */
+export const UNEXPECTED_JSON_CODE = 'PERSIA_UNEXPECTED';
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof PersiaMetricsError ? error.exitCode : EXIT_FAILURE;
+}
+
+/** The JSON code of an error: ours carry a stable one; anything else is unexpected. */
+export function jsonErrorCode(error: unknown): string {
+  return error instanceof PersiaMetricsError ? error.code : UNEXPECTED_JSON_CODE;
+}
+
+/** The one JSON shape of an error on stdout. */
+export function jsonError(code: string, message: string): string {
+  return `${JSON.stringify({ error: { code, message } }, null, 2)}\n`;
+}
+
+/** JSON with unset values as `null` (the CLI's rule: a script sees every key). */
+export function toJson(document: unknown, pretty = true): string {
+  return JSON.stringify(document, (_key, value: unknown) => (value === undefined ? null : value), pretty ? 2 : undefined);
+}
+
+/**
+ * Characters that steer a terminal instead of showing: C0 and C1 controls (ESC, CR, the 8-bit CSI), DEL,
+ * and the bidirectional overrides that reorder what follows. Label values come from whoever pushed to the
+ * gateway: `\r\e[1A\e[2Kmiddleware  rep_0` would repaint a STALE row above it as a healthy one.
+ */
+const STEERING = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+
+/** Text from outside (a label value, a container name) as something a terminal shows, never obeys. */
+export function escapeControl(text: string): string {
+  return text.replace(STEERING, (char) => SHORT_ESCAPES[char] ?? `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
+}
+
+/** `"value"` for a message line: JSON quoting, and nothing in it that steers the terminal (JSON leaves C1 and DEL). */
+export function quoted(text: string): string {
+  return escapeControl(JSON.stringify(text));
+}
+
+/** An aligned text table (check, explain, status, discover, demo): every cell escaped, then clipped. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], maxWidths: readonly number[] = []): string {
+  const clip = (cell: string, column: number): string => {
+    const max = maxWidths[column];
+    return max !== undefined && cell.length > max ? `${cell.slice(0, max - 1)}…` : cell;
+  };
+  const all = [header, ...rows].map((row) => row.map((cell, column) => clip(escapeControl(cell), column)));
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const line = (row: readonly string[]): string =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(all[0] ?? []), widths.map((width) => '-'.repeat(width)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+/** A table cell for an option value: options are scalars (String() as before); anything else as JSON, never "[object Object]". */
+export function scalarText(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === undefined || typeof value === 'symbol' || typeof value === 'function') return String(value);
+  return JSON.stringify(value);
+}
+
+/** "1 group", "2 groups". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** 300 → `5m`, 90 → `90s`, 1.5 → `1.5s`: how durations given as flags are shown back. */
+export function formatDuration(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${Number(seconds.toFixed(3))}s`;
+}

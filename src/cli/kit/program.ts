@@ -1,0 +1,59 @@
+/**
+ * The `persia-metrics` program around the commands: help, `--version`, and commander's own errors under
+ * the exit-code contract, all through the command context, so the whole CLI runs in-process as in main.ts.
+ */
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import type { CommandContext } from './context.js';
+import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from './output.js';
+import { packageVersion } from './version.js';
+
+/** The CLI's own entry point: `simulate` forks it once per node, each running `simulate-node`. */
+export const CLI_SCRIPT = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** How a command joins the program: each gets the context instead of the process. */
+export type RegisterCommand = (program: Command, context: CommandContext) => void;
+
+/** Runs `persia-metrics <args>` with these commands; resolves with the exit status. */
+export async function runProgram(args: readonly string[], context: CommandContext, commands: readonly RegisterCommand[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = new Command()
+    .name('persia-metrics')
+    .description("Metrics for PersiaML-style training jobs: check the config, explain options, simulate a cluster, deploy and inspect a job's gateways.")
+    .version(packageVersion(), '-V, --version', 'print the version of persia-metrics')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({ writeOut: (text) => void context.stdout.write(text), writeErr: (text) => void context.stderr.write(text) })
+    .exitOverride();
+  for (const register of commands) register(program, { ...context, setExitCode: (status) => (code = status) });
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    code = exitCodeForCommander(error, context, args);
+  }
+  return code;
+}
+
+/**
+ * Asked-for help (`--help`, `help`) and `--version` are successes. Help shown because something is missing
+ * (`persia-metrics` alone: commander prints it to stderr with exit code 1) and every other commander error
+ * are usage errors; under --json the error is printed on stdout as JSON too, as for errors in an action.
+ */
+function exitCodeForCommander(error: CommanderError, context: CommandContext, args: readonly string[]): number {
+  const asked = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0);
+  if (asked) return EXIT_OK;
+  const missingCommand = error.code === 'commander.help';
+  if (missingCommand) context.stderr.write('persia-metrics: error: no command given (one of the commands above)\n');
+  if (jsonRequested(args)) {
+    const message = missingCommand ? 'no command given' : error.message.replace(/^error: /, '');
+    context.stdout.write(jsonError(USAGE_JSON_CODE, message));
+  }
+  return EXIT_USAGE;
+}
+
+/** --json among the arguments, before a `--` that ends the options. */
+function jsonRequested(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes('--json');
+}

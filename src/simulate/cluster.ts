@@ -1,0 +1,159 @@
+/**
+ * A simulated cluster: one node process per trainer / middleware / server replica (each runs the CLI's
+ * `simulate-node`), supervised from here: started, told to stop (first SIGTERM, then SIGKILL), and their
+ * progress summed. `simulate` and `demo` both run one; the caller decides when to stop it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { constants, hostname } from 'node:os';
+import { loadConfig } from '../config/resolve.js';
+import { DeployUsageError } from '../errors.js';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { SLOW_TRAINER_NOTE, slowFactorsByNode, type SlowNode } from './slow-nodes.js';
+
+/** What a simulated node reports to the supervisor over IPC, about once a second. */
+export interface NodeProgress {
+  readonly steps: number;
+  readonly pushes: number;
+  readonly failures: number;
+  readonly lastError: string | undefined;
+}
+
+export interface ClusterShape {
+  readonly trainers: number;
+  readonly middleware: number;
+  readonly servers: number;
+  readonly uniqueHost?: boolean | undefined;
+  /** Stragglers: these nodes' time costs are `factor` times longer (src/simulate/slow-nodes.ts). */
+  readonly slow?: readonly SlowNode[] | undefined;
+}
+
+export interface ClusterOptions extends ClusterShape {
+  /** The script whose `simulate-node` command runs one node (the CLI's main.js). */
+  readonly nodeScript: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly config?: string | undefined;
+  readonly gateway?: string | undefined;
+  readonly stepMs: number;
+  /** Progress and stop messages (silent under --quiet). */
+  readonly log: (message: string) => void;
+  /** What must be said even under --quiet. */
+  readonly warn: (message: string) => void;
+}
+
+export interface Cluster {
+  /** First call: every node pushes its final values and exits; second: stop them at once. */
+  stop(reason: string): void;
+  /** The cluster's outcome once every node has exited: undefined when it went well, else what went wrong. */
+  readonly done: Promise<string | undefined>;
+}
+
+/** Exit status of a process that ended on SIGTERM (128 + its number). */
+const SIGTERM_STATUS = 128 + constants.signals.SIGTERM;
+
+/**
+ * The usage checks of a cluster, before anything starts (demo calls it before its servers): at least one
+ * node, and every --slow node one that is simulated (a typo would run a job without the straggler asked for).
+ * Returns the factor of each slow node by `role/instance`.
+ */
+export function checkCluster(shape: ClusterShape): Map<string, number> {
+  if (shape.trainers + shape.middleware + shape.servers === 0) {
+    throw new DeployUsageError('--trainers, --middleware and --servers are all 0: expected at least one node to simulate');
+  }
+  const counts = roleCounts(shape);
+  const instances = (role: NodeRole): string[] => Array.from({ length: counts[role] }, (_, index) => instanceName(shape, index));
+  return slowFactorsByNode(shape.slow ?? [], { trainer: instances('trainer'), middleware: instances('middleware'), server: instances('server') });
+}
+
+function roleCounts(shape: ClusterShape): Record<NodeRole, number> {
+  return { trainer: shape.trainers, middleware: shape.middleware, server: shape.servers };
+}
+
+function instanceName(shape: Pick<ClusterShape, 'uniqueHost'>, index: number): string {
+  return `${shape.uniqueHost ? `${hostname()}_` : ''}rep_${index}`;
+}
+
+/** Starts every node; a configuration error is thrown here, once, rather than by every child. */
+export function startCluster(options: ClusterOptions): Cluster {
+  const slowFactors = checkCluster(options);
+  // The flag is a code option, the highest layer, for this check and for every node (simulate-node --gateway).
+  const config = loadConfig({ file: options.config, env: options.env, options: options.gateway === undefined ? {} : { gatewayAddr: options.gateway } });
+  const counts = roleCounts(options);
+  const children: { name: string; child: ChildProcess; progress?: NodeProgress }[] = [];
+  const { log } = options;
+  for (const node of slowFactors.keys()) {
+    // Even under --quiet: the user asked for a straggler that no score will show.
+    if (node.startsWith('trainer/')) options.warn(`warning: --slow ${node}: ${SLOW_TRAINER_NOTE}`);
+  }
+  for (const role of NODE_ROLES) {
+    for (let index = 0; index < counts[role]; index += 1) {
+      const instance = instanceName(options, index);
+      const args = ['simulate-node', '--role', role, '--step-ms', String(options.stepMs)];
+      const slowFactor = slowFactors.get(`${role}/${instance}`);
+      if (slowFactor !== undefined) args.push('--slow-factor', String(slowFactor));
+      if (options.config !== undefined) args.push('--config', options.config);
+      if (options.gateway !== undefined) args.push('--gateway', options.gateway);
+      const child = fork(options.nodeScript, args, {
+        env: { ...options.env, REPLICA_INDEX: String(index), REPLICA_SIZE: String(counts[role]), PERSIA_METRICS_INSTANCE: instance, PERSIA_NODE_ROLE: role },
+        // Own process group: a terminal Ctrl-C reaches only the supervisor, which then stops the nodes once.
+        detached: true,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const entry: (typeof children)[number] = { name: `${role}/${instance}`, child };
+      child.on('message', (message) => {
+        entry.progress = message as NodeProgress;
+      });
+      children.push(entry);
+    }
+  }
+  log(
+    `${children.length} node${children.length === 1 ? '' : 's'} of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`,
+  );
+  for (const [node, factor] of slowFactors) log(`${node} runs ${factor} times slower (--slow)`);
+
+  // A node that the stop's SIGTERM reached before it had installed its handler (a loaded machine, a short
+  // --duration) is ended by the signal itself: that is the stop asked for too, reported as 128 + 15.
+  const exited = children.map(({ child }) => new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGTERM' ? SIGTERM_STATUS : 1)))));
+  let stopRequests = 0;
+  const stop = (reason: string): void => {
+    stopRequests += 1;
+    const signal = stopRequests === 1 ? 'SIGTERM' : 'SIGKILL';
+    log(stopRequests === 1 ? `${reason}: stopping nodes gracefully (final push); again to force` : `${reason}: forcing nodes to stop`);
+    for (const { child } of children) if (child.exitCode === null) child.kill(signal);
+  };
+  const progress = (): string => progressLine(children.map((entry) => entry.progress));
+  const progressTimer = setInterval(() => log(progress()), 5000);
+  progressTimer.unref();
+
+  const done = Promise.all(exited).then((codes) => {
+    clearInterval(progressTimer);
+    log(`all nodes stopped. ${progress()}`);
+    // A node told to stop by SIGTERM may end with 0 or, as handleShutdownSignals does when it is the only
+    // listener (src/shutdown-signals.ts), with 128 + 15: both are the graceful stop asked for.
+    const clean = (code: number | undefined): boolean => code === 0 || (stopRequests > 0 && code === SIGTERM_STATUS);
+    const failed = children.filter((_, index) => !clean(codes[index])).map((entry) => entry.name);
+    if (failed.length > 0 && stopRequests < 2) {
+      log(`nodes that did not stop cleanly: ${failed.join(', ')}`);
+      return `nodes that did not stop cleanly: ${failed.join(', ')}`;
+    }
+    // A run whose every push failed delivered nothing: say so even under --quiet, and fail.
+    const reports = children.map((entry) => entry.progress).filter((entry): entry is NodeProgress => entry !== undefined);
+    const failures = reports.reduce((sum, entry) => sum + entry.failures, 0);
+    if (failures > 0 && reports.every((entry) => entry.pushes === 0)) {
+      const lastError = reports.find((entry) => entry.lastError !== undefined)?.lastError;
+      const text = `no push reached the gateway ${config.options.gatewayAddr} (${failures} failed${lastError === undefined ? '' : `, last: ${lastError}`}); is it running?`;
+      options.warn(`error: ${text}`);
+      return text;
+    }
+    return undefined;
+  });
+  return { stop, done };
+}
+
+function progressLine(progress: readonly (NodeProgress | undefined)[]): string {
+  const reporting = progress.filter((entry): entry is NodeProgress => entry !== undefined);
+  const pushes = reporting.reduce((sum, entry) => sum + entry.pushes, 0);
+  const failures = reporting.reduce((sum, entry) => sum + entry.failures, 0);
+  const steps = reporting.reduce((sum, entry) => sum + entry.steps, 0);
+  const failing = reporting.filter((entry) => entry.lastError !== undefined).length;
+  return `${reporting.length}/${progress.length} nodes up, ${steps} batches, ${pushes} pushes ok, ${failures} failed${failing ? ` (${failing} node${failing === 1 ? '' : 's'} failing)` : ''}`;
+}
