@@ -11,7 +11,8 @@ import { Agent as HttpAgent } from 'node:http';
 import client from 'prom-client';
 import { bodyComposer } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { HttpGatewayTransport } from '../src/push/transport.js';
+import { GatewayClient } from '../src/gateway/client.js';
+import { gatewayEndpoint } from '../src/gateway/endpoint.js';
 import { forceGc as gc } from './gc.js';
 import { buildOurRegistry, buildPromRegistry, shapeFor } from './synthetic-registry.js';
 
@@ -45,7 +46,7 @@ export async function runMemory(series: number): Promise<MemoryResult> {
   const compose = bodyComposer(ours, []);
   const pusher = new Pusher({
     path: '/metrics/job/x',
-    transport: new HttpGatewayTransport({ timeoutSeconds: 1, gzip: false }, 'http://127.0.0.1:1'),
+    transport: new GatewayClient(gatewayEndpoint('http://127.0.0.1:1', { timeoutSeconds: 1 }), { background: true, connections: 1 }),
     intervalSeconds: 10,
     retries: 0,
     deleteOnShutdown: false,

@@ -15,7 +15,8 @@ import client from 'prom-client';
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer, type PushBody, type PushFormat } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { HttpGatewayTransport } from '../src/push/transport.js';
+import { GatewayClient } from '../src/gateway/client.js';
+import { gatewayEndpoint } from '../src/gateway/endpoint.js';
 import { forceGc } from './gc.js';
 import { buildOtelRegistry, buildOurRegistry, buildPromRegistry, shapeFor, type SyntheticShape } from './synthetic-registry.js';
 import { median, nowMs, withLoopMonitor } from './timing.js';
@@ -66,7 +67,7 @@ export async function runPushCycle(gatewayUrl: string, gatewayLabel: string, ser
   const expose = format === 'protobuf' ? () => ours.protobufExposition.encode(families) : () => ours.metrics();
   const pusher = new Pusher({
     path: groupingPath({ job: 'bench_push_cycle', role: 'trainer', instance: 'ours' }),
-    transport: new HttpGatewayTransport({ timeoutSeconds: 30, gzip: false }, gatewayUrl),
+    transport: new GatewayClient(gatewayEndpoint(gatewayUrl, { timeoutSeconds: 30 }), { background: true, connections: 1 }),
     intervalSeconds: 60,
     retries: 0,
     deleteOnShutdown: true,

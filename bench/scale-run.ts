@@ -8,8 +8,8 @@
 import { groupingPath } from '../src/push/grouping-key.js';
 import { bodyComposer } from '../src/push/push-body.js';
 import { Pusher } from '../src/push/pusher.js';
-import { createGatewayTransport } from '../src/push/create-gateway-transport.js';
-import { parseGatewayList } from '../src/config/gateway-address.js';
+import { parseGatewayList } from '../src/gateway/address.js';
+import { createGatewayTransport } from '../src/gateway/create-transport.js';
 import type { RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
 import { httpText } from '../src/local-stack/http.js';
 import { startPrometheus } from '../src/local-stack/prometheus-process.js';
@@ -80,7 +80,7 @@ export async function runScale(setup: ScaleSetup): Promise<ScaleResult> {
         transport: createGatewayTransport({
           gateways: addresses,
           key: path,
-          transport: { timeoutSeconds: intervalSeconds, gzip: false },
+          endpoint: { timeoutSeconds: intervalSeconds },
           refreshSeconds: 3600,
           probeSeconds: 3600,
         }),

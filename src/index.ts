@@ -6,10 +6,11 @@
 export { startNodeMetrics, type NodeMetrics, type NodeState, type StartNodeMetricsInput } from './node-metrics.js';
 export { handleShutdownSignals, type ShutdownSignalOptions, type Shutdownable } from './shutdown-signals.js';
 export type { PushLogger, PusherStats, FailureReason } from './push/pusher.js';
-export type { TransportOptions } from './push/transport.js';
+export type { GatewayAccess } from './gateway/endpoint.js';
+export type { GatewayFailureReason } from './gateway/failures.js';
 export { loadConfig, type LoadConfigInput, type ResolvedConfig, type ValueOrigin } from './config/resolve.js';
 export { OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } from './config/options.js';
-export type { GatewayAddress } from './config/gateway-address.js';
+export type { GatewayAddress } from './gateway/address.js';
 export { METRIC_CATALOG, PERSIA_METRIC_NAMES, NODE_ROLES, type MetricSpec, type NodeRole, type MetricType, type MetricGroup } from './metrics/catalog.js';
 export { MetricsRegistry, type ExpositionSource, type Collector, type FamilyOf } from './metrics/registry.js';
 export type { MetricFamily, Counter, Gauge, Histogram, CounterSeries, GaugeSeries, HistogramSeries, LabelValue } from './metrics/instruments.js';
@@ -25,6 +26,8 @@ export {
   PushHttpError,
   PushTimeoutError,
   PushNetworkError,
+  GatewayRequestError,
+  GatewayAnswerTooLargeError,
   ShutdownTimeoutError,
   DuplicateIdentityError,
   NodeStoppedError,

@@ -20,10 +20,11 @@ import { currentExtraSource } from './push/extra-sources.js';
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver, type PusherStats } from './push/pusher.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
-import { describeLeaveFailure, describeMove } from './push/replica-messages.js';
 import { describeOtherProcess, describeOtherThread } from './push/identity-messages.js';
-import { createGatewayTransport } from './push/create-gateway-transport.js';
-import type { GatewayTransport, TransportOptions } from './push/transport.js';
+import { createGatewayTransport } from './gateway/create-transport.js';
+import { gatewayEndpoint, type EndpointOptions, type GatewayAccess } from './gateway/endpoint.js';
+import { describeLeaveFailure, describeMove } from './gateway/replica-messages.js';
+import type { GatewayTransport } from './gateway/transport.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
 const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
@@ -35,7 +36,7 @@ export interface StartNodeMetricsInput extends LoadConfigInput {
   /** Where the pusher reports trouble (default: one line on stderr). */
   readonly logger?: PushLogger;
   /** Extra headers (Authorization) and TLS connect options for the gateway. */
-  readonly transport?: Pick<TransportOptions, 'headers' | 'connect'>;
+  readonly transport?: GatewayAccess;
 }
 
 export class NodeMetrics {
@@ -53,6 +54,8 @@ export class NodeMetrics {
   private duplicateTimer: NodeJS.Timeout | undefined;
   private duplicateReported = false;
   private releaseIdentity: (() => void) | undefined;
+  /** The gateway that took the last push (a replica, after a failover): where the identity is read back. */
+  private landedOn: string | undefined;
 
   constructor(input: StartNodeMetricsInput = {}) {
     this.config = loadConfig(input);
@@ -79,11 +82,15 @@ export class NodeMetrics {
     this.releaseIdentity = claimIdentity(groupingPath(this.groupingKey), (otherThread) => this.reportDuplicate(logger, describeOtherThread(this.groupingKey, otherThread)));
     try {
       this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
-      const headers = { ...credentials.headers, ...input.transport?.headers };
-      const connect = { ...credentials.connect, ...input.transport?.connect };
-      const transport = this.createTransport(headers, connect, logger);
+      const access: GatewayAccess = {
+        headers: { ...credentials.headers, ...input.transport?.headers },
+        connect: { ...credentials.connect, ...input.transport?.connect },
+      };
+      // One deadline, credentials and TLS for every request of this node: pushes, deletes, the read-back.
+      const endpoint: EndpointOptions = { timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, access };
+      const transport = this.createTransport(endpoint, logger);
       this.transport = transport;
-      this.identityWatch = this.watchIdentity(transport, headers, connect, logger);
+      this.identityWatch = this.watchIdentity(endpoint, logger);
       this.pusher = this.createPusher(input, transport, logger);
     } catch (error) {
       // A start that failed half-way leaves nothing running and its identity free for the next attempt.
@@ -164,12 +171,12 @@ export class NodeMetrics {
    * goes to the best replica of the node's rendezvous ranking that answers, a failed one is tried again
    * every interval, and a node that moves deletes its group where it left (src/push/replicated-transport.ts).
    */
-  private createTransport(headers: Record<string, string>, connect: Record<string, unknown>, logger: PushLogger): GatewayTransport {
+  private createTransport(endpoint: EndpointOptions, logger: PushLogger): GatewayTransport {
     const options = this.config.options;
     return createGatewayTransport({
       gateways: this.config.gateways,
       key: groupingPath(this.groupingKey),
-      transport: { timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, headers, connect },
+      endpoint,
       refreshSeconds: Math.max(30, 3 * options.pushIntervalSeconds),
       probeSeconds: options.pushIntervalSeconds,
       onMove: (move) => (move.reason === 'failed' ? logger.warn(describeMove(move)) : logger.info(describeMove(move))),
@@ -177,13 +184,14 @@ export class NodeMetrics {
     });
   }
 
-  /** Reads the node's group back during its first intervals, from the replica it pushes to now. */
-  private watchIdentity(transport: GatewayTransport, headers: Record<string, string>, connect: Record<string, unknown>, logger: PushLogger): IdentityWatch {
+  /** Reads the node's group back during its first intervals, from the replica its last push landed on. */
+  private watchIdentity(endpoint: EndpointOptions, logger: PushLogger): IdentityWatch {
     const options = this.config.options;
     return new IdentityWatch({
       incarnation: this.incarnation,
       intervalSeconds: options.pushIntervalSeconds,
-      read: () => readStoredIncarnation(transport.currentBaseUrl, { key: this.groupingKey, timeoutSeconds: options.pushTimeoutSeconds, headers, connect }),
+      // A read follows a successful push (afterPush), so landedOn is set; the first gateway is only a fallback.
+      read: () => readStoredIncarnation(gatewayEndpoint(this.landedOn ?? this.config.gateways[0]!.baseUrl, endpoint), this.groupingKey),
       onDuplicate: (stored) => this.reportDuplicate(logger, describeOtherProcess(this.groupingKey, stored, this.incarnation)),
       onTooLarge: () =>
         logger.info(
@@ -260,7 +268,8 @@ export class NodeMetrics {
     const failures = this.registry.counter('persia_metrics_push_failures_total');
     const duration = this.registry.histogram('persia_metrics_push_duration_seconds').labels();
     return {
-      onSuccess: (seconds) => {
+      onSuccess: (seconds, baseUrl) => {
+        this.landedOn = baseUrl;
         lastSuccess.setToCurrentTime();
         duration.observe(seconds);
         this.identityWatch?.afterPush();

@@ -5,7 +5,8 @@ import { loadConfig, type ResolvedConfig } from '../config/resolve.js';
 import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
-import { fetchGatewayGroups } from '../discovery/gateway-api.js';
+import { fetchGatewayGroups } from '../gateway/client.js';
+import { gatewayEndpoint } from '../gateway/endpoint.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
@@ -86,7 +87,7 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
   // Every replica is read at once, and one that is down or hung (within --timeout) does not hide the others.
   // A secured gateway is read with the credentials its nodes push with (PERSIA_METRICS_BASIC_AUTH_*, bearer, CA).
   const access = gatewayCredentials(config.options);
-  const results = await Promise.allSettled(bases.map((base) => fetchGatewayGroups(base, flags.timeout, access)));
+  const results = await Promise.allSettled(bases.map((base) => fetchGatewayGroups(gatewayEndpoint(base, { timeoutSeconds: flags.timeout, access }))));
   const gateways: GatewayRead[] = [];
   const read: NodeStatus[] = [];
   results.forEach((result, index) => {

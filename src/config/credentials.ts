@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigFileError, type ConfigProblemLocation } from '../errors.js';
+import type { GatewayAccess } from '../gateway/endpoint.js';
 import type { MetricsOptions } from './options.js';
 
 type CredentialOptions = Pick<
@@ -12,11 +13,8 @@ type CredentialOptions = Pick<
   'basicAuthUsername' | 'basicAuthPassword' | 'basicAuthPasswordFile' | 'bearerToken' | 'bearerTokenFile' | 'tlsCaFile' | 'gatewayAddr'
 >;
 
-export interface GatewayCredentials {
-  readonly headers: Readonly<Record<string, string>>;
-  /** undici connect options (TLS trust); empty for plain http. */
-  readonly connect: Readonly<Record<string, unknown>>;
-}
+/** What the gateway's endpoint takes (src/gateway/endpoint.ts): headers, and TLS trust (empty for plain http). */
+export type GatewayCredentials = Required<GatewayAccess>;
 
 /**
  * Combinations that cannot be meant; checked when the config is resolved, before any file is read.

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { NODE_ROLE_TUPLE, NODE_ROLES } from './node-roles.js';
-import { parseGatewayList } from './gateway-address.js';
+import { parseGatewayList } from '../gateway/address.js';
 
 export type ValueSource = 'default' | 'file' | 'env' | 'options';
 

@@ -5,7 +5,7 @@
  */
 import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
-import { distinctGateways, parseGatewayList, redactUrl, type GatewayAddress } from './gateway-address.js';
+import { parseGatewayList, redactUrl, type GatewayAddress, type GatewayList } from '../gateway/address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
 import { emptyVariableError, EMPTY_IS_AN_ERROR, parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
@@ -109,7 +109,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   }
   checkCredentialOptions(options, locate);
   warnings.push(...crossOptionWarnings(options, origins as Record<keyof MetricsOptions, ValueOrigin>));
-  const { distinct: gateways, repeated } = distinctGateways(parsedGateways(options, locate));
+  const { addresses: gateways, repeated } = parsedGateways(options, locate);
   for (const [first, again] of repeated) {
     warnings.push(
       `gateway_addr (${describeOrigin(origins.gatewayAddr as ValueOrigin)}) names ${first.baseUrl} twice (also as ${again.host}:${again.port}): ` +
@@ -162,11 +162,11 @@ function validate(spec: OptionSpec, raw: unknown, location: ConfigProblemLocatio
   throw new ConfigError(location, expectedValue(spec, result.error), found);
 }
 
-function parsedGateways(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): GatewayAddress[] {
-  const { addresses, error } = parseGatewayList(options.gatewayAddr);
+function parsedGateways(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): GatewayList {
+  const { addresses, repeated, error } = parseGatewayList(options.gatewayAddr);
   // The option's schema refused a bad list already; this only keeps the types honest.
-  if (addresses === undefined) throw new ConfigError(locate('gatewayAddr'), 'host:port[,host:port...]', redactUrl(options.gatewayAddr), error);
-  return addresses;
+  if (addresses === undefined || repeated === undefined) throw new ConfigError(locate('gatewayAddr'), 'host:port[,host:port...]', redactUrl(options.gatewayAddr), error);
+  return { addresses, repeated };
 }
 
 function checkReplicaRange(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): void {

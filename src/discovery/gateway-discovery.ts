@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import { DiscoveryError, errorText } from '../errors.js';
-import { DEFAULT_GATEWAY_PORT as GATEWAY_PORT } from '../config/gateway-address.js';
+import { DEFAULT_GATEWAY_PORT as GATEWAY_PORT } from '../gateway/address.js';
 
 export const GATEWAY_LABEL = 'persia.metrics.gateway';
 export const JOB_LABEL = 'persia.metrics.job';

@@ -5,7 +5,7 @@
  */
 import { NODE_ROLES } from '../metrics/catalog.js';
 import { staleThresholdSeconds } from '../monitoring/health.js';
-import { family, firstValue, type ApiGroup } from './gateway-api.js';
+import { family, firstValue, type ApiGroup } from '../gateway/api.js';
 
 export interface NodeStatus {
   readonly job: string;

@@ -9,14 +9,14 @@
  * So a slow node (a long interval) is never deleted between two of its pushes, whatever --after says.
  *
  * The decisions are pure (`planExpiry`, `planEndJob`: tests feed them JSON); `sweepGateway` does the HTTP with
- * the same reader as `status` (gateway-api.ts) and the nodes' own transport for the DELETE (src/push).
+ * the gateway client every other path uses (src/gateway/client.ts): its groups() read, then its DELETEs.
  */
 import { errorText, PersiaMetricsError } from '../errors.js';
 import { expiryThresholdSeconds } from '../monitoring/expiry.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
-import { KeepAlive } from '../push/keep-alive.js';
-import { HttpGatewayTransport } from '../push/transport.js';
-import { fetchGatewayGroups, firstValue, type ApiGroup, type GatewayAccess } from './gateway-api.js';
+import { firstValue, type ApiGroup } from '../gateway/api.js';
+import { GatewayClient } from '../gateway/client.js';
+import { gatewayEndpoint, type GatewayAccess } from '../gateway/endpoint.js';
 
 /** What a persia-metrics node publishes about its own pace (src/metrics/catalog.ts). */
 export const PUSH_INTERVAL_METRIC = 'persia_node_push_interval_seconds';
@@ -152,9 +152,18 @@ export interface SweepOptions {
  * gateway costs seconds.
  */
 export async function sweepGateway(baseUrl: string, options: SweepOptions): Promise<GatewaySweep> {
+  const client = new GatewayClient(gatewayEndpoint(baseUrl, { timeoutSeconds: options.timeoutSeconds, ...(options.access === undefined ? {} : { access: options.access }) }));
+  try {
+    return await sweep(client, baseUrl, options);
+  } finally {
+    await client.close();
+  }
+}
+
+async function sweep(client: GatewayClient, baseUrl: string, options: SweepOptions): Promise<GatewaySweep> {
   let groups: ApiGroup[];
   try {
-    groups = await fetchGatewayGroups(baseUrl, options.timeoutSeconds, options.access);
+    groups = await client.groups();
   } catch (error) {
     return { gateway: baseUrl, error: describeError(error), deletions: [], kept: [], jobs: [] };
   }
@@ -163,27 +172,17 @@ export async function sweepGateway(baseUrl: string, options: SweepOptions): Prom
   const chosen = decisions.filter((d) => d.verdict === 'expired' || d.verdict === 'end-job');
   const kept = decisions.filter((d) => !chosen.includes(d));
   const deletions: Deletion[] = [];
-  const transport =
-    options.dryRun || chosen.length === 0 ? undefined : new HttpGatewayTransport({ timeoutSeconds: options.timeoutSeconds, gzip: false, ...options.access }, baseUrl);
-  // The nodes' transport never refs its sockets (a background push must not keep a training program alive):
-  // here the DELETEs are the program, so one ref'd handle holds the process until they are done.
-  await new KeepAlive().during(async () => {
-    try {
-      for (const decision of chosen) {
-        const deletion = transport === undefined ? { ...decision, deleted: false } : await deleteGroup(transport, decision);
-        deletions.push(deletion);
-        options.onDeletion?.(deletion);
-      }
-    } finally {
-      await transport?.close();
-    }
-  });
+  for (const decision of chosen) {
+    const deletion = options.dryRun ? { ...decision, deleted: false } : await deleteGroup(client, decision);
+    deletions.push(deletion);
+    options.onDeletion?.(deletion);
+  }
   return { gateway: baseUrl, deletions, kept, jobs };
 }
 
-async function deleteGroup(transport: HttpGatewayTransport, decision: GroupDecision): Promise<Deletion> {
+async function deleteGroup(client: GatewayClient, decision: GroupDecision): Promise<Deletion> {
   try {
-    await transport.send('DELETE', decision.path);
+    await client.delete(decision.path);
     return { ...decision, deleted: true };
   } catch (error) {
     return { ...decision, deleted: false, error: describeError(error) };

@@ -1,7 +1,8 @@
 import { binaryPath } from './binaries.js';
-import { familyNames, fetchGatewayGroups, firstValue } from '../discovery/gateway-api.js';
+import { familyNames, firstValue } from '../gateway/api.js';
+import { GatewayClient } from '../gateway/client.js';
+import { gatewayEndpoint } from '../gateway/endpoint.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
-import { httpText } from './http.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
@@ -83,8 +84,11 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
     if (proc.pid !== undefined && proc.exitReason() === undefined) process.kill(proc.pid, signal);
   };
 
+  // The gateway client every other path uses; sockets that never hold the process (the gateway's own child
+  // process does while it runs), and a bound per request so a hung gateway fails the test with a message.
+  const client = new GatewayClient(gatewayEndpoint(url, { timeoutSeconds: 10 }), { background: true });
   const groups = async (): Promise<PushgatewayGroup[]> =>
-    (await fetchGatewayGroups(url, 10)).map((group) => ({
+    (await client.groups()).map((group) => ({
       labels: { ...group.labels },
       metricNames: familyNames(group, false),
       pushTimeSeconds: firstValue(group, 'push_time_seconds') ?? 0,
@@ -108,13 +112,13 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
       await proc.stop();
       proc = await launch(port);
     },
-    metricsText: () => httpText(`${url}/metrics`),
+    metricsText: () => client.metricsText(),
     groups,
     async wipe() {
       // Per-group DELETE rather than the admin API's wipe, so this works without
       // --web.enable-admin-api. Both answer 202 and apply later, hence the wait below.
       for (const group of await groups()) {
-        await httpText(`${url}${groupPathOf(group.labels)}`, { method: 'DELETE' });
+        await client.delete(groupPathOf(group.labels));
       }
       await waitFor(async () => (await groups()).length === 0, {
         timeoutMs: 5000,

@@ -3,25 +3,17 @@
  * message says what happens next, which depends on where the node is: running (the next interval pushes
  * again), or shutting down (nothing is retried any more).
  */
-import { PersiaMetricsError, PushHttpError } from '../errors.js';
+import { PushHttpError } from '../errors.js';
+import type { GatewayFailureReason } from '../gateway/failures.js';
 
-/** `extra_source`: an extra exposition source was left out of a push (see extra-sources.ts). */
-export type FailureReason = 'timeout' | 'connection' | 'http_4xx' | 'http_5xx' | 'encoding' | 'extra_source';
+/** A failed request (classified in src/gateway/failures.ts), or `extra_source`: an extra exposition source was left out of a push (see extra-sources.ts). */
+export type FailureReason = GatewayFailureReason | 'extra_source';
 
 /**
  * `running`: the push loop goes on; `stopping`: a push that was in flight when shutdown began (not retried,
  * the final push follows); `final-push` / `final-delete`: shutdown's own requests, the last ones.
  */
 export type FailurePhase = 'running' | 'stopping' | 'final-push' | 'final-delete';
-
-export function failureReason(error: Error): FailureReason {
-  if (error instanceof PushHttpError) return error.statusCode >= 500 ? 'http_5xx' : 'http_4xx';
-  if (error instanceof PersiaMetricsError) {
-    if (error.code === 'PERSIA_PUSH_TIMEOUT') return 'timeout';
-    if (error.code === 'PERSIA_PUSH_NETWORK') return 'connection';
-  }
-  return 'encoding';
-}
 
 export function failureMessage(error: Error, phase: FailurePhase, intervalSeconds: number): string {
   switch (phase) {

@@ -9,16 +9,17 @@
  * - across processes, every node publishes a random `persia_node_incarnation` and, during its first
  *   intervals, reads back what the gateway holds for its own group a little after its own push. Another
  *   incarnation there means another writer. The gateway has no per-group read (GET of a group path answers
- *   405), so a read scans the gateway's `/metrics` text as it streams and stops at this node's line or at
- *   READ_CAP_BYTES; a gateway larger than that is left to the `PersiaDuplicateNodeIdentity` alert, which
- *   sees the stored incarnation flip (src/monitoring/alert-rules.ts), and this node stops reading it.
+ *   405), so a read scans the gateway's `/metrics` text as it streams (GatewayClient.scanMetrics) and
+ *   stops at this node's line or at READ_CAP_BYTES; a gateway larger than that is left to the
+ *   `PersiaDuplicateNodeIdentity` alert, which sees the stored incarnation flip (src/monitoring/alert-rules.ts),
+ *   and this node stops reading it.
  */
-import { Agent, request } from 'undici';
 import { DuplicateIdentityError } from '../errors.js';
+import { GatewayClient } from '../gateway/client.js';
+import type { GatewayEndpoint } from '../gateway/endpoint.js';
 import { escapeLabelValue } from '../metrics/exposition-format.js';
 import type { GroupingKey } from './grouping-key.js';
 import { announceClaim } from './thread-claims.js';
-import { unrefConnector } from './transport.js';
 
 /** Pushes after which the node reads its group back: a few in its first intervals, then never. */
 const CHECK_AFTER_PUSHES: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32]);
@@ -111,53 +112,26 @@ export class IdentityWatch {
   }
 }
 
-export interface GroupReadOptions {
-  readonly key: GroupingKey;
-  readonly timeoutSeconds: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly connect?: Readonly<Record<string, unknown>>;
-}
-
-/** Scan `<baseUrl>/metrics` for the stored `persia_node_incarnation` of this node's group. */
-export async function readStoredIncarnation(baseUrl: string, options: GroupReadOptions): Promise<StoredIncarnation> {
+/**
+ * Scan the gateway's `/metrics` for the stored `persia_node_incarnation` of this node's group, through the
+ * gateway client (its deadline, credentials and TLS are the endpoint's: the same as the node's pushes).
+ */
+export async function readStoredIncarnation(endpoint: GatewayEndpoint, key: GroupingKey): Promise<StoredIncarnation> {
   // The gateway writes a series' labels sorted by name, escaped as the text format escapes them.
-  const { job, role, instance } = options.key;
+  const { job, role, instance } = key;
   const prefix = `persia_node_incarnation{instance="${escapeLabelValue(instance)}",job="${escapeLabelValue(job)}",role="${escapeLabelValue(role)}"} `;
   // Sockets that never hold the process: a read-back in flight must not keep a finished program alive.
-  const agent = new Agent({ connect: unrefConnector({ timeout: options.timeoutSeconds * 1000, ...options.connect }) });
+  const client = new GatewayClient(endpoint, { background: true });
+  let value: number | undefined;
   try {
-    const response = await request(`${baseUrl}/metrics`, {
-      method: 'GET',
-      headers: { ...options.headers },
-      dispatcher: agent,
-      signal: AbortSignal.timeout(options.timeoutSeconds * 1000),
-    });
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      throw new Error(`GET ${baseUrl}/metrics answered ${response.statusCode}`);
-    }
-    let read = 0;
-    let pending = '';
-    for await (const chunk of response.body) {
-      const text = pending + (chunk as Buffer).toString('utf8');
-      read += (chunk as Buffer).length;
-      const lines = text.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.startsWith(prefix)) return found(response.body, Number(line.slice(prefix.length)));
-      }
-      if (read > READ_CAP_BYTES) {
-        response.body.destroy();
-        return { kind: 'too_large' };
-      }
-    }
-    return pending.startsWith(prefix) ? { kind: 'found', value: Number(pending.slice(prefix.length)) } : { kind: 'absent' };
+    const end = await client.scanMetrics((line) => {
+      if (!line.startsWith(prefix)) return false;
+      value = Number(line.slice(prefix.length));
+      return true;
+    }, READ_CAP_BYTES);
+    if (end === 'too_large') return { kind: 'too_large' };
+    return value !== undefined && Number.isFinite(value) ? { kind: 'found', value } : { kind: 'absent' };
   } finally {
-    await agent.destroy().catch(() => {});
+    await client.destroy();
   }
-}
-
-function found(body: { destroy(): unknown }, value: number): StoredIncarnation {
-  body.destroy(); // the rest of the gateway's page is not needed
-  return Number.isFinite(value) ? { kind: 'found', value } : { kind: 'absent' };
 }

@@ -11,20 +11,21 @@
  * - after shutdown nothing is sent: `flush()` rejects with NodeStoppedError, and every message says what
  *   happens next (retried at the next interval, or given up because the node is shutting down).
  */
-import { NodeStoppedError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
+import { GatewayRequestError, NodeStoppedError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
+import { failureReason } from '../gateway/failures.js';
+import { KeepAlive } from '../gateway/keep-alive.js';
+import type { GatewayTransport } from '../gateway/transport.js';
 import { backoffSeconds, sleep } from './backoff.js';
-import { failureMessage, failureReason, type FailureReason } from './failure-report.js';
-import { KeepAlive } from './keep-alive.js';
+import { failureMessage, type FailureReason } from './failure-report.js';
 import { textBody, type BodySource, type PushBody } from './push-body.js';
 import { RefusedFamilies } from './refused-families.js';
-import type { GatewayTransport } from './transport.js';
 
 /** A push refused for one family after another is malformed as a whole: stop holding back and report it. */
 const MAX_FAMILIES_HELD_PER_PUSH = 5;
 /** The shortest pause before a retry (see pushWithRetries). */
 const MIN_RETRY_DELAY_SECONDS = 0.05;
 
-export { failureReason, type FailureReason } from './failure-report.js';
+export { type FailureReason } from './failure-report.js';
 
 export interface PushLogger {
   warn(message: string): void;
@@ -36,6 +37,8 @@ export type PushOutcome =
   | {
       readonly ok: true;
       readonly durationSeconds: number;
+      /** The gateway that took it (the replica the node pushes to now). */
+      readonly baseUrl: string;
       /** The push went through, but without families the gateway refused earlier or without a bad extra source: why. */
       readonly heldBack?: Error;
     }
@@ -43,7 +46,8 @@ export type PushOutcome =
 
 /** What the pusher reports about itself; the node wires these into its registry. */
 export interface PushObserver {
-  onSuccess(durationSeconds: number): void;
+  /** `baseUrl`: the gateway that took the push (the replica the node pushes to now). */
+  onSuccess(durationSeconds: number, baseUrl: string): void;
   onFailure(reason: FailureReason, durationSeconds: number): void;
   /** A push went through without part of the node's metrics (a refused family, a bad extra source): count it. */
   onHeldBack?(reason: FailureReason): void;
@@ -160,16 +164,16 @@ export class Pusher {
   }
 
   private async pushWithRetries(deadline: number): Promise<PushOutcome> {
-    const tried = new Set([this.options.transport.currentBaseUrl]);
+    const tried = new Set<string>();
     let outcome = await this.pushOnce('PUT');
     let retries = 0;
     let heldBack = 0;
     while (!outcome.ok && !this.stopping.signal.aborted) {
-      if (!tried.has(this.options.transport.currentBaseUrl)) {
-        // The failure moved the node to a replica it has not tried in this cycle (replicated-transport.ts):
-        // push there at once, as a retry of a healthy gateway, not a wait on a failed one. Without this,
-        // a flush() during a failover rejected while a healthy replica was up (found by a new-user session).
-        tried.add(this.options.transport.currentBaseUrl);
+      if (movedToUntried(outcome.error, tried)) {
+        // The failure moved the node to a replica it has not tried in this cycle (the transport says so,
+        // src/gateway/replicated-transport.ts): push there at once, as a retry of a healthy gateway, not a
+        // wait on a failed one. Without this, a flush() during a failover rejected while a healthy replica
+        // was up (found by a new-user session).
         outcome = await this.pushOnce('PUT');
         continue;
       }
@@ -205,15 +209,15 @@ export class Pusher {
     try {
       const body = method === 'PUT' ? await this.buildBody() : undefined;
       this.lastBody = body;
-      const { durationSeconds } = await this.options.transport.send(method, this.options.path, body?.data, body?.contentType);
-      this.recordSuccess(method, durationSeconds);
+      const { durationSeconds, baseUrl } = await this.options.transport.send(method, this.options.path, body?.data, body?.contentType);
+      this.recordSuccess(method, durationSeconds, baseUrl);
       const refusal = method === 'PUT' ? this.refused.refusal : undefined;
       if (refusal !== undefined && countHeldBack) {
         this.stats.failures += 1;
         this.options.observer?.onHeldBack?.('http_4xx');
       }
       const heldBack = refusal ?? body?.heldBackSources?.[0];
-      return heldBack === undefined ? { ok: true, durationSeconds } : { ok: true, durationSeconds, heldBack };
+      return heldBack === undefined ? { ok: true, durationSeconds, baseUrl } : { ok: true, durationSeconds, baseUrl, heldBack };
     } catch (error) {
       const durationSeconds = (performance.now() - started) / 1000;
       const failure = error instanceof Error ? error : new Error(String(error));
@@ -231,12 +235,12 @@ export class Pusher {
     return built;
   }
 
-  private recordSuccess(method: string, durationSeconds: number): void {
+  private recordSuccess(method: string, durationSeconds: number, baseUrl: string): void {
     this.stats.pushes += 1;
     this.stats.lastSuccessTime = Date.now() / 1000;
-    this.options.observer?.onSuccess(durationSeconds);
+    this.options.observer?.onSuccess(durationSeconds, baseUrl);
     if (this.stats.consecutiveFailures > 0) {
-      this.options.logger.info(`${method} ${this.options.transport.currentBaseUrl}${this.options.path} succeeded again after ${this.stats.consecutiveFailures} failed attempt(s)`);
+      this.options.logger.info(`${method} ${baseUrl}${this.options.path} succeeded again after ${this.stats.consecutiveFailures} failed attempt(s)`);
     }
     this.stats.consecutiveFailures = 0;
   }
@@ -307,10 +311,9 @@ export class Pusher {
   private async finalPush(): Promise<PushOutcome> {
     const tried = new Set<string>();
     for (;;) {
-      tried.add(this.options.transport.currentBaseUrl);
       const outcome = await this.pushOnce('PUT', { final: true, quiet: true });
       if (outcome.ok || this.abandoned) return outcome;
-      if (tried.has(this.options.transport.currentBaseUrl)) {
+      if (!movedToUntried(outcome.error, tried)) {
         this.options.logger.warn(failureMessage(outcome.error, 'final-push', this.options.intervalSeconds));
         return outcome;
       }
@@ -321,4 +324,17 @@ export class Pusher {
   private abandonedOutcome(): Promise<PushOutcome> {
     return Promise.resolve({ ok: false, durationSeconds: 0, error: new Error('shutdown deadline passed') });
   }
+}
+
+/**
+ * Whether the failure moved the node to a replica not tried yet in this cycle (`tried` collects the base
+ * URLs the cycle failed on, the one just left included).
+ */
+function movedToUntried(error: Error, tried: Set<string>): boolean {
+  const failover = error instanceof GatewayRequestError ? error.failover : undefined;
+  if (failover === undefined) return false;
+  tried.add(failover.from);
+  if (tried.has(failover.to)) return false;
+  tried.add(failover.to);
+  return true;
 }

@@ -19,7 +19,8 @@ import { dashboardExpressions } from '../../src/deploy/grafana/dashboard-json.js
 import { connectDockerEngine } from '../../src/discovery/docker-engine.js';
 import { renderFileSd } from '../../src/discovery/file-sd.js';
 import { findGateways } from '../../src/discovery/gateway-discovery.js';
-import { fetchGatewayGroups } from '../../src/discovery/gateway-api.js';
+import { fetchGatewayGroups } from '../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { summarizeGroups } from '../../src/discovery/gateway-status.js';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { findTool, runOrThrow, startPodmanEngine, type PodmanEngine } from './podman-engine.js';
@@ -158,7 +159,7 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
 
   it("status reads the job's gateway (found by its label) and reports every node fresh", async () => {
     const [gateway] = await findGateways(await connectDockerEngine(), { job: JOB });
-    const groups = await fetchGatewayGroups(`http://${gateway?.published ?? ''}`, 5);
+    const groups = await fetchGatewayGroups(gatewayEndpoint(`http://${gateway?.published ?? ''}`, { timeoutSeconds: 5 }));
     const nodes = summarizeGroups(groups, { job: JOB, nowSeconds: Date.now() / 1000, staleAfterSeconds: 60, staleAfterIntervals: 6, gateway: '' });
     expect(nodes.map((n) => [n.role, n.stale, n.lastPushSuccessful, n.state])).toEqual([
       ['trainer', false, true, 'running'],

@@ -27,14 +27,15 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dump, loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayAddress } from '../../src/config/gateway-address.js';
+import type { GatewayAddress } from '../../src/gateway/address.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { kubernetesNames } from '../../src/deploy/kubernetes/manifests.js';
 import { renderKubernetesDeployment } from '../../src/deploy/kubernetes/render.js';
-import { fetchGatewayGroups } from '../../src/discovery/gateway-api.js';
+import { fetchGatewayGroups } from '../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
-import { pickReplica } from '../../src/push/rendezvous.js';
+import { pickReplica } from '../../src/gateway/rendezvous.js';
 import { findTool, privatePodmanEnv, runOrThrow } from './podman-engine.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -89,7 +90,7 @@ describe.skipIf(podman === undefined || catatonit === undefined)('Kubernetes man
   async function groupsByGateway(): Promise<Map<string, string[]>> {
     const held = new Map<string, string[]>();
     for (const pod of gatewayPods) {
-      const groups = await fetchGatewayGroups(`http://127.0.0.1:${pod.port}`, 5);
+      const groups = await fetchGatewayGroups(gatewayEndpoint(`http://127.0.0.1:${pod.port}`, { timeoutSeconds: 5 }));
       held.set(
         pod.ip,
         groups.filter((g) => g.labels?.['job'] === JOB).map((g) => `${g.labels?.['role'] ?? ''}/${g.labels?.['instance'] ?? ''}`),

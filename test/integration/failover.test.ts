@@ -9,11 +9,11 @@
  * Needs `npm run build` first (user programs import the built package).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGatewayList, type GatewayAddress } from '../../src/config/gateway-address.js';
+import { parseGatewayList, type GatewayAddress } from '../../src/gateway/address.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
-import { rankReplicas } from '../../src/push/rendezvous.js';
+import { rankReplicas } from '../../src/gateway/rendezvous.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { killUserPrograms, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
 

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShutdownTimeoutError } from '../../src/errors.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { Pusher } from '../../src/push/pusher.js';
-import { HttpGatewayTransport } from '../../src/push/transport.js';
+import { GatewayClient } from '../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startFakeFaultyGateway, type FakeFault, type FakeFaultyGateway } from '../helpers/fake-faulty-gateway.js';
 
@@ -100,7 +101,7 @@ describe('fault: memory over thousands of failing intervals (fakes)', () => {
     const gateway = await fake(fault);
     const pusher = new Pusher({
       path: '/metrics/job/fault_memory',
-      transport: new HttpGatewayTransport({ timeoutSeconds: 0.01, gzip: false }, `http://${gateway.address}`),
+      transport: new GatewayClient(gatewayEndpoint(`http://${gateway.address}`, { timeoutSeconds: 0.01 }), { background: true, connections: 1 }),
       intervalSeconds: 0.002,
       retries: 2,
       deleteOnShutdown: false,

@@ -17,7 +17,8 @@ import { MetricsRegistry } from '../../src/metrics/registry.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
 import { bodyComposer, type PushBody, type PushFormat } from '../../src/push/push-body.js';
 import { Pusher } from '../../src/push/pusher.js';
-import { HttpGatewayTransport } from '../../src/push/transport.js';
+import { GatewayClient } from '../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
@@ -90,7 +91,7 @@ function groupPart(page: string, job: string): string {
 }
 
 async function putBody(gateway: RunningPushgateway, key: typeof KEY, body: PushBody, gzip = false): Promise<void> {
-  const transport = new HttpGatewayTransport({ timeoutSeconds: 10, gzip }, gateway.url);
+  const transport = new GatewayClient(gatewayEndpoint(gateway.url, { timeoutSeconds: 10, gzip }));
   try {
     await transport.send('PUT', groupingPath(key), body.data, body.contentType);
   } finally {
@@ -174,7 +175,7 @@ describe.skipIf(!servers)('protobuf-delimited pushes, through real gateways and 
       const key = { ...KEY, job: 'proto_refused' };
       const pusher = new Pusher({
         path: groupingPath(key),
-        transport: new HttpGatewayTransport({ timeoutSeconds: 10, gzip: false }, strict.url),
+        transport: new GatewayClient(gatewayEndpoint(strict.url, { timeoutSeconds: 10 }), { background: true, connections: 1 }),
         intervalSeconds: 60,
         retries: 0,
         deleteOnShutdown: false,

@@ -4,16 +4,17 @@
  * whose replica leaves the set moves and deletes its group from the replica it left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseGatewayList, type GatewayAddress } from '../../src/config/gateway-address.js';
+import { parseGatewayList, type GatewayAddress } from '../../src/gateway/address.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
-import { GatewayReplicas } from '../../src/push/gateway-replicas.js';
+import { GatewayReplicas } from '../../src/gateway/replicas.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
 import { Pusher } from '../../src/push/pusher.js';
-import { ReplicatedTransport } from '../../src/push/replicated-transport.js';
-import { HttpGatewayTransport } from '../../src/push/transport.js';
+import { ReplicatedTransport } from '../../src/gateway/replicated-transport.js';
+import { GatewayClient } from '../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { requireBinary } from '../helpers/binaries.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
@@ -63,7 +64,7 @@ describe.skipIf(!servers)('sharding over three real gateways', () => {
     const replicas = new GatewayReplicas({ addresses: [named], key: path, refreshSeconds: 0, resolve: async () => live });
     const transport = new ReplicatedTransport({
       replicas,
-      connect: (replica) => new HttpGatewayTransport({ timeoutSeconds: 5, gzip: false }, replica.baseUrl),
+      connect: (replica) => new GatewayClient(gatewayEndpoint(replica, { timeoutSeconds: 5 }), { background: true, connections: 1 }),
       probeSeconds: 60,
     });
     const pusher = new Pusher({

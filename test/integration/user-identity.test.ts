@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { readStoredIncarnation } from '../../src/push/node-identity.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
@@ -74,10 +75,10 @@ describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
     const key = { job: 'dup_read', role: 'server', instance: 'host "a"/b\\c' };
     const put = (path: string, body: string) => fetch(`${gateway.url}${path}`, { method: 'PUT', body }).then((r) => r.status);
     expect(await put(groupingPath(key), '# TYPE persia_node_incarnation gauge\npersia_node_incarnation 123456789012345\n')).toBeLessThan(300);
-    const read = () => readStoredIncarnation(gateway.url, { key, timeoutSeconds: 5 });
+    const read = () => readStoredIncarnation(gatewayEndpoint(gateway.url, { timeoutSeconds: 5 }), key);
     await waitFor(async () => ((await read()).kind === 'found' ? true : undefined), { timeoutMs: 5_000, intervalMs: 50, what: 'the pushed group' });
     expect(await read()).toEqual({ kind: 'found', value: 123456789012345 });
-    expect(await readStoredIncarnation(gateway.url, { key: { ...key, instance: 'other' }, timeoutSeconds: 5 })).toEqual({ kind: 'absent' });
+    expect(await readStoredIncarnation(gatewayEndpoint(gateway.url, { timeoutSeconds: 5 }), { ...key, instance: 'other' })).toEqual({ kind: 'absent' });
 
     // A gateway page past the read cap (1 MiB) before this group's line: the node stops reading it.
     const big = Array.from({ length: 20_000 }, (_, i) => `aaa_filler{i="${i}",pad="${'x'.repeat(40)}"} 1`).join('\n');

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
-import { HttpGatewayTransport } from '../../src/push/transport.js';
+import { GatewayClient } from '../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
 import { runUserProgram, type UserProgramExit } from '../helpers/user-program.js';
@@ -238,11 +239,11 @@ histogram('user_stage_seconds_total', [0.5]).observe(0.25);
 
 describe.skipIf(!gatewayInstalled)('grouping values through the real gateway (item 8, fuzzed)', () => {
   let gateway: RunningPushgateway;
-  let transport: HttpGatewayTransport;
+  let transport: GatewayClient;
 
   beforeAll(async () => {
     gateway = await startPushgateway();
-    transport = new HttpGatewayTransport({ timeoutSeconds: 10, gzip: false }, gateway.url);
+    transport = new GatewayClient(gatewayEndpoint(gateway.url, { timeoutSeconds: 10 }));
   });
   afterAll(async () => {
     await transport?.close();

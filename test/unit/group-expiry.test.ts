@@ -12,7 +12,7 @@ import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/d
 import { alertSpecs } from '../../src/monitoring/alert-rules.js';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../src/monitoring/expiry.js';
 import { STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from '../../src/monitoring/health.js';
-import type { ApiGroup } from '../../src/discovery/gateway-api.js';
+import type { ApiGroup } from '../../src/gateway/api.js';
 import { deletePath, planEndJob, planExpiry, stillPushing, type ExpiryRule } from '../../src/discovery/group-expiry.js';
 
 const NOW = 1_800_000_000;

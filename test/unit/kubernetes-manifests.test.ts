@@ -13,7 +13,7 @@ import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodMonitor, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseGatewayList } from '../../src/config/gateway-address.js';
+import { parseGatewayList } from '../../src/gateway/address.js';
 import { loadConfig } from '../../src/config/resolve.js';
 import { DEFAULT_DEPLOY_OPTIONS, resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { DEFAULT_KUBERNETES_OPTIONS, gatewayDeployment, type KubernetesObject, kubernetesNames } from '../../src/deploy/kubernetes/manifests.js';

@@ -4,7 +4,7 @@
  * Numbers are read in decimal notation only: Number() would read `0x200` as 512 and `1e1` as 10.
  */
 import { InvalidArgumentError } from 'commander';
-import { parseGatewayList, distinctGateways } from '../../config/gateway-address.js';
+import { parseGatewayList } from '../../gateway/address.js';
 import { expectedValue, OPTION_BY_KEY } from '../../config/options.js';
 import { DeployUsageError } from '../../errors.js';
 import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../../simulate/slow-nodes.js';
@@ -181,7 +181,7 @@ export function parseGatewayOption(text: string): string {
 export function gatewayBaseUrls(text: string): string[] {
   const { addresses, error } = parseGatewayList(text);
   if (addresses === undefined) throw new DeployUsageError(`--gateway: ${error ?? 'an invalid address'} (${GATEWAY_EXPECTED})`);
-  return distinctGateways(addresses).distinct.map((address) => address.baseUrl);
+  return addresses.map((address) => address.baseUrl); // parseGatewayList keeps each gateway once
 }
 
 /** Repeatable `--slow ROLE/INSTANCE=FACTOR`: each value is checked on its own, and they add up. */

@@ -5,7 +5,7 @@
  */
 import { gatewayCredentials } from '../../config/credentials.js';
 import { loadConfig } from '../../config/resolve.js';
-import type { GatewayAccess } from '../../discovery/gateway-api.js';
+import type { GatewayAccess } from '../../gateway/endpoint.js';
 import { formatAge } from '../../discovery/gateway-status.js';
 import { orderedLabels, sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type GroupDecision, type SweepOptions } from '../../discovery/group-expiry.js';
 import { GroupExpiryError } from '../../errors.js';

@@ -5,7 +5,7 @@
  * Text templates rather than a YAML dump: the comments that say *why* (the gateway flags, the socket, the
  * ports) are the part users read.
  */
-import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { NODE_ROLES, type NodeRole } from '../../metrics/catalog.js';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../monitoring/expiry.js';
 import { serviceSuffix } from '../../monitoring/job-name.js';

@@ -4,7 +4,7 @@
  * to YAML by render.ts and validated against the Kubernetes schemas by
  * test/unit/kubernetes-manifests.test.ts.
  */
-import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { NODE_ROLES, type NodeRole } from '../../metrics/catalog.js';
 import { validateGatewayCount } from '../../monitoring/capacity.js';
 import { kubernetesBaseName, LONGEST_KUBERNETES_SUFFIX } from '../../monitoring/job-name.js';

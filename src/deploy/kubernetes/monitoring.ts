@@ -4,7 +4,7 @@
  * Operator. Every variant scrapes with honor_labels (see src/deploy/prometheus/prometheus-config.ts for why) and adds no
  * per-gateway label to the nodes' series: a node that fails over to another shard keeps its series.
  */
-import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { gatewaySelector, type KubernetesObject, kubernetesNames } from './manifests.js';

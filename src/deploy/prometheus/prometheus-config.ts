@@ -13,7 +13,7 @@
  * A text template, not the YAML emitter (src/deploy/yaml.ts): the comments that say why each scrape job is
  * there are what users of the file read.
  */
-import { DEFAULT_GATEWAY_PORT } from '../../config/gateway-address.js';
+import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { ALERT_RULES_FILE, RECORDING_RULES_FILE } from './rule-files.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGatewayAddress } from '../../../src/config/gateway-address.js';
+import { parseGatewayAddress } from '../../../src/gateway/address.js';
 import { loadConfig } from '../../../src/config/resolve.js';
 import { ConfigError } from '../../../src/errors.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';

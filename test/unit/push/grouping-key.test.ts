@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MetricDefinitionError } from '../../../src/errors.js';
 import { defaultInstance, encodeGroupingPath, groupingPath } from '../../../src/push/grouping-key.js';
-import { parseGatewayAddress, parseGatewayList } from '../../../src/config/gateway-address.js';
-import { pickReplica } from '../../../src/push/rendezvous.js';
+import { parseGatewayAddress, parseGatewayList } from '../../../src/gateway/address.js';
+import { pickReplica } from '../../../src/gateway/rendezvous.js';
 
 describe('grouping key', () => {
   it('puts job, role and instance in the path', () => {

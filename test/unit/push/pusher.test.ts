@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExtraSourceError, NodeStoppedError, PushHttpError, PushNetworkError, ShutdownTimeoutError } from '../../../src/errors.js';
-import { KeepAlive } from '../../../src/push/keep-alive.js';
+import { KeepAlive } from '../../../src/gateway/keep-alive.js';
 import { TEXT_CONTENT_TYPE } from '../../../src/metrics/exposition-format.js';
 import { Pusher, type PusherOptions } from '../../../src/push/pusher.js';
-import type { ExchangeResult, GatewayMethod, GatewayTransport } from '../../../src/push/transport.js';
+import type { ExchangeResult, GatewayMethod, GatewayTransport } from '../../../src/gateway/transport.js';
 
 type Answer = 'ok' | 'refused' | 'hang' | ((body: string | undefined) => 'ok' | Error);
 
@@ -39,7 +39,7 @@ class FakeTransport implements GatewayTransport {
       const result = typeof this.answer === 'function' ? this.answer(body) : this.answer;
       if (result === 'refused') throw new PushNetworkError(method, url, new Error('ECONNREFUSED'));
       if (result instanceof Error) throw result;
-      return { statusCode: 200, durationSeconds: this.delayMs / 1000 };
+      return { statusCode: 200, durationSeconds: this.delayMs / 1000, baseUrl: this.currentBaseUrl };
     } finally {
       this.open -= 1;
     }

@@ -1,13 +1,15 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseGatewayList, type GatewayAddress } from '../../../src/config/gateway-address.js';
-import { GatewayReplicas, dnsReplicaResolver, needsResolution } from '../../../src/push/gateway-replicas.js';
-import { fnv1a32, pickReplica, rankReplicas } from '../../../src/push/rendezvous.js';
+import { parseGatewayList, type GatewayAddress } from '../../../src/gateway/address.js';
+import { GatewayReplicas, dnsReplicaResolver, needsResolution } from '../../../src/gateway/replicas.js';
+import { fnv1a32, pickReplica, rankReplicas } from '../../../src/gateway/rendezvous.js';
 import { PushHttpError, PushNetworkError, PushTimeoutError } from '../../../src/errors.js';
-import { createGatewayTransport } from '../../../src/push/create-gateway-transport.js';
-import { ReplicatedTransport, type LeaveFailure, type ReplicaMove } from '../../../src/push/replicated-transport.js';
-import { HttpGatewayTransport, type ExchangeResult, type GatewayMethod, type GatewayTransport } from '../../../src/push/transport.js';
+import { createGatewayTransport } from '../../../src/gateway/create-transport.js';
+import { ReplicatedTransport, type LeaveFailure, type ReplicaMove } from '../../../src/gateway/replicated-transport.js';
+import { GatewayClient } from '../../../src/gateway/client.js';
+import { gatewayEndpoint } from '../../../src/gateway/endpoint.js';
+import type { ExchangeResult, GatewayMethod, GatewayTransport } from '../../../src/gateway/transport.js';
 
 const addresses = (text: string): GatewayAddress[] => parseGatewayList(text).addresses ?? [];
 const keys = Array.from({ length: 1000 }, (_, index) => `/metrics/job/j/role/trainer/instance/rep_${index}`);
@@ -144,7 +146,7 @@ describe('ReplicatedTransport over real HTTP', () => {
     const replicas = new GatewayReplicas({ addresses: [named], key: path, refreshSeconds: 0, resolve: async () => live });
     const transport = new ReplicatedTransport({
       replicas,
-      connect: (replica) => new HttpGatewayTransport({ timeoutSeconds: 2, gzip: false }, replica.baseUrl),
+      connect: (replica) => new GatewayClient(gatewayEndpoint(replica, { timeoutSeconds: 2 }), { background: true, connections: 1 }),
       probeSeconds: 1,
     });
     await transport.send('PUT', path, 'x 1\n');
@@ -164,11 +166,11 @@ describe('ReplicatedTransport over real HTTP', () => {
   });
 
   it('is a plain transport for one IP address, replicated for a list or a name', async () => {
-    const setup = (text: string) => ({ gateways: addresses(text), key: '/metrics/job/j', transport: { timeoutSeconds: 1, gzip: false }, refreshSeconds: 30, probeSeconds: 10 });
+    const setup = (text: string) => ({ gateways: addresses(text), key: '/metrics/job/j', endpoint: { timeoutSeconds: 1 }, refreshSeconds: 30, probeSeconds: 10 });
     const plain = createGatewayTransport(setup('127.0.0.1:9091'));
     const list = createGatewayTransport(setup('127.0.0.1:9091,127.0.0.1:9092'));
     const named = createGatewayTransport(setup('metrics_gateway:9091'));
-    expect(plain).toBeInstanceOf(HttpGatewayTransport);
+    expect(plain).toBeInstanceOf(GatewayClient);
     expect(plain).not.toBeInstanceOf(ReplicatedTransport);
     expect(plain.currentBaseUrl).toBe('http://127.0.0.1:9091');
     expect(list).toBeInstanceOf(ReplicatedTransport);
@@ -203,7 +205,7 @@ class FakeReplica implements GatewayTransport {
         throw new PushHttpError(method, url, 400, 'bad body');
       case 'ok':
         this.log.push(`${method} ${path}`);
-        return { statusCode: method === 'DELETE' ? 202 : 200, durationSeconds: 0 };
+        return { statusCode: method === 'DELETE' ? 202 : 200, durationSeconds: 0, baseUrl: this.currentBaseUrl };
     }
   }
 

@@ -1,15 +1,18 @@
 /** The transport a node pushes through, built from its configured gateway addresses. */
-import type { GatewayAddress } from '../config/gateway-address.js';
-import { GatewayReplicas, needsResolution, type ReplicaResolver } from './gateway-replicas.js';
+import type { GatewayAddress } from './address.js';
+import { GatewayClient } from './client.js';
+import { gatewayEndpoint, type EndpointOptions } from './endpoint.js';
+import { GatewayReplicas, needsResolution, type ReplicaResolver } from './replicas.js';
 import { ReplicatedTransport, type LeaveFailure, type ReplicaMove } from './replicated-transport.js';
-import { HttpGatewayTransport, type GatewayTransport, type TransportOptions } from './transport.js';
+import type { GatewayTransport } from './transport.js';
 
 export interface GatewayTransportSetup {
   /** The parsed gateway addresses (ResolvedConfig.gateways). */
   readonly gateways: readonly GatewayAddress[];
   /** The rendezvous key: the node's grouping path. */
   readonly key: string;
-  readonly transport: TransportOptions;
+  /** Timeout, credentials, TLS and gzip: the same for every replica. */
+  readonly endpoint: EndpointOptions;
   /** How often names are re-resolved. */
   readonly refreshSeconds: number;
   /** How often a failed better replica is tried again. */
@@ -26,9 +29,9 @@ export interface GatewayTransportSetup {
 export function createGatewayTransport(setup: GatewayTransportSetup): GatewayTransport {
   const [only] = setup.gateways;
   if (only === undefined) throw new RangeError('createGatewayTransport needs at least one gateway address');
-  if (setup.gateways.length === 1 && !needsResolution(setup.gateways) && setup.resolve === undefined) {
-    return new HttpGatewayTransport(setup.transport, only.baseUrl);
-  }
+  // A node's client: sockets that never hold the training program, one connection per gateway.
+  const connect = (replica: GatewayAddress): GatewayClient => new GatewayClient(gatewayEndpoint(replica, setup.endpoint), { background: true, connections: 1 });
+  if (setup.gateways.length === 1 && !needsResolution(setup.gateways) && setup.resolve === undefined) return connect(only);
   const replicas = new GatewayReplicas({
     addresses: setup.gateways,
     key: setup.key,
@@ -37,7 +40,7 @@ export function createGatewayTransport(setup: GatewayTransportSetup): GatewayTra
   });
   return new ReplicatedTransport({
     replicas,
-    connect: (replica) => new HttpGatewayTransport(setup.transport, replica.baseUrl),
+    connect,
     probeSeconds: setup.probeSeconds,
     ...(setup.onMove === undefined ? {} : { onMove: setup.onMove }),
     ...(setup.onLeaveFailed === undefined ? {} : { onLeaveFailed: setup.onLeaveFailed }),

@@ -16,11 +16,14 @@
  *   it). Otherwise a gateway, which has no TTL, would serve the node's last values forever and every query
  *   summing over replicas would count the node twice.
  *
- * A request to a replica waits for that replica's background DELETE, so the two are never reordered.
+ * A request to a replica waits for that replica's background DELETE, so the two are never reordered. A
+ * result names the replica that answered; a failure that moved the node names the move (`failover`), so
+ * the Pusher retries there at once without asking the transport where it is.
  */
-import type { GatewayAddress } from '../config/gateway-address.js';
-import { failureReason } from './failure-report.js';
-import type { GatewayReplicas } from './gateway-replicas.js';
+import { GatewayRequestError } from '../errors.js';
+import type { GatewayAddress } from './address.js';
+import { failureReason } from './failures.js';
+import type { GatewayReplicas } from './replicas.js';
 import type { ExchangeResult, GatewayMethod, GatewayTransport } from './transport.js';
 
 /** DELETEs of a left replica are tried on this many later pushes before the failure is reported. */
@@ -55,7 +58,7 @@ export interface LeaveFailure {
 
 export interface ReplicatedTransportOptions {
   readonly replicas: GatewayReplicas;
-  /** The transport of one replica: an HttpGatewayTransport in a node, a fake in unit tests. */
+  /** The transport of one replica: a GatewayClient in a node, a fake in unit tests. */
   readonly connect: (replica: GatewayAddress) => GatewayTransport;
   /** How often a failed replica ranked above the current one is tried again (the push interval). */
   readonly probeSeconds: number;
@@ -139,6 +142,7 @@ export class ReplicatedTransport implements GatewayTransport {
       return result;
     } catch (error) {
       if (method === 'PUT' && error instanceof Error) this.onPushFailed(target, error);
+      if (error instanceof GatewayRequestError && this.current.baseUrl !== target.baseUrl) error.failover = { from: target.baseUrl, to: this.current.baseUrl };
       throw error;
     }
   }

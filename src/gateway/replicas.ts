@@ -9,7 +9,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { GatewayAddress } from '../config/gateway-address.js';
+import type { GatewayAddress } from './address.js';
 import { rankReplicas } from './rendezvous.js';
 
 /** Expands one configured address into the replicas behind it. Injectable for tests. */

@@ -2,6 +2,10 @@
  * Gateway addresses as users write them: `host:port` (PersiaML's form), optionally with an http:// or
  * https:// scheme, optionally several comma-separated replicas. Anything else (a path, a query, credentials
  * in the URL) is refused here with a reason, instead of turning into a confusing 404 at push time.
+ *
+ * The only parser of an address list: the `gateway_addr` option (src/config/options.ts) and every
+ * command's `--gateway` go through `parseGatewayList`, which also drops a gateway spelt twice, so a node,
+ * `status`, `expire` and `end-job` all see each gateway once.
  */
 
 export interface GatewayAddress {
@@ -48,15 +52,22 @@ export function parseGatewayAddress(text: string): { address?: GatewayAddress; e
   return { address: { scheme, host, port, baseUrl: `${scheme}://${host}:${port}` } };
 }
 
-/** A comma-separated list of gateway replicas; every entry must parse. */
-export function parseGatewayList(text: string): { addresses?: GatewayAddress[]; error?: string } {
+/** A parsed list: each gateway once, and the entries dropped as another spelling of an earlier one. */
+export interface GatewayList {
+  readonly addresses: GatewayAddress[];
+  /** `[kept, dropped]` pairs, for a warning that says which entry was read as which. */
+  readonly repeated: [GatewayAddress, GatewayAddress][];
+}
+
+/** A comma-separated list of gateway replicas; every entry must parse, and each gateway is kept once. */
+export function parseGatewayList(text: string): Partial<GatewayList> & { error?: string } {
   const addresses: GatewayAddress[] = [];
   for (const part of text.split(',')) {
     const { address, error } = parseGatewayAddress(part);
     if (error !== undefined || address === undefined) return { error: error ?? 'an invalid address' };
     addresses.push(address);
   }
-  return { addresses };
+  return distinctGateways(addresses);
 }
 
 /** `scheme://user:password@host` → `scheme://***@host`: for any text that may echo an address back. */
@@ -78,7 +89,7 @@ export function gatewayKey(address: GatewayAddress): string {
  * twice, one gateway would be two replicas to a node: it would "move" between them when the gateway
  * hangs and delete its own live group as the copy it left (found by a new-user session).
  */
-export function distinctGateways(addresses: readonly GatewayAddress[]): { distinct: GatewayAddress[]; repeated: [GatewayAddress, GatewayAddress][] } {
+function distinctGateways(addresses: readonly GatewayAddress[]): GatewayList {
   const seen = new Map<string, GatewayAddress>();
   const repeated: [GatewayAddress, GatewayAddress][] = [];
   for (const address of addresses) {
@@ -86,5 +97,5 @@ export function distinctGateways(addresses: readonly GatewayAddress[]): { distin
     if (first === undefined) seen.set(gatewayKey(address), address);
     else repeated.push([first, address]);
   }
-  return { distinct: [...seen.values()], repeated };
+  return { addresses: [...seen.values()], repeated };
 }

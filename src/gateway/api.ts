@@ -1,10 +1,9 @@
 /**
  * The Pushgateway's JSON API (`GET /api/v1/metrics`, 1.5.1): every group with its labels, the
  * `last_push_successful` flag and one key per metric family beside them, each family
- * `{type, help, metrics: [{labels, value: "<number as text>"}]}`. One reader for `status`, the tests and the
- * local stack.
+ * `{type, help, metrics: [{labels, value: "<number as text>"}]}`. The shape and its reading; the request is
+ * GatewayClient.groups() (client.ts).
  */
-import { Agent, request } from 'undici';
 import { StatusError } from '../errors.js';
 
 export interface ApiMetric {
@@ -38,35 +37,15 @@ export function firstValue(group: ApiGroup, name: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** Credentials and TLS trust for a secured gateway: what src/config/credentials.ts `gatewayCredentials` returns. */
-export interface GatewayAccess {
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly connect?: Readonly<Record<string, unknown>>;
-}
-
-/** GET <base>/api/v1/metrics; every group on the gateway (all jobs). */
-export async function fetchGatewayGroups(baseUrl: string, timeoutSeconds: number, access: GatewayAccess = {}): Promise<ApiGroup[]> {
-  const url = `${baseUrl}/api/v1/metrics`;
+/** The answer of `GET <base>/api/v1/metrics` as groups; StatusError when it is not a Pushgateway's answer. */
+export function parseGroups(text: string, url: string): ApiGroup[] {
   let body: unknown;
-  const dispatcher = access.connect === undefined || Object.keys(access.connect).length === 0 ? undefined : new Agent({ connect: { ...access.connect } });
   try {
-    const response = await request(url, {
-      method: 'GET',
-      signal: AbortSignal.timeout(Math.round(timeoutSeconds * 1000)),
-      ...(access.headers === undefined ? {} : { headers: { ...access.headers } }),
-      ...(dispatcher === undefined ? {} : { dispatcher }),
-    });
-    const text = await response.body.text();
-    if (response.statusCode !== 200) throw new StatusError(`GET ${url} answered ${response.statusCode}: ${text.trim().slice(0, 200)}`);
     body = JSON.parse(text);
   } catch (error) {
-    if (error instanceof StatusError) throw error;
-    const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${timeoutSeconds} s` : error.message) : String(error);
-    throw new StatusError(`cannot read ${url}: ${reason}`, error);
-  } finally {
-    await dispatcher?.close();
+    throw new StatusError(`cannot read ${url}: ${error instanceof Error ? error.message : String(error)}`, error);
   }
-  const data = (body as { status?: string; data?: unknown }).data;
+  const data = (body as { status?: string; data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new StatusError(`GET ${url}: not a Pushgateway API answer (no data array)`);
   // A proxy or another program on that port may answer JSON of another shape: it is that replica's
   // failure, not a crash of the command reading several (found by a new-user session).

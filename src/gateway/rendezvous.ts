@@ -4,7 +4,7 @@
  * or removed only the nodes that scored it highest move. The whole ranking is the node's order of failover:
  * when its first choice fails it pushes to its second, so a dead replica's nodes spread over the others.
  */
-import type { GatewayAddress } from '../config/gateway-address.js';
+import type { GatewayAddress } from './address.js';
 
 /** Every replica, best first: the node's first choice, then where it goes when that one fails, and so on. */
 export function rankReplicas(replicas: readonly GatewayAddress[], key: string): GatewayAddress[] {
