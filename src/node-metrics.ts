@@ -169,7 +169,7 @@ export class NodeMetrics {
   /**
    * Several replicas (a list, or a name with several A records, re-resolved every 3 intervals): each push
    * goes to the best replica of the node's rendezvous ranking that answers, a failed one is tried again
-   * every interval, and a node that moves deletes its group where it left (src/push/replicated-transport.ts).
+   * every interval, and a node that moves deletes its group where it left (src/gateway/replicated-transport.ts).
    */
   private createTransport(endpoint: EndpointOptions, logger: PushLogger): GatewayTransport {
     const options = this.config.options;

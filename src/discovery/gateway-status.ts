@@ -1,7 +1,7 @@
 /**
  * What a job's gateway knows about its nodes: one group per node (job/role/instance), read from the
  * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
- * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `fetchGatewayGroups` in gateway-api.ts does the HTTP.
+ * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `GatewayClient.groups()` (src/gateway/client.ts) does the HTTP.
  */
 import { NODE_ROLES } from '../metrics/catalog.js';
 import { staleThresholdSeconds } from '../monitoring/health.js';
@@ -27,7 +27,7 @@ export interface NodeStatus {
   readonly gateway: string;
   /**
    * Another gateway holds a newer push of this node (job, role, instance): the node moved to that replica
-   * and this group is what it left behind (src/push/replicated-transport.ts deletes it when it can).
+   * and this group is what it left behind (src/gateway/replicated-transport.ts deletes it when it can).
    */
   readonly movedTo: string | undefined;
 }

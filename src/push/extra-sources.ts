@@ -95,7 +95,7 @@ export class ExtraSources {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), this.options.timeoutSeconds * 1000);
-      timer.unref(); // an explicit flush() holds the process itself (see keep-alive.ts)
+      timer.unref(); // an explicit flush() holds the process itself (see src/gateway/keep-alive.ts)
     });
     try {
       const result = await Promise.race([call, timeout]);

@@ -7,7 +7,7 @@
  * - retries with capped, jittered backoff, but never past the next interval;
  * - timers are unref'd: metrics never keep a finished training process alive;
  * - `flush()` and `shutdown()` are the explicit calls: they always settle (the process is held alive while
- *   they are pending, see keep-alive.ts), and they do report errors;
+ *   they are pending, see src/gateway/keep-alive.ts), and they do report errors;
  * - after shutdown nothing is sent: `flush()` rejects with NodeStoppedError, and every message says what
  *   happens next (retried at the next interval, or given up because the node is shutting down).
  */

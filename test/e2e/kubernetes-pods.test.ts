@@ -13,7 +13,7 @@
  *     is published on its own 127.0.0.1 port instead of 0.0.0.0:9091.
  * Everything else (images, arguments, environment, the ConfigMap volume, security contexts) is the rendered
  * manifest. Asserted: every node pushes by the Service's name, the two gateways hold every node's group, each
- * on the replica its rendezvous ranking picks (the sharding of src/push/gateway-replicas.ts), and a pod stopped
+ * on the replica its rendezvous ranking picks (the sharding of src/gateway/replicas.ts), and a pod stopped
  * with SIGTERM removes its group. Not emulated, so only validated (test/unit/kubernetes-manifests.test.ts):
  * Services' virtual IPs, kubernetes_sd_configs (no API server), probes, the monitors.
  *

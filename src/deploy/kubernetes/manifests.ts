@@ -21,7 +21,7 @@ export interface KubernetesObject {
 }
 
 export interface KubernetesDeployOptions {
-  /** Gateway replicas (shards). Nodes spread over them by rendezvous hashing (src/push/gateway-replicas.ts). @default 1 */
+  /** Gateway replicas (shards). Nodes spread over them by rendezvous hashing (src/gateway/replicas.ts). @default 1 */
   readonly gateways: number;
   /** Each gateway pod's requests, when the job's size is known (`gatewayResourcesFor`); GATEWAY_RESOURCES otherwise. */
   readonly gatewayResources?: GatewayResources;
