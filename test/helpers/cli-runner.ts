@@ -25,6 +25,7 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    // No stderr at all: the command never ran (e.g. the unit project's guard refused to start it): say why.
+    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? String(error) };
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DuplicateIdentityError } from '../../../src/errors.js';
 import { claimIdentity, drawIncarnation, IdentityWatch, type StoredIncarnation } from '../../../src/push/node-identity.js';
 
@@ -24,7 +24,10 @@ describe('drawIncarnation', () => {
 });
 
 describe('IdentityWatch', () => {
-  const flush = () => new Promise((resolve) => setTimeout(resolve, 30));
+  // The watch's reads are timers inside its interval: fake time runs them in order, at once.
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+  const flush = () => vi.advanceTimersByTimeAsync(30);
 
   function watch(answers: StoredIncarnation[]) {
     const events: string[] = [];
