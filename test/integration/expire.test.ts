@@ -71,7 +71,7 @@ describe.skipIf(!servers)('expire and end-job on real gateways', () => {
     await putGroup(gateway, '/metrics/job/exp_a', 'batch_result 1\n'); // another pusher, in the same job
     await putGroup(gateway, '/metrics/job/exp_keep/instance/x', 'batch_result 2\n'); // a job nobody names
     await waitFor(async () => (await keys(gateway)).length === 6, { timeoutMs: 15_000, intervalMs: 100, what: 'every node pushed' });
-  }, 30_000);
+  }, 45_000);
 
   afterAll(async () => {
     await Promise.all(children.map(killed));
@@ -254,7 +254,9 @@ describe.skipIf(!servers)('expire and end-job: what a user running them sees', (
     const port = (hung.address() as AddressInfo).port;
     try {
       const janitor = startJanitor(['--gateway', `127.0.0.1:${port}`, '--after', '5m', '--every', '1s', '--timeout', '60']);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // The sweep is in progress once the fake gateway holds its connection (the janitor handles SIGINT by
+      // then); a signal sent earlier, while a loaded machine is still starting node, would end it by default.
+      await waitFor(async () => sockets.length > 0, { timeoutMs: 20_000, intervalMs: 50, what: 'the sweep to connect to the hung gateway', details: janitor.err });
       janitor.child.kill('SIGINT');
       await waitFor(async () => janitor.err().includes('stopping after the sweep in progress'), { timeoutMs: 10_000, intervalMs: 50, what: 'the first SIGINT noticed' });
       janitor.child.kill('SIGINT');
@@ -264,7 +266,7 @@ describe.skipIf(!servers)('expire and end-job: what a user running them sees', (
       for (const socket of sockets) socket.destroy();
       hung.close();
     }
-  }, 30_000);
+  }, 45_000);
 
   it('a misspelt --job lists the jobs found; 1 group is "1 group"', async () => {
     await putGroup(gateway, '/metrics/job/dlrm_v1.0/instance/x', 'batch_result 1\n');

@@ -186,9 +186,12 @@ async function refreshNodes(job: string, health: NodeHealthRule): Promise<Readon
     const result = results[index];
     if (result?.ok) answers[name] = result.data;
   });
+  const now = Date.now() / 1000;
   const last = outages.at(-1);
-  const outage = last?.to === undefined ? undefined : { from: last.from, to: last.to };
-  const rows = nodeRows(answers, health, { now: Date.now() / 1000, outage, staleBefore: staleNodes });
+  // Prometheus answered these queries: an outage still open (noteReachability closes it once the panels are
+  // done) ended by now, and the first answers after it are the ones whose ages are unsure.
+  const outage = last === undefined ? undefined : { from: last.from, to: last.to ?? now };
+  const rows = nodeRows(answers, health, { now, outage, staleBefore: staleNodes });
   staleNodes = new Set(rows.filter((row) => row.stale).map((row) => `${row.role}/${row.instance}`));
   renderNodes(rows, job);
   return results;
