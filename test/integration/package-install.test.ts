@@ -78,9 +78,10 @@ console.log('pushed');
 `;
 
 const COMMONJS_PROGRAM = `const { startNodeMetrics } = require('persia-metrics');
+const { startPushgateway } = require('persia-metrics/local-stack');
 const metrics = startNodeMetrics();
 metrics.counter('nan_count').labels('f').inc(Number(process.argv[2]));
-metrics.shutdown().then(() => console.log('pushed'));
+metrics.shutdown().then(() => console.log('pushed', 'local-stack', typeof startPushgateway));
 `;
 
 /** Typed use of the library: an unresolved or untyped import fails to compile under strict. */
@@ -139,6 +140,7 @@ describe.skipIf(!gatewayInstalled)('the packed tarball installed into an applica
     ]);
     expectPushed(esm);
     expectPushed(commonjs);
+    expect(commonjs.stdout).toContain('local-stack function');
     expect(await pushed('install_esm')).toBe(3);
     expect(await pushed('install_commonjs')).toBe(5);
   });
