@@ -1,17 +1,16 @@
 /** `persia-metrics discover`: find job gateways by container label and write Prometheus file_sd target files. */
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
-import { type AddressKind, renderFileSd, writeFileSd } from '../discovery/file-sd.js';
-import { findGateways, type GatewayEndpoint } from '../discovery/gateway-discovery.js';
+import { discoverTargets } from '../discovery/discover-targets.js';
+import { type AddressChoice, ADDRESS_CHOICES, type TargetDecision } from '../discovery/target-choice.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { choiceFlag } from './kit/flags.js';
-import { EXIT_CODES_HELP, escapeControl, formatTable } from './kit/output.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, formatTable } from './kit/output.js';
 
 interface DiscoverFlags {
   out: string;
-  address: AddressKind;
+  address: AddressChoice;
   host: string;
   job?: string;
   prune: boolean;
@@ -27,9 +26,18 @@ DOCKER_HOST=unix:///run/podman/podman.sock), else /var/run/docker.sock.
 Writes one <out>/gateway-<job>.json per job, which prometheus.yml reads through file_sd_configs
 (targets/*.json); Prometheus notices changes by itself. Run it from cron or a loop to follow the jobs.
 
-Addresses:
-  published  host:port of the gateway's published port (default; for a Prometheus on the host)
-  internal   container-ip:9091 on each network (for a Prometheus on the same Docker network)
+Which address, one per gateway (--address auto, the default, decides by who reads <out>):
+  - a Prometheus container that mounts <out> and reads it through file_sd_configs (init's compose stack):
+    the gateway's address on a network they share, since inside that container 127.0.0.1 is the container
+    itself; and no target at all for a gateway one of its own scrape jobs already finds (dns_sd names,
+    docker_sd or dockerswarm_sd on the engine socket), which would otherwise be scraped twice. With init's
+    compose stack that is every gateway on the engine, so the files stay empty of them.
+  - otherwise (a Prometheus on the host): the published host:port (--host for ports published on all interfaces).
+--address published or internal forces one kind (for a reader discover cannot see).
+
+In a file name, characters other than letters, digits, _ . - become _; a job label that still cannot name a
+file (1-63 characters, starting with a letter or digit) fails that job's file only: the other files are
+written and pruned, the failure is reported and the exit code is 1.
 `;
 
 export function registerDiscoverCommand(program: Command, context: CommandContext): void {
@@ -37,7 +45,7 @@ export function registerDiscoverCommand(program: Command, context: CommandContex
     .command('discover')
     .description('find job gateways by container label and write Prometheus file_sd target files')
     .option('-o, --out <dir>', 'directory for the target files', 'config/prometheus/targets')
-    .option('--address <kind>', 'published | internal', choiceFlag(['published', 'internal']), 'published')
+    .option('--address <kind>', `${ADDRESS_CHOICES.join(' | ')} (see below)`, choiceFlag(ADDRESS_CHOICES), 'auto')
     .option('--host <host>', 'host for ports published on all interfaces', '127.0.0.1')
     .option('-j, --job <name>', 'only gateways of this job')
     .option('--no-prune', 'keep gateway-*.json files of jobs that are no longer found')
@@ -47,44 +55,55 @@ export function registerDiscoverCommand(program: Command, context: CommandContex
     .action(runAction(context, (flags: DiscoverFlags) => discover(flags, context)));
 }
 
+/** A label value is anyone's text: clipped (a 300-character job name) and escaped before it is printed. */
+const clipped = (text: string): string => (text.length > 80 ? `${text.slice(0, 79)}… (${text.length} characters)` : text);
+const shown = (text: string): string => escapeControl(clipped(text));
+
 async function discover(flags: DiscoverFlags, context: CommandContext): Promise<number> {
-  const kind = flags.address;
-  const gateways = await findGateways(await connectDockerEngine(), { host: flags.host, ...(flags.job === undefined ? {} : { job: flags.job }) });
-  const { files, skipped } = renderFileSd(gateways, kind);
-  for (const gateway of skipped) {
-    context.stderr.write(`persia-metrics: warning: gateway ${escapeControl(gateway.name)} (job ${escapeControl(gateway.job)}) has no ${kind} address; skipped\n`);
-  }
-  // Files are written before anything is printed: under --json a failed write must leave stdout holding
+  // Files are written before anything is printed: under --json a failed run must leave stdout holding
   // only the error document (src/cli/kit/action.ts), not the gateways and then the error.
-  // An unfiltered run that found nothing prunes every old file: the gateways are gone.
-  const { written, removed } = flags.print ? { written: [], removed: [] } : writeFileSd(resolve(flags.out), files, flags.prune && flags.job === undefined);
+  const report = await discoverTargets(await connectDockerEngine(), {
+    out: flags.out,
+    address: flags.address,
+    host: flags.host,
+    ...(flags.job === undefined ? {} : { job: flags.job }),
+    prune: flags.prune,
+    write: flags.print !== true,
+  });
+  const errorOf = (job: string): string | null => report.rejected.find((r) => r.job === job)?.reason ?? null;
   if (flags.json) {
-    // null, not a missing key, for a gateway that publishes no port.
-    context.stdout.write(
-      `${JSON.stringify(
-        gateways.map((gateway) => ({ ...gateway, published: gateway.published ?? null })),
-        null,
-        2,
-      )}\n`,
-    );
+    // null, not a missing key, for a gateway that publishes no port or gets no target.
+    const entries = report.decisions.map(({ gateway, target, note }) => ({
+      ...gateway,
+      published: gateway.published ?? null,
+      service: gateway.service ?? null,
+      target: target ?? null,
+      note: note ?? null,
+      error: errorOf(gateway.job),
+    }));
+    context.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
   } else if (!flags.print) {
-    context.stdout.write(`${describe(gateways)}\n`);
+    const reader = report.reader === undefined ? 'no Prometheus container reads it' : `read by Prometheus container ${report.reader.name} (${report.reader.configFile})`;
+    context.stdout.write(`${escapeControl(`${report.out}: ${reader}; ${report.kind} addresses`)}\n${describe(report.decisions)}\n`);
   }
+  for (const { gateway, note } of report.decisions.filter((d) => d.unscraped)) {
+    context.stderr.write(`persia-metrics: warning: gateway ${shown(gateway.name)} (job ${shown(gateway.job)}) ${escapeControl(note ?? '')}; skipped\n`);
+  }
+  for (const { job, reason } of report.rejected) context.stderr.write(`persia-metrics: error: job ${shown(job)}: ${escapeControl(reason)}\n`);
+  for (const { path, reason } of report.failed) context.stderr.write(`persia-metrics: error: ${escapeControl(path)}: ${escapeControl(reason)}\n`);
   if (flags.print) {
-    for (const [file, text] of files) context.stdout.write(`# ${escapeControl(file)}\n${text}`);
-    return 0;
+    for (const [file, text] of report.files) context.stdout.write(`# ${escapeControl(file)}\n${text}`);
+  } else if (!flags.json) {
+    for (const path of report.written) context.stdout.write(`wrote ${escapeControl(path)}\n`);
+    for (const path of report.removed) context.stdout.write(`removed ${escapeControl(path)}\n`);
   }
-  if (!flags.json) {
-    for (const path of written) context.stdout.write(`wrote ${escapeControl(path)}\n`);
-    for (const path of removed) context.stdout.write(`removed ${escapeControl(path)}\n`);
-  }
-  return 0;
+  return report.rejected.length > 0 || report.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
-function describe(gateways: readonly GatewayEndpoint[]): string {
-  if (gateways.length === 0) return 'no gateway found (no running container labelled persia.metrics.gateway=true)';
+function describe(decisions: readonly TargetDecision[]): string {
+  if (decisions.length === 0) return 'no gateway found (no running container labelled persia.metrics.gateway=true)';
   return formatTable(
-    ['JOB', 'GATEWAY', 'KIND', 'PUBLISHED', 'INTERNAL'],
-    gateways.map((g) => [g.job, g.name, g.kind, g.published ?? '-', g.internal.join(',') || '-']),
+    ['JOB', 'GATEWAY', 'KIND', 'PUBLISHED', 'INTERNAL', 'TARGET'],
+    decisions.map(({ gateway: g, target, note }) => [clipped(g.job), clipped(g.name), g.kind, g.published ?? '-', g.internal.join(',') || '-', target ?? `- (${note ?? ''})`]),
   );
 }

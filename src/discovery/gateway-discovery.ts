@@ -10,6 +10,8 @@ import { DEFAULT_GATEWAY_PORT as GATEWAY_PORT } from '../gateway/address.js';
 
 export const GATEWAY_LABEL = 'persia.metrics.gateway';
 export const JOB_LABEL = 'persia.metrics.job';
+/** Set by docker-compose on every container it starts: the service name, which is also its DNS name. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
 /** The fields of a swarm service that discovery reads. */
 export interface SwarmService {
@@ -24,7 +26,7 @@ export interface DockerEngine {
 }
 
 export interface GatewayEndpoint {
-  /** Training job the gateway serves (label persia.metrics.job; "unknown" when missing). */
+  /** Training job the gateway serves (label persia.metrics.job; "unknown" when missing). Untrusted text. */
   readonly job: string;
   /** Container name (without the leading slash) or swarm service name. */
   readonly name: string;
@@ -33,6 +35,10 @@ export interface GatewayEndpoint {
   readonly published: string | undefined;
   /** container-ip:9091 on each network: reachable from containers on the same network. */
   readonly internal: readonly string[];
+  /** The network of each `internal` address, in the same order (empty for a swarm service). */
+  readonly networks: readonly string[];
+  /** Compose (or swarm) service name: the name DNS resolves to this gateway on its networks. */
+  readonly service: string | undefined;
 }
 
 /** A published port bound to every interface is reached on `host` (default 127.0.0.1) from this machine. */
@@ -44,16 +50,15 @@ function publishedAddress(ports: readonly Docker.Port[], host: string): string |
 }
 
 export function gatewayFromContainer(info: Docker.ContainerInfo, host = '127.0.0.1'): GatewayEndpoint {
-  const networks = Object.values(info.NetworkSettings?.Networks ?? {});
+  const networks = Object.entries(info.NetworkSettings?.Networks ?? {}).filter(([, n]) => n.IPAddress !== undefined && n.IPAddress !== '');
   return {
     job: info.Labels?.[JOB_LABEL] ?? 'unknown',
     name: (info.Names?.[0] ?? info.Id.slice(0, 12)).replace(/^\//, ''),
     kind: 'container',
     published: publishedAddress(info.Ports ?? [], host),
-    internal: networks
-      .map((n) => n.IPAddress)
-      .filter((ip) => ip !== undefined && ip !== '')
-      .map((ip) => `${ip}:${GATEWAY_PORT}`),
+    internal: networks.map(([, n]) => `${n.IPAddress}:${GATEWAY_PORT}`),
+    networks: networks.map(([name]) => name),
+    service: info.Labels?.[COMPOSE_SERVICE_LABEL],
   };
 }
 
@@ -96,6 +101,8 @@ export async function findGateways(engine: DockerEngine, options: FindOptions = 
           kind: 'service',
           published: port?.PublishedPort === undefined ? undefined : `${host}:${port.PublishedPort}`,
           internal: [`tasks.${name}:${GATEWAY_PORT}`],
+          networks: [],
+          service: name,
         });
       }
     } catch (error) {

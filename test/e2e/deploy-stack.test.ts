@@ -1,14 +1,16 @@
 /**
  * End to end on real containers (Podman's Docker-compatible API, shared/CONTAINERS.md): the shipped
  * compose/docker-compose.yml plus the second-job overlay, with images built FROM scratch under the exact
- * names compose uses (docker/e2e/build-images.sh). Asserts that Prometheus finds the gateways by DNS and by
- * docker_sd on the engine socket, that every node's metrics are queryable and every dashboard query returns
- * data, then runs `discover` and `status` against the same engine. Everything started is torn down.
+ * names compose uses (docker/e2e/build-images.sh). Asserts that Prometheus finds each gateway once (the
+ * job's by DNS, the other by docker_sd on the engine socket), that every node's metrics are queryable and
+ * every dashboard query returns data, then runs the built `discover` in the deployment folder (the gateways
+ * stay scraped once each, all up, PersiaGatewayDown silent), with a bad job label beside them, and `status`
+ * against the same engine. Everything started is torn down.
  *
  * Takes about 35 s on this 2-core machine (image build ~10 s, stack up ~3 s, first scrapes and rates ~20 s).
  * Runs under CI=true (podman and docker-compose required); elsewhere it skips when they are missing.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,12 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { substituteGrafanaVariables } from '../../src/monitoring/dashboard-model.js';
 import { dashboardExpressions } from '../../src/deploy/grafana/dashboard-json.js';
 import { connectDockerEngine } from '../../src/discovery/docker-engine.js';
-import { renderFileSd } from '../../src/discovery/file-sd.js';
 import { findGateways } from '../../src/discovery/gateway-discovery.js';
 import { fetchGatewayGroups } from '../../src/gateway/client.js';
 import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { summarizeGroups } from '../../src/discovery/gateway-status.js';
 import { freePort } from '../../src/local-stack/free-port.js';
+import { runCli } from '../helpers/cli-runner.js';
 import { findTool, runOrThrow, startPodmanEngine, type PodmanEngine } from './podman-engine.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +37,8 @@ if ((podman === undefined || dockerCompose === undefined) && process.env['CI'] =
 
 const JOB = 'persia_demo';
 const SECOND_JOB = 'persia_demo_b';
+/** A gateway started beside the stack whose job label cannot name a file (issue 19: it once ended discover). */
+const LONG_JOB = 'j'.repeat(300);
 const SERVICES = ['metrics_gateway', 'prometheus', 'trainer', 'middleware', 'server', 'metrics_gateway_persia_demo_b', 'trainer_persia_demo_b'];
 
 interface Sample {
@@ -48,7 +52,11 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
   let engine: PodmanEngine | undefined;
   let env: NodeJS.ProcessEnv = {};
   let prometheusUrl = '';
-  const ports = { gateway: 0, second: 0, prometheus: 0, grafana: 0 };
+  const ports = { gateway: 0, second: 0, prometheus: 0, grafana: 0, longJob: 0 };
+  const longJobContainer = `${project}_long_job_gateway`;
+  // discover's default folder in the deployment (here the repository, laid out as init writes it).
+  const targetsDir = join(ROOT, 'config/prometheus/targets');
+  const targetsDirExisted = existsSync(targetsDir);
   const previousDockerHost = process.env['DOCKER_HOST'];
   const compose = (...args: string[]) =>
     runOrThrow(dockerCompose ?? '', ['-p', project, '-f', 'docker-compose.yml', '-f', 'docker-compose.second-job.yml', ...args], { cwd: COMPOSE_DIR, env });
@@ -96,6 +104,8 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     if (previousDockerHost === undefined) delete process.env['DOCKER_HOST'];
     else process.env['DOCKER_HOST'] = previousDockerHost;
     try {
+      if (!targetsDirExisted) rmSync(targetsDir, { recursive: true, force: true });
+      if (engine !== undefined) runOrThrow(podman ?? '', ['rm', '--force', '--ignore', '--time', '1', longJobContainer], { env });
       if (engine !== undefined) compose('down', '--volumes', '--remove-orphans', '--timeout', '5');
     } finally {
       await engine?.stop();
@@ -104,28 +114,51 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     }
   }, 120_000);
 
-  it('Prometheus finds the gateways by DNS (this job) and by docker_sd (both jobs), all up', async () => {
-    const targets = async () => {
-      const response = await fetch(`${prometheusUrl}/api/v1/targets?state=active`);
-      const body = (await response.json()) as { data: { activeTargets: Array<{ scrapePool: string; health: string; labels: Record<string, string> }> } };
-      return body.data.activeTargets;
-    };
-    const deadline = Date.now() + 60_000;
-    let seen: Awaited<ReturnType<typeof targets>> = [];
+  interface Target {
+    scrapePool: string;
+    health: string;
+    labels: Record<string, string>;
+    scrapeUrl: string;
+  }
+  async function activeTargets(): Promise<Target[]> {
+    const response = await fetch(`${prometheusUrl}/api/v1/targets?state=active`);
+    const body = (await response.json()) as { data: { activeTargets: Target[] } };
+    return body.data.activeTargets;
+  }
+  /** Gateway targets (every scrape job but Prometheus's own) as "pool persia_job health", sorted. */
+  const gatewayTargets = (seen: readonly Target[]) =>
+    seen
+      .filter((t) => t.scrapePool !== 'prometheus')
+      .map((t) => `${t.scrapePool} ${t.labels['persia_job'] === LONG_JOB ? 'LONG_JOB' : t.labels['persia_job']} ${t.health}`)
+      .sort();
+
+  async function targetsUntil(expected: readonly string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
     while (Date.now() < deadline) {
-      seen = await targets().catch(() => []);
-      const up = (pool: string) =>
-        seen
-          .filter((t) => t.scrapePool === pool && t.health === 'up')
-          .map((t) => t.labels['persia_job'])
-          .sort();
-      if (up('persia_gateway_dns').join() === JOB && up('persia_gateway_docker').join() === `${JOB},${SECOND_JOB}`) return;
+      seen = gatewayTargets(await activeTargets().catch(() => []));
+      if (seen.join('\n') === expected.join('\n')) return;
       await sleep(1000);
     }
-    throw new Error(`targets not up: ${JSON.stringify(seen.map((t) => [t.scrapePool, t.health, t.labels['persia_job']]))}`);
+    throw new Error(`gateway targets: expected ${JSON.stringify(expected)}, last seen ${JSON.stringify(seen)}`);
+  }
+
+  /** Waits until every rule group was evaluated after `since` (ms), so alerts reflect the targets of then. */
+  async function rulesEvaluatedAfter(since: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const body = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as { data: { groups: Array<{ lastEvaluation: string }> } };
+      if (body.data.groups.length > 0 && body.data.groups.every((g) => Date.parse(g.lastEvaluation) > since)) return;
+      await sleep(1000);
+    }
+    throw new Error(`rules not evaluated within ${timeoutMs} ms`);
+  }
+
+  it("Prometheus scrapes each gateway once: the job's by DNS, the second job's by docker_sd, all up", async () => {
+    await targetsUntil([`persia_gateway_dns ${JOB} up`, `persia_gateway_docker ${SECOND_JOB} up`], 60_000);
   });
 
-  it("every node's metrics are queryable, one series per node although two mechanisms scrape the gateway", async () => {
+  it("every node's metrics are queryable, one series per node", async () => {
     const nodes = await queryUntil('count by (job, role) (push_time_seconds)', (s) => s.length === 4, 60_000);
     expect(nodes.map((s) => `${s.metric['job']}/${s.metric['role']}`).sort()).toEqual([`${JOB}/middleware`, `${JOB}/server`, `${JOB}/trainer`, `${SECOND_JOB}/trainer`]);
     expect(nodes.every((s) => s.value[1] === '1')).toBe(true);
@@ -147,14 +180,63 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     expect(empty).toEqual([]);
   }, 300_000);
 
-  it('discover finds both gateways on the engine and writes their published addresses', async () => {
+  it('discover finds both gateways on the engine', async () => {
     const gateways = await findGateways(await connectDockerEngine());
     expect(gateways.map((g) => [g.job, g.published])).toEqual([
       [JOB, `127.0.0.1:${ports.gateway}`],
       [SECOND_JOB, `127.0.0.1:${ports.second}`],
     ]);
-    const { files } = renderFileSd(gateways, 'published');
-    expect(JSON.parse(files.get(`gateway-${JOB}.json`) ?? '')).toEqual([{ targets: [`127.0.0.1:${ports.gateway}`], labels: { persia_job: JOB } }]);
+  });
+
+  it('discover in the deployment folder adds no second target: each gateway scraped once, up, PersiaGatewayDown silent', async () => {
+    // Beside the stack, on its network: a gateway whose 300-character job label cannot name a target file.
+    const [gateway] = await findGateways(await connectDockerEngine(), { job: JOB });
+    const network = gateway?.networks[0] ?? '';
+    runOrThrow(
+      podman ?? '',
+      [
+        'run',
+        '--detach',
+        '--name',
+        longJobContainer,
+        '--network',
+        network,
+        '--label',
+        'persia.metrics.gateway=true',
+        '--label',
+        `persia.metrics.job=${LONG_JOB}`,
+        '--publish',
+        `127.0.0.1:${ports.longJob}:9091`,
+        'prom/pushgateway:v1.5.1',
+      ],
+      { env },
+    );
+
+    const run = await runCli(['discover'], { DOCKER_HOST: engine?.dockerHost ?? '' }, { cwd: ROOT });
+    expect(run.code, run.stderr).toBe(0);
+    // It saw which Prometheus reads the folder, and that its own jobs find every gateway.
+    expect(run.stdout).toContain(`read by Prometheus container ${project}_prometheus_1`);
+    expect(run.stdout).toContain('scraped by job persia_gateway_dns');
+    expect(existsSync(targetsDir) ? readdirSync(targetsDir).filter((f) => f.startsWith('gateway-')) : []).toEqual([]);
+    const expected = [`persia_gateway_dns ${JOB} up`, `persia_gateway_docker LONG_JOB up`, `persia_gateway_docker ${SECOND_JOB} up`];
+    await targetsUntil(expected, 60_000);
+    // Once the alert rules were evaluated on these targets, no gateway alert is pending or firing.
+    await rulesEvaluatedAfter(Date.now(), 60_000);
+    expect(gatewayTargets(await activeTargets())).toEqual(expected);
+    const alerts = (await (await fetch(`${prometheusUrl}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
+    expect(alerts.data.alerts.filter((a) => a.labels['alertname'] === 'PersiaGatewayDown')).toEqual([]);
+  }, 150_000);
+
+  it('discover for a Prometheus on the host: published addresses; the bad label fails its own file only (exit 1)', async () => {
+    const hostDir = join(dir, 'host-prometheus-targets');
+    mkdirSync(hostDir);
+    writeFileSync(join(hostDir, 'gateway-finished_job.json'), '[]\n');
+    const run = await runCli(['discover', '--out', hostDir], { DOCKER_HOST: engine?.dockerHost ?? '' });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain('no Prometheus container reads it; published addresses');
+    expect(run.stderr).toContain(`job ${'j'.repeat(79)}… (300 characters): job label cannot name a target file`);
+    expect(readdirSync(hostDir).sort()).toEqual([`gateway-${JOB}.json`, `gateway-${SECOND_JOB}.json`]);
+    expect(JSON.parse(readFileSync(join(hostDir, `gateway-${JOB}.json`), 'utf8'))).toEqual([{ targets: [`127.0.0.1:${ports.gateway}`], labels: { persia_job: JOB } }]);
   });
 
   it("status reads the job's gateway (found by its label) and reports every node fresh", async () => {

@@ -18,7 +18,15 @@ const container = (name: string, job: string | undefined, ports: Docker.Port[], 
 describe('gatewayFromContainer', () => {
   it('maps ports published on all interfaces to the given host, keeps a bound IP, ignores other ports', () => {
     const all = gatewayFromContainer(container('g', 'j', [{ IP: '0.0.0.0', PrivatePort: 9091, PublicPort: 30001, Type: 'tcp' }], ['10.0.0.2', '10.1.0.2']), 'gw.example');
-    expect(all).toEqual({ job: 'j', name: 'g', kind: 'container', published: 'gw.example:30001', internal: ['10.0.0.2:9091', '10.1.0.2:9091'] });
+    expect(all).toEqual({
+      job: 'j',
+      name: 'g',
+      kind: 'container',
+      published: 'gw.example:30001',
+      internal: ['10.0.0.2:9091', '10.1.0.2:9091'],
+      networks: ['net0', 'net1'],
+      service: undefined,
+    });
     const other = gatewayFromContainer(container('g', undefined, [{ IP: '127.0.0.1', PrivatePort: 8080, PublicPort: 8080, Type: 'tcp' }], []));
     expect(other).toMatchObject({ job: 'unknown', published: undefined, internal: [] });
   });
@@ -43,7 +51,15 @@ describe('findGateways', () => {
       ],
     };
     expect(await findGateways(swarm)).toEqual([
-      { job: 'dlrm', name: 'persia_metrics_gateway', kind: 'service', published: '127.0.0.1:9191', internal: ['tasks.persia_metrics_gateway:9091'] },
+      {
+        job: 'dlrm',
+        name: 'persia_metrics_gateway',
+        kind: 'service',
+        published: '127.0.0.1:9191',
+        internal: ['tasks.persia_metrics_gateway:9091'],
+        networks: [],
+        service: 'persia_metrics_gateway',
+      },
     ]);
     const podman: DockerEngine = {
       listContainers: async () => containers,
@@ -67,8 +83,8 @@ describe('renderFileSd', () => {
       gatewayFromContainer(container('a1', 'dlrm', [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 1, Type: 'tcp' }], ['10.0.0.2'])),
       gatewayFromContainer(container('a2', 'dlrm', [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 2, Type: 'tcp' }], ['10.0.0.3'])),
     ];
-    const { files, skipped } = renderFileSd(gateways, 'published');
-    expect(skipped).toEqual([]);
+    const { files, rejected } = renderFileSd(gateways.map((g) => ({ job: g.job, target: g.published ?? '' })));
+    expect(rejected).toEqual([]);
     expect(JSON.parse(files.get('gateway-dlrm.json') ?? '')).toEqual([
       { targets: ['127.0.0.1:1'], labels: { persia_job: 'dlrm' } },
       { targets: ['127.0.0.1:2'], labels: { persia_job: 'dlrm' } },

@@ -6,9 +6,10 @@
  * `exported_instance` and every dashboard breaks. The gateway's own series (process_*, pushgateway_*, `up`)
  * have no `job`, so they keep the scrape job's name; `persia_job` carries the training job for those.
  *
- * A gateway found by two mechanisms (say DNS and the Docker socket) is scraped twice; because of
- * honor_labels both scrapes produce the very same node series, so queries and alerts see no doubles — only
- * `up` has one series per scrape job.
+ * Each gateway is scraped by one job only: the engine job (docker_sd / dockerswarm_sd) leaves the gateway
+ * service to the DNS job, which needs no socket. Found twice, a gateway would have two `up` series, and a
+ * target of one job that cannot reach it would fire PersiaGatewayDown while the other scrapes it fine.
+ * `persia-metrics discover` leaves out whatever these jobs find (src/discovery/scrape-reader.ts).
  *
  * A text template, not the YAML emitter (src/deploy/yaml.ts): the comments that say why each scrape job is
  * there are what users of the file read.
@@ -22,9 +23,11 @@ export type PrometheusFlavour = 'single-host' | 'swarm';
 
 /** Overlay network the swarm stack declares with a fixed name, so relabelling can pick the task's address on it. */
 export const SWARM_NETWORK = 'persia_metrics';
+/** The gateway's compose service: the name the DNS job resolves (on swarm: `tasks.` + it). */
+export const GATEWAY_SERVICE = 'metrics_gateway';
 
 export function renderPrometheusConfig(options: DeployOptions, flavour: PrometheusFlavour): string {
-  const dnsName = flavour === 'swarm' ? 'tasks.metrics_gateway' : 'metrics_gateway';
+  const dnsName = flavour === 'swarm' ? `tasks.${GATEWAY_SERVICE}` : GATEWAY_SERVICE;
   const dnsWhy =
     flavour === 'swarm'
       ? '# tasks.<service> resolves to every task of the service (the service name alone gives one virtual IP).'
@@ -111,6 +114,10 @@ function dockerScrapeJob(): string {
         action: keep
       - source_labels: [__meta_docker_container_label_persia_metrics_job]
         target_label: persia_job
+      # The ${GATEWAY_SERVICE} service is the DNS job's (above); scraped here too it would be scraped twice.
+      - source_labels: [__meta_docker_container_label_com_docker_compose_service]
+        regex: '${GATEWAY_SERVICE}'
+        action: drop
 
 `;
 }
@@ -139,6 +146,10 @@ function swarmScrapeJob(): string {
         action: keep
       - source_labels: [__meta_dockerswarm_service_label_persia_metrics_job]
         target_label: persia_job
+      # The stack's ${GATEWAY_SERVICE} service (<stack>_${GATEWAY_SERVICE}) is the DNS job's (above): scraped once.
+      - source_labels: [__meta_dockerswarm_service_name]
+        regex: '(.+_)?${GATEWAY_SERVICE}'
+        action: drop
       # A service that publishes ports gets a target per port; keep the gateway's.
       - source_labels: [__address__]
         regex: '.*:${DEFAULT_GATEWAY_PORT}'
