@@ -4,7 +4,7 @@
  * at a local HTTP server that answers like the Docker API; status reads a fake gateway on port 0.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -192,6 +192,46 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
     expect(down.code).toBe(1);
     expect(down.err).toContain('cannot list containers');
     expect((await cli('discover', '--address', 'nope')).code).toBe(2);
+  });
+});
+
+describe('discover: a hostile job label (fake Docker API over DOCKER_HOST)', () => {
+  let engine: { server: Server; port: number };
+  const previous = process.env['DOCKER_HOST'];
+  const gateway = (id: string, name: string, job: string, port: number) => ({
+    Id: id.repeat(64),
+    Names: [`/${name}`],
+    Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': job },
+    Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: port, Type: 'tcp' }],
+    NetworkSettings: { Networks: { n: { IPAddress: '10.0.0.2' } } },
+  });
+
+  beforeAll(async () => {
+    const containers = [gateway('a', 'long_gw', `${'j'.repeat(299)}\u001b`, 19101), gateway('b', 'good\u001b[2J_gw', 'dlrm', 19102)];
+    engine = await listen((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (new URL(req.url ?? '/', 'http://x').pathname.endsWith('/containers/json')) return res.end(JSON.stringify(containers));
+      res.statusCode = 404;
+      res.end('{}');
+    });
+    process.env['DOCKER_HOST'] = `tcp://127.0.0.1:${engine.port}`;
+  });
+  afterAll(() => {
+    engine.server.close();
+    if (previous === undefined) delete process.env['DOCKER_HOST'];
+    else process.env['DOCKER_HOST'] = previous;
+  });
+
+  it('a 300-character job label fails its own file only (exit 1, reported clipped and escaped); the other job is written and a stale file pruned', async () => {
+    const out = join(dir, 'hostile-targets');
+    mkdirSync(out);
+    writeFileSync(join(out, 'gateway-finished.json'), '[]');
+    const run = await cli('discover', '--out', out);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`persia-metrics: error: job ${'j'.repeat(79)}… (300 characters): job label cannot name a target file`);
+    expect(run.err + run.out).not.toContain('\u001b');
+    expect(run.out).toContain('good\\e[2J_gw');
+    expect(readdirSync(out)).toEqual(['gateway-dlrm.json']);
   });
 });
 
