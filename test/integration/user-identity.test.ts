@@ -48,7 +48,7 @@ describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
     await gateway?.stop();
   });
 
-  function node(job: string, replicaIndex: string, step: number): RunningUserProgram {
+  function node(job: string, replicaIndex: string, step: number, extra: Readonly<Record<string, string>> = {}): RunningUserProgram {
     const program = startUserProgram(TRAINING_NODE, {
       env: {
         PERSIA_METRICS_GATEWAY_ADDR: gateway.address,
@@ -57,6 +57,7 @@ describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
         PERSIA_NODE_ROLE: 'server',
         REPLICA_INDEX: replicaIndex,
         STEP: String(step),
+        ...extra,
       },
       timeoutMs: 60_000,
     });
@@ -148,6 +149,25 @@ await neighbour.shutdown();
       { timeoutMs: 15_000, intervalMs: 200, what: 'status to flag rep_3 as DUPLICATE' },
     );
     expect(shown).toMatch(/pushed by more than one process/);
+    const [exitA, exitB] = await Promise.all([stop(a), stop(b)]);
+    expect(exitA.code, exitA.stderr).toBe(0);
+    expect(exitB.code, exitB.stderr).toBe(0);
+  });
+
+  it('a push timeout of 0.1234 s: the read-back runs under the same whole-millisecond deadline as the pushes, and finds the other process', async () => {
+    // The read-back once turned 0.1234 s into 123.4 ms, which undici refuses (ERR_OUT_OF_RANGE); the error
+    // was swallowed, so duplicate-identity detection never ran for such a config.
+    const job = 'dup_fraction_timeout';
+    const timeout = { PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '0.1234' };
+    const a = node(job, '5', 1, timeout);
+    const b = node(job, '5', 1000, timeout);
+    const warned = await waitFor(async () => (/another process/.test(a.stderr() + b.stderr()) ? a.stderr() + b.stderr() : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'a duplicate-identity warning from one of the two nodes',
+      details: () => `a: ${a.stderr()}\nb: ${b.stderr()}`,
+    });
+    expect(warned).toMatch(/another process pushes as job dup_fraction_timeout, role server, instance rep_5/);
     const [exitA, exitB] = await Promise.all([stop(a), stop(b)]);
     expect(exitA.code, exitA.stderr).toBe(0);
     expect(exitB.code, exitB.stderr).toBe(0);
