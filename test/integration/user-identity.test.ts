@@ -64,6 +64,16 @@ describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
     return program;
   }
 
+  /** Both nodes' stderr, once one of them warned of another process on its identity. */
+  function duplicateWarning(a: RunningUserProgram, b: RunningUserProgram): Promise<string> {
+    return waitFor(async () => (/another process/.test(a.stderr() + b.stderr()) ? a.stderr() + b.stderr() : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+      what: 'a duplicate-identity warning from one of the two nodes',
+      details: () => `a: ${a.stderr()}\nb: ${b.stderr()}`,
+    });
+  }
+
   async function stop(program: RunningUserProgram): Promise<{ code: number | null; stderr: string }> {
     program.child.kill('SIGTERM');
     const exit = await program.exited;
@@ -132,12 +142,7 @@ await neighbour.shutdown();
     const job = 'dup_across_processes';
     const a = node(job, '3', 1);
     const b = node(job, '3', 1000);
-    const warned = await waitFor(async () => (/another process/.test(a.stderr() + b.stderr()) ? a.stderr() + b.stderr() : undefined), {
-      timeoutMs: 15_000,
-      intervalMs: 100,
-      what: 'a duplicate-identity warning from one of the two nodes',
-      details: () => `a: ${a.stderr()}\nb: ${b.stderr()}`,
-    });
+    const warned = await duplicateWarning(a, b);
     expect(warned).toMatch(/another process pushes as job dup_across_processes, role server, instance rep_3/);
     // The gateway keeps whichever push came last; the node that noticed marks its pushes, so `status`
     // flags the node as soon as one of those is the stored one.
@@ -161,12 +166,7 @@ await neighbour.shutdown();
     const timeout = { PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '0.1234' };
     const a = node(job, '5', 1, timeout);
     const b = node(job, '5', 1000, timeout);
-    const warned = await waitFor(async () => (/another process/.test(a.stderr() + b.stderr()) ? a.stderr() + b.stderr() : undefined), {
-      timeoutMs: 15_000,
-      intervalMs: 100,
-      what: 'a duplicate-identity warning from one of the two nodes',
-      details: () => `a: ${a.stderr()}\nb: ${b.stderr()}`,
-    });
+    const warned = await duplicateWarning(a, b);
     expect(warned).toMatch(/another process pushes as job dup_fraction_timeout, role server, instance rep_5/);
     const [exitA, exitB] = await Promise.all([stop(a), stop(b)]);
     expect(exitA.code, exitA.stderr).toBe(0);
