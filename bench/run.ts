@@ -7,10 +7,12 @@
  * Full mode takes a few minutes (1,024 nodes every 10 s in three set-ups); --quick takes under a minute
  * (128 nodes every 2 s: the same pushes per second as 640 nodes every 10 s; no node-growth runs) and is for
  * checking the bench. `--only push-cycle` runs only the push-cycle section (with the mode's rounds) and the
- * series growth, for measuring goal 2 without the scale runs.
+ * series growth, for measuring goal 2 without the scale runs; `--only cardinality` runs the hot path and the
+ * cardinality section (issue 19 part 5: a 10^6-value family in each library), which start no server.
  */
 import { startPushgateway, type RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
-import { runHotPath } from './hot-path.js';
+import { runCardinality, type CardinalityResult } from './cardinality.js';
+import { runHotPath, type HotPathRow } from './hot-path.js';
 import { runMemory } from './memory.js';
 import { runPushCycle, type PushCycleResult } from './push-cycle.js';
 import { table, verdict } from './report.js';
@@ -21,6 +23,8 @@ const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined;
 const CHECK_OFF = ['--push.disable-consistency-check'];
 const SHARDS = 4;
+/** Distinct user ids recorded into one family in the cardinality section (issue 19 part 5). */
+const EXPLOSION_VALUES = 1_000_000;
 const mode = quick
   ? { nodes: 128, intervalSeconds: 2, measureSeconds: 3, scrapeIntervalSeconds: 2, nodeGrowth: [] as number[], seriesGrowth: [100, 1_000, 10_000], rounds: 5 }
   : { nodes: 1_024, intervalSeconds: 10, measureSeconds: 30, scrapeIntervalSeconds: 15, nodeGrowth: [16, 64, 256], seriesGrowth: [100, 1_000, 10_000, 100_000], rounds: 15 };
@@ -42,7 +46,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`mode ${quick ? 'quick' : 'full'}${only === undefined ? '' : `, only ${only}`}`);
   // First, on a fresh process: prom-client's hot path is measured before its registries have seen other work.
-  const hotPath = only === undefined ? runHotPath(quick) : [];
+  const hotPath = only === undefined || only === 'cardinality' ? runHotPath(quick) : [];
+  if (only === 'cardinality') {
+    log(`cardinality: ${EXPLOSION_VALUES.toLocaleString('en-US')} user ids into one family`);
+    const cardinality = await runCardinality(EXPLOSION_VALUES, quick);
+    process.stdout.write(`${hotPathTable(hotPath)}\n${cardinalityTable(cardinality)}\n\n`);
+    process.stdout.write(`${JSON.stringify({ mode: quick ? 'quick' : 'full', only, seconds: Math.round((Date.now() - started) / 1000), hotPath, cardinality })}\n`);
+    return;
+  }
 
   log('push cycle of 10,000 series, and growth by series per node');
   const { pushCycles, seriesGrowth } = await withGateways(1, CHECK_OFF, async ([checkOff]) => {
@@ -91,6 +102,9 @@ async function main(): Promise<void> {
   });
   scale.push(sharded.at(-1)!);
 
+  log(`cardinality: ${EXPLOSION_VALUES.toLocaleString('en-US')} user ids into one family`);
+  const cardinality = await runCardinality(EXPLOSION_VALUES, quick);
+
   const minSpeedup = Math.min(...hotPath.map((row) => row.speedup));
   const headline = pushCycles[0]!;
   const best = scale.at(-1)!;
@@ -109,25 +123,7 @@ async function main(): Promise<void> {
   };
 
   const out: string[] = [`# persia-metrics bench (${quick ? 'quick' : 'full'} mode, ${Math.round((Date.now() - started) / 1000)} s)`];
-  out.push(
-    table(
-      '1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)',
-      ['operation', 'ours', 'prom-client', 'x faster', 'OTel', 'x faster', 'ours inl.', 'prom inl.', 'x inl.', 'OTel inl.', 'x inl.'],
-      hotPath.map((row) => [
-        row.operation,
-        row.oursNs,
-        row.promClientNs,
-        row.speedup,
-        row.otelNs,
-        row.otelSpeedup,
-        row.oursInlinedNs,
-        row.promClientInlinedNs,
-        row.inlinedSpeedup,
-        row.otelInlinedNs,
-        row.otelInlinedSpeedup,
-      ]),
-    ),
-  );
+  out.push(hotPathTable(hotPath));
   const [pushTable, growthTable] = pushCycleTables(pushCycles, seriesGrowth);
   out.push(pushTable!);
   out.push(
@@ -159,6 +155,7 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  out.push(cardinalityTable(cardinality));
   out.push(growthTable!);
   out.push(
     table(
@@ -186,8 +183,46 @@ async function main(): Promise<void> {
   out.push(`4. pusher memory < 1.5x registry: ${verdict(goals.memory.ok)} (${memory.oursRatio.toFixed(2)}x)`);
   process.stdout.write(`${out.join('\n')}\n\n`);
   process.stdout.write(
-    `${JSON.stringify({ mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - started) / 1000), hotPath, pushCycles, memory, scale, seriesGrowth, nodeGrowth: sharded, goals })}\n`,
+    `${JSON.stringify({ mode: quick ? 'quick' : 'full', seconds: Math.round((Date.now() - started) / 1000), hotPath, pushCycles, memory, scale, cardinality, seriesGrowth, nodeGrowth: sharded, goals })}\n`,
   );
+}
+
+function hotPathTable(hotPath: readonly HotPathRow[]): string {
+  return table(
+    '1. Hot path, ns/op (call through a non-inlined site; inlined tight loop in the last columns)',
+    ['operation', 'ours', 'prom-client', 'x faster', 'OTel', 'x faster', 'ours inl.', 'prom inl.', 'x inl.', 'OTel inl.', 'x inl.'],
+    hotPath.map((row) => [
+      row.operation,
+      row.oursNs,
+      row.promClientNs,
+      row.speedup,
+      row.otelNs,
+      row.otelSpeedup,
+      row.oursInlinedNs,
+      row.promClientInlinedNs,
+      row.inlinedSpeedup,
+      row.otelInlinedNs,
+      row.otelInlinedSpeedup,
+    ]),
+  );
+}
+
+function cardinalityTable(result: CardinalityResult): string {
+  const rows = table(
+    `5. Cardinality: ${EXPLOSION_VALUES.toLocaleString('en-US')} user ids into one family {user, feature} (3 features)`,
+    ['library', 'series kept', 'retained MiB', 'B / value', 'exposition KB', 'ns / new value', 'total exact', 'per-feature exact'],
+    result.rows.map((row) => [
+      row.library,
+      row.seriesKept,
+      row.retainedMiB,
+      row.bytesPerValue,
+      row.expositionKB,
+      row.nsPerNewValue,
+      row.totalExact ? 'yes' : 'NO',
+      row.perFeatureExact ? 'yes' : 'NO',
+    ]),
+  );
+  return `${rows}\ncounter.inc() on a series under the limit ${result.incUnderLimitNs.toFixed(2)} ns, on the overflow series ${result.incOverflowNs.toFixed(2)} ns (the guard runs in labels() only)`;
 }
 
 function pushCycleTables(pushCycles: readonly PushCycleResult[], seriesGrowth: readonly PushCycleResult[]): string[] {
