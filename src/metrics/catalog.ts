@@ -59,6 +59,11 @@ export const OVERFLOW_BINDINGS_METRIC = 'persia_metrics_overflow_bindings_total'
 const LIBRARY_VALUES = Infinity;
 const FEATURE = ['feature'] as const;
 
+/** A count the registry publishes per family of its own (registry.ts): one series per defined family at most. */
+function perFamilyCount(name: string, help: string): MetricSpec {
+  return { name, type: 'counter', help, unit: '1', group: 'pusher', roles: ALL, labels: ['metric'], maxSeries: LIBRARY_VALUES };
+}
+
 function timeCost(name: string, help: string, roles: readonly NodeRole[]): MetricSpec {
   return { name, type: 'histogram', help, unit: 'seconds', group: 'efficiency', roles, labels: [], buckets: TIME_COST_BUCKETS };
 }
@@ -258,26 +263,14 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     maxSeries: LIBRARY_VALUES,
     help: 'Failed push attempts by reason (timeout, connection, http_4xx, http_5xx, encoding).',
   },
-  {
-    name: REJECTED_SAMPLES_METRIC,
-    type: 'counter',
-    unit: '1',
-    group: 'pusher',
-    roles: ALL,
-    labels: ['metric'],
-    maxSeries: LIBRARY_VALUES,
-    help: 'Samples dropped instead of recorded, by the metric they were for: not a number (a string from untyped data), NaN, a negative counter increment, an infinite or negative duration. Any rise is a bug in the recording code.',
-  },
-  {
-    name: OVERFLOW_BINDINGS_METRIC,
-    type: 'counter',
-    unit: '1',
-    group: 'pusher',
-    roles: ALL,
-    labels: ['metric'],
-    maxSeries: LIBRARY_VALUES,
-    help: 'Label sets bound past their family\'s series limit (max_series_per_family), by family: each was recorded into an overflow series that keeps its other labels and holds "__overflow__" in the label with the most values, so totals stay exact. Counted per labels() call that folded.',
-  },
+  perFamilyCount(
+    REJECTED_SAMPLES_METRIC,
+    'Samples dropped instead of recorded, by the metric they were for: not a number (a string from untyped data), NaN, a negative counter increment, an infinite or negative duration. Any rise is a bug in the recording code.',
+  ),
+  perFamilyCount(
+    OVERFLOW_BINDINGS_METRIC,
+    'Label sets bound past their family\'s series limit (max_series_per_family), by family: each was recorded into an overflow series that keeps its other labels and holds "__overflow__" in the label with the most values, so totals stay exact. Counted per labels() call that folded.',
+  ),
   {
     name: 'persia_metrics_push_duration_seconds',
     type: 'histogram',
