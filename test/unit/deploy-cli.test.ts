@@ -125,6 +125,24 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
   let engine: { server: Server; port: number };
   const previous = process.env['DOCKER_HOST'];
   let listFilters = '';
+  const stack = [
+    {
+      Id: 'a'.repeat(64),
+      Names: ['/stack_metrics_gateway_1'],
+      Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm' },
+      Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 19091, Type: 'tcp' }],
+      NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.5' } } },
+    },
+    {
+      Id: 'b'.repeat(64),
+      Names: ['/gw_b'],
+      Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'ctr/b' },
+      Ports: [],
+      NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.6' } } },
+    },
+  ];
+  /** What the fake engine lists (a test may swap it and puts `stack` back). */
+  let containers: unknown[] = stack;
 
   beforeAll(async () => {
     engine = await listen((req, res) => {
@@ -132,24 +150,7 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
       res.setHeader('content-type', 'application/json');
       if (url.pathname.endsWith('/containers/json')) {
         listFilters = url.searchParams.get('filters') ?? '';
-        res.end(
-          JSON.stringify([
-            {
-              Id: 'a'.repeat(64),
-              Names: ['/stack_metrics_gateway_1'],
-              Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm' },
-              Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: 19091, Type: 'tcp' }],
-              NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.5' } } },
-            },
-            {
-              Id: 'b'.repeat(64),
-              Names: ['/gw_b'],
-              Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'ctr/b' },
-              Ports: [],
-              NetworkSettings: { Networks: { stack_default: { IPAddress: '10.89.0.6' } } },
-            },
-          ]),
-        );
+        res.end(JSON.stringify(containers));
       } else {
         res.statusCode = 404; // Podman: no swarm
         res.end(JSON.stringify({ message: 'no such service endpoint' }));
@@ -185,6 +186,26 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
     expect(json.map((g) => g.name)).toEqual(['gw_b', 'stack_metrics_gateway_1']); // sorted by job
   });
 
+  it('a 300-character job label fails its own file only (exit 1, reported clipped and escaped); the other job is written and a stale file pruned', async () => {
+    const out = join(dir, 'hostile-targets');
+    mkdirSync(out);
+    writeFileSync(join(out, 'gateway-finished.json'), '[]');
+    const labelled = (id: string, name: string, job: string, port: number) => ({
+      Id: id.repeat(64),
+      Names: [`/${name}`],
+      Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': job },
+      Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: port, Type: 'tcp' }],
+      NetworkSettings: { Networks: { n: { IPAddress: '10.0.0.2' } } },
+    });
+    containers = [labelled('c', 'long_gw', `${'j'.repeat(299)}\u001b`, 19101), labelled('d', 'good\u001b[2J_gw', 'dlrm', 19102)];
+    const run = await cli('discover', '--out', out).finally(() => (containers = stack));
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`persia-metrics: error: job ${'j'.repeat(79)}… (300 characters): job label cannot name a target file`);
+    expect(run.err + run.out).not.toContain('\u001b');
+    expect(run.out).toContain('good\\e[2J_gw');
+    expect(readdirSync(out)).toEqual(['gateway-dlrm.json']);
+  });
+
   it('exits 1 when the engine cannot be reached, 2 on a bad --address', async () => {
     process.env['DOCKER_HOST'] = 'unix:///nonexistent/docker.sock';
     const down = await cli('discover', '--print');
@@ -192,46 +213,6 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
     expect(down.code).toBe(1);
     expect(down.err).toContain('cannot list containers');
     expect((await cli('discover', '--address', 'nope')).code).toBe(2);
-  });
-});
-
-describe('discover: a hostile job label (fake Docker API over DOCKER_HOST)', () => {
-  let engine: { server: Server; port: number };
-  const previous = process.env['DOCKER_HOST'];
-  const gateway = (id: string, name: string, job: string, port: number) => ({
-    Id: id.repeat(64),
-    Names: [`/${name}`],
-    Labels: { 'persia.metrics.gateway': 'true', 'persia.metrics.job': job },
-    Ports: [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: port, Type: 'tcp' }],
-    NetworkSettings: { Networks: { n: { IPAddress: '10.0.0.2' } } },
-  });
-
-  beforeAll(async () => {
-    const containers = [gateway('a', 'long_gw', `${'j'.repeat(299)}\u001b`, 19101), gateway('b', 'good\u001b[2J_gw', 'dlrm', 19102)];
-    engine = await listen((req, res) => {
-      res.setHeader('content-type', 'application/json');
-      if (new URL(req.url ?? '/', 'http://x').pathname.endsWith('/containers/json')) return res.end(JSON.stringify(containers));
-      res.statusCode = 404;
-      res.end('{}');
-    });
-    process.env['DOCKER_HOST'] = `tcp://127.0.0.1:${engine.port}`;
-  });
-  afterAll(() => {
-    engine.server.close();
-    if (previous === undefined) delete process.env['DOCKER_HOST'];
-    else process.env['DOCKER_HOST'] = previous;
-  });
-
-  it('a 300-character job label fails its own file only (exit 1, reported clipped and escaped); the other job is written and a stale file pruned', async () => {
-    const out = join(dir, 'hostile-targets');
-    mkdirSync(out);
-    writeFileSync(join(out, 'gateway-finished.json'), '[]');
-    const run = await cli('discover', '--out', out);
-    expect(run.code).toBe(1);
-    expect(run.err).toContain(`persia-metrics: error: job ${'j'.repeat(79)}… (300 characters): job label cannot name a target file`);
-    expect(run.err + run.out).not.toContain('\u001b');
-    expect(run.out).toContain('good\\e[2J_gw');
-    expect(readdirSync(out)).toEqual(['gateway-dlrm.json']);
   });
 });
 
