@@ -139,7 +139,7 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
     'next:\n' +
     `  kubectl apply -n <namespace> -f ${dir}/${KUBERNETES_DIR}/global-config.yaml -f ${dir}/${KUBERNETES_DIR}/gateway.yaml\n` +
     `  Prometheus: merge ${KUBERNETES_DIR}/prometheus-scrape.yml, or apply ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml\n` +
-    `  alert and recording rules: ${KUBERNETES_DIR}/prometheus-rules.yaml (ConfigMap to mount), or ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml\n` +
+    `  alert and recording rules: ${KUBERNETES_DIR}/prometheus-rules.yaml (ConfigMap to mount), or ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml, once per Prometheus, into its namespace rather than the job's (the file's header says why)\n` +
     `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile and push it where the cluster pulls)\n`;
   return { written, text };
 }

@@ -56,9 +56,12 @@ The image: build docker/node/Dockerfile and push it where the cluster can pull i
     'service-monitor.yaml': `For a Prometheus run by the Prometheus Operator: scrapes the job's gateways through their Service.
 Apply this or pod-monitor.yaml, not both. Your Prometheus resource selects monitors by label
 (serviceMonitorSelector, e.g. release: kube-prometheus-stack): add that label under metadata.labels.
+Apply it into the job's namespace, which the Prometheus' serviceMonitorNamespaceSelector must select
+(unset, it selects only the Prometheus' own namespace).
   ${apply} ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml`,
     'pod-monitor.yaml': `For a Prometheus run by the Prometheus Operator that watches PodMonitors: the gateways as pods.
-Apply this or service-monitor.yaml, not both; add the label your podMonitorSelector wants.
+Apply this or service-monitor.yaml, not both; add the label your podMonitorSelector wants. Apply it into
+the job's namespace, which the Prometheus' podMonitorNamespaceSelector must select (unset: its own only).
   ${apply} ${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`,
     'prometheus-rules.yaml': `The alert and recording rules (the compose deployment's config/prometheus/rules/) for a Prometheus
 configured by file: apply into Prometheus' namespace, mount the ConfigMap ${RULES_OBJECT_NAME} at ${RULES_MOUNT_DIR}
@@ -67,8 +70,12 @@ The rules cover every persia-metrics job: one copy per Prometheus (a second job'
   kubectl apply -n <prometheus-namespace> -f ${KUBERNETES_DIR}/prometheus-rules.yaml`,
     'prometheus-rule.yaml': `The same alert and recording rules for a Prometheus run by the Prometheus Operator. Your Prometheus
 resource selects rules by label (ruleSelector, e.g. release: kube-prometheus-stack): add that label under
-metadata.labels. The rules cover every persia-metrics job: one copy per Prometheus.
-  kubectl apply -n <namespace> -f ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml`,
+metadata.labels. The rules cover every persia-metrics job the Prometheus scrapes, in every namespace: apply
+one copy per Prometheus, into a namespace its ruleNamespaceSelector selects (unset: the Prometheus' own),
+not one into each job's namespace (Prometheus would evaluate every copy it selects). A Prometheus with
+enforcedNamespaceLabel set limits a copy to the series of its own namespace: there, apply one copy into
+each namespace that runs jobs.
+  kubectl apply -n <prometheus-namespace> -f ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml`,
   };
 }
 
