@@ -1,3 +1,7 @@
+/**
+ * Requests to the local Prometheus and VictoriaMetrics. The local Pushgateway is read through the gateway
+ * client every other path uses (src/gateway/client.ts, in pushgateway-process.ts).
+ */
 import { errorText } from '../errors.js';
 
 /** Per-request bound, so a hung server fails the test with a message instead of the test timeout. */
