@@ -15,7 +15,7 @@ export function expireMissedPushes(options: MonitoringOptions): number {
 }
 
 /**
- * The `--after` to give `expire` (README; the compose janitor's): the stale threshold, the alert's `for:`,
+ * The `--after` to give `expire` (docs/expiry.md; the compose janitor's): the stale threshold, the alert's `for:`,
  * then 3 minutes for scrapes and rule evaluations (15 s each, src/deploy/prometheus) and Alertmanager's
  * group_wait (30 s by default) to notify someone before the group goes; whole minutes, 5m for the defaults.
  */

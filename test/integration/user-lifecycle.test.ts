@@ -25,7 +25,7 @@ import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserPro
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
 /** The environment of a node: its gateway, job and role; the rest as the test needs. */
-/** An epoch loop that writes a checkpoint and flushes the metrics after each epoch, as the README suggests. */
+/** An epoch loop that writes a checkpoint and flushes the metrics after each epoch, as docs/library.md suggests (flush() and shutdown() always settle). */
 const EPOCH_LOOP = `
 import { startNodeMetrics } from 'persia-metrics';
 const metrics = startNodeMetrics();

@@ -24,7 +24,7 @@ const GATEWAY_FLAGS = `    command:
       # The client checks every push against its metric catalog (one type and help per name in every group),
       # so the gateway's own consistency check is redundant, and it is what costs: about 1 us x every series
       # stored on the gateway, per push. 1,024 nodes x 1k series every 10 s: one gateway with the check completes
-      # none of their pushes; without it, 4 gateways take all at p99 13 ms (persia-metrics README, Performance).
+      # none of their pushes; without it, 4 gateways take all at p99 13 ms (persia-metrics docs/performance.md).
       # Caution: without it the gateway answers 202 before applying a push, so a rejected push shows only as push_failure_time_seconds (PersiaNodePushesRejected).
       - --push.disable-consistency-check
       # No persistence file: groups live as long as the gateway; nodes push again within one interval.
@@ -69,7 +69,7 @@ ${build}${config}`;
  */
 function janitorService(options: DeployOptions): string {
   return `  # Optional, off unless asked for:  docker-compose --profile janitor up -d
-  # Deletes the gateway groups of nodes that stopped pushing (persia-metrics expire; README, Expiry): for a
+  # Deletes the gateway groups of nodes that stopped pushing (persia-metrics expire; docs/expiry.md): for a
   # job whose nodes come and go, whose dead groups would pile up. Leave it off to keep a crashed node's last
   # values on the gateway until someone looks. --after lets the stale-node alert fire and notify first; no
   # group goes before it missed ${expireMissedPushes(options)} of its own pushes.

@@ -1,6 +1,6 @@
 /**
  * REPLICA_INDEX / REPLICA_SIZE set to nothing: on a Kubernetes cluster without the pod-index label the
- * downward API gives an empty REPLICA_INDEX, and the README promises the node then refuses to start naming
+ * downward API gives an empty REPLICA_INDEX, and docs/kubernetes.md promises the node then refuses to start naming
  * the variable, instead of running under a `<hostname>_<pid>` identity. Unset stays unset. The CLI cases
  * run the command in-process with that environment (test/helpers/in-process-cli.ts).
  */
