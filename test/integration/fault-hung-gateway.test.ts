@@ -55,6 +55,13 @@ describe('fault: a gateway that never answers (fake)', () => {
       recorded += 1;
     }, 2);
     await sleep(1500);
+    // Two timed-out pushes and a skipped tick: at least 0.6 s of push timeouts, later on a loaded machine.
+    const failures = one.registry.counter('persia_metrics_push_failures_total').labels('timeout');
+    await waitFor(async () => failures.value >= 2 && (one.pushStats?.skippedIntervals ?? 0) > 0, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'two push timeouts and a skipped interval',
+    });
     clearInterval(loop);
     expect(recorded).toBeGreaterThan(100); // kept its pace: nothing waited on the hung gateway
     expect(counter.value).toBe(recorded);
@@ -75,7 +82,7 @@ describe('fault: a gateway that never answers (fake)', () => {
   it('shutdown keeps its deadline while a push hangs', async () => {
     const hung = await fake('hang');
     const one = node(hung.address, { pushIntervalSeconds: 60, pushTimeoutSeconds: 30, shutdownTimeoutSeconds: 0.5 });
-    await sleep(200); // the first push is now hanging
+    await waitFor(async () => hung.open() > 0, { timeoutMs: 10_000, intervalMs: 10, what: 'the first push to hang' });
     expect(hung.open()).toBe(1);
     const started = Date.now();
     await expect(one.shutdown()).rejects.toBeInstanceOf(ShutdownTimeoutError);
@@ -87,7 +94,8 @@ describe('fault: a gateway that answers 500 (fake)', () => {
   it('retries within the interval, counts http_5xx, and keeps one push in flight', async () => {
     const failing = await fake('500');
     const one = node(failing.address, { pushIntervalSeconds: 0.05, pushTimeoutSeconds: 0.3, pushRetries: 3 });
-    await sleep(800);
+    const http5xx = one.registry.counter('persia_metrics_push_failures_total').labels('http_5xx');
+    await waitFor(async () => failing.requests() > 5 && http5xx.value > 5, { timeoutMs: 15_000, intervalMs: 20, what: 'more than 5 failed pushes' });
     expect(failing.requests()).toBeGreaterThan(5);
     expect(failing.maxOpenPerUrl()).toBe(1);
     expect(one.registry.counter('persia_metrics_push_failures_total').labels('http_5xx').value).toBeGreaterThan(5);

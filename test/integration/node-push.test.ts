@@ -13,6 +13,7 @@ import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
 
 const run = promisify(execFile);
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -149,7 +150,8 @@ describe.skipIf(!servers)('node → real Pushgateway → real Prometheus', () =>
     warnings.splice(0); // the start-up warning that the default 5 s timeout exceeds the 0.2 s interval: not the subject here
     nodes.push(one);
     await expect(one.flush()).rejects.toMatchObject({ code: 'PERSIA_PUSH_HTTP', statusCode: 400 });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A few more refused intervals (0.2 s each; fewer per second on a loaded machine), each counted.
+    await waitFor(async () => (one.pushStats?.failures ?? 0) > 3, { timeoutMs: 15_000, intervalMs: 50, what: 'more than 3 refused pushes' });
     expect(one.pushStats?.failures).toBeGreaterThan(3);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/400.*index_miss_count/s);
