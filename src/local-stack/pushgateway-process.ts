@@ -84,9 +84,11 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
     if (proc.pid !== undefined && proc.exitReason() === undefined) process.kill(proc.pid, signal);
   };
 
-  // The gateway client every other path uses; sockets that never hold the process (the gateway's own child
-  // process does while it runs), and a bound per request so a hung gateway fails the test with a message.
-  const client = new GatewayClient(gatewayEndpoint(url, { timeoutSeconds: 10 }), { background: true });
+  // The gateway client every other path uses, with a bound per request so a hung gateway fails the test with a
+  // message. Not a background client: the gateway's child process is unref'd (src/local-stack/managed-process.ts),
+  // so a script awaiting groups() would otherwise end mid-request (exit 13 under top-level await); undici refs
+  // a socket only while a request on it is pending, so an idle one never holds the process.
+  const client = new GatewayClient(gatewayEndpoint(url, { timeoutSeconds: 10 }));
   const groups = async (): Promise<PushgatewayGroup[]> =>
     (await client.groups()).map((group) => ({
       labels: { ...group.labels },
