@@ -1,7 +1,8 @@
 /**
  * `persia-metrics view` in a real browser (Debian's chromium through playwright-core) against a real
  * Pushgateway and Prometheus fed by simulated nodes: the page loads cleanly, every panel of the dashboards
- * shows data, the node table lists every node, a SIGKILLed node turns stale, and a Prometheus that goes
+ * shows data, the node table lists every node, the page fits a 1,440 px window with a 300-character job and
+ * instance in Prometheus, a SIGKILLed node turns stale, and a Prometheus that goes
  * away is reported on the page, which recovers when it comes back. Needs `npm run build` first.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -200,6 +201,59 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     expect(consoleErrors).toEqual([]);
     // Same origin only: the browser never learns where Prometheus is.
     expect([...requestedOrigins]).toEqual([new URL(viewUrl).origin]);
+  });
+
+  it('fits a 1,440 px window whatever the names: a 300-character job and instance widen neither the pickers nor the table', async () => {
+    // Found by a new-user session: one long job name anywhere in Prometheus made the job picker 2,756 px wide
+    // on every page, pushing the window picker and the "updated" line off-screen.
+    const name = (prefix: string) => `${prefix}${'abcdefghijklmnopqrstuvwxyz0123456789_'.repeat(9)}`.slice(0, 300);
+    const longJob = name('job_');
+    const longInstance = name('host_');
+    const pushed = await fetch(`${gateway.url}/metrics/job/${longJob}/role/trainer/instance/${longInstance}`, {
+      method: 'PUT',
+      body: '# TYPE persia_node_state gauge\npersia_node_state{state="running"} 1\n',
+    });
+    expect(pushed.status).toBeLessThan(300);
+    const origin = new URL(viewUrl).origin;
+    const wide = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      for (const [job, row] of [
+        [JOB, 'trainer/rep_0'],
+        [longJob, `trainer/${longInstance}`],
+      ] as const) {
+        await wide.goto(`${origin}/?${new URLSearchParams({ job }).toString()}`);
+        // Prometheus has scraped the long job (the picker lists it), the table is drawn, the status line says "updated".
+        await waitFor(
+          async () =>
+            (await wide.evaluate(
+              `[...document.querySelectorAll('#job-picker option')].some((option) => option.value === ${JSON.stringify(longJob)}) &&
+               document.querySelector('#nodes tbody tr[data-node=' + JSON.stringify(${JSON.stringify(row)}) + ']') !== null &&
+               /^updated /.test(document.querySelector('#status').textContent)`,
+            )) || undefined,
+          { timeoutMs: 20_000, intervalMs: 250, what: `the page of ${job.slice(0, 20)}… to list the long job and its own nodes` },
+        );
+        type Box = { left: number; right: number; top: number; bottom: number };
+        const layout = await wide.evaluate<{ scrollWidth: number; clientWidth: number; boxes: Record<string, Box> }>(`(() => {
+          const box = (selector) => { const rect = document.querySelector(selector).getBoundingClientRect(); return { left: rect.left, right: rect.right, top: rect.top, bottom: rect.bottom }; };
+          return { scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth,
+            boxes: { job: box('#job-picker'), window: box('#window-picker'), status: box('#status'), table: box('#nodes'), summary: box('#nodes-summary') } };
+        })()`);
+        expect(layout.clientWidth).toBe(1440);
+        expect(layout.scrollWidth, `the page of ${job.slice(0, 20)}… scrolls sideways`).toBeLessThanOrEqual(layout.clientWidth);
+        for (const [part, box] of Object.entries(layout.boxes)) {
+          expect(box.left, part).toBeGreaterThanOrEqual(0);
+          expect(box.right, part).toBeLessThanOrEqual(1440);
+          if (part === 'table' || part === 'summary') continue;
+          expect(box.bottom, part).toBeLessThanOrEqual(900);
+          // The pickers and the status line each read on one line, not squeezed into a column.
+          expect(box.bottom - box.top, part).toBeLessThan(30);
+        }
+        // The whole name stays one hover away.
+        expect(await wide.locator('#job-picker').getAttribute('title')).toBe(job);
+      }
+    } finally {
+      await wide.close();
+    }
   });
 
   it('a SIGKILLed node turns stale on the page while the others stay fresh', async () => {

@@ -203,8 +203,9 @@ async function refreshJobs(): Promise<Fetched<string[]>> {
   const current = jobPicker.value;
   const names = [...new Set([...jobs.data, ...(current === '' ? [] : [current])])].sort();
   if (names.join('\u0000') !== [...jobPicker.options].map((option) => option.value).join('\u0000')) {
-    jobPicker.replaceChildren(...names.map((name) => element('option', { value: name }, name)));
+    jobPicker.replaceChildren(...names.map((name) => element('option', { value: name, title: name }, name)));
     jobPicker.value = current !== '' ? current : (names[0] ?? '');
+    jobPicker.title = jobPicker.value; // the picker cuts a long name (view.css): its title shows it whole
   }
   return jobs;
 }
@@ -256,11 +257,13 @@ function scheduleRefresh(): void {
 function initPickers(): void {
   const params = new URLSearchParams(location.search);
   const job = params.get('job') ?? settings.job;
-  if (job !== null && job !== '') jobPicker.replaceChildren(element('option', { value: job }, job));
+  if (job !== null && job !== '') jobPicker.replaceChildren(element('option', { value: job, title: job }, job));
+  jobPicker.title = jobPicker.value;
   windowPicker.replaceChildren(...settings.windows.map((name) => element('option', { value: name }, name)));
   const asked = params.get('window');
   windowPicker.value = asked !== null && settings.windows.includes(asked) ? asked : settings.defaultWindow;
   const onChange = (): void => {
+    jobPicker.title = jobPicker.value;
     const next = new URLSearchParams({ job: jobPicker.value, window: windowPicker.value });
     history.replaceState(null, '', `?${next.toString()}`);
     panelsKey = '';
