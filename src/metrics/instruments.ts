@@ -235,6 +235,7 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
    * the family and is held weakly. A program still holding it and recording on it gets it back at the next
    * sweep; binding its label set again gets the same series back while it lives, a fresh one once the
    * garbage collector took it. Families whose values the library chooses (maxSeries Infinity) are kept.
+   * @internal the registry's collect() calls it; not part of the public API (left out of the published types)
    */
   dropIdleSeries(nowMs: number): void {
     const seconds = this.limits.dropIdleSeriesSeconds;
@@ -387,12 +388,12 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
   /** Takes a series out of the index (pruning maps left empty) and keeps it weakly; the caller drops it from the list. */
   private retire(series: Series, mark: number): void {
     const keys = valuesOf(series);
-    const path: Map<string, unknown>[] = [this.index];
-    for (let position = 0; position < keys.length - 1; position += 1) path.push(path[position]!.get(keys[position]!) as Map<string, unknown>);
+    const path: (Map<string, unknown> | undefined)[] = [this.index];
+    for (let position = 0; position < keys.length - 1; position += 1) path.push(path[position]?.get(keys[position]!) as Map<string, unknown> | undefined);
     for (let position = keys.length - 1; position >= 0; position -= 1) {
-      const level = path[position]!;
-      level.delete(keys[position]!);
-      if (level.size > 0) break;
+      const level = path[position];
+      level?.delete(keys[position]!);
+      if (level === undefined || level.size > 0) break;
     }
     this.overflow.delete(series);
     this.retired.set(retiredKey(keys), { ref: new WeakRef(series as Series & object), mark });

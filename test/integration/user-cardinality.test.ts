@@ -7,11 +7,14 @@
  *
  * Needs `npm run build` first (the program imports dist/ through the package).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition } from '../helpers/parse-exposition.js';
-import { killUserPrograms, nodeEnv, runUserProgram } from '../helpers/user-program.js';
+import { killUserPrograms, nodeEnv, runUserProgram, startUserProgram } from '../helpers/user-program.js';
 
 const gatewayInstalled = requireBinary('prometheus-pushgateway') !== undefined;
 const USERS = 100_000;
@@ -86,5 +89,42 @@ describe.skipIf(!gatewayInstalled)('a family labelled by user id, 100,000 values
     expect(warnings).toHaveLength(2);
     expect(warnings.filter((line) => line.includes('metric user_requests_total')).join('\n')).toContain('user="__overflow__" (feature kept)');
     expect(warnings.filter((line) => line.includes('metric user_latency_seconds'))).toHaveLength(1);
+  });
+
+  it('with drop_idle_series_seconds, a series left alone leaves the gateway at the next push; one recorded again through its kept handle comes back with its count', async () => {
+    const job = 'cardinality_idle';
+    const program = `import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startNodeMetrics } from 'persia-metrics';
+const metrics = startNodeMetrics();
+const batches = metrics.registry.define({ unit: '1', group: 'accuracy', roles: ['trainer'], name: 'batch_rows_total', type: 'counter', help: 'Rows per batch.', labels: ['batch'] });
+const kept = batches.labels('b0');
+kept.inc(10);
+batches.labels('b1').inc(20);
+await metrics.flush();
+console.log('pushed');
+while (!existsSync('go')) await sleep(50);
+kept.inc(1);
+await metrics.flush();
+await metrics.shutdown();
+`;
+    const stored = async (): Promise<Record<string, number>> =>
+      Object.fromEntries(
+        [...parseExposition(await gateway.metricsText()).samples]
+          .filter(([key]) => key.startsWith('batch_rows_total{') && key.includes(`job="${job}"`))
+          .map(([key, value]) => [/batch="([^"]+)"/.exec(key)![1]!, value]),
+      );
+    const running = startUserProgram(program, {
+      env: nodeEnv(gateway.address, job, { PERSIA_METRICS_RUNTIME: 'false', PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '0.5', PERSIA_METRICS_DROP_IDLE_SERIES_SECONDS: '1' }),
+    });
+    // flush() resolved: the gateway took b0 and b1 (not read back here: with a one-second window they may
+    // already be gone by the time a loaded machine gets to look).
+    await waitFor(async () => running.stdout().includes('pushed'), { what: 'the first push' });
+    // Unchanged for over a second: both leave the node, and its next push (a PUT of its group) leaves them out.
+    await waitFor(async () => Object.keys(await stored()).length === 0, { what: 'the idle series to leave the gateway' });
+    writeFileSync(join(running.dir, 'go'), '');
+    const exit = await running.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(await stored()).toEqual({ b0: 11 });
   });
 });
