@@ -74,7 +74,7 @@ export function registerInitCommand(program: Command, context: CommandContext): 
 }
 
 function init(flags: InitFlags, context: CommandContext): number {
-  const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval, remoteWriteUrl: flags.remoteWriteUrl });
+  const options = resolveDeployOptions({ jobName: flags.job, pushIntervalSeconds: flags.pushInterval, remoteWriteUrl: flags.remoteWriteUrl }, flags.target);
   const dir = resolve(flags.dir);
   // Computed before anything is written, so a bad pair of options writes nothing; printed last.
   const advice = capacityAdvice({

@@ -5,7 +5,7 @@
  * (checked by test/unit/deploy-golden.test.ts).
  */
 import { DeployUsageError } from '../errors.js';
-import { validateJobName } from '../monitoring/job-name.js';
+import { type JobNameTarget, validateJobName } from '../monitoring/job-name.js';
 import { checkMonitoringOptions, DEFAULT_MONITORING_OPTIONS, type MonitoringOptions } from '../monitoring/options.js';
 
 export interface DeployOptions extends MonitoringOptions {
@@ -18,10 +18,13 @@ export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = DEFAULT_MONITORING_OPTIONS;
 /** The job of the second-job overlay shipped in compose/ (an example of two jobs on one host). */
 export const DEFAULT_SECOND_JOB_NAME = 'persia_demo_b';
 
-/** Options with defaults filled in and every value checked; throws DeployUsageError on a bad value. */
-export function resolveDeployOptions(partial: Partial<DeployOptions> & { jobName: string }): DeployOptions {
+/**
+ * Options with defaults filled in and every value checked, the job name once, for the target it is rendered
+ * for; throws DeployUsageError on a bad value.
+ */
+export function resolveDeployOptions(partial: Partial<DeployOptions> & { jobName: string }, target: JobNameTarget = 'compose'): DeployOptions {
   const options: DeployOptions = { ...DEFAULT_DEPLOY_OPTIONS, ...partial };
-  validateJobName(options.jobName);
+  validateJobName(options.jobName, target);
   checkMonitoringOptions(options);
   if (options.remoteWriteUrl !== undefined) validateRemoteWriteUrl(options.remoteWriteUrl);
   return Object.freeze(options);

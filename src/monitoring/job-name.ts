@@ -77,9 +77,9 @@ function kubernetesLabel(jobName: string): { mapped: string; lossless: boolean }
  * mapped (`dlrm_v1.0` → `dlrm-v1-0`) and, because the mapping loses characters, gets a short hash of the exact
  * job name: `dlrm_v1.0`, `DLRM.V1.0` and `dlrm-v1-0` would otherwise share one set of object names, and the
  * second job applied into a namespace would take over the first one's Service, ConfigMap and StatefulSets.
+ * For a name `validateJobName(name, 'kubernetes')` accepted (it checks the length of this very mapping).
  */
 export function kubernetesBaseName(jobName: string): string {
-  validateJobName(jobName, 'kubernetes');
   const { mapped, lossless } = kubernetesLabel(jobName);
   return lossless ? mapped : `${mapped}-${createHash('sha256').update(jobName).digest('hex').slice(0, NAME_HASH_LENGTH)}`;
 }

@@ -172,11 +172,11 @@ describe('the schema check', () => {
   // kubernetes-models checks types, required fields and formats (not unknown fields, not the API server's name rules above).
   it('refuses a wrong type or a missing required field, so the passes above mean something', () => {
     const options = DEFAULT_DEPLOY_OPTIONS;
-    const deployment = gatewayDeployment(options, DEFAULT_KUBERNETES_OPTIONS) as KubernetesObject & { spec: Record<string, unknown> };
+    const deployment = gatewayDeployment(options, kubernetesNames(options.jobName), DEFAULT_KUBERNETES_OPTIONS) as KubernetesObject & { spec: Record<string, unknown> };
     expect(() => new Deployment({ ...deployment, spec: { ...deployment.spec, replicas: '2' } } as never).validate()).toThrow(/replicas must be integer/);
     const { template: _, ...withoutTemplate } = deployment.spec;
     expect(() => new Deployment({ ...deployment, spec: withoutTemplate } as never).validate()).toThrow(/template/);
-    const monitor = serviceMonitor(options) as KubernetesObject & { spec: { endpoints: Array<Record<string, unknown>> } };
+    const monitor = serviceMonitor(options, kubernetesNames(options.jobName)) as KubernetesObject & { spec: { endpoints: Array<Record<string, unknown>> } };
     const endpoints = monitor.spec.endpoints.map((endpoint) => ({ ...endpoint, honorLabels: 'yes' }));
     expect(() => new ServiceMonitor({ ...monitor, spec: { ...monitor.spec, endpoints } } as never).validate()).toThrow(/honorLabels must be boolean/);
   });
@@ -211,8 +211,9 @@ describe('names and options', () => {
     ['a'.repeat(40), /longer than 39 characters/],
     ['a_' + 'a'.repeat(31), /longer than 32 characters/],
   ])('refuses job %s with a DeployUsageError', (job, message) => {
-    expect(() => kubernetesNames(job)).toThrow(DeployUsageError);
-    expect(() => kubernetesNames(job)).toThrow(message);
+    // The one check of a job name, for the target it is rendered for (init --target kubernetes makes it).
+    expect(() => resolveDeployOptions({ jobName: job }, 'kubernetes')).toThrow(DeployUsageError);
+    expect(() => resolveDeployOptions({ jobName: job }, 'kubernetes')).toThrow(message);
   });
 
   it.each([0, -1, 1.5, MAX_GATEWAYS + 1, Number.NaN])('refuses %s gateways', (gateways) => {

@@ -51,7 +51,7 @@ export interface KubernetesNames {
   nodeStatefulSet(role: NodeRole): string;
 }
 
-/** The job's object names, from its one Kubernetes mapping (src/monitoring/job-name.ts, which also checks the name). */
+/** The job's object names, from its one Kubernetes mapping (src/monitoring/job-name.ts); for a name resolveDeployOptions accepted for Kubernetes. */
 export function kubernetesNames(jobName: string): KubernetesNames {
   const base = kubernetesBaseName(jobName);
   return {
@@ -101,8 +101,7 @@ export function gatewayResourcesFor(totalCores: number, totalGiB: number, gatewa
   return { requests: { cpu: `${millicores}m`, memory: `${mebibytes}Mi` }, limits: { memory: `${2 * mebibytes}Mi` } };
 }
 
-export function gatewayDeployment(options: DeployOptions, k8s: KubernetesDeployOptions): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function gatewayDeployment(options: DeployOptions, names: KubernetesNames, k8s: KubernetesDeployOptions): KubernetesObject {
   const labels = gatewayLabels(options.jobName);
   return {
     apiVersion: 'apps/v1',
@@ -153,8 +152,7 @@ export function gatewayDeployment(options: DeployOptions, k8s: KubernetesDeployO
  * and each node picks its shard itself, as with a comma-separated list. A virtual IP would balance each new
  * connection, so one node's pushes would land on several gateways, each keeping its own copy of its group.
  */
-export function gatewayService(options: DeployOptions): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function gatewayService(options: DeployOptions, names: KubernetesNames): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -167,8 +165,7 @@ export function gatewayService(options: DeployOptions): KubernetesObject {
   };
 }
 
-export function globalConfigMap(options: DeployOptions): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function globalConfigMap(options: DeployOptions, names: KubernetesNames): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -178,8 +175,7 @@ export function globalConfigMap(options: DeployOptions): KubernetesObject {
 }
 
 /** StatefulSets need a governing Service; headless without ports, it only gives each node pod a DNS name. */
-export function nodesService(options: DeployOptions): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function nodesService(options: DeployOptions, names: KubernetesNames): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -195,8 +191,7 @@ export function nodesService(options: DeployOptions): KubernetesObject {
  * ordinal gives a restarted pod its old instance label `rep_<n>`, so it replaces its own group instead of
  * leaving a stale one.
  */
-export function nodeStatefulSet(options: DeployOptions, role: NodeRole): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function nodeStatefulSet(options: DeployOptions, names: KubernetesNames, role: NodeRole): KubernetesObject {
   const labels = { ...jobLabels(options.jobName), 'app.kubernetes.io/component': 'node', 'persia.metrics.role': role };
   const replicas = EXAMPLE_REPLICAS[role];
   return {
@@ -241,6 +236,6 @@ export function nodeStatefulSet(options: DeployOptions, role: NodeRole): Kuberne
   };
 }
 
-export function nodeStatefulSets(options: DeployOptions): KubernetesObject[] {
-  return NODE_ROLES.map((role) => nodeStatefulSet(options, role));
+export function nodeStatefulSets(options: DeployOptions, names: KubernetesNames): KubernetesObject[] {
+  return NODE_ROLES.map((role) => nodeStatefulSet(options, names, role));
 }

@@ -7,7 +7,7 @@
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { type DeployOptions } from '../deploy-options.js';
-import { gatewaySelector, type KubernetesObject, kubernetesNames } from './manifests.js';
+import { gatewaySelector, type KubernetesNames, type KubernetesObject } from './manifests.js';
 
 /** Scrape job name in the cluster's Prometheus; starts like the compose ones, so `up{job=~"persia_gateway_.*"}` finds it. */
 export const KUBERNETES_SCRAPE_JOB = `${GATEWAY_SCRAPE_JOB_PREFIX}kubernetes`;
@@ -90,8 +90,7 @@ function monitorEndpoint(jobName: string): Record<string, unknown> {
 }
 
 /** Selects the job's gateway Service. Your Prometheus resource selects monitors by label: add that label. */
-export function serviceMonitor(options: DeployOptions): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function serviceMonitor(options: DeployOptions, names: KubernetesNames): KubernetesObject {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'ServiceMonitor',
@@ -104,8 +103,7 @@ export function serviceMonitor(options: DeployOptions): KubernetesObject {
 }
 
 /** The same gateways selected as pods: for clusters whose Prometheus watches PodMonitors only. Apply one of the two. */
-export function podMonitor(options: DeployOptions): KubernetesObject {
-  const names = kubernetesNames(options.jobName);
+export function podMonitor(options: DeployOptions, names: KubernetesNames): KubernetesObject {
   const { port: _, ...endpoint } = monitorEndpoint(options.jobName);
   return {
     apiVersion: 'monitoring.coreos.com/v1',

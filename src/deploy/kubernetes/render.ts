@@ -12,6 +12,7 @@ import {
   gatewayService,
   globalConfigMap,
   type KubernetesDeployOptions,
+  type KubernetesNames,
   type KubernetesObject,
   kubernetesNames,
   nodesService,
@@ -25,19 +26,22 @@ export const KUBERNETES_DIR = 'kubernetes';
 
 /** Every object, by the file it is written to (the scrape configuration is not an object and is left out). */
 export function kubernetesObjectsByFile(options: DeployOptions, k8s: KubernetesDeployOptions): ReadonlyMap<string, readonly KubernetesObject[]> {
+  return objectsByFile(options, kubernetesNames(options.jobName), k8s);
+}
+
+function objectsByFile(options: DeployOptions, names: KubernetesNames, k8s: KubernetesDeployOptions): ReadonlyMap<string, readonly KubernetesObject[]> {
   return new Map([
-    [`${KUBERNETES_DIR}/global-config.yaml`, [globalConfigMap(options)]],
-    [`${KUBERNETES_DIR}/gateway.yaml`, [gatewayDeployment(options, k8s), gatewayService(options)]],
-    [`${KUBERNETES_DIR}/nodes-example.yaml`, [nodesService(options), ...nodeStatefulSets(options)]],
-    [`${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml`, [serviceMonitor(options)]],
-    [`${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`, [podMonitor(options)]],
+    [`${KUBERNETES_DIR}/global-config.yaml`, [globalConfigMap(options, names)]],
+    [`${KUBERNETES_DIR}/gateway.yaml`, [gatewayDeployment(options, names, k8s), gatewayService(options, names)]],
+    [`${KUBERNETES_DIR}/nodes-example.yaml`, [nodesService(options, names), ...nodeStatefulSets(options, names)]],
+    [`${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml`, [serviceMonitor(options, names)]],
+    [`${KUBERNETES_DIR}/prometheus-operator/pod-monitor.yaml`, [podMonitor(options, names)]],
     [`${KUBERNETES_DIR}/prometheus-rules.yaml`, [prometheusRulesConfigMap(options)]],
     [`${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml`, [prometheusRule(options)]],
   ]);
 }
 
-function headers(options: DeployOptions, k8s: KubernetesDeployOptions): Record<string, string> {
-  const names = kubernetesNames(options.jobName);
+function headers(options: DeployOptions, names: KubernetesNames, k8s: KubernetesDeployOptions): Record<string, string> {
   const apply = `kubectl apply -n <namespace> -f`;
   return {
     'global-config.yaml': `global_config.yaml for the nodes of job "${options.jobName}"; mount it and point PERSIA_GLOBAL_CONFIG at it.
@@ -81,8 +85,9 @@ each namespace that runs jobs.
 
 /** What `init --target kubernetes` writes (paths relative to its directory). */
 export function renderKubernetesDeployment(options: DeployOptions, k8s: KubernetesDeployOptions): RenderedFiles {
-  const texts = headers(options, k8s);
-  const files: Array<[string, string]> = [...kubernetesObjectsByFile(options, k8s)].map(([path, objects]) => [
+  const names = kubernetesNames(options.jobName);
+  const texts = headers(options, names, k8s);
+  const files: Array<[string, string]> = [...objectsByFile(options, names, k8s)].map(([path, objects]) => [
     path,
     yamlDocuments(`${texts[path.slice(path.lastIndexOf('/') + 1)] ?? ''}\n(rendered by \`persia-metrics init --target kubernetes\`)`, objects),
   ]);
