@@ -2,13 +2,13 @@
  * `persia-metrics view --prometheus URL`: the job at a glance in a browser, without Grafana. Serves one page
  * (src/view/) on 127.0.0.1 by default, and runs until Ctrl-C.
  */
-import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, type ViewWindowName } from '../view/view-panels.js';
+import type { Command } from 'commander';
+import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, type ViewWindowName } from '../view/view-panels.js';
 import { redactedUrl } from '../view/prometheus-proxy.js';
 import { startViewServer } from '../view/view-server.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { httpUrlFlag, parsePort, secondsBetween } from './kit/flags.js';
+import { choiceFlag, httpUrlFlag, parseJobName, parseListenHost, parsePort, secondsBetween } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
 import { runUntilSignal, stopped } from './kit/until-signal.js';
 
@@ -39,22 +39,6 @@ function isWildcardOrPublic(host: string): boolean {
   return !(host === 'localhost' || host === '::1' || host.startsWith('127.'));
 }
 
-function parseHost(text: string): string {
-  if (text.trim() === '' || text.startsWith('-') || /[\s/]/.test(text))
-    throw new InvalidArgumentError(`expected a local address to listen on (e.g. 127.0.0.1 or 0.0.0.0), found "${text}"`);
-  return text;
-}
-
-function parseWindow(text: string): ViewWindowName {
-  if (!isViewWindowName(text)) throw new InvalidArgumentError(`expected one of ${Object.keys(VIEW_WINDOWS).join(', ')}, found "${text}"`);
-  return text;
-}
-
-function parseJob(text: string): string {
-  if (text.trim() === '' || text.startsWith('--')) throw new InvalidArgumentError(`expected a job name, found "${text}"`);
-  return text;
-}
-
 const DETAILS = `
 The page shows the job's nodes (state, age of the last push against the node's own push interval,
 push failures, straggler and duplicate-identity flags) and the panels of the Grafana dashboards that
@@ -67,11 +51,16 @@ export function registerViewCommand(program: Command, context: CommandContext): 
     .command('view')
     .description("serve a live web page of a job's nodes and dashboards, read from Prometheus (no Grafana needed)")
     .requiredOption('--prometheus <url>', 'Prometheus to read (e.g. http://127.0.0.1:9090)', parsePrometheusUrl)
-    .option('-j, --job <name>', 'job shown first (default: the first job Prometheus knows; the page has a picker)', parseJob)
-    .option('--host <address>', 'address to listen on', parseHost, '127.0.0.1')
+    .option('-j, --job <name>', 'job shown first (default: the first job Prometheus knows; the page has a picker)', parseJobName)
+    .option('--host <address>', 'address to listen on', parseListenHost, '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', parsePort, DEFAULT_VIEW_PORT)
     .option('--refresh <seconds>', `seconds between two refreshes of the page (0.5 to ${MAX_REFRESH_SECONDS})`, parseRefresh, 5)
-    .option('--window <span>', `time window the page opens with (${Object.keys(VIEW_WINDOWS).join(', ')})`, parseWindow, DEFAULT_VIEW_WINDOW)
+    .option(
+      '--window <span>',
+      `time window the page opens with (${Object.keys(VIEW_WINDOWS).join(', ')})`,
+      choiceFlag(Object.keys(VIEW_WINDOWS) as ViewWindowName[]),
+      DEFAULT_VIEW_WINDOW,
+    )
     .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: ViewFlags) => view(flags, context)));

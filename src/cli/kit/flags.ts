@@ -129,13 +129,27 @@ export function optionFlag(key: string): (text: string) => unknown {
   };
 }
 
-/** One of a few words (`--target compose`). */
+/** One of a few words (`--target compose`, `--window 1h`). */
 export function choiceFlag<const T extends string>(choices: readonly T[]): (text: string) => T {
+  const expected = choices.length > 2 ? `one of ${choices.join(', ')}` : choices.join(' or ');
   return (text) => {
     const choice = choices.find((candidate) => candidate === text);
-    if (choice === undefined) throw new InvalidArgumentError(`expected ${choices.join(' or ')}, found "${text}"`);
+    if (choice === undefined) throw new InvalidArgumentError(`expected ${expected}, found "${text}"`);
     return choice;
   };
+}
+
+/** A job name to look for (`view --job`): any label value but a blank one, or an option given in its place. */
+export function parseJobName(text: string): string {
+  if (text.trim() === '' || text.startsWith('--')) throw new InvalidArgumentError(`expected a job name, found "${text}"`);
+  return text;
+}
+
+/** A local address to listen on (`view --host`). */
+export function parseListenHost(text: string): string {
+  if (text.trim() === '' || text.startsWith('-') || /[\s/]/.test(text))
+    throw new InvalidArgumentError(`expected a local address to listen on (e.g. 127.0.0.1 or 0.0.0.0), found "${text}"`);
+  return text;
 }
 
 /**

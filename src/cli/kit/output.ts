@@ -5,7 +5,9 @@
  * A command run with --json prints its error on stdout as `{"error":{"code","message"}}`, so a script
  * reading stdout always gets one JSON document, success or not.
  */
-import { PersiaMetricsError } from '../../errors.js';
+import { escapeControl, PersiaMetricsError } from '../../errors.js';
+
+export { escapeControl };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -35,20 +37,6 @@ export function jsonError(code: string, message: string): string {
 /** JSON with unset values as `null` (the CLI's rule: a script sees every key). */
 export function toJson(document: unknown, pretty = true): string {
   return JSON.stringify(document, (_key, value: unknown) => (value === undefined ? null : value), pretty ? 2 : undefined);
-}
-
-/**
- * Characters that steer a terminal instead of showing: C0 and C1 controls (ESC, CR, the 8-bit CSI), DEL,
- * and the bidirectional overrides that reorder what follows. Label values come from whoever pushed to the
- * gateway: `\r\e[1A\e[2Kmiddleware  rep_0` would repaint a STALE row above it as a healthy one.
- */
-const STEERING = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
-
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
-
-/** Text from outside (a label value, a container name) as something a terminal shows, never obeys. */
-export function escapeControl(text: string): string {
-  return text.replace(STEERING, (char) => SHORT_ESCAPES[char] ?? `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
 /** `"value"` for a message line: JSON quoting, and nothing in it that steers the terminal (JSON leaves C1 and DEL). */
