@@ -7,6 +7,7 @@ import { registerExpireCommand } from './expire-command.js';
 import { registerExplainCommand } from './explain-command.js';
 import { registerInitCommand } from './init-command.js';
 import type { RegisterCommand } from './kit/program.js';
+import { registerRepairCommand } from './repair-command.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { registerSimulateNodeCommand } from './simulate-node-command.js';
 import { registerStatusCommand } from './status-command.js';
@@ -24,4 +25,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerViewCommand,
   registerExpireCommand,
   registerEndJobCommand,
+  registerRepairCommand,
 ];

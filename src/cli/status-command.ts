@@ -5,12 +5,16 @@ import { loadConfig, type ResolvedConfig } from '../config/resolve.js';
 import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
-import { fetchGatewayGroups } from '../gateway/client.js';
-import { gatewayEndpoint } from '../gateway/endpoint.js';
+import type { ApiGroup } from '../gateway/api.js';
+import { GatewayClient } from '../gateway/client.js';
+import { gatewayEndpoint, type GatewayEndpoint } from '../gateway/endpoint.js';
+import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { catalogType } from '../discovery/group-expiry.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
+import { groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls as listedGateways, parseGatewayOption, parsePath, parseSeconds } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted } from './kit/output.js';
@@ -32,6 +36,10 @@ through DOCKER_HOST. Several comma-separated gateways (replicas) are all read at
 named on stderr and the others are still shown. A node found on two replicas is current on the one with
 its newest push; the other group is marked LEFT (a failover left it behind). Exit code 1 also when a
 gateway could not be read, or when the gateways hold no node of the job.
+Each gateway's own /metrics (the page Prometheus scrapes) is probed too: one group pushed with a type
+that clashes with another group's, or with a grouping value that is not valid UTF-8, makes the whole
+page fail, so Prometheus sees nothing of any job there while every push is still accepted. Such a gateway
+is named with the groups that break it (see \`persia-metrics repair\`), and the exit code is 1.
 `;
 
 export function registerStatusCommand(program: Command, context: CommandContext): void {
@@ -71,6 +79,30 @@ interface GatewayRead {
   readonly ok: boolean;
   readonly nodes: number;
   readonly error?: string;
+  /** Prometheus's view of it: whether its /metrics answers, and which groups break it. */
+  readonly scrape?: { readonly ok: boolean; readonly statusCode: number; readonly detail: string; readonly breakingGroups: readonly BreakingGroup[] };
+}
+
+interface BreakingGroup {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly problems: readonly string[];
+}
+
+/** The groups of one gateway and its /metrics probe, with one client. */
+async function readGateway(endpoint: GatewayEndpoint): Promise<{ groups: ApiGroup[]; scrape: ScrapeHealth | Error }> {
+  const client = new GatewayClient(endpoint);
+  try {
+    const [groups, scrape] = await Promise.all([client.groups(), probeScrape(client).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))]);
+    return { groups, scrape };
+  } finally {
+    await client.close();
+  }
+}
+
+function scrapeOf(groups: readonly ApiGroup[], scrape: ScrapeHealth | Error): NonNullable<GatewayRead['scrape']> {
+  if (scrape instanceof Error) return { ok: false, statusCode: 0, detail: scrape.message, breakingGroups: [] };
+  const breakingGroups = groupsBreakingScrape(groups, scrape.problems, catalogType).map((group) => ({ labels: group.labels, problems: group.reasons }));
+  return { ok: scrape.ok, statusCode: scrape.statusCode, detail: scrape.detail, breakingGroups };
 }
 
 /** host:port of a base URL, as the user wrote it in PERSIA_METRICS_GATEWAY_ADDR. */
@@ -87,7 +119,7 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
   // Every replica is read at once, and one that is down or hung (within --timeout) does not hide the others.
   // A secured gateway is read with the credentials its nodes push with (PERSIA_METRICS_BASIC_AUTH_*, bearer, CA).
   const access = gatewayCredentials(config.options);
-  const results = await Promise.allSettled(bases.map((base) => fetchGatewayGroups(gatewayEndpoint(base, { timeoutSeconds: flags.timeout, access }))));
+  const results = await Promise.allSettled(bases.map((base) => readGateway(gatewayEndpoint(base, { timeoutSeconds: flags.timeout, access }))));
   const gateways: GatewayRead[] = [];
   const read: NodeStatus[] = [];
   results.forEach((result, index) => {
@@ -96,14 +128,14 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
       gateways.push({ gateway, ok: false, nodes: 0, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
       return;
     }
-    const found = summarizeGroups(result.value, {
+    const found = summarizeGroups(result.value.groups, {
       job,
       nowSeconds: Date.now() / 1000,
       ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
       staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals,
       gateway,
     });
-    gateways.push({ gateway, ok: true, nodes: found.length });
+    gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeOf(result.value.groups, result.value.scrape) });
     read.push(...found);
   });
   const failed = gateways.filter((g) => !g.ok);
@@ -118,12 +150,29 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
     context.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
   }
   for (const g of failed) context.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
+  const blind = gateways.filter((g) => g.scrape !== undefined && !g.scrape.ok);
+  for (const g of blind) context.stderr.write(blindGateway(g));
   if (nodes.length === 0) context.stderr.write(`persia-metrics: no node of job ${quoted(job)} on the gateway${gateways.length === 1 ? '' : 's'}\n`);
-  return nodes.length === 0 || failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
+  return nodes.length === 0 || failed.length > 0 || blind.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 function describeRead(read: GatewayRead): string {
-  return read.ok ? `${read.gateway} (${plural(read.nodes, 'node')})` : `${read.gateway} (NOT READ)`;
+  if (!read.ok) return `${read.gateway} (NOT READ)`;
+  return `${read.gateway} (${plural(read.nodes, 'node')}${read.scrape?.ok === false ? ', NOT SCRAPABLE' : ''})`;
+}
+
+/** Why Prometheus sees nothing of this gateway, and what to do about it. */
+function blindGateway(read: GatewayRead): string {
+  const scrape = read.scrape;
+  if (scrape === undefined) return '';
+  const head =
+    scrape.statusCode === 0
+      ? `persia-metrics: error: the /metrics page of gateway ${read.gateway} could not be read (${scrape.detail}): Prometheus may see none of its jobs\n`
+      : `persia-metrics: error: gateway ${read.gateway} answers ${scrape.statusCode} on /metrics (${scrape.detail}): Prometheus scrapes nothing of any job there, though pushes are accepted\n`;
+  const groups = scrape.breakingGroups.map((group) => `persia-metrics:   broken by group ${groupName(group)}: ${group.problems.join('; ')}\n`);
+  const fix =
+    scrape.breakingGroups.length > 0 ? `persia-metrics:   \`persia-metrics repair --gateway ${read.gateway}\` deletes ${scrape.breakingGroups.length === 1 ? 'it' : 'them'}\n` : '';
+  return head + groups.join('') + fix;
 }
 
 function nodeTable(job: string, nodes: readonly NodeStatus[]): string {

@@ -12,10 +12,12 @@
  * the gateway client every other path uses (src/gateway/client.ts): its groups() read, then its DELETEs.
  */
 import { errorText, PersiaMetricsError } from '../errors.js';
+import { findMetricSpec } from '../metrics/catalog.js';
 import { expiryThresholdSeconds } from '../monitoring/expiry.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { firstValue, type ApiGroup } from '../gateway/api.js';
 import { GatewayClient } from '../gateway/client.js';
+import { exactPathsOf, groupsBreakingScrape, probeScrape, type BrokenGroup, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { gatewayEndpoint, type GatewayAccess } from '../gateway/endpoint.js';
 
 /** What a persia-metrics node publishes about its own pace (src/metrics/catalog.ts). */
@@ -34,19 +36,31 @@ export interface ExpiryRule {
 }
 
 /** Why a group is deleted or kept. */
-export type Verdict = 'expired' | 'live' | 'other-pusher' | 'never-pushed' | 'end-job';
+export type Verdict = 'expired' | 'live' | 'other-pusher' | 'never-pushed' | 'end-job' | 'breaks-scrape';
 
 export interface GroupDecision {
   /** The group's grouping labels (job, role, instance for a persia-metrics node). */
   readonly labels: Readonly<Record<string, string>>;
   /** The path a DELETE of this group goes to, `@base64` where a value needs it. */
   readonly path: string;
+  /**
+   * Set for a group whose labels the JSON API shows with U+FFFD (not valid UTF-8): the paths built from
+   * its exact bytes (src/gateway/scrape-health.ts), empty when the gateway does not reveal them.
+   */
+  readonly exactPaths?: readonly string[];
+  /** Why the gateway's /metrics fails because of this group (verdict `breaks-scrape`). */
+  readonly scrapeProblems?: readonly string[];
   /** Seconds since the group's last push (accepted or refused), by this machine's clock. */
   readonly lastPushAgeSeconds: number | undefined;
   readonly pushIntervalSeconds: number | undefined;
   /** The age after which the group is deleted: max(--after, missedPushes x interval). */
   readonly thresholdSeconds: number | undefined;
   readonly verdict: Verdict;
+}
+
+/** The type persia-metrics nodes push a catalog family with (a clash with it is the other pusher's fault). */
+export function catalogType(family: string): string | undefined {
+  return findMetricSpec(family)?.type;
 }
 
 /** Seconds since the group's last push, accepted or refused: a node whose pushes the gateway refuses is still alive. */
@@ -106,6 +120,28 @@ export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds:
     });
 }
 
+/**
+ * The groups that make the gateway's /metrics fail (`broken`, from its 500), each addressed by its exact
+ * bytes; `job` narrows it to one job's groups. Every other group is kept.
+ */
+export function planRepair(groups: readonly ApiGroup[], broken: readonly BrokenGroup[], nowSeconds: number, job?: string): GroupDecision[] {
+  return broken
+    .filter((group) => job === undefined || group.labels['job'] === job)
+    .map((group) => {
+      const source = groups.find((g) => JSON.stringify(g.labels ?? {}) === JSON.stringify(group.labels));
+      return {
+        labels: group.labels,
+        path: group.exactPath,
+        exactPaths: [group.exactPath],
+        lastPushAgeSeconds: source === undefined ? undefined : lastPushAge(source, nowSeconds),
+        pushIntervalSeconds: source === undefined ? undefined : pushInterval(source),
+        thresholdSeconds: undefined,
+        verdict: 'breaks-scrape',
+        scrapeProblems: group.reasons,
+      };
+    });
+}
+
 /** Still pushing: its last push is younger than two of its intervals (it will re-create its group at its next push). */
 export function stillPushing(decision: GroupDecision): boolean {
   const { lastPushAgeSeconds: age, pushIntervalSeconds: interval } = decision;
@@ -128,6 +164,9 @@ export interface GatewaySweep {
   readonly kept: readonly GroupDecision[];
   /** Every job found on the gateway (to tell a mistyped --job from an empty gateway). */
   readonly jobs: readonly string[];
+  /** The gateway's /metrics as probed during the sweep, when it was (before, and after the deletions). */
+  readonly scrapeBefore?: ScrapeHealth;
+  readonly scrapeAfter?: ScrapeHealth;
 }
 
 export interface SweepOptions {
@@ -135,9 +174,13 @@ export interface SweepOptions {
   readonly dryRun: boolean;
   /** Credentials and TLS trust for a secured gateway (the nodes' own, src/config/credentials.ts). */
   readonly access?: GatewayAccess;
-  /** Which groups go: the decisions whose verdict is `expired` or `end-job` are deleted, the others kept. */
-  readonly plan: (groups: readonly ApiGroup[], nowSeconds: number) => GroupDecision[];
-  /** Told about each deletion as it happens (the commands log it at once, not after the whole sweep). */
+  /** Which groups go: the decisions whose verdict is `expired`, `end-job` or `breaks-scrape` are deleted, the others kept. */
+  readonly plan: (groups: readonly ApiGroup[], nowSeconds: number, broken: readonly BrokenGroup[]) => GroupDecision[];
+  /** Probe the gateway's /metrics before planning (the plan needs the groups that break it). */
+  readonly probeFirst?: boolean;
+  /** How long deleted groups may take to disappear from the gateway's answer (it applies a DELETE after its 202). */
+  readonly verifySeconds?: number;
+  /** Told about each deletion once it is confirmed by a re-read (in a dry run, as it is decided). */
   readonly onDeletion?: (deletion: Deletion) => void;
 }
 
@@ -162,31 +205,101 @@ export async function sweepGateway(baseUrl: string, options: SweepOptions): Prom
 
 async function sweep(client: GatewayClient, baseUrl: string, options: SweepOptions): Promise<GatewaySweep> {
   let groups: ApiGroup[];
+  let scrapeBefore: ScrapeHealth | undefined;
   try {
     groups = await client.groups();
+    if (options.probeFirst === true) scrapeBefore = await probeScrape(client);
   } catch (error) {
     return { gateway: baseUrl, error: describeError(error), deletions: [], kept: [], jobs: [] };
   }
   const jobs = [...new Set(groups.map((group) => group.labels?.['job'] ?? ''))].sort();
-  const decisions = options.plan(groups, Date.now() / 1000);
-  const chosen = decisions.filter((d) => d.verdict === 'expired' || d.verdict === 'end-job');
+  const broken = (scrape: ScrapeHealth | undefined) => (scrape === undefined ? [] : groupsBreakingScrape(groups, scrape.problems, catalogType));
+  const decisions = options.plan(groups, Date.now() / 1000, broken(scrapeBefore));
+  let chosen = decisions.filter((d) => d.verdict === 'expired' || d.verdict === 'end-job' || d.verdict === 'breaks-scrape');
   const kept = decisions.filter((d) => !chosen.includes(d));
-  const deletions: Deletion[] = [];
+  if (chosen.some(notUtf8)) {
+    // The JSON API hides such a group's bytes; the 500 of /metrics (which such a group always causes) shows them.
+    scrapeBefore ??= await probeScrape(client).catch(() => undefined);
+    const found = broken(scrapeBefore);
+    chosen = chosen.map((d) => (notUtf8(d) ? { ...d, exactPaths: exactPathsOf(d.labels, found) } : d));
+  }
+  let deletions: Deletion[] = [];
   for (const decision of chosen) {
     const deletion = options.dryRun ? { ...decision, deleted: false } : await deleteGroup(client, decision);
     deletions.push(deletion);
-    options.onDeletion?.(deletion);
+    if (options.dryRun) options.onDeletion?.(deletion);
   }
-  return { gateway: baseUrl, deletions, kept, jobs };
+  if (!options.dryRun) {
+    deletions = await verifyDeletions(client, deletions, options.verifySeconds ?? Math.min(options.timeoutSeconds, 5));
+    for (const deletion of deletions) options.onDeletion?.(deletion);
+  }
+  const scrapeAfter = scrapeBefore === undefined || options.dryRun ? undefined : await probeScrape(client).catch(() => undefined);
+  return { gateway: baseUrl, deletions, kept, jobs, ...(scrapeBefore === undefined ? {} : { scrapeBefore }), ...(scrapeAfter === undefined ? {} : { scrapeAfter }) };
+}
+
+/** A label value the JSON API could not show as it is (it wrote U+FFFD for invalid UTF-8). */
+function notUtf8(decision: GroupDecision): boolean {
+  return Object.values(decision.labels).some((value) => value.includes('\uFFFD'));
 }
 
 async function deleteGroup(client: GatewayClient, decision: GroupDecision): Promise<Deletion> {
+  const paths = decision.exactPaths ?? [decision.path];
+  if (paths.length === 0) {
+    return {
+      ...decision,
+      deleted: false,
+      error: {
+        code: 'PERSIA_GROUP_UNDELETABLE',
+        message:
+          'a grouping value is not valid UTF-8 and the gateway shows it only as U+FFFD (its /metrics error does not name the group), so no DELETE can address it; ' +
+          'restart the gateway without its persistence file, or wipe it (PUT /api/v1/admin/wipe with --web.enable-admin-api)',
+      },
+    };
+  }
   try {
-    await client.delete(decision.path);
+    for (const path of paths) await client.delete(path);
     return { ...decision, deleted: true };
   } catch (error) {
     return { ...decision, deleted: false, error: describeError(error) };
   }
+}
+
+/**
+ * The gateway answers 202 to any DELETE, also of a group that does not exist, and applies it after
+ * answering: a deletion counts once the group is gone from a re-read. Re-reads until every deleted group
+ * is gone or `seconds` passed; one still there is a failure.
+ */
+async function verifyDeletions(client: GatewayClient, deletions: Deletion[], seconds: number): Promise<Deletion[]> {
+  const key = (labels: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(labels).sort());
+  const deadline = Date.now() + seconds * 1000;
+  let still = new Set<string>();
+  let readError: { code: string; message: string } | undefined;
+  for (;;) {
+    try {
+      const present = new Set((await client.groups()).map((group) => key(group.labels ?? {})));
+      still = new Set(deletions.filter((d) => d.deleted && present.has(key(d.labels))).map((d) => key(d.labels)));
+      readError = undefined;
+    } catch (error) {
+      readError = describeError(error);
+    }
+    if ((readError === undefined && still.size === 0) || Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return deletions.map((d) => {
+    if (!d.deleted) return d;
+    if (readError !== undefined)
+      return {
+        ...d,
+        deleted: false,
+        error: { code: readError.code, message: `the DELETE was answered, but the gateway could not be re-read to confirm it: ${readError.message}` },
+      };
+    if (!still.has(key(d.labels))) return d;
+    return {
+      ...d,
+      deleted: false,
+      error: { code: 'PERSIA_GROUP_NOT_DELETED', message: `the gateway answered the DELETE but still holds the group ${seconds} s later (a node still pushing re-creates it)` },
+    };
+  });
 }
 
 function describeError(error: unknown): { code: string; message: string } {

@@ -26,6 +26,8 @@ export const ANSWER_LIMIT_BYTES = 64 * 1024;
  * (docs/capacity.md).
  */
 export const WHOLE_GATEWAY_LIMIT_BYTES = 256 * 2 ** 20;
+/** The 500 of `/metrics` lists each series it cannot expose (about 250 bytes each): 4 MiB names 16,000. */
+export const SCRAPE_ERROR_LIMIT_BYTES = 4 * 2 ** 20;
 
 export interface ClientOptions {
   /**
@@ -128,6 +130,33 @@ export class GatewayClient implements GatewayTransport {
       const text = await readBounded(response, WHOLE_GATEWAY_LIMIT_BYTES, 'GET', url);
       if (response.statusCode !== 200) throw new PushHttpError('GET', url, response.statusCode, text);
       return text;
+    } catch (error) {
+      throw classify(error, 'GET', url, this.endpoint.timeoutSeconds);
+    }
+  }
+
+  /**
+   * `/metrics`'s status, and its body only when it is not 200 (up to SCRAPE_ERROR_LIMIT_BYTES, the rest
+   * dropped): a 200 page is left unread. Rejects with a GatewayRequestError when nothing answers.
+   */
+  async scrapeStatus(): Promise<{ statusCode: number; body: string }> {
+    const url = `${this.endpoint.baseUrl}/metrics`;
+    try {
+      const response = await this.request('GET', url, { ...this.endpoint.headers });
+      if (response.statusCode === 200) {
+        response.body.on('error', () => {}); // destroying an unread body reports an abort: expected here
+        response.body.destroy(); // the page itself is not needed
+        return { statusCode: 200, body: '' };
+      }
+      let body = '';
+      for await (const chunk of response.body) {
+        body += (chunk as Buffer).toString('utf8');
+        if (body.length > SCRAPE_ERROR_LIMIT_BYTES) {
+          body = body.slice(0, SCRAPE_ERROR_LIMIT_BYTES);
+          break; // leaving the loop destroys the rest unread
+        }
+      }
+      return { statusCode: response.statusCode, body };
     } catch (error) {
       throw classify(error, 'GET', url, this.endpoint.timeoutSeconds);
     }

@@ -1,0 +1,87 @@
+/**
+ * `persia-metrics repair --gateway ADDR`: deletes the groups that make a gateway's /metrics fail, so
+ * Prometheus scrapes it again (src/gateway/scrape-health.ts finds them, src/discovery/group-expiry.ts
+ * deletes and re-reads).
+ */
+import type { Command } from 'commander';
+import { planRepair, stillPushing, type GatewaySweep } from '../discovery/group-expiry.js';
+import { DeployUsageError } from '../errors.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
+import { CREDENTIALS_HELP, gatewayAccess, groupName, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, plural, toJson } from './kit/output.js';
+
+interface RepairFlags {
+  gateway: string;
+  job?: string;
+  dryRun?: boolean;
+  timeout: number;
+  config?: string;
+  json?: boolean;
+}
+
+const DETAILS = `
+A Pushgateway's /metrics, the page Prometheus scrapes, fails as a whole (500) when one family was pushed
+with two types by two groups (a gateway run with --push.disable-consistency-check accepts both), or when a
+group's grouping value is not valid UTF-8 (accepted as a group even with the check on): Prometheus then
+sees nothing of any job on that gateway while every push is still answered 202. \`persia-metrics status\`
+names such a gateway. repair reads the gateway's error, which names each series it cannot expose, finds
+the groups holding them, and deletes those groups by the exact bytes they were pushed under (the JSON API
+shows invalid UTF-8 as U+FFFD, a spelling no DELETE can reach). Each deletion is confirmed by re-reading
+the gateway, and /metrics is probed again: the exit status is 0 only when it answers 200 afterwards.
+
+A node that keeps pushing a clashing type re-creates its group at its next push: fix its define(), or run
+the gateway with its consistency check on, which refuses the clashing push and costs only that family
+(the node holds it back, src/push/refused-families.ts).
+${CREDENTIALS_HELP}`;
+
+export function registerRepairCommand(program: Command, context: CommandContext): void {
+  program
+    .command('repair')
+    .description("delete the groups that make a gateway's /metrics fail (a type clash, a grouping value that is not UTF-8), so Prometheus scrapes it again")
+    .requiredOption('-g, --gateway <host:port>', 'the gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)')
+    .option('-j, --job <name>', 'only groups of this job (default: whichever group breaks the page)')
+    .option('--dry-run', 'show which groups break the page; delete nothing')
+    .option('--timeout <seconds>', `give up one request to a gateway after this long (at most ${MAX_TIMEOUT_SECONDS})`, parseTimeoutSeconds, 5)
+    .option('-c, --config <file>', 'global_config.yaml whose credentials settings to use (default: $PERSIA_GLOBAL_CONFIG, else the environment)', parsePath)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
+    .action(runAction(context, (flags: RepairFlags) => repair(flags, context)));
+}
+
+async function repair(flags: RepairFlags, context: CommandContext): Promise<number> {
+  if (flags.job?.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
+  const dryRun = flags.dryRun === true;
+  const sweeps = await sweepAll(
+    gatewayBaseUrls(flags.gateway),
+    {
+      timeoutSeconds: flags.timeout,
+      dryRun,
+      json: flags.json === true,
+      access: gatewayAccess(flags.config, context),
+      probeFirst: true,
+      plan: (groups, now, broken) => planRepair(groups, broken, now, flags.job),
+    },
+    context,
+  );
+  const outcome = sweepsOutcome(sweeps);
+  const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
+  if (live.length > 0) context.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
+  if (flags.json) context.stdout.write(`${toJson({ dryRun, gateways: sweeps })}\n`);
+  else for (const sweep of sweeps) context.stdout.write(summary(sweep, dryRun));
+  const stillBlind = sweeps.some((sweep) => sweep.error === undefined && (dryRun ? false : sweep.scrapeAfter?.ok !== true));
+  return outcome === EXIT_OK && !stillBlind ? EXIT_OK : EXIT_FAILURE;
+}
+
+function summary(sweep: GatewaySweep, dryRun: boolean): string {
+  if (sweep.error !== undefined) return '';
+  const before = sweep.scrapeBefore;
+  if (before?.ok === true) return `${sweep.gateway}: /metrics answers 200; nothing to repair\n`;
+  const lines = sweep.deletions.map((d) => `${sweep.gateway}:   ${groupName(d)}: ${(d.scrapeProblems ?? []).join('; ')}\n`);
+  const head = `${sweep.gateway}: /metrics answers ${before?.statusCode ?? '?'}; ${plural(sweep.deletions.length, 'group')} break${sweep.deletions.length === 1 ? 's' : ''} it${sweep.deletions.length === 0 ? ` (the gateway's error names no group: ${before?.detail ?? ''})` : ':'}\n`;
+  if (dryRun) return `${head}${lines.join('')}`;
+  const after = sweep.scrapeAfter;
+  const now = after?.ok === true ? 'now answers 200: Prometheus can scrape it again' : `still answers ${after?.statusCode ?? '(not read)'}: ${after?.detail ?? ''}`;
+  return `${head}${lines.join('')}${sweep.gateway}: ${sweep.deletions.filter((d) => d.deleted).length} of ${plural(sweep.deletions.length, 'group')} deleted; /metrics ${now}\n`;
+}

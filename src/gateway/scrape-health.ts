@@ -1,0 +1,221 @@
+/**
+ * Whether Prometheus can scrape a gateway, and which groups stop it. The Pushgateway's `/metrics` is all
+ * or nothing: one family pushed with two types by two groups (with `--push.disable-consistency-check`), or
+ * one group whose grouping value is not valid UTF-8 (with the check on too: the push is refused but the
+ * group stays, measured on 1.5.1), and the whole page answers 500, so every job on that gateway goes dark
+ * while every push still gets 202. The 500's body lists each offending series in protobuf text form,
+ * `collected metric "epoch_loss" { label:<name:"instance" value:"y" > ... } is not a GAUGE`, with every
+ * non-ASCII byte escaped (`\377`): the only place the gateway shows a label's exact bytes, since its JSON API
+ * replaces invalid UTF-8 by U+FFFD and a DELETE to that spelling is answered 202 and deletes nothing.
+ *
+ * The request is GatewayClient.scrapeStatus() (client.ts); reading and matching it to groups is pure here.
+ */
+import { family, familyNames, type ApiGroup } from './api.js';
+import type { GatewayClient } from './client.js';
+
+/** Why the gateway cannot expose a series. */
+export type ScrapeProblemKind = 'type-clash' | 'invalid-utf8' | 'other';
+
+export interface ScrapeProblem {
+  readonly metric: string;
+  /** The series' labels (grouping labels included) as the exact bytes the gateway holds. */
+  readonly labels: ReadonlyMap<string, Uint8Array>;
+  readonly kind: ScrapeProblemKind;
+  /** The gateway's own line for it. */
+  readonly text: string;
+}
+
+export interface ScrapeHealth {
+  readonly ok: boolean;
+  readonly statusCode: number;
+  /** What the gateway answered instead of its page (first line), empty when ok. */
+  readonly detail: string;
+  readonly problems: readonly ScrapeProblem[];
+}
+
+/** A group that makes the gateway's `/metrics` fail, addressed by the bytes it was pushed under. */
+export interface BrokenGroup {
+  /** Its labels as the JSON API shows them (invalid UTF-8 as U+FFFD). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The DELETE path built from the exact bytes, every value in the gateway's `@base64` form. */
+  readonly exactPath: string;
+  readonly problems: readonly ScrapeProblem[];
+  /** Why, one short text per reason (`epoch_loss pushed as COUNTER; expected GAUGE, the type its other groups use`). */
+  readonly reasons: readonly string[];
+}
+
+/** Probes `/metrics` once; rejects only when the gateway cannot be reached (a GatewayRequestError). */
+export async function probeScrape(client: GatewayClient): Promise<ScrapeHealth> {
+  const { statusCode, body } = await client.scrapeStatus();
+  if (statusCode === 200) return { ok: true, statusCode, detail: '', problems: [] };
+  const problems = parseScrapeErrors(body);
+  const detail = body.split('\n').find((line) => line.trim() !== '') ?? '(empty body)';
+  return { ok: false, statusCode, detail: detail.trim().slice(0, 300), problems };
+}
+
+const COLLECTED = /collected metric "([^"]*)" \{(.*)\} (.*)$/;
+const LABEL = /label:\s*[<{]\s*name:\s*"((?:[^"\\]|\\.)*)"\s+value:\s*"((?:[^"\\]|\\.)*)"\s*[>}]/g;
+
+/** Every series the gateway's 500 names, in its order. */
+export function parseScrapeErrors(body: string): ScrapeProblem[] {
+  const problems: ScrapeProblem[] = [];
+  for (const line of body.split('\n')) {
+    const match = COLLECTED.exec(line);
+    if (match === null) continue;
+    const [, metric = '', inner = '', why = ''] = match;
+    const labels = new Map<string, Uint8Array>();
+    for (const [, name = '', value = ''] of inner.matchAll(LABEL)) labels.set(Buffer.from(unescapeText(name)).toString('utf8'), unescapeText(value));
+    const kind: ScrapeProblemKind = /not utf8|not valid UTF-8/i.test(why) ? 'invalid-utf8' : /is not a [A-Z]+/.test(why) ? 'type-clash' : 'other';
+    problems.push({ metric, labels, kind, text: line.replace(/^\*\s*/, '').trim() });
+  }
+  return problems;
+}
+
+/** A protobuf text-format string literal's content as bytes: `\ooo`, `\xHH` and the C escapes. */
+function unescapeText(text: string): Uint8Array {
+  const bytes: number[] = [];
+  const simple: Record<string, number> = { n: 10, r: 13, t: 9, a: 7, b: 8, f: 12, v: 11, '"': 34, "'": 39, '\\': 92, '?': 63 };
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i] ?? '';
+    if (char !== '\\') {
+      bytes.push(...Buffer.from(char === '' ? '' : String.fromCodePoint(text.codePointAt(i) ?? 0), 'utf8'));
+      if ((text.codePointAt(i) ?? 0) > 0xffff) i++;
+      continue;
+    }
+    const next = text[i + 1] ?? '';
+    const octal = /^[0-7]{1,3}/.exec(text.slice(i + 1))?.[0];
+    const hex = next === 'x' ? /^[0-9a-fA-F]{1,2}/.exec(text.slice(i + 2))?.[0] : undefined;
+    if (octal !== undefined) {
+      bytes.push(parseInt(octal, 8) & 0xff);
+      i += octal.length;
+    } else if (hex !== undefined) {
+      bytes.push(parseInt(hex, 16));
+      i += 1 + hex.length;
+    } else {
+      bytes.push(simple[next] ?? next.charCodeAt(0));
+      i += 1;
+    }
+  }
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * Bytes as the gateway's JSON API shows them: Go's encoding/json writes each byte that does not start a
+ * valid UTF-8 sequence as one U+FFFD (WHATWG's TextDecoder would fold some runs into one).
+ */
+export function asJsonShowsIt(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const length = validSequenceLength(bytes, i);
+    if (length === 0) {
+      out += '\uFFFD';
+      i += 1;
+    } else {
+      out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
+      i += length;
+    }
+  }
+  return out;
+}
+
+/** Length of the valid UTF-8 sequence starting at `i`, or 0 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF). */
+function validSequenceLength(bytes: Uint8Array, i: number): number {
+  const b0 = bytes[i] ?? 0;
+  if (b0 < 0x80) return 1;
+  const cont = (k: number, low = 0x80, high = 0xbf) => {
+    const b = bytes[i + k];
+    return b !== undefined && b >= low && b <= high;
+  };
+  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
+  if (b0 === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((b0 >= 0xe1 && b0 <= 0xec) || b0 === 0xee || b0 === 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (b0 === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (b0 === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (b0 >= 0xf1 && b0 <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (b0 === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+/** `/metrics/job@base64/…/<label>@base64/…`: job first (the gateway's rule), every value exactly these bytes. */
+export function exactGroupingPath(labels: ReadonlyMap<string, Uint8Array>): string {
+  const entries = [...labels].sort(([a], [b]) => (a === 'job' ? -1 : b === 'job' ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  // An empty value is `=` (base64url of nothing would collapse the path).
+  return `/metrics${entries.map(([name, value]) => `/${name}@base64/${value.length === 0 ? '=' : Buffer.from(value).toString('base64url')}`).join('')}`;
+}
+
+/**
+ * The groups that make `/metrics` fail. A series that is not valid UTF-8 (or fails otherwise) belongs to
+ * the group that holds its family and whose grouping labels equal the series' labels as the JSON API shows
+ * them; of several, the one with the most grouping labels (the gateway adds `instance=""` to a job-only
+ * group's series, so `{job}` alone also matches). For a type clash the gateway names whichever series
+ * disagrees with the first type it gathered, which may be the right one (a catalog family sent untyped by
+ * another program, gathered first): the family's groups are compared instead, and the ones whose type is
+ * not `expectedType(family)` (the catalog's, passed in from above this layer), or for a family the catalog
+ * does not know, not the type most of them use (a tie: the type the gateway kept), are the breaking ones.
+ */
+export function groupsBreakingScrape(
+  groups: readonly ApiGroup[],
+  problems: readonly ScrapeProblem[],
+  expectedType: (family: string) => string | undefined = () => undefined,
+): BrokenGroup[] {
+  const found = new Map<string, { labels: Record<string, string>; problems: ScrapeProblem[]; reasons: Set<string> }>();
+  const add = (labels: Record<string, string>, path: string, problem: ScrapeProblem, reason: string) => {
+    const entry = found.get(path) ?? { labels: { ...labels }, problems: [], reasons: new Set<string>() };
+    entry.problems.push(problem);
+    entry.reasons.add(reason);
+    found.set(path, entry);
+  };
+  const clashing = new Set<string>();
+  for (const problem of problems) {
+    if (problem.kind === 'type-clash') {
+      if (clashing.has(problem.metric)) continue;
+      clashing.add(problem.metric);
+      const catalogType = expectedType(problem.metric);
+      const { want, wrong } = wrongTypeGroups(groups, problem, catalogType);
+      for (const [group, type] of wrong) {
+        const labels = group.labels ?? {};
+        const reason = `${problem.metric} pushed as ${type}; expected ${want}, ${catalogType === undefined ? 'the type its other groups use' : "the catalog's type"}`;
+        const path = Object.values(labels).some((v) => v.includes('\uFFFD'))
+          ? undefined
+          : exactGroupingPath(new Map(Object.entries(labels).map(([k, v]) => [k, Buffer.from(v, 'utf8')])));
+        if (path !== undefined) add(labels, path, problem, reason); // a group that is not UTF-8 is named by its own problem
+      }
+      continue;
+    }
+    const holders = groups.filter((group) => {
+      const labels = group.labels ?? {};
+      if (!familyNames(group).includes(problem.metric)) return false;
+      return Object.entries(labels).every(([name, value]) => asJsonShowsIt(problem.labels.get(name) ?? new Uint8Array()) === value);
+    });
+    const holder = holders.sort((a, b) => Object.keys(b.labels ?? {}).length - Object.keys(a.labels ?? {}).length)[0];
+    if (holder === undefined) continue;
+    const exact = new Map(Object.keys(holder.labels ?? {}).map((name) => [name, problem.labels.get(name) ?? new Uint8Array()] as const));
+    add(holder.labels ?? {}, exactGroupingPath(exact), problem, problem.kind === 'invalid-utf8' ? 'a grouping value is not valid UTF-8' : problem.text);
+  }
+  return [...found].map(([exactPath, entry]) => ({ labels: entry.labels, exactPath, problems: entry.problems, reasons: [...entry.reasons] }));
+}
+
+/** The groups holding the clashing family with another type than the expected one (see groupsBreakingScrape). */
+function wrongTypeGroups(groups: readonly ApiGroup[], problem: ScrapeProblem, expected: string | undefined): { want: string; wrong: Array<[ApiGroup, string]> } {
+  const typeIn = (group: ApiGroup): string => {
+    const type = (family(group, problem.metric) as { type?: unknown } | undefined)?.type;
+    return typeof type === 'string' ? type.toUpperCase() : '';
+  };
+  const holders = groups.filter((group) => family(group, problem.metric) !== undefined);
+  const kept = /is not a ([A-Z]+)/.exec(problem.text)?.[1] ?? '';
+  let want = expected?.toUpperCase();
+  if (want === undefined) {
+    const counts = new Map<string, number>();
+    for (const group of holders) counts.set(typeIn(group), (counts.get(typeIn(group)) ?? 0) + 1);
+    want = [...counts].sort(([a, x], [b, y]) => y - x || (a === kept ? -1 : b === kept ? 1 : 0))[0]?.[0] ?? kept;
+  }
+  const target = want;
+  return { want: target, wrong: holders.filter((group) => typeIn(group) !== target).map((group) => [group, typeIn(group)]) };
+}
+
+/** The exact DELETE paths of a group the JSON API shows with U+FFFD, from the scrape's 500 (none when it does not name it). */
+export function exactPathsOf(labels: Readonly<Record<string, string>>, broken: readonly BrokenGroup[]): string[] {
+  const key = JSON.stringify(Object.entries(labels).sort());
+  return broken.filter((group) => JSON.stringify(Object.entries(group.labels).sort()) === key).map((group) => group.exactPath);
+}

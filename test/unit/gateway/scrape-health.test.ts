@@ -1,0 +1,61 @@
+/**
+ * Reading the gateway's 500 on /metrics (text recorded from prometheus-pushgateway 1.5.1) back to the groups
+ * that cause it, addressed by their exact bytes. The real gateway is driven end to end in
+ * test/integration/gateway-scrape-breakers.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ApiGroup } from '../../../src/gateway/api.js';
+import { asJsonShowsIt, exactPathsOf, groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
+
+const RECORDED = `An error has occurred while serving metrics:
+
+3 error(s) occurred:
+* collected metric "bad_utf" { label:<name:"instance" value:"\\377" > label:<name:"job" value:"d" > untyped:<value:1 > } has a label named "instance" whose value is not utf8: "\\xff"
+* collected metric "epoch_loss" { label:<name:"instance" value:"y" > label:<name:"job" value:"a" > counter:<value:2 > } is not a GAUGE
+* collected metric "persia_node_state" { label:<name:"instance" value:"w" > label:<name:"job" value:"c" > label:<name:"state" value:"running" > gauge:<value:1 > } is not a UNTYPED
+`;
+
+const group = (labels: Record<string, string>, families: Record<string, string>): ApiGroup => ({
+  labels,
+  ...Object.fromEntries(Object.entries(families).map(([name, type]) => [name, { type, metrics: [] }])),
+});
+
+const GROUPS: ApiGroup[] = [
+  group({ job: 'a', instance: 'x' }, { epoch_loss: 'GAUGE' }),
+  group({ job: 'a', instance: 'y' }, { epoch_loss: 'COUNTER' }),
+  group({ job: 'a', instance: 'z' }, { epoch_loss: 'COUNTER' }),
+  group({ job: 'c', instance: 'z' }, { persia_node_state: 'UNTYPED' }),
+  group({ job: 'c', instance: 'w' }, { persia_node_state: 'GAUGE' }),
+  group({ job: 'd', instance: '\uFFFD' }, { bad_utf: 'UNTYPED' }),
+  group({ job: 'd' }, { bad_utf: 'UNTYPED' }),
+];
+
+describe('the groups that break a gateway scrape', () => {
+  it('reads each series the 500 names, with its label bytes and why', () => {
+    const problems = parseScrapeErrors(RECORDED);
+    expect(problems.map((p) => [p.metric, p.kind])).toEqual([
+      ['bad_utf', 'invalid-utf8'],
+      ['epoch_loss', 'type-clash'],
+      ['persia_node_state', 'type-clash'],
+    ]);
+    expect([...(problems[0]?.labels.get('instance') ?? [])]).toEqual([0xff]);
+  });
+
+  it('blames the type most groups do not use, or the one the catalog does not say, never the group the gateway happened to name', () => {
+    const broken = groupsBreakingScrape(GROUPS, parseScrapeErrors(RECORDED), (family) => (family === 'persia_node_state' ? 'gauge' : undefined));
+    expect(broken.map((b) => [b.labels, b.reasons])).toEqual([
+      [{ job: 'd', instance: '\uFFFD' }, ['a grouping value is not valid UTF-8']],
+      [{ job: 'a', instance: 'x' }, ['epoch_loss pushed as GAUGE; expected COUNTER, the type its other groups use']],
+      [{ job: 'c', instance: 'z' }, ["persia_node_state pushed as UNTYPED; expected GAUGE, the catalog's type"]],
+    ]);
+    // The group that is not UTF-8 is addressed by its byte (0xFF is `_w` in url-safe base64), never by U+FFFD.
+    expect(exactPathsOf({ job: 'd', instance: '\uFFFD' }, broken)).toEqual(['/metrics/job@base64/ZA/instance@base64/_w']);
+    expect(exactPathsOf({ job: 'e', instance: '\uFFFD' }, broken)).toEqual([]);
+  });
+
+  it('shows bytes as the JSON API does: one U+FFFD per byte that starts no valid UTF-8 sequence', () => {
+    expect(asJsonShowsIt(Uint8Array.from([0x61, 0xff, 0xe2, 0x82, 0x62]))).toBe('a\uFFFD\uFFFD\uFFFDb');
+    expect(asJsonShowsIt(Buffer.from('résumé €', 'utf8'))).toBe('résumé €');
+    expect(asJsonShowsIt(Uint8Array.from([0xed, 0xa0, 0x80]))).toBe('\uFFFD\uFFFD\uFFFD'); // a UTF-16 surrogate is not UTF-8
+  });
+});
