@@ -79,6 +79,15 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
    * scrape is under one refresh, so this guards the outcome; test/unit/view/view-upstream.test.ts proves the rule.
    */
   async function expectOnlyKilledNodeStale(): Promise<void> {
+    // A scrape of the gateway cut off by Prometheus's shutdown (or timed out while it was stopped) leaves stale
+    // markers: Prometheus then has no current sample of any node until its next scrape (about 5 s after a
+    // restart; a scrape in flight is likelier on a loaded machine), and the table is empty, as Prometheus says.
+    await waitFor(async () => (await nodeRows()).length === NODES.length || undefined, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'the node table to list every node again',
+      details: () => JSON.stringify(lastRows),
+    });
     for (let check = 0; check < 8; check += 1) {
       const rows = await nodeRows();
       const status = await page.locator('#status').textContent();
