@@ -18,6 +18,7 @@ export type PersiaErrorCode =
   | 'PERSIA_EXTRA_SOURCE'
   | 'PERSIA_REENTRANT_CALL'
   | 'PERSIA_DEPLOY_USAGE'
+  | 'PERSIA_USAGE'
   | 'PERSIA_INIT_EXISTS'
   | 'PERSIA_DISCOVERY_FAILED'
   | 'PERSIA_DEPENDENCY_MISSING'
@@ -33,6 +34,7 @@ export const USAGE_ERROR_CODES: ReadonlySet<PersiaErrorCode> = new Set<PersiaErr
   'PERSIA_CONFIG_INVALID',
   'PERSIA_CONFIG_UNREADABLE',
   'PERSIA_DEPLOY_USAGE',
+  'PERSIA_USAGE',
   'PERSIA_INIT_EXISTS',
   'PERSIA_DEPENDENCY_MISSING',
 ]);
@@ -246,6 +248,16 @@ export class ReentrantCallError extends PersiaMetricsError {
 export class DeployUsageError extends PersiaMetricsError {
   constructor(message: string) {
     super('PERSIA_DEPLOY_USAGE', message);
+  }
+}
+
+/**
+ * A command's flags are wrong in a way only its action can tell (a flag checked there rather than by
+ * commander, whose message would repeat a secret value whole), or two flags clash.
+ */
+export class UsageError extends PersiaMetricsError {
+  constructor(message: string) {
+    super('PERSIA_USAGE', message);
   }
 }
 

@@ -3,17 +3,20 @@
  * (src/view/) on 127.0.0.1 by default, and runs until Ctrl-C.
  */
 import type { Command } from 'commander';
+import { readSecret } from '../config/credentials.js';
+import { UsageError } from '../errors.js';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, type ViewWindowName } from '../view/view-panels.js';
 import { redactedUrl } from '../view/prometheus-proxy.js';
 import { startViewServer } from '../view/view-server.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { choiceFlag, httpUrlFlag, parseJobName, parseListenHost, parsePort, secondsBetween } from './kit/flags.js';
+import { choiceFlag, httpUrlFlag, parseJobName, parseListenHost, parsePath, parsePort, parseSecretFlag, secondsBetween } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
 import { runUntilSignal, stopped } from './kit/until-signal.js';
 
 interface ViewFlags {
   prometheus: string;
+  prometheusPasswordFile?: string;
   job?: string;
   host: string;
   port: number;
@@ -33,6 +36,11 @@ export const parsePrometheusUrl = httpUrlFlag('Prometheus', 'http://127.0.0.1:90
 /** The longest --refresh: an hour (the page's timer takes at most 2^31 - 1 ms; beyond, it fires at once, forever). */
 export const MAX_REFRESH_SECONDS = 3600;
 
+/** Where the password of the --prometheus user may come from besides the URL (which every local user can read in /proc). */
+export const PROMETHEUS_PASSWORD_ENV = 'PERSIA_METRICS_PROMETHEUS_PASSWORD';
+
+const PROMETHEUS_FLAG = '--prometheus <url>';
+
 const parseRefresh = secondsBetween(0.5, MAX_REFRESH_SECONDS);
 
 function isWildcardOrPublic(host: string): boolean {
@@ -43,14 +51,22 @@ const DETAILS = `
 The page shows the job's nodes (state, age of the last push against the node's own push interval,
 push failures, straggler and duplicate-identity flags) and the panels of the Grafana dashboards that
 \`init\` writes (same titles, PromQL and units), refreshed every --refresh seconds. The browser talks to
-this server only: it forwards the few Prometheus query endpoints the page uses. It listens on 127.0.0.1
-unless --host says otherwise (the metrics of a job are not for everyone on the network).`;
+this server only: it forwards the few Prometheus query endpoints the page uses, to the page's own
+requests (not to another site's, nor under another host name). It listens on 127.0.0.1 unless --host
+says otherwise (the metrics of a job are not for everyone on the network).
+
+A Prometheus behind basic auth: give the user in the URL (http://user@host:9090) and the password in a
+file (--prometheus-password-file, its first line) or in ${PROMETHEUS_PASSWORD_ENV}. A password in the
+URL (http://user:password@host:9090, percent-encoded) works too, but any user of this machine can read
+it in the process list.`;
 
 export function registerViewCommand(program: Command, context: CommandContext): void {
   program
     .command('view')
     .description("serve a live web page of a job's nodes and dashboards, read from Prometheus (no Grafana needed)")
-    .requiredOption('--prometheus <url>', 'Prometheus to read (e.g. http://127.0.0.1:9090)', parsePrometheusUrl)
+    // Parsed in the action (parseSecretFlag): commander's message for a bad value would repeat a password.
+    .requiredOption(PROMETHEUS_FLAG, 'Prometheus to read (e.g. http://127.0.0.1:9090, or http://user@host:9090 behind basic auth)')
+    .option('--prometheus-password-file <path>', `file holding the password of the --prometheus user (else ${PROMETHEUS_PASSWORD_ENV})`, parsePath)
     .option('-j, --job <name>', 'job shown first (default: the first job Prometheus knows; the page has a picker)', parseJobName)
     .option('--host <address>', 'address to listen on', parseListenHost, '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', parsePort, DEFAULT_VIEW_PORT)
@@ -66,16 +82,33 @@ export function registerViewCommand(program: Command, context: CommandContext): 
     .action(runAction(context, (flags: ViewFlags) => view(flags, context)));
 }
 
+/** The URL of --prometheus and the password of its user, from the URL, the file or the environment (one of them). */
+function prometheusAccess(flags: ViewFlags, env: CommandContext['env']): { url: string; password: string | undefined } {
+  const url = parseSecretFlag(PROMETHEUS_FLAG, flags.prometheus, parsePrometheusUrl);
+  const { username, password: inUrl } = new URL(url);
+  if (inUrl !== '' && flags.prometheusPasswordFile !== undefined)
+    throw new UsageError('the Prometheus password is given twice, in --prometheus and in --prometheus-password-file: give it once');
+  const fromEnv = env[PROMETHEUS_PASSWORD_ENV];
+  const password = inUrl !== '' ? undefined : (readSecret(flags.prometheusPasswordFile) ?? (fromEnv === '' ? undefined : fromEnv));
+  if (password !== undefined && username === '') {
+    const source = flags.prometheusPasswordFile === undefined ? PROMETHEUS_PASSWORD_ENV : '--prometheus-password-file';
+    throw new UsageError(`a Prometheus password (${source}) without a user: give the user in --prometheus, as http://user@host:port`);
+  }
+  return { url, password };
+}
+
 async function view(flags: ViewFlags, context: CommandContext): Promise<number> {
+  const access = prometheusAccess(flags, context.env);
   const server = await startViewServer({
-    prometheusUrl: flags.prometheus,
+    prometheusUrl: access.url,
+    prometheusPassword: access.password,
     host: flags.host,
     port: flags.port,
     job: flags.job,
     refreshSeconds: flags.refresh,
     window: flags.window,
   });
-  const prometheus = redactedUrl(flags.prometheus);
+  const prometheus = redactedUrl(access.url);
   if (isWildcardOrPublic(flags.host))
     context.stderr.write(`persia-metrics: warning: listening on ${flags.host}: the page and the job's metrics are reachable from the network, without a password\n`);
   if (flags.json) context.stdout.write(`${JSON.stringify({ url: server.url, prometheus, job: flags.job ?? null })}\n`);

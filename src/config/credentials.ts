@@ -61,7 +61,8 @@ export function gatewayCredentials(options: CredentialOptions): GatewayCredentia
   return { headers, connect };
 }
 
-function readSecret(file: string | undefined): string | undefined {
+/** The secret in `file` (its first line), as the *_FILE options read it; undefined for no file. */
+export function readSecret(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   // A file written by `echo` or a Kubernetes secret ends in a newline that is not part of the secret.
   const text = readFile(file, 'secret file').replace(/\r?\n$/, '');

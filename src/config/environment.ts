@@ -14,8 +14,9 @@ export const VARIABLE_PREFIXES = ['PERSIA_METRICS_', 'PERSIA_NODE_'] as const;
 /**
  * Variables with our prefixes that are read elsewhere and are not options: never warned about.
  * PERSIA_METRICS_DEBUG: stack traces in the CLI (src/cli/kit/action.ts).
+ * PERSIA_METRICS_PROMETHEUS_PASSWORD: the password `view` gives Prometheus (src/cli/view-command.ts).
  */
-export const NON_OPTION_VARIABLES: ReadonlySet<string> = new Set(['PERSIA_METRICS_DEBUG', 'PERSIA_GLOBAL_CONFIG']);
+export const NON_OPTION_VARIABLES: ReadonlySet<string> = new Set(['PERSIA_METRICS_DEBUG', 'PERSIA_GLOBAL_CONFIG', 'PERSIA_METRICS_PROMETHEUS_PASSWORD']);
 
 /**
  * Variables whose empty (or blank) value is an error rather than "unset". PersiaML and the Kubernetes

@@ -70,9 +70,16 @@ export function parseGatewayList(text: string): Partial<GatewayList> & { error?:
   return distinctGateways(addresses);
 }
 
-/** `scheme://user:password@host` → `scheme://***@host`: for any text that may echo an address back. */
+/**
+ * `scheme://user:password@host` → `scheme://***@host`: for any text that may echo an address back. Up to
+ * the last `@`, however malformed: a password may hold an `@`, `/`, `%` or a space that no URL parser took.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/\/\/[^@/\s]*@/g, '//***@');
+  const at = text.lastIndexOf('@');
+  if (at === -1) return text;
+  const scheme = text.indexOf('//');
+  const from = scheme !== -1 && scheme < at ? scheme + 2 : 0;
+  return `${text.slice(0, from)}***${text.slice(at)}`;
 }
 
 /** Spellings of the loopback host: on one machine they reach the same gateway. */

@@ -6,6 +6,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { REFUSED_ERROR_TYPE, UNREACHABLE_ERROR_TYPE, VIEW_PATHS } from '../monitoring/view-contract.js';
+import { ViewBusy, type BudgetShare } from './view-budget.js';
+
+/** The errorType of a 503 from the view itself (view-budget.ts), not from Prometheus. */
+export const VIEW_BUSY_ERROR_TYPE = 'view_busy';
 
 /** The Prometheus HTTP API paths the page may reach through the view. */
 export const PROXIED_PATHS: ReadonlySet<string> = new Set([VIEW_PATHS.query, VIEW_PATHS.queryRange, VIEW_PATHS.jobValues]);
@@ -24,13 +28,40 @@ export interface PrometheusUpstream {
 
 const BODY_TIMEOUT_FACTOR = 6;
 
-/** Splits `http://user:pass@host:port/prefix` into the URL fetch may use and a basic-auth header. */
-export function prometheusUpstream(url: string, timeoutMs: number): PrometheusUpstream {
+/** The longest one request to Prometheus may take, headers and body. */
+export function upstreamDeadlineMs(upstream: PrometheusUpstream): number {
+  return upstream.timeoutMs * (1 + BODY_TIMEOUT_FACTOR);
+}
+
+/**
+ * The bytes a URL's user or password stands for: `%XX` is that byte, anything else (a lone `%` included) is
+ * itself in UTF-8. decodeURIComponent would throw "URI malformed" on `100%` or on bytes that are not UTF-8.
+ */
+function percentDecodedBytes(text: string): Buffer {
+  const bytes: Buffer[] = [];
+  for (let at = 0; at < text.length;) {
+    const escape = /^%[0-9a-fA-F]{2}/.exec(text.slice(at, at + 3));
+    if (escape !== null) {
+      bytes.push(Buffer.from([Number.parseInt(text.slice(at + 1, at + 3), 16)]));
+      at += 3;
+    } else {
+      const char = String.fromCodePoint(text.codePointAt(at) ?? 0);
+      bytes.push(Buffer.from(char, 'utf8'));
+      at += char.length;
+    }
+  }
+  return Buffer.concat(bytes);
+}
+
+/**
+ * Splits `http://user:pass@host:port/prefix` into the URL fetch may use and a basic-auth header. `password`,
+ * when given, is the password itself (from a file or the environment, never in the URL), taken as it is.
+ */
+export function prometheusUpstream(url: string, timeoutMs: number, password?: string): PrometheusUpstream {
   const parsed = new URL(url);
+  const secret = password === undefined ? percentDecodedBytes(parsed.password) : Buffer.from(password, 'utf8');
   const authorization =
-    parsed.username === '' && parsed.password === ''
-      ? undefined
-      : `Basic ${Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')}`;
+    parsed.username === '' && secret.length === 0 ? undefined : `Basic ${Buffer.concat([percentDecodedBytes(parsed.username), Buffer.from(':'), secret]).toString('base64')}`;
   return { baseUrl: `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`, timeoutMs, authorization };
 }
 
@@ -57,6 +88,9 @@ export function unreachableReason(error: unknown): string {
  * bad one): the URL or the credentials are wrong, and every panel would otherwise look healthy and empty.
  */
 export function refusedReason(status: number, contentType: string, path: string): string | undefined {
+  // Never followed: the credentials and the queries would go wherever the answer points.
+  if (status >= 300 && status < 400)
+    return `Prometheus at the configured address answered ${status} (a redirect) for ${path}: the view does not follow redirects; give --prometheus the address Prometheus answers on`;
   if (status < 400 || status >= 500) return undefined;
   if (status === 401 || status === 403)
     return `Prometheus at the configured address answered ${status} for ${path}: it wants credentials (give them in --prometheus as http://user:password@host:port)`;
@@ -73,36 +107,44 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 class AnswerTooLarge extends Error {}
 
-/** The body, at most `limit` bytes; AnswerTooLarge (the rest is not read) beyond. */
-async function readCapped(answer: Response, limit: number): Promise<Buffer> {
+/** The body as read, at most `limit` bytes (AnswerTooLarge beyond), each byte counted in `share` (ViewBusy past its bound). */
+async function readCapped(answer: Response, limit: number, share: BudgetShare): Promise<Buffer[]> {
   const declared = Number(answer.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > limit) throw new AnswerTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  if (answer.body === null) return Buffer.alloc(0);
+  if (answer.body === null) return chunks;
   for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
     if (size > limit) throw new AnswerTooLarge();
+    if (!share.take(chunk.byteLength)) throw new ViewBusy();
     chunks.push(Buffer.from(chunk));
   }
-  return Buffer.concat(chunks);
+  return chunks;
+}
+
+interface UpstreamAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: readonly Buffer[];
 }
 
 /**
  * One GET to Prometheus: `timeoutMs` until its headers arrive (a hung Prometheus is an outage soon), then a
- * longer while for the body (a big answer on a slow link is not).
+ * longer while for the body (a big answer on a slow link is not). A redirect is not followed (refusedReason).
  */
-async function fetchUpstream(upstream: PrometheusUpstream, pathAndQuery: string, limit: number): Promise<{ status: number; contentType: string; body: Buffer }> {
+async function fetchUpstream(upstream: PrometheusUpstream, pathAndQuery: string, limit: number, share: BudgetShare): Promise<UpstreamAnswer> {
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), upstream.timeoutMs);
   try {
     const answer = await fetch(`${upstream.baseUrl}${pathAndQuery}`, {
       signal: controller.signal,
+      redirect: 'manual',
       headers: upstream.authorization === undefined ? {} : { authorization: upstream.authorization },
     });
     clearTimeout(timer);
     timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), upstream.timeoutMs * BODY_TIMEOUT_FACTOR);
-    const body = await readCapped(answer, limit).finally(() => {
+    const body = await readCapped(answer, limit, share).finally(() => {
       if (!controller.signal.aborted) controller.abort();
     });
     return { status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', body };
@@ -111,12 +153,26 @@ async function fetchUpstream(upstream: PrometheusUpstream, pathAndQuery: string,
   }
 }
 
+/** The answer past the view's bounds (view-budget.ts): the page retries at its next refresh. */
+export function sendBusy(response: ServerResponse): void {
+  response.setHeader('retry-after', '1');
+  sendJson(response, 503, {
+    status: 'error',
+    errorType: VIEW_BUSY_ERROR_TYPE,
+    error: 'the view is answering too many requests, or holding too much of their answers, at once: try again shortly',
+  });
+}
+
 /** Forwards `pathAndQuery` (one of PROXIED_PATHS plus its query string) and copies status and body back. */
-export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: string, response: ServerResponse, limit = MAX_ANSWER_BYTES): Promise<void> {
-  let answer: { status: number; contentType: string; body: Buffer };
+export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: string, response: ServerResponse, share: BudgetShare, limit = MAX_ANSWER_BYTES): Promise<void> {
+  let answer: UpstreamAnswer;
   try {
-    answer = await fetchUpstream(upstream, pathAndQuery, limit);
+    answer = await fetchUpstream(upstream, pathAndQuery, limit, share);
   } catch (error) {
+    if (error instanceof ViewBusy) {
+      sendBusy(response);
+      return;
+    }
     if (error instanceof AnswerTooLarge) {
       const size = limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MB` : `${Math.round(limit / 1024)} KB`;
       sendJson(response, 502, {
@@ -142,14 +198,16 @@ export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: str
     return;
   }
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
-  response.end(body);
+  // The chunks as read: one concatenated copy would hold the answer twice.
+  for (const chunk of body) response.write(chunk);
+  response.end();
 }
 
 /** One instant query made by the view server itself (never proxied); `undefined` when Prometheus does not answer. */
-export async function queryScalar(upstream: PrometheusUpstream, promql: string): Promise<number | undefined> {
+export async function queryScalar(upstream: PrometheusUpstream, promql: string, share: BudgetShare): Promise<number | undefined> {
   try {
-    const answer = await fetchUpstream(upstream, `/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, 1024 * 1024);
-    const body = JSON.parse(answer.body.toString('utf8')) as { data?: { result?: Array<{ value?: [number, string] }> } };
+    const answer = await fetchUpstream(upstream, `/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, 1024 * 1024, share);
+    const body = JSON.parse(Buffer.concat(answer.body).toString('utf8')) as { data?: { result?: Array<{ value?: [number, string] }> } };
     const value = Number(body.data?.result?.[0]?.value?.[1]);
     return Number.isFinite(value) && value > 0 ? value : undefined;
   } catch {

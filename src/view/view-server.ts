@@ -7,16 +7,20 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ViewError } from '../errors.js';
 import { VIEW_CONTRACT_MODULE, VIEW_PATHS, type ViewSettings } from '../monitoring/view-contract.js';
 import { PAGE_CSS, pageHtml } from './page-html.js';
-import { PROXIED_PATHS, prometheusUpstream, proxyQuery, queryScalar, sendJson } from './prometheus-proxy.js';
+import { PROXIED_PATHS, prometheusUpstream, proxyQuery, queryScalar, sendBusy, sendJson, upstreamDeadlineMs } from './prometheus-proxy.js';
+import { ViewBudget, type BudgetShare } from './view-budget.js';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, isViewWindowName, promqlStringContent, viewPanels, type ViewWindowName } from './view-panels.js';
 
 export interface ViewServerOptions {
   /** Prometheus base URL (`http://host:9090`, a path prefix and `user:password@` allowed). */
   readonly prometheusUrl: string;
+  /** The password for the user of `prometheusUrl`, when it is not in the URL (read from a file or the environment). */
+  readonly prometheusPassword?: string | undefined;
   /** @default '127.0.0.1' */
   readonly host?: string;
   /** 0 picks a free port. */
@@ -31,6 +35,10 @@ export interface ViewServerOptions {
   readonly timeoutMs?: number;
   /** The largest answer of Prometheus the view forwards. @default MAX_ANSWER_BYTES (20 MB) */
   readonly maxAnswerBytes?: number;
+  /** Requests to Prometheus in flight at once; past it the view answers 503. @default MAX_REQUESTS_IN_FLIGHT */
+  readonly maxRequestsInFlight?: number;
+  /** Bytes of answers held at once for all clients; past it the view answers 503. @default MAX_BUFFERED_BYTES (64 MiB) */
+  readonly maxBufferedBytes?: number;
 }
 
 export interface RunningViewServer {
@@ -58,19 +66,34 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-function isLoopback(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+function hostName(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /**
- * A server bound to loopback answers only requests addressed to loopback: a web page elsewhere cannot point
- * a DNS name of its own at 127.0.0.1 and read the job's metrics through the user's browser.
+ * The Host headers this server answers: its address, `localhost`, the --host given (and, listening on every
+ * address, each address of this machine), with its port. Exact names: a page elsewhere that points a DNS
+ * name of its own at this machine (DNS rebinding, `127.attacker.example`) cannot read the job's metrics
+ * through the user's browser, because its requests carry that name.
  */
-function hostAllowed(request: IncomingMessage, boundHost: string): boolean {
-  if (!isLoopback(boundHost)) return true;
-  const header = request.headers.host ?? '';
-  const name = header.startsWith('[') ? header.slice(1, header.indexOf(']')) : header.replace(/:\d+$/, '');
-  return isLoopback(name);
+function allowedHosts(givenHost: string, bound: AddressInfo): Set<string> {
+  const names = new Set([hostName(givenHost.toLowerCase()), hostName(bound.address), 'localhost']);
+  if (bound.address === '0.0.0.0' || bound.address === '::') {
+    for (const address of Object.values(networkInterfaces()).flat()) if (address !== undefined) names.add(hostName(address.address));
+  }
+  // A browser leaves out the default port.
+  return new Set([...names].flatMap((name) => (bound.port === 80 ? [`${name}:80`, name] : [`${name}:${bound.port}`])));
+}
+
+/**
+ * A request another site's page made, as the browser tells (Sec-Fetch-Site, else Origin): the view's
+ * credentials for Prometheus must not run that page's PromQL, even if it cannot read the answer.
+ */
+function crossSite(request: IncomingMessage): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = request.headers.origin;
+  return origin !== undefined && origin.toLowerCase() !== `http://${(request.headers.host ?? '').toLowerCase()}`;
 }
 
 async function serveFile(response: ServerResponse, file: string, contentType: string): Promise<void> {
@@ -86,7 +109,9 @@ async function serveFile(response: ServerResponse, file: string, contentType: st
 
 export async function startViewServer(options: ViewServerOptions): Promise<RunningViewServer> {
   const host = options.host ?? '127.0.0.1';
-  const upstream = prometheusUpstream(options.prometheusUrl, options.timeoutMs ?? 10_000);
+  const upstream = prometheusUpstream(options.prometheusUrl, options.timeoutMs ?? 10_000, options.prometheusPassword);
+  const budget = new ViewBudget(options.maxRequestsInFlight, options.maxBufferedBytes);
+  let hosts = new Set<string>();
   const settings: ViewSettings = {
     job: options.job ?? null,
     refreshSeconds: options.refreshSeconds ?? 5,
@@ -95,7 +120,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
   };
 
   const knownIntervals = new Map<string, number>();
-  const panels = async (url: URL, response: ServerResponse): Promise<void> => {
+  const panels = async (url: URL, response: ServerResponse, share: BudgetShare): Promise<void> => {
     const job = url.searchParams.get('job') ?? '';
     const windowName = url.searchParams.get('window') ?? DEFAULT_VIEW_WINDOW;
     if (job === '' || !isViewWindowName(windowName)) {
@@ -105,7 +130,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     // The health dashboard counts stale nodes in push intervals: use the job's own (its slowest node's).
     const selector = `job="${promqlStringContent(job)}"`;
     // The last known value while Prometheus is away: a changed threshold would redraw every panel empty.
-    const interval = (await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`)) ?? knownIntervals.get(job);
+    const interval = (await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`, share)) ?? knownIntervals.get(job);
     if (interval !== undefined) knownIntervals.set(job, interval);
     sendJson(response, 200, viewPanels(job, windowName, interval));
   };
@@ -115,12 +140,22 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('the view is read-only\n');
       return;
     }
-    if (!hostAllowed(request, host)) {
-      response.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end('this view answers on 127.0.0.1 / localhost only\n');
+    if (!hosts.has((request.headers.host ?? '').toLowerCase())) {
+      response.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end(`this view answers to ${[...hosts].join(', ')} only\n`);
       return;
     }
     const url = new URL(request.url ?? '/', 'http://view.invalid');
     const path = url.pathname;
+    if (path.startsWith('/api/') && crossSite(request)) {
+      sendJson(response, 403, { status: 'error', errorType: 'cross_site', error: "the view answers its own page only, not another site's" });
+      return;
+    }
+    const queriesPrometheus = path === VIEW_PATHS.panels || PROXIED_PATHS.has(path);
+    const share = queriesPrometheus ? budget.admit(response) : undefined;
+    if (queriesPrometheus && share === undefined) {
+      sendBusy(response);
+      return;
+    }
     if (path === '/' || path === '/index.html') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...SECURITY_HEADERS }).end(pageHtml());
     } else if (path === '/assets/view.css') {
@@ -135,10 +170,10 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
       await serveFile(response, CONTRACT_FILE, 'text/javascript; charset=utf-8');
     } else if (path === VIEW_PATHS.settings) {
       sendJson(response, 200, settings);
-    } else if (path === VIEW_PATHS.panels) {
-      await panels(url, response);
-    } else if (PROXIED_PATHS.has(path)) {
-      await proxyQuery(upstream, `${path}${url.search}`, response, options.maxAnswerBytes);
+    } else if (share !== undefined && path === VIEW_PATHS.panels) {
+      await panels(url, response, share);
+    } else if (share !== undefined) {
+      await proxyQuery(upstream, `${path}${url.search}`, response, share, options.maxAnswerBytes);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     }
@@ -157,7 +192,11 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     });
     server.listen(options.port, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = server.address() as AddressInfo;
+  const { port } = bound;
+  hosts = allowedHosts(host, bound);
+  // A client that stops reading holds its answer (and its share of the budget) until its socket goes idle this long.
+  server.setTimeout(upstreamDeadlineMs(upstream) + 30_000);
   // A wildcard address is no address to open: the browser on this machine reaches it over loopback.
   const shownHost = host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const query = options.job === undefined ? '' : `?${new URLSearchParams({ job: options.job }).toString()}`;

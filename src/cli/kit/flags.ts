@@ -4,9 +4,9 @@
  * Numbers are read in decimal notation only: Number() would read `0x200` as 512 and `1e1` as 10.
  */
 import { InvalidArgumentError } from 'commander';
-import { parseGatewayList } from '../../gateway/address.js';
+import { parseGatewayList, redactUrl } from '../../gateway/address.js';
 import { expectedValue, OPTION_BY_KEY } from '../../config/options.js';
-import { DeployUsageError } from '../../errors.js';
+import { DeployUsageError, UsageError } from '../../errors.js';
 import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../../simulate/slow-nodes.js';
 import { formatDuration } from './output.js';
 
@@ -173,13 +173,27 @@ export function httpUrlFlag(server: string, example: string): (text: string) => 
     try {
       url = new URL(text);
     } catch {
-      throw new InvalidArgumentError(`${expected}${text}"`);
+      throw new InvalidArgumentError(`${expected}${redactUrl(text)}"`);
     }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw new InvalidArgumentError(`${expected}${text}"`);
-    if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError(`expected a URL without "?" or "#" (the command adds the API paths), found "${text}"`);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') throw new InvalidArgumentError(`${expected}${redactUrl(text)}"`);
+    if (url.search !== '' || url.hash !== '') throw new InvalidArgumentError(`expected a URL without "?" or "#" (the command adds the API paths), found "${redactUrl(text)}"`);
     const credentials = url.username === '' && url.password === '' ? '' : `${url.username}:${url.password}@`;
     return `${url.protocol}//${credentials}${url.host}${url.pathname.replace(/\/+$/, '')}`;
   };
+}
+
+/**
+ * A flag whose value may hold a password (`--prometheus http://user:password@host`), parsed in the action:
+ * commander's own message for a bad value repeats the value whole (and --json repeats the message), so the
+ * error here says the same with the credentials hidden, as a usage error (exit 2).
+ */
+export function parseSecretFlag<T>(flag: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new UsageError(`option '${flag}' argument '${redactUrl(text)}' is invalid. ${error.message}`);
+  }
 }
 
 const GATEWAY_EXPECTED = 'expected host:port[,host:port...] (http/https scheme optional)';
