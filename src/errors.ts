@@ -20,6 +20,7 @@ export type PersiaErrorCode =
   | 'PERSIA_DEPLOY_USAGE'
   | 'PERSIA_USAGE'
   | 'PERSIA_INIT_EXISTS'
+  | 'PERSIA_INIT_UNSAFE_PATH'
   | 'PERSIA_DISCOVERY_FAILED'
   | 'PERSIA_DEPENDENCY_MISSING'
   | 'PERSIA_STATUS_FAILED'
@@ -36,6 +37,7 @@ export const USAGE_ERROR_CODES: ReadonlySet<PersiaErrorCode> = new Set<PersiaErr
   'PERSIA_DEPLOY_USAGE',
   'PERSIA_USAGE',
   'PERSIA_INIT_EXISTS',
+  'PERSIA_INIT_UNSAFE_PATH',
   'PERSIA_DEPENDENCY_MISSING',
 ]);
 
@@ -94,6 +96,16 @@ export class ConfigFileError extends PersiaMetricsError {
     super('PERSIA_CONFIG_UNREADABLE', `${line === undefined ? file : `${file}:${line}`}: ${reason}`, { cause });
     this.file = file;
     this.line = line;
+  }
+}
+
+/** A file named in the configuration is larger than any real one of its kind: refused before it is parsed. */
+export class ConfigFileTooLargeError extends ConfigFileError {
+  readonly limitBytes: number;
+
+  constructor(file: string, what: string | undefined, limitBytes: number) {
+    super(file, `${what === undefined ? '' : `${what} `}is larger than ${formatBytes(limitBytes)}, the limit for it (refused unread)`);
+    this.limitBytes = limitBytes;
   }
 }
 
@@ -269,6 +281,22 @@ export class InitExistsError extends PersiaMetricsError {
     const shown = existing.slice(0, 5).join(', ') + (existing.length > 5 ? `, and ${existing.length - 5} more` : '');
     super('PERSIA_INIT_EXISTS', `refusing to overwrite existing files (${shown}); pass --force to replace them`);
     this.existing = existing;
+  }
+}
+
+/**
+ * `init` would write through a symbolic link (or into something that is not a plain file or directory)
+ * inside its directory: the file would land outside the directory, or replace what the link points at.
+ */
+export class InitUnsafePathError extends PersiaMetricsError {
+  readonly path: string;
+
+  constructor(path: string, found: string) {
+    super(
+      'PERSIA_INIT_UNSAFE_PATH',
+      `refusing to write through ${path}: it is ${found}; init writes only plain files and directories inside its directory (remove it and run init again)`,
+    );
+    this.path = path;
   }
 }
 

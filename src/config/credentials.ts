@@ -3,9 +3,9 @@
  * environment, a file (a mounted secret) or code, never from global_config.yaml. Nothing here puts a
  * secret into a message: errors name the option and the file, never the value.
  */
-import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigFileError, type ConfigProblemLocation } from '../errors.js';
 import type { GatewayAccess } from '../gateway/endpoint.js';
+import { FILE_LIMITS, readBoundedFile } from './bounded-file.js';
 import type { MetricsOptions } from './options.js';
 
 type CredentialOptions = Pick<
@@ -57,7 +57,7 @@ export function gatewayCredentials(options: CredentialOptions): GatewayCredentia
   const token = options.bearerToken ?? readSecret(options.bearerTokenFile);
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
   const connect: Record<string, unknown> = {};
-  if (options.tlsCaFile !== undefined) connect['ca'] = readFile(options.tlsCaFile, 'tls_ca_file');
+  if (options.tlsCaFile !== undefined) connect['ca'] = readBoundedFile(options.tlsCaFile, 'tls_ca_file', FILE_LIMITS.ca);
   return { headers, connect };
 }
 
@@ -65,16 +65,7 @@ export function gatewayCredentials(options: CredentialOptions): GatewayCredentia
 export function readSecret(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   // A file written by `echo` or a Kubernetes secret ends in a newline that is not part of the secret.
-  const text = readFile(file, 'secret file').replace(/\r?\n$/, '');
+  const text = readBoundedFile(file, 'secret file', FILE_LIMITS.secret).replace(/\r?\n$/, '');
   if (text === '') throw new ConfigFileError(file, 'is empty (expected the secret on its first line)');
   return text;
-}
-
-function readFile(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new ConfigFileError(file, `${what} cannot be read (${code})`, undefined, error);
-  }
 }

@@ -10,8 +10,8 @@ import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type O
 import { emptyVariableError, EMPTY_IS_AN_ERROR, parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
 import { closestKey } from './suggest.js';
-import { crossOptionWarnings, describeOrigin } from './warnings.js';
-import { describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
+import { clearTextCredentialWarnings, crossOptionWarnings, describeOrigin } from './warnings.js';
+import { clipText, describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
 
 export interface ValueOrigin {
   readonly source: ValueSource;
@@ -116,6 +116,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
         'it is used once; list each gateway replica once',
     );
   }
+  warnings.push(...clearTextCredentialWarnings(options, gateways, origins as Record<keyof MetricsOptions, ValueOrigin>));
   return Object.freeze({
     options: Object.freeze(options),
     origins: Object.freeze(origins as Record<keyof MetricsOptions, ValueOrigin>),
@@ -126,12 +127,13 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
 }
 
 function fileOption(section: MetricsSection, entry: SectionEntry): OptionSpec {
-  const key = entry.written;
+  // The key is whatever the file holds, any length: errors show it clipped.
+  const key = clipText(entry.written);
   const spec = OPTION_BY_KEY.get(entry.key);
-  const location = { source: section.file, path: [...section.path, key].join('.'), line: section.lineOf(key) };
+  const location = { source: section.file, path: [...section.path, key].join('.'), line: section.lineOf(entry.written) };
   if (spec === undefined) {
     const known = OPTION_TABLE.filter((candidate) => candidate.inFile).map((candidate) => candidate.key);
-    const suggestion = closestKey(key, known);
+    const suggestion = closestKey(entry.written, known);
     throw new ConfigError(
       location,
       'a known option',

@@ -7,12 +7,20 @@ export function closestKey(input: string, candidates: readonly string[]): string
     const candidate = key.toLowerCase();
     // A shortened or lengthened key (push_interval_sec, job) is the commonest slip: prefer prefixes.
     const prefix = candidate.startsWith(normalized) || normalized.startsWith(candidate);
-    const score = prefix ? Math.abs(candidate.length - normalized.length) / 4 : editDistance(normalized, candidate);
+    const gap = Math.abs(candidate.length - normalized.length);
+    // The edit distance is at least the length gap: a key too long to be within the limit is not compared,
+    // so a 100,000-character key from a file costs no more than a short one.
+    if (!prefix && gap > limitFor(key)) continue;
+    const score = prefix ? gap / 4 : editDistance(normalized, candidate);
     if (best === undefined || score < best.score) best = { key, score };
   }
   if (best === undefined) return undefined;
-  const limit = Math.max(2, Math.floor(best.key.length / 3));
-  return best.score <= limit ? best.key : undefined;
+  return best.score <= limitFor(best.key) ? best.key : undefined;
+}
+
+/** How far a key may be from a known one and still be suggested as it. */
+function limitFor(key: string): number {
+  return Math.max(2, Math.floor(key.length / 3));
 }
 
 export function editDistance(a: string, b: string): number {

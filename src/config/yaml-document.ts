@@ -2,9 +2,9 @@
  * Reading `global_config.yaml`: parse it, find the metrics section in either of the two layouts users have,
  * and map a key path back to its line so every error can point at it.
  */
-import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { ConfigError, ConfigFileError } from '../errors.js';
+import { FILE_LIMITS, readBoundedFile } from './bounded-file.js';
 
 /** The seed's layout: a top-level section. */
 export const SECTION_KEY = 'PersiaMetricsConfig';
@@ -20,14 +20,9 @@ export interface MetricsSection {
   lineOf(key?: string): number | undefined;
 }
 
+/** The text of a YAML file a user named (global_config.yaml, a Prometheus config): a regular file of at most 1 MiB. */
 export function readConfigText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a YAML file' : `cannot be read (${code ?? String(error)})`;
-    throw new ConfigFileError(file, reason, undefined, error);
-  }
+  return readBoundedFile(file, undefined, FILE_LIMITS.config);
 }
 
 /** Parse the file's text and return the metrics section, or throw a ConfigError/ConfigFileError naming the file. */
@@ -99,8 +94,12 @@ export function describeValue(value: unknown): string {
         : typeof value === 'symbol' || typeof value === 'function'
           ? value.toString()
           : '';
-  const shown = text.length > 60 ? `${text.slice(0, 57)}...` : text;
-  return `${typeof value} ${shown}`;
+  return `${typeof value} ${clipText(text)}`;
+}
+
+/** Text from a file as an error shows it: at most `max` characters, a longer one cut and its length said. */
+export function clipText(text: string, max = 60): string {
+  return text.length > max ? `${text.slice(0, max - 3)}... (${text.length} characters)` : text;
 }
 
 /**
@@ -114,14 +113,12 @@ export function findKeyLine(lines: readonly string[], path: readonly string[]): 
   let found: number | undefined;
   for (const segment of path) {
     found = undefined;
-    const pattern = new RegExp(`^(\\s*)(?:"${escapeRegExp(segment)}"|'${escapeRegExp(segment)}'|${escapeRegExp(segment)})\\s*:`);
     for (let index = from; index < lines.length; index += 1) {
       const line = lines[index] ?? '';
       if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
       const indent = line.length - line.trimStart().length;
       if (indent <= parentIndent) break; // left the parent's block
-      const match = pattern.exec(line);
-      if (match && (match[1] ?? '').length > parentIndent) {
+      if (startsWithKey(line.slice(indent), segment)) {
         found = index;
         parentIndent = indent;
         from = index + 1;
@@ -133,6 +130,14 @@ export function findKeyLine(lines: readonly string[], path: readonly string[]): 
   return found === undefined ? undefined : found + 1;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * `key:`, `"key":` or `'key':` at the start of `text`. Compared as text, never built into a RegExp: a key is
+ * whatever the file holds, and a 100,000-character one is beyond what a RegExp may be.
+ */
+function startsWithKey(text: string, key: string): boolean {
+  for (const quote of ['"', "'", '']) {
+    const written = `${quote}${key}${quote}`;
+    if (text.startsWith(written) && text.slice(written.length).trimStart().startsWith(':')) return true;
+  }
+  return false;
 }

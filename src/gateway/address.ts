@@ -85,6 +85,15 @@ export function redactUrl(text: string): string {
 /** Spellings of the loopback host: on one machine they reach the same gateway. */
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * A host whose traffic never leaves the machine: `localhost`, 127.0.0.0/8 written in full, `[::1]`. What
+ * goes to any other host over plain http crosses a network in clear (src/config/warnings.ts warns about
+ * credentials sent that way).
+ */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** One key per gateway however it is spelt (`localhost:9091`, `127.0.0.1:9091`, `http://127.0.0.1:9091/`). */
 export function gatewayKey(address: GatewayAddress): string {
   const host = LOOPBACK_HOSTS.has(address.host) ? 'loopback' : address.host;
