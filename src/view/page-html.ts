@@ -84,6 +84,9 @@ tr[data-stale="true"] td { color: var(--bad); }
 .panel .uplot { font-family: inherit; }
 .panel .u-legend { font-size: 11px; line-height: 14px; text-align: left; max-height: 42px; overflow-y: auto; }
 .panel .u-legend .u-marker { width: 10px; height: 3px; }
+/* uPlot sizes its box to the legend's widest word: a long series name (an instance) wraps instead. */
+.panel .uplot { max-width: 100%; }
+.panel .u-legend .u-label { overflow-wrap: anywhere; }
 .panel .u-legend th { font-weight: normal; background: none; }
 .panel .u-legend td, .panel .u-legend th { border: 0; padding: 0 4px; }
 footer { color: var(--muted); padding: 0 18px 18px; }

@@ -212,7 +212,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     expect([...requestedOrigins]).toEqual([new URL(viewUrl).origin]);
   });
 
-  it('fits a 1,440 px window whatever the names: a 300-character job and instance widen neither the pickers nor the table', async () => {
+  it('fits a 1,440 px window whatever the names: a 300-character job and instance widen neither the pickers, the table nor a chart legend', async () => {
     // Found by a new-user session: one long job name anywhere in Prometheus made the job picker 2,756 px wide
     // on every page, pushing the window picker and the "updated" line off-screen.
     const name = (prefix: string) => `${prefix}${'abcdefghijklmnopqrstuvwxyz0123456789_'.repeat(9)}`.slice(0, 300);
@@ -231,13 +231,15 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
         [longJob, `trainer/${longInstance}`],
       ] as const) {
         await wide.goto(`${origin}/?${new URLSearchParams({ job }).toString()}`);
-        // Prometheus has scraped the long job (the picker lists it), the table is drawn, the status line says "updated".
+        // Prometheus has scraped the long job (the picker lists it), the table is drawn, the status line says
+        // "updated", and on the long job's page a chart's legend names the long instance (uPlot sized its box to it).
         await waitFor(
           async () =>
             (await wide.evaluate(
               `[...document.querySelectorAll('#job-picker option')].some((option) => option.value === ${JSON.stringify(longJob)}) &&
                document.querySelector('#nodes tbody tr[data-node=' + JSON.stringify(${JSON.stringify(row)}) + ']') !== null &&
-               /^updated /.test(document.querySelector('#status').textContent)`,
+               /^updated /.test(document.querySelector('#status').textContent) &&
+               ${job === longJob} === [...document.querySelectorAll('.panel[data-state="data"] .u-legend')].some((legend) => legend.textContent.includes(${JSON.stringify(longInstance)}))`,
             )) || undefined,
           { timeoutMs: 20_000, intervalMs: 250, what: `the page of ${job.slice(0, 20)}… to list the long job and its own nodes` },
         );
