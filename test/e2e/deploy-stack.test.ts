@@ -239,6 +239,13 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     expect(JSON.parse(readFileSync(join(hostDir, `gateway-${JOB}.json`), 'utf8'))).toEqual([{ targets: [`127.0.0.1:${ports.gateway}`], labels: { persia_job: JOB } }]);
   });
 
+  it('Prometheus has no lifecycle API: POST /-/quit is refused and Prometheus keeps answering', async () => {
+    const quit = await fetch(`${prometheusUrl}/-/quit`, { method: 'POST' });
+    expect(quit.status).toBe(403);
+    expect(await quit.text()).toMatch(/Lifecycle API is not enabled/);
+    expect((await fetch(`${prometheusUrl}/-/ready`)).status).toBe(200);
+  });
+
   it("status reads the job's gateway (found by its label) and reports every node fresh", async () => {
     const [gateway] = await findGateways(await connectDockerEngine(), { job: JOB });
     const groups = await fetchGatewayGroups(gatewayEndpoint(`http://${gateway?.published ?? ''}`, { timeoutSeconds: 5 }));

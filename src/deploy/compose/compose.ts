@@ -105,16 +105,23 @@ ${gatewayLabels(options.jobName, '      ')}
 
   prometheus:
     image: ${PROMETHEUS_IMAGE}
-    # The image runs as nobody, which cannot read the engine socket docker_sd needs. Numeric: images
-    # without /etc/passwd (scratch builds) know no user names.
+    # The image runs as nobody, which cannot read the engine socket docker_sd needs (its group differs from
+    # host to host). Numeric: images without /etc/passwd (scratch builds) know no user names.
     user: "0:0"
+    # No --web.enable-lifecycle (nor --web.enable-admin-api): every container on this network reaches
+    # :9090, and with it one POST /-/quit stops Prometheus. Apply a changed prometheus.yml with
+    # \`docker-compose restart prometheus\`.
     command:
       - --config.file=/etc/prometheus/prometheus.yml
       - --storage.tsdb.path=/prometheus
-      - --web.enable-lifecycle
     volumes:
       - ${cfg}/prometheus:/etc/prometheus:ro
-      # Read-only engine socket for docker_sd. Podman: PERSIA_DOCKER_SOCKET=/run/podman/podman.sock
+      # The engine socket for docker_sd. Podman: PERSIA_DOCKER_SOCKET=/run/podman/podman.sock
+      # Trade-off: :ro keeps the file from being replaced, not the engine's API from being used, so this
+      # container can drive the engine; that is why it runs no lifecycle or admin API. Without docker_sd
+      # (delete this mount, the persia_gateway_docker job in prometheus.yml and user: above), Prometheus runs
+      # as nobody with no engine access, and \`persia-metrics discover\` on the host writes the other jobs'
+      # gateways to config/prometheus/targets/ instead (docs/deployment.md).
       - \${PERSIA_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro
     ports:
       - "127.0.0.1:\${PERSIA_PROMETHEUS_PORT:-9090}:9090"
