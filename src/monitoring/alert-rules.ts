@@ -106,8 +106,14 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       expr: `up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*"} == 0`,
       for: '1m',
       severity: 'critical',
-      summary: 'Pushgateway {{ $labels.instance }} of job {{ $labels.persia_job }} is down',
-      description: "Prometheus cannot scrape this gateway (found by {{ $labels.job }}). Its nodes' pushes fail and " + 'no metrics of the job arrive.',
+      // `up` is also 0 when the gateway runs but its /metrics answers 500: one group pushed with a clashing
+      // type or a grouping value that is not UTF-8 breaks the whole page (src/gateway/scrape-health.ts), and
+      // Prometheus keeps no signal that tells the two apart (scrape_samples_scraped is 0 in both).
+      summary: 'Pushgateway {{ $labels.instance }} of job {{ $labels.persia_job }} cannot be scraped',
+      description:
+        'Prometheus cannot scrape this gateway (found by {{ $labels.job }}): it is down, or its /metrics page fails ' +
+        "(the target's error on Prometheus's targets page says which). No metrics of any job on it arrive. A page that fails " +
+        'while pushes are accepted is one group breaking it: `persia-metrics status` names the group, `persia-metrics repair` deletes it.',
     },
     stragglerAlertSpec(options),
   ];

@@ -10,7 +10,13 @@
  *
  * Needs `npm run build` first (the programs and the CLI run dist/).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { renderAlertRules } from '../../src/deploy/prometheus/rule-files.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
@@ -18,8 +24,12 @@ import { requireBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli-runner.js';
 import { killUserPrograms, runUserProgram } from '../helpers/user-program.js';
 
+const rulesDir = mkdtempSync(join(tmpdir(), 'persia-scrape-breakers-'));
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
-afterAll(killUserPrograms);
+afterAll(() => {
+  killUserPrograms();
+  rmSync(rulesDir, { recursive: true, force: true });
+});
 
 /** A node of job `clash` whose `epoch_loss` has the given type, beside a family that never clashes. */
 function clashingNode(address: string, replica: number, type: 'gauge' | 'counter'): string {
@@ -64,7 +74,15 @@ describe.skipIf(!servers)('a push that breaks the gateway page: check off (as sh
 
   it('two nodes defining one family with two types: status names the gateway and the group within a scrape, repair restores scraping', async () => {
     gateway = await startPushgateway({ extraArgs: ['--push.disable-consistency-check'] });
-    prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1 });
+    // Scraped as a deployment scrapes it (a persia_gateway_* job), with the shipped alert rules.
+    const rules = join(rulesDir, 'persia-alerts.yml');
+    writeFileSync(rules, renderAlertRules(resolveDeployOptions({ jobName: 'clash' })));
+    const scrapeJob = `${GATEWAY_SCRAPE_JOB_PREFIX}clash`;
+    prometheus = await startPrometheus({
+      scrapeIntervalSeconds: 1,
+      ruleFiles: [rules],
+      extraScrapeConfigsYaml: `- job_name: ${scrapeJob}\n  honor_labels: true\n  static_configs:\n    - targets: ["${gateway.address}"]\n      labels: { persia_job: clash }\n`,
+    });
     await pushNeighbour(gateway);
     await scraped(prometheus, 'neighbour_value', 'the neighbour is scraped before the clash');
 
@@ -80,7 +98,9 @@ describe.skipIf(!servers)('a push that breaks the gateway page: check off (as sh
       what: 'Prometheus to see the gateway scrape fail with 500',
     });
     expect(target.lastError).toMatch(/500/);
-    await prometheus.queryUntil('up{job="pushgateway"} == 0', (samples) => samples.length === 1);
+    await prometheus.queryUntil(`up{job="${scrapeJob}"} == 0 and on() scrape_samples_scraped{job="${scrapeJob}"} == 0`, (samples) => samples.length === 1);
+    // The gateway alert is pending within seconds (it fires after its `for`), the 500 as its target's error.
+    await scraped(prometheus, `ALERTS{alertname="PersiaGatewayDown", job="${scrapeJob}"}`, 'PersiaGatewayDown pending for the blinded gateway');
 
     const status = await runCli(['status', '--job', 'clash', '--gateway', gateway.address]);
     expect(status.code, status.stderr).toBe(1);
@@ -98,7 +118,7 @@ describe.skipIf(!servers)('a push that breaks the gateway page: check off (as sh
     // Only one of the two clashing groups went; the neighbour and the other node stay and are scraped again.
     const left = (await gateway.groups()).map((g) => g.labels['instance'] ?? '').sort();
     expect(left.filter((instance) => instance.startsWith('rep_'))).toHaveLength(1);
-    await scraped(prometheus, 'up{job="pushgateway"} == 1 and on() neighbour_value == 7', 'the gateway scraped again after repair');
+    await scraped(prometheus, `up{job="${scrapeJob}"} == 1 and on() neighbour_value == 7`, 'the gateway scraped again after repair');
     await scraped(prometheus, 'samples_seen{job="clash"}', "the remaining node's metrics scraped again");
     const after = await runCli(['status', '--job', 'clash', '--gateway', gateway.address]);
     expect(after.code, after.stderr).toBe(0);
