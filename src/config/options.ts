@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { NODE_ROLE_TUPLE, NODE_ROLES } from './node-roles.js';
-import { parseGatewayList } from '../gateway/address.js';
+import { parseGatewayList, type GatewayList } from '../gateway/address.js';
 
 export type ValueSource = 'default' | 'file' | 'env' | 'options';
 
@@ -16,7 +16,8 @@ export interface OptionSpec<P extends string = string, S extends z.ZodType = z.Z
   readonly property: P;
   /** Human-readable type for `explain` and error messages. */
   readonly type: string;
-  readonly default: z.output<S> | undefined;
+  /** As a user would write it (file, environment or code): it goes through the schema like any other layer. */
+  readonly default: z.input<S> | undefined;
   readonly env?: string;
   /** false: a per-node value (role, replica index) that must not be set in the job-wide file. */
   readonly inFile: boolean;
@@ -35,9 +36,20 @@ export const DEFAULT_MAX_SERIES_PER_FAMILY = 2_000;
 
 const nonEmptyString = z.string().trim().min(1, 'not empty or blank');
 const seconds = (max: number) => z.number().finite().positive().max(max);
-const gatewayList = z.string().superRefine((value, ctx) => {
-  const problem = parseGatewayList(value).error;
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+
+/** gateway_addr as the pipeline uses it: the text as given (what `check` shows) and the list parsed from it. */
+export interface ParsedGatewayList extends GatewayList {
+  readonly text: string;
+}
+
+// The only parse of a gateway list: each layer's text is parsed once here, and loadConfig keeps the winner's.
+const gatewayList = z.string().transform((text, ctx): ParsedGatewayList => {
+  const { addresses, repeated, error } = parseGatewayList(text);
+  if (addresses === undefined || repeated === undefined) {
+    ctx.addIssue({ code: 'custom', message: error ?? 'an invalid address' });
+    return z.NEVER;
+  }
+  return { text, addresses, repeated };
 });
 
 /** An entry whose value type is its schema's output (the default is checked against it). */
@@ -166,10 +178,17 @@ const OPTION_SPECS = [
 ] as const;
 
 /**
- * Every option as code sees it: each entry's camelCase property with the type its schema produces. Derived
+ * Every option as code gives it: each entry's camelCase property with the type its schema accepts. Derived
  * from the table, so a property and its validation can never disagree, and there is nothing to keep in step.
+ * Every option's schema gives back a value of that type, except gateway_addr's, which parses its text (see
+ * ParsedOptions; loadConfig keeps the text here for display and the parsed list beside it).
  */
 export type MetricsOptions = {
+  -readonly [Spec in (typeof OPTION_SPECS)[number] as Spec['property']]: z.input<Spec['schema']>;
+};
+
+/** Every option as its schema gives it back: gatewayAddr parsed. */
+export type ParsedOptions = {
   -readonly [Spec in (typeof OPTION_SPECS)[number] as Spec['property']]: z.output<Spec['schema']>;
 };
 

@@ -5,8 +5,8 @@
  */
 import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { checkCredentialOptions } from './credentials.js';
-import { parseGatewayList, redactUrl, type GatewayAddress, type GatewayList } from '../gateway/address.js';
-import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type OptionSpec, type ValueSource } from './options.js';
+import { redactUrl, type GatewayAddress } from '../gateway/address.js';
+import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type OptionSpec, type ParsedOptions, type ValueSource } from './options.js';
 import { emptyVariableError, EMPTY_IS_AN_ERROR, parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
 import { closestKey } from './suggest.js';
@@ -24,7 +24,7 @@ export interface ResolvedConfig {
   readonly origins: Readonly<Record<keyof MetricsOptions, ValueOrigin>>;
   /**
    * `options.gatewayAddr` parsed, one entry per comma-separated replica: what the push pipeline uses (the
-   * string stays for display). Parsed here once, after each layer's value was validated.
+   * string stays for display). The option's schema parsed the winning layer's text; nothing parses it again.
    */
   readonly gateways: readonly GatewayAddress[];
   /** The file read, if any. */
@@ -54,9 +54,11 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   const locations: Record<string, ConfigProblemLocation> = {};
 
   for (const spec of OPTION_TABLE) {
-    values[spec.property] = spec.default;
+    const location = { source: 'defaults', path: spec.key };
+    // A default is written as a user would write it: the schema turns it into the value code uses.
+    values[spec.property] = spec.default === undefined ? undefined : validate(spec, spec.default, location);
     origins[spec.property] = { source: 'default' };
-    locations[spec.property] = { source: 'defaults', path: spec.key };
+    locations[spec.property] = location;
   }
   const warnings: string[] = [];
   if (file !== undefined) {
@@ -97,7 +99,9 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     values[property] = validate(spec, value, location);
     origins[property] = { source: 'options' };
   }
-  const options = values as unknown as MetricsOptions;
+  const parsed = values as unknown as ParsedOptions;
+  const { text: gatewayText, addresses: gateways, repeated } = parsed.gatewayAddr;
+  const options: MetricsOptions = { ...parsed, gatewayAddr: gatewayText };
   const locate = (property: keyof MetricsOptions): ConfigProblemLocation => locations[property] ?? { source: 'options', path: property };
   checkReplicaRange(options, locate);
   if (options.replicaSize !== undefined && options.replicaIndex === undefined) {
@@ -109,7 +113,6 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   }
   checkCredentialOptions(options, locate);
   warnings.push(...crossOptionWarnings(options, origins as Record<keyof MetricsOptions, ValueOrigin>));
-  const { addresses: gateways, repeated } = parsedGateways(options, locate);
   for (const [first, again] of repeated) {
     warnings.push(
       `gateway_addr (${describeOrigin(origins.gatewayAddr as ValueOrigin)}) names ${first.baseUrl} twice (also as ${again.host}:${again.port}): ` +
@@ -162,13 +165,6 @@ function validate(spec: OptionSpec, raw: unknown, location: ConfigProblemLocatio
   // The value is echoed back in the message: never a secret, and never a password someone put in a URL.
   const found = spec.secret ? 'a value (redacted)' : redactUrl(describeValue(raw));
   throw new ConfigError(location, expectedValue(spec, result.error), found);
-}
-
-function parsedGateways(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): GatewayList {
-  const { addresses, repeated, error } = parseGatewayList(options.gatewayAddr);
-  // The option's schema refused a bad list already; this only keeps the types honest.
-  if (addresses === undefined || repeated === undefined) throw new ConfigError(locate('gatewayAddr'), 'host:port[,host:port...]', redactUrl(options.gatewayAddr), error);
-  return { addresses, repeated };
 }
 
 function checkReplicaRange(options: MetricsOptions, locate: (property: keyof MetricsOptions) => ConfigProblemLocation): void {
