@@ -120,6 +120,7 @@ async function readCapped(answer: Response, limit: number, share: BudgetShare): 
     if (!share.take(chunk.byteLength)) throw new ViewBusy();
     chunks.push(Buffer.from(chunk));
   }
+  share.done();
   return chunks;
 }
 
@@ -135,6 +136,8 @@ interface UpstreamAnswer {
  */
 async function fetchUpstream(upstream: PrometheusUpstream, pathAndQuery: string, limit: number, share: BudgetShare): Promise<UpstreamAnswer> {
   const controller = new AbortController();
+  const giveUp = (): void => controller.abort(new ViewBusy());
+  share.signal.addEventListener('abort', giveUp, { once: true });
   let timer = setTimeout(() => controller.abort(new DOMException('no answer in time', 'TimeoutError')), upstream.timeoutMs);
   try {
     const answer = await fetch(`${upstream.baseUrl}${pathAndQuery}`, {
@@ -148,8 +151,11 @@ async function fetchUpstream(upstream: PrometheusUpstream, pathAndQuery: string,
       if (!controller.signal.aborted) controller.abort();
     });
     return { status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', body };
+  } catch (error) {
+    throw share.signal.aborted ? new ViewBusy() : error;
   } finally {
     clearTimeout(timer);
+    share.signal.removeEventListener('abort', giveUp);
   }
 }
 

@@ -12,15 +12,28 @@ export const MAX_REQUESTS_IN_FLIGHT = 32;
 /** Bytes of Prometheus's answers held at once, for all clients together. */
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
-/** One request's share: `take` counts bytes held until the response closes; false when the total would pass the bound. */
+/** One request's share of the budget, from its admission until its response closes. */
 export interface BudgetShare {
+  /** Counts `bytes` more as held; false when they do not fit (the request must give up: a 503). */
   take(bytes: number): boolean;
+  /** The answer is read whole: what it holds is no longer given up for an older request's. */
+  done(): void;
+  /** Aborted when an older request needs the bytes this one holds while still reading. */
+  readonly signal: AbortSignal;
 }
 
+/** Thrown where a request gives up its share (it answers 503). */
 export class ViewBusy extends Error {}
 
+interface Holder {
+  held: number;
+  reading: boolean;
+  readonly controller: AbortController;
+}
+
 export class ViewBudget {
-  private inFlight = 0;
+  /** In the order they were admitted. */
+  private readonly holders: Holder[] = [];
   private buffered = 0;
 
   constructor(
@@ -30,20 +43,40 @@ export class ViewBudget {
 
   /** A share for the request answered by `response`, or undefined when maxInFlight requests hold one. */
   admit(response: ServerResponse): BudgetShare | undefined {
-    if (this.inFlight >= this.maxInFlight) return undefined;
-    this.inFlight += 1;
-    let held = 0;
+    if (this.holders.length >= this.maxInFlight) return undefined;
+    const holder: Holder = { held: 0, reading: true, controller: new AbortController() };
+    this.holders.push(holder);
     response.once('close', () => {
-      this.inFlight -= 1;
-      this.buffered -= held;
+      this.holders.splice(this.holders.indexOf(holder), 1);
+      this.release(holder);
     });
     return {
-      take: (bytes) => {
-        if (this.buffered + bytes > this.maxBytes) return false;
-        this.buffered += bytes;
-        held += bytes;
-        return true;
-      },
+      take: (bytes) => this.take(holder, bytes),
+      done: () => void (holder.reading = false),
+      signal: holder.controller.signal,
     };
+  }
+
+  /**
+   * Many large answers read at once would each pass the bound part-way and all fail: the oldest requests
+   * go on, and the youngest still reading give theirs up (their fetch is aborted, their memory freed).
+   */
+  private take(holder: Holder, bytes: number): boolean {
+    if (holder.controller.signal.aborted) return false;
+    while (this.buffered + bytes > this.maxBytes) {
+      const younger = this.holders.slice(this.holders.indexOf(holder) + 1);
+      const victim = younger.reverse().find((other) => other.reading && other.held > 0 && !other.controller.signal.aborted);
+      if (victim === undefined) return false;
+      this.release(victim);
+      victim.controller.abort();
+    }
+    this.buffered += bytes;
+    holder.held += bytes;
+    return true;
+  }
+
+  private release(holder: Holder): void {
+    this.buffered -= holder.held;
+    holder.held = 0;
   }
 }

@@ -26,6 +26,14 @@ describe('--prometheus with credentials', () => {
     const upstream = prometheusUpstream(parsePrometheusUrl('http://bob:p%40ss%3Aword@localhost:9090'), 1000);
     expect(Buffer.from(upstream.authorization?.slice('Basic '.length) ?? '', 'base64').toString()).toBe('bob:p@ss:word');
   });
+
+  it('takes a lone % and bytes that are not UTF-8 as they are (no "URI malformed"), and a password given apart verbatim', () => {
+    const credentials = (url: string, password?: string): Buffer =>
+      Buffer.from(prometheusUpstream(parsePrometheusUrl(url), 1000, password).authorization?.slice('Basic '.length) ?? '', 'base64');
+    expect(credentials('http://bob:100%@localhost:9090').toString()).toBe('bob:100%');
+    expect(credentials('http://bob:%FF%zz@localhost:9090')).toEqual(Buffer.concat([Buffer.from('bob:'), Buffer.from([0xff]), Buffer.from('%zz')]));
+    expect(credentials('http://bob@localhost:9090', '50% "@/ü').toString()).toBe('bob:50% "@/ü');
+  });
 });
 
 describe("answers that are not from Prometheus's query API", () => {
