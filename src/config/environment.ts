@@ -34,8 +34,9 @@ export function emptyVariableError(name: string, location: ConfigProblemLocation
 
 /**
  * Environment values are text: turn them into the option's type before the shared schema checks them.
- * Integers are decimal digits only: `Number()` would read `0x10` as 16, `1e2` as 100 and ` 1` as 1, and a
- * replica index read that way silently names another node (`rep_16`).
+ * Numbers are decimal notation only: `Number()` would read `0x10` as 16, `1e2` as 100 and ` 1` as 1, and a
+ * replica index read that way silently names another node (`rep_16`), a push interval `0x10` pushes every
+ * 16 s. The same rule as the CLI's seconds flags; YAML numbers are YAML's and do not pass through here.
  */
 export function parseEnvText(spec: OptionSpec, text: string, location: ConfigProblemLocation): unknown {
   if (spec.type === 'boolean') {
@@ -52,8 +53,11 @@ export function parseEnvText(spec: OptionSpec, text: string, location: ConfigPro
     return Number(text);
   }
   if (spec.type.startsWith('number')) {
-    const number = Number(text.trim());
-    return text.trim() === '' || Number.isNaN(number) ? text : number;
+    // As for integers, a sign is let through so the schema can say "too small" about -1.
+    if (!/^-?[0-9]+(\.[0-9]+)?$/.test(text)) {
+      throw new ConfigError(location, 'a decimal number (digits with an optional fraction, no spaces, hex or exponent)', describeValue(text));
+    }
+    return Number(text);
   }
   return text;
 }

@@ -130,6 +130,33 @@ describe('integer variables take decimal integers only', () => {
   });
 });
 
+describe('seconds variables take decimal numbers only', () => {
+  it.each([
+    ['PERSIA_METRICS_PUSH_INTERVAL_SECONDS', '0x10', 'push_interval_seconds'],
+    ['PERSIA_METRICS_PUSH_INTERVAL_SECONDS', ' 10', 'push_interval_seconds'],
+    ['PERSIA_METRICS_PUSH_INTERVAL_SECONDS', '1e1', 'push_interval_seconds'],
+    ['PERSIA_METRICS_PUSH_INTERVAL_SECONDS', '10.', 'push_interval_seconds'],
+    ['PERSIA_METRICS_PUSH_TIMEOUT_SECONDS', 'Infinity', 'push_timeout_seconds'],
+    ['PERSIA_METRICS_SHUTDOWN_TIMEOUT_SECONDS', '5 ', 'shutdown_timeout_seconds'],
+  ])('%s=%j is a ConfigError naming the variable and what was expected', (variable, value, key) => {
+    const error = configError(() => loadConfig({ env: { [variable]: value } }));
+    expect(error.source).toBe(`environment variable ${variable}`);
+    expect(error.path).toBe(key);
+    expect(error.expected).toBe('a decimal number (digits with an optional fraction, no spaces, hex or exponent)');
+    expect(error.found).toBe(`string ${JSON.stringify(value)}`);
+  });
+
+  it('decimal seconds are read as written', () => {
+    const env = { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '16', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '2.5' };
+    expect(loadConfig({ env }).options).toMatchObject({ pushIntervalSeconds: 16, pushTimeoutSeconds: 2.5 });
+  });
+
+  it('a file keeps YAML number syntax (the rule is for environment text)', () => {
+    const path = file('PersiaMetricsConfig:\n  push_interval_seconds: 1e1\n');
+    expect(loadConfig({ file: path, env: {} }).options.pushIntervalSeconds).toBe(10);
+  });
+});
+
 describe('a push timeout longer than the interval is warned about', () => {
   it('names both values and where each came from', () => {
     const path = file('PersiaMetricsConfig:\n  push_interval_seconds: 2\n');
