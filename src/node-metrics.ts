@@ -58,6 +58,9 @@ export class NodeMetrics {
   private landedOn: string | undefined;
 
   constructor(input: StartNodeMetricsInput = {}) {
+    // Plain JavaScript callers can pass anything: a typed error here instead of a TypeError from inside loadConfig.
+    refuseNonObject(input, '');
+    refuseNonObject(input.options, 'options');
     this.config = loadConfig(input);
     const options = this.config.options;
     this.groupingKey = groupingKeyFor(options);
@@ -302,6 +305,12 @@ function refuseInsideSource(call: string): void {
 
 export function startNodeMetrics(input: StartNodeMetricsInput = {}): NodeMetrics {
   return new NodeMetrics(input);
+}
+
+/** `startNodeMetrics(null)` or `{ options: 5 }`: ConfigError naming the argument (undefined is "not given"). */
+function refuseNonObject(value: unknown, path: string): void {
+  if (value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))) return;
+  throw new ConfigError({ source: 'startNodeMetrics()', path }, 'an object (or nothing)', describeValue(value));
 }
 
 function stderrLogger(key: GroupingKey): PushLogger {
