@@ -130,7 +130,7 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
     }
     const found = summarizeGroups(result.value.groups, {
       job,
-      nowSeconds: Date.now() / 1000,
+      nowSeconds: context.now() / 1000,
       ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
       staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals,
       gateway,

@@ -19,6 +19,8 @@ export interface InProcessOptions {
   readonly commands?: readonly RegisterCommand[];
   /** Signals the test sends while the command runs (signalsForTest()). */
   readonly signals?: TestSignals;
+  /** The command's clock in milliseconds (default: Date.now), so a test can compare against fixed times. */
+  readonly now?: () => number;
 }
 
 export interface TestSignals {
@@ -60,6 +62,7 @@ export function contextForTest(options: InProcessOptions = {}): { context: Comma
     stdout: { write: (text: string) => (out += text) },
     stderr: { write: (text: string) => (err += text) },
     signals: (options.signals ?? signalsForTest()).source,
+    now: options.now ?? (() => Date.now()),
     setExitCode: () => {},
     exitNow: (code) => {
       exitedNow ??= code;

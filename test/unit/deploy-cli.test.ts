@@ -218,7 +218,9 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
 
 describe('status (fake gateway)', () => {
   let gateway: { server: Server; port: number };
-  const now = Date.now() / 1000;
+  // The command reads this clock (its context's now), so the ages it prints are exact on any machine.
+  const now = 1_800_000_000;
+  const status = (...args: string[]): Promise<InProcessResult> => runInProcess(['status', ...args], { now: () => now * 1000 });
   const family = (value: number, labels: Record<string, string> = {}) => ({ metrics: [{ labels, value: String(value) }] });
   const group = (role: string, instance: string, pushAge: number, extra: Record<string, unknown> = {}) => ({
     labels: { job: 'dlrm', role, instance },
@@ -261,21 +263,21 @@ describe('status (fake gateway)', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('prints one row per node of the job, marks stale and rejected nodes', async () => {
-    const result = await cli('status', '--job', 'dlrm', '--gateway', `127.0.0.1:${gateway.port}`);
+    const result = await status('--job', 'dlrm', '--gateway', `127.0.0.1:${gateway.port}`);
     expect(result.code, result.err).toBe(0);
     const lines = result.out.split('\n');
     // IDENTITY (duplicate identities, issue 8 item 4) was added after PUSH FAILURES; GATEWAY names the replica
     // read (it showed the push result, now under LAST PUSH RESULT: found by a new-user session).
     expect(lines[0]).toMatch(/^ROLE\s+INSTANCE\s+STATE\s+LAST PUSH\s+LAST PUSH RESULT\s+PUSH FAILURES\s+IDENTITY\s+GATEWAY$/);
-    // Ages are measured from push times set when the fake gateway answers: a loaded machine adds a second or so.
-    expect(lines[2]).toMatch(new RegExp(`^trainer\\s+rep_0\\s+running\\s+[1-4]\\.\\ds\\s+accepted\\s+3\\s+ok\\s+127\\.0\\.0\\.1:${gateway.port}$`));
-    expect(lines[3]).toMatch(/^trainer\s+rep_1\s+-\s+10m0\ds STALE\s+accepted\s+-\s+ok\s/);
-    expect(lines[4]).toMatch(/^server\s+rep_0\s+-\s+[2-5]\.\ds\s+REJECTED/);
+    // Ages are the command's clock minus the push times the fake gateway answers: 1.5 s, 600 s and 2 s.
+    expect(lines[2]).toMatch(new RegExp(`^trainer\\s+rep_0\\s+running\\s+1\\.5s\\s+accepted\\s+3\\s+ok\\s+127\\.0\\.0\\.1:${gateway.port}$`));
+    expect(lines[3]).toMatch(/^trainer\s+rep_1\s+-\s+10m00s STALE\s+accepted\s+-\s+ok\s/);
+    expect(lines[4]).toMatch(/^server\s+rep_0\s+-\s+2\.0s\s+REJECTED/);
     expect(result.out).toContain('3 nodes of job "dlrm", 1 stale');
   });
 
   it('prints JSON with --json', async () => {
-    const result = await cli('status', '--job', 'dlrm', '--gateway', `http://127.0.0.1:${gateway.port}`, '--json');
+    const result = await status('--job', 'dlrm', '--gateway', `http://127.0.0.1:${gateway.port}`, '--json');
     const parsed = JSON.parse(result.out) as { nodes: Array<{ instance: string; pushFailures?: number; stale: boolean }> };
     expect(parsed.nodes.map((n) => [n.instance, n.pushFailures, n.stale])).toEqual([
       ['rep_0', 3, false],

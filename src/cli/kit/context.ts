@@ -1,6 +1,6 @@
 /**
  * What a command may touch of its process, handed to it instead of read from globals: the environment,
- * stdout and stderr, SIGINT/SIGTERM, and the exit status. main.ts passes the real process; a unit test
+ * stdout and stderr, SIGINT/SIGTERM, the wall clock, and the exit status. main.ts passes the real process; a unit test
  * passes its own (test/helpers/in-process-cli.ts) and runs every command in-process, environment included.
  */
 import { constants } from 'node:os';
@@ -22,6 +22,8 @@ export interface CommandContext {
   readonly stdout: Output;
   readonly stderr: Output;
   readonly signals: SignalSource;
+  /** Wall-clock time in milliseconds (Date.now): what a command compares a gateway's push times with. */
+  now(): number;
   /** The status the program ends with once the command returns. */
   setExitCode(code: number): void;
   /** Ends the program now (a second Ctrl-C that must not wait for the work in progress). */
@@ -50,6 +52,7 @@ export function processContext(): CommandContext {
         };
       },
     },
+    now: () => Date.now(),
     setExitCode(code) {
       process.exitCode = code;
     },
