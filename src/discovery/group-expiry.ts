@@ -221,7 +221,8 @@ async function sweep(client: GatewayClient, baseUrl: string, options: SweepOptio
     // The JSON API hides such a group's bytes; the 500 of /metrics (which such a group always causes) shows them.
     scrapeBefore ??= await probeScrape(client).catch(() => undefined);
     const found = broken(scrapeBefore);
-    chosen = chosen.map((d) => (notUtf8(d) ? { ...d, exactPaths: exactPathsOf(d.labels, found) } : d));
+    // A page that answers 200 holds no invalid UTF-8: such a value is a real U+FFFD, and its plain path is exact.
+    if (scrapeBefore?.ok !== true) chosen = chosen.map((d) => (notUtf8(d) ? { ...d, exactPaths: exactPathsOf(d.labels, found) } : d));
   }
   let deletions: Deletion[] = [];
   for (const decision of chosen) {
