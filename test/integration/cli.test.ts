@@ -306,3 +306,20 @@ async function stepCounts(gateway: RunningPushgateway, job: string): Promise<num
   const line = (await gateway.metricsText()).split('\n').find((text) => text.startsWith('lookup_rpc_time_cost_count{') && text.includes(`job="${job}"`));
   return Number(line?.split(' ').pop() ?? 0);
 }
+
+describe('output piped into a reader that stops early (`persia-metrics check | head -1`)', () => {
+  /** Runs the built CLI with its stdout pipe closed by the reader before the CLI writes. */
+  function withReaderGone(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  }
+
+  it.each([[['--help']], [['explain']], [['check']]])('persia-metrics %j exits 0 without a stack trace', async (args) => {
+    const { code, stderr } = await withReaderGone(args);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error' event|at /);
+    expect(code).toBe(0);
+  });
+});

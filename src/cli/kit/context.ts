@@ -37,6 +37,8 @@ export function signalStatus(signal: StopSignal): number {
 
 /** The real process. Signals are listened to only while a command asks: a short command ends on Ctrl-C as Node does. */
 export function processContext(): CommandContext {
+  quietWhenReaderLeaves(process.stdout);
+  quietWhenReaderLeaves(process.stderr);
   return {
     env: process.env,
     stdout: process.stdout,
@@ -61,3 +63,19 @@ export function processContext(): CommandContext {
     },
   };
 }
+
+/**
+ * `persia-metrics check | head -1`: once the reader is gone, every write fails with EPIPE, and an unhandled
+ * 'error' event would end the CLI with a stack trace. Stop writing and exit 0 instead, as git and ls do
+ * (nobody is left to read the rest). Any other stream error stays the crash it was.
+ */
+function quietWhenReaderLeaves(stream: NodeJS.WriteStream): void {
+  if (guarded.has(stream)) return; // processContext() may be called more than once: one listener per stream.
+  guarded.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
+
+const guarded = new WeakSet<NodeJS.WriteStream>();
