@@ -12,7 +12,7 @@ import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway
 import { catalogType } from '../discovery/group-expiry.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
-import { formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
+import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
 import { groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
@@ -178,8 +178,9 @@ function blindGateway(read: GatewayRead): string {
 function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   const rows = nodes.map((n) => [
     n.role,
-    n.instance,
-    n.state ?? '-',
+    // A group pushed under more labels than job/role/instance is another node: its extra labels say which.
+    [n.instance, ...extraGroupingLabels(n)].join(' '),
+    n.condition === 'stopped' ? 'stopped' : (n.state ?? '-'),
     formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
     n.lastPushSuccessful ? 'accepted' : 'REJECTED',
     n.pushFailures === undefined ? '-' : String(n.pushFailures),
@@ -188,10 +189,12 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   ]);
   const table = `${formatTable(['ROLE', 'INSTANCE', 'STATE', 'LAST PUSH', 'LAST PUSH RESULT', 'PUSH FAILURES', 'IDENTITY', 'GATEWAY'], rows)}\n`;
   const stale = nodes.filter((n) => n.stale).length;
+  const stopped = nodes.filter((n) => n.condition === 'stopped').length;
   const duplicated = nodes.filter((n) => n.duplicateIdentity).length;
   const left = nodes.filter((n) => n.movedTo !== undefined).length;
   const current = nodes.length - left;
   const notes = [`${stale} stale`];
+  if (stopped > 0) notes.push(`${stopped} stopped (shut down cleanly; \`expire\` or \`end-job\` removes their groups)`);
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
   return `${table}\n${plural(current, 'node')} of job ${quoted(job)}, ${notes.join(', ')}\n`;

@@ -1,16 +1,21 @@
 /**
- * What a job's gateway knows about its nodes: one group per node (job/role/instance), read from the
+ * What a job's gateway knows about its nodes: one group per node (its whole grouping key), read from the
  * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
  * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `GatewayClient.groups()` (src/gateway/client.ts) does the HTTP.
  */
 import { NODE_ROLES } from '../metrics/catalog.js';
-import { staleThresholdSeconds } from '../monitoring/health.js';
+import { type NodeCondition, nodeCondition, nodeKey, staleThresholdSeconds } from '../monitoring/health.js';
 import { family, firstValue, type ApiGroup } from '../gateway/api.js';
 
 export interface NodeStatus {
   readonly job: string;
   readonly role: string;
   readonly instance: string;
+  /**
+   * The group's whole grouping key (job, role, instance and any other label it was pushed under): what
+   * the node is. A group `…/instance/rep_1/shadow/x` is not the node rep_1, whatever it pushes.
+   */
+  readonly groupingKey: Readonly<Record<string, string>>;
   /** Current state from persia_node_state (the state whose value is 1), if the node reports it. */
   readonly state: string | undefined;
   /** Seconds since the gateway last accepted a push of this group. */
@@ -21,12 +26,15 @@ export interface NodeStatus {
   readonly pushIntervalSeconds: number | undefined;
   /** Push failures the node counted itself (sum over reasons of persia_metrics_push_failures_total). */
   readonly pushFailures: number | undefined;
+  /** live, stopped (its last push said it was stopping) or stale (src/monitoring/health.ts). */
+  readonly condition: NodeCondition;
+  /** condition === 'stale': it stopped pushing without saying so (the stale-node alert's nodes). */
   readonly stale: boolean;
   /** The node found another process or thread pushing as the same job/role/instance (persia_node_duplicate_identity). */
   readonly duplicateIdentity: boolean;
   readonly gateway: string;
   /**
-   * Another gateway holds a newer push of this node (job, role, instance): the node moved to that replica
+   * Another gateway holds a newer push of this node (its grouping key): the node moved to that replica
    * and this group is what it left behind (src/gateway/replicated-transport.ts deletes it when it can).
    */
   readonly movedTo: string | undefined;
@@ -57,22 +65,37 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const interval = firstValue(group, 'persia_node_push_interval_seconds');
     const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals);
     const state = family(group, 'persia_node_state')?.metrics?.find((m) => Number(m.value) === 1)?.labels?.['state'];
+    const condition = nodeCondition(state, age, staleAfter);
     nodes.push({
       job: options.job,
       role: labels['role'] ?? '',
       instance: labels['instance'] ?? '',
+      groupingKey: Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== '')),
       state,
       lastPushAgeSeconds: age,
       pushIntervalSeconds: interval,
       lastPushSuccessful: group.last_push_successful !== false,
       pushFailures: failures === undefined ? undefined : failures.reduce((sum, m) => sum + (Number(m.value) || 0), 0),
-      stale: age === undefined || age > staleAfter,
+      condition,
+      stale: condition === 'stale',
       duplicateIdentity: firstValue(group, 'persia_node_duplicate_identity') === 1,
       gateway: options.gateway,
       movedTo: undefined,
     });
   }
-  return nodes.sort((a, b) => roleRank(NODE_ROLES, a.role) - roleRank(NODE_ROLES, b.role) || a.instance.localeCompare(b.instance, 'en', { numeric: true }));
+  return nodes.sort(
+    (a, b) =>
+      roleRank(NODE_ROLES, a.role) - roleRank(NODE_ROLES, b.role) ||
+      a.instance.localeCompare(b.instance, 'en', { numeric: true }) ||
+      extraGroupingLabels(a).join(' ').localeCompare(extraGroupingLabels(b).join(' '), 'en', { numeric: true }),
+  );
+}
+
+/** The grouping labels beyond job, role and instance, as `name=value` (a neighbour's group shows them). */
+export function extraGroupingLabels(node: Pick<NodeStatus, 'groupingKey'>): string[] {
+  return Object.entries(node.groupingKey)
+    .filter(([name]) => !['job', 'role', 'instance'].includes(name))
+    .map(([name, value]) => `${name}=${value}`);
 }
 
 /**
@@ -81,7 +104,7 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
  */
 export function markMovedNodes(nodes: readonly NodeStatus[]): NodeStatus[] {
   const newest = new Map<string, NodeStatus>();
-  const identity = (n: NodeStatus) => JSON.stringify([n.job, n.role, n.instance]);
+  const identity = (n: NodeStatus) => nodeKey(n.groupingKey);
   for (const node of nodes) {
     const seen = newest.get(identity(node));
     if (seen === undefined || (node.lastPushAgeSeconds ?? Infinity) < (seen.lastPushAgeSeconds ?? Infinity)) newest.set(identity(node), node);

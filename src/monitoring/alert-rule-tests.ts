@@ -23,13 +23,17 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
     {
       comment:
         `a dead node (last push at 0) fires once ${options.staleAfterIntervals} of its own intervals + for have passed; live and stopping nodes, ` +
-        "a node with a 10× longer interval and another program's group (no interval published) never do",
+        "a node with a 10× longer interval and another program's group (no interval published) never do; " +
+        "a neighbour's group under the dead node's job/role/instance plus one more label (pushing, and saying it stops) does not silence it",
       series: [
         [{ __name__: 'push_time_seconds', ...node('trainer', 'live') }, `0+15x${long}`],
         [{ __name__: 'persia_node_push_interval_seconds', ...node('trainer', 'live') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'push_time_seconds', ...node('trainer', 'dead') }, `0x${long}`],
         [{ __name__: 'persia_node_push_interval_seconds', ...node('trainer', 'dead') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'persia_node_state', ...node('trainer', 'dead'), state: 'stopping' }, `0x${long}`],
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'dead'), shadow: 'x' }, `0+15x${long}`],
+        [{ __name__: 'persia_node_push_interval_seconds', ...node('trainer', 'dead'), shadow: 'x' }, `${options.pushIntervalSeconds}x${long}`],
+        [{ __name__: 'persia_node_state', ...node('trainer', 'dead'), shadow: 'x', state: 'stopping' }, `1x${long}`],
         [{ __name__: 'push_time_seconds', ...node('server', 'stopped') }, `0x${long}`],
         [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'stopped') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'persia_node_state', ...node('server', 'stopped'), state: 'stopping' }, `1x${long}`],
@@ -71,18 +75,25 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
       ],
     },
     {
-      comment: 'one identity, two processes: the stored incarnation flips (or a node reports it); one restart never fires',
+      comment:
+        'one identity, two processes: the stored incarnation flips (or a node reports it); one restart never fires; ' +
+        "a neighbour's group (one more grouping label) that says so flags itself, not the node it names",
       series: [
         [{ __name__: 'persia_node_incarnation', ...node('trainer', 'rep_3') }, '11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22'],
         [{ __name__: 'persia_node_incarnation', ...node('trainer', 'restarted') }, '11x10 22x30'],
         [{ __name__: 'persia_node_incarnation', ...node('server', 'fine') }, '33x40'],
         [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'told') }, '0x5 1 0 1 0x30'],
         [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'fine') }, '0x40'],
+        [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'fine'), shadow: 'x' }, '0x5 1x35'],
       ],
       evals: [
         { at: '15s', alert: 'PersiaDuplicateNodeIdentity', firing: [] },
-        { at: '3m', alert: 'PersiaDuplicateNodeIdentity', firing: [node('trainer', 'rep_3'), node('server', 'told')] },
-        { at: '12m', alert: 'PersiaDuplicateNodeIdentity', firing: [] },
+        {
+          at: '3m',
+          alert: 'PersiaDuplicateNodeIdentity',
+          firing: [node('trainer', 'rep_3'), node('server', 'told'), { ...node('server', 'fine'), shadow: 'x' }],
+        },
+        { at: '12m', alert: 'PersiaDuplicateNodeIdentity', firing: [{ ...node('server', 'fine'), shadow: 'x' }] },
       ],
     },
     {

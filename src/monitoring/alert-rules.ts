@@ -6,7 +6,7 @@
  * which is what makes "a node stopped pushing" detectable at all: the gateway has no TTL, a dead node's
  * last values stay there and look alive to any query that ignores the push time.
  */
-import { GATEWAY_SCRAPE_JOB_PREFIX, STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from './health.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
 import { stragglerAlertSpec } from './straggler-rules.js';
@@ -21,11 +21,12 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       alert: 'PersiaNodeStoppedPushing',
       // Each node by its own pace (persia_node_push_interval_seconds, in its group): a node pushing every
       // 5 minutes is not stale after a minute, and a group some other program pushed (no interval) is
-      // not a node. A node that announced `stopping` in its last push left on purpose; everything else is a
-      // crash or a hang.
+      // not a node. A node that announced `stopping` in its last push left on purpose (stopped, health.ts);
+      // everything else is a crash or a hang. Matched on the node's whole grouping key (every label but
+      // `state`): a neighbour's group that shares job, role and instance cannot silence it.
       expr:
         `(time() - push_time_seconds > ${options.staleAfterIntervals} * persia_node_push_interval_seconds)\n` +
-        `  unless on (job, role, instance) (persia_node_state{state="stopping"} == 1)`,
+        `  unless ignoring (state) (persia_node_state{state="${STOPPING_STATE}"} == 1)`,
       for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (expiry.ts)
       severity: 'warning',
       summary: `${NODE} has missed ${options.staleAfterIntervals} of its pushes`,
@@ -49,7 +50,7 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       alert: 'PersiaNodePushFailuresRising',
       // Counted by the node and delivered with its next successful push; a node that can never push shows
       // up as PersiaNodeStoppedPushing instead.
-      expr: 'sum by (job, role, instance) (increase(persia_metrics_push_failures_total[5m])) > 0',
+      expr: 'sum without (reason) (increase(persia_metrics_push_failures_total[5m])) > 0',
       for: '5m',
       severity: 'warning',
       summary: `Pushes of ${NODE} keep failing`,
@@ -61,8 +62,9 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       alert: DUPLICATE_IDENTITY_ALERT,
       // Two processes pushing one group replace each other's values at every push: the stored incarnation
       // (a random number each node draws at start) then flips between theirs, which one restart never
-      // does more than once. A node that saw another incarnation in its own group says so itself.
-      expr: 'max by (job, role, instance) (\n' + '  changes(persia_node_incarnation[5m]) > 2\n' + '  or max_over_time(persia_node_duplicate_identity[5m]) == 1\n' + ')',
+      // does more than once. A node that saw another incarnation in its own group says so itself. Per
+      // group (its whole grouping key), as every node rule: no `by (job, role, instance)` that would merge groups.
+      expr: 'changes(persia_node_incarnation[5m]) > 2\n' + 'or\n' + 'max_over_time(persia_node_duplicate_identity[5m]) == 1',
       severity: 'critical',
       summary: `Two processes push as ${NODE}`,
       description:
@@ -72,14 +74,14 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
     },
     {
       alert: 'PersiaNaNGradients',
-      expr: 'sum by (job, role, instance, feature) (increase(nan_count[5m])) > 0',
+      expr: 'increase(nan_count[5m]) > 0',
       severity: 'warning',
       summary: `NaN gradients on feature {{ $labels.feature }} (${NODE})`,
       description: 'nan_count rose in the last 5 minutes: numerical instability (learning rate, bad input rows).',
     },
     {
       alert: 'PersiaNaNGradientsSkipped',
-      expr: 'sum by (job, role, instance, feature) (increase(nan_grad_skipped[5m])) > 0',
+      expr: 'increase(nan_grad_skipped[5m]) > 0',
       severity: 'warning',
       summary: `Gradient updates skipped for NaN on feature {{ $labels.feature }} (${NODE})`,
       description: 'nan_grad_skipped rose in the last 5 minutes: those updates are lost to training.',

@@ -1,7 +1,7 @@
 /**
  * When a node counts as healthy: stale once its last push is older than `staleAfterIntervals` of its own
- * push intervals. The stale-node alert, the job health dashboard, `status` and the view's node table all
- * judge by this rule; the gateway stamps every group with `push_time_seconds`, which is what makes it
+ * push intervals, unless that last push said it was stopping (then it is stopped, not stale). The
+ * stale-node alert, the job health dashboard, `status` and the view's node table all judge by this rule; the gateway stamps every group with `push_time_seconds`, which is what makes it
  * possible at all (the gateway has no TTL: a dead node's last values stay and look alive otherwise).
  */
 import type { MonitoringOptions } from './options.js';
@@ -14,16 +14,9 @@ export function staleAfterSeconds(options: MonitoringOptions): number {
 /** `for:` of the stale-node alert PersiaNodeStoppedPushing (alert-rules.ts; test/unit/group-expiry.test.ts keeps them equal). */
 export const STALE_ALERT_FOR_SECONDS = 60;
 
-/** Stale threshold of a group that does not publish its push interval (another pusher, an older node). */
-export const FALLBACK_STALE_SECONDS = 60;
-
-/**
- * The age after which one group is stale: `staleAfterIntervals` of the interval it publishes, or
- * FALLBACK_STALE_SECONDS for a group that publishes none.
- */
-export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, staleAfterIntervals: number): number {
-  return pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? staleAfterIntervals * pushIntervalSeconds : FALLBACK_STALE_SECONDS;
-}
+// The judgement itself (live / stopped / stale, a node's identity) is shared with the view page, which can
+// import view-contract.ts only: it is defined there and re-exported here, so every reader imports one home.
+export { FALLBACK_STALE_SECONDS, type NodeCondition, nodeCondition, nodeKey, STOPPING_STATE, staleThresholdSeconds } from './view-contract.js';
 
 /** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
 export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';

@@ -36,7 +36,11 @@ export const STRAGGLER_RECORDS = {
   throughputSlowdown: 'job_role_instance:persia_batch_throughput_slowdown:ratio',
 } as const;
 
-const NODE = 'job, role, instance';
+/**
+ * A node is its whole grouping key (view-contract.ts, nodeKey): per-node series keep every label but the
+ * ones aggregated away (`le`, the `metric` a score is of), never `by (job, role, instance)`, which would
+ * merge a neighbour's group `…/instance/rep_1/shadow/x` into rep_1's. Peers are the role's nodes of the job.
+ */
 const PEERS = 'job, role, metric';
 
 /** The role's typical value: the median, except the faster of exactly two (see the file comment). */
@@ -60,13 +64,13 @@ export function stragglerRecordingRules(timeCosts: readonly string[]): Recording
     out.push({
       record: r.timeCostP99,
       // Without observations in the window histogram_quantile gives NaN: such a node is left out.
-      expr: `histogram_quantile(0.99, sum by (${NODE}, le) (rate(${metric}_bucket[5m])))\n` + `  and on (${NODE}) (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)`,
+      expr: `histogram_quantile(0.99, rate(${metric}_bucket[5m]))\n` + `  and (rate(${metric}_count[5m]) > 0)`,
       labels: { metric },
     });
   }
   out.push(referenceRule(r.timeCostReference, r.timeCostP99), slowdownRule(r.timeCostSlowdown, r.timeCostP99, r.timeCostReference));
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
-    out.push({ record: r.secondsPerBatch, expr: `1 / (sum by (${NODE}) (rate(${metric}_count[5m])) > 0)`, labels: { metric } });
+    out.push({ record: r.secondsPerBatch, expr: `1 / (rate(${metric}_count[5m]) > 0)`, labels: { metric } });
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;
@@ -85,7 +89,7 @@ export function stragglerAlertSpec(options: MonitoringOptions): AlertSpec {
   return {
     alert: STRAGGLER_ALERT,
     // One alert per node, whichever of its time costs (or its batch rate) is slow at the moment.
-    expr: `max by (${NODE}) (${r.timeCostSlowdown}) > ${threshold}\n` + `or\n` + `max by (${NODE}) (${r.throughputSlowdown}) > ${threshold}`,
+    expr: `max without (metric) (${r.timeCostSlowdown}) > ${threshold}\n` + `or\n` + `max without (metric) (${r.throughputSlowdown}) > ${threshold}`,
     for: promDuration(options.stragglerForSeconds),
     severity: 'warning',
     summary: `{{ $labels.role }} {{ $labels.instance }} is a straggler of job {{ $labels.job }}`,

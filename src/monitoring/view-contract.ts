@@ -7,8 +7,56 @@
 
 /** A node much slower than its role's typical node (src/monitoring/straggler-rules.ts). */
 export const STRAGGLER_ALERT = 'PersiaStragglerNode';
+/** Labels a straggler alert may carry beyond its node's (which time cost is slow): shown, not part of the node. */
+export const STRAGGLER_DETAIL_LABELS: readonly string[] = ['metric'];
 /** Two processes push as one node (src/monitoring/alert-rules.ts). */
 export const DUPLICATE_IDENTITY_ALERT = 'PersiaDuplicateNodeIdentity';
+
+/**
+ * The node model shared by every reader of the gateway's groups (`status`, the view, the rules in
+ * alert-rules.ts): defined here because the page can import this one file only; health.ts re-exports it.
+ */
+
+/** The state a node pushes last when it stops on purpose (`shutdown()`): it left, it did not die. */
+export const STOPPING_STATE = 'stopping';
+
+/** Stale threshold of a group that does not publish its push interval (another pusher, an older node). */
+export const FALLBACK_STALE_SECONDS = 60;
+
+/**
+ * The age after which one group is stale: `staleAfterIntervals` of the interval it publishes, or
+ * FALLBACK_STALE_SECONDS for a group that publishes none.
+ */
+export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, staleAfterIntervals: number): number {
+  return pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? staleAfterIntervals * pushIntervalSeconds : FALLBACK_STALE_SECONDS;
+}
+
+/**
+ * What a node is as of its group: `live` (pushing), `stopped` (its last push said STOPPING_STATE: it shut
+ * down cleanly and its group was kept, so it is not pushing and never will), `stale` (it stopped pushing
+ * without saying so: a crash, a hang, a lost network). The stale-node alert fires for `stale` only.
+ */
+export type NodeCondition = 'live' | 'stopped' | 'stale';
+
+export function nodeCondition(state: string | undefined, ageSeconds: number | undefined, staleAfterSeconds: number): NodeCondition {
+  if (state === STOPPING_STATE) return 'stopped';
+  return ageSeconds === undefined || ageSeconds > staleAfterSeconds ? 'stale' : 'live';
+}
+
+/**
+ * A node is its whole grouping key (every label of its group, as the gateway stores it and Prometheus
+ * scrapes it with honor_labels), not its role and instance: a group `…/instance/rep_1/shadow/x` is
+ * another node than `…/instance/rep_1`, and neither can stand in for the other. `nodeKey` names one from
+ * a series' labels, leaving out the labels the series has beyond the group's (`omit`: its own labels, the
+ * ones Prometheus adds to an alert).
+ */
+export function nodeKey(labels: Readonly<Record<string, string>>, omit: readonly string[] = []): string {
+  const entries = Object.entries(labels).filter(([name, value]) => name !== '__name__' && value !== '' && !omit.includes(name));
+  return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Labels Prometheus gives every `ALERTS` series beyond the alert expression's, and the rules' `severity`. */
+export const ALERT_SERIES_LABELS: readonly string[] = ['alertname', 'alertstate', 'severity'];
 
 /** The view server's own answers and the Prometheus query API paths it forwards (src/view/prometheus-proxy.ts). */
 export const VIEW_PATHS = {

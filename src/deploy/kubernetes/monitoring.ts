@@ -6,6 +6,8 @@
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
+import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
+import { dropRuleSeries } from '../prometheus/prometheus-config.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { gatewaySelector, type KubernetesNames, type KubernetesObject } from './manifests.js';
 
@@ -64,14 +66,17 @@ scrape_configs:
         target_label: namespace
       # Deliberately no pod name: it would be added to every node series, and a node that moves to another
       # shard would start new series.
-`;
+${dropRuleSeries()}`;
 }
 
 /**
  * The operator adds namespace, service, pod, container and endpoint to every series it scrapes; the ones
  * that name a particular gateway are dropped for the reason given above.
  */
-const DROP_GATEWAY_IDENTITY = [{ action: 'labeldrop', regex: 'pod|container|endpoint|service' }];
+const DROP_GATEWAY_IDENTITY = { action: 'labeldrop', regex: 'pod|container|endpoint|service' };
+
+/** Only the rules write ALERTS and the recorded series (src/monitoring/rule-series.ts): a pushed copy is dropped. */
+const DROP_RULE_SERIES = { sourceLabels: ['__name__'], regex: ruleSeriesRegex(), action: 'drop' };
 
 function monitorEndpoint(jobName: string): Record<string, unknown> {
   return {
@@ -85,7 +90,7 @@ function monitorEndpoint(jobName: string): Record<string, unknown> {
       { targetLabel: 'job', replacement: KUBERNETES_SCRAPE_JOB, action: 'replace' },
       { targetLabel: 'persia_job', replacement: jobName, action: 'replace' },
     ],
-    metricRelabelings: DROP_GATEWAY_IDENTITY,
+    metricRelabelings: [DROP_RULE_SERIES, DROP_GATEWAY_IDENTITY],
   };
 }
 

@@ -11,11 +11,15 @@
  * target of one job that cannot reach it would fire PersiaGatewayDown while the other scrapes it fine.
  * `persia-metrics discover` leaves out whatever these jobs find (src/discovery/scrape-reader.ts).
  *
+ * honor_labels also lets a push name any series: every gateway job drops the names only rules may write
+ * (ALERTS and the recorded series, src/monitoring/rule-series.ts), so no pusher can pass for the rules.
+ *
  * A text template, not the YAML emitter (src/deploy/yaml.ts): the comments that say why each scrape job is
  * there are what users of the file read.
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
+import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { ALERT_RULES_FILE, RECORDING_RULES_FILE } from './rule-files.js';
 
@@ -64,7 +68,7 @@ scrape_configs:
       # DNS knows no labels; this file was rendered for one job, so name it here.
       - target_label: persia_job
         replacement: '${options.jobName}'
-
+${dropRuleSeries()}
 ${flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob()}
   # Gateways outside this Docker network: \`persia-metrics discover\` writes targets/gateway-<job>.json
   # (targets + a persia_job label); Prometheus re-reads the files when they change.
@@ -73,7 +77,7 @@ ${flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob()}
     file_sd_configs:
       - files: ['targets/*.json']
         refresh_interval: 1m
-${remoteWrite(options)}`;
+${dropRuleSeries()}${remoteWrite(options)}`;
 }
 
 /**
@@ -118,7 +122,7 @@ function dockerScrapeJob(): string {
       - source_labels: [__meta_docker_container_label_com_docker_compose_service]
         regex: '${GATEWAY_SERVICE}'
         action: drop
-
+${dropRuleSeries()}
 `;
 }
 
@@ -154,6 +158,20 @@ function swarmScrapeJob(): string {
       - source_labels: [__address__]
         regex: '.*:${DEFAULT_GATEWAY_PORT}'
         action: keep
+${dropRuleSeries()}
+`;
+}
 
+/**
+ * A gateway scrape job's metric_relabel_configs (4 spaces in, as the job's keys): the series only the rules
+ * may write are dropped from what the gateway serves (see the file comment).
+ */
+export function dropRuleSeries(): string {
+  return `    # Only the rules write ALERTS and the recorded series: a pushed one (honor_labels keeps its labels) would
+    # pass for the rules' own and flag a healthy node, so the gateway's copies are dropped.
+    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: '${ruleSeriesRegex()}'
+        action: drop
 `;
 }

@@ -192,7 +192,7 @@ async function refreshNodes(job: string, health: NodeHealthRule): Promise<Readon
   // done) ended by now, and the first answers after it are the ones whose ages are unsure.
   const outage = last === undefined ? undefined : { from: last.from, to: last.to ?? now };
   const rows = nodeRows(answers, health, { now, outage, staleBefore: staleNodes });
-  staleNodes = new Set(rows.filter((row) => row.stale).map((row) => `${row.role}/${row.instance}`));
+  staleNodes = new Set(rows.filter((row) => row.stale).map((row) => row.key));
   renderNodes(rows, job);
   return results;
 }

@@ -1,8 +1,20 @@
 /**
- * The node table: one row per gateway group (job / role / instance), from a few instant queries. Pure: the
- * page runs NODE_QUERIES through the view server and hands the answers to `nodeRows`.
+ * The node table: one row per gateway group (its whole grouping key: nodeKey, src/monitoring/view-contract.ts),
+ * from a few instant queries. Pure: the page runs NODE_QUERIES through the view server and hands the answers
+ * to `nodeRows`. Every query keeps the group's labels, so each answer is matched to its node by the whole
+ * key: a neighbour's group `…/instance/rep_1/shadow/x` is a row of its own and never refreshes rep_1.
  */
-import { DUPLICATE_IDENTITY_ALERT, STRAGGLER_ALERT, type NodeHealthRule } from '../../monitoring/view-contract.js';
+import {
+  ALERT_SERIES_LABELS,
+  DUPLICATE_IDENTITY_ALERT,
+  type NodeCondition,
+  nodeCondition,
+  nodeKey,
+  type NodeHealthRule,
+  STRAGGLER_ALERT,
+  STRAGGLER_DETAIL_LABELS,
+  staleThresholdSeconds,
+} from '../../monitoring/view-contract.js';
 import { sampleNumber } from './format.js';
 import { promqlStringContent } from './promql-string.js';
 
@@ -20,16 +32,28 @@ export function nodeQueries(job: string): Record<NodeQueryName, string> {
     age: `time() - push_time_seconds{${sel}}`,
     interval: `persia_node_push_interval_seconds{${sel}}`,
     state: `persia_node_state{${sel}} == 1`,
-    failures: `sum by (role, instance) (persia_metrics_push_failures_total{${sel}})`,
+    failures: `sum without (reason) (persia_metrics_push_failures_total{${sel}})`,
     rejected: `push_failure_time_seconds{${sel}} > push_time_seconds{${sel}}`,
-    duplicate: `max by (role, instance) (persia_node_duplicate_identity{${sel}}) == 1 or max by (role, instance) (ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}})`,
+    // ALERTS as the rules evaluated them: the shipped scrape configs drop pushed ALERTS (src/deploy/prometheus).
+    duplicate: `persia_node_duplicate_identity{${sel}} == 1 or ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}}`,
     straggler: `ALERTS{alertname="${STRAGGLER_ALERT}", ${sel}}`,
   };
 }
 
+/** Per query, the labels its series have beyond their group's (left out of the node key). */
+const OWN_LABELS: Partial<Record<NodeQueryName, readonly string[]>> = {
+  state: ['state'],
+  duplicate: ALERT_SERIES_LABELS,
+  straggler: [...ALERT_SERIES_LABELS, ...STRAGGLER_DETAIL_LABELS],
+};
+
 export interface NodeRow {
+  /** The node's identity: its whole grouping key (nodeKey). */
+  readonly key: string;
   readonly role: string;
   readonly instance: string;
+  /** Labels of the group beyond job, role and instance (and the scrape's persia_job), as `name=value`. */
+  readonly extraLabels: readonly string[];
   /** The node's own state (init, running, error, stopping) as of its last push. */
   readonly state: string | undefined;
   readonly ageSeconds: number;
@@ -37,6 +61,8 @@ export interface NodeRow {
   readonly intervalSeconds: number | undefined;
   /** Whole push intervals since the last push (undefined without an interval). */
   readonly missedPushes: number | undefined;
+  /** live / stopped / stale, by the model's rule (nodeCondition); `stale` is `condition === 'stale'`. */
+  readonly condition: NodeCondition;
   readonly stale: boolean;
   /**
    * Right after Prometheus was away its last samples are older than the nodes' real pushes: a node that was
@@ -52,19 +78,19 @@ export interface NodeRow {
   readonly duplicateIdentity: boolean;
 }
 
-function key(metric: Readonly<Record<string, string>>): string {
-  return `${metric['role'] ?? ''}/${metric['instance'] ?? ''}`;
-}
-
-function byNode(samples: readonly InstantSample[] | undefined): Map<string, InstantSample[]> {
+function byNode(samples: readonly InstantSample[] | undefined, omit: readonly string[] = []): Map<string, InstantSample[]> {
   const map = new Map<string, InstantSample[]>();
   for (const sample of samples ?? []) {
-    const list = map.get(key(sample.metric)) ?? [];
+    const id = nodeKey(sample.metric, omit);
+    const list = map.get(id) ?? [];
     list.push(sample);
-    map.set(key(sample.metric), list);
+    map.set(id, list);
   }
   return map;
 }
+
+/** Labels every series of a job has that say nothing about which node it is. */
+const SHARED_LABELS = ['__name__', 'job', 'role', 'instance', 'persia_job'];
 
 function compareNatural(a: string, b: string): number {
   return a.localeCompare(b, undefined, { numeric: true });
@@ -91,42 +117,47 @@ export function nodeRows(
   recent?: {
     readonly now: number;
     readonly outage: RecentOutage | undefined;
-    /** `role/instance` of the nodes flagged stale before: they stay stale (they were dead before the outage). */
+    /** Keys of the nodes flagged stale before: they stay stale (they were dead before the outage). */
     readonly staleBefore?: ReadonlySet<string>;
   },
 ): NodeRow[] {
   const ages = byNode(answers.age);
   const intervals = byNode(answers.interval);
-  const states = byNode(answers.state);
+  const states = byNode(answers.state, OWN_LABELS.state);
   const failures = byNode(answers.failures);
   const rejected = byNode(answers.rejected);
-  const duplicates = byNode(answers.duplicate);
-  const stragglers = byNode(answers.straggler);
+  const duplicates = byNode(answers.duplicate, OWN_LABELS.duplicate);
+  const stragglers = byNode(answers.straggler, OWN_LABELS.straggler);
   const rows: NodeRow[] = [];
   for (const [id, samples] of ages) {
     const first = samples[0];
     if (first === undefined) continue;
-    // The same group scraped twice (two discovery mechanisms) is one node: its freshest copy counts.
+    // One key, one series (a group scraped twice under the same labels is one series in Prometheus).
     const ageSeconds = Math.min(...samples.map((sample) => sampleNumber(sample.value[1])));
     const ownInterval = intervals.get(id)?.[0];
     const intervalSeconds = ownInterval === undefined ? undefined : sampleNumber(ownInterval.value[1]);
     const alerts = stragglers.get(id) ?? [];
     const firing = alerts.some((alert) => alert.metric['alertstate'] === 'firing');
-    const detail = alerts
-      .flatMap((alert) => Object.entries(alert.metric).filter(([name]) => !['__name__', 'alertname', 'alertstate', 'job', 'role', 'instance', 'severity'].includes(name)))
-      .map(([name, value]) => `${name}=${value}`);
+    const detail = alerts.flatMap((alert) => STRAGGLER_DETAIL_LABELS.flatMap((name) => (alert.metric[name] === undefined ? [] : [`${name}=${alert.metric[name]}`])));
     const failureSample = failures.get(id)?.[0];
-    const threshold = intervalSeconds !== undefined && intervalSeconds > 0 ? health.staleAfterIntervals * intervalSeconds : health.fallbackStaleSeconds;
-    const looksStale = ageSeconds > threshold;
-    const ageUnsure = looksStale && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
+    const threshold = staleThresholdSeconds(intervalSeconds, health.staleAfterIntervals);
+    const state = states.get(id)?.[0]?.metric['state'];
+    const judged = nodeCondition(state, ageSeconds, threshold);
+    const ageUnsure = judged === 'stale' && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
+    const condition = ageUnsure ? 'live' : judged;
     rows.push({
+      key: id,
       role: first.metric['role'] ?? '',
       instance: first.metric['instance'] ?? '',
-      state: states.get(id)?.[0]?.metric['state'],
+      extraLabels: Object.entries(first.metric)
+        .filter(([name, value]) => !SHARED_LABELS.includes(name) && value !== '')
+        .map(([name, value]) => `${name}=${value}`),
+      state,
       ageSeconds,
       intervalSeconds,
       missedPushes: intervalSeconds === undefined || intervalSeconds <= 0 ? undefined : Math.max(0, Math.floor(ageSeconds / intervalSeconds) - 1),
-      stale: looksStale && !ageUnsure,
+      condition,
+      stale: condition === 'stale',
       ageUnsure,
       pushFailures: failureSample === undefined ? undefined : sampleNumber(failureSample.value[1]),
       lastPushRejected: rejected.has(id),
@@ -136,5 +167,11 @@ export function nodeRows(
     });
   }
   const roleRank = (role: string): number => (health.roles.includes(role) ? health.roles.indexOf(role) : health.roles.length);
-  return rows.sort((a, b) => roleRank(a.role) - roleRank(b.role) || compareNatural(a.role, b.role) || compareNatural(a.instance, b.instance));
+  return rows.sort(
+    (a, b) =>
+      roleRank(a.role) - roleRank(b.role) ||
+      compareNatural(a.role, b.role) ||
+      compareNatural(a.instance, b.instance) ||
+      compareNatural(a.extraLabels.join(' '), b.extraLabels.join(' ')),
+  );
 }

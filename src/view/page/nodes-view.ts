@@ -25,7 +25,9 @@ function withBadge(text: string, extra: HTMLSpanElement | undefined, className?:
 
 function row(node: NodeRow): HTMLTableRowElement {
   const tr = document.createElement('tr');
-  tr.dataset['node'] = `${node.role}/${node.instance}`;
+  // role/instance, then any further grouping labels as the gateway's path writes them (…/shadow/x).
+  tr.dataset['node'] = [`${node.role}/${node.instance}`, ...node.extraLabels.map((label) => label.replace('=', '/'))].join('/');
+  tr.dataset['condition'] = node.condition;
   tr.dataset['stale'] = String(node.stale);
   tr.dataset['ageUnsure'] = String(node.ageUnsure);
   tr.dataset['straggler'] = String(node.straggler === 'firing');
@@ -33,10 +35,14 @@ function row(node: NodeRow): HTMLTableRowElement {
   const missed = node.missedPushes !== undefined && node.missedPushes > 0 ? `, ${node.missedPushes} missed` : '';
   tr.append(
     cell(node.role),
-    cell(node.instance),
+    cell([node.instance, ...node.extraLabels].join(' ')),
     withBadge(
-      node.stale ? 'stale' : (node.state ?? '–'),
-      node.stale ? badge('STALE', 'bad', node.state === undefined ? undefined : `last state it pushed: ${node.state}`) : undefined,
+      node.condition === 'live' ? (node.state ?? '–') : node.condition,
+      node.condition === 'stale'
+        ? badge('STALE', 'bad', node.state === undefined ? undefined : `last state it pushed: ${node.state}`)
+        : node.condition === 'stopped'
+          ? badge('STOPPED', 'ok', 'it shut down cleanly (its last push said "stopping"): no alert, its group stays until expire or end-job')
+          : undefined,
     ),
     withBadge(
       `${formatAge(node.ageSeconds)} ago${node.ageUnsure ? '' : missed}`,
@@ -68,7 +74,9 @@ export function renderNodes(nodes: readonly NodeRow[], job: string): void {
     nodes.length === 0
       ? `No node of job "${job}" in Prometheus.`
       : `${counted(nodes.length, 'node')} of job "${job}" (${[...perRole].map(([role, n]) => `${n} ${role}`).join(', ')}) · ` +
-        `${count((n) => n.stale)} stale · ${counted(
+        `${count((n) => n.stale)} stale · ` +
+        (nodes.some((n) => n.condition === 'stopped') ? `${count((n) => n.condition === 'stopped')} stopped · ` : '') +
+        `${counted(
           count((n) => n.straggler === 'firing'),
           'straggler',
         )} · ` +

@@ -10,6 +10,7 @@ import { nodeRows, staleByOutage, type InstantSample } from '../../../src/view/p
 import { counted } from '../../../src/view/page/format.js';
 import { prometheusUpstream, redactedUrl, refusedReason } from '../../../src/view/prometheus-proxy.js';
 import { nodeHealthRule } from '../../../src/view/view-panels.js';
+import { nodeKey } from '../../../src/monitoring/health.js';
 
 describe('--prometheus with credentials', () => {
   it('keeps user:password for Prometheus as basic auth, out of the URL fetch uses and of what is printed', () => {
@@ -68,7 +69,10 @@ describe('staleness right after an outage of Prometheus', () => {
       ['live', false, true],
     ]);
     // A node already flagged before the outage stays flagged, however close to the threshold it died.
-    expect(nodeRows({ age: [sample('dead', 31)], interval: [sample('dead', 1)] }, HEALTH, { ...recent, staleBefore: new Set(['trainer/dead']) })[0]?.stale).toBe(true);
+    expect(
+      nodeRows({ age: [sample('dead', 31)], interval: [sample('dead', 1)] }, HEALTH, { ...recent, staleBefore: new Set([nodeKey({ role: 'trainer', instance: 'dead' })]) })[0]
+        ?.stale,
+    ).toBe(true);
     // Without an outage the same ages are both stale.
     expect(nodeRows(answers, HEALTH).map((row) => row.stale)).toEqual([true, true]);
   });
