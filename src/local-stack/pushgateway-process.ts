@@ -4,6 +4,7 @@ import { GatewayClient } from '../gateway/client.js';
 import { gatewayEndpoint } from '../gateway/endpoint.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { spawnManaged, startOnPort, waitUntilReady, type ManagedProcess } from './managed-process.js';
+import { signalAndWaitForState } from './process-state.js';
 import { waitFor } from './wait-for.js';
 
 /** One group as the gateway's `/api/v1/metrics` reports it. */
@@ -32,11 +33,12 @@ export interface RunningPushgateway {
   kill(): Promise<void>;
   /**
    * SIGSTOP: the gateway hangs as a wedged server does (the kernel still accepts connections; nothing
-   * answers) until `resume()`. `stop()` and `kill()` resume it first.
+   * answers) until `resume()`. `stop()` and `kill()` resume it first. Resolves once the kernel reports the
+   * process stopped, so a request sent after it is not answered.
    */
-  pause(): void;
-  /** SIGCONT: a paused gateway answers again, the requests that waited included. */
-  resume(): void;
+  pause(): Promise<void>;
+  /** SIGCONT: a paused gateway answers again, the requests that waited included. Resolves once it runs again. */
+  resume(): Promise<void>;
   /** Stops (if running) and starts a new gateway on the same port, with no groups. */
   restart(): Promise<void>;
   /** The scrape page `/metrics`, exactly as Prometheus sees it. */
@@ -83,6 +85,9 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
   const signalGateway = (signal: NodeJS.Signals): void => {
     if (proc.pid !== undefined && proc.exitReason() === undefined) process.kill(proc.pid, signal);
   };
+  const waitForGateway = async (signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> => {
+    if (proc.pid !== undefined && proc.exitReason() === undefined) await signalAndWaitForState(proc.pid, signal, proc.label);
+  };
 
   // The gateway client every other path uses, with a bound per request so a hung gateway fails the test with a
   // message. Not a background client: the gateway's child process is unref'd (src/local-stack/managed-process.ts),
@@ -107,8 +112,8 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
       return proc.stop();
     },
     kill: () => proc.kill(),
-    pause: () => signalGateway('SIGSTOP'),
-    resume: () => signalGateway('SIGCONT'),
+    pause: () => waitForGateway('SIGSTOP'),
+    resume: () => waitForGateway('SIGCONT'),
     async restart() {
       signalGateway('SIGCONT');
       await proc.stop();

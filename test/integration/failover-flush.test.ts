@@ -50,11 +50,11 @@ describe.skipIf(!servers)('flush() during a failover off a hung replica', () => 
     const url = await waitFor(async () => /pushing to (\S+)/.exec(program.stdout())?.[1], { timeoutMs: 15_000, intervalMs: 20, what: 'the first push' });
     const hung = url.startsWith(a.url) ? a : b;
     const healthy = hung === a ? b : a;
-    hung.pause();
+    await hung.pause();
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${program.dir}/go`, '');
     const exit = await program.exited;
-    hung.resume();
+    await hung.resume();
     expect(exit.code, exit.stderr).toBe(0);
     for (const epoch of [1, 2, 3]) expect(exit.stdout).toContain(`epoch ${epoch} flushed to ${healthy.url}`);
     expect(exit.stdout).not.toContain('flush rejected');
@@ -67,9 +67,9 @@ describe.skipIf(!servers)('flush() during a failover off a hung replica', () => 
       env: nodeEnv(`${gateway.address},localhost:${gateway.port}`, 'spelt_twice', { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '0.5' }),
     });
     await waitFor(async () => /pushing to (\S+)/.exec(program.stdout())?.[1], { timeoutMs: 15_000, intervalMs: 20, what: 'the first push' });
-    gateway.pause();
+    await gateway.pause();
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    gateway.resume();
+    await gateway.resume();
     let present = 0;
     let checks = 0;
     for (; checks < 30; checks += 1) {

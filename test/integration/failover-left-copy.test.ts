@@ -58,7 +58,7 @@ describe.skipIf(!servers)('the copy of a group left on a hung replica, at shutdo
     const url = await waitFor(async () => /pushing to (\S+)/.exec(program.stdout())?.[1], { timeoutMs: 15_000, intervalMs: 20, what: 'the first push' });
     const hung = url.startsWith(a.url) ? a : b;
     const other = hung === a ? b : a;
-    hung.pause();
+    await hung.pause();
     await waitFor(async () => program.stdout().includes('moved to'), { timeoutMs: 15_000, intervalMs: 50, what: 'the node to move off the hung replica' });
     expect(program.stdout()).toContain(`moved to ${other.url}`);
     return { program, hung, other };
@@ -68,7 +68,7 @@ describe.skipIf(!servers)('the copy of a group left on a hung replica, at shutdo
     const { program, hung, other } = await startMovedNode('left_copy_recovers');
     writeFileSync(join(program.dir, 'go'), '');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    hung.resume(); // recovers while the node shuts down
+    await hung.resume(); // recovers while the node shuts down
     const exit = await program.exited;
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.stdout).toContain('shutdown ok');
@@ -91,6 +91,6 @@ describe.skipIf(!servers)('the copy of a group left on a hung replica, at shutdo
     expect(elapsed).toBeLessThan(5_000 + 1_000);
     expect(exit.stderr).toContain(`could not delete this node's group from gateway replica ${hung.url} it left, at shutdown`);
     expect(exit.stderr).toContain('STALE once it misses its pushes');
-    hung.resume();
+    await hung.resume();
   });
 });

@@ -52,6 +52,21 @@ describe.skipIf(missing.length > 0)(title, () => {
     expect(targets.map((t) => t.health)).toEqual(['up']);
   });
 
+  it('pause() resolves once the gateway is stopped (a request right after gets no answer) and resume() once it answers again', async () => {
+    const running = gateway!;
+    const ask = (): Promise<number | string> =>
+      fetch(`${running.url}/metrics`, { signal: AbortSignal.timeout(1_000) }).then(
+        (response) => response.status,
+        (error: Error) => error.name,
+      );
+    for (let round = 0; round < 3; round += 1) {
+      await running.pause();
+      expect(await ask()).toBe('TimeoutError');
+      await running.resume();
+      expect(await ask()).toBe(200);
+    }
+  });
+
   it('wipe() and restart() leave an empty gateway on the same port', async () => {
     const gw = gateway!;
     await gw.wipe();
