@@ -110,6 +110,7 @@ function initCompose(options: DeployOptions, dir: string, flags: InitFlags): Ini
     '\n' +
     'next:\n' +
     '  docker build -f docker/node/Dockerfile -t persia-metrics/node:local <persia-metrics checkout>\n' +
+    '    (needs a git checkout of the persia-metrics repository: docker/ is not in the npm package)\n' +
     `  cd ${dir} && docker-compose up -d\n` +
     '  Grafana http://127.0.0.1:3000 · Prometheus http://127.0.0.1:9090 · gateway http://127.0.0.1:9091\n';
   return { written, text };
@@ -140,6 +141,6 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
     `  kubectl apply -n <namespace> -f ${dir}/${KUBERNETES_DIR}/global-config.yaml -f ${dir}/${KUBERNETES_DIR}/gateway.yaml\n` +
     `  Prometheus: merge ${KUBERNETES_DIR}/prometheus-scrape.yml, or apply ${KUBERNETES_DIR}/prometheus-operator/service-monitor.yaml\n` +
     `  alert and recording rules: ${KUBERNETES_DIR}/prometheus-rules.yaml (ConfigMap to mount), or ${KUBERNETES_DIR}/prometheus-operator/prometheus-rule.yaml, once per Prometheus, into its namespace rather than the job's (the file's header says why)\n` +
-    `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile and push it where the cluster pulls)\n`;
+    `  nodes: see ${KUBERNETES_DIR}/nodes-example.yaml (build docker/node/Dockerfile from a git checkout of the persia-metrics repository, not in the npm package, and push it where the cluster pulls)\n`;
   return { written, text };
 }
