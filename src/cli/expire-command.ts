@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../monitoring/expiry.js';
-import { staleAfterSeconds } from '../monitoring/health.js';
+import { STATED_PUSH_INTERVAL_SECONDS, staleAfterSeconds } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { planExpiry, type ExpiryRule, type GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError, errorText } from '../errors.js';
@@ -43,8 +43,9 @@ const DETAILS = `
 A group is deleted once its last push is older than max(--after, ${MISSED_PUSHES} x its own push interval):
 every persia-metrics node publishes persia_node_push_interval_seconds, so a slow node is never deleted
 between two of its pushes (${MISSED_PUSHES} = twice the ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} missed intervals of the stale-node alert).
-Groups without that metric (other pushers, such as a batch job's last result) are kept unless
---include-other-pushers, which applies --after alone to them.
+A node that does not publish it (a PersiaML node: grouping key job, instance, ip_addr) is judged by
+${STATED_PUSH_INTERVAL_SECONDS} s, PersiaML's default interval. Groups without an instance (other pushers, such as a batch job's
+last result) are kept unless --include-other-pushers, which applies --after alone to them.
 
 Choose --after so that the stale-node alert (PersiaNodeStoppedPushing) fires and notifies first: at least
 the stale threshold (push interval x ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals}) + the alert's for (1m) + 3m; with the shipped 10 s interval

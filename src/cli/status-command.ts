@@ -51,7 +51,7 @@ export function registerStatusCommand(program: Command, context: CommandContext)
     .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)", parseGatewayOption)
     .option(
       '--stale-after <seconds>',
-      `mark nodes whose last push is older than this (default: ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} of the node's own push intervals, ${FALLBACK_STALE_SECONDS} s for a group that does not publish its interval)`,
+      `mark nodes whose last push is older than this (default: ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} of the node's own push intervals; of the job's push_interval_seconds for a group that does not publish its interval, such as a PersiaML node: ${FALLBACK_STALE_SECONDS} s at the default)`,
       parseSeconds,
     )
     .option('--timeout <seconds>', 'give up reading a gateway after this long', parseSeconds, 5)
@@ -133,6 +133,7 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
       nowSeconds: context.now() / 1000,
       ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
       staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals,
+      statedPushIntervalSeconds: config.options.pushIntervalSeconds,
       gateway,
     });
     gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeOf(result.value.groups, result.value.scrape) });

@@ -4,11 +4,12 @@
  * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `GatewayClient.groups()` (src/gateway/client.ts) does the HTTP.
  */
 import { NODE_ROLES } from '../metrics/catalog.js';
-import { type NodeCondition, nodeCondition, nodeKey, staleThresholdSeconds } from '../monitoring/health.js';
-import { family, firstValue, type ApiGroup } from '../gateway/api.js';
+import { type NodeCondition, nodeCondition, nodeKey, nodeRole, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
+import { family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
 
 export interface NodeStatus {
   readonly job: string;
+  /** Its `role` label, else the role its families show (PersiaML's nodes push none), else `unknown` (src/monitoring/view-contract.ts, nodeRole). */
   readonly role: string;
   readonly instance: string;
   /**
@@ -45,9 +46,11 @@ export interface SummaryOptions {
   readonly nowSeconds: number;
   /**
    * A group whose last push is older than this counts as stale. Default: `staleAfterIntervals` of the
-   * node's own push interval, or FALLBACK_STALE_SECONDS (src/monitoring/health.ts) for a group that does not publish one.
+   * node's own push interval, or of `statedPushIntervalSeconds` for a group that does not publish one (src/monitoring/health.ts).
    */
   readonly staleAfterSeconds?: number;
+  /** The interval a group that publishes none is judged by (the job's push_interval_seconds); default STATED_PUSH_INTERVAL_SECONDS. */
+  readonly statedPushIntervalSeconds?: number;
   /** Missed pushes that make a node stale when `staleAfterSeconds` is not given (the stale alert's count). */
   readonly staleAfterIntervals: number;
   /** Shown in the result, to tell replicas apart. */
@@ -63,12 +66,12 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const age = pushTime === undefined || pushTime <= 0 ? undefined : Math.max(0, options.nowSeconds - pushTime);
     const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
     const interval = firstValue(group, 'persia_node_push_interval_seconds');
-    const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals);
+    const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals, options.statedPushIntervalSeconds);
     const state = family(group, 'persia_node_state')?.metrics?.find((m) => Number(m.value) === 1)?.labels?.['state'];
     const condition = nodeCondition(state, age, staleAfter);
     nodes.push({
       job: options.job,
-      role: labels['role'] ?? '',
+      role: nodeRole(labels['role'], rolesOfFamilies(familyNames(group, false))),
       instance: labels['instance'] ?? '',
       groupingKey: Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== '')),
       state,

@@ -14,6 +14,7 @@
 import { errorText, PersiaMetricsError } from '../errors.js';
 import { findMetricSpec } from '../metrics/catalog.js';
 import { expiryThresholdSeconds } from '../monitoring/expiry.js';
+import { isNodeGroup, STATED_PUSH_INTERVAL_SECONDS } from '../monitoring/health.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { firstValue, type ApiGroup } from '../gateway/api.js';
 import { GatewayClient } from '../gateway/client.js';
@@ -29,10 +30,16 @@ export interface ExpiryRule {
   /** A group that publishes its push interval is kept until it missed this many of its own pushes. */
   readonly missedPushes: number;
   /**
-   * Groups without the interval (other pushers, such as a batch job's last result, or nodes of a version
-   * before it): kept by default, since nothing says how often they push; when true, --after alone applies.
+   * Groups without the interval and without an `instance` (other pushers, such as a batch job's last
+   * result): kept by default, since nothing says how often they push; when true, --after alone applies.
    */
   readonly includeOtherPushers: boolean;
+  /**
+   * The interval a node that publishes none is judged by: a group keyed by an `instance` without
+   * persia_node_push_interval_seconds (PersiaML's own nodes, any pusher using the grouping convention).
+   * Default STATED_PUSH_INTERVAL_SECONDS (src/monitoring/view-contract.ts).
+   */
+  readonly statedPushIntervalSeconds?: number;
 }
 
 /** Why a group is deleted or kept. */
@@ -92,8 +99,10 @@ export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: numb
   const age = lastPushAge(group, nowSeconds);
   const interval = pushInterval(group);
   const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval };
-  if (interval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
-  const threshold = expiryThresholdSeconds(rule.afterSeconds, rule.missedPushes, interval);
+  // A node is keyed by an instance (docs/processes.md): one that publishes no interval is judged by the stated one.
+  const judgedInterval = interval ?? (isNodeGroup(labels) ? (rule.statedPushIntervalSeconds ?? STATED_PUSH_INTERVAL_SECONDS) : undefined);
+  if (judgedInterval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
+  const threshold = expiryThresholdSeconds(rule.afterSeconds, rule.missedPushes, judgedInterval);
   if (age === undefined) return { ...base, thresholdSeconds: threshold, verdict: 'never-pushed' };
   return { ...base, thresholdSeconds: threshold, verdict: age > threshold ? 'expired' : 'live' };
 }

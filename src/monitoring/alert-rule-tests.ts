@@ -6,7 +6,7 @@
  */
 import { staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
-import { type RuleTestCase as Case, stragglerRuleTestCases } from './straggler-rule-tests.js';
+import { type RuleTestCase as Case, persiaml, stragglerRuleTestCases } from './straggler-rule-tests.js';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -24,7 +24,8 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
       comment:
         `a dead node (last push at 0) fires once ${options.staleAfterIntervals} of its own intervals + for have passed; live and stopping nodes, ` +
         "a node with a 10× longer interval and another program's group (no interval published) never do; " +
-        "a neighbour's group under the dead node's job/role/instance plus one more label (pushing, and saying it stops) does not silence it",
+        "a neighbour's group under the dead node's job/role/instance plus one more label (pushing, and saying it stops) does not silence it; " +
+        "a PersiaML node (no interval, job/instance/ip_addr) fires after as many of the job's intervals, its live namesake on another host does not",
       series: [
         [{ __name__: 'push_time_seconds', ...node('trainer', 'live') }, `0+15x${long}`],
         [{ __name__: 'persia_node_push_interval_seconds', ...node('trainer', 'live') }, `${options.pushIntervalSeconds}x${long}`],
@@ -40,10 +41,13 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'push_time_seconds', ...node('server', 'slow') }, `0x${long}`],
         [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'slow') }, `${options.pushIntervalSeconds * 10}x${long}`],
         [{ __name__: 'push_time_seconds', job: 'nightly_export', instance: '' }, `0x${long}`],
+        // PersiaML's own nodes publish no interval: judged by the job's, under their whole grouping key.
+        [{ __name__: 'push_time_seconds', ...persiaml('rep_0', '10.0.0.5') }, `0x${long}`],
+        [{ __name__: 'push_time_seconds', ...persiaml('rep_0', '10.0.0.6') }, `0+15x${long}`],
       ],
       evals: [
         { at: `${stale}s`, alert: 'PersiaNodeStoppedPushing', firing: [] },
-        { at: `${stale + 120}s`, alert: 'PersiaNodeStoppedPushing', firing: [node('trainer', 'dead')] },
+        { at: `${stale + 120}s`, alert: 'PersiaNodeStoppedPushing', firing: [node('trainer', 'dead'), persiaml('rep_0', '10.0.0.5')] },
       ],
     },
     {

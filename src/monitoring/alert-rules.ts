@@ -20,19 +20,26 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
     {
       alert: 'PersiaNodeStoppedPushing',
       // Each node by its own pace (persia_node_push_interval_seconds, in its group): a node pushing every
-      // 5 minutes is not stale after a minute, and a group some other program pushed (no interval) is
-      // not a node. A node that announced `stopping` in its last push left on purpose (stopped, health.ts);
+      // 5 minutes is not stale after a minute. A node that publishes no interval (PersiaML's own nodes, any
+      // pusher keyed by job and instance) is judged by the job's configured interval, which PersiaML's nodes
+      // read from the same file; a group without an instance (a batch job's last result) is not a node.
+      // A node that announced `stopping` in its last push left on purpose (stopped, health.ts);
       // everything else is a crash or a hang. Matched on the node's whole grouping key (every label but
       // `state`): a neighbour's group that shares job, role and instance cannot silence it.
       expr:
-        `(time() - push_time_seconds > ${options.staleAfterIntervals} * persia_node_push_interval_seconds)\n` +
+        `(\n` +
+        `  time() - push_time_seconds > ${options.staleAfterIntervals} * persia_node_push_interval_seconds\n` +
+        `or\n` +
+        `  (time() - push_time_seconds{instance!=""} > ${staleSeconds}) unless persia_node_push_interval_seconds\n` +
+        `)\n` +
         `  unless ignoring (state) (persia_node_state{state="${STOPPING_STATE}"} == 1)`,
       for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (expiry.ts)
       severity: 'warning',
       summary: `${NODE} has missed ${options.staleAfterIntervals} of its pushes`,
       description:
         `Its last successful push is older than ${options.staleAfterIntervals} of its own push intervals ` +
-        `(${staleSeconds}s at the job's ${options.pushIntervalSeconds}s). The node crashed, hangs, or cannot reach the gateway; ` +
+        `(${staleSeconds}s at the job's ${options.pushIntervalSeconds}s), or of the job's interval for a node that publishes none (PersiaML's own nodes). ` +
+        'The node crashed, hangs, or cannot reach the gateway; ' +
         'its other series on the gateway are stale values, not live ones.',
     },
     {

@@ -156,8 +156,9 @@ function stragglerPanel(): PanelDef {
       "Each node's P99 time cost (and its time per batch) divided by a typical node's of its role in the job, the worst of its " +
       `time costs: 1 is as fast as its peers, 3 three times slower. A node that stays above the threshold raises ${STRAGGLER_ALERT}.`,
     targets: [
-      { expr: `max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{${SEL}})`, legend: '{{role}} {{instance}} P99' },
-      { expr: `max by (role, instance) (${STRAGGLER_RECORDS.throughputSlowdown}{${SEL}})`, legend: '{{role}} {{instance}} per batch' },
+      // Per node, its whole grouping key (a PersiaML node's job/instance/ip_addr): never merged by role and instance.
+      { expr: `max without (metric) (${STRAGGLER_RECORDS.timeCostSlowdown}{${SEL}})`, legend: '{{role}} {{instance}} {{ip_addr}} P99' },
+      { expr: `max without (metric) (${STRAGGLER_RECORDS.throughputSlowdown}{${SEL}})`, legend: '{{role}} {{instance}} {{ip_addr}} per batch' },
     ],
   };
 }

@@ -1,6 +1,6 @@
 /**
  * When a node counts as healthy: stale once its last push is older than `staleAfterIntervals` of its own
- * push intervals, unless that last push said it was stopping (then it is stopped, not stale). The
+ * push intervals (of the job's configured interval for a node that publishes none, such as PersiaML's), unless that last push said it was stopping (then it is stopped, not stale). The
  * stale-node alert, the job health dashboard, `status` and the view's node table all judge by this rule; the gateway stamps every group with `push_time_seconds`, which is what makes it
  * possible at all (the gateway has no TTL: a dead node's last values stay and look alive otherwise).
  */
@@ -16,7 +16,20 @@ export const STALE_ALERT_FOR_SECONDS = 60;
 
 // The judgement itself (live / stopped / stale, a node's identity) is shared with the view page, which can
 // import view-contract.ts only: it is defined there and re-exported here, so every reader imports one home.
-export { FALLBACK_STALE_SECONDS, type NodeCondition, nodeCondition, nodeKey, STOPPING_STATE, staleThresholdSeconds } from './view-contract.js';
+export {
+  FALLBACK_STALE_SECONDS,
+  isNodeGroup,
+  type NodeCondition,
+  nodeCondition,
+  nodeKey,
+  nodeRole,
+  ROLE_FAMILIES,
+  rolesOfFamilies,
+  STATED_PUSH_INTERVAL_SECONDS,
+  STOPPING_STATE,
+  staleThresholdSeconds,
+  UNKNOWN_ROLE,
+} from './view-contract.js';
 
 /** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
 export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';

@@ -9,7 +9,10 @@ import { DeployUsageError } from '../errors.js';
 export interface MonitoringOptions {
   /** The `job` label of every node's series and the name in the gateway's `persia.metrics.job` label. */
   readonly jobName: string;
-  /** Seconds between two pushes of one node (global_config.yaml `push_interval_seconds`). @default 10 */
+  /**
+   * Seconds between two pushes of one node (global_config.yaml `push_interval_seconds`). Also the interval a
+   * node that publishes none (PersiaML's own nodes read the same key) is judged stale by. @default 10
+   */
   readonly pushIntervalSeconds: number;
   /** A node is stale after this many missed push intervals. @default 6 */
   readonly staleAfterIntervals: number;

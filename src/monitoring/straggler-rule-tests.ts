@@ -23,6 +23,8 @@ export interface RuleTestCase {
 
 const STEP_SECONDS = 15;
 const node = (role: string, instance: string): Labels => ({ job: 'dlrm', role, instance });
+/** A PersiaML Rust node's grouping key: no role, its host's address beside the replica. */
+export const persiaml = (instance: string, ipAddr: string): Labels => ({ job: 'dlrm', instance, ip_addr: ipAddr });
 
 /**
  * A histogram's series for `steps` intervals: `perStep` observations each interval, all fast or all slow.
@@ -115,6 +117,36 @@ export function stragglerRuleTestCases(options: MonitoringOptions): RuleTestCase
             labels: { __name__: STRAGGLER_RECORDS.timeCostSlowdown, ...node(instance === 'fast' ? 'middleware' : 'server', instance), metric: instance === 'fast' ? rpc : mixed },
             value: 1,
           })),
+        },
+      ],
+    },
+    {
+      comment:
+        "PersiaML's nodes (last-value gauges, no role, job/instance/ip_addr): a worker 10x slower than its peers fires, a server does not; " +
+        'scores are per gauge, among the nodes that push it, and a dead worker (its push time frozen) is not scored',
+      series: [
+        ...['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'].flatMap((ip, index): Series[] => [
+          [{ __name__: 'push_time_seconds', ...persiaml(`rep_${index}`, ip) }, index === 3 ? `0x${steps}` : `0+15x${steps}`],
+          [{ __name__: 'lookup_total_time_cost_sec', ...persiaml(`rep_${index}`, ip) }, `${index === 2 ? 0.5 : index === 3 ? 9 : 0.05}x${steps}`],
+        ]),
+        [{ __name__: 'push_time_seconds', ...persiaml('rep_0', '10.0.0.9') }, `0+15x${steps}`],
+        [{ __name__: 'lookup_hashmap_time_cost_sec', ...persiaml('rep_0', '10.0.0.9') }, `0.2x${steps}`],
+      ],
+      evals: [
+        { at: before, alert: STRAGGLER_ALERT, firing: [] },
+        { at: after, alert: STRAGGLER_ALERT, firing: [persiaml('rep_2', '10.0.0.3')] },
+      ],
+      exprs: [
+        {
+          at: after,
+          expr: `${STRAGGLER_RECORDS.timeCostSlowdown}{instance!="rep_2"}`,
+          samples: [
+            ...[0, 1].map((index) => ({
+              labels: { __name__: STRAGGLER_RECORDS.timeCostSlowdown, ...persiaml(`rep_${index}`, `10.0.0.${index + 1}`), metric: 'lookup_total_time_cost_sec' },
+              value: 1,
+            })),
+            { labels: { __name__: STRAGGLER_RECORDS.timeCostSlowdown, ...persiaml('rep_0', '10.0.0.9'), metric: 'lookup_hashmap_time_cost_sec' }, value: 1 },
+          ],
         },
       ],
     },

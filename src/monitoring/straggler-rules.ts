@@ -17,11 +17,21 @@
  * get no score. A node that recorded nothing in the window (stopped, or its gateway group is a dead node's
  * leftovers) gets no score and does not count in its role's median: PersiaNodeStoppedPushing reports it.
  *
+ * PersiaML's own nodes time with last-value gauges (`*_time_cost_sec`, TIME_COST_GAUGES), not histograms: each
+ * gauge's P99 over the same 5 minutes of its scraped values stands in for the histogram's P99 (each scrape sees
+ * the cost of some recent batch), under the same record, so the same median reference, score and alert apply.
+ * Such nodes have no `role` label, but each gauge is pushed by one role only, so the peers of a gauge (same
+ * job and metric) are exactly that role's nodes. A gauge keeps its last value on the gateway after its node
+ * died: only a node whose push time changed in the window is scored.
+ *
  * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
  */
 import type { MonitoringOptions } from './options.js';
 import type { AlertSpec, RecordingRule } from './rule-model.js';
-import { STRAGGLER_ALERT } from './view-contract.js';
+import { ROLE_FAMILIES, STRAGGLER_ALERT } from './view-contract.js';
+
+/** PersiaML's last-value time gauges in seconds (their names end in `_sec`), of every role. */
+export const TIME_COST_GAUGES: readonly string[] = Object.values(ROLE_FAMILIES).flatMap((names) => names.filter((name) => name.endsWith('_sec')));
 
 /** Histograms observed once per batch: their `_count` is the node's batch counter (see the catalog's help). */
 export const BATCH_TIME_COSTS: readonly string[] = ['lookup_mixed_batch_time_cost', 'lookup_batched_time_cost', 'update_gradient_time_cost'];
@@ -57,7 +67,7 @@ function slowdownRule(record: string, perNode: string, reference: string): Recor
 }
 
 /** The straggler group's rules, in order (each reads the ones before it). */
-export function stragglerRecordingRules(timeCosts: readonly string[]): RecordingRule[] {
+export function stragglerRecordingRules(timeCosts: readonly string[], timeCostGauges: readonly string[] = TIME_COST_GAUGES): RecordingRule[] {
   const r = STRAGGLER_RECORDS;
   const out: RecordingRule[] = [];
   for (const metric of timeCosts) {
@@ -67,6 +77,10 @@ export function stragglerRecordingRules(timeCosts: readonly string[]): Recording
       expr: `histogram_quantile(0.99, rate(${metric}_bucket[5m]))\n` + `  and (rate(${metric}_count[5m]) > 0)`,
       labels: { metric },
     });
+  }
+  for (const metric of timeCostGauges) {
+    // Whole grouping key kept (default matching on every label): PersiaML's job/instance/ip_addr.
+    out.push({ record: r.timeCostP99, expr: `quantile_over_time(0.99, ${metric}[5m])\n` + `  and (changes(push_time_seconds[5m]) > 0)`, labels: { metric } });
   }
   out.push(referenceRule(r.timeCostReference, r.timeCostP99), slowdownRule(r.timeCostSlowdown, r.timeCostP99, r.timeCostReference));
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {

@@ -20,15 +20,81 @@ export const DUPLICATE_IDENTITY_ALERT = 'PersiaDuplicateNodeIdentity';
 /** The state a node pushes last when it stops on purpose (`shutdown()`): it left, it did not die. */
 export const STOPPING_STATE = 'stopping';
 
-/** Stale threshold of a group that does not publish its push interval (another pusher, an older node). */
-export const FALLBACK_STALE_SECONDS = 60;
+/**
+ * The push interval a node that publishes none is judged by (PersiaML's Rust nodes, any other pusher): the
+ * job's configured `push_interval_seconds` (MonitoringOptions.pushIntervalSeconds), which PersiaML's nodes read
+ * from the same file (`common_config.metrics_config`); this is its default there and here. docs/processes.md.
+ */
+export const STATED_PUSH_INTERVAL_SECONDS = 10;
+
+/** Stale threshold of a group that does not publish its push interval, at the default stated interval and 6 missed pushes. */
+export const FALLBACK_STALE_SECONDS = 6 * STATED_PUSH_INTERVAL_SECONDS;
 
 /**
- * The age after which one group is stale: `staleAfterIntervals` of the interval it publishes, or
- * FALLBACK_STALE_SECONDS for a group that publishes none.
+ * The age after which one group is stale: `staleAfterIntervals` of the interval it publishes, or of the
+ * stated interval (`statedIntervalSeconds`) for a group that publishes none.
  */
-export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, staleAfterIntervals: number): number {
-  return pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? staleAfterIntervals * pushIntervalSeconds : FALLBACK_STALE_SECONDS;
+export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, staleAfterIntervals: number, statedIntervalSeconds = STATED_PUSH_INTERVAL_SECONDS): number {
+  return staleAfterIntervals * (pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? pushIntervalSeconds : statedIntervalSeconds);
+}
+
+/**
+ * Whether a group is a node: it is keyed by an `instance` (this library's job/role/instance, PersiaML's
+ * job/instance/ip_addr, any pusher following that convention). A group keyed by `job` alone (a batch job's
+ * last result) is another program's: listed, but never judged stale by the stated interval or expired as a node.
+ */
+export function isNodeGroup(labels: Readonly<Record<string, string>>): boolean {
+  return (labels['instance'] ?? '') !== '';
+}
+
+/**
+ * Roles of nodes that push no `role` label (PersiaML's Rust nodes: their grouping key is job, instance,
+ * ip_addr), read from the families only one role pushes. Which families decide: PersiaML's `*_time_cost_sec`
+ * gauges (each timed by one role only, and named unlike this library's histograms) and the families this
+ * library's catalog also gives that same role (src/metrics/catalog.ts). `staleness`, `num_pending_batches` and
+ * `nan_count` do not decide: PersiaML's embedding worker pushes them, but the catalog gives them to trainers.
+ * The embedding worker is this library's `middleware`, the embedding parameter server its `server`.
+ */
+export const ROLE_FAMILIES: Readonly<Record<string, readonly string[]>> = {
+  middleware: [
+    'lookup_preprocess_time_cost_sec',
+    'lookup_rpc_time_cost_sec',
+    'update_gradient_time_cost_sec',
+    'lookup_postprocess_time_cost_sec',
+    'lookup_total_time_cost_sec',
+    'batch_unique_indices_rate',
+    'nan_grad_skipped',
+  ],
+  server: [
+    'set_embedding_time_cost_sec',
+    'decode_indices_time_cost_sec',
+    'encode_embedding_time_cost_sec',
+    'lookup_inference_batch_time_cost_sec',
+    'lookup_hashmap_time_cost_sec',
+    'inc_update_delay_sec',
+    'index_miss_count',
+    'index_miss_ratio',
+    'gradient_id_miss_count',
+  ],
+};
+
+/**
+ * The role of a node without a `role` label when none of its families decides (nothing pushed yet, families
+ * of both roles, or a pusher of other metrics): it is still a node, listed and judged, under this role.
+ */
+export const UNKNOWN_ROLE = 'unknown';
+
+/** The roles whose ROLE_FAMILIES are among `families` (the families one group pushes). */
+export function rolesOfFamilies(families: Iterable<string>): string[] {
+  const pushed = new Set(families);
+  return Object.keys(ROLE_FAMILIES).filter((role) => ROLE_FAMILIES[role]?.some((name) => pushed.has(name)));
+}
+
+/** A group's role: its `role` label when it has one, else the one role its families show (rolesOfFamilies), else UNKNOWN_ROLE. */
+export function nodeRole(roleLabel: string | undefined, familyRoles: readonly string[]): string {
+  if (roleLabel !== undefined && roleLabel !== '') return roleLabel;
+  const roles = [...new Set(familyRoles)];
+  return roles.length === 1 && roles[0] !== undefined ? roles[0] : UNKNOWN_ROLE;
 }
 
 /**
@@ -85,12 +151,14 @@ export interface ViewSettings {
 
 /**
  * How the page judges a node, as the server states it (src/monitoring/health.ts, staleThresholdSeconds):
- * stale once its last push is older than `staleAfterIntervals` of its own push interval, or than
- * `fallbackStaleSeconds` when it publishes none. Rows are listed by role in `roles` order.
+ * stale once its last push is older than `staleAfterIntervals` of its own push interval, or of
+ * `statedPushIntervalSeconds` when it publishes none (`fallbackStaleSeconds`). Rows are listed by role in `roles` order.
  */
 export interface NodeHealthRule {
   readonly staleAfterIntervals: number;
   readonly fallbackStaleSeconds: number;
+  /** The interval a node that publishes none is judged by (STATED_PUSH_INTERVAL_SECONDS unless configured). */
+  readonly statedPushIntervalSeconds: number;
   readonly roles: readonly string[];
 }
 

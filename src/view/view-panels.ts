@@ -8,7 +8,7 @@
 import { NODE_ROLES } from '../config/node-roles.js';
 import { substituteGrafanaVariables } from '../monitoring/dashboard-model.js';
 import { dashboardDefs } from '../monitoring/dashboards.js';
-import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
+import { staleThresholdSeconds } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import type { NodeHealthRule, ViewPanel, ViewPanelsAnswer, ViewSection } from '../monitoring/view-contract.js';
 import { promqlStringContent } from './page/promql-string.js';
@@ -68,7 +68,16 @@ export function viewPanels(job: string, windowName: ViewWindowName, pushInterval
   return { job, window: { name: windowName, ...window }, health: nodeHealthRule(), sections };
 }
 
-/** The rule the page judges nodes by: the stale alert's, as `status` applies it. */
-export function nodeHealthRule(): NodeHealthRule {
-  return { staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals, fallbackStaleSeconds: FALLBACK_STALE_SECONDS, roles: NODE_ROLES };
+/**
+ * The rule the page judges nodes by: the stale alert's, as `status` applies it. A node that publishes no
+ * interval (PersiaML's) is judged by `statedPushIntervalSeconds`, the job's push_interval_seconds.
+ */
+export function nodeHealthRule(statedPushIntervalSeconds = DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds): NodeHealthRule {
+  const { staleAfterIntervals } = DEFAULT_MONITORING_OPTIONS;
+  return {
+    staleAfterIntervals,
+    fallbackStaleSeconds: staleThresholdSeconds(undefined, staleAfterIntervals, statedPushIntervalSeconds),
+    statedPushIntervalSeconds,
+    roles: NODE_ROLES,
+  };
 }

@@ -40,6 +40,8 @@ describe('planExpiry', () => {
     group(node('b', 'trainer', 'rep_0'), 500, 10), // another job
     group({ job: 'a' }, 900), // another pusher: no interval
     group(node('a', 'middleware', 'rep_0'), 500, 10, 3), // its pushes are refused, but it is alive
+    group({ job: 'a', instance: 'rep_0', ip_addr: '10.0.0.5' }, 119), // a PersiaML node: no interval, judged by the stated 10 s
+    group({ job: 'a', ip_addr: '10.0.0.6', instance: 'rep_1' }, 121), // a dead one, past 12 x 10 s
   ];
 
   it('deletes only what is older than max(--after, K x its own interval), keeps other pushers', () => {
@@ -52,6 +54,8 @@ describe('planExpiry', () => {
       [JSON.stringify(node('a', 'server', 'rep_1'))]: ['expired', 360],
       [JSON.stringify({ job: 'a' })]: ['other-pusher', undefined],
       [JSON.stringify(node('a', 'middleware', 'rep_0'))]: ['live', 120],
+      [JSON.stringify({ job: 'a', instance: 'rep_0', ip_addr: '10.0.0.5' })]: ['live', 120],
+      [JSON.stringify({ job: 'a', ip_addr: '10.0.0.6', instance: 'rep_1' })]: ['expired', 120],
     });
   });
 
@@ -62,6 +66,7 @@ describe('planExpiry', () => {
       node('a', 'server', 'rep_1'),
       node('b', 'trainer', 'rep_0'),
       { job: 'a' },
+      { job: 'a', ip_addr: '10.0.0.6', instance: 'rep_1' },
     ]);
   });
 

@@ -16,7 +16,7 @@ import { nodeCondition } from '../../src/monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../../src/monitoring/options.js';
 import { recordingRuleGroups } from '../../src/monitoring/recording-rules.js';
 import { ruleSeriesNames } from '../../src/monitoring/rule-series.js';
-import { nodeRows, type InstantSample } from '../../src/view/page/node-rows.js';
+import { nodeQueries, nodeRows, type InstantSample } from '../../src/view/page/node-rows.js';
 import { nodeHealthRule } from '../../src/view/view-panels.js';
 import { kubernetesNames } from '../../src/deploy/kubernetes/manifests.js';
 import { renderKubernetesScrapeConfig, serviceMonitor } from '../../src/deploy/kubernetes/monitoring.js';
@@ -107,6 +107,61 @@ describe('a node is its whole grouping key', () => {
     const node = /\b(by|on)\s*\(\s*job,\s*role,\s*instance\s*\)/;
     for (const spec of alertSpecs(DEFAULT_MONITORING_OPTIONS)) expect(spec.expr, spec.alert).not.toMatch(node);
     for (const group of recordingRuleGroups()) for (const rule of group.rules) expect(rule.expr, 'record' in rule ? rule.record : rule.alert).not.toMatch(node);
+  });
+});
+
+describe("PersiaML's own nodes (no role, no interval, job/instance/ip_addr)", () => {
+  const worker = (instance: string, ip: string) => ({ job: 'j', instance, ip_addr: ip });
+  const gauge = (value: number) => ({ metrics: [{ value: String(value) }] });
+
+  it('in status: each is a node with the role its families show, judged by the stated interval', () => {
+    const data = [
+      { labels: { ip_addr: '10.0.0.1', job: 'j', instance: 'rep_0' }, push_time_seconds: gauge(1000 - 30), lookup_total_time_cost_sec: gauge(0.05) },
+      { labels: worker('rep_1', '10.0.0.2'), push_time_seconds: gauge(1000 - 61), batch_unique_indices_rate: { metrics: [{ labels: { feat: 'f0' }, value: '0.5' }] } },
+      { labels: worker('rep_0', '10.0.0.3'), push_time_seconds: gauge(1000 - 5), lookup_hashmap_time_cost_sec: gauge(0.01), index_miss_count: gauge(3) },
+      { labels: worker('rep_2', '10.0.0.4'), push_time_seconds: gauge(1000 - 5) }, // nothing pushed yet
+      { labels: { job: 'j', role: 'trainer', instance: 'rep_0' }, push_time_seconds: gauge(1000 - 5), persia_node_push_interval_seconds: gauge(1) },
+    ];
+    const summary = (stated?: number) =>
+      summarizeGroups(data, { job: 'j', nowSeconds: 1000, staleAfterIntervals: 6, gateway: 'g', ...(stated === undefined ? {} : { statedPushIntervalSeconds: stated }) }).map(
+        (n) => [n.role, n.instance, n.groupingKey['ip_addr'], n.condition],
+      );
+    expect(summary()).toEqual([
+      ['trainer', 'rep_0', undefined, 'live'],
+      ['middleware', 'rep_0', '10.0.0.1', 'live'],
+      ['middleware', 'rep_1', '10.0.0.2', 'stale'],
+      ['server', 'rep_0', '10.0.0.3', 'live'],
+      ['unknown', 'rep_2', '10.0.0.4', 'live'],
+    ]);
+    // A job configured to push every 20 s: its PersiaML nodes are judged by 6 x 20 s.
+    expect(summary(20)[2]).toEqual(['middleware', 'rep_1', '10.0.0.2', 'live']);
+  });
+
+  it('in the view: rows by their whole key, roles from the families query, stale by the stated interval', () => {
+    const sample = (metric: Record<string, string>, value: number): InstantSample => ({ metric, value: [0, String(value)] });
+    const w0 = worker('rep_0', '10.0.0.1');
+    const w0b = worker('rep_0', '10.0.0.2'); // the same replica index on another host: another node
+    const s0 = worker('rep_0', '10.0.0.3');
+    const rows = nodeRows(
+      {
+        age: [sample(w0, 5), sample(w0b, 61), sample(s0, 5), sample(worker('rep_9', '10.0.0.9'), 5)],
+        roleFamilies: [
+          sample({ ...w0, persia_family_role: 'middleware' }, 1),
+          sample({ ...w0b, persia_family_role: 'middleware' }, 1),
+          sample({ ...s0, persia_family_role: 'server' }, 1),
+        ],
+      },
+      nodeHealthRule(),
+    );
+    expect(rows.map((row) => [row.role, row.instance, row.extraLabels, row.condition])).toEqual([
+      ['middleware', 'rep_0', ['ip_addr=10.0.0.1'], 'live'],
+      ['middleware', 'rep_0', ['ip_addr=10.0.0.2'], 'stale'],
+      ['server', 'rep_0', ['ip_addr=10.0.0.3'], 'live'],
+      ['unknown', 'rep_9', ['ip_addr=10.0.0.9'], 'live'],
+    ]);
+    // The query asks for role-less groups only, by the families that decide, and drops `feat`.
+    expect(nodeQueries('j').roleFamilies).toContain('role=""');
+    expect(nodeQueries('j').roleFamilies).toContain('group without (feat)');
   });
 });
 

@@ -11,6 +11,8 @@ import {
   nodeCondition,
   nodeKey,
   type NodeHealthRule,
+  nodeRole,
+  ROLE_FAMILIES,
   STRAGGLER_ALERT,
   STRAGGLER_DETAIL_LABELS,
   staleThresholdSeconds,
@@ -23,7 +25,20 @@ export interface InstantSample {
   readonly value: readonly [number, string];
 }
 
-export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler';
+export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler' | 'roleFamilies';
+
+/** Label the roleFamilies query names a family's role in (beyond the node's labels). */
+const FAMILY_ROLE_LABEL = 'persia_family_role';
+
+/**
+ * Per node without a `role` label, one series per role whose families it pushes (ROLE_FAMILIES): the page
+ * gives such a node the role `nodeRole` gives it in `status`. Per-feature series lose their `feat` label.
+ */
+function roleFamiliesQuery(sel: string): string {
+  return Object.entries(ROLE_FAMILIES)
+    .map(([role, names]) => `label_replace(group without (feat) ({${sel}, role="", __name__=~"${names.join('|')}"}), "${FAMILY_ROLE_LABEL}", "${role}", "", "")`)
+    .join('\nor\n');
+}
 
 export function nodeQueries(job: string): Record<NodeQueryName, string> {
   const sel = `job="${promqlStringContent(job)}"`;
@@ -37,6 +52,7 @@ export function nodeQueries(job: string): Record<NodeQueryName, string> {
     // ALERTS as the rules evaluated them: the shipped scrape configs drop pushed ALERTS (src/deploy/prometheus).
     duplicate: `persia_node_duplicate_identity{${sel}} == 1 or ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}}`,
     straggler: `ALERTS{alertname="${STRAGGLER_ALERT}", ${sel}}`,
+    roleFamilies: roleFamiliesQuery(sel),
   };
 }
 
@@ -45,6 +61,7 @@ const OWN_LABELS: Partial<Record<NodeQueryName, readonly string[]>> = {
   state: ['state'],
   duplicate: ALERT_SERIES_LABELS,
   straggler: [...ALERT_SERIES_LABELS, ...STRAGGLER_DETAIL_LABELS],
+  roleFamilies: [FAMILY_ROLE_LABEL],
 };
 
 export interface NodeRow {
@@ -128,6 +145,7 @@ export function nodeRows(
   const rejected = byNode(answers.rejected);
   const duplicates = byNode(answers.duplicate, OWN_LABELS.duplicate);
   const stragglers = byNode(answers.straggler, OWN_LABELS.straggler);
+  const familyRoles = byNode(answers.roleFamilies, OWN_LABELS.roleFamilies);
   const rows: NodeRow[] = [];
   for (const [id, samples] of ages) {
     const first = samples[0];
@@ -140,14 +158,17 @@ export function nodeRows(
     const firing = alerts.some((alert) => alert.metric['alertstate'] === 'firing');
     const detail = alerts.flatMap((alert) => STRAGGLER_DETAIL_LABELS.flatMap((name) => (alert.metric[name] === undefined ? [] : [`${name}=${alert.metric[name]}`])));
     const failureSample = failures.get(id)?.[0];
-    const threshold = staleThresholdSeconds(intervalSeconds, health.staleAfterIntervals);
+    const threshold = staleThresholdSeconds(intervalSeconds, health.staleAfterIntervals, health.statedPushIntervalSeconds);
     const state = states.get(id)?.[0]?.metric['state'];
     const judged = nodeCondition(state, ageSeconds, threshold);
     const ageUnsure = judged === 'stale' && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
     const condition = ageUnsure ? 'live' : judged;
     rows.push({
       key: id,
-      role: first.metric['role'] ?? '',
+      role: nodeRole(
+        first.metric['role'],
+        (familyRoles.get(id) ?? []).map((sample) => sample.metric[FAMILY_ROLE_LABEL] ?? ''),
+      ),
       instance: first.metric['instance'] ?? '',
       extraLabels: Object.entries(first.metric)
         .filter(([name, value]) => !SHARED_LABELS.includes(name) && value !== '')

@@ -75,7 +75,12 @@ describe('what the page shares with the server', () => {
     expect(alerts).toEqual(expect.arrayContaining([STRAGGLER_ALERT, DUPLICATE_IDENTITY_ALERT]));
     expect(nodeQueries('j').duplicate).toContain(`alertname="${DUPLICATE_IDENTITY_ALERT}"`);
     const health = viewPanels('j', '15m').health;
-    expect(health).toEqual({ staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals, fallbackStaleSeconds: FALLBACK_STALE_SECONDS, roles: NODE_ROLES });
+    expect(health).toEqual({
+      staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals,
+      fallbackStaleSeconds: FALLBACK_STALE_SECONDS,
+      statedPushIntervalSeconds: DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds,
+      roles: NODE_ROLES,
+    });
     // A group without a published interval is stale after the fallback, as `status` marks it.
     const quiet = (instance: string, age: number): InstantSample => sample({ job: 'j', role: 'server', instance }, age);
     const rows = nodeRows({ age: [quiet('old', FALLBACK_STALE_SECONDS + 1), quiet('new', FALLBACK_STALE_SECONDS - 1)] }, health);
