@@ -13,7 +13,10 @@ export { OPTION_TABLE, type MetricsOptions, type OptionSpec, type ValueSource } 
 export type { GatewayAddress } from './gateway/address.js';
 export { METRIC_CATALOG, PERSIA_METRIC_NAMES, NODE_ROLES, type MetricSpec, type NodeRole, type MetricType, type MetricGroup } from './metrics/catalog.js';
 export { MetricsRegistry, type ExpositionSource, type Collector, type FamilyOf } from './metrics/registry.js';
-export type { MetricFamily, Counter, Gauge, Histogram, CounterSeries, GaugeSeries, HistogramSeries, LabelValue } from './metrics/instruments.js';
+export type { MetricFamily, LabelValue } from './metrics/metric-family.js';
+export type { Counter, CounterSeries } from './metrics/counter.js';
+export type { Gauge, GaugeSeries } from './metrics/gauge.js';
+export type { Histogram, HistogramSeries } from './metrics/histogram.js';
 export type { ExposedFamily } from './metrics/exposition-format.js';
 export type { SeriesLimits } from './metrics/series-limit.js';
 export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-key.js';

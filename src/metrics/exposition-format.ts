@@ -28,7 +28,7 @@ export interface HistogramSeriesView extends ExposedSeries {
 }
 
 /**
- * A family as the encoders see it (instruments.ts's MetricFamily is one): its spec, and its series in
+ * A family as the encoders see it (metric-family.ts's MetricFamily is one): its spec, and its series in
  * creation order. The series order only grows until the family is cleared, which is what lets each encoder
  * keep per-series bytes or strings by position (and notice a cleared family by series identity).
  */

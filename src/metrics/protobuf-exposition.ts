@@ -17,7 +17,7 @@
  * parser reads `# HELP name ` as no help), label pairs in the series' order with empty values sent as empty strings, the +Inf bucket sent (the text
  * parser keeps it too; client_golang leaves it out and the gateway adds it back when rendering, so either
  * way renders the same), and -0 sent as 0, in values and bucket bounds (the text exposition prints -0 as "0").
- * What text cannot carry the same way is refused when the metric is defined (checkedSpec in instruments.ts:
+ * What text cannot carry the same way is refused when the metric is defined (checkedSpec in metric-spec.ts:
  * help starting with a blank, which the text parser skips).
  *
  * Everything constant per series (its label pairs, the Metric's tag and length for counters and gauges) is

@@ -7,7 +7,11 @@
  */
 import { MetricDefinitionError } from '../errors.js';
 import { METRIC_CATALOG, OVERFLOW_BINDINGS_METRIC, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
-import { checkedSpec, Counter, Gauge, Histogram, type MetricFamily } from './instruments.js';
+import { Counter } from './counter.js';
+import { Gauge } from './gauge.js';
+import { Histogram } from './histogram.js';
+import type { MetricFamily } from './metric-family.js';
+import { checkedSpec } from './metric-spec.js';
 import { ProtobufExposition } from './protobuf-exposition.js';
 import { TextExposition } from './text-exposition.js';
 import type { SeriesLimits } from './series-limit.js';

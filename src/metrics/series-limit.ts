@@ -1,5 +1,5 @@
 /**
- * The cardinality guard's rules, kept apart from the instruments that apply them (instruments.ts).
+ * The cardinality guard's rules, kept apart from the family that applies them (metric-family.ts).
  *
  * A family labelled by something unbounded (a user id, a batch number) would otherwise grow one series per
  * value, in the training process's memory and in every push. Past its limit a family folds a new label set

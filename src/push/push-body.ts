@@ -10,7 +10,7 @@
  * extra source's text, which we do not build, is filtered as text.
  */
 import { TEXT_CONTENT_TYPE } from '../metrics/exposition-format.js';
-import type { MetricFamily } from '../metrics/instruments.js';
+import type { MetricFamily } from '../metrics/metric-family.js';
 import { PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
 import { ExtraSources, type ExtraSourcesOptions } from './extra-sources.js';
