@@ -4,11 +4,11 @@
  * operator's terminal. The built CLI against a real Pushgateway: status, expire and end-job print such a
  * value escaped, never raw.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli-runner.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 const HOSTILE = '\r\u001b[1A\u001b[2Kmiddleware  rep_0';
@@ -17,10 +17,9 @@ const HOSTILE = '\r\u001b[1A\u001b[2Kmiddleware  rep_0';
 const STEERING = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 describe.skipIf(!servers)('label values a pusher chose, in the operator terminal', () => {
-  let gateway: RunningPushgateway;
+  const gateway = usePushgateway();
 
   beforeAll(async () => {
-    gateway = await startPushgateway();
     const put = async (role: string, instance: string): Promise<void> => {
       const encoded = Buffer.from(instance).toString('base64url');
       const response = await fetch(`${gateway.url}/metrics/job/hostile/role/${role}/instance@base64/${encoded}`, { method: 'PUT', body: 'persia_node_incarnation 5\n' });
@@ -28,9 +27,6 @@ describe.skipIf(!servers)('label values a pusher chose, in the operator terminal
     };
     await put('middleware', 'rep_0');
     await put('trainer', HOSTILE);
-  });
-  afterAll(async () => {
-    await gateway?.stop();
   });
 
   it('status shows the value escaped, and every row stays where it is', async () => {

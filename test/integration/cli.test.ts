@@ -5,13 +5,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OPTION_TABLE } from '../../src/config/options.js';
 import { PERSIAML_EXAMPLE } from '../unit/config/persiaml-example.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import type { RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN as MAIN, type CliResult, runCli } from '../helpers/cli-runner.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-cli-'));
 
@@ -222,13 +223,7 @@ describe('persia-metrics check resolves what a node would (issue 8 item 10 and r
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
 describe.skipIf(!servers)('persia-metrics simulate with a real gateway', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('Ctrl-C once stops every node gracefully: final pushes land, exit 0', async () => {
     const config = file('sim.yaml', 'PersiaMetricsConfig:\n  job_name: ctrl_c\n  push_interval_seconds: 60\n');
@@ -252,13 +247,7 @@ describe.skipIf(!servers)('persia-metrics simulate with a real gateway', () => {
 });
 
 describe.skipIf(!servers)('persia-metrics status resolves job and gateway as a node would', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('reads a gateway listed twice once (found by a new-user session: every node was counted twice)', async () => {
     await fetch(`${gateway.url}/metrics/job/status_twice/role/server/instance/rep_1`, { method: 'PUT', body: 'persia_node_incarnation 5\n' });

@@ -19,6 +19,7 @@ import { startPushgateway, type RunningPushgateway } from '../../src/local-stack
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { hasOpenssl, startSecuredPushgateway, TEST_PASSWORD, TEST_USER, type SecuredPushgateway } from '../helpers/secured-pushgateway.js';
 
 const INTERVAL = METRIC_CATALOG.find((spec) => spec.name === 'persia_node_push_interval_seconds') ?? { name: '', help: '' };
@@ -215,13 +216,9 @@ function startJanitor(args: readonly string[]): { child: ChildProcess; out: () =
 }
 
 describe.skipIf(!servers)('expire and end-job: what a user running them sees', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
+  const gateway = usePushgateway();
   afterAll(async () => {
     await Promise.all(children.map(killed));
-    await gateway?.stop();
   });
 
   it('--every --json with every gateway down still prints one JSON line per sweep, with the error', async () => {

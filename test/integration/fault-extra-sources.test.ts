@@ -6,10 +6,10 @@
  * good sources keep arriving; flush() settles and says a source was left out; a source that recovers
  * flows again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { runUserProgram, nodeEnv as userNodeEnv } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
@@ -97,13 +97,7 @@ await metrics.shutdown();
 `;
 
 describe.skipIf(!servers)('fault: bad extra sources in a user program (real gateway)', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('throws, not exposition, never settles, catalog name, grouping label: each held back alone, reported once, counted', async () => {
     const exit = await runUserProgram(ONE_OF_EACH, { env: nodeEnv(gateway.address, 'extra_bad'), timeoutMs: 60_000 });

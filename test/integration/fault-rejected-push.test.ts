@@ -3,14 +3,14 @@
  * addresses that lead nowhere: an unresolvable name, a port nobody listens on, an address with a path or a
  * scheme the client cannot use.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { freePort } from '../../src/local-stack/free-port.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 const nodes: NodeMetrics[] = [];
@@ -31,13 +31,7 @@ function node(gatewayAddr: string, jobName: string, warnings: string[] = []): No
 }
 
 describe.skipIf(!servers)('fault: the real gateway refuses one metric (400)', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('reports the reason once, counts it, and keeps every other metric flowing', async () => {
     const clash = await fetch(`${gateway.url}/metrics/job/other_team`, { method: 'PUT', body: '# TYPE index_miss_count gauge\nindex_miss_count 1\n' });

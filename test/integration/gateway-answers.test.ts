@@ -8,10 +8,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli-runner.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { killUserPrograms, nodeEnv, runUserProgram } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
@@ -88,14 +88,7 @@ describe('a gateway that answers without end (FAKE server)', () => {
 });
 
 describe.skipIf(!servers)('one gateway spelt twice (the real Pushgateway)', () => {
-  let gateway: RunningPushgateway;
-
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('is read and swept once by status, expire and end-job', { timeout: 60_000 }, async () => {
     const twice = `${gateway.address},localhost:${gateway.port}`;

@@ -18,12 +18,13 @@ import { dropRuleSeries } from '../../src/deploy/prometheus/prometheus-config.js
 import { METRIC_CATALOG } from '../../src/metrics/catalog.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
 import { startPrometheus, type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import type { RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { killUserPrograms, nodeEnv, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
 
 const JOB = 'node_model_it';
@@ -101,16 +102,7 @@ function killed(program: RunningUserProgram): Promise<unknown> {
 }
 
 describe.skipIf(!servers || !existsSync(CLI_MAIN))('live, stopped and stale nodes on a real gateway', () => {
-  let gateway: RunningPushgateway;
-
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-
-  afterAll(async () => {
-    killUserPrograms();
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('status --json: a pushing node is live, a clean shutdown() is stopped (not stale), a SIGKILLed node goes stale', async () => {
     const victim = await startNodes(gateway, JOB);
@@ -137,7 +129,7 @@ describe.skipIf(!servers || !existsSync(CLI_MAIN))('live, stopped and stale node
 
 describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on real Prometheus with the shipped rules and scrape config', () => {
   const job = 'node_model_alert_it';
-  let gateway: RunningPushgateway;
+  const gateway = usePushgateway();
   let prometheus: RunningPrometheus;
   let neighbour: NodeJS.Timeout | undefined;
 
@@ -148,7 +140,6 @@ describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on rea
   }
 
   beforeAll(async () => {
-    gateway = await startPushgateway();
     // The shipped gateway scrape job's shape: a persia_gateway_ job, honor_labels, and its relabelling that
     // drops the series only the rules may write (src/deploy/prometheus/prometheus-config.ts).
     const scrape = `  - job_name: ${JSON.stringify(`${GATEWAY_SCRAPE_JOB_PREFIX}it`)}\n    honor_labels: true\n    static_configs:\n      - targets: [${JSON.stringify(gateway.address)}]\n${dropRuleSeries()}`;
@@ -163,7 +154,6 @@ describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on rea
     if (neighbour !== undefined) clearInterval(neighbour);
     killUserPrograms();
     await prometheus?.stop();
-    await gateway?.stop();
   });
 
   it('fires for the SIGKILLed node, never for the stopped one; a neighbour group or a pushed ALERTS cannot change that', async () => {

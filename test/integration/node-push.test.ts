@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERSIA_METRIC_NAMES } from '../../src/metrics/catalog.js';
 import { startNodeMetrics, type NodeMetrics } from '../../src/node-metrics.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
@@ -29,19 +30,17 @@ function configFile(name: string, body: string): string {
 const quietLogger = { warn: () => {}, info: () => {} };
 
 describe.skipIf(!servers)('node → real Pushgateway → real Prometheus', () => {
-  let gateway: RunningPushgateway;
+  const gateway = usePushgateway();
   let prometheus: RunningPrometheus;
   const nodes: NodeMetrics[] = [];
 
   beforeAll(async () => {
-    gateway = await startPushgateway();
     prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1 });
   });
 
   afterAll(async () => {
     await Promise.all(nodes.map((node) => node.shutdown(2).catch(() => {})));
     await prometheus?.stop();
-    await gateway?.stop();
   });
 
   function node(job: string, role: 'trainer' | 'middleware' | 'server', replicaIndex: number, extra: Record<string, unknown> = {}): NodeMetrics {

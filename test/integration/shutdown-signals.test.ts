@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlertRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { startFakeFaultyGateway } from '../helpers/fake-faulty-gateway.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
@@ -49,11 +49,10 @@ afterAll(() => {
 });
 
 describe.skipIf(!servers)('shutdown of a real node process', () => {
-  let gateway: RunningPushgateway;
+  const gateway = usePushgateway();
   let prometheus: RunningPrometheus;
 
   beforeAll(async () => {
-    gateway = await startPushgateway();
     const rules = join(dir, 'persia-alerts.yml');
     // The shipped rule file is this rendering for a 10 s interval; the same rule for a 1 s interval fits a test.
     writeFileSync(rules, renderAlertRules(resolveDeployOptions({ jobName: 'persia_demo', pushIntervalSeconds: 1, staleAfterIntervals: 3 })));
@@ -61,7 +60,6 @@ describe.skipIf(!servers)('shutdown of a real node process', () => {
   });
   afterAll(async () => {
     await prometheus?.stop();
-    await gateway?.stop();
   });
 
   const groupOf = async (job: string) => (await gateway.groups()).find((group) => group.labels['job'] === job);

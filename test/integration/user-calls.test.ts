@@ -4,10 +4,10 @@
  * arguments that are not deadlines at all, and `flush()` / `shutdown()` from inside an extra source's
  * `metrics()`. Each settles with the final push sent, or rejects with a typed error and stops nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { describe, expect, it } from 'vitest';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { runUserProgram, startUserProgram, nodeEnv as userNodeEnv } from '../helpers/user-program.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 
@@ -18,13 +18,7 @@ const nodeEnv = (gatewayAddr: string, job: string): Record<string, string> =>
   userNodeEnv(gatewayAddr, job, { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1' });
 
 describe.skipIf(!servers)('explicit calls as users get them wrong (real gateway)', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   const nanCount = async (job: string) =>
     parseExposition(await gateway.metricsText()).samples.get(seriesKey('nan_count', { feature: 'f', instance: 'rep_0', job, role: 'trainer' }));

@@ -9,12 +9,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local-stack/wait-for.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition } from '../helpers/parse-exposition.js';
-import { killUserPrograms, nodeEnv, runUserProgram, startUserProgram } from '../helpers/user-program.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
+import { nodeEnv, runUserProgram, startUserProgram } from '../helpers/user-program.js';
 
 const gatewayInstalled = requireBinary('prometheus-pushgateway') !== undefined;
 const USERS = 100_000;
@@ -43,15 +43,7 @@ console.log(JSON.stringify(recorded));
 `;
 
 describe.skipIf(!gatewayInstalled)('a family labelled by user id, 100,000 values, real Pushgateway', () => {
-  let gateway: RunningPushgateway;
-
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    killUserPrograms();
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it('keeps the limit plus the overflow series, the exact sums, the fold count and one warning per family', async () => {
     const job = 'cardinality_explosion';

@@ -8,10 +8,10 @@
  * - REPLICA_INDEX accepts decimal integers only;
  * - a push timeout longer than the interval is warned about.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { runUserProgram, startUserProgram } from '../helpers/user-program.js';
 import { PERSIAML_EXAMPLE } from '../unit/config/persiaml-example.js';
 
@@ -51,13 +51,7 @@ function occurrences(text: string, part: string): number {
 }
 
 describe.skipIf(!servers)("users' own config files and environment (issue 8 item 10 and rough edges)", () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   it("PersiaML's example layout with push_interval_sec loads, warns once on stderr, and the node pushes at that interval", async () => {
     const job = 'persiaml_layout_interval';

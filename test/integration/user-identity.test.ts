@@ -9,14 +9,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { describe, expect, it } from 'vitest';
 import { groupingPath } from '../../src/push/grouping-key.js';
 import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { readStoredIncarnation } from '../../src/push/node-identity.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
+import { runUserProgram, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
 
 const run = promisify(execFile);
 const MAIN = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -38,15 +38,7 @@ console.log('done');
 `;
 
 describe.skipIf(!servers)('one identity, one writer (issue 8 item 4)', () => {
-  let gateway: RunningPushgateway;
-
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    killUserPrograms();
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   function node(job: string, replicaIndex: string, step: number, extra: Readonly<Record<string, string>> = {}): RunningUserProgram {
     const program = startUserProgram(TRAINING_NODE, {

@@ -13,14 +13,15 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { startPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { startFakeFaultyGateway } from '../helpers/fake-faulty-gateway.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
-import { runUserProgram, killUserPrograms, startUserProgram, type RunningUserProgram, nodeEnv } from '../helpers/user-program.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
+import { runUserProgram, startUserProgram, type RunningUserProgram, nodeEnv } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
@@ -153,14 +154,7 @@ setInterval(() => {}, 1000);
 `;
 
 describe.skipIf(!servers)('item 5: handleShutdownSignals and the program around it', () => {
-  let gateway: RunningPushgateway;
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    killUserPrograms();
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   async function started(source: string, env: Record<string, string>): Promise<RunningUserProgram> {
     // A long interval: what the gateway holds after the signal is the final push's doing.

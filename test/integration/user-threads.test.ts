@@ -11,12 +11,12 @@
 import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
-import { killUserPrograms, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
+import { startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
 
 const servers = requireBinary('prometheus-pushgateway') !== undefined;
 
@@ -67,15 +67,7 @@ interface ThreadResult {
 }
 
 describe.skipIf(!servers)('worker threads of one process (issue 16 §3)', () => {
-  let gateway: RunningPushgateway;
-
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    killUserPrograms();
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   /** Start the program, wait (bounded) until `ready` holds, then stop its threads and return its exit and results. */
   async function runUntil(job: string, extra: Record<string, string>, ready: (program: RunningUserProgram) => Promise<boolean>, what: string) {

@@ -8,12 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { groupingPath } from '../../src/push/grouping-key.js';
 import { GatewayClient } from '../../src/gateway/client.js';
 import { gatewayEndpoint } from '../../src/gateway/endpoint.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
+import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { runUserProgram, type UserProgramExit } from '../helpers/user-program.js';
 
 const gatewayInstalled = requireBinary('prometheus-pushgateway') !== undefined;
@@ -30,14 +30,7 @@ function report(exit: UserProgramExit): Record<string, unknown> {
 }
 
 describe.skipIf(!gatewayInstalled)('user values on the wire (issue 8: 3, 6, 7, 8), real Pushgateway', () => {
-  let gateway: RunningPushgateway;
-
-  beforeAll(async () => {
-    gateway = await startPushgateway();
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
+  const gateway = usePushgateway();
 
   /** Runs `body` between a node's start and its final flush; the program prints `{ ...out, flush }` as JSON. */
   function runNode(job: string, role: string, format: string, body: string, env: Record<string, string> = {}): Promise<UserProgramExit> {
@@ -238,16 +231,14 @@ histogram('user_stage_seconds_total', [0.5]).observe(0.25);
 });
 
 describe.skipIf(!gatewayInstalled)('grouping values through the real gateway (item 8, fuzzed)', () => {
-  let gateway: RunningPushgateway;
+  const gateway = usePushgateway();
   let transport: GatewayClient;
 
-  beforeAll(async () => {
-    gateway = await startPushgateway();
+  beforeAll(() => {
     transport = new GatewayClient(gatewayEndpoint(gateway.url, { timeoutSeconds: 10 }));
   });
   afterAll(async () => {
     await transport?.close();
-    await gateway?.stop();
   });
 
   it('stores every well-formed job and instance value under exactly its own name', async () => {
