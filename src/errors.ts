@@ -14,8 +14,10 @@ export {
   DuplicateIdentityError,
   NodeStoppedError,
   ExtraSourceError,
+  ScrapeError,
   ReentrantCallError,
   type ExtraSourceProblem,
+  type ScrapeProblem,
 } from './errors/node-errors.js';
 export {
   DeployUsageError,

@@ -20,6 +20,8 @@ export type { Histogram, HistogramSeries } from './metrics/histogram.js';
 export type { ExposedFamily } from './metrics/exposition-format.js';
 export type { SeriesLimits } from './metrics/series-limit.js';
 export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-key.js';
+export { scrapeSource, DEFAULT_SCRAPE_MAX_BYTES, type ScrapeSource, type ScrapeSourceOptions } from './push/scrape-source.js';
+export type { ForeignSource } from './push/extra-sources.js';
 export {
   PersiaMetricsError,
   ConfigError,
@@ -35,12 +37,14 @@ export {
   DuplicateIdentityError,
   NodeStoppedError,
   ExtraSourceError,
+  ScrapeError,
   ReentrantCallError,
   DeployUsageError,
   InitExistsError,
   DiscoveryError,
   StatusError,
   type ExtraSourceProblem,
+  type ScrapeProblem,
   type PersiaErrorCode,
   type ConfigProblemLocation,
 } from './errors.js';

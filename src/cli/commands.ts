@@ -1,4 +1,5 @@
 /** Every command of `persia-metrics`, in the order `--help` lists them. */
+import { registerAgentCommand } from './agent-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDiscoverCommand } from './discover-command.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerExplainCommand,
   registerSimulateCommand,
   registerSimulateNodeCommand,
+  registerAgentCommand,
   registerDemoCommand,
   registerInitCommand,
   registerDiscoverCommand,

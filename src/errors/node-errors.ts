@@ -69,6 +69,21 @@ export class ExtraSourceError extends PersiaMetricsError {
   }
 }
 
+/** What went wrong with a scrape of a /metrics endpoint (src/push/scrape-source.ts). */
+export type ScrapeProblem = 'unreachable' | 'timeout' | 'http_status' | 'too_large' | 'malformed';
+
+/** A scrape source's endpoint did not give a page to push this time; the node's other metrics went out without it. */
+export class ScrapeError extends PersiaMetricsError {
+  readonly url: string;
+  readonly problem: ScrapeProblem;
+
+  constructor(url: string, problem: ScrapeProblem, detail: string, cause?: unknown) {
+    super('PERSIA_SCRAPE', `scrape of ${url} ${detail}`, { cause });
+    this.url = url;
+    this.problem = problem;
+  }
+}
+
 /**
  * `flush()` or `shutdown()` called from inside an extra source's `metrics()`: the push it would start waits
  * for that very call, so it could only end at the push timeout, over and over.

@@ -236,7 +236,7 @@ function stop(body: { destroy(): unknown }, end: ScanEnd): ScanEnd {
  * would keep a finished training program alive for the push timeout, once more for each push that starts
  * meanwhile (measured: 10 s after the program's end with a 5 s timeout).
  */
-function unrefConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+export function unrefConnector(options: buildConnector.BuildOptions): buildConnector.connector {
   const connect = buildConnector(options);
   return (connectOptions, callback) => {
     // The connector returns its socket (undici's types say void): unref it already while it connects.

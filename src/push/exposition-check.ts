@@ -54,22 +54,38 @@ export function registrySampleOwners(registry: MetricsRegistry): Map<string, str
 }
 
 /**
+ * Told of a family that clashes (its name, or a series of it with a grouping label) instead of a throw: the
+ * caller leaves that family out and keeps the rest of the text (see extra-sources.ts).
+ */
+export type ClashHandler = (family: string, problem: MetricDefinitionError | LabelClashError) => void;
+
+/**
  * Checks `text` and returns the sample names its families write, with their owner's description. Throws
  * ExpositionSyntaxProblem for text the gateway would not parse, LabelClashError for a series with a grouping
  * label, MetricDefinitionError for a family whose sample names `owners` (the node's families, the gateway's,
- * and those of sources checked before this one) or another family of this text already write.
+ * and those of sources checked before this one) or another family of this text already write; with
+ * `onClash`, those two go to it, once per family, and the check goes on.
  */
-export function checkExtraExposition(text: string, owners: SampleOwners, source = 'an extra source'): Map<string, string> {
+export function checkExtraExposition(text: string, owners: SampleOwners, source = 'an extra source', onClash?: ClashHandler): Map<string, string> {
   const claimed = new Map<string, string>();
   const families = new Set<string>();
   const typed = new Map<string, string>();
+  /** Families passed to onClash: their samples claim nothing and are not reported again. */
+  const dropped = new Set<string>();
   let current: { name: string; type: string } | undefined;
+  const clash = (family: string, problem: MetricDefinitionError | LabelClashError): void => {
+    if (onClash === undefined) throw problem;
+    if (!dropped.has(family)) onClash(family, problem);
+    dropped.add(family);
+    families.add(family);
+  };
   const claim = (name: string, type: string, line: number): void => {
     for (const sample of familySampleNames(name, type)) {
       const owner = owners.get(sample) ?? claimed.get(sample);
       if (owner !== undefined) {
         const what = sample === name ? name : `${name} (its samples ${sample})`;
-        throw new MetricDefinitionError(`${source} defines ${what} at line ${line}, which ${owner} writes already; the gateway would refuse the whole push`);
+        clash(name, new MetricDefinitionError(`${source} defines ${what} at line ${line}, which ${owner} writes already; the gateway would refuse the whole push`));
+        return;
       }
     }
     for (const sample of familySampleNames(name, type)) claimed.set(sample, `${source}'s ${name}`);
@@ -94,7 +110,14 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
       current = { name, type };
       continue;
     }
-    const name = checkSample(line, number);
+    let name: string;
+    try {
+      name = checkSample(line, number);
+    } catch (error) {
+      if (!(error instanceof LabelClashError)) throw error;
+      clash(current !== undefined && belongsTo(error.metric, current) ? current.name : error.metric, error);
+      continue;
+    }
     const ownFamily = current !== undefined && belongsTo(name, current);
     if (!ownFamily && !families.has(name)) claim(name, 'untyped', number);
   }
@@ -161,6 +184,27 @@ function belongsTo(name: string, family: { name: string; type: string }): boolea
   if (name === family.name) return true;
   if (family.type !== 'histogram' && family.type !== 'summary') return false;
   return SERIES_SUFFIXES.some((suffix) => name === `${family.name}${suffix}`);
+}
+
+/**
+ * Drop whole families from text exposition we did not build (an extra source's, or a caller's own body): their HELP/TYPE lines and every sample up to the next
+ * family's header (a histogram's _bucket/_sum/_count lines sit under its TYPE line). Untyped samples with
+ * no header are dropped by their own name.
+ */
+export function withoutFamilies(body: string, families: ReadonlySet<string>): string {
+  if (families.size === 0) return body;
+  const kept: string[] = [];
+  let current: string | undefined;
+  for (const line of body.split('\n')) {
+    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) {
+      current = line.split(' ', 3)[2];
+    } else if (!line.startsWith('#') && line !== '' && current === undefined) {
+      if (families.has(line.slice(0, line.search(/[{\s]|$/)))) continue;
+    }
+    if (current !== undefined && families.has(current)) continue;
+    kept.push(line);
+  }
+  return kept.join('\n');
 }
 
 function truncate(text: string): string {

@@ -7,13 +7,16 @@
  * series clashing with a catalog name or a grouping label, or a `metrics()` that never settles (the push,
  * and every `flush()`, would then wait forever). Each source is collected under the push timeout and checked
  * (see exposition-check.ts); a bad one is held back from that push, reported once per kind of trouble until
- * it is good again, and the pusher counts it under reason "extra_source". The others go out as usual.
+ * it is good again, and the pusher counts it under reason "extra_source". The others go out as usual. In a
+ * scraped page (ForeignSource) a family that clashes is left out alone (reported once per family, counted at
+ * each push it is left out of): the rest of the page still goes, so the `python_info` that two scraped
+ * Python processes both write does not stop the second one's metrics.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describeValue } from '../config/yaml-document.js';
-import { ExtraSourceError } from '../errors.js';
+import { ExtraSourceError, ScrapeError, type ExtraSourceProblem } from '../errors.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
-import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners } from './exposition-check.js';
+import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners, withoutFamilies } from './exposition-check.js';
 
 export interface ExtraSourcesLogger {
   warn(message: string): void;
@@ -33,6 +36,24 @@ export interface CollectedExtras {
   readonly heldBack: readonly Error[];
 }
 
+/**
+ * A source whose page another program writes (a scrape, scrape-source.ts): its reports name it beside its
+ * index, and a family of it that clashes is left out alone, since the user cannot rename it (every
+ * prometheus_client process writes python_info). A source of the user's own code is held back whole
+ * instead: the clash is theirs to fix, and a whole missing source says so plainly.
+ */
+export interface ForeignSource extends ExpositionSource {
+  readonly sourceName: string;
+  /** `signal` is aborted when the push timeout passes. */
+  metrics(signal?: AbortSignal): Promise<string> | string;
+}
+
+/** Why a source, or one of its families, was left out, and the kind of trouble it is reported once for. */
+interface Trouble {
+  readonly problem: Error;
+  readonly kind: string;
+}
+
 const TIMED_OUT = Symbol('timed out');
 
 /** Set while a source's `metrics()` runs (and in what it awaits): the index of that source. */
@@ -44,7 +65,16 @@ export function currentExtraSource(): number | undefined {
 }
 
 /** One source's part of a push: its text, or why it has none. */
-type Part = { readonly text: string; readonly problem?: undefined } | { readonly text?: undefined; readonly problem: Error };
+type Part = { readonly text: string; readonly problem?: undefined } | { readonly text?: undefined; readonly problem: Trouble };
+
+/** How a failed scrape counts among an extra source's troubles. */
+const SCRAPE_PROBLEMS: Readonly<Record<ScrapeError['problem'], ExtraSourceProblem>> = {
+  unreachable: 'threw',
+  http_status: 'threw',
+  too_large: 'threw',
+  timeout: 'timeout',
+  malformed: 'malformed',
+};
 
 export class ExtraSources {
   /** Calls of `metrics()` that have not settled yet, by source index: never two at once for one source. */
@@ -69,13 +99,14 @@ export class ExtraSources {
     const heldBack: Error[] = [];
     let text = '';
     collected.forEach((part, index) => {
-      const problem = part.problem ?? this.check(part.text, index, taken);
-      if (problem !== undefined) {
-        heldBack.push(problem);
-        this.bad(index, problem);
-      } else if (part.text !== undefined) {
-        text += part.text.endsWith('\n') || part.text === '' ? part.text : `${part.text}\n`;
-        this.good(index);
+      const checked = part.problem === undefined ? this.check(part.text, index, taken) : { problems: [part.problem] };
+      for (const trouble of checked.problems) {
+        heldBack.push(trouble.problem);
+        this.bad(index, trouble);
+      }
+      if (checked.text !== undefined) {
+        text += checked.text.endsWith('\n') || checked.text === '' ? checked.text : `${checked.text}\n`;
+        this.good(index, new Set(checked.problems.map((trouble) => trouble.kind)));
       }
     });
     return { text, heldBack };
@@ -86,63 +117,102 @@ export class ExtraSources {
     // A call still pending from an earlier push is not started again (a hung source would pile up one
     // call per push) nor waited for again (every push would then be late by the timeout).
     if (this.pending.has(index)) {
-      return { problem: new ExtraSourceError(index, 'timeout', 'metrics() has not settled since an earlier push; left out until it does') };
+      return this.problem(index, 'timeout', 'metrics() has not settled since an earlier push; left out until it does');
     }
-    const call = new Promise<unknown>((resolve) => resolve(insideSource.run(index, () => source.metrics())));
+    // A source that names itself (a scrape) is handed the push timeout's signal, to stop its request there.
+    const abort = new AbortController();
+    const named = this.named(index) !== '';
+    const call = new Promise<unknown>((resolve) => resolve(insideSource.run(index, () => (named ? (source as ForeignSource).metrics(abort.signal) : source.metrics()))));
     this.pending.set(index, call);
     const settled = (): void => void this.pending.delete(index);
     call.then(settled, settled);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), this.options.timeoutSeconds * 1000);
+      timer = setTimeout(() => {
+        abort.abort();
+        resolve(TIMED_OUT);
+      }, this.options.timeoutSeconds * 1000);
       timer.unref(); // an explicit flush() holds the process itself (see src/gateway/keep-alive.ts)
     });
     try {
       const result = await Promise.race([call, timeout]);
       if (result === TIMED_OUT) {
-        return { problem: new ExtraSourceError(index, 'timeout', `metrics() did not settle within ${this.options.timeoutSeconds} s (the push timeout)`) };
+        const what = named ? 'did not answer' : 'metrics() did not settle';
+        return this.problem(index, 'timeout', `${what} within ${this.options.timeoutSeconds} s (the push timeout)`, undefined, named ? 'scrape:timeout' : 'timeout');
       }
-      if (typeof result !== 'string') {
-        return { problem: new ExtraSourceError(index, 'malformed', `metrics() returned ${describeValue(result)}, not exposition text`) };
-      }
+      if (typeof result !== 'string') return this.problem(index, 'malformed', `metrics() returned ${describeValue(result)}, not exposition text`);
       // prom-client on Windows-style input, or a hand-written source: CRLF is only a line ending.
       return { text: result.replace(/\r\n/g, '\n') };
     } catch (error) {
-      return { problem: new ExtraSourceError(index, 'threw', `metrics() threw: ${error instanceof Error ? error.message : String(error)}`, error) };
+      // A scrape says what went wrong in its own words (scrape-source.ts), reported once per kind.
+      if (error instanceof ScrapeError) {
+        // Named by its URL already (named()): the message without "scrape of <url>".
+        const detail = error.message.startsWith(`scrape of ${error.url} `) ? error.message.slice(`scrape of ${error.url} `.length) : error.message;
+        return this.problem(index, SCRAPE_PROBLEMS[error.problem], detail, error, `scrape:${error.problem}`);
+      }
+      return this.problem(index, 'threw', `metrics() threw: ${error instanceof Error ? error.message : String(error)}`, error);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private check(text: string, index: number, taken: Map<string, string>): Error | undefined {
+  private problem(index: number, problem: ExtraSourceProblem, detail: string, cause?: unknown, kind: string = problem): { problem: Trouble } {
+    return { problem: { problem: new ExtraSourceError(index, problem, `${this.named(index)}${detail}`, cause), kind } };
+  }
+
+  /**
+   * The source's text as it joins the push, and what was wrong with it. In a scraped page, a family that
+   * clashes (a name written already, a series with a grouping label) is left out alone and the rest goes;
+   * text the gateway would not parse holds the whole source back.
+   */
+  private check(text: string, index: number, taken: Map<string, string>): { text?: string; problems: Trouble[] } {
+    const label = `extraSources[${index}]${this.named(index).replace(/^(.+) $/, ' $1')}`;
+    const clashing = new Map<string, Error>();
+    const dropClashing = this.named(index) === '' ? undefined : (family: string, problem: Error): void => void clashing.set(family, problem);
     try {
-      for (const [sample, owner] of checkExtraExposition(text, taken, `extraSources[${index}]`)) taken.set(sample, owner);
-      return undefined;
+      const claimed = checkExtraExposition(text, taken, label, dropClashing);
+      const kept = clashing.size === 0 ? text : withoutFamilies(text, new Set(clashing.keys()));
+      // What is left is checked again as it is sent: leaving a family out must never leave text the gateway refuses.
+      if (clashing.size > 0) checkExtraExposition(kept, taken, label);
+      for (const [sample, owner] of claimed) taken.set(sample, owner);
+      return { text: kept, problems: [...clashing].map(([family, problem]) => ({ problem, kind: `clash:${family}` })) };
     } catch (error) {
-      if (error instanceof ExpositionSyntaxProblem) {
-        return new ExtraSourceError(index, 'malformed', `returned text that is not exposition format (${error.message})`, error);
-      }
-      return error instanceof Error ? error : new Error(String(error));
+      if (error instanceof ExpositionSyntaxProblem)
+        return { problems: [this.problem(index, 'malformed', `returned text that is not exposition format (${error.message})`, error).problem] };
+      const problem = error instanceof Error ? error : new Error(String(error));
+      return { problems: [{ problem, kind: (problem as { code?: string }).code ?? 'error' }] };
     }
   }
 
-  private bad(index: number, problem: Error): void {
-    const kind = problem instanceof ExtraSourceError ? problem.problem : ((problem as { code?: string }).code ?? 'error');
+  /** `(http://127.0.0.1:8000/metrics) ` for a source that names itself (scrape-source.ts), else ''. */
+  private named(index: number): string {
+    const name = (this.sources[index] as Partial<ForeignSource> | undefined)?.sourceName;
+    return typeof name === 'string' && name !== '' ? `(${name}) ` : '';
+  }
+
+  private bad(index: number, trouble: Trouble): void {
+    const { problem, kind } = trouble;
     const reported = this.reported.get(index) ?? new Set<string>();
     this.reported.set(index, reported);
     if (reported.has(kind)) return;
     reported.add(kind);
     const named = problem instanceof ExtraSourceError || problem.message.startsWith(`extraSources[${index}]`);
-    const what = named ? problem.message : `extraSources[${index}]: ${problem.message.replace(/\.$/, '')}`;
-    this.options.logger.warn(
-      `${what}; pushing the node's other metrics without it and trying it again at every push ` +
-        '(reported once, counted in persia_metrics_push_failures_total{reason="extra_source"})',
-    );
+    const what = named ? problem.message : `extraSources[${index}]${this.named(index).replace(/^(.+) $/, ' $1')}: ${problem.message.replace(/\.$/, '')}`;
+    const left = kind.startsWith('clash:') ? `left out; pushing the rest of the node's metrics` : `pushing the node's other metrics without it`;
+    this.options.logger.warn(`${what}; ${left} and trying it again at every push ` + '(reported once, counted in persia_metrics_push_failures_total{reason="extra_source"})');
   }
 
-  private good(index: number): void {
-    if (!this.reported.has(index)) return;
-    this.reported.delete(index);
-    this.options.logger.info(`extraSources[${index}] is good again: its metrics are pushed again`);
+  /** The source was collected: troubles it no longer has may be reported again, and its recovery is said. */
+  private good(index: number, stillBad: ReadonlySet<string>): void {
+    const reported = this.reported.get(index);
+    if (reported === undefined) return;
+    let recovered = false;
+    for (const kind of reported) {
+      if (stillBad.has(kind)) continue;
+      reported.delete(kind);
+      recovered ||= !kind.startsWith('clash:');
+    }
+    if (reported.size === 0) this.reported.delete(index);
+    if (recovered) this.options.logger.info(`extraSources[${index}] ${this.named(index)}is good again: its metrics are pushed again`);
   }
 }

@@ -13,9 +13,10 @@ import { TEXT_CONTENT_TYPE } from '../metrics/exposition-format.js';
 import type { MetricFamily } from '../metrics/metric-family.js';
 import { PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
+import { withoutFamilies } from './exposition-check.js';
 import { ExtraSources, type ExtraSourcesOptions } from './extra-sources.js';
 
-export { checkExtraExposition } from './exposition-check.js';
+export { checkExtraExposition, withoutFamilies } from './exposition-check.js';
 
 export type PushFormat = 'protobuf' | 'text';
 
@@ -91,25 +92,4 @@ function familiesToSend(registry: MetricsRegistry, heldBack: ReadonlySet<string>
 
 function textContains(body: string, name: string): boolean {
   return body.includes(`# TYPE ${name} `) || body.startsWith(`${name} `) || body.startsWith(`${name}{`) || body.includes(`\n${name} `) || body.includes(`\n${name}{`);
-}
-
-/**
- * Drop whole families from text exposition we did not build (an extra source's, or a caller's own body): their HELP/TYPE lines and every sample up to the next
- * family's header (a histogram's _bucket/_sum/_count lines sit under its TYPE line). Untyped samples with
- * no header are dropped by their own name.
- */
-export function withoutFamilies(body: string, families: ReadonlySet<string>): string {
-  if (families.size === 0) return body;
-  const kept: string[] = [];
-  let current: string | undefined;
-  for (const line of body.split('\n')) {
-    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) {
-      current = line.split(' ', 3)[2];
-    } else if (!line.startsWith('#') && line !== '' && current === undefined) {
-      if (families.has(line.slice(0, line.search(/[{\s]|$/)))) continue;
-    }
-    if (current !== undefined && families.has(current)) continue;
-    kept.push(line);
-  }
-  return kept.join('\n');
 }

@@ -1,0 +1,97 @@
+/**
+ * `persia-metrics agent --role ROLE --scrape URL [--scrape URL ...]`: one node whose metrics are what local
+ * /metrics endpoints serve (a Python trainer's prometheus_client, dcgm-exporter's GPUs), pushed under the
+ * node's identity through the library's pusher. It reads the configuration a node reads (global_config.yaml,
+ * the environment), scrapes each endpoint at every push (src/push/scrape-source.ts) and runs until
+ * SIGINT/SIGTERM, then shuts down as a node does: a final push, and the DELETE when configured.
+ */
+import type { Command } from 'commander';
+import { ConfigError, UsageError } from '../errors.js';
+import { redactUrl } from '../gateway/address.js';
+import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { startNodeMetrics } from '../node-metrics.js';
+import { checkScrapeUrl, DEFAULT_SCRAPE_MAX_BYTES, scrapeSource } from '../push/scrape-source.js';
+import { runAction } from './kit/action.js';
+import type { CommandContext } from './kit/context.js';
+import { integerFlag, optionFlag, parseGatewayOption, parsePath } from './kit/flags.js';
+import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
+import { runUntilSignal, stopped } from './kit/until-signal.js';
+
+interface AgentFlags {
+  role?: NodeRole;
+  scrape?: string[];
+  config?: string;
+  gateway?: string;
+  maxScrapeBytes: number;
+}
+
+const DETAILS = `
+Each --scrape endpoint is read at every push, under the push timeout (push_timeout_seconds), as OpenMetrics
+or text 0.0.4, and its families join the node's push. An endpoint that is down, slow, answers an error, a
+page over --max-scrape-bytes or one that is not exposition text is left out of that push alone, reported
+once and counted in persia_metrics_push_failures_total{reason="extra_source"}; it is pushed again as soon
+as it answers. A family whose name the catalog or an earlier endpoint writes, or with a job, role or
+instance label, is reported and left out. Job, gateway, replicas, interval and credentials come from the
+configuration as for any node (see \`persia-metrics check\`); identity from REPLICA_INDEX, REPLICA_SIZE,
+PERSIA_METRICS_INSTANCE. The agent's own Node.js runtime is not pushed (the node is the scraped process).
+
+Example (a trainer rank and its GPUs):
+  persia-metrics agent --role trainer --scrape http://127.0.0.1:8000/metrics --scrape http://127.0.0.1:9400/metrics`;
+
+export function registerAgentCommand(program: Command, context: CommandContext): void {
+  program
+    .command('agent')
+    .description('push local /metrics endpoints (a Python trainer, dcgm-exporter) as one node, until stopped')
+    .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`, optionFlag('role'))
+    .option('--scrape <url>', 'a /metrics endpoint to scrape at each push (repeat for more)', (text: string, previous: string[] = []) => [...previous, text])
+    .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
+    .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
+    .option('--max-scrape-bytes <bytes>', 'the largest page read from one endpoint', integerFlag(1024, 2 ** 30), DEFAULT_SCRAPE_MAX_BYTES)
+    .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
+    .action(runAction(context, (flags: AgentFlags) => runAgent(flags, context)));
+}
+
+async function runAgent(flags: AgentFlags, context: CommandContext): Promise<number> {
+  if (flags.scrape === undefined) throw new UsageError('agent needs at least one --scrape URL (the /metrics endpoint of a process on this node)');
+  const urls = flags.scrape.map(scrapeUrl);
+  const sources = urls.map((url) => scrapeSource(url, { maxBytes: flags.maxScrapeBytes }));
+  try {
+    const node = startNodeMetrics({
+      file: flags.config,
+      env: context.env,
+      options: {
+        ...(flags.role === undefined ? {} : { role: flags.role }),
+        ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }),
+        collectRuntimeMetrics: false,
+      },
+      extraSources: sources,
+    });
+    if (!node.enabled) throw new UsageError('enable_metrics is false in the configuration: the agent would push nothing');
+    const { job, role, instance } = node.groupingKey;
+    const interval = node.config.options.pushIntervalSeconds;
+    context.stderr.write(
+      `persia-metrics agent [${job}/${role}/${instance}]: pushing ${sources.map((source) => source.sourceName).join(', ')} every ${interval} s to ${node.gatewayUrl ?? ''}; Ctrl-C to stop\n`,
+    );
+    await runUntilSignal(
+      context,
+      async (stop) => {
+        await stopped(stop);
+        await node.shutdown();
+      },
+      { first: 'pushing the final metrics, then stopping (send it again to stop at once)' },
+    );
+    return EXIT_OK;
+  } finally {
+    await Promise.all(sources.map((source) => source.close()));
+  }
+}
+
+/** A --scrape value, as a usage error naming the option when it is no http(s) URL (credentials hidden). */
+function scrapeUrl(text: string): string {
+  try {
+    return checkScrapeUrl(text, '--scrape');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new UsageError(`option '--scrape <url>' argument '${redactUrl(text)}' is invalid. expected ${error.expected}`);
+  }
+}

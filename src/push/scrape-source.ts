@@ -1,0 +1,151 @@
+/**
+ * A scrape source: an `extraSources` entry that reads a local /metrics endpoint at each push, so a process
+ * that only serves its metrics (a Python trainer's prometheus_client, NVIDIA's dcgm-exporter) is pushed
+ * under the node's identity, through the node's pusher.
+ *
+ *   const metrics = startNodeMetrics({ options: { role: 'trainer' }, extraSources: [scrapeSource('http://127.0.0.1:8000/metrics')] });
+ *
+ * Each scrape runs under the node's push timeout (extra-sources.ts aborts it there) and reads at most
+ * `maxBytes` of the answer. An endpoint that is down, slow, answers an error status, a page larger than
+ * that, or a page that is not exposition text, throws a ScrapeError: extra-sources.ts leaves the source out
+ * of that push alone, reports it once per kind of trouble, counts it (reason "extra_source") and takes it
+ * again as soon as a scrape succeeds. The page is asked for as OpenMetrics or text 0.0.4, whichever the
+ * endpoint serves, and rewritten as 0.0.4 text (scraped-text.ts), which the gateway parses.
+ */
+import { Agent, request } from 'undici';
+import { ConfigError, ScrapeError } from '../errors.js';
+import { redactUrl } from '../gateway/address.js';
+import { unrefConnector } from '../gateway/client.js';
+import { describeValue } from '../config/yaml-document.js';
+import { ExpositionSyntaxProblem } from './exposition-check.js';
+import type { ForeignSource } from './extra-sources.js';
+import { scrapedText } from './scraped-text.js';
+
+/** What Prometheus asks a target for: OpenMetrics first, text 0.0.4 after it. */
+const ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+/**
+ * The largest page a scrape reads: 4 MiB is about 20,000 series of text, far beyond a trainer's or eight
+ * GPUs' dcgm-exporter page (tens of KiB), and a push that large is beyond what one node should send.
+ */
+export const DEFAULT_SCRAPE_MAX_BYTES = 4 * 2 ** 20;
+
+export interface ScrapeSourceOptions {
+  /** The longest page to read (default DEFAULT_SCRAPE_MAX_BYTES); a larger one leaves the source out of that push. */
+  readonly maxBytes?: number;
+  /** A deadline of its own, shorter than the node's push timeout (which always applies). */
+  readonly timeoutSeconds?: number;
+}
+
+export class ScrapeSource implements ForeignSource {
+  readonly sourceName: string;
+  private readonly maxBytes: number;
+  private readonly timeoutMs: number | undefined;
+  /** Sockets that never hold a finished program (a scrape in flight when a training program ends). */
+  private readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 1, connect: unrefConnector({}) });
+
+  constructor(
+    readonly url: string,
+    options: ScrapeSourceOptions = {},
+  ) {
+    this.url = checkScrapeUrl(url, 'scrapeSource()');
+    this.sourceName = redactUrl(this.url);
+    this.maxBytes = positiveOption(options.maxBytes, 'maxBytes', DEFAULT_SCRAPE_MAX_BYTES);
+    this.timeoutMs = options.timeoutSeconds === undefined ? undefined : positiveOption(options.timeoutSeconds, 'timeoutSeconds', 0) * 1000;
+  }
+
+  /** The page as 0.0.4 text; `signal` is the push timeout's (extra-sources.ts). */
+  async metrics(signal?: AbortSignal): Promise<string> {
+    const signals = [signal, this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((one) => one !== undefined);
+    const url = this.sourceName;
+    let response;
+    try {
+      response = await request(this.url, {
+        dispatcher: this.agent,
+        headers: { accept: ACCEPT },
+        ...(signals.length === 0 ? {} : { signal: AbortSignal.any(signals) }),
+      });
+    } catch (error) {
+      throw failure(url, error);
+    }
+    if (response.statusCode !== 200) {
+      discard(response.body);
+      throw new ScrapeError(url, 'http_status', `answered HTTP ${response.statusCode}`);
+    }
+    const declared = Number(response.headers['content-length']);
+    if (declared > this.maxBytes) {
+      discard(response.body);
+      throw new ScrapeError(url, 'too_large', `answered a page of ${declared} bytes, over the ${this.maxBytes} bytes a scrape reads`);
+    }
+    const chunks: Buffer[] = [];
+    let read = 0;
+    try {
+      for await (const chunk of response.body) {
+        const buffer = chunk as Buffer;
+        read += buffer.length;
+        if (read > this.maxBytes) {
+          discard(response.body);
+          throw new ScrapeError(url, 'too_large', `answered a page of over ${this.maxBytes} bytes (the most a scrape reads); the rest was not read`);
+        }
+        chunks.push(buffer);
+      }
+    } catch (error) {
+      throw failure(url, error);
+    }
+    const contentType = response.headers['content-type'];
+    try {
+      return scrapedText(Buffer.concat(chunks).toString('utf8'), Array.isArray(contentType) ? contentType[0] : contentType);
+    } catch (error) {
+      if (error instanceof ExpositionSyntaxProblem) throw new ScrapeError(url, 'malformed', `answered a page that is not exposition format (${error.message})`, error);
+      throw error;
+    }
+  }
+
+  /** Closes the scrape's connection (a node's shutdown does not need it: its sockets never hold the process). */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+export function scrapeSource(url: string, options?: ScrapeSourceOptions): ScrapeSource {
+  return new ScrapeSource(url, options);
+}
+
+/** An http(s) URL with a host (a query is kept: some exporters filter by it), without its fragment. */
+export function checkScrapeUrl(url: unknown, source: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
+    const found = typeof url === 'string' ? JSON.stringify(redactUrl(url)) : describeValue(url);
+    throw new ConfigError({ source, path: 'url' }, 'the http:// or https:// URL of a /metrics endpoint (e.g. http://127.0.0.1:8000/metrics)', found);
+  }
+  parsed.hash = '';
+  return parsed.href;
+}
+
+function positiveOption(value: unknown, key: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && value > 0 && Number.isFinite(value)) return value;
+  throw new ConfigError({ source: 'scrapeSource()', path: key }, 'a positive number', describeValue(value));
+}
+
+function failure(url: string, error: unknown): ScrapeError {
+  if (error instanceof ScrapeError) return error;
+  const name = (error as { name?: string }).name;
+  const code = (error as { code?: string }).code;
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new ScrapeError(url, 'timeout', 'did not answer in time', error);
+  }
+  const reason = code ?? (error instanceof Error ? error.message : String(error));
+  return new ScrapeError(url, 'unreachable', `could not be read (${reason})`, error);
+}
+
+/** Drops the rest of an answer unread (destroying an undici body emits an error nobody else listens for). */
+function discard(body: { on(event: 'error', listener: () => void): unknown; destroy(): unknown }): void {
+  body.on('error', () => {});
+  body.destroy();
+}
