@@ -8,8 +8,8 @@ import { findGateways } from '../discovery/gateway-discovery.js';
 import type { ApiGroup } from '../gateway/api.js';
 import { GatewayClient } from '../gateway/client.js';
 import { gatewayEndpoint, type GatewayEndpoint } from '../gateway/endpoint.js';
-import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
-import { catalogType } from '../discovery/group-expiry.js';
+import { probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { scrapeDiagnosis, type ScrapeDiagnosis } from '../discovery/scrape-diagnosis.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
@@ -80,12 +80,7 @@ interface GatewayRead {
   readonly nodes: number;
   readonly error?: string;
   /** Prometheus's view of it: whether its /metrics answers, and which groups break it. */
-  readonly scrape?: { readonly ok: boolean; readonly statusCode: number; readonly detail: string; readonly breakingGroups: readonly BreakingGroup[] };
-}
-
-interface BreakingGroup {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly problems: readonly string[];
+  readonly scrape?: ScrapeDiagnosis;
 }
 
 /** The groups of one gateway and its /metrics probe, with one client. */
@@ -97,12 +92,6 @@ async function readGateway(endpoint: GatewayEndpoint): Promise<{ groups: ApiGrou
   } finally {
     await client.close();
   }
-}
-
-function scrapeOf(groups: readonly ApiGroup[], scrape: ScrapeHealth | Error): NonNullable<GatewayRead['scrape']> {
-  if (scrape instanceof Error) return { ok: false, statusCode: 0, detail: scrape.message, breakingGroups: [] };
-  const breakingGroups = groupsBreakingScrape(groups, scrape.problems, catalogType).map((group) => ({ labels: group.labels, problems: group.reasons }));
-  return { ok: scrape.ok, statusCode: scrape.statusCode, detail: scrape.detail, breakingGroups };
 }
 
 /** host:port of a base URL, as the user wrote it in PERSIA_METRICS_GATEWAY_ADDR. */
@@ -136,7 +125,7 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
       statedPushIntervalSeconds: config.options.pushIntervalSeconds,
       gateway,
     });
-    gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeOf(result.value.groups, result.value.scrape) });
+    gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeDiagnosis(result.value.groups, result.value.scrape) });
     read.push(...found);
   });
   const failed = gateways.filter((g) => !g.ok);

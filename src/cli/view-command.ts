@@ -10,7 +10,8 @@ import { redactedUrl } from '../view/prometheus-proxy.js';
 import { startViewServer } from '../view/view-server.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { choiceFlag, httpUrlFlag, parseJobName, parseListenHost, parsePath, parsePort, parseSecretFlag, secondsBetween } from './kit/flags.js';
+import { choiceFlag, gatewayBaseUrls, httpUrlFlag, parseGatewayOption, parseJobName, parseListenHost, parsePath, parsePort, parseSecretFlag, secondsBetween } from './kit/flags.js';
+import { gatewayAccess } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
 import { runUntilSignal, stopped } from './kit/until-signal.js';
 
@@ -22,6 +23,8 @@ interface ViewFlags {
   port: number;
   refresh: number;
   window: ViewWindowName;
+  gateway?: string;
+  config?: string;
   json?: boolean;
 }
 
@@ -58,7 +61,15 @@ says otherwise (the metrics of a job are not for everyone on the network).
 A Prometheus behind basic auth: give the user in the URL (http://user@host:9090) and the password in a
 file (--prometheus-password-file, its first line) or in ${PROMETHEUS_PASSWORD_ENV}. A password in the
 URL (http://user:password@host:9090, percent-encoded) works too, but any user of this machine can read
-it in the process list.`;
+it in the process list.
+
+A banner names each gateway of the job that Prometheus cannot scrape (its scrape job's \`up\` is 0, as the
+alert PersiaGatewayDown reads it): down, or its /metrics failing as a whole because one group was pushed
+with a clashing type or a grouping value that is not UTF-8. With --gateway the view also probes those
+gateways' /metrics itself and names the groups that break it, with the \`persia-metrics repair\` command that
+deletes them (it probes only the gateways given here, never an address it learnt from Prometheus). They are
+read with the nodes' own credentials settings (PERSIA_METRICS_BASIC_AUTH_*, PERSIA_METRICS_BEARER_TOKEN(_FILE),
+PERSIA_METRICS_TLS_CA_FILE, or those of --config FILE).`;
 
 export function registerViewCommand(program: Command, context: CommandContext): void {
   program
@@ -77,6 +88,8 @@ export function registerViewCommand(program: Command, context: CommandContext): 
       choiceFlag(Object.keys(VIEW_WINDOWS) as ViewWindowName[]),
       DEFAULT_VIEW_WINDOW,
     )
+    .option('-g, --gateway <host:port>', "the job's gateways to probe for groups that break their /metrics (comma-separated)", parseGatewayOption)
+    .option('-c, --config <file>', 'global_config.yaml whose gateway credentials settings to use with --gateway (default: $PERSIA_GLOBAL_CONFIG, else the environment)', parsePath)
     .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: ViewFlags) => view(flags, context)));
@@ -107,6 +120,7 @@ async function view(flags: ViewFlags, context: CommandContext): Promise<number> 
     job: flags.job,
     refreshSeconds: flags.refresh,
     window: flags.window,
+    ...(flags.gateway === undefined ? {} : { gateways: gatewayBaseUrls(flags.gateway), gatewayAccess: gatewayAccess(flags.config, context) }),
   });
   const prometheus = redactedUrl(access.url);
   if (isWildcardOrPublic(flags.host))

@@ -6,7 +6,7 @@
  * which is what makes "a node stopped pushing" detectable at all: the gateway has no TTL, a dead node's
  * last values stay there and look alive to any query that ignores the push time.
  */
-import { GATEWAY_SCRAPE_JOB_PREFIX, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
+import { gatewaysDownPromql, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
 import { stragglerAlertSpec } from './straggler-rules.js';
@@ -112,7 +112,7 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
     },
     {
       alert: 'PersiaGatewayDown',
-      expr: `up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*"} == 0`,
+      expr: gatewaysDownPromql(),
       for: '1m',
       severity: 'critical',
       // `up` is also 0 when the gateway runs but its /metrics answers 500: one group pushed with a clashing

@@ -33,3 +33,11 @@ export {
 
 /** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
 export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';
+
+/**
+ * The gateways Prometheus cannot scrape: down, or their /metrics fails as a whole (src/gateway/scrape-health.ts).
+ * The alert PersiaGatewayDown and the view's banner (src/view/gateway-scrape.ts) read it; `matchers` narrows it.
+ */
+export function gatewaysDownPromql(matchers = ''): string {
+  return `up{job=~"${GATEWAY_SCRAPE_JOB_PREFIX}.*"${matchers === '' ? '' : `, ${matchers}`}} == 0`;
+}

@@ -131,6 +131,7 @@ export const VIEW_PATHS = {
   query: '/api/v1/query',
   queryRange: '/api/v1/query_range',
   jobValues: '/api/v1/label/job/values',
+  gatewayScrape: '/api/gateway-scrape',
 } as const;
 
 /** Where the server serves this module to the page (its own path under dist/src, as the page imports it). */
@@ -190,4 +191,32 @@ export interface ViewPanelsAnswer {
   readonly window: { readonly name: string; readonly seconds: number; readonly stepSeconds: number };
   readonly health: NodeHealthRule;
   readonly sections: readonly ViewSection[];
+}
+
+/** A group that breaks a gateway's /metrics, as the banner shows it: texts escaped by the server (pushed values). */
+export interface BreakingGroupShown {
+  /** `job="a" role="trainer" instance="rep_0"`. */
+  readonly group: string;
+  readonly problems: readonly string[];
+}
+
+/**
+ * A gateway of the job that Prometheus cannot scrape (src/view/gateway-scrape.ts), as Prometheus sees it
+ * (`up == 0`), as the view's own probe of its /metrics finds it (`view --gateway`), or both.
+ */
+export interface UnscrapableGateway {
+  /** host:port, as Prometheus's target or --gateway names it. */
+  readonly gateway: string;
+  /** Prometheus's scrape jobs whose target it is and that see it down; empty when only the probe found it. */
+  readonly scrapeJobs: readonly string[];
+  /** What the view's probe of its /metrics found (statusCode 0: not read); null when the view does not probe it. */
+  readonly probe: { readonly statusCode: number; readonly detail: string } | null;
+  readonly breakingGroups: readonly BreakingGroupShown[];
+  /** The command that deletes the breaking groups. */
+  readonly repair: string;
+}
+
+/** The answer to VIEW_PATHS.gatewayScrape (`?job=NAME`): empty when every gateway of the job is scraped. */
+export interface GatewayScrapeAnswer {
+  readonly unscrapable: readonly UnscrapableGateway[];
 }

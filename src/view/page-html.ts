@@ -24,6 +24,7 @@ export function pageHtml(): string {
   <span id="status" data-prometheus="unknown" role="status">connecting…</span>
 </header>
 <div id="banner" hidden role="alert"></div>
+<div id="scrape-banner" hidden role="alert"></div>
 <main>
   <section id="nodes-section">
     <h2>Nodes</h2>
@@ -57,6 +58,9 @@ header select { font: inherit; padding: 2px 4px; min-width: 0; }
 #banner { padding: 8px 18px; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 #banner.down { background: var(--bad-bg); color: var(--bad); font-weight: 600; }
 #banner.recovered { background: var(--warn-bg); color: var(--warn); }
+#scrape-banner { padding: 4px 18px; background: var(--bad-bg); color: var(--bad); border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+#scrape-banner p, #scrape-banner ul { margin: 4px 0; }
+#scrape-banner code { background: #fff; padding: 0 3px; border-radius: 3px; white-space: pre-wrap; }
 main { padding: 12px 18px 24px; }
 h2 { font-size: 14px; margin: 18px 0 8px; font-weight: 600; }
 h2 small { color: var(--muted); font-weight: normal; margin-left: 6px; }

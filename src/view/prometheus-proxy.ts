@@ -211,11 +211,20 @@ export async function proxyQuery(upstream: PrometheusUpstream, pathAndQuery: str
 
 /** One instant query made by the view server itself (never proxied); `undefined` when Prometheus does not answer. */
 export async function queryScalar(upstream: PrometheusUpstream, promql: string, share: BudgetShare): Promise<number | undefined> {
+  const value = Number((await queryVector(upstream, promql, share))?.[0]?.value?.[1]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** The series of one instant query made by the view server itself; `undefined` when Prometheus does not answer. */
+export async function queryVector(
+  upstream: PrometheusUpstream,
+  promql: string,
+  share: BudgetShare,
+): Promise<Array<{ metric?: Record<string, string>; value?: [number, string] }> | undefined> {
   try {
     const answer = await fetchUpstream(upstream, `/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`, 1024 * 1024, share);
-    const body = JSON.parse(Buffer.concat(answer.body).toString('utf8')) as { data?: { result?: Array<{ value?: [number, string] }> } };
-    const value = Number(body.data?.result?.[0]?.value?.[1]);
-    return Number.isFinite(value) && value > 0 ? value : undefined;
+    const body = JSON.parse(Buffer.concat(answer.body).toString('utf8')) as { data?: { result?: unknown } };
+    return Array.isArray(body.data?.result) ? (body.data.result as Array<{ metric?: Record<string, string>; value?: [number, string] }>) : undefined;
   } catch {
     return undefined;
   }

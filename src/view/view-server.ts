@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ViewError } from '../errors.js';
+import type { GatewayAccess } from '../gateway/endpoint.js';
 import { VIEW_CONTRACT_MODULE, VIEW_PATHS, type ViewSettings } from '../monitoring/view-contract.js';
+import { GatewayProbes, unscrapableGateways } from './gateway-scrape.js';
 import { PAGE_CSS, pageHtml } from './page-html.js';
 import { PROXIED_PATHS, prometheusUpstream, proxyQuery, queryScalar, sendBusy, sendJson, upstreamDeadlineMs } from './prometheus-proxy.js';
 import { ViewBudget, type BudgetShare } from './view-budget.js';
@@ -39,6 +41,10 @@ export interface ViewServerOptions {
   readonly maxRequestsInFlight?: number;
   /** Bytes of answers held at once for all clients; past it the view answers 503. @default MAX_BUFFERED_BYTES (64 MiB) */
   readonly maxBufferedBytes?: number;
+  /** Gateways (base URLs) whose /metrics the view probes itself, to name the groups that break it (gateway-scrape.ts). */
+  readonly gateways?: readonly string[];
+  /** Credentials and TLS trust for `gateways` (the nodes' own). */
+  readonly gatewayAccess?: GatewayAccess;
 }
 
 export interface RunningViewServer {
@@ -119,6 +125,15 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     defaultWindow: options.window ?? DEFAULT_VIEW_WINDOW,
   };
 
+  const probes =
+    options.gateways === undefined || options.gateways.length === 0
+      ? undefined
+      : new GatewayProbes({
+          gateways: options.gateways,
+          ...(options.gatewayAccess === undefined ? {} : { access: options.gatewayAccess }),
+          reuseMs: settings.refreshSeconds * 500,
+        });
+
   const knownIntervals = new Map<string, number>();
   const panels = async (url: URL, response: ServerResponse, share: BudgetShare): Promise<void> => {
     const job = url.searchParams.get('job') ?? '';
@@ -150,7 +165,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
       sendJson(response, 403, { status: 'error', errorType: 'cross_site', error: "the view answers its own page only, not another site's" });
       return;
     }
-    const queriesPrometheus = path === VIEW_PATHS.panels || PROXIED_PATHS.has(path);
+    const queriesPrometheus = path === VIEW_PATHS.panels || path === VIEW_PATHS.gatewayScrape || PROXIED_PATHS.has(path);
     const share = queriesPrometheus ? budget.admit(response) : undefined;
     if (queriesPrometheus && share === undefined) {
       sendBusy(response);
@@ -172,6 +187,8 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
       sendJson(response, 200, settings);
     } else if (share !== undefined && path === VIEW_PATHS.panels) {
       await panels(url, response, share);
+    } else if (share !== undefined && path === VIEW_PATHS.gatewayScrape) {
+      sendJson(response, 200, await unscrapableGateways(upstream, share, url.searchParams.get('job') ?? '', probes));
     } else if (share !== undefined) {
       await proxyQuery(upstream, `${path}${url.search}`, response, share, options.maxAnswerBytes);
     } else {
@@ -203,10 +220,12 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
   return {
     url: `http://${shownHost}:${port}/${query}`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await probes?.close();
+    },
   };
 }

@@ -21,6 +21,7 @@ import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/p
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
+import { clashingNode } from '../helpers/clashing-node.js';
 import { runCli } from '../helpers/cli-runner.js';
 import { killUserPrograms, runUserProgram } from '../helpers/user-program.js';
 
@@ -30,19 +31,6 @@ afterAll(() => {
   killUserPrograms();
   rmSync(rulesDir, { recursive: true, force: true });
 });
-
-/** A node of job `clash` whose `epoch_loss` has the given type, beside a family that never clashes. */
-function clashingNode(address: string, replica: number, type: 'gauge' | 'counter'): string {
-  return `import { startNodeMetrics } from 'persia-metrics';
-const metrics = startNodeMetrics({ options: { jobName: 'clash', role: 'trainer', replicaIndex: ${replica}, gatewayAddr: '${address}', pushIntervalSeconds: 60 } });
-const base = { unit: '1', group: 'accuracy', roles: ['trainer'], labels: [] };
-const loss = metrics.registry.define({ ...base, name: 'epoch_loss', type: '${type}', help: 'Loss.' });
-${type === 'gauge' ? 'loss.set(0.5);' : 'loss.inc(3);'}
-metrics.registry.define({ ...base, name: 'samples_seen', type: 'gauge', help: 'Samples.' }).set(${100 + replica});
-try { await metrics.flush(); console.log('flushed'); } catch (error) { console.log('flush failed: ' + error.message); }
-await metrics.shutdown(1);
-`;
-}
 
 /** The neighbour every test expects Prometheus to keep scraping: a job-only group of another job. */
 async function pushNeighbour(gateway: RunningPushgateway): Promise<void> {

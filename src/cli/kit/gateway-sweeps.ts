@@ -7,7 +7,8 @@ import { gatewayCredentials } from '../../config/credentials.js';
 import { loadConfig } from '../../config/resolve.js';
 import type { GatewayAccess } from '../../gateway/endpoint.js';
 import { formatAge } from '../../discovery/gateway-status.js';
-import { orderedLabels, sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type GroupDecision, type SweepOptions } from '../../discovery/group-expiry.js';
+import { groupText } from '../../discovery/scrape-diagnosis.js';
+import { sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type GroupDecision, type SweepOptions } from '../../discovery/group-expiry.js';
 import { GroupExpiryError } from '../../errors.js';
 import type { CommandContext } from './context.js';
 import { MAX_TIMEOUT_SECONDS } from './flags.js';
@@ -33,9 +34,7 @@ tls_ca_file may also come from --config FILE (default: $PERSIA_GLOBAL_CONFIG).
 
 /** `job="a" role="trainer" instance="rep_0"`, job first; values as the terminal shows them, never obeys. */
 export function groupName(decision: Pick<GroupDecision, 'labels'>): string {
-  return orderedLabels(decision.labels)
-    .map(([label, value]) => `${label}=${quoted(value)}`)
-    .join(' ');
+  return groupText(decision.labels);
 }
 
 /** The jobs a gateway holds, to catch a misspelt --job: `"a", "b"` or `none`. */

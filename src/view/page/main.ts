@@ -8,7 +8,8 @@ import { PanelChart, chartSeries, type Outage } from './charts.js';
 import { clockTime, formatValue, legendText, sampleNumber } from './format.js';
 import { nodeQueries, nodeRows, type NodeQueryName } from './node-rows.js';
 import { renderNodes } from './nodes-view.js';
-import { VIEW_PATHS, type NodeHealthRule, type ViewPanel, type ViewPanelsAnswer, type ViewSettings } from '../../monitoring/view-contract.js';
+import { renderScrapeBanner } from './scrape-banner.js';
+import { VIEW_PATHS, type GatewayScrapeAnswer, type NodeHealthRule, type ViewPanel, type ViewPanelsAnswer, type ViewSettings } from '../../monitoring/view-contract.js';
 
 interface PanelView {
   readonly panel: ViewPanel;
@@ -34,6 +35,7 @@ const jobPicker = byId<HTMLSelectElement>('job-picker');
 const windowPicker = byId<HTMLSelectElement>('window-picker');
 const statusLine = byId<HTMLElement>('status');
 const banner = byId<HTMLElement>('banner');
+const scrapeBanner = byId<HTMLElement>('scrape-banner');
 const panelsRoot = byId<HTMLElement>('panels');
 
 const outages: Outage[] = [];
@@ -239,6 +241,8 @@ async function refresh(): Promise<void> {
       const perPanel = await inBatches(panelViews.map((view) => () => (downThisRefresh === undefined ? refreshPanel(view, current.window) : Promise.resolve([]))));
       results.push(...perPanel.flat());
     }
+    const scrape = await getJson<GatewayScrapeAnswer>(`${VIEW_PATHS.gatewayScrape}?${new URLSearchParams({ job }).toString()}`);
+    if (scrape.ok) renderScrapeBanner(scrapeBanner, scrape.data); // else the last verdict stays
     const failure = firstFailure(results);
     noteReachability(failure?.down, failure?.message ?? '');
   } finally {
