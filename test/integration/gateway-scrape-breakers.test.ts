@@ -38,9 +38,9 @@ async function pushNeighbour(gateway: RunningPushgateway): Promise<void> {
   expect(answer.ok).toBe(true);
 }
 
-/** A foreign pusher's group whose instance is the single byte 0xFF (`_w` in url-safe base64): not UTF-8. */
-async function pushNotUtf8(gateway: RunningPushgateway, job: string, base64 = '_w'): Promise<void> {
-  const answer = await fetch(`${gateway.url}/metrics/job/${job}/instance@base64/${base64}`, { method: 'PUT', body: 'bytes_value 1\n' });
+/** A foreign pusher's group whose `label` (instance unless told) is the single byte 0xFF (`_w` in url-safe base64): not UTF-8. */
+async function pushNotUtf8(gateway: RunningPushgateway, job: string, base64 = '_w', label = 'instance'): Promise<void> {
+  const answer = await fetch(`${gateway.url}/metrics/job/${job}/${label}@base64/${base64}`, { method: 'PUT', body: 'bytes_value 1\n' });
   expect([200, 202, 400]).toContain(answer.status); // with the check on the push is refused, but the group stays
 }
 
@@ -161,8 +161,10 @@ describe.skipIf(!servers)('a push that breaks the gateway page: check on', () =>
   it('a group that is not UTF-8 still breaks the page (the push is refused, the group stays): expire deletes it for real', async () => {
     gateway = await startPushgateway();
     await pushNeighbour(gateway);
-    await pushNotUtf8(gateway, 'bytes_job', '_w');
-    await pushNotUtf8(gateway, 'bytes_job', '_g'); // 0xFE: shown as the same U+FFFD
+    // Keyed by a label other than instance: not a node (which expire would judge by the stated 10 s interval),
+    // so --include-other-pushers applies --after alone.
+    await pushNotUtf8(gateway, 'bytes_job', '_w', 'shard');
+    await pushNotUtf8(gateway, 'bytes_job', '_g', 'shard'); // 0xFE: shown as the same U+FFFD
     await expect(gateway.metricsText()).rejects.toMatchObject({ statusCode: 500 });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const expired = await runCli(['expire', '--gateway', gateway.address, '--after', '1s', '--include-other-pushers', '--job', 'bytes_job']);
