@@ -16,6 +16,7 @@ import type { Counter } from './metrics/counter.js';
 import type { Gauge } from './metrics/gauge.js';
 import type { Histogram } from './metrics/histogram.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
+import { installProgressWatch } from './metrics/progress.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
 import { currentExtraSource } from './push/extra-sources.js';
@@ -75,6 +76,7 @@ export class NodeMetrics {
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
     this.createRoleSeries(options.role);
+    installProgressWatch(this.registry);
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
     this.registry.gauge('persia_node_push_interval_seconds').set(options.pushIntervalSeconds);
     this.setState('init');

@@ -39,6 +39,11 @@ export interface MetricSpec {
   readonly maxSeries?: number;
 }
 
+/** The node's step counter: the training program advances it once per batch. */
+export const STEPS_METRIC = 'persia_node_steps_total';
+/** Seconds since the node's last progress, set by the library on every push (src/metrics/progress.ts). */
+export const PROGRESS_AGE_METRIC = 'persia_node_progress_age_seconds';
+
 /** Latencies of embedding lookups and gradient updates: 100 µs to 10 s, dense around 1–100 ms. */
 export const TIME_COST_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -243,6 +248,25 @@ export const METRIC_CATALOG: readonly MetricSpec[] = [
     labels: [],
     help: '1 once this node found another process, or another thread of its process, pushing to its own group (same job, role and instance): the two overwrite each other. Give each node its own instance or replica index.',
   },
+  // --- Progress: what tells a hung node (pushing, not training) from a working one (src/metrics/progress.ts) ---
+  {
+    name: STEPS_METRIC,
+    type: 'counter',
+    unit: '1',
+    group: 'health',
+    roles: ALL,
+    labels: [],
+    help: "Training steps (batches) this node has completed; the training program advances it once per step (metrics.counter('persia_node_steps_total').inc()). With the time-cost counts it is the node's progress: a node that keeps pushing while none of them rises is hung.",
+  },
+  {
+    name: PROGRESS_AGE_METRIC,
+    type: 'gauge',
+    unit: 'seconds',
+    group: 'health',
+    roles: ALL,
+    labels: [],
+    help: 'Seconds since this node last made progress (persia_node_steps_total or a *_time_cost count rose), as of this push: 0 while it progresses, and before its first step. At or above its push interval while it keeps pushing, the node is hung (PersiaNodeHung).',
+  },
   // --- The pusher's own health (values as of the previous push: a push cannot report on itself) ---
   {
     name: 'persia_metrics_last_push_success_timestamp_seconds',
@@ -294,3 +318,12 @@ const BY_NAME = new Map(METRIC_CATALOG.map((spec) => [spec.name, spec]));
 export function findMetricSpec(name: string): MetricSpec | undefined {
   return BY_NAME.get(name);
 }
+
+/**
+ * The counters whose rise is a node's progress: its step counter and the count of every time cost (each is
+ * observed once per lookup, RPC or gradient update, so a node doing its work raises at least one).
+ */
+export const PROGRESS_METRICS: readonly string[] = [
+  STEPS_METRIC,
+  ...METRIC_CATALOG.filter((spec) => spec.type === 'histogram' && spec.name.endsWith('_time_cost')).map((spec) => spec.name),
+];

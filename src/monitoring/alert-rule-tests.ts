@@ -4,6 +4,7 @@
  * (and, where the rule has a `for`, silent before it has lasted long enough). Thresholds come from the same
  * MonitoringOptions, so a rendering with other thresholds still passes.
  */
+import { fastRuleTestCases } from './fast-rule-tests.js';
 import { staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type RuleTestCase as Case, persiaml, stragglerRuleTestCases } from './straggler-rule-tests.js';
@@ -152,6 +153,7 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
       ],
     },
     ...stragglerRuleTestCases(options),
+    ...fastRuleTestCases(options),
   ];
 }
 

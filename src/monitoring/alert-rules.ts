@@ -9,12 +9,19 @@
 import { gatewaysDownPromql, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
+import { fastAlertSpecs, fastRuleGroup } from './fast-rules.js';
+import { timeCostMetrics } from './recording-rules.js';
 import { stragglerAlertSpec } from './straggler-rules.js';
 import { DUPLICATE_IDENTITY_ALERT } from './view-contract.js';
 
 const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
 
+/** Every alert: the main group's and the fast group's (fast-rules.ts). */
 export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
+  return [...mainAlertSpecs(options), ...fastAlertSpecs(options)];
+}
+
+function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
   const staleSeconds = staleAfterSeconds(options);
   return [
     {
@@ -128,7 +135,7 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
   ];
 }
 
-/** The alert rule file's groups. */
+/** The alert rule file's groups: the main one, and the fast path with the scores its alerts read. */
 export function alertRuleGroups(options: MonitoringOptions): RuleGroup[] {
-  return [{ name: 'persia-metrics', rules: alertSpecs(options).map(alertRule) }];
+  return [{ name: 'persia-metrics', rules: mainAlertSpecs(options).map(alertRule) }, fastRuleGroup(timeCostMetrics(), options)];
 }

@@ -15,6 +15,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigFileError, DeployUsageError } from '../errors.js';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from './options.js';
+
+export { DEFAULT_SCRAPE_INTERVAL_SECONDS };
 
 /** One measured scale run (bench/capacity.ts), as the page shows it; null where nothing was measured. */
 export interface CapacityRun {
@@ -102,7 +105,6 @@ export interface CapacitySuggestion {
 export const SCRAPE_BUDGET_SECONDS = 5;
 export const MAX_CORES_PER_GATEWAY = 1;
 export const HEADROOM = 1.5;
-export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
 
 function checkPositive(name: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);

@@ -24,7 +24,23 @@ export interface MonitoringOptions {
   readonly stragglerThreshold: number;
   /** ...for this many whole seconds (the alert's `for`). @default 600 */
   readonly stragglerForSeconds: number;
+  /**
+   * Seconds between two scrapes of the gateways (prometheus.yml `scrape_interval`): with the push interval,
+   * it sizes the windows of the fast rules (src/monitoring/fast-rules.ts). @default 15
+   */
+  readonly scrapeIntervalSeconds: number;
+  /** PersiaNodeHung: a node that keeps pushing with no progress for this many of its push intervals. @default 1 */
+  readonly hangAfterIntervals: number;
+  /** PersiaNodeDown: a node whose last push, as scraped, is older than this many of its intervals. @default 2 */
+  readonly downAfterIntervals: number;
+  /** PersiaStragglerNodeFast: a node this many times slower (mean time cost, time per batch) than its role's typical node. @default 1.4 */
+  readonly fastStragglerThreshold: number;
+  /** PersiaNaNGradientBurst: at least this many NaNs in one fast window on one node and feature. @default 10 */
+  readonly nanBurstCount: number;
 }
+
+/** The shipped Prometheus configuration's scrape_interval (src/deploy/prometheus). */
+export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
 
 export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = Object.freeze({
   jobName: 'persia_demo',
@@ -34,6 +50,11 @@ export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = Object.freeze({
   stalenessThreshold: 10,
   stragglerThreshold: 2,
   stragglerForSeconds: 600,
+  scrapeIntervalSeconds: DEFAULT_SCRAPE_INTERVAL_SECONDS,
+  hangAfterIntervals: 1,
+  downAfterIntervals: 2,
+  fastStragglerThreshold: 1.4,
+  nanBurstCount: 10,
 });
 
 /** A value that passes the option table's schema for `key`, or a DeployUsageError saying what it expects. */
@@ -50,6 +71,8 @@ export function checkMonitoringOptions(options: MonitoringOptions): void {
   const positive: Array<[string, number]> = [
     ['stale-after intervals', options.staleAfterIntervals],
     ['staleness threshold', options.stalenessThreshold],
+    ['hang-after intervals', options.hangAfterIntervals],
+    ['NaN burst count', options.nanBurstCount],
   ];
   for (const [what, value] of positive) {
     if (!Number.isFinite(value) || value <= 0) throw new DeployUsageError(`${what} must be a positive number, got ${value}`);
@@ -61,7 +84,17 @@ export function checkMonitoringOptions(options: MonitoringOptions): void {
   if (!(Number.isFinite(options.stragglerThreshold) && options.stragglerThreshold > 1)) {
     throw new DeployUsageError(`straggler threshold must be a number above 1 (times slower than a typical node of the role), got ${options.stragglerThreshold}`);
   }
+  // A live node's last push, as scraped, is up to one interval old (plus the push's own time): one more is the least.
+  if (!(Number.isFinite(options.downAfterIntervals) && options.downAfterIntervals > 1)) {
+    throw new DeployUsageError(`down-after intervals must be a number above 1 (a live node's last push is up to one interval old), got ${options.downAfterIntervals}`);
+  }
+  if (!(Number.isFinite(options.fastStragglerThreshold) && options.fastStragglerThreshold > 1)) {
+    throw new DeployUsageError(`fast straggler threshold must be a number above 1 (times slower than a typical node of the role), got ${options.fastStragglerThreshold}`);
+  }
   // Prometheus durations take whole numbers only.
+  if (!(Number.isSafeInteger(options.scrapeIntervalSeconds) && options.scrapeIntervalSeconds > 0)) {
+    throw new DeployUsageError(`scrape interval must be a positive whole number of seconds, got ${options.scrapeIntervalSeconds}`);
+  }
   if (!(Number.isSafeInteger(options.stragglerForSeconds) && options.stragglerForSeconds > 0)) {
     throw new DeployUsageError(`straggler duration must be a positive whole number of seconds, got ${options.stragglerForSeconds}`);
   }

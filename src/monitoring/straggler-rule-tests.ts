@@ -15,6 +15,8 @@ type Series = readonly [Labels & { __name__: string }, string];
 
 export interface RuleTestCase {
   readonly comment: string;
+  /** Seconds between two samples of the input series (a scrape interval); 15 when not given. */
+  readonly intervalSeconds?: number;
   readonly series: readonly Series[];
   readonly evals: ReadonlyArray<{ readonly at: string; readonly alert: string; readonly firing: readonly Labels[] }>;
   /** promql_expr_test items: the query's exact result at `at` (labels including `__name__`). */

@@ -51,17 +51,17 @@ export const STRAGGLER_RECORDS = {
  * ones aggregated away (`le`, the `metric` a score is of), never `by (job, role, instance)`, which would
  * merge a neighbour's group `…/instance/rep_1/shadow/x` into rep_1's. Peers are the role's nodes of the job.
  */
-const PEERS = 'job, role, metric';
+export const PEERS = 'job, role, metric';
 
 /** The role's typical value: the median, except the faster of exactly two (see the file comment). */
-function referenceRule(record: string, perNode: string): RecordingRule {
+export function referenceRule(record: string, perNode: string): RecordingRule {
   return {
     record,
     expr: `quantile by (${PEERS}) (0.5, ${perNode})\n` + `  and on (${PEERS}) (count by (${PEERS}) (${perNode}) != 2)\n` + `or\n` + `min by (${PEERS}) (${perNode})`,
   };
 }
 
-function slowdownRule(record: string, perNode: string, reference: string): RecordingRule {
+export function slowdownRule(record: string, perNode: string, reference: string): RecordingRule {
   // `> 0` keeps a zero reference (impossible for a P99 of recorded values, but cheap to rule out) from making +Inf.
   return { record, expr: `${perNode}\n  / on (${PEERS}) group_left ()\n(${reference} > 0)` };
 }

@@ -9,6 +9,10 @@
 export const STRAGGLER_ALERT = 'PersiaStragglerNode';
 /** Labels a straggler alert may carry beyond its node's (which time cost is slow): shown, not part of the node. */
 export const STRAGGLER_DETAIL_LABELS: readonly string[] = ['metric'];
+/** The fast path's straggler alert (src/monitoring/fast-rules.ts): a short window, marked like the slow one. */
+export const FAST_STRAGGLER_ALERT = 'PersiaStragglerNodeFast';
+/** A node that keeps pushing while its progress stopped (src/monitoring/fast-rules.ts). */
+export const HUNG_ALERT = 'PersiaNodeHung';
 /** Two processes push as one node (src/monitoring/alert-rules.ts). */
 export const DUPLICATE_IDENTITY_ALERT = 'PersiaDuplicateNodeIdentity';
 

@@ -3,7 +3,7 @@
  * occasional NaNs, miss ratios that drift as the embedding table warms up. Used by `simulate`, the demo and
  * the tests; every catalog metric of the node's role gets a series.
  */
-import type { NodeRole } from '../metrics/catalog.js';
+import { STEPS_METRIC, type NodeRole } from '../metrics/catalog.js';
 import type { NodeMetrics } from '../node-metrics.js';
 
 export const SIMULATED_FEATURES = ['user_id', 'item_id', 'category', 'hour_of_day'] as const;
@@ -25,7 +25,19 @@ export interface WorkloadOptions {
   readonly slowFactor?: number;
 }
 
+/** One batch of the node's role, and the step counter a training program advances once per batch. */
 export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => number = Math.random, options: WorkloadOptions = {}): Workload {
+  const batch = roleWorkload(node, role, random, options);
+  const steps = node.counter(STEPS_METRIC).labels();
+  return {
+    step() {
+      batch.step();
+      steps.inc();
+    },
+  };
+}
+
+function roleWorkload(node: NodeMetrics, role: NodeRole, random: () => number, options: WorkloadOptions): Workload {
   const slow = options.slowFactor ?? 1;
   const latencyOf = (medianSeconds: number): number => slow * latency(medianSeconds, random);
   const perFeature = <T>(make: (feature: string) => T): T[] => SIMULATED_FEATURES.map(make);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropRuleSeries } from '../../src/deploy/prometheus/prometheus-config.js';
 import { METRIC_CATALOG } from '../../src/metrics/catalog.js';
+import { DOWN_ALERT } from '../../src/monitoring/fast-rules.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
 import { startPrometheus, type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import type { RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
@@ -173,7 +174,10 @@ describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on rea
     // The stopped node's last push is older than 6 of its intervals by now, and it does not alert.
     const stoppedAge = await prometheus.query(`time() - push_time_seconds{job="${job}", instance="rep_1", shadow=""}`);
     expect(stoppedAge[0]?.value).toBeGreaterThan(6);
-    expect(alertNodes(await prometheus.query(`ALERTS{job="${job}"}`))).toEqual(['trainer/rep_2/']);
+    // Every alert of the job is the killed node's: the stale alert and the fast path's PersiaNodeDown.
+    const all = await prometheus.query(`ALERTS{job="${job}"}`);
+    expect([...new Set(alertNodes(all))]).toEqual(['trainer/rep_2/']);
+    expect(all.map((s) => s.metric['alertname']).sort()).toEqual([DOWN_ALERT, STALE_ALERT]);
     // The pushed ALERTS never reached Prometheus's store.
     expect(await prometheus.query(`count_over_time(ALERTS{job="${job}", shadow="alerts"}[5m])`)).toEqual([]);
   }, 90_000);

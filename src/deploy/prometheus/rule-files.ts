@@ -4,7 +4,8 @@
  */
 import { alertRuleGroups, alertSpecs } from '../../monitoring/alert-rules.js';
 import { ruleTestCases } from '../../monitoring/alert-rule-tests.js';
-import type { MonitoringOptions } from '../../monitoring/options.js';
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS, type MonitoringOptions } from '../../monitoring/options.js';
+import { RULE_TEST_EVALUATION_SECONDS } from '../../monitoring/fast-rule-tests.js';
 import { recordingRuleGroups } from '../../monitoring/recording-rules.js';
 import type { AlertSpec } from '../../monitoring/rule-model.js';
 import type { RuleTestCase } from '../../monitoring/straggler-rule-tests.js';
@@ -57,7 +58,7 @@ function alertTest(spec: AlertSpec, at: string, firing: readonly Labels[]): Reco
 
 function testItem(c: RuleTestCase, specs: ReadonlyMap<string, AlertSpec>): Record<string, unknown> {
   return {
-    interval: '15s',
+    interval: `${c.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS}s`,
     input_series: c.series.map(([labels, values]) => ({ series: seriesText(labels), values })),
     alert_rule_test: c.evals.map((e) => {
       const spec = specs.get(e.alert);
@@ -81,7 +82,7 @@ export function renderAlertRuleTests(options: MonitoringOptions): string {
   const specs = new Map(alertSpecs(options).map((spec) => [spec.alert, spec]));
   const header = yamlFile(`promtool unit tests for ${ALERT_RULES_FILE}: every alert firing and not firing.\nRun: promtool test rules ${RULE_TESTS_FILE}`, {
     rule_files: [ALERT_RULES_FILE, RECORDING_RULES_FILE],
-    evaluation_interval: '15s',
+    evaluation_interval: `${RULE_TEST_EVALUATION_SECONDS}s`,
   });
   return (
     header +

@@ -1,0 +1,230 @@
+/**
+ * promtool cases for the fast path (fast-rules.ts), written into persia-alerts.test.yml with the others. Each
+ * sick node must fire within the design bound, about two push intervals plus one evaluation after its fault,
+ * and each look-alike must stay silent: a node that pushes every ten intervals, one that shut down cleanly,
+ * one that has not made its first step, a neighbour's group under the sick node's job/role/instance.
+ *
+ * Series are what Prometheus would scrape every 15 s (promtool's step) from nodes pushing every
+ * `pushIntervalSeconds`: a scrape shows the node's latest push, so the cases hold at any push interval.
+ */
+import { PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
+import { DOWN_ALERT, FAST_STRAGGLER_RECORDS, NAN_BURST_ALERT } from './fast-rules.js';
+import type { MonitoringOptions } from './options.js';
+import type { RuleTestCase } from './straggler-rule-tests.js';
+import { FAST_STRAGGLER_ALERT, HUNG_ALERT, STOPPING_STATE } from './view-contract.js';
+
+type Labels = Readonly<Record<string, string>>;
+type Series = readonly [Labels & { __name__: string }, string];
+
+const node = (role: string, instance: string, extra: Labels = {}): Labels => ({ job: 'dlrm', role, instance, ...extra });
+
+/** The test file's evaluation_interval (src/deploy/prometheus/rule-files.ts): the other cases' `for`s count on it. */
+export const RULE_TEST_EVALUATION_SECONDS = 15;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Series sampled every `step` seconds (the scrape interval); times of faults and checks fall on a scrape and
+ * on a rule evaluation of the test file both.
+ */
+function sampling(step: number) {
+  const aligned = (step * RULE_TEST_EVALUATION_SECONDS) / gcd(step, RULE_TEST_EVALUATION_SECONDS);
+  return {
+    step,
+    /** Between two evaluations of the rules. */
+    evaluation: aligned,
+    values: (steps: number, at: (t: number) => number): string => Array.from({ length: steps + 1 }, (_, k) => String(Math.round(at(k * step) * 1000) / 1000)).join(' '),
+    /** The first evaluation at or after `seconds`. */
+    atOrAfter: (seconds: number): number => Math.ceil(seconds / aligned) * aligned,
+  };
+}
+type Sampling = ReturnType<typeof sampling>;
+
+interface PushingNode {
+  readonly labels: Labels;
+  readonly interval: number;
+  /** Its last push, if it stops pushing (killed, or shut down cleanly when `stopping`). */
+  readonly lastPush?: number;
+  /** It makes no progress after this time (hung; or never, with `neverStarted`). */
+  readonly progressUntil?: number;
+  readonly neverStarted?: boolean;
+  /** Its last push said `stopping`. */
+  readonly stopping?: boolean;
+  /** Pushes nothing of this library's (PersiaML's own nodes): no interval, state or progress age. */
+  readonly bare?: boolean;
+}
+
+/** What the gateway holds for one node at each scrape: its push time, interval, state and progress age. */
+function pushingNode(at: Sampling, n: PushingNode, steps: number): Series[] {
+  const lastPushBy = (t: number): number => Math.floor(Math.min(t, n.lastPush ?? Infinity) / n.interval) * n.interval;
+  // The first push at or after the hang still carries the last progress; every later one adds an interval.
+  const firstStalled = n.progressUntil === undefined ? Infinity : Math.ceil(n.progressUntil / n.interval) * n.interval;
+  const age = (t: number): number => (n.neverStarted ? 0 : Math.max(0, lastPushBy(t) - firstStalled));
+  const stopped = (t: number): boolean => n.stopping === true && n.lastPush !== undefined && t >= n.lastPush;
+  const pushTime: Series = [{ __name__: 'push_time_seconds', ...n.labels }, at.values(steps, lastPushBy)];
+  if (n.bare === true) return [pushTime];
+  return [
+    pushTime,
+    [{ __name__: 'persia_node_push_interval_seconds', ...n.labels }, at.values(steps, () => n.interval)],
+    [{ __name__: 'persia_node_state', ...n.labels, state: 'running' }, at.values(steps, (t) => (stopped(t) ? 0 : 1))],
+    [{ __name__: 'persia_node_state', ...n.labels, state: STOPPING_STATE }, at.values(steps, (t) => (stopped(t) ? 1 : 0))],
+    [{ __name__: PROGRESS_AGE_METRIC, ...n.labels }, at.values(steps, age)],
+  ];
+}
+
+/** A histogram's count and sum (all the fast scores read), `perStep` observations of `mean(t)` seconds each step. */
+function meanHistogram({ step }: Sampling, metric: string, labels: Labels, steps: number, mean: (t: number) => number, perStep = 150): Series[] {
+  let sum = 0;
+  const sums = Array.from({ length: steps + 1 }, (_, k) => {
+    if (k > 0) sum += perStep * mean(k * step);
+    return Math.round(sum * 1e6) / 1e6;
+  });
+  return [
+    [{ __name__: `${metric}_count`, ...labels }, `0+${perStep}x${steps}`],
+    [{ __name__: `${metric}_sum`, ...labels }, sums.join(' ')],
+    [{ __name__: 'push_time_seconds', ...labels }, `0+${step}x${steps}`],
+  ];
+}
+
+/** A PersiaML node's last-value time gauge, as scraped, and its push time. */
+function gaugeNode(at: Sampling, labels: Labels, steps: number, cost: (t: number) => number): Series[] {
+  return [
+    [{ __name__: 'lookup_rpc_time_cost_sec', ...labels }, at.values(steps, cost)],
+    [{ __name__: 'push_time_seconds', ...labels }, `0+${at.step}x${steps}`],
+  ];
+}
+
+function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCase[] {
+  const p = options.pushIntervalSeconds;
+  // A fault at a push and a scrape of every tested interval, late enough for a silent evaluation before it.
+  const fault = at.atOrAfter(Math.max(120, 2 * p));
+  const hungBy = at.atOrAfter(fault + (options.hangAfterIntervals + 1) * p + at.step);
+  const downBy = at.atOrAfter(fault + options.downAfterIntervals * p + at.step);
+  const steps = Math.ceil((Math.max(hungBy, downBy) + 20 * p) / at.step);
+  const end = `${Math.floor((steps * at.step) / at.evaluation) * at.evaluation}s`;
+  const hung = node('middleware', 'm1');
+  const killed = node('server', 'killed');
+  // PersiaML's own nodes: keyed by job, instance and ip_addr, no interval published (judged by the job's).
+  const persiaml = (instance: string): Labels => ({ job: 'dlrm', instance, ip_addr: '10.0.0.7' });
+  return [
+    {
+      comment:
+        `a node that pushes every ${p}s but stops progressing at ${fault}s is hung by ${hungBy}s, a SIGKILLed one (and a PersiaML node without an interval) down by ${downBy}s; ` +
+        'silent: a healthy node, a neighbour group under the hung node plus a shadow label, a node pushing every 10 intervals, ' +
+        'one that has not made its first step, one that shut down cleanly (its last push said stopping)',
+      series: [
+        ...pushingNode(at, { labels: node('middleware', 'm0'), interval: p }, steps),
+        ...pushingNode(at, { labels: hung, interval: p, progressUntil: fault }, steps),
+        ...pushingNode(at, { labels: node('middleware', 'm1', { shadow: 'x' }), interval: p }, steps),
+        ...pushingNode(at, { labels: node('trainer', 'rare'), interval: 10 * p }, steps),
+        ...pushingNode(at, { labels: node('trainer', 'starting'), interval: p, neverStarted: true }, steps),
+        ...pushingNode(at, { labels: node('server', 'stopped'), interval: p, lastPush: fault, progressUntil: fault - p, stopping: true }, steps),
+        ...pushingNode(at, { labels: killed, interval: p, lastPush: fault }, steps),
+        ...pushingNode(at, { labels: persiaml('worker_0'), interval: p, bare: true }, steps),
+        ...pushingNode(at, { labels: persiaml('worker_1'), interval: p, lastPush: fault, bare: true }, steps),
+      ],
+      evals: [
+        { at: `${fault - at.evaluation}s`, alert: HUNG_ALERT, firing: [] },
+        { at: `${fault - at.evaluation}s`, alert: DOWN_ALERT, firing: [] },
+        { at: `${hungBy}s`, alert: HUNG_ALERT, firing: [hung] },
+        { at: `${downBy}s`, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
+        // Long after: still exactly those two, and the killed node is down, not hung.
+        { at: end, alert: HUNG_ALERT, firing: [hung] },
+        { at: end, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
+      ],
+    },
+  ];
+}
+
+function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestCase[] {
+  const window = Math.ceil(2 * Math.max(options.pushIntervalSeconds, options.scrapeIntervalSeconds));
+  const onset = at.atOrAfter(Math.max(120, 2 * window));
+  const by = at.atOrAfter(onset + window + at.step);
+  const steps = Math.ceil((by + 4 * window) / at.step);
+  const rpc = 'lookup_rpc_time_cost';
+  const mixed = 'lookup_mixed_batch_time_cost';
+  // Just above the threshold and at 1.5x: the fast path's goal is every straggler of r >= 1.5.
+  const slow = Math.max(1.5, options.fastStragglerThreshold * 1.1);
+  const fast = (): number => 0.005;
+  const slowFrom = (t: number): number => (t > onset ? 0.005 * slow : 0.005);
+  return [
+    {
+      comment:
+        `from ${onset}s a middleware and a PersiaML worker (gauges) ${slow}x slower (mean time cost) and a server doing a third of its peers' batches fire by ${by}s, ` +
+        'not before; their peers never; one node per role and a job slow everywhere score 1',
+      series: [
+        ...meanHistogram(at, rpc, node('middleware', 'm0'), steps, fast),
+        ...meanHistogram(at, rpc, node('middleware', 'm1'), steps, fast),
+        ...meanHistogram(at, rpc, node('middleware', 'm2'), steps, slowFrom),
+        ...meanHistogram(at, mixed, node('server', 's0'), steps, fast),
+        ...meanHistogram(at, mixed, node('server', 's1'), steps, fast),
+        ...meanHistogram(at, mixed, node('server', 's2'), steps, fast, 50),
+        // PersiaML's nodes time with last-value gauges, under job/instance/ip_addr.
+        ...gaugeNode(at, { job: 'dlrm', instance: 'w0', ip_addr: '10.0.0.1' }, steps, fast),
+        ...gaugeNode(at, { job: 'dlrm', instance: 'w1', ip_addr: '10.0.0.2' }, steps, fast),
+        ...gaugeNode(at, { job: 'dlrm', instance: 'w2', ip_addr: '10.0.0.3' }, steps, slowFrom),
+        // Another job: one node of its role, and slow everywhere.
+        ...meanHistogram(at, rpc, { job: 'solo', role: 'middleware', instance: 'm0' }, steps, () => 0.5),
+        ...meanHistogram(at, mixed, { job: 'uniform', role: 'server', instance: 's0' }, steps, () => 0.05),
+        ...meanHistogram(at, mixed, { job: 'uniform', role: 'server', instance: 's1' }, steps, () => 0.05),
+        ...meanHistogram(at, mixed, { job: 'uniform', role: 'server', instance: 's2' }, steps, () => 0.05),
+      ],
+      evals: [
+        { at: `${onset}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 's2')] },
+        { at: `${by}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'm2'), node('server', 's2'), { job: 'dlrm', instance: 'w2', ip_addr: '10.0.0.3' }] },
+      ],
+      exprs: [
+        {
+          at: `${by}s`,
+          expr: `${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{job!="dlrm"}`,
+          samples: [
+            { labels: { __name__: FAST_STRAGGLER_RECORDS.timeCostSlowdown, job: 'solo', role: 'middleware', instance: 'm0', metric: rpc }, value: 1 },
+            ...['s0', 's1', 's2'].map((instance) => ({
+              labels: { __name__: FAST_STRAGGLER_RECORDS.timeCostSlowdown, job: 'uniform', role: 'server', instance, metric: mixed },
+              value: 1,
+            })),
+          ],
+        },
+      ],
+    },
+    {
+      comment: 'two nodes of a role: the slower is compared with the faster; no straggler before the onset',
+      series: [...meanHistogram(at, rpc, node('middleware', 'fast'), steps, fast), ...meanHistogram(at, rpc, node('middleware', 'slow'), steps, slowFrom)],
+      evals: [
+        { at: `${onset}s`, alert: FAST_STRAGGLER_ALERT, firing: [] },
+        { at: `${by}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'slow')] },
+      ],
+    },
+  ];
+}
+
+function nanBurstCases(options: MonitoringOptions, at: Sampling): RuleTestCase[] {
+  const n = options.nanBurstCount;
+  const window = Math.ceil(2 * Math.max(options.pushIntervalSeconds, options.scrapeIntervalSeconds));
+  // Half an hour of history first, so the background rate is known.
+  const burst = at.atOrAfter(1800 + 2 * window);
+  const steps = Math.ceil((burst + 600) / at.step);
+  const per = (t: number, everySeconds: number, amount = 1): number => Math.floor(t / everySeconds) * amount;
+  const feature = (instance: string, name: string): Labels => ({ ...node('trainer', instance), feature: name });
+  return [
+    {
+      comment: `${2 * n} NaNs at once over a background of one a minute fire on the next scrape; a steady ${n} per ${window}s, ` + `a jump below ${n} and a constant count do not`,
+      series: [
+        [{ __name__: 'nan_count', ...feature('t0', 'age') }, at.values(steps, (t) => per(t, 60) + (t >= burst ? 2 * n : 0))],
+        [{ __name__: 'nan_count', ...feature('t0', 'city') }, at.values(steps, (t) => per(t, at.step, Math.ceil(n / 2)))],
+        [{ __name__: 'nan_count', ...feature('t1', 'age') }, at.values(steps, (t) => 3 + (t >= burst ? n - 1 : 0))],
+        [{ __name__: 'nan_count', ...feature('t1', 'city') }, at.values(steps, () => 7)],
+      ],
+      evals: [
+        { at: `${burst - at.evaluation}s`, alert: NAN_BURST_ALERT, firing: [] },
+        { at: `${burst}s`, alert: NAN_BURST_ALERT, firing: [feature('t0', 'age')] },
+      ],
+    },
+  ];
+}
+
+export function fastRuleTestCases(options: MonitoringOptions): RuleTestCase[] {
+  const at = sampling(options.scrapeIntervalSeconds);
+  const cases = [...hangAndDownCases(options, at), ...fastStragglerCases(options, at), ...nanBurstCases(options, at)];
+  return cases.map((c) => ({ ...c, intervalSeconds: at.step }));
+}

@@ -1,0 +1,146 @@
+/**
+ * The fast path: alerts that answer within a few push intervals instead of minutes. Their windows are sized
+ * from the job's push interval and Prometheus's scrape interval (MonitoringOptions), never fixed minutes:
+ * at 10 s pushes and 15 s scrapes each one is pending about two push intervals plus one rule evaluation after
+ * the fault. They sit in one rule group with the recording rules they read, in order, so an alert reads this
+ * evaluation's scores and not the previous one's (rules of one group run in order; two groups do not wait
+ * for each other).
+ *
+ * - PersiaNodeHung: a node that keeps pushing, in state `running`, whose progress (persia_node_steps_total,
+ *   its time-cost counts) has not risen for `hangAfterIntervals` of its own pushes. The node measures that
+ *   itself (persia_node_progress_age_seconds, src/metrics/progress.ts), on its own clock, so one scraped
+ *   sample tells. A node that has not made its first step yet reads 0 and is not hung.
+ * - PersiaNodeDown: a node whose last push, as Prometheus scraped it, was already `downAfterIntervals` of
+ *   its own intervals old (SIGKILL, a lost host). Measured at the scrape (`timestamp()`), so a slow scrape or
+ *   rule evaluation never makes a live node look old; a node whose last push said `stopping` shut down
+ *   cleanly and is left out, as by PersiaNodeStoppedPushing, which still reports every stale node later.
+ * - PersiaStragglerNodeFast: the straggler scores of straggler-rules.ts (same reference: the median of the
+ *   role, the faster of two) over one fast window, on the mean time cost rather than the P99 (a P99 of a
+ *   few dozen observations is noise; for PersiaML's last-value gauges, the mean of the window's values) and
+ *   on the time per batch (seconds between the window's pushes per batch, so the scrape's timing cancels out).
+ * - PersiaNaNGradientBurst: at least `nanBurstCount` NaNs on one node and feature within one fast window, at
+ *   least three times the rate of the half hour before (a node that always produces a few is not a burst).
+ */
+import { STOPPING_STATE } from './view-contract.js';
+import type { MonitoringOptions } from './options.js';
+import { type AlertSpec, alertRule, type RecordingRule, type RuleGroup } from './rule-model.js';
+import { BATCH_TIME_COSTS, referenceRule, slowdownRule, TIME_COST_GAUGES } from './straggler-rules.js';
+import { FAST_STRAGGLER_ALERT, HUNG_ALERT } from './view-contract.js';
+import { PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
+
+/** A node that stopped pushing without saying so, seconds after its last push. */
+export const DOWN_ALERT = 'PersiaNodeDown';
+/** Many NaN gradients at once on one node and feature. */
+export const NAN_BURST_ALERT = 'PersiaNaNGradientBurst';
+
+export const FAST_RULE_GROUP = 'persia-metrics-fast';
+
+/** Each series of these carries a `metric` label naming the histogram it comes from. */
+export const FAST_STRAGGLER_RECORDS = {
+  meanTimeCost: 'job_role_instance:persia_time_cost_seconds:mean_fast',
+  meanTimeCostReference: 'job_role:persia_time_cost_seconds:mean_reference_fast',
+  timeCostSlowdown: 'job_role_instance:persia_time_cost_slowdown:ratio_fast',
+  secondsPerBatch: 'job_role_instance:persia_seconds_per_batch:fast',
+  secondsPerBatchReference: 'job_role:persia_seconds_per_batch:reference_fast',
+  throughputSlowdown: 'job_role_instance:persia_batch_throughput_slowdown:ratio_fast',
+} as const;
+
+/**
+ * The fast window, whole seconds: two of the longer of the push and scrape intervals, so it always holds
+ * two scraped samples that show two different pushes (30 s at 10 s pushes and 15 s scrapes).
+ */
+export function fastWindowSeconds(options: MonitoringOptions): number {
+  return Math.max(1, Math.ceil(2 * Math.max(options.pushIntervalSeconds, options.scrapeIntervalSeconds)));
+}
+
+/** How old a node's last push was when Prometheus last scraped it (scrape time, not evaluation time). */
+const PUSH_AGE_AT_SCRAPE = 'timestamp(push_time_seconds) - push_time_seconds';
+const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
+
+/** The fast straggler scores, in order (each reads the ones before it). */
+export function fastStragglerRecordingRules(timeCosts: readonly string[], options: MonitoringOptions, timeCostGauges: readonly string[] = TIME_COST_GAUGES): RecordingRule[] {
+  const r = FAST_STRAGGLER_RECORDS;
+  const w = `${fastWindowSeconds(options)}s`;
+  const out: RecordingRule[] = [];
+  for (const metric of timeCosts) {
+    // increase() of both: their extrapolations cancel, leaving the mean of the observations between the window's samples.
+    out.push({ record: r.meanTimeCost, expr: `increase(${metric}_sum[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, labels: { metric } });
+  }
+  for (const metric of timeCostGauges) {
+    // PersiaML's last-value gauges: the mean of the window's scraped values, from a node that pushed in it.
+    out.push({ record: r.meanTimeCost, expr: `avg_over_time(${metric}[${w}])\n  and (changes(push_time_seconds[${w}]) > 0)`, labels: { metric } });
+  }
+  out.push(referenceRule(r.meanTimeCostReference, r.meanTimeCost), slowdownRule(r.timeCostSlowdown, r.meanTimeCost, r.meanTimeCostReference));
+  for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
+    // Seconds between the pushes the window saw, per batch they reported: the scrapes' own timing cancels out.
+    out.push({ record: r.secondsPerBatch, expr: `increase(push_time_seconds[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, labels: { metric } });
+  }
+  out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
+  return out;
+}
+
+export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
+  const w = `${fastWindowSeconds(options)}s`;
+  const hang = options.hangAfterIntervals;
+  const down = options.downAfterIntervals;
+  const threshold = options.fastStragglerThreshold;
+  const r = FAST_STRAGGLER_RECORDS;
+  return [
+    {
+      alert: HUNG_ALERT,
+      // The age grows by one interval per push without progress: `> (n - 0.5)` intervals reads "n pushes",
+      // whatever the timer's jitter. Only a node that is running and pushes (not down) can be hung.
+      expr:
+        `${PROGRESS_AGE_METRIC} > ${hang - 0.5} * persia_node_push_interval_seconds\n` +
+        `  and ignoring (state) (persia_node_state{state="running"} == 1)\n` +
+        `  and (${PUSH_AGE_AT_SCRAPE} <= ${down} * persia_node_push_interval_seconds)`,
+      severity: 'critical',
+      summary: `${NODE} is hung: it pushes but makes no progress`,
+      description:
+        `It keeps pushing and says it is running, but neither persia_node_steps_total nor any of its time-cost counts has risen ` +
+        `for ${hang} of its push intervals or more (${PROGRESS_AGE_METRIC}): a deadlock, a collective or an RPC that never returns, ` +
+        'or a pause of its own (a checkpoint, an evaluation). In synchronous training its peers wait for it: look at its stack first.',
+    },
+    {
+      alert: DOWN_ALERT,
+      // A node that publishes no interval (PersiaML's own nodes) by the job's, as PersiaNodeStoppedPushing judges it.
+      expr:
+        `(\n` +
+        `  ${PUSH_AGE_AT_SCRAPE} > ${down} * persia_node_push_interval_seconds\n` +
+        `or\n` +
+        `  (timestamp(push_time_seconds{instance!=""}) - push_time_seconds{instance!=""} > ${down * options.pushIntervalSeconds}) unless persia_node_push_interval_seconds\n` +
+        `)\n` +
+        `  unless ignoring (state) (persia_node_state{state="${STOPPING_STATE}"} == 1)`,
+      severity: 'critical',
+      summary: `${NODE} stopped pushing without shutting down`,
+      description:
+        `Its last push was already ${down} of its own push intervals old (of the job's ${options.pushIntervalSeconds}s for a node that publishes none) ` +
+        'when Prometheus scraped the gateway, and it did not say it was stopping: ' +
+        'it was killed (SIGKILL, out of memory), its host is gone, or it cannot reach the gateway. PersiaNodeStoppedPushing confirms it later.',
+    },
+    {
+      alert: FAST_STRAGGLER_ALERT,
+      expr: `max without (metric) (${r.timeCostSlowdown}) > ${threshold}\n` + `or\n` + `max without (metric) (${r.throughputSlowdown}) > ${threshold}`,
+      severity: 'warning',
+      summary: `{{ $labels.role }} {{ $labels.instance }} is slower than its peers in job {{ $labels.job }}`,
+      description:
+        `Over the last ${w} its mean time cost or its time per batch was more than ${threshold} times that of a typical ` +
+        `{{ $labels.role }} of the job (${r.timeCostSlowdown}, ${r.throughputSlowdown}). If it stays, PersiaStragglerNode confirms it on 5-minute P99s.`,
+    },
+    {
+      alert: NAN_BURST_ALERT,
+      // The difference, not increase(): its extrapolation would turn 9 NaNs seen over most of the window into 10.
+      expr: `nan_count - nan_count offset ${w} >= ${options.nanBurstCount}\n` + `unless (rate(nan_count[${w}]) <= 3 * rate(nan_count[30m] offset ${w}))`,
+      severity: 'warning',
+      summary: `A burst of NaN gradients on feature {{ $labels.feature }} (${NODE})`,
+      description:
+        `At least ${options.nanBurstCount} NaN gradients within ${w}, more than three times the rate of the half hour before: ` +
+        'the model is diverging (learning rate, a bad batch of input rows) on this node or feature.',
+    },
+  ];
+}
+
+/** The fast group: its recording rules first, then the alerts that read them. */
+export function fastRuleGroup(timeCosts: readonly string[], options: MonitoringOptions): RuleGroup {
+  return { name: FAST_RULE_GROUP, rules: [...fastStragglerRecordingRules(timeCosts, options), ...fastAlertSpecs(options).map(alertRule)] };
+}
