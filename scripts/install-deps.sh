@@ -8,12 +8,15 @@ cd "$(dirname "$0")/.."
 # podman, runc and the dnsname plugin run the compose stack for real in test/e2e (see shared CONTAINERS.md);
 # catatonit is what Podman builds its pods' pause image around (`podman kube play`, test/e2e/kubernetes-pods.test.ts);
 # victoria-metrics is the long-term store that test/integration/long-term-store.test.ts remote-writes to;
-# chromium is the real browser test/integration/view-browser.test.ts drives (playwright-core never downloads one).
-debian_packages=(prometheus prometheus-pushgateway docker-compose podman runc catatonit golang-github-containernetworking-plugin-dnsname openssl victoria-metrics chromium)
+# chromium is the real browser test/integration/view-browser.test.ts drives (playwright-core never downloads one);
+# python3-prometheus-client serves the Python trainer that test/integration/agent-scrape.test.ts scrapes.
+debian_packages=(prometheus prometheus-pushgateway docker-compose podman runc catatonit golang-github-containernetworking-plugin-dnsname openssl victoria-metrics chromium python3 python3-prometheus-client)
 needed=()
 for binary in prometheus promtool prometheus-pushgateway docker-compose podman runc catatonit openssl victoria-metrics chromium; do
   command -v "$binary" >/dev/null 2>&1 || needed+=("$binary")
 done
+# Debian's module is for Debian's python3 (/usr/bin/python3), whatever python3 comes first on PATH.
+/usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || needed+=(python3-prometheus-client)
 if [ ${#needed[@]} -gt 0 ]; then
   echo "install-deps: missing ${needed[*]}; installing Debian packages: ${debian_packages[*]}" >&2
   sudo_cmd=()

@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import { redactUrl } from '../gateway/address.js';
+import { KeepAlive } from '../gateway/keep-alive.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { startNodeMetrics } from '../node-metrics.js';
 import { checkScrapeUrl, DEFAULT_SCRAPE_MAX_BYTES, scrapeSource } from '../push/scrape-source.js';
@@ -72,12 +73,15 @@ async function runAgent(flags: AgentFlags, context: CommandContext): Promise<num
     context.stderr.write(
       `persia-metrics agent [${job}/${role}/${instance}]: pushing ${sources.map((source) => source.sourceName).join(', ')} every ${interval} s to ${node.gatewayUrl ?? ''}; Ctrl-C to stop\n`,
     );
+    // The node's timers and sockets never hold a process (a training program's end is its own): the agent
+    // has nothing else to do, so it holds itself until the signal and the final push.
     await runUntilSignal(
       context,
-      async (stop) => {
-        await stopped(stop);
-        await node.shutdown();
-      },
+      (stop) =>
+        new KeepAlive().during(async () => {
+          await stopped(stop);
+          await node.shutdown();
+        }),
       { first: 'pushing the final metrics, then stopping (send it again to stop at once)' },
     );
     return EXIT_OK;
