@@ -1,6 +1,7 @@
 /** `persia-metrics end-job --job NAME --gateway ADDR`: deletes every group of a finished job, and only of that job. */
 import type { Command } from 'commander';
-import { planEndJob, stillPushing, type GatewaySweep } from '../discovery/group-expiry.js';
+import { planEndJob, stillPushing } from '../discovery/expiry-plan.js';
+import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';

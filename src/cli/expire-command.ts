@@ -1,12 +1,14 @@
 /**
  * `persia-metrics expire --gateway ADDR --after DURATION`: deletes the groups of nodes that stopped pushing
- * (src/discovery/group-expiry.ts decides and deletes; this file parses, loops and reports).
+ * (src/discovery/expiry-plan.ts decides, src/discovery/group-expiry.ts deletes; this file parses, loops and
+ * reports).
  */
 import type { Command } from 'commander';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../monitoring/expiry.js';
 import { STATED_PUSH_INTERVAL_SECONDS, staleAfterSeconds } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
-import { planExpiry, type ExpiryRule, type GatewaySweep } from '../discovery/group-expiry.js';
+import { planExpiry, type ExpiryRule } from '../discovery/expiry-plan.js';
+import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError, errorText } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';

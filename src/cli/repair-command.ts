@@ -4,7 +4,8 @@
  * deletes and re-reads).
  */
 import type { Command } from 'commander';
-import { planRepair, stillPushing, type GatewaySweep } from '../discovery/group-expiry.js';
+import { planRepair, stillPushing } from '../discovery/expiry-plan.js';
+import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';

@@ -8,7 +8,7 @@ import { escapeControl } from '../errors.js';
 import type { ApiGroup } from '../gateway/api.js';
 import type { GatewayClient } from '../gateway/client.js';
 import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
-import { catalogType, orderedLabels } from './group-expiry.js';
+import { catalogType, orderedLabels } from './expiry-plan.js';
 
 export interface BreakingGroup {
   /** The group's labels as the gateway's JSON API shows them (raw: escape before showing, see groupText). */

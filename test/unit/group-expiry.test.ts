@@ -13,7 +13,7 @@ import { alertSpecs } from '../../src/monitoring/alert-rules.js';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../src/monitoring/expiry.js';
 import { STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from '../../src/monitoring/health.js';
 import type { ApiGroup } from '../../src/gateway/api.js';
-import { deletePath, planEndJob, planExpiry, stillPushing, type ExpiryRule } from '../../src/discovery/group-expiry.js';
+import { deletePath, planEndJob, planExpiry, stillPushing, type ExpiryRule } from '../../src/discovery/expiry-plan.js';
 
 const NOW = 1_800_000_000;
 

@@ -1,14 +1,16 @@
 /**
  * What `expire` and `end-job` share: the gateway's credentials, sweeping every listed gateway at once, the
- * lines that report a deletion, and the exit status of a set of sweeps. Deciding and deleting is
- * src/discovery/group-expiry.ts; this is how the CLI drives and reports it.
+ * lines that report a deletion, and the exit status of a set of sweeps. Deciding is
+ * src/discovery/expiry-plan.ts and deleting src/discovery/group-expiry.ts; this is how the CLI drives and
+ * reports them.
  */
 import { gatewayCredentials } from '../../config/credentials.js';
 import { loadConfig } from '../../config/resolve.js';
 import type { GatewayAccess } from '../../gateway/endpoint.js';
 import { formatAge } from '../../discovery/gateway-status.js';
 import { groupText } from '../../discovery/scrape-diagnosis.js';
-import { sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type GroupDecision, type SweepOptions } from '../../discovery/group-expiry.js';
+import type { GroupDecision } from '../../discovery/expiry-plan.js';
+import { sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type SweepOptions } from '../../discovery/group-expiry.js';
 import { GroupExpiryError } from '../../errors.js';
 import type { CommandContext } from './context.js';
 import { MAX_TIMEOUT_SECONDS } from './flags.js';
