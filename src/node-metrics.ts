@@ -22,10 +22,10 @@ import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-
 import { currentExtraSource } from './push/extra-sources.js';
 import { bodyComposer } from './push/push-body.js';
 import { Pusher, type FailureReason, type PushLogger, type PushObserver, type PusherStats } from './push/pusher.js';
-import { claimIdentity, drawIncarnation, IdentityWatch, readStoredIncarnation } from './push/node-identity.js';
-import { describeOtherProcess, describeOtherThread } from './push/identity-messages.js';
+import { IdentityGuard } from './push/identity-guard.js';
+import { drawIncarnation } from './push/node-identity.js';
 import { createGatewayTransport } from './gateway/create-transport.js';
-import { gatewayEndpoint, type EndpointOptions, type GatewayAccess } from './gateway/endpoint.js';
+import type { EndpointOptions, GatewayAccess } from './gateway/endpoint.js';
 import { describeLeaveFailure, describeMove } from './gateway/replica-messages.js';
 import type { GatewayTransport } from './gateway/transport.js';
 
@@ -53,12 +53,8 @@ export class NodeMetrics {
   private stopped = false;
   /** Drawn per start: two processes pushing this node's group show as a stored value that changes. */
   private readonly incarnation = drawIncarnation();
-  private identityWatch: IdentityWatch | undefined;
-  private duplicateTimer: NodeJS.Timeout | undefined;
-  private duplicateReported = false;
-  private releaseIdentity: (() => void) | undefined;
-  /** The gateway that took the last push (a replica, after a failover): where the identity is read back. */
-  private landedOn: string | undefined;
+  /** Another writer on this node's identity: found, said once, flagged (src/push/identity-guard.ts). */
+  private readonly identity: IdentityGuard;
 
   constructor(input: StartNodeMetricsInput = {}) {
     // Plain JavaScript callers can pass anything: a typed error here instead of a TypeError from inside loadConfig.
@@ -80,13 +76,20 @@ export class NodeMetrics {
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
     this.registry.gauge('persia_node_push_interval_seconds').set(options.pushIntervalSeconds);
     this.setState('init');
+    this.identity = new IdentityGuard({
+      key: this.groupingKey,
+      incarnation: this.incarnation,
+      intervalSeconds: options.pushIntervalSeconds,
+      logger,
+      flag: () => this.registry.gauge('persia_node_duplicate_identity').labels().set(1),
+      pushSoon: () => this.pusher?.pushSoon(),
+    });
     if (!options.enableMetrics) return; // Recording still works (cheaply); nothing is sampled and nothing leaves the process.
     // Read once at start, before anything is started that would need stopping: a secret file that cannot be
     // read is a configuration error now, not a 401 later.
     const credentials = gatewayCredentials(options);
-    // Also before anything starts: a second start of a live identity in this thread is refused, since
-    // the two would overwrite each other's group; another thread on it is reported (src/push/node-identity.ts).
-    this.releaseIdentity = claimIdentity(groupingPath(this.groupingKey), (otherThread) => this.reportDuplicate(logger, describeOtherThread(this.groupingKey, otherThread)));
+    // Also before anything starts: a second start of a live identity in this thread is refused.
+    this.identity.claim();
     try {
       this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
       const access: GatewayAccess = {
@@ -97,12 +100,12 @@ export class NodeMetrics {
       const endpoint: EndpointOptions = { timeoutSeconds: options.pushTimeoutSeconds, gzip: options.gzip, access };
       const transport = this.createTransport(endpoint, logger);
       this.transport = transport;
-      this.identityWatch = this.watchIdentity(endpoint, logger);
+      this.identity.watchGateway(endpoint, this.config.gateways[0]!.baseUrl);
       this.pusher = this.createPusher(input, transport, logger);
     } catch (error) {
       // A start that failed half-way leaves nothing running and its identity free for the next attempt.
       this.runtime?.stop();
-      this.releaseIdentity();
+      this.identity.release();
       throw error;
     }
     this.setState('running');
@@ -158,14 +161,13 @@ export class NodeMetrics {
     const deadline = shutdownDeadline(timeoutSeconds);
     this.stopped = true;
     this.runtime?.stop();
-    this.identityWatch?.stop();
-    clearTimeout(this.duplicateTimer);
+    this.identity.stop();
     if (this.pusher === undefined) return;
     this.setState('stopping');
     try {
       await this.pusher.shutdown(deadline);
     } finally {
-      this.releaseIdentity?.();
+      this.identity.release();
     }
   }
 
@@ -189,55 +191,6 @@ export class NodeMetrics {
       onMove: (move) => (move.reason === 'failed' ? logger.warn(describeMove(move)) : logger.info(describeMove(move))),
       onLeaveFailed: (failure) => logger.warn(describeLeaveFailure(failure)),
     });
-  }
-
-  /** Reads the node's group back during its first intervals, from the replica its last push landed on. */
-  private watchIdentity(endpoint: EndpointOptions, logger: PushLogger): IdentityWatch {
-    const options = this.config.options;
-    return new IdentityWatch({
-      incarnation: this.incarnation,
-      intervalSeconds: options.pushIntervalSeconds,
-      // A read follows a successful push (afterPush), so landedOn is set; the first gateway is only a fallback.
-      read: () => readStoredIncarnation(gatewayEndpoint(this.landedOn ?? this.config.gateways[0]!.baseUrl, endpoint), this.groupingKey),
-      onDuplicate: (stored) => this.reportDuplicate(logger, describeOtherProcess(this.groupingKey, stored, this.incarnation)),
-      onTooLarge: () =>
-        logger.info(
-          'the gateway holds over 1 MiB of metrics: this node does not read it back to look for another process on its identity (the PersiaDuplicateNodeIdentity alert does)',
-        ),
-    });
-  }
-
-  /**
-   * Another writer on this node's identity, found by the read-back (a process) or by the claim (a thread of
-   * this process): said once, and flagged on every push from now on (persia_node_duplicate_identity).
-   */
-  private reportDuplicate(logger: PushLogger, message: string): void {
-    if (this.duplicateReported || this.stopped) return;
-    this.duplicateReported = true;
-    this.identityWatch?.stop(); // another thread's incarnation in the group says nothing more
-    this.registry.gauge('persia_node_duplicate_identity').labels().set(1);
-    logger.warn(message);
-    this.pushAtRandomPoints();
-  }
-
-  /**
-   * Two writers started together push in near lock-step, so the gateway keeps nearly always the same one's
-   * push, and it may be the one that never sees the other. Once this node has seen it, it also pushes at a
-   * random point of every interval: its pushes, flagged persia_node_duplicate_identity, are then the stored
-   * ones about half the time, for `status` and Prometheus to see. Background pushes: unref'd, never holding
-   * the process.
-   */
-  private pushAtRandomPoints(): void {
-    const next = (): void => {
-      const delay = this.config.options.pushIntervalSeconds * 1000 * (0.1 + 0.8 * Math.random());
-      this.duplicateTimer = setTimeout(() => {
-        if (this.stopped) return;
-        this.pusher?.pushSoon();
-        next();
-      }, delay);
-      this.duplicateTimer.unref();
-    };
-    next();
   }
 
   private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger): Pusher {
@@ -276,10 +229,9 @@ export class NodeMetrics {
     const duration = this.registry.histogram('persia_metrics_push_duration_seconds').labels();
     return {
       onSuccess: (seconds, baseUrl) => {
-        this.landedOn = baseUrl;
         lastSuccess.setToCurrentTime();
         duration.observe(seconds);
-        this.identityWatch?.afterPush();
+        this.identity.afterPush(baseUrl);
       },
       onFailure: (reason, seconds) => {
         failures.labels(reason).inc();
