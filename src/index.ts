@@ -5,7 +5,8 @@
  */
 export { startNodeMetrics, type NodeMetrics, type NodeState, type StartNodeMetricsInput } from './node-metrics.js';
 export { handleShutdownSignals, type ShutdownSignalOptions, type Shutdownable } from './shutdown-signals.js';
-export type { PushLogger, PusherStats, FailureReason } from './push/pusher.js';
+export type { PushLogger, PusherStats } from './push/push-contract.js';
+export type { FailureReason } from './push/failure-report.js';
 export type { GatewayAccess } from './gateway/endpoint.js';
 export type { GatewayFailureReason } from './gateway/failures.js';
 export { loadConfig, type LoadConfigInput, type ResolvedConfig, type ValueOrigin } from './config/resolve.js';

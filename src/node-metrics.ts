@@ -21,7 +21,9 @@ import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
 import { currentExtraSource } from './push/extra-sources.js';
 import { bodyComposer } from './push/push-body.js';
-import { Pusher, type FailureReason, type PushLogger, type PushObserver, type PusherStats } from './push/pusher.js';
+import type { FailureReason } from './push/failure-report.js';
+import type { PushLogger, PushObserver, PusherStats } from './push/push-contract.js';
+import { Pusher } from './push/pusher.js';
 import { IdentityGuard } from './push/identity-guard.js';
 import { drawIncarnation } from './push/node-identity.js';
 import { createGatewayTransport } from './gateway/create-transport.js';

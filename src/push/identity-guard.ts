@@ -10,7 +10,7 @@ import { gatewayEndpoint, type EndpointOptions } from '../gateway/endpoint.js';
 import { groupingPath, type GroupingKey } from './grouping-key.js';
 import { describeOtherProcess, describeOtherThread } from './identity-messages.js';
 import { claimIdentity, IdentityWatch, readStoredIncarnation } from './node-identity.js';
-import type { PushLogger } from './pusher.js';
+import type { PushLogger } from './push-contract.js';
 
 export interface IdentityGuardOptions {
   readonly key: GroupingKey;

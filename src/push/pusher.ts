@@ -14,71 +14,16 @@
 import { GatewayRequestError, NodeStoppedError, PushHttpError, ShutdownTimeoutError } from '../errors.js';
 import { failureReason } from '../gateway/failures.js';
 import { KeepAlive } from '../gateway/keep-alive.js';
-import type { GatewayTransport } from '../gateway/transport.js';
 import { backoffSeconds, sleep } from './backoff.js';
 import { failureMessage, type FailureReason } from './failure-report.js';
-import { textBody, type BodySource, type PushBody } from './push-body.js';
+import type { PushOutcome, PusherOptions, PusherStats } from './push-contract.js';
+import { textBody, type PushBody } from './push-body.js';
 import { RefusedFamilies } from './refused-families.js';
 
 /** A push refused for one family after another is malformed as a whole: stop holding back and report it. */
 const MAX_FAMILIES_HELD_PER_PUSH = 5;
 /** The shortest pause before a retry (see pushWithRetries). */
 const MIN_RETRY_DELAY_SECONDS = 0.05;
-
-export { type FailureReason } from './failure-report.js';
-
-export interface PushLogger {
-  warn(message: string): void;
-  info(message: string): void;
-}
-
-/** How one push ended: tagged by `ok`, so a failure always carries its error (`throw outcome.error` never throws undefined). */
-export type PushOutcome =
-  | {
-      readonly ok: true;
-      readonly durationSeconds: number;
-      /** The gateway that took it (the replica the node pushes to now). */
-      readonly baseUrl: string;
-      /** The push went through, but without families the gateway refused earlier or without a bad extra source: why. */
-      readonly heldBack?: Error;
-    }
-  | { readonly ok: false; readonly durationSeconds: number; readonly error: Error };
-
-/** What the pusher reports about itself; the node wires these into its registry. */
-export interface PushObserver {
-  /** `baseUrl`: the gateway that took the push (the replica the node pushes to now). */
-  onSuccess(durationSeconds: number, baseUrl: string): void;
-  onFailure(reason: FailureReason, durationSeconds: number): void;
-  /** A push went through without part of the node's metrics (a refused family, a bad extra source): count it. */
-  onHeldBack?(reason: FailureReason): void;
-}
-
-export interface PusherOptions {
-  /** The group's path (`/metrics/job/...`) on whatever gateway the transport sends to now. */
-  readonly path: string;
-  readonly transport: GatewayTransport;
-  readonly intervalSeconds: number;
-  readonly retries: number;
-  readonly deleteOnShutdown: boolean;
-  readonly shutdownTimeoutSeconds: number;
-  /**
-   * The body of each push: the node's whole exposition, without the families the gateway refused (passed
-   * in by name). A plain string is taken as text exposition, and those families are filtered out of it.
-   */
-  readonly body: BodySource;
-  readonly observer?: PushObserver;
-  readonly logger: PushLogger;
-}
-
-export interface PusherStats {
-  pushes: number;
-  failures: number;
-  skippedIntervals: number;
-  /** Failed attempts since the last success: > 0 means the node is currently failing to push. */
-  consecutiveFailures: number;
-  lastSuccessTime: number | undefined;
-  lastError: Error | undefined;
-}
 
 export class Pusher {
   readonly stats: PusherStats = { pushes: 0, failures: 0, skippedIntervals: 0, consecutiveFailures: 0, lastSuccessTime: undefined, lastError: undefined };

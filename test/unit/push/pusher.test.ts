@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { ExtraSourceError, NodeStoppedError, PushHttpError, PushNetworkError, ShutdownTimeoutError } from '../../../src/errors.js';
 import { KeepAlive } from '../../../src/gateway/keep-alive.js';
 import { TEXT_CONTENT_TYPE } from '../../../src/metrics/exposition-format.js';
-import { Pusher, type PusherOptions } from '../../../src/push/pusher.js';
+import type { PusherOptions } from '../../../src/push/push-contract.js';
+import { Pusher } from '../../../src/push/pusher.js';
 import type { ExchangeResult, GatewayMethod, GatewayTransport } from '../../../src/gateway/transport.js';
 
 type Answer = 'ok' | 'refused' | 'hang' | ((body: string | undefined) => 'ok' | Error);
