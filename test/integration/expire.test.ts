@@ -281,7 +281,11 @@ describe.skipIf(!servers)('expire and end-job: what a user running them sees', (
     expect(fraction.code, fraction.stderr).toBe(0);
     expect(fraction.stdout).toContain('deleted job="exp_t" role="trainer" instance="0"');
     expect(fraction.stderr).toBe('');
-    const tiny = await runCli(['end-job', '--job', 'exp_t', '--gateway', gateway.address, '--timeout', '0.1234']);
+    // What is tested is that a 0.1234 s deadline is taken (it threw ERR_OUT_OF_RANGE before). On a loaded
+    // machine one read of the gateway can miss 123 ms: repeated (bounded) while that is the only failure.
+    const endJobTiny = () => runCli(['end-job', '--job', 'exp_t', '--gateway', gateway.address, '--timeout', '0.1234']);
+    let tiny = await endJobTiny();
+    for (let attempt = 1; attempt < 10 && tiny.code !== 0 && tiny.stderr.includes('did not answer within 0.123 s'); attempt += 1) tiny = await endJobTiny();
     expect(tiny.code, tiny.stderr).toBe(0);
     expect(tiny.stderr).not.toContain('ERR_OUT_OF_RANGE');
 
