@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropRuleSeries } from '../../src/deploy/prometheus/prometheus-config.js';
+import { yamlValue } from '../../src/deploy/yaml.js';
 import { METRIC_CATALOG } from '../../src/metrics/catalog.js';
 import { DOWN_ALERT } from '../../src/monitoring/fast-rules.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
@@ -143,7 +144,8 @@ describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on rea
   beforeAll(async () => {
     // The shipped gateway scrape job's shape: a persia_gateway_ job, honor_labels, and its relabelling that
     // drops the series only the rules may write (src/deploy/prometheus/prometheus-config.ts).
-    const scrape = `  - job_name: ${JSON.stringify(`${GATEWAY_SCRAPE_JOB_PREFIX}it`)}\n    honor_labels: true\n    static_configs:\n      - targets: [${JSON.stringify(gateway.address)}]\n${dropRuleSeries()}`;
+    const scrapeJob = { job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}it`, honor_labels: true, static_configs: [{ targets: [gateway.address] }], ...dropRuleSeries() };
+    const scrape = yamlValue([scrapeJob]).replace(/^/gm, '  ');
     prometheus = await startPrometheus({
       scrapeIntervalSeconds: 1,
       extraScrapeConfigsYaml: scrape,

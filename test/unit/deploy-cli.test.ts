@@ -7,6 +7,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
 
@@ -35,7 +36,8 @@ describe('init', () => {
     const first = await cli('init', '--job', 'dlrm_v1.0', '--dir', target);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toContain('wrote 13 files for job "dlrm_v1.0"');
-    expect(readFileSync(join(target, 'global_config.yaml'), 'utf8')).toContain('job_name: "dlrm_v1.0"'); // quoted: a name like 123 must stay a string;
+    // Read back as YAML: the name stays the string it was (a name like 123 must stay a string, see deploy-render.test.ts).
+    expect((load(readFileSync(join(target, 'global_config.yaml'), 'utf8')) as { PersiaMetricsConfig: { job_name: unknown } }).PersiaMetricsConfig.job_name).toBe('dlrm_v1.0');
     writeFileSync(join(target, 'global_config.yaml'), 'mine\n');
 
     const again = await cli('init', '--job', 'other', '--dir', target);
@@ -84,7 +86,7 @@ describe('init', () => {
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toContain(`Prometheus also sends every sample to ${url}`);
     for (const file of ['prometheus.yml', 'prometheus-swarm.yml']) {
-      expect(readFileSync(join(dir, 'lts/config/prometheus', file), 'utf8')).toContain(`remote_write:\n  - url: "${url}"\n`);
+      expect((load(readFileSync(join(dir, 'lts/config/prometheus', file), 'utf8')) as { remote_write: unknown }).remote_write).toEqual([{ url }]);
     }
     const cases: Array<[string, string]> = [
       ['ftp://vm.example/api/v1/write', 'expected an http:// or https:// URL'],

@@ -4,6 +4,7 @@
  * ones, is in test/integration/deploy-render-tools.test.ts: it runs the real tools.)
  */
 import { load } from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { alertSpecs } from '../../src/monitoring/alert-rules.js';
 import { testedAlerts } from '../../src/monitoring/alert-rule-tests.js';
@@ -66,7 +67,9 @@ describe('renderInitDeployment', () => {
     expect(main['metrics_gateway']?.labels).toEqual({ 'persia.metrics.gateway': 'true', 'persia.metrics.job': 'dlrm_v1.0' });
     expect(main['trainer']?.environment?.['PERSIA_METRICS_JOB_NAME']).toBe('dlrm_v1.0');
     expect(main['prometheus']?.volumes).toContain('./config/prometheus:/etc/prometheus:ro');
-    expect(text('config/prometheus/prometheus.yml')).toContain("replacement: 'dlrm_v1.0'");
+    const scrapeJobs = (load(text('config/prometheus/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; relabel_configs?: Array<Record<string, string>> }> })
+      .scrape_configs;
+    expect(scrapeJobs.find((job) => job.job_name === 'persia_gateway_dns')?.relabel_configs).toContainEqual({ target_label: 'persia_job', replacement: 'dlrm_v1.0' });
     const second = services('docker-compose.second-job.yml');
     expect(Object.keys(second).sort()).toEqual(['metrics_gateway_ctr_b', 'middleware_ctr_b', 'server_ctr_b', 'trainer_ctr_b']);
     expect(second['server_ctr_b']?.environment).toMatchObject({ PERSIA_METRICS_GATEWAY_ADDR: 'metrics_gateway_ctr_b:9091', PERSIA_METRICS_JOB_NAME: 'ctr.b' });
@@ -93,5 +96,53 @@ describe('renderInitDeployment', () => {
     const efficiency = JSON.parse(text('config/grafana/dashboards/persia-efficiency.json')) as { panels: Array<{ type: string }> };
     // 6 time costs x (P50/P99, heatmap, rate) + pending batches.
     expect(efficiency.panels.filter((p) => p.type === 'heatmap')).toHaveLength(6);
+  });
+});
+
+// docker-compose reads YAML 1.1 (PyYAML), Prometheus go-yaml: a job name either would read as a number, a
+// boolean, a date or null must reach the nodes, the gateway labels and the DNS job as the same string.
+describe('job names YAML would read as something else', () => {
+  it.each(['123', '1.10', 'true', 'on', 'yes', 'No', 'null', '0x1F', '0o17', '1e3', '2024-01-01', '1_000', '1:30'])('%s stays a string in every file', (jobName) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(jobName)) return; // not a deployable name: refused before rendering
+    const rendered = renderInitDeployment(resolveDeployOptions({ jobName }));
+    const read = (path: string): unknown[] => [load(rendered.get(path) ?? ''), parseYaml(rendered.get(path) ?? '', { version: '1.1', merge: true })];
+    for (const config of read('global_config.yaml')) expect((config as { PersiaMetricsConfig: { job_name: unknown } }).PersiaMetricsConfig.job_name).toBe(jobName);
+    for (const compose of read('docker-compose.yml')) {
+      const main = (compose as { services: Record<string, Service> }).services;
+      expect(main['metrics_gateway']?.labels?.['persia.metrics.job']).toBe(jobName);
+      expect(main['trainer']?.environment?.['PERSIA_METRICS_JOB_NAME']).toBe(jobName);
+    }
+    for (const prometheus of read('config/prometheus/prometheus.yml')) {
+      const dns = (prometheus as { scrape_configs: Array<{ job_name: string; relabel_configs?: unknown[] }> }).scrape_configs.find((job) => job.job_name === 'persia_gateway_dns');
+      expect(dns?.relabel_configs).toContainEqual({ target_label: 'persia_job', replacement: jobName });
+    }
+  });
+});
+
+// Grafana's provisioning format (apiVersion 1): the datasource every panel names by uid, the dashboards
+// provider reading the folder compose mounts. No Grafana can run here (shared/CONTAINERS.md), so the wiring is checked.
+describe('Grafana provisioning', () => {
+  it('provides the datasource every panel names and the dashboards folder compose mounts', () => {
+    const datasources = load(text('config/grafana/provisioning/datasources/prometheus.yml')) as { apiVersion: number; datasources: Array<Record<string, unknown>> };
+    expect(datasources.apiVersion).toBe(1);
+    expect(datasources.datasources).toEqual([
+      {
+        name: 'Prometheus',
+        uid: 'persia-prometheus',
+        type: 'prometheus',
+        access: 'proxy',
+        url: 'http://prometheus:9090',
+        isDefault: true,
+        editable: false,
+        jsonData: { timeInterval: '15s' },
+      },
+    ]);
+    const uids = new Set([...text('config/grafana/dashboards/persia-job-health.json').matchAll(/"uid": "([^"]+)"/g)].map((m) => m[1]));
+    expect(uids).toContain('persia-prometheus');
+    const providers = load(text('config/grafana/provisioning/dashboards/persia.yml')) as { apiVersion: number; providers: Array<{ type: string; options: { path: string } }> };
+    expect(providers.apiVersion).toBe(1);
+    expect(providers.providers.map((p) => [p.type, p.options.path])).toEqual([['file', '/var/lib/grafana/dashboards']]);
+    const grafana = services('docker-compose.yml')['grafana'];
+    expect(grafana?.volumes).toEqual(['./config/grafana/provisioning:/etc/grafana/provisioning:ro', './config/grafana/dashboards:/var/lib/grafana/dashboards:ro']);
   });
 });

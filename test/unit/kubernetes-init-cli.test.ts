@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAll } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
 
@@ -80,7 +80,8 @@ describe('init --target kubernetes', () => {
       ['Deployment', expect.stringMatching(/^dlrm-v1-0-[0-9a-f]{6}-metrics-gateway$/), 3],
       ['Service', expect.stringMatching(/^dlrm-v1-0-[0-9a-f]{6}-metrics-gateway-service$/), undefined],
     ]);
-    expect(readFileSync(join(target, 'kubernetes/global-config.yaml'), 'utf8')).toContain('job_name: "dlrm_v1.0"');
+    const [configMap] = loadAll(readFileSync(join(target, 'kubernetes/global-config.yaml'), 'utf8')) as Array<{ data: Record<string, string> }>;
+    expect((load(configMap?.data['global_config.yaml'] ?? '') as { PersiaMetricsConfig: { job_name: unknown } }).PersiaMetricsConfig.job_name).toBe('dlrm_v1.0');
 
     const again = await cli('init', '--target', 'kubernetes', '--job', 'dlrm_v1.0', '--dir', target);
     expect(again.code).toBe(2);

@@ -9,6 +9,7 @@ import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
 import { dropRuleSeries } from '../prometheus/prometheus-config.js';
 import { type DeployOptions } from '../deploy-options.js';
+import { commented, flow, spaced, yamlFile } from '../yaml.js';
 import { gatewaySelector, type KubernetesNames, type KubernetesObject } from './manifests.js';
 
 /** Scrape job name in the cluster's Prometheus; starts like the compose ones, so `up{job=~"persia_gateway_.*"}` finds it. */
@@ -24,49 +25,54 @@ const SCRAPE_TIMEOUT = '10s';
  * every namespace, as docker_sd does on one host.
  */
 export function renderKubernetesScrapeConfig(options: DeployOptions): string {
-  return `# Prometheus scrape configuration for persia-metrics gateways on Kubernetes (rendered by \`persia-metrics init
-# --target kubernetes\` for job "${options.jobName}"; the job below finds the gateways of every job).
-# Merge the ${KUBERNETES_SCRAPE_JOB} entry into your Prometheus' scrape_configs; the alert and recording
-# rules are in prometheus-rules.yaml (a ConfigMap to mount; its header says how).
-# Prometheus needs RBAC to get/list/watch pods (the community Helm chart's ClusterRole has it).
-# Check: promtool check config prometheus-scrape.yml, with a promtool built with Kubernetes discovery (the
-# upstream release binaries): Debian's promtool is built without it and refuses kubernetes_sd_configs itself.
-global:
-  scrape_interval: ${SCRAPE_INTERVAL}
-  scrape_timeout: ${SCRAPE_TIMEOUT}
-
-scrape_configs:
-  - job_name: ${KUBERNETES_SCRAPE_JOB}
-    # The job / role / instance labels the nodes pushed must win over the target's own.
-    honor_labels: true
-    # Pods, not the Service's endpoints: the gateways are found even without (or with several) Services.
-    kubernetes_sd_configs:
-      - role: pod
-        # Narrow to the jobs' namespaces if Prometheus may not list pods cluster-wide:
-        # namespaces: {names: [training]}
-        selectors:
-          - role: pod
-            label: persia.metrics.gateway=true
-    relabel_configs:
-      # Repeats the selector, so a wider one (or none) stays safe.
-      - source_labels: [__meta_kubernetes_pod_label_persia_metrics_gateway]
-        regex: 'true'
-        action: keep
-      # One target per gateway pod: its gateway port only.
-      - source_labels: [__meta_kubernetes_pod_container_port_number]
-        regex: '${DEFAULT_GATEWAY_PORT}'
-        action: keep
-      # Finished or evicted pods keep their address for a while; another pod may already have it.
-      - source_labels: [__meta_kubernetes_pod_phase]
-        regex: Running
-        action: keep
-      - source_labels: [__meta_kubernetes_pod_label_persia_metrics_job]
-        target_label: persia_job
-      - source_labels: [__meta_kubernetes_namespace]
-        target_label: namespace
-      # Deliberately no pod name: it would be added to every node series, and a node that moves to another
-      # shard would start new series.
-${dropRuleSeries()}`;
+  const header = `Prometheus scrape configuration for persia-metrics gateways on Kubernetes (rendered by \`persia-metrics init
+--target kubernetes\` for job "${options.jobName}"; the job below finds the gateways of every job).
+Merge the ${KUBERNETES_SCRAPE_JOB} entry into your Prometheus' scrape_configs; the alert and recording
+rules are in prometheus-rules.yaml (a ConfigMap to mount; its header says how).
+Prometheus needs RBAC to get/list/watch pods (the community Helm chart's ClusterRole has it).
+Check: promtool check config prometheus-scrape.yml, with a promtool built with Kubernetes discovery (the
+upstream release binaries): Debian's promtool is built without it and refuses kubernetes_sd_configs itself.`;
+  return yamlFile(header, {
+    global: { scrape_interval: SCRAPE_INTERVAL, scrape_timeout: SCRAPE_TIMEOUT },
+    scrape_configs: spaced([
+      {
+        job_name: KUBERNETES_SCRAPE_JOB,
+        honor_labels: commented("The job / role / instance labels the nodes pushed must win over the target's own.", true),
+        kubernetes_sd_configs: commented("Pods, not the Service's endpoints: the gateways are found even without (or with several) Services.", [
+          {
+            role: 'pod',
+            selectors: commented(
+              "Narrow to the jobs' namespaces if Prometheus may not list pods cluster-wide:\nnamespaces: {names: [training]}",
+              [{ role: 'pod', label: 'persia.metrics.gateway=true' }],
+            ),
+          },
+        ]),
+        relabel_configs: [
+          commented('Repeats the selector, so a wider one (or none) stays safe.', {
+            source_labels: flow(['__meta_kubernetes_pod_label_persia_metrics_gateway']),
+            regex: 'true',
+            action: 'keep',
+          }),
+          commented('One target per gateway pod: its gateway port only.', {
+            source_labels: flow(['__meta_kubernetes_pod_container_port_number']),
+            regex: String(DEFAULT_GATEWAY_PORT),
+            action: 'keep',
+          }),
+          commented('Finished or evicted pods keep their address for a while; another pod may already have it.', {
+            source_labels: flow(['__meta_kubernetes_pod_phase']),
+            regex: 'Running',
+            action: 'keep',
+          }),
+          { source_labels: flow(['__meta_kubernetes_pod_label_persia_metrics_job']), target_label: 'persia_job' },
+          commented(
+            'The namespace, and deliberately no pod name: it would be added to every node series, and a node that\nmoves to another shard would start new series.',
+            { source_labels: flow(['__meta_kubernetes_namespace']), target_label: 'namespace' },
+          ),
+        ],
+        ...dropRuleSeries(),
+      },
+    ]),
+  });
 }
 
 /**

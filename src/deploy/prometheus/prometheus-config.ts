@@ -14,13 +14,13 @@
  * honor_labels also lets a push name any series: every gateway job drops the names only rules may write
  * (ALERTS and the recorded series, src/monitoring/rule-series.ts), so no pusher can pass for the rules.
  *
- * A text template, not the YAML emitter (src/deploy/yaml.ts): the comments that say why each scrape job is
- * there are what users of the file read.
+ * Data plus the comments that say why each scrape job is there, written by the YAML emitter (src/deploy/yaml.ts).
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
 import { type DeployOptions } from '../deploy-options.js';
+import { commented, flow, spaced, yamlFile } from '../yaml.js';
 import { ALERT_RULES_FILE, RECORDING_RULES_FILE } from './rule-files.js';
 
 export type PrometheusFlavour = 'single-host' | 'swarm';
@@ -31,147 +31,157 @@ export const SWARM_NETWORK = 'persia_metrics';
 export const GATEWAY_SERVICE = 'metrics_gateway';
 
 export function renderPrometheusConfig(options: DeployOptions, flavour: PrometheusFlavour): string {
+  const header = `Prometheus for persia-metrics (${flavour}), rendered by \`persia-metrics init\` for job "${options.jobName}".
+One Pushgateway per training job (never shared: a shared gateway is a bottleneck and a single point of
+failure); this Prometheus finds them all. Validate with: promtool check config prometheus${flavour === 'swarm' ? '-swarm' : ''}.yml`;
+  return yamlFile(header, {
+    global: {
+      scrape_interval: '15s',
+      scrape_timeout: commented('A gateway holding ~1,000 nodes answers a scrape in 3-5 s; leave room.', '10s'),
+      evaluation_interval: '15s',
+    },
+    rule_files: commented(
+      'Listed one by one, not rules/*.yml: that glob would also load the promtool test file beside them.',
+      [`rules/${ALERT_RULES_FILE}`, `rules/${RECORDING_RULES_FILE}`],
+      true,
+    ),
+    scrape_configs: spaced([
+      { job_name: 'prometheus', static_configs: [{ targets: flow(['localhost:9090']) }] },
+      dnsScrapeJob(options, flavour),
+      flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob(),
+      commented(
+        'Gateways outside this Docker network: `persia-metrics discover` writes targets/gateway-<job>.json\n(targets + a persia_job label); Prometheus re-reads the files when they change.',
+        {
+          job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}file`,
+          honor_labels: true,
+          file_sd_configs: [{ files: flow(['targets/*.json']), refresh_interval: '1m' }],
+          ...dropRuleSeries(),
+        },
+        true,
+      ),
+    ]),
+    ...remoteWrite(options),
+  });
+}
+
+function dnsScrapeJob(options: DeployOptions, flavour: PrometheusFlavour): unknown {
   const dnsName = flavour === 'swarm' ? `tasks.${GATEWAY_SERVICE}` : GATEWAY_SERVICE;
   const dnsWhy =
     flavour === 'swarm'
-      ? '# tasks.<service> resolves to every task of the service (the service name alone gives one virtual IP).'
-      : '# The compose service name resolves to the gateway container(s) of this project.';
-  return `# Prometheus for persia-metrics (${flavour}), rendered by \`persia-metrics init\` for job "${options.jobName}".
-# One Pushgateway per training job (never shared: a shared gateway is a bottleneck and a single point of
-# failure); this Prometheus finds them all. Validate with: promtool check config prometheus${flavour === 'swarm' ? '-swarm' : ''}.yml
-global:
-  scrape_interval: 15s
-  # A gateway holding ~1,000 nodes answers a scrape in 3-5 s; leave room.
-  scrape_timeout: 10s
-  evaluation_interval: 15s
-
-rule_files:
-  # Listed one by one, not rules/*.yml: that glob would also load the promtool test file beside them.
-  - rules/${ALERT_RULES_FILE}
-  - rules/${RECORDING_RULES_FILE}
-
-scrape_configs:
-  - job_name: prometheus
-    static_configs:
-      - targets: ['localhost:9090']
-
-  # The job's gateway by DNS: needs no privileges, finds only the default service name.
-  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}dns
-    honor_labels: true
-    dns_sd_configs:
-      ${dnsWhy}
-      - names: ['${dnsName}']
-        type: A
-        port: ${DEFAULT_GATEWAY_PORT}
-        refresh_interval: 30s
-    relabel_configs:
-      # DNS knows no labels; this file was rendered for one job, so name it here.
-      - target_label: persia_job
-        replacement: '${options.jobName}'
-${dropRuleSeries()}
-${flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob()}
-  # Gateways outside this Docker network: \`persia-metrics discover\` writes targets/gateway-<job>.json
-  # (targets + a persia_job label); Prometheus re-reads the files when they change.
-  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}file
-    honor_labels: true
-    file_sd_configs:
-      - files: ['targets/*.json']
-        refresh_interval: 1m
-${dropRuleSeries()}${remoteWrite(options)}`;
+      ? 'tasks.<service> resolves to every task of the service (the service name alone gives one virtual IP).'
+      : 'The compose service name resolves to the gateway container(s) of this project.';
+  return commented(
+    "The job's gateway by DNS: needs no privileges, finds only the default service name.",
+    {
+      job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}dns`,
+      honor_labels: true,
+      dns_sd_configs: [commented(dnsWhy, { names: flow([dnsName]), type: 'A', port: DEFAULT_GATEWAY_PORT, refresh_interval: '30s' })],
+      relabel_configs: [commented('DNS knows no labels; this file was rendered for one job, so name it here.', { target_label: 'persia_job', replacement: options.jobName })],
+      ...dropRuleSeries(),
+    },
+    true,
+  );
 }
 
 /**
  * Every sample this Prometheus stores is also sent to a long-term store (`init --remote-write-url`). Nothing
  * when no URL was given, so the default rendering stays the shipped file.
  */
-function remoteWrite(options: DeployOptions): string {
-  if (options.remoteWriteUrl === undefined) return '';
-  return `
-# Long-term store: every sample scraped or recorded here is also sent to this Prometheus remote-write
-# endpoint (VictoriaMetrics /api/v1/write, Mimir or Cortex /api/v1/push, Thanos Receive /api/v1/receive).
-# Dashboards and alerts keep querying this Prometheus; point Grafana at the store for history.
-# Credentials: add basic_auth or authorization here (never in the URL).
-remote_write:
-  - url: ${JSON.stringify(options.remoteWriteUrl)}
-`;
+function remoteWrite(options: DeployOptions): Record<string, unknown> {
+  if (options.remoteWriteUrl === undefined) return {};
+  return {
+    remote_write: commented(
+      `Long-term store: every sample scraped or recorded here is also sent to this Prometheus remote-write
+endpoint (VictoriaMetrics /api/v1/write, Mimir or Cortex /api/v1/push, Thanos Receive /api/v1/receive).
+Dashboards and alerts keep querying this Prometheus; point Grafana at the store for history.
+Credentials: add basic_auth or authorization here (never in the URL).`,
+      [{ url: options.remoteWriteUrl }],
+      true,
+    ),
+  };
 }
 
-function dockerScrapeJob(): string {
-  return `  # Every gateway container on this host, whichever job or compose project it belongs to: containers
-  # labelled persia.metrics.gateway=true. Needs the engine's socket mounted (Podman's works too).
-  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}docker
-    honor_labels: true
-    docker_sd_configs:
-      - host: unix:///var/run/docker.sock
-        refresh_interval: 15s
-        # Filter in the engine already; the relabelling below repeats it so a wider filter stays safe.
-        filters:
-          - name: label
-            values: ['persia.metrics.gateway=true']
-    relabel_configs:
-      - source_labels: [__meta_docker_container_label_persia_metrics_gateway]
-        regex: 'true'
-        action: keep
-      # docker_sd makes one target per exposed port; keep the gateway's (or the port-less default).
-      - source_labels: [__meta_docker_port_private]
-        regex: '(${DEFAULT_GATEWAY_PORT})?'
-        action: keep
-      - source_labels: [__meta_docker_container_label_persia_metrics_job]
-        target_label: persia_job
-      # The ${GATEWAY_SERVICE} service is the DNS job's (above); scraped here too it would be scraped twice.
-      - source_labels: [__meta_docker_container_label_com_docker_compose_service]
-        regex: '${GATEWAY_SERVICE}'
-        action: drop
-${dropRuleSeries()}
-`;
+function dockerScrapeJob(): unknown {
+  return commented(
+    "Every gateway container on this host, whichever job or compose project it belongs to: containers\nlabelled persia.metrics.gateway=true. Needs the engine's socket mounted (Podman's works too).",
+    {
+      job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}docker`,
+      honor_labels: true,
+      docker_sd_configs: [
+        {
+          host: 'unix:///var/run/docker.sock',
+          refresh_interval: '15s',
+          filters: commented('Filter in the engine already; the relabelling below repeats it so a wider filter stays safe.', [
+            { name: 'label', values: flow(['persia.metrics.gateway=true']) },
+          ]),
+        },
+      ],
+      relabel_configs: [
+        { source_labels: flow(['__meta_docker_container_label_persia_metrics_gateway']), regex: 'true', action: 'keep' },
+        commented("docker_sd makes one target per exposed port; keep the gateway's (or the port-less default).", {
+          source_labels: flow(['__meta_docker_port_private']),
+          regex: `(${DEFAULT_GATEWAY_PORT})?`,
+          action: 'keep',
+        }),
+        { source_labels: flow(['__meta_docker_container_label_persia_metrics_job']), target_label: 'persia_job' },
+        commented(`The ${GATEWAY_SERVICE} service is the DNS job's (above); scraped here too it would be scraped twice.`, {
+          source_labels: flow(['__meta_docker_container_label_com_docker_compose_service']),
+          regex: GATEWAY_SERVICE,
+          action: 'drop',
+        }),
+      ],
+      ...dropRuleSeries(),
+    },
+    true,
+  );
 }
 
-function swarmScrapeJob(): string {
-  return `  # Every gateway task in the swarm: services labelled persia.metrics.gateway=true (deploy.labels).
-  # Prometheus must run on a manager node to read the swarm API.
-  - job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}swarm
-    honor_labels: true
-    dockerswarm_sd_configs:
-      - host: unix:///var/run/docker.sock
-        role: tasks
-        port: ${DEFAULT_GATEWAY_PORT}
-        refresh_interval: 15s
-    relabel_configs:
-      - source_labels: [__meta_dockerswarm_service_label_persia_metrics_gateway]
-        regex: 'true'
-        action: keep
-      # Only running tasks: a failed task's old address would be scraped as a down target.
-      - source_labels: [__meta_dockerswarm_task_desired_state]
-        regex: running
-        action: keep
-      # A task has an address per network; Prometheus can reach it only on the shared one.
-      - source_labels: [__meta_dockerswarm_network_name]
-        regex: '${SWARM_NETWORK}'
-        action: keep
-      - source_labels: [__meta_dockerswarm_service_label_persia_metrics_job]
-        target_label: persia_job
-      # The stack's ${GATEWAY_SERVICE} service (<stack>_${GATEWAY_SERVICE}) is the DNS job's (above): scraped once.
-      - source_labels: [__meta_dockerswarm_service_name]
-        regex: '(.+_)?${GATEWAY_SERVICE}'
-        action: drop
-      # A service that publishes ports gets a target per port; keep the gateway's.
-      - source_labels: [__address__]
-        regex: '.*:${DEFAULT_GATEWAY_PORT}'
-        action: keep
-${dropRuleSeries()}
-`;
+function swarmScrapeJob(): unknown {
+  return commented(
+    'Every gateway task in the swarm: services labelled persia.metrics.gateway=true (deploy.labels).\nPrometheus must run on a manager node to read the swarm API.',
+    {
+      job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}swarm`,
+      honor_labels: true,
+      dockerswarm_sd_configs: [{ host: 'unix:///var/run/docker.sock', role: 'tasks', port: DEFAULT_GATEWAY_PORT, refresh_interval: '15s' }],
+      relabel_configs: [
+        { source_labels: flow(['__meta_dockerswarm_service_label_persia_metrics_gateway']), regex: 'true', action: 'keep' },
+        commented("Only running tasks: a failed task's old address would be scraped as a down target.", {
+          source_labels: flow(['__meta_dockerswarm_task_desired_state']),
+          regex: 'running',
+          action: 'keep',
+        }),
+        commented('A task has an address per network; Prometheus can reach it only on the shared one.', {
+          source_labels: flow(['__meta_dockerswarm_network_name']),
+          regex: SWARM_NETWORK,
+          action: 'keep',
+        }),
+        { source_labels: flow(['__meta_dockerswarm_service_label_persia_metrics_job']), target_label: 'persia_job' },
+        commented(`The stack's ${GATEWAY_SERVICE} service (<stack>_${GATEWAY_SERVICE}) is the DNS job's (above): scraped once.`, {
+          source_labels: flow(['__meta_dockerswarm_service_name']),
+          regex: `(.+_)?${GATEWAY_SERVICE}`,
+          action: 'drop',
+        }),
+        commented("A service that publishes ports gets a target per port; keep the gateway's.", {
+          source_labels: flow(['__address__']),
+          regex: `.*:${DEFAULT_GATEWAY_PORT}`,
+          action: 'keep',
+        }),
+      ],
+      ...dropRuleSeries(),
+    },
+    true,
+  );
 }
 
 /**
- * A gateway scrape job's metric_relabel_configs (4 spaces in, as the job's keys): the series only the rules
- * may write are dropped from what the gateway serves (see the file comment).
+ * A gateway scrape job's metric_relabel_configs, to spread into the job: the series only the rules may
+ * write are dropped from what the gateway serves (see the file comment).
  */
-export function dropRuleSeries(): string {
-  return `    # Only the rules write ALERTS and the recorded series: a pushed one (honor_labels keeps its labels) would
-    # pass for the rules' own and flag a healthy node, so the gateway's copies are dropped.
-    metric_relabel_configs:
-      - source_labels: [__name__]
-        regex: '${ruleSeriesRegex()}'
-        action: drop
-`;
+export function dropRuleSeries(): Record<string, unknown> {
+  return {
+    metric_relabel_configs: commented(
+      "Only the rules write ALERTS and the recorded series: a pushed one (honor_labels keeps its labels) would\npass for the rules' own and flag a healthy node, so the gateway's copies are dropped.",
+      [{ source_labels: flow(['__name__']), regex: ruleSeriesRegex(), action: 'drop' }],
+    ),
+  };
 }

@@ -9,7 +9,7 @@ import { RULE_TEST_EVALUATION_SECONDS } from '../../monitoring/fast-rule-tests.j
 import { recordingRuleGroups } from '../../monitoring/recording-rules.js';
 import type { AlertSpec } from '../../monitoring/rule-model.js';
 import type { RuleTestCase } from '../../monitoring/straggler-rule-tests.js';
-import { yamlCommentedList, yamlFile } from '../yaml.js';
+import { commented, yamlFile } from '../yaml.js';
 
 export const ALERT_RULES_FILE = 'persia-alerts.yml';
 export const RECORDING_RULES_FILE = 'persia-recording.yml';
@@ -80,15 +80,10 @@ function testItem(c: RuleTestCase, specs: ReadonlyMap<string, AlertSpec>): Recor
 /** The promtool test file: every alert firing and not firing; the recording rules too, which the straggler alert reads. */
 export function renderAlertRuleTests(options: MonitoringOptions): string {
   const specs = new Map(alertSpecs(options).map((spec) => [spec.alert, spec]));
-  const header = yamlFile(`promtool unit tests for ${ALERT_RULES_FILE}: every alert firing and not firing.\nRun: promtool test rules ${RULE_TESTS_FILE}`, {
+  return yamlFile(`promtool unit tests for ${ALERT_RULES_FILE}: every alert firing and not firing.\nRun: promtool test rules ${RULE_TESTS_FILE}`, {
     rule_files: [ALERT_RULES_FILE, RECORDING_RULES_FILE],
     evaluation_interval: `${RULE_TEST_EVALUATION_SECONDS}s`,
+    // Each test group after the comment that says what it shows.
+    tests: ruleTestCases(options).map((c, index) => commented(c.comment, testItem(c, specs), index > 0)),
   });
-  return (
-    header +
-    yamlCommentedList(
-      'tests',
-      ruleTestCases(options).map((c) => ({ comment: c.comment, value: testItem(c, specs) })),
-    )
-  );
 }
