@@ -14,78 +14,39 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { binaryPath } from '../src/local-stack/binaries.js';
-import { startPushgateway, type RunningPushgateway } from '../src/local-stack/pushgateway-process.js';
 import { CAPACITY_FIGURES_FILE, capacityFigures, type CapacityFigures, type CapacityRun } from '../src/monitoring/capacity.js';
+import { deriveCheckCost } from '../src/monitoring/consistency-check.js';
 import { renderCapacityPage, scrapesFinished } from './capacity-page.js';
-import { pidListeningOn, rssBytes } from './proc-stats.js';
-import { runScale } from './scale-run.js';
-import { sleepMs } from './timing.js';
+import { logCapacity as log, maxLoadSeen, measureRun } from './capacity-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAGE = `${ROOT}docs/capacity.md`;
 const FIGURES_FILE = `${ROOT}${CAPACITY_FIGURES_FILE}`;
-const CHECK_OFF = ['--push.disable-consistency-check'];
 
 const quick = process.argv.includes('--quick');
 const plan = quick
   ? { intervalSeconds: 2, scrapeIntervalSeconds: 2, measureSeconds: 3, nodes: [32], series: [2_000], checkOn: { nodes: 32, series: 2_000 }, shards: [2] }
   : { intervalSeconds: 10, scrapeIntervalSeconds: 15, measureSeconds: 15, nodes: [64, 256, 512], series: [500, 2_000], checkOn: { nodes: 64, series: 2_000 }, shards: [2, 4] };
 
-const log = (message: string): void => {
-  process.stderr.write(`capacity: ${message}\n`);
-};
+/**
+ * The consistency check's cost for small jobs: check on and off at each of these sizes (nodes × series per
+ * node), one gateway each. `--check-cost` runs only these and keeps the committed figures' other runs.
+ */
+const checkCostSizes: ReadonlyArray<readonly [number, number]> = quick
+  ? [
+      [4, 500],
+      [16, 500],
+    ]
+  : [
+      [10, 500],
+      [100, 500],
+      [500, 500],
+      [10, 2_000],
+      [100, 2_000],
+    ];
 
-let maxLoad = loadavg()[0] ?? 0;
-
-async function measure(label: string, gatewayCount: number, checkOff: boolean, nodes: number, seriesPerNode: number, measureSeconds = plan.measureSeconds): Promise<CapacityRun> {
-  log(`${label}: ${nodes} nodes x ${seriesPerNode} series (load ${(loadavg()[0] ?? 0).toFixed(1)})`);
-  const gateways: RunningPushgateway[] = await Promise.all(Array.from({ length: gatewayCount }, () => startPushgateway({ extraArgs: checkOff ? CHECK_OFF : [] })));
-  try {
-    await sleepMs(500);
-    const baseRss = gateways.reduce((sum, gateway) => sum + rssBytes(pidListeningOn(gateway.address)), 0) / 2 ** 20;
-    const result = await runScale({
-      label,
-      gateways,
-      nodes,
-      seriesPerNode,
-      intervalSeconds: plan.intervalSeconds,
-      measureSeconds,
-      scrapeIntervalSeconds: plan.scrapeIntervalSeconds,
-    });
-    maxLoad = Math.max(maxLoad, loadavg()[0] ?? 0);
-    const windowSeconds = measureSeconds;
-    const seriesPerSecond = (result.pushesOk * result.seriesPerNode) / windowSeconds;
-    const perCore = (value: number): number | null => (result.gatewayCpuCores > 0 ? value / result.gatewayCpuCores : null);
-    return {
-      label,
-      gateways: gatewayCount,
-      checkOff,
-      nodes,
-      seriesPerNode: result.seriesPerNode,
-      intervalSeconds: plan.intervalSeconds,
-      scrapeIntervalSeconds: plan.scrapeIntervalSeconds,
-      windowSeconds,
-      pushesOk: result.pushesOk,
-      pushesDue: result.pushesDue,
-      p50Ms: finite(result.p50Ms),
-      p99Ms: finite(result.p99Ms),
-      maxScrapeSeconds: finite(result.maxScrapeSeconds),
-      directScrapeSeconds: finite(result.maxDirectScrapeSeconds),
-      gatewayCpuCores: result.gatewayCpuCores,
-      gatewayRssMiB: result.gatewayRssMiB,
-      gatewayBaseRssMiB: baseRss,
-      seriesPerSecondPerCore: perCore(seriesPerSecond),
-      pushesPerSecondPerCore: perCore(result.pushesOk / windowSeconds),
-      prometheusCpuCores: result.prometheusCpuCores,
-      samplesAppendedPerSecond: result.samplesAppendedPerSecond,
-    };
-  } finally {
-    await Promise.all(gateways.map((gateway) => gateway.stop()));
-  }
-}
-
-function finite(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
+function measure(label: string, gatewayCount: number, checkOff: boolean, nodes: number, seriesPerNode: number): Promise<CapacityRun> {
+  return measureRun(label, gatewayCount, checkOff, nodes, seriesPerNode, plan);
 }
 
 /** Three significant digits: the module stays readable, and no figure is more exact than the run. */
@@ -129,7 +90,7 @@ function deriveFigures(before: number, checkOnOff: CapacityRun[], matrix: Capaci
       pushgateway: versionOf('prometheus-pushgateway'),
       prometheus: versionOf('prometheus'),
     },
-    loadAverage: { before, max: maxLoad },
+    loadAverage: { before, max: maxLoadSeen() },
     gatewaySeriesPerSecondPerCore: perCore(matrix, okSeriesPerSecond, (row) => row.gatewayCpuCores),
     gatewaySeriesPerSecondPerCoreCheckOn: checkOn.seriesPerSecondPerCore ?? 0,
     checkOnStoredSeries: storedSeries(checkOn),
@@ -152,6 +113,20 @@ function writeFigures(figures: CapacityFigures): void {
   writeFileSync(FIGURES_FILE, `${JSON.stringify(figures, null, 2)}\n`);
 }
 
+async function measureCheckCost(): Promise<CapacityRun[]> {
+  const runs: CapacityRun[] = [];
+  for (const [nodes, series] of checkCostSizes) {
+    runs.push(await measure('check on', 1, false, nodes, series));
+    runs.push(await measure('check off', 1, true, nodes, series));
+  }
+  return runs;
+}
+
+/** The committed figures with new check-cost runs (the other runs and figures as they were measured). */
+function withCheckCost(figures: CapacityFigures, runs: CapacityRun[], before: number): CapacityFigures {
+  return rounded({ ...figures, checkCost: deriveCheckCost(runs, { before, max: maxLoadSeen() }) });
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--render')) {
     const committed = capacityFigures();
@@ -162,6 +137,14 @@ async function main(): Promise<void> {
   const started = Date.now();
   const before = loadavg()[0] ?? 0;
   log(`mode ${quick ? 'quick' : 'full'}, load average ${before.toFixed(2)} on ${cpus().length} cores`);
+  if (process.argv.includes('--check-cost')) {
+    const figures = withCheckCost(capacityFigures(), await measureCheckCost(), before);
+    writeFigures(figures);
+    writeFileSync(PAGE, renderCapacityPage(figures));
+    log(`wrote the check-cost runs to ${FIGURES_FILE} and ${PAGE} in ${Math.round((Date.now() - started) / 1000)} s`);
+    process.stdout.write(`${JSON.stringify(figures.checkCost)}\n`);
+    return;
+  }
   const matrix: CapacityRun[] = [];
   for (const nodes of plan.nodes) for (const series of plan.series) matrix.push(await measure('1 gateway, check off', 1, true, nodes, series));
   const checkOnOff = [await measure('1 gateway, consistency check on', 1, false, plan.checkOn.nodes, plan.checkOn.series)];
@@ -170,7 +153,7 @@ async function main(): Promise<void> {
   const largest = matrix.at(-1)!;
   const shards = [largest];
   for (const count of plan.shards) shards.push(await measure(`${count} shards, check off`, count, true, largest.nodes, plan.series.at(-1)!));
-  const figures = deriveFigures(before, checkOnOff, matrix, shards);
+  const figures = withCheckCost(deriveFigures(before, checkOnOff, matrix, shards), await measureCheckCost(), before);
   writeFigures(figures);
   writeFileSync(PAGE, renderCapacityPage(figures));
   log(`wrote ${FIGURES_FILE} and ${PAGE} in ${Math.round((Date.now() - started) / 1000)} s`);

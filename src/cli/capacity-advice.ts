@@ -4,6 +4,7 @@
  * command is about to deploy are enough.
  */
 import { capacityFigures, MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
+import { CHECK_OFF_FLAG, consistencyCheckAdvice } from '../monitoring/consistency-check.js';
 import { DeployUsageError } from '../errors.js';
 
 export interface CapacityAdviceInput {
@@ -25,11 +26,17 @@ export function capacityAdvice(input: CapacityAdviceInput): string {
     );
   }
   const s = suggestGatewayShards({ nodes, seriesPerNode, intervalSeconds: input.intervalSeconds });
+  const check = consistencyCheckAdvice({ nodes, seriesPerNode, intervalSeconds: input.intervalSeconds });
   const lines = [
     `sizing for ${nodes.toLocaleString('en-US')} nodes × ${seriesPerNode.toLocaleString('en-US')} series every ${input.intervalSeconds} s ` +
       `(${s.totalSeries.toLocaleString('en-US')} series; model measured ${capacityFigures().measuredAt}, see docs/capacity.md):`,
-    `  gateways: ${s.shards} (${s.limitedBy}), consistency check off`,
-    `  gateway cores: ${s.gatewayCores.toFixed(1)} · gateway memory: ${s.gatewayGiB.toFixed(1)} GiB (all gateways together)`,
+    `  gateways: ${s.shards} (${s.limitedBy}), consistency check ${check.on ? 'on' : 'off'}`,
+    check.on
+      ? `  consistency check: on, as the model allows (${check.reason}): a type clash between two nodes then costs only the clashing family; ` +
+        `run the gateway without ${CHECK_OFF_FLAG} (docs/expiry.md)`
+      : `  consistency check: off (${check.reason}): a type clash breaks the gateway's /metrics until \`persia-metrics repair\` deletes the group; ` +
+        'the view, status and PersiaGatewayDown say so (docs/expiry.md)',
+    `  gateway cores: ${(s.gatewayCores + (check.on ? check.cores : 0)).toFixed(1)} · gateway memory: ${s.gatewayGiB.toFixed(1)} GiB (all gateways together)`,
     `  Prometheus: ${s.prometheusCores.toFixed(1)} cores for ${Math.round(s.samplesPerSecond).toLocaleString('en-US')} samples/s (15 s scrapes)`,
   ];
   if (s.shards > MAX_GATEWAYS)

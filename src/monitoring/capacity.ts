@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigFileError, DeployUsageError } from '../errors.js';
+import type { CheckCost } from './consistency-check.js';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from './options.js';
 
 export { DEFAULT_SCRAPE_INTERVAL_SECONDS };
@@ -78,6 +79,8 @@ export interface CapacityFigures {
   readonly scrapeFigureSeries: number;
   readonly prometheusSamplesPerSecondPerCore: number;
   readonly runs: { readonly checkOnOff: readonly CapacityRun[]; readonly matrix: readonly CapacityRun[]; readonly shards: readonly CapacityRun[] };
+  /** The consistency check's cost for small jobs (src/monitoring/consistency-check.ts decides from it). */
+  readonly checkCost?: CheckCost;
 }
 
 export interface JobSize {

@@ -29,6 +29,7 @@ describe('init --nodes --series-per-node', () => {
     expect(result.out).toMatch(/^wrote \d+ files for job "dlrm"/);
     expect(result.out).toContain(`sizing for 512 nodes × 2,000 series every 10 s (1,024,000 series; model measured ${CAPACITY_FIGURES.measuredAt}, see docs/capacity.md):\n`);
     expect(result.out).toContain(`  gateways: ${s.shards} (${s.limitedBy}), consistency check off\n`);
+    expect(result.out).toContain('  consistency check: off (the job needs more than one gateway): a type clash breaks the gateway');
     expect(result.out).toContain(`  gateway cores: ${s.gatewayCores.toFixed(1)} · gateway memory: ${s.gatewayGiB.toFixed(1)} GiB (all gateways together)\n`);
     expect(result.out).toContain(`  Prometheus: ${s.prometheusCores.toFixed(1)} cores for 68,267 samples/s (15 s scrapes)\n`);
     expect(result.out).toContain(s.shards > 1 ? `one compose gateway is not enough: run ${s.shards} gateway services` : 'the one compose gateway is enough');
@@ -40,6 +41,11 @@ describe('init --nodes --series-per-node', () => {
     expect(result.out).toContain('sizing for 4 nodes × 100 series every 30 s (400 series;');
     expect(result.out).toContain('  gateways: 1 (one gateway is enough)');
     expect(result.out).toContain('  the one compose gateway is enough\n');
+    // A job this small can afford the gateway's own consistency check: a type clash then costs one family.
+    expect(result.out).toContain('  gateways: 1 (one gateway is enough), consistency check on\n');
+    expect(result.out).toMatch(
+      / {2}consistency check: on, as the model allows \(it adds [\d.]+ ms to a push and [\d.]+ gateway cores\).*without --push\.disable-consistency-check/,
+    );
   });
 
   it('says whether the Kubernetes --gateways are enough', async () => {
