@@ -4,7 +4,9 @@
  * The cluster (src/simulate/cluster.ts) is stopped by Ctrl-C (first: graceful, second: force) or --duration.
  */
 import type { Command } from 'commander';
+import { loadConfig } from '../config/resolve.js';
 import { startCluster } from '../simulate/cluster.js';
+import { type PersiamlNode, startPersiamlCluster } from '../simulate/persiaml-node.js';
 import { MAX_SLOW_FACTOR, SLOW_NODE_FORMAT, SLOW_TRAINER_NOTE, type SlowNode } from '../simulate/slow-nodes.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
@@ -24,6 +26,8 @@ interface SimulateFlags {
   uniqueHost?: boolean;
   quiet?: boolean;
   slow?: SlowNode[];
+  persiamlWorkers: number;
+  persiamlServers: number;
 }
 
 export function registerSimulateCommand(program: Command, context: CommandContext): void {
@@ -42,6 +46,8 @@ export function registerSimulateCommand(program: Command, context: CommandContex
       `a straggler, repeatable: ${SLOW_NODE_FORMAT} (its time costs FACTOR times longer, its batches FACTOR times rarer; FACTOR at most ${MAX_SLOW_FACTOR})`,
       collectSlowNode,
     )
+    .option('--persiaml-workers <n>', 'replayed PersiaML embedding workers (Rust nodes: no role, no interval; docs/processes.md)', parseCount, 0)
+    .option('--persiaml-servers <n>', 'replayed PersiaML embedding parameter servers', parseCount, 0)
     .option('--unique-host', 'prefix instance labels with the hostname (several simulate containers of one job)')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
@@ -61,6 +67,7 @@ async function simulate(flags: SimulateFlags, context: CommandContext): Promise<
     },
     warn: (message) => context.stderr.write(`simulate: ${message}\n`),
   });
+  const persiaml = startPersiaml(flags, context);
   // Each signal is a stop request: the first graceful, the second forced (the cluster counts them).
   const problem = await runUntilSignal(
     context,
@@ -70,9 +77,25 @@ async function simulate(flags: SimulateFlags, context: CommandContext): Promise<
         return await cluster.done;
       } finally {
         clearTimeout(timer);
+        // As PersiaML's own processes end: no last push, no DELETE (their groups stay on the gateway).
+        for (const node of persiaml) node.stop();
       }
     },
     { onSignal: (signal) => cluster.stop(signal) },
   );
   return problem === undefined ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** The replayed PersiaML nodes of --persiaml-workers/--persiaml-servers, at the job's gateway and interval. */
+function startPersiaml(flags: SimulateFlags, context: CommandContext): PersiamlNode[] {
+  if (flags.persiamlWorkers + flags.persiamlServers === 0) return [];
+  const config = loadConfig({ file: flags.config, env: context.env, options: flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway } });
+  return startPersiamlCluster({
+    workers: flags.persiamlWorkers,
+    servers: flags.persiamlServers,
+    gatewayUrl: config.gateways[0]?.baseUrl ?? '',
+    job: config.options.jobName,
+    intervalSeconds: config.options.pushIntervalSeconds,
+    warn: (message) => context.stderr.write(`simulate: ${message}\n`),
+  });
 }

@@ -90,14 +90,14 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       alert: 'PersiaNaNGradients',
       expr: 'increase(nan_count[5m]) > 0',
       severity: 'warning',
-      summary: `NaN gradients on feature {{ $labels.feature }} (${NODE})`,
+      summary: `NaN gradients on feature {{ $labels.feature }}{{ $labels.feat }} (${NODE})`, // PersiaML's own nodes label it `feat`
       description: 'nan_count rose in the last 5 minutes: numerical instability (learning rate, bad input rows).',
     },
     {
       alert: 'PersiaNaNGradientsSkipped',
       expr: 'increase(nan_grad_skipped[5m]) > 0',
       severity: 'warning',
-      summary: `Gradient updates skipped for NaN on feature {{ $labels.feature }} (${NODE})`,
+      summary: `Gradient updates skipped for NaN on feature {{ $labels.feature }}{{ $labels.feat }} (${NODE})`,
       description: 'nan_grad_skipped rose in the last 5 minutes: those updates are lost to training.',
     },
     {
