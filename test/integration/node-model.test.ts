@@ -22,9 +22,9 @@ import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
 import { startPrometheus, type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import type { RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
-import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { launchChromium, requireChromium } from '../helpers/chromium.js';
+import { requireChromium } from '../helpers/chromium.js';
+import { viewNodeRows } from '../helpers/view-node-table.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 import { usePushgateway } from '../helpers/pushgateway-fixture.js';
 import { killUserPrograms, nodeEnv, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
@@ -187,37 +187,19 @@ describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on rea
   it.skipIf(!requireChromium())(
     'the view in chromium shows the stopped node as stopped and the killed one stale',
     async () => {
-      const view: ManagedProcess = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', prometheus.url, '--job', job, '--port', '0', '--refresh', '1']);
-      const browser = await launchChromium();
-      try {
-        const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(view.output())?.[0], {
-          timeoutMs: 15_000,
-          intervalMs: 100,
-          what: 'the view to print its address',
-        });
-        const page = await browser.newPage();
-        await page.goto(url);
-        let rows: Array<{ node: string; condition: string; stale: string; text: string }> = [];
-        await waitFor(
-          async () => {
-            rows = await page.evaluate(
-              `[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, stale: row.dataset.stale, text: row.textContent }))`,
-            );
-            return rows.find((row) => row.node === 'trainer/rep_2')?.condition === 'stale' && rows.some((row) => row.node === 'trainer/rep_1');
-          },
-          { timeoutMs: 20_000, intervalMs: 200, what: 'the page to list the stopped and the killed node', details: () => JSON.stringify(rows) },
-        );
-        const byNode = Object.fromEntries(rows.map((row) => [row.node, row]));
-        expect(byNode['trainer/rep_1'], JSON.stringify(rows)).toMatchObject({ condition: 'stopped', stale: 'false' });
-        expect(byNode['trainer/rep_1']?.text).toContain('STOPPED');
-        expect(byNode['trainer/rep_2'], JSON.stringify(rows)).toMatchObject({ condition: 'stale', stale: 'true' });
-        expect(byNode['trainer/rep_0'], JSON.stringify(rows)).toMatchObject({ condition: 'live', stale: 'false' });
-        // The neighbour is a row of its own (it said 'stopping'), and its fresh pushes left rep_2 stale.
-        expect(byNode['trainer/rep_2/shadow/x'], JSON.stringify(rows)).toMatchObject({ condition: 'stopped', stale: 'false' });
-      } finally {
-        await browser.close();
-        await view.stop(5000);
-      }
+      const rows = await viewNodeRows(
+        prometheus.url,
+        job,
+        (seen) => seen.find((row) => row.node === 'trainer/rep_2')?.condition === 'stale' && seen.some((row) => row.node === 'trainer/rep_1'),
+        'the page to list the stopped and the killed node',
+      );
+      const byNode = Object.fromEntries(rows.map((row) => [row.node, row]));
+      expect(byNode['trainer/rep_1'], JSON.stringify(rows)).toMatchObject({ condition: 'stopped', stale: 'false' });
+      expect(byNode['trainer/rep_1']?.text).toContain('STOPPED');
+      expect(byNode['trainer/rep_2'], JSON.stringify(rows)).toMatchObject({ condition: 'stale', stale: 'true' });
+      expect(byNode['trainer/rep_0'], JSON.stringify(rows)).toMatchObject({ condition: 'live', stale: 'false' });
+      // The neighbour is a row of its own (it said 'stopping'), and its fresh pushes left rep_2 stale.
+      expect(byNode['trainer/rep_2/shadow/x'], JSON.stringify(rows)).toMatchObject({ condition: 'stopped', stale: 'false' });
     },
     60_000,
   );

@@ -24,7 +24,8 @@ import { startPushgateway, type RunningPushgateway } from '../../src/local-stack
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { type PersiamlNode, startPersiamlNode } from '../../src/simulate/persiaml-node.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { launchChromium, requireChromium } from '../helpers/chromium.js';
+import { requireChromium } from '../helpers/chromium.js';
+import { viewNodeRows } from '../helpers/view-node-table.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 
 const JOB = 'persiaml_it';
@@ -150,38 +151,20 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))("PersiaML's own nodes beside th
   it.skipIf(!requireChromium())(
     'the view in chromium lists every node with its role, the stopped worker stale',
     async () => {
-      const view: ManagedProcess = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', prometheus.url, '--job', JOB, '--port', '0', '--refresh', '1']);
-      const browser = await launchChromium();
-      try {
-        const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(view.output())?.[0], {
-          timeoutMs: 15_000,
-          intervalMs: 100,
-          what: 'the view to print its address',
-        });
-        const page = await browser.newPage();
-        await page.goto(url);
-        let rows: Array<{ node: string; condition: string; role: string }> = [];
-        await waitFor(
-          async () => {
-            rows = await page.evaluate(
-              `[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, role: row.cells[0].textContent }))`,
-            );
-            return rows.length === EXPECTED.length && rows.some((row) => row.role === 'middleware');
-          },
-          { timeoutMs: 20_000, intervalMs: 200, what: 'the page to list every node with its role', details: () => JSON.stringify(rows) },
-        );
-        // data-node is role/instance plus the further grouping labels as the path writes them (…/ip_addr/<IPv4>).
-        const rowName = (name: string): string => name.replace(/^([^/]*\/[^/]*)\/(.+)$/, '$1/ip_addr/$2').replace(/\/$/, '');
-        expect(rows.map((row) => row.node).sort(), JSON.stringify(rows)).toEqual(EXPECTED.map(rowName).sort());
-        for (const row of rows) expect(row.role, JSON.stringify(row)).toBe(row.node.split('/')[0]);
-        const byNode = Object.fromEntries(rows.map((row) => [row.node, row]));
-        expect(byNode['middleware/rep_1/ip_addr/198.51.100.2'], JSON.stringify(rows)).toMatchObject({ condition: 'stale' });
-        expect(byNode['server/rep_0/ip_addr/192.0.2.1'], JSON.stringify(rows)).toMatchObject({ condition: 'live', role: 'server' });
-        expect(byNode['trainer/rep_0'], JSON.stringify(rows)).toMatchObject({ condition: 'live' });
-      } finally {
-        await browser.close();
-        await view.stop(5000);
-      }
+      const rows = await viewNodeRows(
+        prometheus.url,
+        JOB,
+        (seen) => seen.length === EXPECTED.length && seen.some((row) => row.role === 'middleware'),
+        'the page to list every node with its role',
+      );
+      // data-node is role/instance plus the further grouping labels as the path writes them (…/ip_addr/<IPv4>).
+      const rowName = (name: string): string => name.replace(/^([^/]*\/[^/]*)\/(.+)$/, '$1/ip_addr/$2').replace(/\/$/, '');
+      expect(rows.map((row) => row.node).sort(), JSON.stringify(rows)).toEqual(EXPECTED.map(rowName).sort());
+      for (const row of rows) expect(row.role, JSON.stringify(row)).toBe(row.node.split('/')[0]);
+      const byNode = Object.fromEntries(rows.map((row) => [row.node, row]));
+      expect(byNode['middleware/rep_1/ip_addr/198.51.100.2'], JSON.stringify(rows)).toMatchObject({ condition: 'stale' });
+      expect(byNode['server/rep_0/ip_addr/192.0.2.1'], JSON.stringify(rows)).toMatchObject({ condition: 'live', role: 'server' });
+      expect(byNode['trainer/rep_0'], JSON.stringify(rows)).toMatchObject({ condition: 'live' });
     },
     60_000,
   );

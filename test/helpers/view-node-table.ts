@@ -1,0 +1,42 @@
+/**
+ * The node table of `persia-metrics view` (the built CLI) in chromium, as a user sees it: the view is started
+ * against `prometheusUrl` for `job`, the page opened, and its rows read until `until` holds (bounded). Each row:
+ * its data-node (role/instance plus further grouping labels as the path writes them), data-condition,
+ * data-stale, its role cell and its whole text.
+ */
+import { spawnManaged } from '../../src/local-stack/managed-process.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
+import { launchChromium } from './chromium.js';
+import { CLI_MAIN } from './cli-runner.js';
+
+export interface ViewRow {
+  readonly node: string;
+  readonly condition: string;
+  readonly stale: string;
+  readonly role: string;
+  readonly text: string;
+}
+
+export async function viewNodeRows(prometheusUrl: string, job: string, until: (rows: readonly ViewRow[]) => boolean, what: string): Promise<ViewRow[]> {
+  const view = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', prometheusUrl, '--job', job, '--port', '0', '--refresh', '1']);
+  const browser = await launchChromium();
+  try {
+    const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(view.output())?.[0], { timeoutMs: 15_000, intervalMs: 100, what: 'the view to print its address' });
+    const page = await browser.newPage();
+    await page.goto(url);
+    let rows: ViewRow[] = [];
+    await waitFor(
+      async () => {
+        rows = await page.evaluate(
+          `[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, stale: row.dataset.stale, role: row.cells[0].textContent, text: row.textContent }))`,
+        );
+        return until(rows);
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what, details: () => JSON.stringify(rows) },
+    );
+    return rows;
+  } finally {
+    await browser.close();
+    await view.stop(5000);
+  }
+}
