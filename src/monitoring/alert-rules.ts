@@ -6,7 +6,7 @@
  * which is what makes "a node stopped pushing" detectable at all: the gateway has no TTL, a dead node's
  * last values stay there and look alive to any query that ignores the push time.
  */
-import { gatewaysDownPromql, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
+import { gatewaysDownPromql, pushAgeVersusThreshold, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
 import { fastAlertSpecs, fastRuleGroup } from './fast-rules.js';
@@ -33,13 +33,7 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       // A node that announced `stopping` in its last push left on purpose (stopped, health.ts);
       // everything else is a crash or a hang. Matched on the node's whole grouping key (every label but
       // `state`): a neighbour's group that shares job, role and instance cannot silence it.
-      expr:
-        `(\n` +
-        `  time() - push_time_seconds > ${options.staleAfterIntervals} * persia_node_push_interval_seconds\n` +
-        `or\n` +
-        `  (time() - push_time_seconds{instance!=""} > ${staleSeconds}) unless persia_node_push_interval_seconds\n` +
-        `)\n` +
-        `  unless ignoring (state) (persia_node_state{state="${STOPPING_STATE}"} == 1)`,
+      expr: `(\n${pushAgeVersusThreshold(options, '>')}\n)\n` + `  unless ignoring (state) (persia_node_state{state="${STOPPING_STATE}"} == 1)`,
       for: `${STALE_ALERT_FOR_SECONDS}s`, // expire's recommended --after counts on it (expiry.ts)
       severity: 'warning',
       summary: `${NODE} has missed ${options.staleAfterIntervals} of its pushes`,

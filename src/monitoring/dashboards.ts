@@ -6,7 +6,7 @@
  */
 import { findMetricSpec } from '../metrics/catalog.js';
 import { type DashboardDef, type PanelDef } from './dashboard-model.js';
-import { GATEWAY_SCRAPE_JOB_PREFIX, staleAfterSeconds } from './health.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX, pushAgeVersusThreshold, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { timeCostMetrics } from './recording-rules.js';
 import { STRAGGLER_RECORDS } from './straggler-rules.js';
@@ -43,19 +43,15 @@ export function jobHealthDashboard(options: MonitoringOptions): DashboardDef {
             title: 'Nodes reporting, by role',
             type: 'stat',
             width: 12,
-            description: `Nodes whose last push is at most ${options.staleAfterIntervals} of their own push intervals old (${stale}s at ${options.pushIntervalSeconds}s; one gateway group per node).`,
-            targets: [
-              { expr: `count by (role) (time() - push_time_seconds{${SEL}} <= ${options.staleAfterIntervals} * persia_node_push_interval_seconds{${SEL}})`, legend: '{{role}}' },
-            ],
+            description: `Nodes whose last push is at most ${options.staleAfterIntervals} of their own push intervals old (${stale}s at ${options.pushIntervalSeconds}s, the job's interval for a node that publishes none; one gateway group per node).`,
+            targets: [{ expr: `count by (role) (\n${pushAgeVersusThreshold(options, '<=', SEL)}\n)`, legend: '{{role}}' }],
           },
           {
             title: 'Stale nodes',
             type: 'stat',
             width: 12,
             description: `Nodes whose last push is older than ${options.staleAfterIntervals} of their own push intervals (${stale}s at ${options.pushIntervalSeconds}s): crashed or hung nodes, or nodes stopped without deleting their group.`,
-            targets: [
-              { expr: `count(time() - push_time_seconds{${SEL}} > ${options.staleAfterIntervals} * persia_node_push_interval_seconds{${SEL}}) or vector(0)`, legend: 'stale' },
-            ],
+            targets: [{ expr: `count(\n${pushAgeVersusThreshold(options, '>', SEL)}\n) or vector(0)`, legend: 'stale' }],
           },
           {
             title: 'Seconds since last push',

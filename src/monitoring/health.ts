@@ -11,6 +11,21 @@ export function staleAfterSeconds(options: MonitoringOptions): number {
   return options.pushIntervalSeconds * options.staleAfterIntervals;
 }
 
+/**
+ * PromQL of every node whose push age is past (`>`) or within (`<=`) its stale threshold: `staleAfterIntervals`
+ * of the interval it publishes, else of the job's push interval for a node that publishes none (a group keyed by
+ * an instance: PersiaML's own nodes, docs/processes.md). The stale alert and the job health dashboard read it;
+ * `selector` narrows every series (the dashboards' `job="$job"`). Matched on the whole grouping key.
+ */
+export function pushAgeVersusThreshold(options: MonitoringOptions, op: '>' | '<=', selector = ''): string {
+  const only = (extra: string): string => (selector === '' && extra === '' ? '' : `{${[selector, extra].filter((part) => part !== '').join(', ')}}`);
+  return (
+    `time() - push_time_seconds${only('')} ${op} ${options.staleAfterIntervals} * persia_node_push_interval_seconds${only('')}\n` +
+    `or\n` +
+    `(time() - push_time_seconds${only('instance!=""')} ${op} ${staleAfterSeconds(options)}) unless persia_node_push_interval_seconds${only('')}`
+  );
+}
+
 /** `for:` of the stale-node alert PersiaNodeStoppedPushing (alert-rules.ts; test/unit/group-expiry.test.ts keeps them equal). */
 export const STALE_ALERT_FOR_SECONDS = 60;
 
