@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropRuleSeries } from '../../src/deploy/prometheus/prometheus-config.js';
 import { renderAlertRules, renderRecordingRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
+import { yamlValue } from '../../src/deploy/yaml.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
 import { STRAGGLER_RECORDS } from '../../src/monitoring/straggler-rules.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
@@ -83,7 +84,8 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))("PersiaML's own nodes beside th
     writeFileSync(alerts, renderAlertRules(options));
     writeFileSync(recording, renderRecordingRules());
     gateway = await startPushgateway();
-    const scrape = `  - job_name: ${JSON.stringify(`${GATEWAY_SCRAPE_JOB_PREFIX}it`)}\n    honor_labels: true\n    static_configs:\n      - targets: [${JSON.stringify(gateway.address)}]\n${dropRuleSeries()}`;
+    const scrapeJob = { job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}it`, honor_labels: true, static_configs: [{ targets: [gateway.address] }], ...dropRuleSeries() };
+    const scrape = yamlValue([scrapeJob]).replace(/^/gm, '  ');
     prometheus = await startPrometheus({ scrapeIntervalSeconds: 1, extraScrapeConfigsYaml: scrape, ruleFiles: [alerts, recording] });
     const args = ['simulate', '--config', config, '--gateway', gateway.address, '--trainers', '1', '--middleware', '0', '--servers', '1', '--persiaml-servers', '1'];
     simulate = spawnManaged('simulate', process.execPath, [CLI_MAIN, ...args, '--quiet']);
