@@ -7,7 +7,10 @@
  * The check follows the text format 0.0.4 as the gateway's parser reads it (prometheus/common expfmt):
  * `# HELP name text`, `# TYPE name counter|gauge|histogram|summary|untyped`, other `#` lines are comments,
  * and samples are `name{label="value",...} value`. Samples with a timestamp are refused too: the gateway
- * answers 400 to any pushed timestamp (tried against prometheus-pushgateway 1.5.1).
+ * answers 400 to any pushed timestamp (tried against prometheus-pushgateway 1.5.1). One series written twice
+ * (the same labels in any order; an empty value is no label) is a clash as well: a gateway run with
+ * --push.disable-consistency-check takes it, and its /metrics then answers 500 for every job on it ("was
+ * collected before with the same name and label values", tried against 1.5.1).
  */
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
 import { GROUPING_LABELS } from '../metrics/catalog.js';
@@ -63,7 +66,8 @@ export type ClashHandler = (family: string, problem: MetricDefinitionError | Lab
  * Checks `text` and returns the sample names its families write, with their owner's description. Throws
  * ExpositionSyntaxProblem for text the gateway would not parse, LabelClashError for a series with a grouping
  * label, MetricDefinitionError for a family whose sample names `owners` (the node's families, the gateway's,
- * and those of sources checked before this one) or another family of this text already write; with
+ * and those of sources checked before this one) or another family of this text already write, or that writes
+ * one series twice; with
  * `onClash`, those two go to it, once per family, and the check goes on.
  */
 export function checkExtraExposition(text: string, owners: SampleOwners, source = 'an extra source', onClash?: ClashHandler): Map<string, string> {
@@ -73,6 +77,8 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
   /** Families passed to onClash: their samples claim nothing and are not reported again. */
   const dropped = new Set<string>();
   let current: { name: string; type: string } | undefined;
+  /** Each series written so far (sample name and sorted labels) → its line. */
+  const series = new Map<string, number>();
   const clash = (family: string, problem: MetricDefinitionError | LabelClashError): void => {
     if (onClash === undefined) throw problem;
     if (!dropped.has(family)) onClash(family, problem);
@@ -110,27 +116,35 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
       current = { name, type };
       continue;
     }
-    let name: string;
+    let sample: { name: string; key: string };
     try {
-      name = checkSample(line, number);
+      sample = checkSample(line, number);
     } catch (error) {
       if (!(error instanceof LabelClashError)) throw error;
       clash(current !== undefined && belongsTo(error.metric, current) ? current.name : error.metric, error);
       continue;
     }
+    const { name, key } = sample;
     const ownFamily = current !== undefined && belongsTo(name, current);
     if (!ownFamily && !families.has(name)) claim(name, 'untyped', number);
+    const first = series.get(key);
+    if (first === undefined) series.set(key, number);
+    else {
+      const what = `${source} writes the series ${truncate(line.slice(0, line.search(/\}|$/) + 1))} at line ${number} again (first at line ${first}, labels in any order)`;
+      clash(ownFamily && current !== undefined ? current.name : name, new MetricDefinitionError(`${what}; the gateway's /metrics would then fail for every job on it`));
+    }
   }
   return claimed;
 }
 
-/** Checks one sample line; returns its metric name. */
-function checkSample(line: string, number: number): string {
+/** Checks one sample line; returns its metric name and the series' key (name and sorted non-empty labels). */
+function checkSample(line: string, number: number): { name: string; key: string } {
   const nameEnd = line.search(/[{ \t]|$/);
   const name = line.slice(0, nameEnd);
   if (!METRIC_NAME.test(name)) throw new ExpositionSyntaxProblem(number, `"${truncate(line)}" does not start with a metric name`);
   let rest = line.slice(nameEnd).replace(/^[ \t]+/, ''); // the gateway takes blanks before the label set too
-  if (rest.startsWith('{')) rest = checkLabels(rest, name, number);
+  const labels: string[] = [];
+  if (rest.startsWith('{')) rest = checkLabels(rest, name, number, labels);
   const fields = rest.trim().split(/[ \t]+/);
   const value = fields[0] ?? '';
   if (fields.length === 0 || value === '' || !VALUE.test(value)) {
@@ -142,11 +156,14 @@ function checkSample(line: string, number: number): string {
   }
   if (fields.length > 1)
     throw new ExpositionSyntaxProblem(number, `${name}: a timestamp or trailing text ("${truncate(fields.slice(1).join(' '))}"); the gateway refuses pushed timestamps`);
-  return name;
+  return { name, key: JSON.stringify([name, ...labels.sort()]) };
 }
 
-/** Checks `{name="value",...}` at the start of `rest`; returns what follows the closing brace. */
-function checkLabels(rest: string, metric: string, number: number): string {
+/**
+ * Checks `{name="value",...}` at the start of `rest`; returns what follows the closing brace and adds each
+ * `name="value"` with a non-empty value (as written: the only escapes are canonical) to `labels`.
+ */
+function checkLabels(rest: string, metric: string, number: number, labels: string[]): string {
   const seen = new Set<string>();
   let position = 1;
   for (;;) {
@@ -161,6 +178,7 @@ function checkLabels(rest: string, metric: string, number: number): string {
     if (seen.has(label)) throw new ExpositionSyntaxProblem(number, `${metric}: label ${label} appears twice`);
     seen.add(label);
     position += match[0].length;
+    const valueStart = position;
     // The value: any characters but a bare quote, backslash or newline; escapes \\ \" \n only.
     for (;;) {
       const character = rest[position];
@@ -172,6 +190,7 @@ function checkLabels(rest: string, metric: string, number: number): string {
       }
       position += 1;
     }
+    if (position > valueStart) labels.push(`${label}="${rest.slice(valueStart, position)}"`);
     position += 1;
     while (rest[position] === ' ' || rest[position] === '\t') position += 1;
     if (rest[position] === ',') position += 1;

@@ -166,3 +166,48 @@ describe.skipIf(!servers)('fault: bad extra sources in a user program (real gate
     expect(samples.get(seriesKey('persia_metrics_push_failures_total', { ...key, reason: 'extra_source' }))).toBe(2);
   });
 });
+
+/**
+ * A new user's source that writes one series twice (the labels in another order, or the same line again).
+ * The shipped gateway (--push.disable-consistency-check) would take it and its /metrics would then answer
+ * 500 for every job on it; the node's check leaves the source out instead, reported once and counted.
+ */
+const DUPLICATE_SERIES = `
+import { startNodeMetrics } from 'persia-metrics';
+const sources = [
+  { metrics: () => '# TYPE my_o gauge\\nmy_o{a="1",b="2"} 1\\nmy_o{b="2",a="1"} 2\\n' },
+  { metrics: () => 'my_twice{x="1"} 1\\nmy_twice{x="1"} 1\\n' },
+  { metrics: () => '# TYPE my_fine gauge\\nmy_fine{a="1",b="2"} 1\\nmy_fine{a="2",b="1"} 2\\nmy_fine{a="1"} 3\\n' },
+];
+const metrics = startNodeMetrics({ extraSources: sources });
+for (let flush = 1; flush <= 2; flush += 1) {
+  try {
+    await metrics.flush();
+    console.log(\`flush \${flush} ok\`);
+  } catch (error) {
+    console.log(\`flush \${flush} caught \${error.code}\`);
+  }
+}
+await metrics.shutdown();
+`;
+
+describe.skipIf(!servers)('fault: an extra source that writes one series twice (real gateway, consistency check off as shipped)', () => {
+  const gateway = usePushgateway({ extraArgs: ['--push.disable-consistency-check'] });
+
+  it('is left out of the push, reported once and counted; the gateway keeps answering its /metrics', async () => {
+    const exit = await runUserProgram(DUPLICATE_SERIES, { env: nodeEnv(gateway.address, 'extra_dup'), timeoutMs: 30_000 });
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout.split('\n').filter(Boolean)).toEqual(['flush 1 caught PERSIA_METRIC_INVALID', 'flush 2 caught PERSIA_METRIC_INVALID']);
+    const page = await fetch(`${gateway.url}/metrics`);
+    expect(page.status, await page.clone().text()).toBe(200);
+    const key = { instance: 'rep_0', job: 'extra_dup', role: 'server' };
+    const samples = parseExposition(await page.text()).samples;
+    expect(samples.get(seriesKey('my_fine', { ...key, a: '2', b: '1' }))).toBe(2); // the good source arrives
+    expect([...samples.keys()].some((series) => series.startsWith('my_o') || series.startsWith('my_twice'))).toBe(false);
+    // Three pushes (two flushes and the final one), two sources left out of each.
+    expect(samples.get(seriesKey('persia_metrics_push_failures_total', { ...key, reason: 'extra_source' }))).toBe(6);
+    expect(exit.stderr.match(/extraSources\[0\] writes the series my_o\{b="2",a="1"\} at line 3 again \(first at line 2/g), exit.stderr).toHaveLength(1);
+    expect(exit.stderr.match(/extraSources\[1\] writes the series my_twice\{x="1"\} at line 2 again/g), exit.stderr).toHaveLength(1);
+    expect(exit.stderr).not.toMatch(/extraSources\[2\]/);
+  });
+});
