@@ -153,12 +153,14 @@ describe("PersiaML's own nodes (no role, no interval, job/instance/ip_addr)", ()
       },
       nodeHealthRule(),
     );
-    expect(rows.map((row) => [row.role, row.instance, row.extraLabels, row.condition])).toEqual([
-      ['middleware', 'rep_0', ['ip_addr=10.0.0.1'], 'live'],
-      ['middleware', 'rep_0', ['ip_addr=10.0.0.2'], 'stale'],
-      ['server', 'rep_0', ['ip_addr=10.0.0.3'], 'live'],
-      ['unknown', 'rep_9', ['ip_addr=10.0.0.9'], 'live'],
+    expect(rows.map((row) => [row.role, row.instance, row.extraLabels, row.condition, row.missedPushes])).toEqual([
+      ['middleware', 'rep_0', ['ip_addr=10.0.0.1'], 'live', 0],
+      ['middleware', 'rep_0', ['ip_addr=10.0.0.2'], 'stale', 5], // 61 s at the stated 10 s
+      ['server', 'rep_0', ['ip_addr=10.0.0.3'], 'live', 0],
+      ['unknown', 'rep_9', ['ip_addr=10.0.0.9'], 'live', 0],
     ]);
+    // A group keyed by job alone is another program's: listed, no missed pushes counted.
+    expect(nodeRows({ age: [sample({ job: 'j' }, 61)] }, nodeHealthRule())[0]?.missedPushes).toBeUndefined();
     // The query asks for role-less groups only, by the families that decide, and drops `feat`.
     expect(nodeQueries('j').roleFamilies).toContain('role=""');
     expect(nodeQueries('j').roleFamilies).toContain('group without (feat)');

@@ -11,6 +11,7 @@ import {
   nodeCondition,
   nodeKey,
   type NodeHealthRule,
+  isNodeGroup,
   nodeRole,
   ROLE_FAMILIES,
   STRAGGLER_ALERT,
@@ -76,7 +77,7 @@ export interface NodeRow {
   readonly ageSeconds: number;
   /** The node's own push interval, when it publishes one. */
   readonly intervalSeconds: number | undefined;
-  /** Whole push intervals since the last push (undefined without an interval). */
+  /** Whole push intervals since the last push: of its own interval, else of the stated one for a node (undefined for another program's group). */
   readonly missedPushes: number | undefined;
   /** live / stopped / stale, by the model's rule (nodeCondition); `stale` is `condition === 'stale'`. */
   readonly condition: NodeCondition;
@@ -128,6 +129,10 @@ export function staleByOutage(ageSeconds: number, thresholdSeconds: number, now:
   return now - ageSeconds >= outage.from - thresholdSeconds;
 }
 
+function missedPushes(ageSeconds: number, intervalSeconds: number | undefined): number | undefined {
+  return intervalSeconds === undefined || intervalSeconds <= 0 ? undefined : Math.max(0, Math.floor(ageSeconds / intervalSeconds) - 1);
+}
+
 export function nodeRows(
   answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>,
   health: NodeHealthRule,
@@ -159,6 +164,8 @@ export function nodeRows(
     const detail = alerts.flatMap((alert) => STRAGGLER_DETAIL_LABELS.flatMap((name) => (alert.metric[name] === undefined ? [] : [`${name}=${alert.metric[name]}`])));
     const failureSample = failures.get(id)?.[0];
     const threshold = staleThresholdSeconds(intervalSeconds, health.staleAfterIntervals, health.statedPushIntervalSeconds);
+    // A node that publishes no interval (PersiaML's) misses pushes of the stated one; another program's group none.
+    const judgedInterval = intervalSeconds ?? (isNodeGroup(first.metric) ? health.statedPushIntervalSeconds : undefined);
     const state = states.get(id)?.[0]?.metric['state'];
     const judged = nodeCondition(state, ageSeconds, threshold);
     const ageUnsure = judged === 'stale' && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
@@ -176,7 +183,7 @@ export function nodeRows(
       state,
       ageSeconds,
       intervalSeconds,
-      missedPushes: intervalSeconds === undefined || intervalSeconds <= 0 ? undefined : Math.max(0, Math.floor(ageSeconds / intervalSeconds) - 1),
+      missedPushes: missedPushes(ageSeconds, judgedInterval),
       condition,
       stale: condition === 'stale',
       ageUnsure,
