@@ -1,12 +1,12 @@
 /**
  * A node's pushes over the replicas of a job's gateway, composed around one single-gateway transport per
  * replica (transport.ts). The node pushes to the best replica of its rendezvous ranking
- * (gateway-replicas.ts) that is not marked failed:
+ * (gateway-replicas.ts) that is not marked failed (replica-health.ts says which are, and when each is tried
+ * again):
  *
- * - a PUT that fails for the gateway's sake marks its replica failed (a connection error at once; a timeout
- *   or a 5xx the second time in a row, since one slow answer of a busy gateway is not a dead gateway):
- *   the next attempt (the Pusher's retry, or the next interval) goes to the next choice, so a dead
- *   replica's nodes spread over the others instead of pushing nothing until it is back;
+ * - a PUT that fails for the gateway's sake marks its replica failed: the next attempt (the Pusher's retry,
+ *   or the next interval) goes to the next choice, so a dead replica's nodes spread over the others instead
+ *   of pushing nothing until it is back;
  * - a failed replica ranked above the current one is tried again once per `probeSeconds` with a DELETE of
  *   the node's group: that removes the copy it may still hold and, once answered, proves it healthy; the
  *   next push then moves back;
@@ -23,6 +23,7 @@
 import { GatewayRequestError } from '../errors.js';
 import type { GatewayAddress } from './address.js';
 import { failureReason } from './failures.js';
+import { ReplicaHealth } from './replica-health.js';
 import type { GatewayReplicas } from './replicas.js';
 import type { ExchangeResult, GatewayMethod, GatewayTransport } from './transport.js';
 
@@ -30,10 +31,6 @@ import type { ExchangeResult, GatewayMethod, GatewayTransport } from './transpor
 const LEAVE_ATTEMPTS = 3;
 /** How long a recovered gateway is given to read the requests that waited while it hung. */
 const REPLAYED_PUTS_MS = 200;
-/** Timeouts or 5xx in a row that mark a replica failed. */
-const SLOW_STRIKES = 2;
-/** A replica whose recovery proved false again and again is probed at most this many probe intervals apart. */
-const MAX_PROBE_BACKOFF = 32;
 
 /** `failed`: the replica failed a push; `recovered`: a better-ranked one answers again; `replicas_changed`: DNS. */
 export type MoveReason = 'failed' | 'recovered' | 'replicas_changed';
@@ -81,8 +78,8 @@ export class ReplicatedTransport implements GatewayTransport {
   readonly stats = { moves: 0, leftGroupsDeleted: 0 };
   private current: GatewayAddress;
   private readonly transports = new Map<string, GatewayTransport>();
-  /** Replicas that failed a push, by baseUrl, with when to try them again. */
-  private readonly failed = new Map<string, number>();
+  /** Which replicas are marked failed, and when each is probed again. */
+  private readonly health: ReplicaHealth;
   /** Replicas that may hold a stale copy of the group, by baseUrl. */
   private readonly left = new Map<string, LeftReplica>();
   /**
@@ -100,24 +97,12 @@ export class ReplicatedTransport implements GatewayTransport {
    * later requests, so a DELETE there needs a second one behind them (deleteLeftCopies).
    */
   private readonly unansweredPuts = new Set<string>();
-  /** Timeouts and 5xx of the current replica since its last success. */
-  private strikes = 0;
   /** Moves away from a failed replica since the last successful PUT (see reconsider). */
   private failedMovesSinceSuccess = 0;
-  /**
-   * The replica the node moved back to after it answered a probe, until a PUT there succeeds. A probe is a
-   * DELETE: a gateway that answers it but fails every PUT (a full disk, a proxy in front) would otherwise
-   * win the node back at every probe and lose it two failed pushes later, forever. On probation one
-   * failure moves the node away again, and each false recovery doubles that replica's probe interval.
-   */
-  private probation: string | undefined;
-  /** Probe interval multiplier per replica, by baseUrl (1 when absent). */
-  private readonly probeBackoff = new Map<string, number>();
-  private readonly now: () => number;
 
   constructor(private readonly options: ReplicatedTransportOptions) {
     this.current = options.replicas.first;
-    this.now = options.now ?? Date.now;
+    this.health = new ReplicaHealth(options.probeSeconds, options.now ?? Date.now);
   }
 
   get currentBaseUrl(): string {
@@ -192,7 +177,7 @@ export class ReplicatedTransport implements GatewayTransport {
   async close(): Promise<void> {
     await Promise.all(
       [...this.transports].map(async ([baseUrl, transport]) => {
-        if (this.failed.has(baseUrl)) return transport.destroy();
+        if (this.health.isFailed(baseUrl)) return transport.destroy();
         await this.background.get(baseUrl);
         return transport.close();
       }),
@@ -206,7 +191,7 @@ export class ReplicatedTransport implements GatewayTransport {
   /** The best-ranked replica not marked failed; when every replica is marked, the current one if still known. */
   private choose(): GatewayAddress {
     const ranked = this.options.replicas.ranked;
-    const healthy = ranked.find((replica) => !this.failed.has(replica.baseUrl));
+    const healthy = ranked.find((replica) => !this.health.isFailed(replica.baseUrl));
     if (healthy !== undefined) return healthy;
     return ranked.find((replica) => replica.baseUrl === this.current.baseUrl) ?? this.options.replicas.first;
   }
@@ -216,8 +201,8 @@ export class ReplicatedTransport implements GatewayTransport {
     const from = this.current;
     if (next.baseUrl === from.baseUrl) return;
     this.current = next;
-    this.strikes = 0;
-    this.probation = reason === 'recovered' && this.written.has(next.baseUrl) ? next.baseUrl : undefined;
+    // Back on a replica because it answered a probe (a DELETE): on probation until a PUT there succeeds.
+    this.health.movedTo(next.baseUrl, reason === 'recovered' && this.written.has(next.baseUrl));
     this.left.delete(next.baseUrl); // moving back: that copy is the live one again
     if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
     this.stats.moves += 1;
@@ -236,48 +221,19 @@ export class ReplicatedTransport implements GatewayTransport {
       this.unansweredPuts.add(replica.baseUrl);
       this.written.add(replica.baseUrl);
     }
-    if (reason === 'connection') return this.markFailed(replica, error);
-    if (reason !== 'timeout' && reason !== 'http_5xx') return; // a refused body (4xx) would fail anywhere
-    this.strikes += 1;
-    if (this.probation === replica.baseUrl) {
-      this.probeBackoff.set(replica.baseUrl, Math.min(MAX_PROBE_BACKOFF, 2 * (this.probeBackoff.get(replica.baseUrl) ?? 1)));
-      return this.markFailed(replica, error);
-    }
-    if (this.strikes >= SLOW_STRIKES) this.markFailed(replica, error);
-  }
-
-  private probeMs(baseUrl: string): number {
-    return this.options.probeSeconds * 1000 * (this.probeBackoff.get(baseUrl) ?? 1);
-  }
-
-  private markFailed(replica: GatewayAddress, error: Error): void {
-    if (this.probation === replica.baseUrl) this.probation = undefined;
-    this.failed.set(replica.baseUrl, this.now() + this.probeMs(replica.baseUrl));
-    const ranked = this.options.replicas.ranked;
-    if (ranked.every((candidate) => this.failed.has(candidate.baseUrl))) {
-      // Every replica failed in turn: start over with the others, so the node keeps cycling through them
-      // in its rendezvous order and stays on whichever answers first.
-      for (const candidate of ranked) if (candidate.baseUrl !== replica.baseUrl) this.failed.delete(candidate.baseUrl);
-    }
-    this.reconsider('failed', error);
+    if (this.health.pushFailed(replica.baseUrl, reason, this.options.replicas.ranked)) this.reconsider('failed', error);
   }
 
   /** The pushed replica holds the group: it is healthy, and the copies elsewhere can go. */
   private afterPush(replica: GatewayAddress, path: string): void {
     this.path = path;
-    this.strikes = 0;
     this.written.add(replica.baseUrl);
     this.failedMovesSinceSuccess = 0;
     this.unansweredPuts.delete(replica.baseUrl); // answering a later PUT, it has applied the ones that waited
-    if (this.probation === replica.baseUrl) {
-      this.probation = undefined;
-      this.probeBackoff.delete(replica.baseUrl);
-    }
-    this.failed.delete(replica.baseUrl);
+    this.health.pushed(replica.baseUrl);
     this.left.delete(replica.baseUrl);
     for (const entry of this.left.values()) {
-      const retryAt = this.failed.get(entry.replica.baseUrl);
-      if (retryAt !== undefined && retryAt > this.now()) continue; // a failed replica is probed once per probeSeconds
+      if (this.health.waitsForProbe(entry.replica.baseUrl)) continue; // a failed replica is probed once per probeSeconds
       if (!entry.givenUp && !this.background.has(entry.replica.baseUrl)) this.leaveInBackground(entry);
     }
   }
@@ -299,7 +255,7 @@ export class ReplicatedTransport implements GatewayTransport {
   private onLeft(entry: LeftReplica): void {
     const { baseUrl } = entry.replica;
     // A failed replica that answers is healthy again: the next push moves back when it ranks higher.
-    this.failed.delete(baseUrl);
+    this.health.answered(baseUrl);
     if (this.left.get(baseUrl) !== entry) return; // the node moved back there meanwhile: nothing to count
     this.left.delete(baseUrl);
     this.stats.leftGroupsDeleted += 1;
@@ -309,9 +265,9 @@ export class ReplicatedTransport implements GatewayTransport {
   private onLeaveFailed(entry: LeftReplica, error: Error): void {
     const { baseUrl } = entry.replica;
     entry.attempts += 1;
-    if (this.failed.has(baseUrl)) this.failed.set(baseUrl, this.now() + this.probeMs(baseUrl));
+    this.health.probeFailed(baseUrl);
     if (entry.attempts < LEAVE_ATTEMPTS || this.left.get(baseUrl) !== entry) return;
-    const stillTrying = this.failed.has(baseUrl) && this.ranksAboveCurrent(entry.replica);
+    const stillTrying = this.health.isFailed(baseUrl) && this.ranksAboveCurrent(entry.replica);
     if (!entry.reported) this.options.onLeaveFailed?.({ replica: entry.replica, error, attempts: entry.attempts, stillTrying });
     entry.reported = true;
     if (!stillTrying) entry.givenUp = true; // kept for shutdown's last attempt (deleteLeftCopies)
@@ -325,8 +281,7 @@ export class ReplicatedTransport implements GatewayTransport {
 
   /** After a DNS change: failure marks of replicas that are gone mean nothing any more. */
   private forgetGoneReplicas(): void {
-    const known = new Set(this.options.replicas.all.map((replica) => replica.baseUrl));
-    for (const baseUrl of [...this.failed.keys()]) if (!known.has(baseUrl)) this.failed.delete(baseUrl);
+    this.health.forgetAllBut(new Set(this.options.replicas.all.map((replica) => replica.baseUrl)));
   }
 
   /** A replica that left the DNS answer and holds nothing of ours any more: close its connection. */
