@@ -1,7 +1,7 @@
 /**
  * The three persia-metrics dashboards, modelled on Mephisto's metrics dashboards: a health
- * view first (is every node reporting, are pushes fine), then efficiency (P50/P99 and heatmaps of every time
- * cost, per role) and accuracy (misses, NaNs, staleness, distinct ids). Time-cost panels are generated from
+ * view first (is every node reporting, are pushes fine), then efficiency (stragglers, GPUs, P50/P99 and heatmaps
+ * of every time cost, per role) and accuracy (misses, NaNs, staleness, distinct ids). Time-cost panels are generated from
  * the metric catalog, so a new `*_time_cost` histogram gets its panels without touching this file.
  */
 import { findMetricSpec } from '../metrics/catalog.js';
@@ -10,7 +10,7 @@ import { GATEWAY_SCRAPE_JOB_PREFIX, pushAgeVersusThreshold, staleAfterSeconds } 
 import type { MonitoringOptions } from './options.js';
 import { timeCostMetrics } from './recording-rules.js';
 import { STRAGGLER_RECORDS } from './straggler-rules.js';
-import { STRAGGLER_ALERT } from './view-contract.js';
+import { GPU_UTILISATION_METRIC, STRAGGLER_ALERT } from './view-contract.js';
 
 const SEL = 'job="$job", role=~"$role"';
 const RATE = '$__rate_interval';
@@ -159,13 +159,40 @@ function stragglerPanel(): PanelDef {
   };
 }
 
+/**
+ * The GPUs of each node, from dcgm-exporter's default counters that `persia-metrics agent` pushes with the
+ * rank (docs/processes.md): beside the slowdown scores, a slow rank whose GPUs idle waits on something else.
+ */
+function gpuPanels(): PanelDef[] {
+  const legend = '{{role}} {{instance}} GPU {{gpu}}';
+  return [
+    {
+      title: 'GPU utilisation per node and GPU',
+      type: 'timeseries',
+      unit: 'percent',
+      width: 12,
+      description: `dcgm-exporter's ${GPU_UTILISATION_METRIC}: how busy each GPU of each node was (in %), pushed with its rank by persia-metrics agent.`,
+      targets: [{ expr: `${GPU_UTILISATION_METRIC}{${SEL}}`, legend }],
+    },
+    {
+      title: 'GPU memory used per node and GPU',
+      type: 'timeseries',
+      unit: 'bytes',
+      width: 12,
+      description: "dcgm-exporter's DCGM_FI_DEV_FB_USED (framebuffer memory used, in MiB), drawn in bytes.",
+      targets: [{ expr: `DCGM_FI_DEV_FB_USED{${SEL}} * 1048576`, legend }],
+    },
+  ];
+}
+
 export function efficiencyDashboard(): DashboardDef {
   return {
     uid: 'persia-efficiency',
     title: 'PERSIA efficiency',
-    description: "Where time goes: which node is the straggler, P50/P99 and heatmaps of every time cost per role, and the trainers' queues.",
+    description: "Where time goes: which node is the straggler, how busy its GPUs are, P50/P99 and heatmaps of every time cost per role, and the trainers' queues.",
     rows: [
       { title: 'Stragglers', panels: [stragglerPanel()] },
+      { title: 'GPUs', panels: gpuPanels() },
       { title: 'Queues', panels: [{ ...perNode('Pending batches', 'num_pending_batches', 'short'), width: 24 }] },
       ...timeCostMetrics().map((metric) => ({ title: metric, panels: timeCostPanels(metric) })),
     ],

@@ -125,6 +125,32 @@ export function nodeKey(labels: Readonly<Record<string, string>>, omit: readonly
   return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/**
+ * dcgm-exporter's utilisation of one GPU, in % (its default counters): a node has it when `persia-metrics agent`
+ * scrapes the rank's dcgm-exporter with its trainer (docs/processes.md). The view shows it beside the node's
+ * time costs, the efficiency dashboard draws it per GPU.
+ */
+export const GPU_UTILISATION_METRIC = 'DCGM_FI_DEV_GPU_UTIL';
+
+/**
+ * The labels dcgm-exporter gives a GPU's series (its text template, MIG instances, the driver attribute and
+ * its Kubernetes pod mapping): they say which GPU, not which node, so a node's GPUs are its series without them.
+ */
+export const GPU_SERIES_LABELS: readonly string[] = [
+  'gpu',
+  'UUID',
+  'pci_bus_id',
+  'device',
+  'modelName',
+  'Hostname',
+  'GPU_I_PROFILE',
+  'GPU_I_ID',
+  'DCGM_FI_DRIVER_VERSION',
+  'pod',
+  'namespace',
+  'container',
+];
+
 /** Labels Prometheus gives every `ALERTS` series beyond the alert expression's, and the rules' `severity`. */
 export const ALERT_SERIES_LABELS: readonly string[] = ['alertname', 'alertstate', 'severity'];
 

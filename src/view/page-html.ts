@@ -30,7 +30,7 @@ export function pageHtml(): string {
     <h2>Nodes</h2>
     <p id="nodes-summary" class="summary"></p>
     <table id="nodes">
-      <thead><tr><th>role</th><th>instance</th><th>state</th><th>last push</th><th>push interval</th><th>push failures</th><th>straggler</th><th>identity</th></tr></thead>
+      <thead><tr><th>role</th><th>instance</th><th>state</th><th>last push</th><th>push interval</th><th>push failures</th><th>straggler</th><th>GPU util</th><th>identity</th></tr></thead>
       <tbody></tbody>
     </table>
   </section>

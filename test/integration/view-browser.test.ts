@@ -16,6 +16,7 @@ import { renderLocalScrapeConfig } from '../../src/local-stack/local-scrape-conf
 import { spawnManaged, waitUntilReady, type ManagedProcess } from '../../src/local-stack/managed-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
+import { startDcgmExporterFixture, type RunningDcgmFixture } from '../fixtures/agent/dcgm-exporter-fixture.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { CLI_MAIN } from '../helpers/cli-runner.js';
@@ -28,12 +29,15 @@ const TEST_PASSWORD_BCRYPT = '$2b$04$/v.qdxCOShH53/HNGM5Sq.8LrDZMc7/uNx6yTPi/oVy
 
 const RULES = join(import.meta.dirname, '../../config/prometheus/rules');
 const JOB = 'view_it';
-const NODES = [
+const SIMULATED_NODES = [
   ['trainer', 'rep_0'],
   ['trainer', 'rep_1'],
   ['middleware', 'rep_0'],
   ['server', 'rep_0'],
 ] as const;
+/** A trainer whose metrics are its GPUs: `persia-metrics agent` scraping the dcgm-exporter FIXTURE (there is no GPU here). */
+const GPU_NODE = ['trainer', 'rep_2'] as const;
+const NODES = [...SIMULATED_NODES, GPU_NODE];
 const prometheusBinary = requireBinary('prometheus');
 const ready = prometheusBinary !== undefined && requireBinary('prometheus-pushgateway') !== undefined && requireChromium();
 if (!existsSync(CLI_MAIN) && process.env['CI'] === 'true') throw new Error(`CI=true and ${CLI_MAIN} is missing: run npm run build first`);
@@ -45,6 +49,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
   let prometheus: ManagedProcess | undefined;
   const nodes = new Map<string, ManagedProcess>();
   let view: ManagedProcess;
+  let dcgm: RunningDcgmFixture | undefined;
   let viewUrl: string;
   let browser: Browser;
   let page: Page;
@@ -137,7 +142,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
 
     const config = join(dir, 'global_config.yaml');
     writeFileSync(config, `PersiaMetricsConfig:\n  job_name: ${JOB}\n  push_interval_seconds: 1\n  gateway_addr: ${gateway.address}\n`);
-    for (const [role, instance] of NODES) {
+    for (const [role, instance] of SIMULATED_NODES) {
       // `env` gives each node its identity, as a container's environment would.
       const node = spawnManaged(`${role}/${instance}`, '/usr/bin/env', [
         `PERSIA_METRICS_INSTANCE=${instance}`,
@@ -153,6 +158,24 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
       ]);
       nodes.set(`${role}/${instance}`, node);
     }
+
+    dcgm = await startDcgmExporterFixture(73);
+    const [gpuRole, gpuInstance] = GPU_NODE;
+    nodes.set(
+      `${gpuRole}/${gpuInstance}`,
+      spawnManaged('agent', '/usr/bin/env', [
+        `PERSIA_METRICS_INSTANCE=${gpuInstance}`,
+        process.execPath,
+        CLI_MAIN,
+        'agent',
+        '--role',
+        gpuRole,
+        '--config',
+        config,
+        '--scrape',
+        dcgm.url,
+      ]),
+    );
 
     view = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', `http://127.0.0.1:${prometheusPort}`, '--job', JOB, '--port', '0', '--refresh', '1']);
     viewUrl = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(view.output())?.[0], {
@@ -177,6 +200,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     await browser?.close();
     await view?.stop();
     await Promise.all([...nodes.values()].map((node) => node.stop(5000)));
+    await dcgm?.close();
     await prometheus?.stop();
     await gateway?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -210,6 +234,33 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     expect(consoleErrors).toEqual([]);
     // Same origin only: the browser never learns where Prometheus is.
     expect([...requestedOrigins]).toEqual([new URL(viewUrl).origin]);
+  });
+
+  it("shows a node's GPU utilisation beside its straggler column, and the GPU panels of the efficiency dashboard", async () => {
+    await page.goto(viewUrl);
+    const gpuRow = `${GPU_NODE[0]}/${GPU_NODE[1]}`;
+    const cells = async (): Promise<{ gpuUtil?: string; cells: string[] } | undefined> =>
+      page.evaluate(`(() => { const row = [...document.querySelectorAll('#nodes tbody tr')].find((tr) => tr.dataset.node === ${JSON.stringify(gpuRow)});
+        return row === undefined ? undefined : { gpuUtil: row.dataset.gpuUtil, cells: [...row.cells].map((td) => td.title ? td.textContent + ' | ' + td.title : td.textContent) }; })()`);
+    // The fixture's two GPUs are at 73 % and 74 %: the row shows their mean, each GPU in the cell's title.
+    const shown = await waitFor(async () => ((await cells())?.gpuUtil === '73.5' ? cells() : undefined), { timeoutMs: 20_000, intervalMs: 250, what: "the agent node's GPU cell" });
+    const headers = await page.evaluate(`[...document.querySelectorAll('#nodes thead th')].map((th) => th.textContent)`);
+    expect(headers).toEqual(expect.arrayContaining(['straggler', 'GPU util']));
+    const column = (headers as string[]).indexOf('GPU util');
+    expect((headers as string[])[column - 1]).toBe('straggler');
+    expect(shown?.cells[column]).toBe('73.5% (2 GPUs, min 73%) | GPU 0: 73%, GPU 1: 74%');
+    // Simulated nodes have no GPU: a dash, and no data-gpu-util.
+    const others = await page.evaluate(
+      `[...document.querySelectorAll('#nodes tbody tr')].filter((tr) => tr.dataset.node !== ${JSON.stringify(gpuRow)}).map((tr) => [tr.dataset.gpuUtil ?? null, tr.cells[${column}].textContent])`,
+    );
+    expect(new Set((others as Array<[string | null, string]>).map((pair) => JSON.stringify(pair)))).toEqual(new Set([JSON.stringify([null, '–'])]));
+    const expected = ['GPU utilisation per node and GPU', 'GPU memory used per node and GPU'];
+    await waitFor(async () => (await panelStates()).filter((panel) => expected.some((title) => panel.title.endsWith(title)) && panel.state === 'data').length === 2, {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+      what: 'the GPU panels to show data',
+      details: () => JSON.stringify(lastRows),
+    });
   });
 
   it('fits a 1,440 px window whatever the names: a 300-character job and instance widen neither the pickers, the table nor a chart legend', async () => {

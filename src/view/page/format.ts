@@ -1,4 +1,4 @@
-/** Numbers as the Grafana units of the panels ('s', 'percentunit', 'bytes', 'ops', 'short'), and legends. */
+/** Numbers as the Grafana units of the panels ('s', 'percentunit', 'percent', 'bytes', 'ops', 'short'), and legends. */
 
 function significant(value: number, digits = 3): string {
   if (value === 0) return '0';
@@ -43,6 +43,8 @@ export function formatValue(value: number | null | undefined, unit: string): str
       return seconds(value);
     case 'percentunit':
       return `${significant(value * 100)}%`;
+    case 'percent':
+      return `${significant(value)}%`;
     case 'bytes':
       return bytes(value);
     case 'ops':

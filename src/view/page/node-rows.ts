@@ -7,6 +7,8 @@
 import {
   ALERT_SERIES_LABELS,
   DUPLICATE_IDENTITY_ALERT,
+  GPU_SERIES_LABELS,
+  GPU_UTILISATION_METRIC,
   type NodeCondition,
   nodeCondition,
   nodeKey,
@@ -26,7 +28,7 @@ export interface InstantSample {
   readonly value: readonly [number, string];
 }
 
-export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler' | 'roleFamilies';
+export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler' | 'roleFamilies' | 'gpus';
 
 /** Label the roleFamilies query names a family's role in (beyond the node's labels). */
 const FAMILY_ROLE_LABEL = 'persia_family_role';
@@ -54,6 +56,7 @@ export function nodeQueries(job: string): Record<NodeQueryName, string> {
     duplicate: `persia_node_duplicate_identity{${sel}} == 1 or ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}}`,
     straggler: `ALERTS{alertname="${STRAGGLER_ALERT}", ${sel}}`,
     roleFamilies: roleFamiliesQuery(sel),
+    gpus: `${GPU_UTILISATION_METRIC}{${sel}}`,
   };
 }
 
@@ -63,7 +66,14 @@ const OWN_LABELS: Partial<Record<NodeQueryName, readonly string[]>> = {
   duplicate: ALERT_SERIES_LABELS,
   straggler: [...ALERT_SERIES_LABELS, ...STRAGGLER_DETAIL_LABELS],
   roleFamilies: [FAMILY_ROLE_LABEL],
+  gpus: GPU_SERIES_LABELS,
 };
+
+/** One GPU of a node (dcgm-exporter's `gpu` label) and its utilisation in %. */
+export interface NodeGpu {
+  readonly gpu: string;
+  readonly utilisation: number;
+}
 
 export interface NodeRow {
   /** The node's identity: its whole grouping key (nodeKey). */
@@ -94,6 +104,8 @@ export interface NodeRow {
   /** What the straggler alert says beyond job/role/instance (e.g. which time cost). */
   readonly stragglerDetail: string;
   readonly duplicateIdentity: boolean;
+  /** The node's GPUs with their utilisation (GPU_UTILISATION_METRIC), by GPU index; empty for a node without. */
+  readonly gpus: readonly NodeGpu[];
 }
 
 function byNode(samples: readonly InstantSample[] | undefined, omit: readonly string[] = []): Map<string, InstantSample[]> {
@@ -151,6 +163,7 @@ export function nodeRows(
   const duplicates = byNode(answers.duplicate, OWN_LABELS.duplicate);
   const stragglers = byNode(answers.straggler, OWN_LABELS.straggler);
   const familyRoles = byNode(answers.roleFamilies, OWN_LABELS.roleFamilies);
+  const gpus = byNode(answers.gpus, OWN_LABELS.gpus);
   const rows: NodeRow[] = [];
   for (const [id, samples] of ages) {
     const first = samples[0];
@@ -192,6 +205,7 @@ export function nodeRows(
       straggler: alerts.length === 0 ? undefined : firing ? 'firing' : 'pending',
       stragglerDetail: [...new Set(detail)].join(', '),
       duplicateIdentity: duplicates.has(id),
+      gpus: (gpus.get(id) ?? []).map((sample) => ({ gpu: sample.metric['gpu'] ?? '', utilisation: sampleNumber(sample.value[1]) })).sort((a, b) => compareNatural(a.gpu, b.gpu)),
     });
   }
   const roleRank = (role: string): number => (health.roles.includes(role) ? health.roles.indexOf(role) : health.roles.length);

@@ -23,6 +23,20 @@ function withBadge(text: string, extra: HTMLSpanElement | undefined, className?:
   return td;
 }
 
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** The node's GPU utilisation beside its straggler column: the mean over its GPUs, each GPU in the title. */
+function gpuCell(node: NodeRow): HTMLTableCellElement {
+  if (node.gpus.length === 0) return cell('–', 'num');
+  const utilisations = node.gpus.map((gpu) => gpu.utilisation);
+  const text = formatValue(mean(utilisations), 'percent') + (node.gpus.length > 1 ? ` (${node.gpus.length} GPUs, min ${formatValue(Math.min(...utilisations), 'percent')})` : '');
+  const td = cell(text, 'num');
+  td.title = node.gpus.map((gpu) => `GPU ${gpu.gpu}: ${formatValue(gpu.utilisation, 'percent')}`).join(', ');
+  return td;
+}
+
 function row(node: NodeRow): HTMLTableRowElement {
   const tr = document.createElement('tr');
   // role/instance, then any further grouping labels as the gateway's path writes them (…/shadow/x).
@@ -32,6 +46,7 @@ function row(node: NodeRow): HTMLTableRowElement {
   tr.dataset['ageUnsure'] = String(node.ageUnsure);
   tr.dataset['straggler'] = String(node.straggler === 'firing');
   tr.dataset['duplicate'] = String(node.duplicateIdentity);
+  if (node.gpus.length > 0) tr.dataset['gpuUtil'] = String(mean(node.gpus.map((gpu) => gpu.utilisation)));
   const missed = node.missedPushes !== undefined && node.missedPushes > 0 ? `, ${node.missedPushes} missed` : '';
   tr.append(
     cell(node.role),
@@ -57,6 +72,7 @@ function row(node: NodeRow): HTMLTableRowElement {
         ? undefined
         : badge(node.straggler === 'firing' ? 'STRAGGLER' : 'slow (pending)', node.straggler === 'firing' ? 'bad' : 'warn', node.stragglerDetail),
     ),
+    gpuCell(node),
     withBadge(node.duplicateIdentity ? '' : 'ok', node.duplicateIdentity ? badge('DUPLICATE', 'bad', 'more than one process or thread pushes as this node') : undefined),
   );
   return tr;

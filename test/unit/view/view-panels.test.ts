@@ -104,3 +104,29 @@ describe('format', () => {
     expect(legendText('{{feature}}', { job: 'j' })).toBe('job=j');
   });
 });
+
+describe('nodeRows: GPUs', () => {
+  it("gives a node the GPUs dcgm-exporter reports with it (their own labels are not the node's), by GPU index; a node without has none", () => {
+    const gpuNode = { job: 'j', role: 'trainer', instance: 'rep_0' };
+    const plain = { job: 'j', role: 'trainer', instance: 'rep_1' };
+    const gpu = (index: string) => ({
+      ...gpuNode,
+      gpu: index,
+      UUID: `GPU-${index}`,
+      pci_bus_id: '00000000:3B:00.0',
+      device: `nvidia${index}`,
+      modelName: 'NVIDIA A100',
+      Hostname: 'h',
+    });
+    const rows = nodeRows({ age: [sample(gpuNode, 1), sample(plain, 1)], gpus: [sample(gpu('10'), 20), sample(gpu('2'), 90.5)] }, nodeHealthRule());
+    expect(rows.map((row) => row.gpus)).toEqual([
+      [
+        { gpu: '2', utilisation: 90.5 },
+        { gpu: '10', utilisation: 20 },
+      ],
+      [],
+    ]);
+    expect(nodeQueries('j').gpus).toBe('DCGM_FI_DEV_GPU_UTIL{job="j"}');
+    expect(formatValue(73.5, 'percent')).toBe('73.5%');
+  });
+});
