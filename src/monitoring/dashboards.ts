@@ -10,7 +10,7 @@ import { GATEWAY_SCRAPE_JOB_PREFIX, pushAgeVersusThreshold, staleAfterSeconds } 
 import type { MonitoringOptions } from './options.js';
 import { timeCostMetrics } from './recording-rules.js';
 import { STRAGGLER_RECORDS } from './straggler-rules.js';
-import { GPU_UTILISATION_METRIC, STRAGGLER_ALERT } from './view-contract.js';
+import { GPU_MEMORY_USED_METRIC, GPU_UTILISATION_METRIC, STRAGGLER_ALERT } from './view-contract.js';
 
 const SEL = 'job="$job", role=~"$role"';
 const RATE = '$__rate_interval';
@@ -179,8 +179,8 @@ function gpuPanels(): PanelDef[] {
       type: 'timeseries',
       unit: 'bytes',
       width: 12,
-      description: "dcgm-exporter's DCGM_FI_DEV_FB_USED (framebuffer memory used, in MiB), drawn in bytes.",
-      targets: [{ expr: `DCGM_FI_DEV_FB_USED{${SEL}} * 1048576`, legend }],
+      description: `dcgm-exporter's ${GPU_MEMORY_USED_METRIC} (framebuffer memory used, in MiB), drawn in bytes.`,
+      targets: [{ expr: `${GPU_MEMORY_USED_METRIC}{${SEL}} * 1048576`, legend }],
     },
   ];
 }

@@ -131,6 +131,10 @@ export function nodeKey(labels: Readonly<Record<string, string>>, omit: readonly
  * time costs, the efficiency dashboard draws it per GPU.
  */
 export const GPU_UTILISATION_METRIC = 'DCGM_FI_DEV_GPU_UTIL';
+/** dcgm-exporter's framebuffer memory used of one GPU, in MiB (its default counters). */
+export const GPU_MEMORY_USED_METRIC = 'DCGM_FI_DEV_FB_USED';
+/** The families of another program (dcgm-exporter) that the dashboards draw: known names, though not the catalog's. */
+export const GPU_FAMILIES: readonly string[] = [GPU_UTILISATION_METRIC, GPU_MEMORY_USED_METRIC];
 
 /**
  * The labels dcgm-exporter gives a GPU's series (its text template, MIG instances, the driver attribute and

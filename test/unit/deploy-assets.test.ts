@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { METRIC_CATALOG, PERSIA_METRIC_NAMES } from '../../src/metrics/catalog.js';
+import { GPU_FAMILIES } from '../../src/monitoring/view-contract.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROM = join(ROOT, 'config', 'prometheus');
@@ -79,7 +80,8 @@ function seriesNames(expr: string): string[] {
 
 /** What nodes and gateways push, plus what the shipped recording rules record (a panel may read those). */
 function knownSeriesNames(): Set<string> {
-  const names = new Set(['push_time_seconds', 'push_failure_time_seconds', 'up']);
+  // The gateway's own series, and dcgm-exporter's families the GPU panels draw (pushed by persia-metrics agent).
+  const names = new Set(['push_time_seconds', 'push_failure_time_seconds', 'up', ...GPU_FAMILIES]);
   const recording = load(readFileSync(join(PROM, 'rules', 'persia-recording.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record: string }> }> };
   for (const rule of recording.groups.flatMap((group) => group.rules)) names.add(rule.record);
   for (const spec of METRIC_CATALOG) {
