@@ -1,6 +1,8 @@
 /**
  * Every Grafana panel's PromQL returns data from a real Prometheus that scrapes a real Pushgateway fed by
- * `persia-metrics simulate` (one node per role), with the shipped alert and recording rules loaded.
+ * `persia-metrics simulate` (one node per role) and a trainer whose metrics are its GPUs (`persia-metrics agent`
+ * scraping the dcgm-exporter FIXTURE, test/fixtures/agent: there is no GPU here), with the shipped alert and
+ * recording rules loaded.
  * The test reads the shipped dashboard JSON, so a new panel is checked without touching this file.
  * Needs `npm run build` first (dist/src/cli/main.js), as `npm test` does.
  */
@@ -15,6 +17,7 @@ import { requireBinary } from '../helpers/binaries.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { startDcgmExporterFixture, type RunningDcgmFixture } from '../fixtures/agent/dcgm-exporter-fixture.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -29,6 +32,8 @@ describe.skipIf(!ready || !existsSync(MAIN))('dashboards against real Prometheus
   let gateway: RunningPushgateway;
   let prometheus: RunningPrometheus;
   let nodes: ManagedProcess;
+  let dcgm: RunningDcgmFixture | undefined;
+  let agent: ManagedProcess | undefined;
 
   beforeAll(async () => {
     gateway = await startPushgateway({ extraArgs: ['--push.disable-consistency-check'] });
@@ -63,11 +68,28 @@ describe.skipIf(!ready || !existsSync(MAIN))('dashboards against real Prometheus
       '10',
       '--quiet',
     ]);
-    await prometheus.queryUntil(`count(push_time_seconds{job="${JOB}"})`, (s) => s[0]?.value === 3, 30_000);
+    dcgm = await startDcgmExporterFixture();
+    agent = spawnManaged('agent', '/usr/bin/env', [
+      'PERSIA_METRICS_INSTANCE=rep_gpu',
+      process.execPath,
+      MAIN,
+      'agent',
+      '--role',
+      'trainer',
+      '--config',
+      config,
+      '--gateway',
+      gateway.address,
+      '--scrape',
+      dcgm.url,
+    ]);
+    await prometheus.queryUntil(`count(push_time_seconds{job="${JOB}"})`, (s) => s[0]?.value === 4, 30_000);
   });
 
   afterAll(async () => {
     await nodes?.stop(5000);
+    await agent?.stop(5000);
+    await dcgm?.close();
     await prometheus?.stop();
     await gateway?.stop();
     rmSync(dir, { recursive: true, force: true });
