@@ -3,7 +3,7 @@
  * the directory. The directory may hold what someone else planted (a shared checkout, a volume): a symbolic
  * link at a file's path or at a directory on the way would send the write elsewhere, so none is followed.
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, statSync, writeSync, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
 import { InitExistsError, InitUnsafePathError } from '../errors.js';
 import type { RenderedFiles } from './render-deployment.js';
@@ -15,12 +15,27 @@ import type { RenderedFiles } from './render-deployment.js';
  */
 export function writeDeployment(dir: string, files: RenderedFiles, force: boolean): string[] {
   const paths = [...files.keys()].map((path) => join(dir, path));
+  checkDirectory(dir);
   const existing = [...files.keys()].filter((path) => checkPath(dir, path));
   if (!force && existing.length > 0) throw new InitExistsError(existing.map((path) => shown(join(dir, path))));
   // The directory itself is the user's to name, a link included; only what is under it is checked.
   mkdirSync(dir, { recursive: true });
   for (const [path, text] of files) writeInside(dir, path, text);
   return paths;
+}
+
+/** The directory itself may be a link the user named (followed), but what it names must be a directory if it exists. */
+function checkDirectory(dir: string): void {
+  let stats: Stats;
+  try {
+    stats = statSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new InitUnsafePathError(shown(dir), 'below a file where a directory belongs');
+    throw error;
+  }
+  if (!stats.isDirectory()) throw new InitUnsafePathError(shown(dir), describeEntry(stats));
 }
 
 /** Whether the file exists; refuses a link or non-plain entry at it or at any directory between `dir` and it. */

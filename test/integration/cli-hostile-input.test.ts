@@ -90,6 +90,30 @@ describe('init --dir with planted symbolic links', () => {
   });
 });
 
+describe('init --dir naming something that is not a directory', () => {
+  it('refuses a regular file (and a path below one) with the typed refusal and exit 2, leaving the file as it was', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'persia-init-file-'));
+    const file = join(root, 'not-a-dir');
+    writeFileSync(file, 'KEEP\n');
+    for (const target of [file, join(file, 'below')]) {
+      const result = await runCli(['init', '--dir', target, '--job', 'x']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/refusing to write through .*not-a-dir.*: it is (a file where a directory belongs|below a file)/);
+      expect(result.stderr).not.toMatch(/ENOTDIR|lstat/);
+      const json = await runCli(['init', '--dir', target, '--job', 'x', '--json']);
+      expect(json.code).toBe(2);
+      expect(JSON.parse(json.stdout).error.code).toBe('PERSIA_INIT_UNSAFE_PATH');
+    }
+    expect(readFileSync(file, 'utf8')).toBe('KEEP\n');
+    // The directory itself may be a link the user named: init writes into what it names.
+    const real = join(root, 'real');
+    mkdirSync(real);
+    symlinkSync(real, join(root, 'named-link'));
+    expect((await runCli(['init', '--dir', join(root, 'named-link'), '--job', 'x'])).code).toBe(0);
+    expect(readdirSync(real)).toContain('docker-compose.yml');
+  });
+});
+
 describe('credentials to a gateway in clear text', () => {
   const password = join(dir, 'password');
   writeFileSync(password, 'pw\n');
