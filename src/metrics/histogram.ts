@@ -58,11 +58,17 @@ export class HistogramSeries {
     this.sum += value;
   }
 
-  /** Returns a function that observes the seconds elapsed since this call, and returns them. */
+  /**
+   * Returns a function that observes the seconds elapsed since this call, and returns them. Only its first
+   * call observes: a `done()` reached twice (a finally block after an explicit call) must not count one
+   * operation twice; later calls return the same seconds.
+   */
   startTimer(): () => number {
     const start = process.hrtime.bigint();
+    let seconds: number | undefined;
     return () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (seconds !== undefined) return seconds;
+      seconds = Number(process.hrtime.bigint() - start) / 1e9;
       this.observe(seconds);
       return seconds;
     };

@@ -149,6 +149,18 @@ describe('numbers Prometheus cannot take', () => {
     expect(metrics.histogram('user_seconds').labels().count).toBe(1);
     expect(metrics.rejectedSamples()).toBe(0);
   });
+
+  it("a timer's done() reached twice (explicitly, then in a finally) counts the operation once", () => {
+    const metrics = registry();
+    const timer = metrics.histogram('user_seconds').labels();
+    const done = timer.startTimer();
+    const first = done();
+    expect(done()).toBe(first);
+    expect(timer.count).toBe(1);
+    // Each startTimer() is its own operation.
+    timer.startTimer()();
+    expect(timer.count).toBe(2);
+  });
 });
 
 describe('persia_metrics_rejected_samples_total', () => {
