@@ -1,12 +1,12 @@
 /** `persia-metrics end-job --job NAME --gateway ADDR`: deletes every group of a finished job, and only of that job. */
 import type { Command } from 'commander';
-import { planEndJob, stillPushing } from '../discovery/expiry-plan.js';
+import { planEndJob } from '../discovery/expiry-plan.js';
 import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
-import { CREDENTIALS_HELP, gatewayAccess, groupName, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
+import { CREDENTIALS_HELP, gatewayAccess, jobsThere, sweepAll, sweepsOutcome, warnStillPushing } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, plural, quoted, toJson } from './kit/output.js';
 
 interface EndJobFlags {
@@ -52,10 +52,7 @@ async function endJob(flags: EndJobFlags, context: CommandContext): Promise<numb
     context,
   );
   const outcome = sweepsOutcome(sweeps); // throws first when no gateway could be read: one JSON document, the error
-  const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
-  if (live.length > 0) {
-    context.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
-  }
+  warnStillPushing(sweeps, context);
   if (flags.json) context.stdout.write(`${toJson({ job: flags.job, dryRun, gateways: sweeps })}\n`);
   else for (const sweep of sweeps) context.stdout.write(summary(sweep, flags.job, dryRun));
   return outcome;

@@ -4,13 +4,13 @@
  * deletes and re-reads).
  */
 import type { Command } from 'commander';
-import { planRepair, stillPushing } from '../discovery/expiry-plan.js';
+import { planRepair } from '../discovery/expiry-plan.js';
 import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
-import { CREDENTIALS_HELP, gatewayAccess, groupName, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
+import { CREDENTIALS_HELP, gatewayAccess, groupName, sweepAll, sweepsOutcome, warnStillPushing } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, plural, toJson } from './kit/output.js';
 
 interface RepairFlags {
@@ -67,8 +67,7 @@ async function repair(flags: RepairFlags, context: CommandContext): Promise<numb
     context,
   );
   const outcome = sweepsOutcome(sweeps);
-  const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
-  if (live.length > 0) context.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
+  warnStillPushing(sweeps, context);
   if (flags.json) context.stdout.write(`${toJson({ dryRun, gateways: sweeps })}\n`);
   else for (const sweep of sweeps) context.stdout.write(summary(sweep, dryRun));
   const stillBlind = sweeps.some((sweep) => sweep.error === undefined && (dryRun ? false : sweep.scrapeAfter?.ok !== true));

@@ -13,7 +13,7 @@
  */
 import { findMetricSpec } from '../metrics/catalog.js';
 import { expiryThresholdSeconds } from '../monitoring/expiry.js';
-import { isNodeGroup, STATED_PUSH_INTERVAL_SECONDS } from '../monitoring/health.js';
+import { isNodeGroup, reportedState, STATED_PUSH_INTERVAL_SECONDS, STOPPING_STATE } from '../monitoring/health.js';
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { firstValue, type ApiGroup } from '../gateway/api.js';
 import type { BrokenGroup } from '../gateway/scrape-health.js';
@@ -57,6 +57,8 @@ export interface GroupDecision {
   /** Seconds since the group's last push (accepted or refused), by this machine's clock. */
   readonly lastPushAgeSeconds: number | undefined;
   readonly pushIntervalSeconds: number | undefined;
+  /** The state its last push reported (persia_node_state), if any: STOPPING_STATE for a clean shutdown. */
+  readonly state?: string | undefined;
   /** The age after which the group is deleted: max(--after, missedPushes x interval). */
   readonly thresholdSeconds: number | undefined;
   readonly verdict: Verdict;
@@ -95,7 +97,7 @@ export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: numb
   const labels = group.labels ?? {};
   const age = lastPushAge(group, nowSeconds);
   const interval = pushInterval(group);
-  const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval };
+  const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval, state: reportedState(group) };
   // A node is keyed by an instance (docs/processes.md): one that publishes no interval is judged by the stated one.
   const judgedInterval = interval ?? (isNodeGroup(labels) ? (rule.statedPushIntervalSeconds ?? STATED_PUSH_INTERVAL_SECONDS) : undefined);
   if (judgedInterval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
@@ -120,6 +122,7 @@ export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds:
         path: deletePath(labels),
         lastPushAgeSeconds: lastPushAge(group, nowSeconds),
         pushIntervalSeconds: pushInterval(group),
+        state: reportedState(group),
         thresholdSeconds: undefined,
         verdict: 'end-job',
       };
@@ -141,6 +144,7 @@ export function planRepair(groups: readonly ApiGroup[], broken: readonly BrokenG
         exactPaths: [group.exactPath],
         lastPushAgeSeconds: source === undefined ? undefined : lastPushAge(source, nowSeconds),
         pushIntervalSeconds: source === undefined ? undefined : pushInterval(source),
+        state: source === undefined ? undefined : reportedState(source),
         thresholdSeconds: undefined,
         verdict: 'breaks-scrape',
         scrapeProblems: group.reasons,
@@ -148,8 +152,12 @@ export function planRepair(groups: readonly ApiGroup[], broken: readonly BrokenG
     });
 }
 
-/** Still pushing: its last push is younger than two of its intervals (it will re-create its group at its next push). */
+/**
+ * Still pushing: it publishes its interval, its last push is younger than two of them (it will re-create its
+ * group at its next push), and that push did not say it was stopping (a clean shutdown() leaves its group
+ * with STOPPING_STATE and never pushes again: status calls it stopped).
+ */
 export function stillPushing(decision: GroupDecision): boolean {
   const { lastPushAgeSeconds: age, pushIntervalSeconds: interval } = decision;
-  return age !== undefined && interval !== undefined && age < 2 * interval;
+  return decision.state !== STOPPING_STATE && age !== undefined && interval !== undefined && age < 2 * interval;
 }

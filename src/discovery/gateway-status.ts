@@ -4,7 +4,7 @@
  * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `GatewayClient.groups()` (src/gateway/client.ts) does the HTTP.
  */
 import { NODE_ROLES } from '../metrics/catalog.js';
-import { type NodeCondition, nodeCondition, nodeKey, nodeRole, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
+import { type NodeCondition, nodeCondition, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
 import { family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
 
 export interface NodeStatus {
@@ -67,7 +67,7 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
     const interval = firstValue(group, 'persia_node_push_interval_seconds');
     const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals, options.statedPushIntervalSeconds);
-    const state = family(group, 'persia_node_state')?.metrics?.find((m) => Number(m.value) === 1)?.labels?.['state'];
+    const state = reportedState(group);
     const condition = nodeCondition(state, age, staleAfter);
     nodes.push({
       job: options.job,

@@ -4,6 +4,7 @@
  * stale-node alert, the job health dashboard, `status` and the view's node table all judge by this rule; the gateway stamps every group with `push_time_seconds`, which is what makes it
  * possible at all (the gateway has no TTL: a dead node's last values stay and look alive otherwise).
  */
+import { family, type ApiGroup } from '../gateway/api.js';
 import type { MonitoringOptions } from './options.js';
 
 /** Seconds without a push after which a node counts as stale, at the job's configured interval. */
@@ -45,6 +46,11 @@ export {
   staleThresholdSeconds,
   UNKNOWN_ROLE,
 } from './view-contract.js';
+
+/** The state a node's last push reported (the persia_node_state series whose value is 1), if it reports one. */
+export function reportedState(group: ApiGroup): string | undefined {
+  return family(group, 'persia_node_state')?.metrics?.find((metric) => Number(metric.value) === 1)?.labels?.['state'];
+}
 
 /** Scrape jobs of gateways all start with this, so `up{job=~"persia_gateway_.*"}` finds every gateway. */
 export const GATEWAY_SCRAPE_JOB_PREFIX = 'persia_gateway_';

@@ -175,6 +175,31 @@ describe.skipIf(!servers)('expire and end-job on real gateways', () => {
     expect(again.stdout).toContain('no group of job "exp_a"; nothing to delete (jobs there: "exp_keep")');
   });
 
+  it("end-job's 'still pushing' warning names a pushing node, never one that shut down cleanly (status: stopped)", async () => {
+    // A 5 s interval: its last (stopping) push is well within two intervals when end-job runs, as a node
+    // of the default 10 s interval is in the minute after it ended.
+    const file = join(dir, 'exp-warn.yaml');
+    writeFileSync(file, 'PersiaMetricsConfig:\n  job_name: exp_warn\n  push_interval_seconds: 5\n');
+    const env = { PERSIA_METRICS_GATEWAY_ADDR: gateway.address };
+    const stopped = await runCli(['simulate-node', '--role', 'trainer', '--config', file, '--duration', '1'], { ...env, PERSIA_METRICS_INSTANCE: 'clean' });
+    expect(stopped.code).toBe(0);
+    const live = startNode(gateway, 'exp_warn', 'trainer', 'pushing', 0.4);
+    await waitFor(async () => (await keys(gateway)).includes('exp_warn/trainer/pushing'), { timeoutMs: 15_000, intervalMs: 100, what: 'the live node pushed' });
+    const status = JSON.parse((await runCli(['status', '--job', 'exp_warn', '--gateway', gateway.address, '--json'])).stdout) as {
+      nodes: Array<{ instance: string; condition: string }>;
+    };
+    expect(status.nodes.find((node) => node.instance === 'clean')?.condition).toBe('stopped');
+
+    const dry = await runCli(['end-job', '--job', 'exp_warn', '--gateway', gateway.address, '--dry-run']);
+    expect(dry.code).toBe(0);
+    const warning = dry.stderr.split('\n').find((line) => line.includes('still pushing')) ?? '';
+    expect(warning).toContain('instance="pushing"');
+    expect(warning).not.toContain('instance="clean"');
+
+    await killed(live);
+    expect((await runCli(['end-job', '--job', 'exp_warn', '--gateway', gateway.address])).code).toBe(0);
+  });
+
   it('bad options exit 2 with a message naming the option', { timeout: 60_000 }, async () => {
     // The rest of the option checks (durations, addresses) are unit-tested in test/unit/group-expiry.test.ts.
     const cases: Array<[string[], string]> = [

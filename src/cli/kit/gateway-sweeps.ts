@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/resolve.js';
 import type { GatewayAccess } from '../../gateway/endpoint.js';
 import { formatAge } from '../../discovery/gateway-status.js';
 import { groupText } from '../../discovery/scrape-diagnosis.js';
-import type { GroupDecision } from '../../discovery/expiry-plan.js';
+import { stillPushing, type GroupDecision } from '../../discovery/expiry-plan.js';
 import { sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type SweepOptions } from '../../discovery/group-expiry.js';
 import { GroupExpiryError } from '../../errors.js';
 import type { CommandContext } from './context.js';
@@ -75,4 +75,10 @@ export function sweepsOutcome(sweeps: readonly GatewaySweep[]): number {
     throw new GroupExpiryError(`no gateway could be read: ${sweeps.map((sweep) => sweep.error?.message ?? '').join('; ')}`);
   }
   return sweeps.some(sweepFailed) ? EXIT_FAILURE : EXIT_OK;
+}
+
+/** Names, once on stderr, the deleted groups whose nodes are still pushing: their next push re-creates them. */
+export function warnStillPushing(sweeps: readonly GatewaySweep[], context: CommandContext): void {
+  const live = sweeps.flatMap((sweep) => sweep.deletions.filter(stillPushing));
+  if (live.length > 0) context.stderr.write(`persia-metrics: still pushing, will re-create their groups: ${live.map(groupName).join('; ')}\n`);
 }
