@@ -102,7 +102,7 @@ describe('init --dir naming something that is not a directory', () => {
       expect(result.stderr).not.toMatch(/ENOTDIR|lstat/);
       const json = await runCli(['init', '--dir', target, '--job', 'x', '--json']);
       expect(json.code).toBe(2);
-      expect(JSON.parse(json.stdout).error.code).toBe('PERSIA_INIT_UNSAFE_PATH');
+      expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code).toBe('PERSIA_INIT_UNSAFE_PATH');
     }
     expect(readFileSync(file, 'utf8')).toBe('KEEP\n');
     // The directory itself may be a link the user named: init writes into what it names.
