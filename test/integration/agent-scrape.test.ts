@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
-import { startDcgmExporterFixture, type RunningDcgmFixture } from '../fixtures/agent/dcgm-exporter-fixture.js';
+import { FIXTURE_GPUS, gpuLabels, startDcgmExporterFixture, type RunningDcgmFixture } from '../fixtures/agent/dcgm-exporter-fixture.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
@@ -115,14 +115,7 @@ describe.skipIf(!servers || python === undefined || !existsSync(CLI_MAIN))(
       const trainer = await startTrainer();
       const agent = startAgent(gateway.address, job, [trainer.url, dcgm.url]);
       const node = { instance: 'rep_0', job, role: 'trainer' };
-      const gpu0 = {
-        gpu: '0',
-        UUID: 'GPU-5fd4e3a2-81c7-4b0e-9d1f-2c3b4a5d6e70',
-        pci_bus_id: '00000000:3B:00.0',
-        device: 'nvidia0',
-        modelName: 'NVIDIA A100-SXM4-80GB',
-        Hostname: 'fixture-node-0',
-      };
+      const gpu0 = gpuLabels(FIXTURE_GPUS[0]!);
       const samples = await waitFor(
         async () => {
           const parsed = parseExposition(await gateway.metricsText()).samples;
@@ -175,19 +168,7 @@ describe.skipIf(!servers || python === undefined || !existsSync(CLI_MAIN))(
       await waitFor(async () => (await failures()) >= 5 * 4, { timeoutMs: 30_000, what: 'four pushes with the bad endpoints', details: agent.output });
       const during = parseExposition(await gateway.metricsText()).samples;
       expect(during.get(seriesKey('trainer_loss', { ...node, rank: '0' }))).toBe(0.125); // the rest of the clashing page
-      expect(
-        during.has(
-          seriesKey('DCGM_FI_DEV_GPU_UTIL', {
-            ...node,
-            gpu: '0',
-            UUID: 'GPU-5fd4e3a2-81c7-4b0e-9d1f-2c3b4a5d6e70',
-            pci_bus_id: '00000000:3B:00.0',
-            device: 'nvidia0',
-            modelName: 'NVIDIA A100-SXM4-80GB',
-            Hostname: 'fixture-node-0',
-          }),
-        ),
-      ).toBe(true);
+      expect(during.has(seriesKey('DCGM_FI_DEV_GPU_UTIL', { ...node, ...gpuLabels(FIXTURE_GPUS[0]!) }))).toBe(true);
       expect([...during.keys()].some((series) => series.startsWith('user_big'))).toBe(false);
       expect(during.get(seriesKey('index_miss_count', node)) ?? 0).toBe(0); // the catalog's, never the trainer's 3
 
