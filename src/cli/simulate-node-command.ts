@@ -54,17 +54,22 @@ function runSimulatedNode(flags: NodeFlags, context: CommandContext): void {
     // A node that takes longer per batch does fewer of them: its batch rate drops with its time costs.
     Math.max(1, flags.stepMs * flags.slowFactor),
   );
-  const report = (): void => {
+  // Resolves once the parent has the report: the last one must arrive before the node exits.
+  const report = (): Promise<void> => {
     const stats = node.pushStats;
     const progress: NodeProgress = {
       steps,
+      attempts: stats?.attempts ?? 0,
       pushes: stats?.pushes ?? 0,
       failures: stats?.failures ?? 0,
       lastError: stats && stats.consecutiveFailures > 0 ? stats.lastError?.message : undefined,
     };
-    process.send?.(progress);
+    return new Promise((resolve) => {
+      if (process.send === undefined || !process.connected) resolve();
+      else process.send(progress, () => resolve());
+    });
   };
-  const reportTimer = setInterval(report, 1000);
+  const reportTimer = setInterval(() => void report(), 1000);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -74,8 +79,8 @@ function runSimulatedNode(flags: NodeFlags, context: CommandContext): void {
     try {
       await node.shutdown();
     } finally {
-      report();
-      process.disconnect?.();
+      await report();
+      if (process.connected) process.disconnect();
     }
   };
   const { job, role, instance } = node.groupingKey;

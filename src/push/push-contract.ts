@@ -50,6 +50,8 @@ export interface PusherOptions {
 }
 
 export interface PusherStats {
+  /** Requests started (PUT or DELETE); one without an outcome yet is still in flight. */
+  attempts: number;
   pushes: number;
   failures: number;
   skippedIntervals: number;

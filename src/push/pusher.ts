@@ -26,7 +26,7 @@ const MAX_FAMILIES_HELD_PER_PUSH = 5;
 const MIN_RETRY_DELAY_SECONDS = 0.05;
 
 export class Pusher {
-  readonly stats: PusherStats = { pushes: 0, failures: 0, skippedIntervals: 0, consecutiveFailures: 0, lastSuccessTime: undefined, lastError: undefined };
+  readonly stats: PusherStats = { attempts: 0, pushes: 0, failures: 0, skippedIntervals: 0, consecutiveFailures: 0, lastSuccessTime: undefined, lastError: undefined };
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<PushOutcome> | undefined;
   private readonly stopping = new AbortController();
@@ -151,6 +151,7 @@ export class Pusher {
    */
   private async pushOnce(method: 'PUT' | 'DELETE', { countHeldBack = true, final = false, quiet = false } = {}): Promise<PushOutcome> {
     const started = performance.now();
+    this.stats.attempts += 1;
     try {
       const body = method === 'PUT' ? await this.buildBody() : undefined;
       this.lastBody = body;

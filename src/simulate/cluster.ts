@@ -13,6 +13,8 @@ import { SLOW_TRAINER_NOTE, slowFactorsByNode, type SlowNode } from './slow-node
 /** What a simulated node reports to the supervisor over IPC, about once a second. */
 export interface NodeProgress {
   readonly steps: number;
+  /** Push requests started; one without an outcome when the node ends was cut short (src/push/push-contract.ts). */
+  readonly attempts: number;
   readonly pushes: number;
   readonly failures: number;
   readonly lastError: string | undefined;
@@ -126,7 +128,10 @@ export function startCluster(options: ClusterOptions): Cluster {
 
   const done = Promise.all(exited).then((codes) => {
     clearInterval(progressTimer);
-    log(`all nodes stopped. ${progress()}`);
+    // The run is over: an attempt still without an outcome in a node's last report was cut short (by the
+    // forced stop, or by the node's end) and never reached the gateway. It is a failure, not nothing.
+    const final = children.map((entry) => (entry.progress === undefined ? undefined : endedProgress(entry.progress)));
+    log(`all nodes stopped. ${progressLine(final)}`);
     // A node told to stop by SIGTERM may end with 0 or, as handleShutdownSignals does when it is the only
     // listener (src/shutdown-signals.ts), with 128 + 15: both are the graceful stop asked for.
     const clean = (code: number | undefined): boolean => code === 0 || (stopRequests > 0 && code === SIGTERM_STATUS);
@@ -135,10 +140,11 @@ export function startCluster(options: ClusterOptions): Cluster {
       log(`nodes that did not stop cleanly: ${failed.join(', ')}`);
       return `nodes that did not stop cleanly: ${failed.join(', ')}`;
     }
-    // A run whose every push failed delivered nothing: say so even under --quiet, and fail.
-    const reports = children.map((entry) => entry.progress).filter((entry): entry is NodeProgress => entry !== undefined);
-    const failures = reports.reduce((sum, entry) => sum + entry.failures, 0);
-    if (failures > 0 && reports.every((entry) => entry.pushes === 0)) {
+    // A run that delivered nothing failed, however it ended (every push refused, every attempt cut short, or
+    // no node up long enough to report one): say so even under --quiet. A node that never reported pushed nothing.
+    const reports = final.filter((entry): entry is NodeProgress => entry !== undefined);
+    if (reports.every((entry) => entry.pushes === 0)) {
+      const failures = reports.reduce((sum, entry) => sum + entry.failures, 0);
       const lastError = reports.find((entry) => entry.lastError !== undefined)?.lastError;
       const text = `no push reached the gateway ${config.options.gatewayAddr} (${failures} failed${lastError === undefined ? '' : `, last: ${lastError}`}); is it running?`;
       options.warn(`error: ${text}`);
@@ -147,6 +153,13 @@ export function startCluster(options: ClusterOptions): Cluster {
     return undefined;
   });
   return { stop, done };
+}
+
+/** A node's last report once it has ended: its attempts without an outcome become failures. */
+function endedProgress(progress: NodeProgress): NodeProgress {
+  const cutShort = Math.max(0, progress.attempts - progress.pushes - progress.failures);
+  if (cutShort === 0) return progress;
+  return { ...progress, failures: progress.failures + cutShort, lastError: progress.lastError ?? 'a push was cut short by the end of the run, no answer from the gateway' };
 }
 
 function progressLine(progress: readonly (NodeProgress | undefined)[]): string {

@@ -3,14 +3,17 @@
  * option (exit 2, no node started), and a run whose every push failed says so and exits 1. Needs
  * `npm run build` first.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { startPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { runCli } from '../helpers/cli-runner.js';
+import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
+import { waitFor } from '../../src/local-stack/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-simulate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -115,4 +118,48 @@ describe('simulate: a gateway down for the whole run', () => {
     expect(stderr).toContain(`simulate: error: no push reached the gateway 127.0.0.1:${port}`);
     expect(stderr).toContain('ECONNREFUSED');
   }, 50_000);
+});
+
+describe('simulate: no push reached the gateway, however the run ended', () => {
+  it('--duration 1 against a closed port exits 1 (it said "0 pushes ok, 0 failed" and exited 0)', async () => {
+    const port = await freePort();
+    const { code, stderr } = await simulate(['--gateway', `127.0.0.1:${port}`, '--trainers', '1', '--middleware', '0', '--servers', '0', '--duration', '1'], 40_000);
+    expect(code, stderr).toBe(1);
+    expect(stderr).toContain(`simulate: error: no push reached the gateway 127.0.0.1:${port}`);
+  }, 50_000);
+
+  it('Ctrl-C twice against a gateway that never answers: the push cut short is a failure, exit 1', async () => {
+    // A FAKE gateway that accepts connections and never answers: a real one cannot be made to hang.
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const port = (hung.address() as AddressInfo).port;
+    const child = spawn(process.execPath, [CLI_MAIN, 'simulate', '--gateway', `127.0.0.1:${port}`, '--trainers', '1', '--middleware', '0', '--servers', '0'], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // The node is up and has told the supervisor of its attempt (the 5 s progress line), which hangs.
+      await waitFor(async () => sockets.length > 0 && err.includes('1/1 nodes up'), {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: 'the node reporting its hung push',
+        details: () => err,
+      });
+      child.kill('SIGINT');
+      await waitFor(async () => err.includes('again to force'), { timeoutMs: 10_000, intervalMs: 50, what: 'the first Ctrl-C noticed', details: () => err });
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(1);
+      expect(err).toMatch(/all nodes stopped\. 1\/1 nodes up, \d+ batches, 0 pushes ok, [1-9]\d* failed/);
+      expect(err).toContain(`simulate: error: no push reached the gateway 127.0.0.1:${port}`);
+    } finally {
+      child.kill('SIGKILL');
+      for (const socket of sockets) socket.destroy();
+      hung.close();
+    }
+  }, 60_000);
 });
