@@ -6,12 +6,12 @@
 import type { Command } from 'commander';
 import { planRepair } from '../discovery/expiry-plan.js';
 import type { GatewaySweep } from '../discovery/group-expiry.js';
-import { DeployUsageError } from '../errors.js';
+import { DeployUsageError, escapeControl } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { CREDENTIALS_HELP, gatewayAccess, groupName, sweepAll, sweepsOutcome, warnStillPushing } from './kit/gateway-sweeps.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, plural, toJson } from './kit/output.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, plural, quoted, toJson } from './kit/output.js';
 
 interface RepairFlags {
   gateway: string;
@@ -30,7 +30,10 @@ sees nothing of any job on that gateway while every push is still answered 202. 
 names such a gateway. repair reads the gateway's error, which names each series it cannot expose, finds
 the groups holding them, and deletes those groups by the exact bytes they were pushed under (the JSON API
 shows invalid UTF-8 as U+FFFD, a spelling no DELETE can reach). Each deletion is confirmed by re-reading
-the gateway, and /metrics is probed again: the exit status is 0 only when it answers 200 afterwards.
+the gateway, and /metrics is probed again, and watched for one push interval of any deleted group still
+pushing (at least 1 s): the exit status is 0 only when it answers 200 all that time. The group blamed for
+one series written by two groups is the one whose grouping key lacks a label it sets in its body (a
+job-only group pushing instance="rep_0"), not the node that owns the series.
 
 A node that keeps pushing a clashing type re-creates its group at its next push: fix its define(), or run
 the gateway with its consistency check on, which refuses the clashing push and costs only that family
@@ -69,19 +72,35 @@ async function repair(flags: RepairFlags, context: CommandContext): Promise<numb
   const outcome = sweepsOutcome(sweeps);
   warnStillPushing(sweeps, context);
   if (flags.json) context.stdout.write(`${toJson({ dryRun, gateways: sweeps })}\n`);
-  else for (const sweep of sweeps) context.stdout.write(summary(sweep, dryRun));
+  else for (const sweep of sweeps) context.stdout.write(summary(sweep, dryRun, flags.job));
   const stillBlind = sweeps.some((sweep) => sweep.error === undefined && (dryRun ? false : sweep.scrapeAfter?.ok !== true));
   return outcome === EXIT_OK && !stillBlind ? EXIT_OK : EXIT_FAILURE;
 }
 
-function summary(sweep: GatewaySweep, dryRun: boolean): string {
+function summary(sweep: GatewaySweep, dryRun: boolean, job: string | undefined): string {
   if (sweep.error !== undefined) return '';
   const before = sweep.scrapeBefore;
   if (before?.ok === true) return `${sweep.gateway}: /metrics answers 200; nothing to repair\n`;
+  // The gateway's own words, every one pushed by someone: escaped, bounded (src/gateway/scrape-health.ts).
+  const error = escapeControl(before?.detail ?? '');
+  const elsewhere = sweep.kept.filter((d) => d.verdict === 'breaks-scrape-other-job');
   const lines = sweep.deletions.map((d) => `${sweep.gateway}:   ${groupName(d)}: ${(d.scrapeProblems ?? []).join('; ')}\n`);
-  const head = `${sweep.gateway}: /metrics answers ${before?.statusCode ?? '?'}; ${plural(sweep.deletions.length, 'group')} break${sweep.deletions.length === 1 ? 's' : ''} it${sweep.deletions.length === 0 ? ` (the gateway's error names no group: ${before?.detail ?? ''})` : ':'}\n`;
-  if (dryRun) return `${head}${lines.join('')}`;
+  const count = sweep.deletions.length;
+  let head = `${sweep.gateway}: /metrics answers ${before?.statusCode ?? '?'} (${error}); ${plural(count, 'group')}${job === undefined ? '' : ` of job ${quoted(job)}`} break${count === 1 ? 's' : ''} it${count === 0 ? '' : ':'}\n`;
+  if (count === 0 && elsewhere.length === 0) head = `${head}${sweep.gateway}:   the gateway's error names no group this command can find\n`;
+  const outside = elsewhere.map((d) => `${sweep.gateway}:   outside --job: ${groupName(d)}: ${(d.scrapeProblems ?? []).join('; ')}\n`);
+  const outsideFix =
+    elsewhere.length === 0
+      ? ''
+      : `${sweep.gateway}:   ${plural(elsewhere.length, 'group')} of another job break${elsewhere.length === 1 ? 's' : ''} it for every job: \`persia-metrics repair --gateway ${sweep.gateway}\` (without --job) deletes ${elsewhere.length === 1 ? 'it' : 'them'}\n`;
+  if (dryRun) return `${head}${lines.join('')}${outside.join('')}${outsideFix}`;
   const after = sweep.scrapeAfter;
-  const now = after?.ok === true ? 'now answers 200: Prometheus can scrape it again' : `still answers ${after?.statusCode ?? '(not read)'}: ${after?.detail ?? ''}`;
-  return `${head}${lines.join('')}${sweep.gateway}: ${sweep.deletions.filter((d) => d.deleted).length} of ${plural(sweep.deletions.length, 'group')} deleted; /metrics ${now}\n`;
+  const afterError = escapeControl(after?.detail ?? '');
+  const now =
+    after?.ok === true
+      ? `now answers 200 and still did ${sweep.settledSeconds ?? 0} s later: Prometheus can scrape it again`
+      : sweep.scrapeRelapsed === true
+        ? `answered 200 right after, but ${after?.statusCode ?? '?'} again within ${sweep.settledSeconds ?? 0} s (${afterError}): a pusher re-created what breaks it; run status or repair again to name it`
+        : `still answers ${after?.statusCode ?? '(not read)'} (${afterError})`;
+  return `${head}${lines.join('')}${outside.join('')}${outsideFix}${sweep.gateway}: ${sweep.deletions.filter((d) => d.deleted).length} of ${plural(count, 'group')} deleted; /metrics ${now}\n`;
 }

@@ -40,7 +40,7 @@ export interface ExpiryRule {
 }
 
 /** Why a group is deleted or kept. */
-export type Verdict = 'expired' | 'live' | 'other-pusher' | 'never-pushed' | 'end-job' | 'breaks-scrape';
+export type Verdict = 'expired' | 'live' | 'other-pusher' | 'never-pushed' | 'end-job' | 'breaks-scrape' | 'breaks-scrape-other-job';
 
 export interface GroupDecision {
   /** The group's grouping labels (job, role, instance for a persia-metrics node). */
@@ -131,25 +131,24 @@ export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds:
 
 /**
  * The groups that make the gateway's /metrics fail (`broken`, from its 500), each addressed by its exact
- * bytes; `job` narrows it to one job's groups. Every other group is kept.
+ * bytes; with `job`, those of other jobs are kept (verdict `breaks-scrape-other-job`, to say so). Every
+ * other group is kept.
  */
 export function planRepair(groups: readonly ApiGroup[], broken: readonly BrokenGroup[], nowSeconds: number, job?: string): GroupDecision[] {
-  return broken
-    .filter((group) => job === undefined || group.labels['job'] === job)
-    .map((group) => {
-      const source = groups.find((g) => JSON.stringify(g.labels ?? {}) === JSON.stringify(group.labels));
-      return {
-        labels: group.labels,
-        path: group.exactPath,
-        exactPaths: [group.exactPath],
-        lastPushAgeSeconds: source === undefined ? undefined : lastPushAge(source, nowSeconds),
-        pushIntervalSeconds: source === undefined ? undefined : pushInterval(source),
-        state: source === undefined ? undefined : reportedState(source),
-        thresholdSeconds: undefined,
-        verdict: 'breaks-scrape',
-        scrapeProblems: group.reasons,
-      };
-    });
+  return broken.map((group) => {
+    const source = groups.find((g) => JSON.stringify(g.labels ?? {}) === JSON.stringify(group.labels));
+    return {
+      labels: group.labels,
+      path: group.exactPath,
+      exactPaths: [group.exactPath],
+      lastPushAgeSeconds: source === undefined ? undefined : lastPushAge(source, nowSeconds),
+      pushIntervalSeconds: source === undefined ? undefined : pushInterval(source),
+      state: source === undefined ? undefined : reportedState(source),
+      thresholdSeconds: undefined,
+      verdict: job === undefined || group.labels['job'] === job ? 'breaks-scrape' : 'breaks-scrape-other-job',
+      scrapeProblems: group.reasons,
+    };
+  });
 }
 
 /**

@@ -114,7 +114,8 @@ export function markMovedNodes(nodes: readonly NodeStatus[]): NodeStatus[] {
   }
   return nodes.map((node) => {
     const current = newest.get(identity(node));
-    return current === undefined || current === node ? node : { ...node, movedTo: current.gateway };
+    // Two groups of one gateway are two groups, however alike the JSON API shows them (bytes that are not UTF-8 all read U+FFFD).
+    return current === undefined || current === node || current.gateway === node.gateway ? node : { ...node, movedTo: current.gateway };
   });
 }
 

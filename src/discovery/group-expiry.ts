@@ -8,7 +8,7 @@ import type { ApiGroup } from '../gateway/api.js';
 import { GatewayClient } from '../gateway/client.js';
 import { exactPathsOf, groupsBreakingScrape, probeScrape, type BrokenGroup, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { gatewayEndpoint, type GatewayAccess } from '../gateway/endpoint.js';
-import { catalogType, type GroupDecision } from './expiry-plan.js';
+import { catalogType, stillPushing, type GroupDecision } from './expiry-plan.js';
 
 export interface Deletion extends GroupDecision {
   /** False in a dry run, or when the DELETE failed (then `error` says why). */
@@ -28,7 +28,11 @@ export interface GatewaySweep {
   readonly jobs: readonly string[];
   /** The gateway's /metrics as probed during the sweep, when it was (before, and after the deletions). */
   readonly scrapeBefore?: ScrapeHealth;
+  /** After the deletions: the first failing probe within the settle time (see lastingScrape), else the last. */
   readonly scrapeAfter?: ScrapeHealth;
+  /** /metrics answered 200 right after the deletions, then failed again within `settledSeconds`: a pusher re-created what broke it. */
+  readonly scrapeRelapsed?: boolean;
+  readonly settledSeconds?: number;
 }
 
 export interface SweepOptions {
@@ -96,8 +100,46 @@ async function sweep(client: GatewayClient, baseUrl: string, options: SweepOptio
     deletions = await verifyDeletions(client, deletions, options.verifySeconds ?? Math.min(options.timeoutSeconds, 5));
     for (const deletion of deletions) options.onDeletion?.(deletion);
   }
-  const scrapeAfter = scrapeBefore === undefined || options.dryRun ? undefined : await probeScrape(client).catch(() => undefined);
-  return { gateway: baseUrl, deletions, kept, jobs, ...(scrapeBefore === undefined ? {} : { scrapeBefore }), ...(scrapeAfter === undefined ? {} : { scrapeAfter }) };
+  const settle = options.probeFirst === true ? settleSeconds(deletions) : 0;
+  const after = scrapeBefore === undefined || options.dryRun ? undefined : await lastingScrape(client, settle);
+  return {
+    gateway: baseUrl,
+    deletions,
+    kept,
+    jobs,
+    ...(scrapeBefore === undefined ? {} : { scrapeBefore }),
+    ...(after?.health === undefined ? {} : { scrapeAfter: after.health, scrapeRelapsed: after.relapsed, settledSeconds: settle }),
+  };
+}
+
+/** The longest wait for a repair's result to hold: the push interval of a deleted group still pushing (at least 1 s, at most 15 s). */
+const MIN_SETTLE_SECONDS = 1;
+const MAX_SETTLE_SECONDS = 15;
+
+/**
+ * How long a repair watches the page after its deletions: a deleted group still pushing (its node, or
+ * another that shares its series) re-creates it at its next push, so a 200 right after the DELETE proves
+ * nothing until one such interval has passed.
+ */
+function settleSeconds(deletions: readonly Deletion[]): number {
+  const intervals = deletions.filter((d) => d.deleted && stillPushing(d)).map((d) => d.pushIntervalSeconds ?? 0);
+  return Math.min(MAX_SETTLE_SECONDS, Math.max(MIN_SETTLE_SECONDS, ...intervals.map((seconds) => seconds + 0.5)));
+}
+
+/** Probes /metrics, then, while it answers 200, again every 250 ms for `seconds`: the first failure, or the last 200. */
+async function lastingScrape(client: GatewayClient, seconds: number): Promise<{ health?: ScrapeHealth; relapsed: boolean }> {
+  const first = await probeScrape(client).catch(() => undefined);
+  if (first?.ok !== true || seconds <= 0) return { ...(first === undefined ? {} : { health: first }), relapsed: false };
+  const deadline = Date.now() + seconds * 1000;
+  let last: ScrapeHealth = first;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const probe = await probeScrape(client).catch(() => undefined);
+    if (probe === undefined) continue;
+    if (!probe.ok) return { health: probe, relapsed: true };
+    last = probe;
+  }
+  return { health: last, relapsed: false };
 }
 
 /** A label value the JSON API could not show as it is (it wrote U+FFFD for invalid UTF-8). */

@@ -7,7 +7,7 @@
 import { escapeControl } from '../errors.js';
 import type { ApiGroup } from '../gateway/api.js';
 import type { GatewayClient } from '../gateway/client.js';
-import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { bytesShown, exactLabelsOf, groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { catalogType, orderedLabels } from './expiry-plan.js';
 
 export interface BreakingGroup {
@@ -15,6 +15,8 @@ export interface BreakingGroup {
   readonly labels: Readonly<Record<string, string>>;
   /** Why it breaks the page, one short text per reason, escaped. */
   readonly problems: readonly string[];
+  /** Its DELETE path by its exact bytes (src/gateway/scrape-health.ts, exactGroupingPath). */
+  readonly exactPath: string;
 }
 
 /** Whether a gateway's /metrics answers, and which groups break it. */
@@ -27,17 +29,28 @@ export interface ScrapeDiagnosis {
   readonly breakingGroups: readonly BreakingGroup[];
 }
 
-/** `job="a" role="trainer" instance="rep_0"`, job first; values JSON-quoted and escaped (shown, never obeyed). */
-export function groupText(labels: Readonly<Record<string, string>>): string {
+/**
+ * `job="a" role="trainer" instance="rep_0"`, job first; values JSON-quoted and escaped (shown, never obeyed).
+ * With the group's exact path, a value the JSON API shows with U+FFFD is shown by its bytes (`"x\xff"`).
+ */
+export function groupText(labels: Readonly<Record<string, string>>, exactPath?: string): string {
+  const exact = exactPath === undefined ? undefined : exactLabelsOf(exactPath);
   return orderedLabels(labels)
-    .map(([label, value]) => `${escapeControl(label)}=${escapeControl(JSON.stringify(value))}`)
+    .map(([label, value]) => {
+      const bytes = value.includes('\uFFFD') ? exact?.get(label) : undefined;
+      return `${escapeControl(label)}=${escapeControl(bytes === undefined ? JSON.stringify(value) : `"${bytesShown(bytes)}"`)}`;
+    })
     .join(' ');
 }
 
 /** The diagnosis of a probe (or of the error that kept it from answering), given the gateway's groups. */
 export function scrapeDiagnosis(groups: readonly ApiGroup[], scrape: ScrapeHealth | Error): ScrapeDiagnosis {
   if (scrape instanceof Error) return { ok: false, statusCode: 0, detail: escapeControl(scrape.message), breakingGroups: [] };
-  const breakingGroups = groupsBreakingScrape(groups, scrape.problems, catalogType).map((group) => ({ labels: group.labels, problems: group.reasons.map(escapeControl) }));
+  const breakingGroups = groupsBreakingScrape(groups, scrape.problems, catalogType).map((group) => ({
+    labels: group.labels,
+    problems: group.reasons.map(escapeControl),
+    exactPath: group.exactPath,
+  }));
   return { ok: scrape.ok, statusCode: scrape.statusCode, detail: escapeControl(scrape.detail), breakingGroups };
 }
 

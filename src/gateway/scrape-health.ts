@@ -12,9 +12,14 @@
  */
 import { family, familyNames, type ApiGroup } from './api.js';
 import type { GatewayClient } from './client.js';
+import { duplicateSeriesCulprits, suffixCollisionCulprits } from './series-collisions.js';
 
-/** Why the gateway cannot expose a series. */
-export type ScrapeProblemKind = 'type-clash' | 'invalid-utf8' | 'other';
+/**
+ * Why the gateway cannot expose a series: a family with two types, a value that is not UTF-8, one series
+ * from two groups (or twice from one), a family named like another's samples (`x_bucket` beside the
+ * histogram `x`).
+ */
+export type ScrapeProblemKind = 'type-clash' | 'invalid-utf8' | 'duplicate' | 'suffix-collision' | 'other';
 
 export interface ScrapeProblem {
   readonly metric: string;
@@ -23,12 +28,15 @@ export interface ScrapeProblem {
   readonly kind: ScrapeProblemKind;
   /** The gateway's own line for it. */
   readonly text: string;
+  /** A suffix collision: the other family's name, and whether `metric` is the histogram/summary of the two. */
+  readonly collidesWith?: string;
+  readonly metricIsAggregate?: boolean;
 }
 
 export interface ScrapeHealth {
   readonly ok: boolean;
   readonly statusCode: number;
-  /** What the gateway answered instead of its page (first line), empty when ok. */
+  /** What the gateway answered instead of its page: its error lines, raw (escape before showing), at most DETAIL_CHARS; empty when ok. */
   readonly detail: string;
   readonly problems: readonly ScrapeProblem[];
 }
@@ -48,25 +56,63 @@ export interface BrokenGroup {
 export async function probeScrape(client: GatewayClient): Promise<ScrapeHealth> {
   const { statusCode, body } = await client.scrapeStatus();
   if (statusCode === 200) return { ok: true, statusCode, detail: '', problems: [] };
-  const problems = parseScrapeErrors(body);
-  const detail = body.split('\n').find((line) => line.trim() !== '') ?? '(empty body)';
-  return { ok: false, statusCode, detail: detail.trim().slice(0, 300), problems };
+  return { ok: false, statusCode, detail: errorDetail(body), problems: parseScrapeErrors(body) };
+}
+
+/** How much of the gateway's error text is kept to show: a few of its lines (each names one series). */
+export const DETAIL_CHARS = 600;
+
+/**
+ * The gateway's error text without its headers ("An error has occurred while serving metrics:", "3 error(s)
+ * occurred:"), its lines joined by " | ", cut at DETAIL_CHARS with the count of what is left out.
+ */
+export function errorDetail(body: string): string {
+  const lines = body
+    .split('\n')
+    .map((line) => line.replace(/^\*\s*/, '').trim())
+    .filter((line) => line !== '' && !/^An error has occurred while serving metrics:?$/.test(line) && !/^\d+ error\(s\) occurred:?$/.test(line));
+  if (lines.length === 0) return body.trim() === '' ? '(empty body)' : body.trim().slice(0, DETAIL_CHARS);
+  let detail = '';
+  let shown = 0;
+  for (const line of lines) {
+    const next = detail === '' ? line : `${detail} | ${line}`;
+    if (next.length > DETAIL_CHARS) break;
+    detail = next;
+    shown += 1;
+  }
+  if (shown === 0) return `${(lines[0] ?? '').slice(0, DETAIL_CHARS)}...${lines.length > 1 ? ` (and ${lines.length - 1} more)` : ''}`;
+  return shown < lines.length ? `${detail} | (and ${lines.length - shown} more)` : detail;
 }
 
 const COLLECTED = /collected metric "([^"]*)" \{(.*)\} (.*)$/;
+/** client_golang's registry (checkSuffixCollisions): which is first, and whether it is the histogram/summary. */
+const SUFFIX_COLLISION = /collected (metric|histogram|histogram or summary) named "([^"]*)" collides with previously collected (?:metric|histogram|summary) named "([^"]*)"/;
 const LABEL = /label:\s*[<{]\s*name:\s*"((?:[^"\\]|\\.)*)"\s+value:\s*"((?:[^"\\]|\\.)*)"\s*[>}]/g;
 
 /** Every series the gateway's 500 names, in its order. */
 export function parseScrapeErrors(body: string): ScrapeProblem[] {
   const problems: ScrapeProblem[] = [];
   for (const line of body.split('\n')) {
+    const text = line.replace(/^\*\s*/, '').trim();
+    const suffix = SUFFIX_COLLISION.exec(line);
+    if (suffix !== null) {
+      const [, what = '', metric = '', collidesWith = ''] = suffix;
+      problems.push({ metric, labels: new Map(), kind: 'suffix-collision', text, collidesWith, metricIsAggregate: what !== 'metric' });
+      continue;
+    }
     const match = COLLECTED.exec(line);
     if (match === null) continue;
     const [, metric = '', inner = '', why = ''] = match;
     const labels = new Map<string, Uint8Array>();
     for (const [, name = '', value = ''] of inner.matchAll(LABEL)) labels.set(Buffer.from(unescapeText(name)).toString('utf8'), unescapeText(value));
-    const kind: ScrapeProblemKind = /not utf8|not valid UTF-8/i.test(why) ? 'invalid-utf8' : /is not a [A-Z]+/.test(why) ? 'type-clash' : 'other';
-    problems.push({ metric, labels, kind, text: line.replace(/^\*\s*/, '').trim() });
+    const kind: ScrapeProblemKind = /not utf8|not valid UTF-8/i.test(why)
+      ? 'invalid-utf8'
+      : /is not a [A-Z]+/.test(why)
+        ? 'type-clash'
+        : /collected before with the same name and label values/.test(why)
+          ? 'duplicate'
+          : 'other';
+    problems.push({ metric, labels, kind, text });
   }
   return problems;
 }
@@ -137,6 +183,28 @@ function validSequenceLength(bytes: Uint8Array, i: number): number {
   return 0;
 }
 
+/** The labels of an exactGroupingPath, as their exact bytes. */
+export function exactLabelsOf(path: string): Map<string, Uint8Array> {
+  const parts = path.replace(/^\/metrics\//, '').split('/');
+  const labels = new Map<string, Uint8Array>();
+  for (let i = 0; i + 1 < parts.length; i += 2)
+    labels.set((parts[i] ?? '').replace(/@base64$/, ''), parts[i + 1] === '=' ? new Uint8Array() : Buffer.from(parts[i + 1] ?? '', 'base64url'));
+  return labels;
+}
+
+/** Bytes as a JSON string's content, each byte that is not valid UTF-8 as `\xHH`: two groups the JSON API shows alike read apart. */
+export function bytesShown(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const length = validSequenceLength(bytes, i);
+    if (length === 0) out += `\\x${(bytes[i] ?? 0).toString(16).padStart(2, '0')}`;
+    else out += JSON.stringify(Buffer.from(bytes.subarray(i, i + length)).toString('utf8')).slice(1, -1);
+    i += Math.max(length, 1);
+  }
+  return out;
+}
+
 /** `/metrics/job@base64/…/<label>@base64/…`: job first (the gateway's rule), every value exactly these bytes. */
 export function exactGroupingPath(labels: ReadonlyMap<string, Uint8Array>): string {
   const entries = [...labels].sort(([a], [b]) => (a === 'job' ? -1 : b === 'job' ? 1 : a < b ? -1 : a > b ? 1 : 0));
@@ -176,11 +244,23 @@ export function groupsBreakingScrape(
       for (const [group, type] of wrong) {
         const labels = group.labels ?? {};
         const reason = `${problem.metric} pushed as ${type}; expected ${want}, ${catalogType === undefined ? 'the type its other groups use' : "the catalog's type"}`;
-        const path = Object.values(labels).some((v) => v.includes('\uFFFD'))
-          ? undefined
-          : exactGroupingPath(new Map(Object.entries(labels).map(([k, v]) => [k, Buffer.from(v, 'utf8')])));
+        const path = jsonPath(labels);
         if (path !== undefined) add(labels, path, problem, reason); // a group that is not UTF-8 is named by its own problem
       }
+      continue;
+    }
+    if (problem.kind === 'suffix-collision') {
+      if (clashing.has(`${problem.metric} ${problem.collidesWith ?? ''}`)) continue;
+      clashing.add(`${problem.metric} ${problem.collidesWith ?? ''}`);
+      for (const { group, reason } of suffixCollisionCulprits(groups, problem, expectedType)) {
+        const path = jsonPath(group.labels ?? {});
+        if (path !== undefined) add(group.labels ?? {}, path, problem, reason);
+      }
+      continue;
+    }
+    if (problem.kind === 'duplicate') {
+      const shown = Object.fromEntries([...problem.labels].map(([name, value]) => [name, asJsonShowsIt(value)]));
+      for (const { group, reason } of duplicateSeriesCulprits(groups, problem, shown)) add(group.labels ?? {}, seriesPath(group, problem), problem, reason);
       continue;
     }
     const holders = groups.filter((group) => {
@@ -190,10 +270,32 @@ export function groupsBreakingScrape(
     });
     const holder = holders.sort((a, b) => Object.keys(b.labels ?? {}).length - Object.keys(a.labels ?? {}).length)[0];
     if (holder === undefined) continue;
-    const exact = new Map(Object.keys(holder.labels ?? {}).map((name) => [name, problem.labels.get(name) ?? new Uint8Array()] as const));
-    add(holder.labels ?? {}, exactGroupingPath(exact), problem, problem.kind === 'invalid-utf8' ? 'a grouping value is not valid UTF-8' : problem.text);
+    add(holder.labels ?? {}, seriesPath(holder, problem), problem, problem.kind === 'invalid-utf8' ? notUtf8Reason(holder, problem) : problem.text);
   }
-  return [...found].map(([exactPath, entry]) => ({ labels: entry.labels, exactPath, problems: entry.problems, reasons: [...entry.reasons] }));
+  return [...found].map(([exactPath, entry]) => ({ labels: entry.labels, exactPath, problems: entry.problems, reasons: fewReasons([...entry.reasons]) }));
+}
+
+/** A group writing into every series of a node has one reason per series: three say it, a count says the rest. */
+function fewReasons(reasons: string[]): string[] {
+  return reasons.length <= 3 ? reasons : [...reasons.slice(0, 3), `and ${reasons.length - 3} more series`];
+}
+
+/** The DELETE path of a group shown by the JSON API, or undefined when it shows U+FFFD (not its bytes). */
+function jsonPath(labels: Readonly<Record<string, string>>): string | undefined {
+  if (Object.values(labels).some((value) => value.includes('\uFFFD'))) return undefined;
+  return exactGroupingPath(new Map(Object.entries(labels).map(([name, value]) => [name, Buffer.from(value, 'utf8')])));
+}
+
+/** The DELETE path of a group holding a series the gateway's error names: its grouping values as the series' exact bytes. */
+function seriesPath(group: ApiGroup, problem: ScrapeProblem): string {
+  return exactGroupingPath(new Map(Object.keys(group.labels ?? {}).map((name) => [name, problem.labels.get(name) ?? new Uint8Array()] as const)));
+}
+
+/** Which value is not UTF-8: a grouping value (the group's key), or one its body sets (the gateway's line names the label). */
+function notUtf8Reason(group: ApiGroup, problem: ScrapeProblem): string {
+  const label = /label named "((?:[^"\\]|\\.)*)" whose value is not/.exec(problem.text)?.[1];
+  if (label === undefined || label in (group.labels ?? {})) return 'a grouping value is not valid UTF-8';
+  return `the value of ${label} in ${problem.metric} (set in its body, not in its grouping key) is not valid UTF-8`;
 }
 
 /** The groups holding the clashing family with another type than the expected one (see groupsBreakingScrape). */

@@ -35,8 +35,8 @@ tls_ca_file may also come from --config FILE (default: $PERSIA_GLOBAL_CONFIG).
 `;
 
 /** `job="a" role="trainer" instance="rep_0"`, job first; values as the terminal shows them, never obeys. */
-export function groupName(decision: Pick<GroupDecision, 'labels'>): string {
-  return groupText(decision.labels);
+export function groupName(group: Pick<GroupDecision, 'labels' | 'exactPaths'> | { readonly labels: GroupDecision['labels']; readonly exactPath: string }): string {
+  return groupText(group.labels, 'exactPath' in group ? group.exactPath : group.exactPaths?.[0]);
 }
 
 /** The jobs a gateway holds, to catch a misspelt --job: `"a", "b"` or `none`. */
