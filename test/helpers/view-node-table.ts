@@ -2,7 +2,7 @@
  * The node table of `persia-metrics view` (the built CLI) in chromium, as a user sees it: the view is started
  * against `prometheusUrl` for `job`, the page opened, and its rows read until `until` holds (bounded). Each row:
  * its data-node (role/instance plus further grouping labels as the path writes them), data-condition,
- * data-stale, its role cell and its whole text.
+ * data-stale, its role cell, its whole text and data-gpu-util.
  */
 import { spawnManaged } from '../../src/local-stack/managed-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
@@ -15,6 +15,8 @@ export interface ViewRow {
   readonly stale: string;
   readonly role: string;
   readonly text: string;
+  /** data-gpu-util: the mean utilisation of the node's GPUs in %, absent for a node without GPUs. */
+  readonly gpuUtil?: string;
 }
 
 export async function viewNodeRows(prometheusUrl: string, job: string, until: (rows: readonly ViewRow[]) => boolean, what: string): Promise<ViewRow[]> {
@@ -28,7 +30,7 @@ export async function viewNodeRows(prometheusUrl: string, job: string, until: (r
     await waitFor(
       async () => {
         rows = await page.evaluate(
-          `[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, stale: row.dataset.stale, role: row.cells[0].textContent, text: row.textContent }))`,
+          `[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, stale: row.dataset.stale, role: row.cells[0].textContent, text: row.textContent, gpuUtil: row.dataset.gpuUtil }))`,
         );
         return until(rows);
       },

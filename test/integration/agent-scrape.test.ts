@@ -7,10 +7,9 @@
  * byte limit, one answering text that is not exposition format, and a family named like the catalog's —
  * each is reported once and counted while the other endpoints flow.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
@@ -20,18 +19,7 @@ import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
 import { usePushgateway } from '../helpers/pushgateway-fixture.js';
-
-const TRAINER_SCRIPT = join(import.meta.dirname, '../fixtures/agent/python_trainer.py');
-
-/** A python3 that imports prometheus_client (Debian's python3-prometheus-client: /usr/bin/python3), or undefined; under CI=true its absence fails. */
-function findPython(): string | undefined {
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    const probe = spawnSync(candidate, ['-c', 'import prometheus_client'], { stdio: 'ignore' });
-    if (probe.status === 0) return candidate;
-  }
-  if (process.env['CI'] === 'true') throw new Error('CI=true and no python3 with prometheus_client: install python3-prometheus-client (scripts/install-deps.sh)');
-  return undefined;
-}
+import { findPython, TRAINER_SCRIPT } from '../helpers/python-trainer.js';
 
 const python = findPython();
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
