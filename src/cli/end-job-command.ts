@@ -5,7 +5,7 @@ import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
+import { gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { CREDENTIALS_HELP, gatewayAccess, jobsThere, sweepAll, sweepsOutcome, warnStillPushing } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, plural, quoted, toJson } from './kit/output.js';
 
@@ -32,7 +32,7 @@ export function registerEndJobCommand(program: Command, context: CommandContext)
     .command('end-job')
     .description('delete every gateway group of a finished job (and of no other job)')
     .requiredOption('-j, --job <name>', 'the job whose groups go (its job label)')
-    .requiredOption('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)")
+    .requiredOption('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)", parseGatewayOption)
     .option('--dry-run', 'show what would be deleted; delete nothing')
     .option('--timeout <seconds>', `give up one request to a gateway after this long (at most ${MAX_TIMEOUT_SECONDS})`, parseTimeoutSeconds, 5)
     .option('-c, --config <file>', 'global_config.yaml whose credentials settings to use (default: $PERSIA_GLOBAL_CONFIG, else the environment)', parsePath)

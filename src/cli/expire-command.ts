@@ -12,7 +12,7 @@ import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError, errorText } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { durationFlag, gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
+import { durationFlag, gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { CREDENTIALS_HELP, gatewayAccess, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, formatDuration, jsonErrorCode, quoted, toJson } from './kit/output.js';
 import { runUntilSignal, sleepUnlessStopped } from './kit/until-signal.js';
@@ -68,7 +68,7 @@ export function registerExpireCommand(program: Command, context: CommandContext)
   program
     .command('expire')
     .description('delete the gateway groups of nodes that stopped pushing, each judged by its own push interval')
-    .requiredOption('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)")
+    .requiredOption('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)", parseGatewayOption)
     .requiredOption(
       '--after <duration>',
       `delete groups whose last push is older than this (e.g. 5m; at least ${formatDuration(MIN_AFTER_SECONDS)}; see below)`,

@@ -9,7 +9,7 @@ import type { GatewaySweep } from '../discovery/group-expiry.js';
 import { DeployUsageError, escapeControl } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { gatewayBaseUrls, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
+import { gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { CREDENTIALS_HELP, gatewayAccess, groupName, sweepAll, sweepsOutcome, warnStillPushing } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, plural, quoted, toJson } from './kit/output.js';
 
@@ -44,7 +44,7 @@ export function registerRepairCommand(program: Command, context: CommandContext)
   program
     .command('repair')
     .description("delete the groups that make a gateway's /metrics fail (a type clash, a grouping value that is not UTF-8), so Prometheus scrapes it again")
-    .requiredOption('-g, --gateway <host:port>', 'the gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)')
+    .requiredOption('-g, --gateway <host:port>', 'the gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)', parseGatewayOption)
     .option('-j, --job <name>', 'only groups of this job (default: whichever group breaks the page)')
     .option('--dry-run', 'show which groups break the page; delete nothing')
     .option('--timeout <seconds>', `give up one request to a gateway after this long (at most ${MAX_TIMEOUT_SECONDS})`, parseTimeoutSeconds, 5)

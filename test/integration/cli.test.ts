@@ -146,6 +146,11 @@ describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
     ['status, bad address', ['status', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_USAGE', 'scheme "ftp"'],
     ['status, empty gateway', ['status', '--job', 'j', '--gateway', ''], {}, 2, 'PERSIA_USAGE', 'an empty address'],
     ['status, empty job', ['status', '--job', ' ', '--gateway', '127.0.0.1:1'], {}, 2, 'PERSIA_DEPLOY_USAGE', '--job is empty'],
+    // One --gateway parser for every command: the same bad value is the same error (expire, end-job and repair said PERSIA_DEPLOY_USAGE).
+    ['expire, bad address', ['expire', '--gateway', 'ftp://gw:1', '--after', '5m'], {}, 2, 'PERSIA_USAGE', 'scheme "ftp"'],
+    ['end-job, bad address', ['end-job', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_USAGE', 'scheme "ftp"'],
+    ['repair, bad address', ['repair', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_USAGE', 'scheme "ftp"'],
+    ['view, bad address', ['view', '--job', 'j', '--gateway', 'ftp://gw:1'], {}, 2, 'PERSIA_USAGE', 'scheme "ftp"'],
     ['init, empty dir', ['init', '--job', 'j', '--dir', ''], {}, 2, 'PERSIA_USAGE', 'expected a path, found an empty value'],
     ['status, bad config file', ['status', '--config', 'MISSPELT'], {}, 2, 'PERSIA_CONFIG_INVALID', 'did you mean "push_interval_seconds"'],
     ['discover, no engine', ['discover', '--print'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, 1, 'PERSIA_DISCOVERY_FAILED', 'cannot list containers'],

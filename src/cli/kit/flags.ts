@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseGatewayList, redactUrl } from '../../gateway/address.js';
 import { expectedValue, OPTION_BY_KEY } from '../../config/options.js';
-import { DeployUsageError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../../simulate/slow-nodes.js';
 import { formatDuration } from './output.js';
 
@@ -198,7 +198,10 @@ export function parseSecretFlag<T>(flag: string, text: string, parse: (text: str
 
 const GATEWAY_EXPECTED = 'expected host:port[,host:port...] (http/https scheme optional)';
 
-/** A `--gateway` value, checked as the node would read it, so the error names the option and not a config key. */
+/**
+ * Every command's `--gateway` parser (the one rule, so a bad value is the same PERSIA_USAGE error, exit 2, from
+ * every command): checked as the node would read it, so the error names the option and not a config key.
+ */
 export function parseGatewayOption(text: string): string {
   const { addresses, error } = parseGatewayList(text);
   if (addresses === undefined) throw new InvalidArgumentError(`${GATEWAY_EXPECTED}: ${error ?? 'invalid'}`);
@@ -208,7 +211,8 @@ export function parseGatewayOption(text: string): string {
 /** The gateways a `--gateway` list names, each once however it is spelt (`localhost:9091,127.0.0.1:9091` is one). */
 export function gatewayBaseUrls(text: string): string[] {
   const { addresses, error } = parseGatewayList(text);
-  if (addresses === undefined) throw new DeployUsageError(`--gateway: ${error ?? 'an invalid address'} (${GATEWAY_EXPECTED})`);
+  // Reached with a value the option's parser (parseGatewayOption) let through; the same usage error if not.
+  if (addresses === undefined) throw new UsageError(`--gateway: ${error ?? 'an invalid address'} (${GATEWAY_EXPECTED})`);
   return addresses.map((address) => address.baseUrl); // parseGatewayList keeps each gateway once
 }
 
