@@ -22,8 +22,8 @@ export interface SliceFigures {
 
 export interface KindFigures extends SliceFigures {
   readonly kind: FaultKind;
-  /** The shipped alerts that claim this kind. */
-  readonly alerts: readonly string[];
+  /** The shipped alerts that claim this kind: their `for` and longest window (their records' included), seconds. */
+  readonly alerts: ReadonlyArray<{ readonly name: string; readonly forSeconds: number; readonly windowSeconds: number }>;
   readonly scenarios: number;
   /** Alert episodes naming a node with this fault, after its onset. */
   readonly trueAlerts: number;

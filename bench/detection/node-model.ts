@@ -11,7 +11,7 @@
  */
 import type { MetricSpec, NodeRole } from '../../src/metrics/catalog.js';
 import { STOPPING_STATE } from '../../src/monitoring/view-contract.js';
-import { normalCdf, type Random } from './random.js';
+import { binomial, multinomial, normalCdf, poisson, type Random } from './random.js';
 import type { FaultKind } from './shipped-rules.js';
 
 /** A fault of one node; `shutdown` is the clean stop that must not read as a dead node. */
@@ -61,10 +61,13 @@ export const NOISE = {
   nodeSpeedSigma: 0.05,
   /** Per push interval: log-normal sigma of the latency level. */
   intervalSigma: 0.05,
-  /** Per push interval: chance of a hiccup (GC pause, page cache flush): latencies x3, half the batches. */
+  /**
+   * Per push interval: chance of a hiccup (GC pause, page cache flush, a noisy neighbour's burst): for 1 s up
+   * to the whole interval, latencies x3 and half the batches.
+   */
   hiccupChance: 0.003,
   /** Per push: chance the push is lost (timeout), and of a 2-4 push network blip starting. */
-  lostPushChance: 0.002,
+  lostPushChance: 0.001,
   blipChance: 0.0005,
 } as const;
 
@@ -74,23 +77,33 @@ const TAIL_SHARE = 0.01;
 const TAIL_FACTOR = 10;
 const NODE_STATES = ['init', 'running', 'error', STOPPING_STATE] as const;
 
-function latencyCdf(seconds: number, median: number): number {
-  const z = (Math.log(seconds) - Math.log(median)) / LATENCY_SIGMA;
-  return (1 - TAIL_SHARE) * normalCdf(z) + TAIL_SHARE * normalCdf(z - Math.log(TAIL_FACTOR) / LATENCY_SIGMA);
+/** Shares of a log-normal latency of this median below each bound, bucket by bucket (the rest is +Inf). */
+function bucketShares(bounds: readonly number[], median: number): number[] {
+  let below = 0;
+  return bounds.map((bound) => {
+    const cdf = normalCdf((Math.log(bound) - Math.log(median)) / LATENCY_SIGMA);
+    const share = cdf - below;
+    below = cdf;
+    return share;
+  });
 }
 
-/** Mean of that latency distribution. */
-function latencyMean(median: number): number {
-  return median * Math.exp((LATENCY_SIGMA * LATENCY_SIGMA) / 2) * (1 - TAIL_SHARE + TAIL_SHARE * TAIL_FACTOR);
-}
-
-function noisyCount(expected: number, random: Random): number {
-  return Math.max(0, Math.round(expected + Math.sqrt(expected) * random.normal()));
+/** Sum of k log-normal latencies of this median: mean and spread of the sum (central limit). */
+function latencySum(random: Random, k: number, median: number): number {
+  if (k === 0) return 0;
+  const mean = median * Math.exp((LATENCY_SIGMA * LATENCY_SIGMA) / 2);
+  const sd = mean * Math.sqrt(Math.exp(LATENCY_SIGMA * LATENCY_SIGMA) - 1);
+  return Math.max(0, k * mean + Math.sqrt(k) * sd * random.normal());
 }
 
 /** A time-cost histogram: observed once per batch (or per step of one), so it stops when training stops. */
 export function isTimeCost(spec: MetricSpec): boolean {
   return spec.type === 'histogram' && spec.unit === 'seconds' && spec.group === 'efficiency';
+}
+
+/** The library's progress age gauge: seconds since the push that first saw progress (src/metrics/progress.ts on the hang branch). */
+export function isProgressAge(spec: MetricSpec): boolean {
+  return spec.type === 'gauge' && spec.group === 'health' && /progress/.test(spec.name);
 }
 
 /** A progress counter (steps or batches done): counts up once per batch, stops when training stops. */
@@ -175,6 +188,7 @@ export function simulateNode(job: JobModel, node: SimNode, random: Random): Scra
   const base: Labels = { job: job.job, role: node.role, instance: node.instance };
   const timeCosts = job.metrics.filter((spec) => isTimeCost(spec) && spec.roles.includes(node.role));
   const progress = job.metrics.filter((spec) => isProgressCounter(spec) && spec.roles.includes(node.role) && spec.labels.length === 0);
+  const progressAge = job.metrics.filter((spec) => isProgressAge(spec) && spec.roles.includes(node.role));
   const speed = Math.exp(NOISE.nodeSpeedSigma * random.normal());
   const fault = node.fault;
   const stopAt = fault?.kind === 'dead' || fault?.kind === 'shutdown' ? fault.startSeconds : Infinity;
@@ -189,29 +203,38 @@ export function simulateNode(job: JobModel, node: SimNode, random: Random): Scra
   recorder.set('persia_node_push_interval_seconds', base, P);
   recorder.set('persia_node_duplicate_identity', base, 0);
 
+  let progressTotal = 0;
+  /** n batches' observations of one time cost: log-normal around the median, 1 % of them 10x. */
+  const observe = (spec: MetricSpec, n: number, median: number): void => {
+    const bounds = spec.buckets ?? [];
+    const tail = binomial(random, n, TAIL_SHARE);
+    const bulkCounts = multinomial(random, n - tail, bucketShares(bounds, median));
+    const tailCounts = multinomial(random, tail, bucketShares(bounds, median * TAIL_FACTOR));
+    let cumulative = 0;
+    bounds.forEach((bound, i) => {
+      cumulative += (bulkCounts[i] ?? 0) + (tailCounts[i] ?? 0);
+      recorder.add(`${spec.name}_bucket`, { ...base, le: String(bound) }, cumulative);
+    });
+    recorder.add(`${spec.name}_bucket`, { ...base, le: '+Inf' }, n);
+    recorder.add(`${spec.name}_count`, base, n);
+    recorder.add(`${spec.name}_sum`, base, latencySum(random, n - tail, median) + latencySum(random, tail, median * TAIL_FACTOR));
+  };
   const record = (from: number, to: number): void => {
-    const hiccup = random.chance(NOISE.hiccupChance);
-    const level = speed * Math.exp(NOISE.intervalSigma * random.normal()) * (hiccup ? 3 : 1);
+    const hiccupSeconds = random.chance(NOISE.hiccupChance) ? random.uniform(1, to - from) : 0;
+    const pace = speed * Math.exp(NOISE.intervalSigma * random.normal());
     for (const segment of segments(fault, from, to)) {
       if (!segment.running || segment.seconds <= 0) continue;
-      const batches = (segment.seconds / (job.stepSeconds * level * segment.slow)) * (hiccup ? 0.5 : 1);
-      const done = noisyCount(batches, random);
-      for (const spec of progress) recorder.add(spec.name, base, done);
-      for (const spec of timeCosts) {
-        const median = (job.medianSeconds[spec.name] ?? 0.005) * level * segment.slow;
-        const n = noisyCount(batches, random);
-        let below = 0;
-        let cumulative = 0;
-        for (const bound of spec.buckets ?? []) {
-          const share = latencyCdf(bound, median) - below;
-          below += share;
-          cumulative += noisyCount(n * share, random);
-          recorder.add(`${spec.name}_bucket`, { ...base, le: String(bound) }, cumulative);
-        }
-        const total = cumulative + noisyCount(n * (1 - below), random);
-        recorder.add(`${spec.name}_bucket`, { ...base, le: '+Inf' }, total);
-        recorder.add(`${spec.name}_count`, base, total);
-        recorder.add(`${spec.name}_sum`, base, total * latencyMean(median));
+      const hiccup = Math.min(segment.seconds, hiccupSeconds);
+      for (const [seconds, slower] of [
+        [segment.seconds - hiccup, 1],
+        [hiccup, 3],
+      ] as const) {
+        if (seconds <= 0) continue;
+        // Every batch observes each time cost once and advances the step counter: one count for all of them.
+        const n = poisson(random, (seconds / (job.stepSeconds * pace * segment.slow)) * (slower > 1 ? 0.5 : 1));
+        progressTotal += n;
+        for (const spec of progress) recorder.add(spec.name, base, n);
+        for (const spec of timeCosts) observe(spec, n, (job.medianSeconds[spec.name] ?? 0.005) * pace * segment.slow * slower);
       }
     }
     // Healthy readings of the accuracy gauges the rules read: far from their alert thresholds.
@@ -220,6 +243,17 @@ export function simulateNode(job: JobModel, node: SimNode, random: Random): Scra
     if (fault?.kind === 'nan' && to > fault.startSeconds && from < fault.startSeconds + fault.pushes * P) {
       recorder.add(fault.metric, { ...base, feature: fault.feature }, Math.ceil(fault.count / fault.pushes));
     }
+  };
+
+  // Sampled before every push attempt, as the library does: 0 until the first progress.
+  let seenTotal = 0;
+  let lastProgressAt: number | undefined;
+  const sampleProgress = (at: number): void => {
+    if (progressTotal !== seenTotal) {
+      seenTotal = progressTotal;
+      lastProgressAt = at;
+    }
+    for (const spec of progressAge) recorder.set(spec.name, base, lastProgressAt === undefined ? 0 : Math.round((at - lastProgressAt) * 1000) / 1000);
   };
 
   // Gateway copies: the push time and the values of each successful push.
@@ -238,12 +272,14 @@ export function simulateNode(job: JobModel, node: SimNode, random: Random): Scra
       // A clean shutdown's last push says `stopping` (the library's shutdown()); a killed node says nothing.
       if (fault?.kind === 'shutdown') {
         setState(STOPPING_STATE);
+        sampleProgress(stopAt);
         deliver(stopAt + random.uniform(0.005, 0.3));
       }
       break;
     }
     record(previous, t);
     previous = t;
+    sampleProgress(t);
     if (blipLeft === 0 && random.chance(NOISE.blipChance)) blipLeft = random.int(2, 4);
     const lost = blipLeft > 0 || random.chance(NOISE.lostPushChance);
     if (blipLeft > 0) blipLeft -= 1;

@@ -3,6 +3,7 @@
  * cannot drift from the run (test/unit/detection-page.test.ts renders it and compares byte for byte).
  */
 import type { DetectionFigures, KindFigures, SliceFigures } from './figures.js';
+import { STRAGGLER_ALERT } from '../../src/monitoring/view-contract.js';
 import { NOISE } from './node-model.js';
 import type { FaultKind } from './shipped-rules.js';
 
@@ -77,7 +78,20 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
 }
 
 function alertNames(kind: KindFigures): string {
-  return kind.alerts.length === 0 ? 'none shipped' : kind.alerts.map((alert) => `\`${alert}\``).join(', ');
+  return kind.alerts.length === 0 ? 'none shipped' : kind.alerts.map((alert) => `\`${alert.name}\``).join(', ');
+}
+
+/** "`A` (windows up to 5 min, `for` 10 min)". */
+function alertTimings(kind: KindFigures): string {
+  return kind.alerts
+    .map((alert) => {
+      const parts = [
+        alert.windowSeconds > 0 ? `windows up to ${seconds(alert.windowSeconds)}` : 'no range window',
+        alert.forSeconds > 0 ? `\`for\` ${seconds(alert.forSeconds)}` : 'no `for`',
+      ];
+      return `\`${alert.name}\` (${parts.join(', ')})`;
+    })
+    .join(', ');
 }
 
 function verdict(ok: boolean): string {
@@ -92,18 +106,10 @@ function timedSlice(figures: DetectionFigures, kind: KindFigures): SliceFigures 
 function timeReason(figures: DetectionFigures, kind: KindFigures, row: SliceFigures): string {
   const { setup } = figures;
   if (kind.alerts.length === 0) return 'no shipped rule claims this fault, so nothing fires for it.';
-  if (row.recall !== null && row.recall < 0.5) {
-    return `most of these faults are never alerted on (recall ${share(row.recall)}), so the median is a miss.`;
-  }
-  if (kind.kind === 'dead') {
-    return (
-      `the stale-node rule waits for ${setup.staleAfterIntervals} missed push intervals (${setup.staleAfterIntervals * setup.pushIntervalSeconds} s at ` +
-      `${setup.pushIntervalSeconds} s pushes) and then its \`for\`, so it cannot answer in less than the two together.`
-    );
-  }
+  if (row.recall !== null && row.recall < 0.5) return `most of these faults are never alerted on (recall ${share(row.recall)}), so the median is a miss.`;
   return (
-    `the rules behind ${alertNames(kind)} read windows of up to ${seconds(setup.longestWindowSeconds)} and wait for their \`for\` ` +
-    `(up to ${seconds(setup.longestForSeconds)}) before firing.`
+    `an alert needs the fault to reach a push (every ${setup.pushIntervalSeconds} s), a scrape (every ${setup.scrapeIntervalSeconds} s) and an evaluation, ` +
+    `then its condition to hold over its windows and for its \`for\`: ${alertTimings(kind)}.`
   );
 }
 
@@ -209,7 +215,8 @@ export function renderDetectionPage(figures: DetectionFigures): string {
     '',
     '## Stragglers in detail',
     '',
-    `The straggler alert fires above a score of ${setup.stragglerThreshold} (src/monitoring/options.ts, \`stragglerThreshold\`): a node slower than that against its role's typical node.`,
+    `Alerts that claim a straggler: ${byKind('straggler') === undefined ? 'none' : alertTimings(byKind('straggler')!)}. ` +
+      `The score is a node's time against its role's typical node; \`${STRAGGLER_ALERT}\`'s threshold is ${setup.stragglerThreshold} (src/monitoring/options.ts).`,
     '',
     table(['stragglers', 'faults', 'recall', 'time to alert, median', 'p95', 'median of the detected'], figures.stragglerSlices.map(sliceRow)),
     '',
@@ -260,7 +267,7 @@ export function renderDetectionPage(figures: DetectionFigures): string {
       '(the last push of each node, with `push_time_seconds`) and Prometheus scrapes them. A straggler’s time costs are r times longer and its batches r times rarer ' +
       '(as `simulate --slow` does); a hung node keeps pushing while its time-cost counts freeze; a killed node stops pushing; a NaN burst raises one feature’s NaN counter.',
     `- **Ordinary noise on every node**: a per-node speed spread (log-normal σ ${NOISE.nodeSpeedSigma}), per-interval jitter (σ ${NOISE.intervalSigma}), ` +
-      `latencies log-normal (σ 0.5) with a 1 % tail of 10×, hiccups (latencies ×3, half the batches) in ${NOISE.hiccupChance * 100} % of intervals, ` +
+      `latencies log-normal (σ 0.5) with a 1 % tail of 10×, hiccups (latencies ×3, half the batches, for 1 s up to a whole push interval) in ${NOISE.hiccupChance * 100} % of intervals, ` +
       `${NOISE.lostPushChance * 100} % of pushes lost (counted as failures) and network blips of 2–4 lost pushes starting at ${NOISE.blipChance * 100} % of pushes.`,
     '- **Evaluation** (bench/detection/promtool-batch.ts): the rule files `persia-metrics init` writes, evaluated by `promtool test rules` at every evaluation step; ' +
       'one test group per scenario whose query lists every alert’s rising edges, many scenarios per file, one promtool per core.',

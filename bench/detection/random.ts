@@ -49,3 +49,42 @@ export function normalCdf(x: number): number {
   const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
   return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
+
+/** Poisson(lambda): exact (Knuth) for small means, normal beyond. */
+export function poisson(random: Random, lambda: number): number {
+  if (lambda <= 0) return 0;
+  if (lambda >= 30) return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * random.normal()));
+  const limit = Math.exp(-lambda);
+  let k = 0;
+  for (let p = random.next(); p > limit; p *= random.next()) k += 1;
+  return k;
+}
+
+/** Binomial(n, p): exact for small n, Poisson for rare events, normal otherwise; always within [0, n]. */
+export function binomial(random: Random, n: number, p: number): number {
+  if (n <= 0 || p <= 0) return 0;
+  if (p >= 1) return n;
+  if (n < 30) {
+    let k = 0;
+    for (let i = 0; i < n; i += 1) if (random.next() < p) k += 1;
+    return k;
+  }
+  const mean = n * p;
+  if (mean < 30) return Math.min(n, poisson(random, mean));
+  return Math.min(n, Math.max(0, Math.round(mean + Math.sqrt(mean * (1 - p)) * random.normal())));
+}
+
+/** Splits n draws over categories of the given shares (summing to at most 1; the rest is the last category). */
+export function multinomial(random: Random, n: number, shares: readonly number[]): number[] {
+  const counts: number[] = [];
+  let left = n;
+  let mass = 1;
+  for (const share of shares) {
+    const k = mass <= 0 ? 0 : binomial(random, left, Math.min(1, share / mass));
+    counts.push(k);
+    left -= k;
+    mass -= share;
+  }
+  counts.push(left);
+  return counts;
+}

@@ -40,6 +40,9 @@ export interface ScenarioPlan {
  */
 const SMALL_JOB_SIZES = [2, 2, 3, 4, 4, 6, 8, 8, 12, 16, 16, 24, 32, 48, 64];
 const LARGE_JOB_SIZES = [96, 128, 192, 256];
+/** Warm-up and horizons count windows up to this long (see generateScenarios). */
+export const WINDOW_CAP_SECONDS = 600;
+
 /** One faulty node among a few peers: its fault, not the crowd, is what these scenarios measure. */
 const FEW_NODES = [2, 3, 4, 6, 8, 12, 16, 24, 32];
 /** Per role of a healthy job. */
@@ -79,12 +82,15 @@ function jobModel(rules: ShippedRules, plan: ScenarioPlan, random: Random, durat
 /** Every scenario of the plan, in a stable order. */
 export function generateScenarios(rules: ShippedRules, plan: ScenarioPlan): Scenario[] {
   const random = seededRandom(plan.seed);
-  const warmUpSeconds = Math.max(120, rules.longestWindowSeconds);
+  // Long enough for the windows that score a healthy node to fill. A longer one (a half-hour baseline of
+  // a NaN rate) starts empty: healthy nodes here record no NaN, so an empty baseline reads as a full one would.
+  const windowSeconds = rules.windowsSeconds.find((seconds) => seconds <= WINDOW_CAP_SECONDS) ?? 0;
+  const warmUpSeconds = Math.max(120, windowSeconds);
   // Long enough for the slowest rule claiming the kind to answer a fault that starts after the warm-up (a
   // healthy job runs as long as the slowest rule of all, so that rule has its chance to misfire too).
   const horizonSeconds = (kind: ScenarioKind): number => {
     const claims = kind === 'healthy' ? rules.alerts : rules.claims[kind === 'shutdown' ? 'dead' : kind];
-    return rules.longestWindowSeconds + Math.max(0, ...claims.map((alert) => rules.forSeconds[alert] ?? 0)) + 180;
+    return windowSeconds + Math.max(0, ...claims.map((alert) => rules.forSeconds[alert] ?? 0)) + 180;
   };
   const batchRoles = visibleRoles(rules, 'batches');
   const nanRoles = visibleRoles(rules, 'nan');

@@ -111,7 +111,7 @@ export function kindFigures(kind: FaultKind, counts: Tally, rules: ShippedRules,
   return {
     ...all,
     kind,
-    alerts: [...rules.claims[kind]],
+    alerts: rules.claims[kind].map((name) => ({ name, forSeconds: rules.forSeconds[name] ?? 0, windowSeconds: rules.windowSecondsOf[name] ?? 0 })),
     scenarios,
     trueAlerts: truePositives,
     falseAlerts: counts.falseEpisodes[kind],

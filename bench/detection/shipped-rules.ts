@@ -25,7 +25,7 @@ const CLAIMS: Readonly<Record<FaultKind, (alert: string) => boolean>> = {
   straggler: (alert) => alert === STRAGGLER_ALERT || /straggl/i.test(alert),
   hang: (alert) => /hung|hang|stall|progress/i.test(alert),
   // The stale-node alert (alert-rules.ts): "stopped pushing", and any dead/stale-node rule added beside it.
-  dead: (alert) => /stoppedpushing|dead|stale(?!ness)/i.test(alert),
+  dead: (alert) => /stoppedpushing|node(down|dead)|stale(?!ness)/i.test(alert),
   nan: (alert) => /nan/i.test(alert),
 };
 
@@ -49,8 +49,12 @@ export interface ShippedRules {
   readonly series: ReadonlySet<string>;
   /** Gateway series some rule reads. */
   readonly gatewaySeries: readonly string[];
+  /** Each alert's longest range window, its records' included, seconds. */
+  readonly windowSecondsOf: Readonly<Record<string, number>>;
   /** Each alert's `for`, seconds (0 without one). */
   readonly forSeconds: Readonly<Record<string, number>>;
+  /** Every range window of the rules, seconds, longest first. */
+  readonly windowsSeconds: readonly number[];
   /** Longest range window and longest `for` of any rule, seconds. */
   readonly longestWindowSeconds: number;
   readonly longestForSeconds: number;
@@ -107,7 +111,12 @@ export function shippedRules(options: MonitoringOptions): ShippedRules {
   const exprs = rules.map((rule) => rule.expr);
   const files = ruleFiles(options);
   const alerts = alertSpecs(options).map((spec) => spec.alert);
-  const windows = exprs.flatMap((expr) => [...expr.matchAll(/\[([0-9smhd]+)(?::[0-9smhd]*)?\]/g)].map(([, range]) => durationSeconds(range ?? '')));
+  const windowsIn = (expr: string): number[] => [...expr.matchAll(/\[([0-9smhd]+)(?::[0-9smhd]*)?\]/g)].map(([, range]) => durationSeconds(range ?? ''));
+  const windows = exprs.flatMap(windowsIn);
+  const alertWindow = (expr: string): number => {
+    const read = recordsAlertsRead([expr], records);
+    return Math.max(0, ...windowsIn(expr), ...records.filter((rule) => read.has(rule.record)).flatMap((rule) => windowsIn(rule.expr)));
+  };
   const fors = rules.flatMap((rule) => ('for' in rule && rule.for !== undefined ? [durationSeconds(rule.for)] : []));
   const seriesOf = (spec: MetricSpec): string[] => (spec.type === 'histogram' ? [`${spec.name}_bucket`, `${spec.name}_count`, `${spec.name}_sum`] : [spec.name]);
   return {
@@ -117,7 +126,9 @@ export function shippedRules(options: MonitoringOptions): ShippedRules {
     metrics: METRIC_CATALOG.filter((spec) => seriesOf(spec).some((name) => reads(exprs, name))),
     series: new Set(METRIC_CATALOG.flatMap(seriesOf).filter((name) => reads(exprs, name))),
     gatewaySeries: GATEWAY_SERIES.filter((name) => reads(exprs, name)),
+    windowSecondsOf: Object.fromEntries(alertSpecs(options).map((spec) => [spec.alert, alertWindow(spec.expr)])),
     forSeconds: Object.fromEntries(alertSpecs(options).map((spec) => [spec.alert, spec.for === undefined ? 0 : durationSeconds(spec.for)])),
+    windowsSeconds: [...new Set(windows)].sort((a, b) => b - a),
     longestWindowSeconds: Math.max(0, ...windows),
     longestForSeconds: Math.max(0, ...fors),
   };

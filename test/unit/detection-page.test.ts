@@ -1,0 +1,57 @@
+/**
+ * docs/detection.md is generated: rendering it from the committed figures (what
+ * `node dist/bench/detection/run.js --render` does) gives the committed page byte for byte, so its figures can
+ * only come from a benchmark run (`npm run detection`), and its verdicts on the goals only from those figures.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readDetectionFigures, type DetectionFigures, type KindFigures } from '../../bench/detection/figures.js';
+import { GOALS, PUBLISHED, renderDetectionPage, STRAGGLER_GOAL_SLICE } from '../../bench/detection/page.js';
+import { FAULT_KINDS } from '../../bench/detection/shipped-rules.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const figures = readDetectionFigures(ROOT);
+const page = readFileSync(new URL('docs/detection.md', ROOT), 'utf8');
+
+function withKind(base: DetectionFigures, kind: KindFigures['kind'], change: Partial<KindFigures>): DetectionFigures {
+  return { ...base, kinds: base.kinds.map((row) => (row.kind === kind ? { ...row, ...change } : row)) };
+}
+
+describe('docs/detection.md', () => {
+  it('is the render of data/detection-figures.json, byte for byte (rerun `npm run detection` or `--render`)', () => {
+    expect(renderDetectionPage(figures)).toBe(page);
+  });
+
+  it('comes from a full run: at least 100 scenarios of every fault kind', () => {
+    expect(figures.mode).toBe('full');
+    expect(figures.kinds.map((row) => row.kind)).toEqual([...FAULT_KINDS]);
+    for (const row of figures.kinds) expect(row.scenarios, row.kind).toBeGreaterThanOrEqual(100);
+    expect(figures.shutdown.scenarios).toBeGreaterThanOrEqual(100);
+  });
+
+  it('cites each published figure by its paper or documentation', () => {
+    for (const published of PUBLISHED) {
+      expect(page).toContain(published.system);
+      expect(page).toContain(published.source);
+    }
+    for (const figure of ['3.6 s', '0.904', '0.893', 'within 15 s in 90 %', '30.3 s', '97.21 %', 'over 99 %', '10 min']) expect(page).toContain(figure);
+  });
+
+  it('says met or NOT met for each goal, and why a goal is missed', () => {
+    const quick = withKind(figures, 'dead', { medianSeconds: 12, p95Seconds: 20, recall: 1, precision: 1, falseAlertsPer1000NodeHours: 0 });
+    const fast = renderDetectionPage(quick);
+    expect(fast).toContain(`- Time to alert ≤ ${GOALS.medianSeconds} s median for dead nodes: **met** — median 12 s, p95 20 s`);
+    expect(fast).toContain(`- Precision ≥ ${GOALS.precision} for dead node (pushes stop): **met** — 1.000.`);
+    const stale = { name: 'PersiaNodeStoppedPushing', forSeconds: 60, windowSeconds: 0 };
+    const slow = renderDetectionPage(withKind(figures, 'dead', { medianSeconds: 130, alerts: [stale], recall: 1 }));
+    expect(slow).toMatch(/Time to alert ≤ 30 s median for dead nodes: \*\*NOT met\*\* — median 2\.2 min.*Why: .*`PersiaNodeStoppedPushing` \(no range window, `for` 60 s\)/);
+    const none = renderDetectionPage(withKind(figures, 'hang', { alerts: [], medianSeconds: null, recall: 0, precision: null }));
+    expect(none).toMatch(/for hangs: \*\*NOT met\*\* — median never \(missed\).*Why: no shipped rule claims this fault/);
+    expect(page).toContain(`for stragglers (${STRAGGLER_GOAL_SLICE}):`);
+  });
+
+  it('says when the figures are from a quick run', () => {
+    expect(renderDetectionPage({ ...figures, mode: 'quick' })).toContain('**Quick mode**');
+    expect(page).not.toContain('**Quick mode**');
+  });
+});
