@@ -260,7 +260,7 @@ export function renderDetectionPage(figures: DetectionFigures): string {
     '## Method',
     '',
     '- **Scenarios** (bench/detection/scenarios.ts, seeded, so every run generates the same ones): jobs of one role with N from 2 to 256 nodes for stragglers ' +
-      '(k of N slowed by r between 1.2 and 3, persistent or for 20 s to 5 min), jobs of 2 to 64 nodes with one hung, killed, cleanly stopped or NaN-bursting node, and healthy ' +
+      '(k of N slowed by r between 1.2 and 3, persistent or for 20 s to 5 min), jobs of 2 to 16 nodes with one hung, killed, cleanly stopped or NaN-bursting node, and healthy ' +
       `jobs of all three roles. A fault starts after a warm-up of ${seconds(setup.warmUpSeconds)} (the rules' longest window is ${seconds(setup.longestWindowSeconds)}), at a random moment ` +
       'within a scrape interval, and each scenario runs until the slowest rule claiming its fault could have answered.',
     '- **Series** (bench/detection/node-model.ts): the catalog metrics that the shipped rules read, with the catalog’s buckets and labels, as the gateway keeps them ' +

@@ -74,21 +74,24 @@ describe.skipIf(!ready || !existsSync(MAIN))('the benchmark’s dead-node figure
     const bench = kindFigures('dead', counts, rules, scenarios.length);
     const fastest = Math.min(...counts.outcomes.map((outcome) => outcome.secondsToAlert ?? Infinity));
     expect(bench.recall, JSON.stringify(bench)).toBe(1);
-    const [alert] = bench.alerts;
-    if (alert === undefined || bench.p95Seconds === null) throw new Error(`no dead-node alert in the benchmark: ${JSON.stringify(bench)}`);
+    const alerts = bench.alerts.map((alert) => alert.name);
+    if (alerts.length === 0 || bench.p95Seconds === null) throw new Error(`no dead-node alert in the benchmark: ${JSON.stringify(bench)}`);
 
     await prometheus.queryUntil(`count(push_time_seconds{job="${JOB}"})`, (samples) => samples[0]?.value === 3, 30_000);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const killedAt = Date.now();
     await Promise.all([nodes[1]!.kill(), nodes[2]!.stop(5000)]);
-    const firing = await prometheus.queryUntil(
-      `ALERTS{alertname="${alert}", alertstate="firing", job="${JOB}"}`,
-      (samples) => samples.length > 0,
-      (bench.p95Seconds + MARGIN_SECONDS + 10) * 1000,
-    );
+    // Any alert that claims a dead node, as the benchmark counts the first of them.
+    const query = `ALERTS{alertname=~"${alerts.join('|')}", alertstate="firing", job="${JOB}"}`;
+    await prometheus.queryUntil(query, (samples) => samples.length > 0, (bench.p95Seconds + MARGIN_SECONDS + 10) * 1000);
     const seconds = (Date.now() - killedAt) / 1000;
-    expect(firing.map((sample) => sample.metric['instance'])).toEqual(['rep_1']);
     expect(seconds, `benchmark p95 ${bench.p95Seconds} s`).toBeLessThanOrEqual(bench.p95Seconds + MARGIN_SECONDS);
     expect(seconds, `benchmark fastest ${fastest} s`).toBeGreaterThanOrEqual(fastest - MARGIN_SECONDS);
+    // Once the slowest of them could have fired too: still the killed node only, never the stopped one.
+    const slowest = Math.max(...bench.alerts.map((alert) => alert.forSeconds + options.staleAfterIntervals * INTERVAL_SECONDS));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, slowest + MARGIN_SECONDS - seconds) * 1000));
+    const firing = await prometheus.query(query);
+    expect(new Set(firing.map((sample) => sample.metric['instance']))).toEqual(new Set(['rep_1']));
+    expect(new Set(firing.map((sample) => sample.metric['alertname']))).toEqual(new Set(alerts));
   }, 180_000);
 });
