@@ -167,6 +167,13 @@ function sliceRow(row: SliceFigures): string[] {
   return [row.label, String(row.faults), share(row.recall), seconds(row.medianSeconds), seconds(row.p95Seconds), seconds(row.detectedMedianSeconds)];
 }
 
+/** Alerts whose window is longer than the warm-up: they start partly empty, as on a job that just started. */
+function longWindows(figures: DetectionFigures): string {
+  const long = figures.kinds.flatMap((kind) => kind.alerts).filter((alert) => alert.windowSeconds > figures.setup.warmUpSeconds);
+  if (long.length === 0) return '.';
+  return ` (${long.map((alert) => `\`${alert.name}\` reads ${seconds(alert.windowSeconds)}`).join(', ')}: longer than the warm-up, so it starts partly empty, as on a job that has just started).`;
+}
+
 export function renderDetectionPage(figures: DetectionFigures): string {
   const { setup, machine } = figures;
   const byKind = (name: FaultKind): KindFigures | undefined => figures.kinds.find((kind) => kind.kind === name);
@@ -260,20 +267,22 @@ export function renderDetectionPage(figures: DetectionFigures): string {
     '## Method',
     '',
     '- **Scenarios** (bench/detection/scenarios.ts, seeded, so every run generates the same ones): jobs of one role with N from 2 to 256 nodes for stragglers ' +
-      '(k of N slowed by r between 1.2 and 3, persistent or for 20 s to 5 min), jobs of 2 to 16 nodes with one hung, killed, cleanly stopped or NaN-bursting node, and healthy ' +
-      `jobs of all three roles. A fault starts after a warm-up of ${seconds(setup.warmUpSeconds)} (the rules' longest window is ${seconds(setup.longestWindowSeconds)}), at a random moment ` +
-      'within a scrape interval, and each scenario runs until the slowest rule claiming its fault could have answered.',
+      '(k of N slowed by r between 1.2 and 3, persistent or for 20 s to 5 min), jobs of 2 to 8 nodes with one hung, killed, cleanly stopped or NaN-bursting node, and healthy ' +
+      `jobs of all three roles. A fault starts after a warm-up of ${seconds(setup.warmUpSeconds)}, at a random moment ` +
+      'within a scrape interval, and each scenario runs until the slowest rule claiming its fault could have answered' +
+      longWindows(figures),
     '- **Series** (bench/detection/node-model.ts): the catalog metrics that the shipped rules read, with the catalog’s buckets and labels, as the gateway keeps them ' +
       '(the last push of each node, with `push_time_seconds`) and Prometheus scrapes them. A straggler’s time costs are r times longer and its batches r times rarer ' +
       '(as `simulate --slow` does); a hung node keeps pushing while its time-cost counts freeze; a killed node stops pushing; a NaN burst raises one feature’s NaN counter.',
     `- **Ordinary noise on every node**: a per-node speed spread (log-normal σ ${NOISE.nodeSpeedSigma}), per-interval jitter (σ ${NOISE.intervalSigma}), ` +
       `latencies log-normal (σ 0.5) with a 1 % tail of 10×, hiccups (latencies ×3, half the batches, for 1 s up to a whole push interval) in ${NOISE.hiccupChance * 100} % of intervals, ` +
       `${NOISE.lostPushChance * 100} % of pushes lost (counted as failures) and network blips of 2–4 lost pushes starting at ${NOISE.blipChance * 100} % of pushes.`,
-    '- **Evaluation** (bench/detection/promtool-batch.ts): the rule files `persia-metrics init` writes, evaluated by `promtool test rules` at every evaluation step; ' +
+    '- **Evaluation** (bench/detection/promtool-batch.ts): the rule files `persia-metrics init` writes (less the recording rules no alert reads), evaluated by `promtool test rules` at every evaluation step; ' +
       'one test group per scenario whose query lists every alert’s rising edges, many scenarios per file, one promtool per core.',
     `- **Timing**: promtool evaluates at the scrape instants. A real Prometheus evaluates at a phase of its own, up to one evaluation interval (${setup.evaluationSeconds} s) after ` +
-      'a scrape, which adds 0–15 s to alerts driven by scraped values. test/integration/detection-confirm.test.ts runs nodes through `persia-metrics simulate` against a real ' +
-      'gateway and Prometheus and checks that the alert fires for the same node within the benchmark’s p95 plus that margin.',
+      'a scrape, which adds up to that much to alerts driven by scraped values. test/integration/detection-confirm.test.ts checks the model on a real ' +
+      'gateway and Prometheus at 1 s pushes and scrapes: a node of the built CLI (`simulate-node`, what `persia-metrics simulate` runs per replica) killed ' +
+      'with SIGKILL raises the dead-node alert for that node, and only it, within the benchmark’s p95 at those settings plus that margin, while a node stopped cleanly at the same moment raises none.',
     '',
     '## Reproduce',
     '',

@@ -65,7 +65,9 @@ async function main(): Promise<void> {
   log(
     `${scenarios.length} scenarios, ${nodes} nodes; rules of ${rulesCommit()}: ${rules.alerts.length} alerts (${FAULT_KINDS.map((kind) => `${kind}: ${rules.claims[kind].join(', ') || 'none'}`).join('; ')})`,
   );
-  const edges = await evaluateScenarios(scenarios, { ruleFiles: rules.files, evaluationSeconds: EVALUATION_SECONDS, nodesPerFile: 250, log });
+  // PERSIA_DETECTION_PARALLEL: promtool processes at once (default: one per core).
+  const parallel = Number(process.env['PERSIA_DETECTION_PARALLEL'] ?? cpus().length);
+  const edges = await evaluateScenarios(scenarios, { ruleFiles: rules.files, evaluationSeconds: EVALUATION_SECONDS, nodesPerFile: 150, parallel, log });
   const counts = tally(scenarios, edges, rules);
   const scenariosOf = (kind: string): number => scenarios.filter((scenario) => scenario.kind === kind).length;
   const warmUp = scenarios[0]?.warmUpSeconds ?? 0;
