@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const options = DEFAULT_MONITORING_OPTIONS;
   const rules = shippedRules(options);
   const plan = { perKind: quick ? 12 : 100, seed: SEED, pushIntervalSeconds: options.pushIntervalSeconds, scrapeIntervalSeconds: DEFAULT_SCRAPE_INTERVAL_SECONDS };
+  const commit = rulesCommit(); // as the run starts: the rules it measures
   const scenarios = generateScenarios(rules, plan);
   const nodes = scenarios.reduce((sum, scenario) => sum + scenario.nodes.length, 0);
   log(
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const figures: DetectionFigures = rounded({
     measuredAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     mode: quick ? 'quick' : 'full',
-    rulesCommit: rulesCommit(),
+    rulesCommit: commit,
     machine: { cores: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, promtool: promtoolVersion() },
     runSeconds: Math.round((Date.now() - started) / 1000),
     setup: {
