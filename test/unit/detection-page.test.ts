@@ -44,7 +44,7 @@ describe('docs/detection.md', () => {
     const quick = withKind(figures, 'dead', { medianSeconds: 12, p95Seconds: 20, recall: 1, precision: 1, falseAlertsPer1000NodeHours: 0 });
     const fast = renderDetectionPage(quick);
     expect(fast).toContain(`- Time to alert ≤ ${GOALS.medianSeconds} s median for dead nodes: **met** — median 12 s, p95 20 s`);
-    expect(fast).toContain(`- Precision ≥ ${GOALS.precision} for dead node (pushes stop): **met** — 1.000.`);
+    expect(fast).toContain(`- Precision ≥ ${GOALS.precision} for dead nodes: **met** — 1.000.`);
     const stale = { name: 'PersiaNodeStoppedPushing', forSeconds: 60, windowSeconds: 0 };
     const slow = renderDetectionPage(withKind(figures, 'dead', { medianSeconds: 130, alerts: [stale], recall: 1 }));
     expect(slow).toMatch(/Time to alert ≤ 30 s median for dead nodes: \*\*NOT met\*\* — median 2\.2 min.*Why: .*`PersiaNodeStoppedPushing` \(no range window, `for` 60 s\)/);
