@@ -82,7 +82,7 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
     {
       comment:
         'one identity, two processes: the stored incarnation flips (or a node reports it); one restart never fires; ' +
-        "a neighbour's group (one more grouping label) that says so flags itself, not the node it names",
+        "a neighbour's group (one more grouping label) that says so flags itself, not the node it names; a job-only group naming a node in its body flags nobody",
       series: [
         [{ __name__: 'persia_node_incarnation', ...node('trainer', 'rep_3') }, '11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22 11 22'],
         [{ __name__: 'persia_node_incarnation', ...node('trainer', 'restarted') }, '11x10 22x30'],
@@ -90,6 +90,15 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'told') }, '0x5 1 0 1 0x30'],
         [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'fine') }, '0x40'],
         [{ __name__: 'persia_node_duplicate_identity', ...node('server', 'fine'), shadow: 'x' }, '0x5 1x35'],
+        // A job-only group (its push_time_seconds has the job alone) whose body names a healthy node: believed for nobody.
+        [{ __name__: 'persia_node_duplicate_identity', ...node('trainer', 'healthy'), x: '1' }, '1x40'],
+        [{ __name__: 'push_time_seconds', job: 'dlrm' }, '0+15x40'],
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'rep_3') }, '0+15x40'],
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'restarted') }, '0+15x40'],
+        [{ __name__: 'push_time_seconds', ...node('server', 'told') }, '0+15x40'],
+        [{ __name__: 'push_time_seconds', ...node('server', 'fine') }, '0+15x40'],
+        [{ __name__: 'push_time_seconds', ...node('server', 'fine'), shadow: 'x' }, '0+15x40'],
+        [{ __name__: 'push_time_seconds', ...node('trainer', 'healthy') }, '0+15x40'],
       ],
       evals: [
         { at: '15s', alert: 'PersiaDuplicateNodeIdentity', firing: [] },

@@ -72,7 +72,9 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       // (a random number each node draws at start) then flips between theirs, which one restart never
       // does more than once. A node that saw another incarnation in its own group says so itself. Per
       // group (its whole grouping key), as every node rule: no `by (job, role, instance)` that would merge groups.
-      expr: 'changes(persia_node_incarnation[5m]) > 2\n' + 'or\n' + 'max_over_time(persia_node_duplicate_identity[5m]) == 1',
+      // Only a series with its group's push_time_seconds of the very same labels is believed: a job-only
+      // neighbour whose body sets role/instance (plus a label, not to collide) cannot flag a healthy node.
+      expr: '(\n  changes(persia_node_incarnation[5m]) > 2\n  or\n  max_over_time(persia_node_duplicate_identity[5m]) == 1\n)\nand push_time_seconds',
       severity: 'critical',
       summary: `Two processes push as ${NODE}`,
       description:
