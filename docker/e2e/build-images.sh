@@ -36,14 +36,19 @@ cp /usr/bin/prometheus-pushgateway "$ctx/rootfs/bin/pushgateway"
 printf 'FROM scratch\nCOPY rootfs/ /\nEXPOSE 9091\nENTRYPOINT ["/bin/pushgateway"]\n' >"$ctx/Dockerfile"
 build prom/pushgateway:v1.5.1 "$ctx"
 
-# --- prom/prometheus:v2.42.0 from Debian's prometheus (2.42.0); same entrypoint and data dir as upstream ---
+# --- prom/prometheus:v2.42.0 from Debian's prometheus (2.42.0); same entrypoint, user (nobody, 65534) and
+# data dir owned by it as upstream, so the compose file's unprivileged Prometheus is tested as shipped ---
 ctx=$WORK/prometheus
-mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/prometheus" "$ctx/rootfs/etc/prometheus" "$ctx/rootfs/tmp"
+mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/etc/prometheus" "$ctx/rootfs/tmp" "$ctx/data/prometheus"
 copy_libs "$ctx/rootfs" /usr/bin/prometheus
 cp /usr/bin/prometheus "$ctx/rootfs/bin/prometheus"
+# COPY would make /prometheus root's; ADD keeps a tar archive's owners.
+tar --numeric-owner --owner=65534 --group=65534 -C "$ctx/data" -cf "$ctx/prometheus-data.tar" prometheus
 cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
+ADD prometheus-data.tar /
+USER 65534:65534
 EXPOSE 9090
 ENTRYPOINT ["/bin/prometheus"]
 CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]

@@ -1,12 +1,14 @@
 /** `persia-metrics discover`: find job gateways by container label and write Prometheus file_sd target files. */
 import type { Command } from 'commander';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
+import { errorText } from '../errors.js';
 import { discoverTargets } from '../discovery/discover-targets.js';
 import { type AddressChoice, ADDRESS_CHOICES, type TargetDecision } from '../discovery/target-choice.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { choiceFlag } from './kit/flags.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, formatTable } from './kit/output.js';
+import { choiceFlag, durationFlag } from './kit/flags.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, formatDuration, formatTable } from './kit/output.js';
+import { repeatUntilSignal } from './kit/until-signal.js';
 
 interface DiscoverFlags {
   out: string;
@@ -16,7 +18,13 @@ interface DiscoverFlags {
   prune: boolean;
   print?: boolean;
   json?: boolean;
+  every?: number;
 }
+
+/** setTimeout's limit (2^31 - 1 ms) is about 24.8 days: --every stays below it. */
+const MAX_EVERY_SECONDS = 86_400 * 24;
+/** Runs closer than a second only load the engine; Prometheus re-reads the files at its own pace anyway. */
+const MIN_EVERY_SECONDS = 1;
 
 const DETAILS = `
 Looks for containers (and swarm services, on a manager) labelled persia.metrics.gateway=true; the job name
@@ -24,7 +32,13 @@ comes from the persia.metrics.job label. The engine is the one DOCKER_HOST names
 DOCKER_HOST=unix:///run/podman/podman.sock), else /var/run/docker.sock.
 
 Writes one <out>/gateway-<job>.json per job, which prometheus.yml reads through file_sd_configs
-(targets/*.json); Prometheus notices changes by itself. Run it from cron or a loop to follow the jobs.
+(targets/*.json); Prometheus notices changes by itself. --every runs it again and again until SIGTERM or
+SIGINT, to follow the jobs (init's compose stack runs it so, as its discovery service): a run that fails
+(the engine does not answer) is reported and the next one tries again; a run prints only when its
+report differs from the one before.
+
+Inside a container (init's discovery service), paths are translated through the container's own mounts,
+so the Prometheus container that reads <out> is recognised by the host folder both mount.
 
 Which address, one per gateway (--address auto, the default, decides by who reads <out>):
   - a Prometheus container that mounts <out> and reads it through file_sd_configs (init's compose stack):
@@ -51,8 +65,42 @@ export function registerDiscoverCommand(program: Command, context: CommandContex
     .option('--no-prune', 'keep gateway-*.json files of jobs that are no longer found')
     .option('--print', 'print the target files instead of writing them')
     .option('--json', 'print the gateways found as JSON')
+    .option(
+      '--every <duration>',
+      `run again after this long (${formatDuration(MIN_EVERY_SECONDS)} to ${formatDuration(MAX_EVERY_SECONDS)}), until SIGTERM/SIGINT`,
+      durationFlag(MIN_EVERY_SECONDS, MAX_EVERY_SECONDS),
+    )
     .addHelpText('after', `${DETAILS}${EXIT_CODES_HELP}`)
-    .action(runAction(context, (flags: DiscoverFlags) => discover(flags, context)));
+    .action(runAction(context, (flags: DiscoverFlags) => (flags.every === undefined ? discover(flags, context) : discoverEvery(flags.every, flags, context))));
+}
+
+/**
+ * `discover` every `everySeconds` until a signal: what a run prints is held back and written only when it
+ * differs from the previous run's (a service's log then shows changes, not a table every 15 s); a run that
+ * throws is reported the same way, and the loop goes on (the engine may come back).
+ */
+function discoverEvery(everySeconds: number, flags: DiscoverFlags, context: CommandContext): Promise<number> {
+  let previous = '';
+  return repeatUntilSignal(everySeconds, context, 'run', async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const held: CommandContext = { ...context, stdout: { write: (text: string) => stdout.push(text) }, stderr: { write: (text: string) => stderr.push(text) } };
+    let code: number;
+    try {
+      code = await discover(flags, held);
+    } catch (error) {
+      stderr.push(`persia-metrics: error: ${escapeControl(errorText(error))}\n`);
+      code = EXIT_FAILURE;
+    }
+    // "wrote" lines repeat every run: only a change of files or decisions is news.
+    const report = stdout.filter((line) => !line.startsWith('wrote ')).join('') + stderr.join('');
+    if (report !== previous) {
+      context.stdout.write(`${new Date(context.now()).toISOString()} discover:\n${stdout.join('')}`);
+      context.stderr.write(stderr.join(''));
+      previous = report;
+    }
+    return code;
+  });
 }
 
 /** A label value is anyone's text: clipped (a 300-character job name) and escaped before it is printed. */

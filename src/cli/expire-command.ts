@@ -15,7 +15,7 @@ import type { CommandContext } from './kit/context.js';
 import { durationFlag, gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { CREDENTIALS_HELP, gatewayAccess, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, formatDuration, jsonErrorCode, quoted, toJson } from './kit/output.js';
-import { runUntilSignal, sleepUnlessStopped } from './kit/until-signal.js';
+import { repeatUntilSignal } from './kit/until-signal.js';
 
 /** K: a group that publishes its push interval is kept until it missed this many of its own pushes. */
 export const MISSED_PUSHES = expireMissedPushes(DEFAULT_MONITORING_OPTIONS);
@@ -113,7 +113,7 @@ async function expire(flags: ExpireFlags, context: CommandContext): Promise<numb
     return outcome;
   }
   const every = flags.every;
-  return repeatUntilSignal(every, context, async () => {
+  return repeatUntilSignal(every, context, 'sweep', async () => {
     const sweeps = await sweepOnce();
     let outcome: number;
     try {
@@ -158,23 +158,4 @@ function report(sweeps: readonly GatewaySweep[], flags: ExpireFlags, context: Co
         `${sweep.kept.length} kept${others > 0 ? ` (${others} without persia_node_push_interval_seconds)` : ''}\n`,
     );
   }
-}
-
-/**
- * Runs `sweep` now and every `everySeconds` until SIGTERM or SIGINT; a sweep in progress finishes first,
- * unless a second signal comes (then at once: its DELETEs may be half done, and it says so).
- */
-function repeatUntilSignal(everySeconds: number, context: CommandContext, sweep: () => Promise<number>): Promise<number> {
-  return runUntilSignal(
-    context,
-    async (stop) => {
-      let code = await sweep();
-      while (!stop.aborted) {
-        await sleepUnlessStopped(everySeconds, stop);
-        if (!stop.aborted) code = await sweep();
-      }
-      return code;
-    },
-    { first: 'stopping after the sweep in progress', again: 'stopped at once, without finishing the sweep in progress' },
-  );
 }

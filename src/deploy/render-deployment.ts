@@ -4,7 +4,8 @@
  */
 import { dashboardDefs } from '../monitoring/dashboards.js';
 import { validateJobName } from '../monitoring/job-name.js';
-import { type ComposeLayout, renderCompose, renderSecondJobCompose, renderSwarmCompose } from './compose/compose.js';
+import { type ComposeLayout, renderCompose, renderSecondJobCompose } from './compose/compose.js';
+import { renderSwarmCompose } from './compose/swarm.js';
 import { type DeployOptions, DEFAULT_DEPLOY_OPTIONS, DEFAULT_SECOND_JOB_NAME } from './deploy-options.js';
 import { renderGlobalConfig } from './global-config.js';
 import { dashboardJson } from './grafana/dashboard-json.js';

@@ -21,7 +21,7 @@ export interface SwarmService {
 
 /** The slice of dockerode that discovery uses. */
 export interface DockerEngine {
-  listContainers(options: { filters: Record<string, string[]> }): Promise<Docker.ContainerInfo[]>;
+  listContainers(options: { all?: boolean; filters: Record<string, string[]> }): Promise<Docker.ContainerInfo[]>;
   listServices?(options: { filters: Record<string, string[]> }): Promise<SwarmService[]>;
 }
 

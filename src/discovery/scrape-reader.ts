@@ -7,9 +7,11 @@
  * whose Prometheus config (read through its mounts) has a file_sd_configs glob over that folder. Its other
  * scrape jobs tell which gateways it finds on its own (DNS names, docker_sd, dockerswarm_sd): those get no
  * file target, or the gateway would be scraped twice and a dead target of one job would page for a healthy
- * gateway.
+ * gateway. `discover` may itself run in a container (init's discovery service): paths are then matched
+ * through its own mounts.
  */
 import { realpathSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import yaml from 'js-yaml';
 import type Docker from 'dockerode';
@@ -123,13 +125,46 @@ function scrapeJobs(config: unknown, configDir: string, folder: string, mounts: 
   return readsFolder ? jobs : undefined;
 }
 
-function readerFrom(info: Docker.ContainerInfo, folder: string): ScrapeReader | undefined {
+/**
+ * Where this process sees the engine host's paths. On the host: as they are. In a container (init's
+ * discovery service): through its own mounts, so that the folder it writes and the reader's config file it
+ * reads are matched by their host paths, as the engine records mounts.
+ */
+interface PathView {
+  /** A path of this process, as the engine's host sees it (undefined: not on any mount). */
+  toHost(path: string): string | undefined;
+  /** A host path, as this process sees it (undefined: not mounted here). */
+  fromHost(path: string): string | undefined;
+}
+
+const HOST_VIEW: PathView = { toHost: (path) => path, fromHost: (path) => path };
+
+/**
+ * The container this process runs in, among `containers`: the one whose id starts with this host's name,
+ * which is what the engines name a container's host unless told otherwise (12 hex digits). No marker file
+ * is needed (/.dockerenv, /run/.containerenv are not always there). A host named like a container id and
+ * matching one would be read through that container's mounts: name a host otherwise.
+ */
+function ownContainer(containers: readonly Docker.ContainerInfo[]): Docker.ContainerInfo | undefined {
+  const name = hostname();
+  if (!/^[0-9a-f]{12,64}$/.test(name)) return undefined;
+  return containers.find((info) => info.Id.startsWith(name));
+}
+
+function pathView(self: Docker.ContainerInfo | undefined): PathView {
+  if (self === undefined) return HOST_VIEW;
+  const mounts: readonly Mount[] = self.Mounts ?? [];
+  return { toHost: (path) => throughMounts(path, mounts, 'Destination'), fromHost: (path) => throughMounts(path, mounts, 'Source') };
+}
+
+function readerFrom(info: Docker.ContainerInfo, folder: string, view: PathView): ScrapeReader | undefined {
   const mounts: readonly Mount[] = info.Mounts ?? [];
   const folderInside = throughMounts(folder, mounts, 'Source');
   if (folderInside === undefined) return undefined;
   const name = (info.Names?.[0] ?? info.Id.slice(0, 12)).replace(/^\//, '');
   const configInside = configPathInContainer(info.Command);
-  const configFile = throughMounts(configInside, mounts, 'Destination');
+  const configOnHost = throughMounts(configInside, mounts, 'Destination');
+  const configFile = configOnHost === undefined ? undefined : view.fromHost(configOnHost);
   // A container that sees the folder but runs no Prometheus we can read (Grafana, a shell) is not a reader.
   if (configFile === undefined) return undefined;
   let config: unknown;
@@ -146,16 +181,34 @@ function readerFrom(info: Docker.ContainerInfo, folder: string): ScrapeReader | 
   return { name, networks: Object.keys(info.NetworkSettings?.Networks ?? {}), configFile: relative(process.cwd(), configFile) || configFile, jobs };
 }
 
-/** Running containers whose Prometheus reads target files from `folder` (usually none or one). */
+/**
+ * Containers whose Prometheus reads target files from `folder` (usually none or one): the running ones; if
+ * none runs, the one stopped or restarting container that does. A Prometheus being restarted still reads
+ * the folder when it is back: writing published addresses meanwhile would give it its own 127.0.0.1, and a
+ * target for the gateway its DNS job finds (`discover --every` runs through such restarts).
+ */
 export async function findScrapeReaders(engine: DockerEngine, folder: string): Promise<ScrapeReader[]> {
   let containers: Docker.ContainerInfo[];
   try {
-    containers = await engine.listContainers({ filters: { status: ['running'] } });
+    // All, not only running ones: a stopped reader is still looked at (below).
+    containers = await engine.listContainers({ all: true, filters: {} });
   } catch (error) {
     throw new DiscoveryError(`cannot list containers (${errorText(error)}); is the engine running and DOCKER_HOST right?`, error);
   }
-  const resolved = resolvedFolder(folder);
-  return containers.map((info) => readerFrom(info, resolved)).filter((reader): reader is ScrapeReader => reader !== undefined);
+  const running = containers.filter((info) => info.State === undefined || info.State === 'running');
+  const self = ownContainer(running);
+  const view = pathView(self);
+  const resolved = view.toHost(resolvedFolder(folder));
+  if (resolved === undefined) return [];
+  const readersOf = (infos: readonly Docker.ContainerInfo[]) =>
+    infos
+      .filter((info) => info !== self)
+      .map((info) => readerFrom(info, resolved, view))
+      .filter((reader): reader is ScrapeReader => reader !== undefined);
+  const active = readersOf(running);
+  if (active.length > 0) return active;
+  const stopped = readersOf(containers.filter((info) => !running.includes(info)));
+  return stopped.length === 1 ? stopped : [];
 }
 
 /**

@@ -2,10 +2,12 @@
  * End to end on real containers (Podman's Docker-compatible API, shared/CONTAINERS.md): the shipped
  * compose/docker-compose.yml plus the second-job overlay, with images built FROM scratch under the exact
  * names compose uses (docker/e2e/build-images.sh). Asserts that Prometheus finds each gateway once (the
- * job's by DNS, the other by docker_sd on the engine socket), that every node's metrics are queryable and
- * every dashboard query returns data, then runs the built `discover` in the deployment folder (the gateways
- * stay scraped once each, all up, PersiaGatewayDown silent), with a bad job label beside them, and `status`
- * against the same engine. Everything started is torn down.
+ * job's by DNS, the other from the target file the discovery service writes: Prometheus itself runs as
+ * nobody without the engine socket), that every node's metrics are queryable and every dashboard query
+ * returns data, that a training container can reach its gateway but neither reach nor stop Prometheus,
+ * then runs the built `discover` in the deployment folder (the gateways stay scraped once each, all up,
+ * PersiaGatewayDown silent), with a bad job label beside them, and `status` against the same engine.
+ * Everything started is torn down.
  *
  * Takes about 35 s on this 2-core machine (image build ~10 s, stack up ~3 s, first scrapes and rates ~20 s).
  * Runs under CI=true (podman and docker-compose required); elsewhere it skips when they are missing.
@@ -40,7 +42,11 @@ const JOB = 'persia_demo';
 const SECOND_JOB = 'persia_demo_b';
 /** A gateway started beside the stack whose job label cannot name a file (issue 19: it once ended discover). */
 const LONG_JOB = 'j'.repeat(300);
-const SERVICES = ['metrics_gateway', 'prometheus', 'trainer', 'middleware', 'server', 'metrics_gateway_persia_demo_b', 'trainer_persia_demo_b'];
+const SERVICES = ['metrics_gateway', 'prometheus', 'discovery', 'trainer', 'middleware', 'server', 'metrics_gateway_persia_demo_b', 'trainer_persia_demo_b'];
+
+function fail(what: string): never {
+  throw new Error(`no container for ${what}`);
+}
 
 interface Sample {
   metric: Record<string, string>;
@@ -155,8 +161,55 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     throw new Error(`rules not evaluated within ${timeoutMs} ms`);
   }
 
-  it("Prometheus scrapes each gateway once: the job's by DNS, the second job's by docker_sd, all up", async () => {
-    await targetsUntil([`persia_gateway_dns ${JOB} up`, `persia_gateway_docker ${SECOND_JOB} up`], 60_000);
+  it("Prometheus scrapes each gateway once: the job's by DNS, the second job's from the discovery service's target file, all up", async () => {
+    await targetsUntil([`persia_gateway_dns ${JOB} up`, `persia_gateway_file ${SECOND_JOB} up`], 60_000);
+  });
+
+  it('Prometheus runs as nobody with no engine socket; the discovery service has the socket and no network', () => {
+    const inspect = (service: string): { Config: { User: string }; Mounts: Array<{ Destination: string }>; HostConfig: { NetworkMode: string } } =>
+      (
+        JSON.parse(runOrThrow(podman ?? '', ['inspect', `${project}_${service}_1`], { env })) as Array<{
+          Config: { User: string };
+          Mounts: Array<{ Destination: string }>;
+          HostConfig: { NetworkMode: string };
+        }>
+      )[0] ?? fail(service);
+    const prometheus = inspect('prometheus');
+    expect(prometheus.Config.User).toBe('65534:65534');
+    expect(prometheus.Mounts.map((m) => m.Destination)).toEqual(['/etc/prometheus']);
+    const discovery = inspect('discovery');
+    expect(discovery.Mounts.map((m) => m.Destination).sort()).toEqual(['/config/prometheus', '/config/prometheus/targets', '/var/run/docker.sock']);
+    expect(discovery.HostConfig.NetworkMode).toBe('none');
+  });
+
+  it('a training container reaches its gateway, but not Prometheus (by name or address): no POST /-/quit gets there, and the targets stay up', async () => {
+    const prometheusInfo = JSON.parse(runOrThrow(podman ?? '', ['inspect', `${project}_prometheus_1`], { env })) as Array<{
+      NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
+    }>;
+    const prometheusIps = Object.values(prometheusInfo[0]?.NetworkSettings.Networks ?? {}).map((n) => n.IPAddress);
+    expect(prometheusIps.length).toBeGreaterThan(0);
+    // Run inside the trainer container with its own node: each request bounded to 3 s.
+    const script = `
+      const tryFetch = async (url, init) => { try { const r = await fetch(url, { ...init, signal: AbortSignal.timeout(3000) }); return String(r.status); } catch (e) { return 'failed: ' + (e.cause?.code ?? e.name); } };
+      const urls = JSON.parse(process.argv[1]);
+      const out = {};
+      for (const url of urls) out[url] = await tryFetch(url, url.endsWith('/-/quit') ? { method: 'POST' } : {});
+      console.log(JSON.stringify(out));`;
+    const urls = [
+      'http://metrics_gateway:9091/-/ready',
+      'http://prometheus:9090/-/ready',
+      'http://prometheus:9090/-/quit',
+      ...prometheusIps.flatMap((ip) => [`http://${ip}:9090/-/ready`, `http://${ip}:9090/-/quit`]),
+    ];
+    const output = runOrThrow(podman ?? '', ['exec', `${project}_trainer_1`, '/usr/bin/node', '--input-type=module', '-e', script, JSON.stringify(urls)], {
+      env,
+      timeoutMs: 60_000,
+    });
+    const results = JSON.parse(output.trim().split('\n').pop() ?? '{}') as Record<string, string>;
+    expect(results['http://metrics_gateway:9091/-/ready']).toBe('200');
+    for (const url of urls.slice(1)) expect(results[url], url).toMatch(/^failed: /);
+    expect((await fetch(`${prometheusUrl}/-/ready`)).status).toBe(200);
+    await targetsUntil([`persia_gateway_dns ${JOB} up`, `persia_gateway_file ${SECOND_JOB} up`], 60_000);
   });
 
   it("every node's metrics are queryable, one series per node", async () => {
@@ -193,9 +246,10 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
   });
 
   it('discover in the deployment folder adds no second target: each gateway scraped once, up, PersiaGatewayDown silent', async () => {
-    // Beside the stack, on its network: a gateway whose 300-character job label cannot name a target file.
+    // Beside the stack, on its monitoring network: a gateway whose 300-character job label cannot name a target file.
     const [gateway] = await findGateways(await connectDockerEngine(), { job: JOB });
-    const network = gateway?.networks[0] ?? '';
+    const network = gateway?.networks.find((name) => name.endsWith('_monitoring')) ?? '';
+    expect(network).not.toBe('');
     runOrThrow(
       podman ?? '',
       [
@@ -216,13 +270,16 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
       { env },
     );
 
+    // The same folder the discovery service writes: run on the host, discover decides as the service does.
     const run = await runCli(['discover'], { DOCKER_HOST: engine?.dockerHost ?? '' }, { cwd: ROOT });
-    expect(run.code, run.stderr).toBe(0);
-    // It saw which Prometheus reads the folder, and that its own jobs find every gateway.
+    // The 300-character label fails its own file only (exit 1): no gateway of Prometheus' own finds it any more.
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('job label cannot name a target file');
+    // It saw which Prometheus reads the folder, and that its DNS job finds the stack's own gateway.
     expect(run.stdout).toContain(`read by Prometheus container ${project}_prometheus_1`);
     expect(run.stdout).toContain('scraped by job persia_gateway_dns');
-    expect(existsSync(targetsDir) ? readdirSync(targetsDir).filter((f) => f.startsWith('gateway-')) : []).toEqual([]);
-    const expected = [`persia_gateway_dns ${JOB} up`, `persia_gateway_docker LONG_JOB up`, `persia_gateway_docker ${SECOND_JOB} up`];
+    expect(readdirSync(targetsDir).filter((f) => f.startsWith('gateway-'))).toEqual([`gateway-${SECOND_JOB}.json`]);
+    const expected = [`persia_gateway_dns ${JOB} up`, `persia_gateway_file ${SECOND_JOB} up`];
     await targetsUntil(expected, 60_000);
     // Once the alert rules were evaluated on these targets, no gateway alert is pending or firing.
     await rulesEvaluatedAfter(Date.now(), 60_000);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runInProcess, type InProcessResult } from '../helpers/in-process-cli.js';
+import { runInProcess, signalsForTest, type InProcessResult } from '../helpers/in-process-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-deploy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -145,14 +145,19 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
   ];
   /** What the fake engine lists (a test may swap it and puts `stack` back). */
   let containers: unknown[] = stack;
+  /** Container lists answered, and whether the fake engine fails them (500) instead. */
+  let lists = 0;
+  let failing = false;
 
   beforeAll(async () => {
     engine = await listen((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       res.setHeader('content-type', 'application/json');
       if (url.pathname.endsWith('/containers/json')) {
+        lists += 1;
         listFilters = url.searchParams.get('filters') ?? '';
-        res.end(JSON.stringify(containers));
+        if (failing) res.statusCode = 500;
+        res.end(JSON.stringify(failing ? { message: 'engine is down' } : containers));
       } else {
         res.statusCode = 404; // Podman: no swarm
         res.end(JSON.stringify({ message: 'no such service endpoint' }));
@@ -207,6 +212,41 @@ describe('discover (fake Docker API over DOCKER_HOST)', () => {
     expect(run.out).toContain('good\\e[2J_gw');
     expect(readdirSync(out)).toEqual(['gateway-dlrm.json']);
   });
+
+  // The compose stack's discovery service runs `discover --every 15s`: its log must show changes, not a table per run.
+  it('--every runs until SIGTERM, prints a run only when it differs from the one before, and goes on when the engine fails', async () => {
+    const out = join(dir, 'every-targets');
+    const signals = signalsForTest();
+    /** Resolves once the fake engine answered `count` more container lists (bounded: 20 s). */
+    const moreLists = async (count: number): Promise<void> => {
+      const until = lists + count;
+      const deadline = Date.now() + 20_000;
+      while (lists < until) {
+        if (Date.now() > deadline) throw new Error(`discover --every did not list containers ${count} more times`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const running = runInProcess(['discover', '--out', out, '--every', '1s'], { signals });
+    await signals.listening();
+    // Two container lists per run (readers, then gateways): three runs of the same engine.
+    await moreLists(6);
+    expect(readdirSync(out)).toEqual(['gateway-dlrm.json']);
+    failing = true;
+    await moreLists(4);
+    failing = false;
+    containers = [];
+    await moreLists(4);
+    containers = stack;
+    expect(signals.send('SIGTERM')).toBe(true);
+    const result = await running;
+    expect(result.code).toBe(0);
+    // The first run's report once, however many runs saw the same; the failure once; the emptied engine once.
+    expect(result.out.match(/stack_metrics_gateway_1/g)?.length).toBe(1);
+    expect(result.err.match(/cannot list containers/g)?.length).toBe(1);
+    expect(result.out).toContain('no gateway found');
+    expect(result.out).toContain(`removed ${join(out, 'gateway-dlrm.json')}`);
+    expect(result.err).toContain('SIGTERM: stopping after the run in progress');
+  }, 30_000);
 
   it('exits 1 when the engine cannot be reached, 2 on a bad --address', async () => {
     process.env['DOCKER_HOST'] = 'unix:///nonexistent/docker.sock';

@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dump, load } from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { DiscoveryError } from '../../src/errors.js';
@@ -23,6 +24,8 @@ interface Fake {
   mounts?: Array<{ Source: string; Destination: string }>;
   command?: string;
   image?: string;
+  /** Engine state (default running). */
+  state?: string;
 }
 
 const info = (c: Fake): Docker.ContainerInfo =>
@@ -31,6 +34,7 @@ const info = (c: Fake): Docker.ContainerInfo =>
     Names: [`/${c.name}`],
     Image: c.image ?? 'prom/pushgateway:v1.5.1',
     Command: c.command ?? '',
+    State: c.state ?? 'running',
     Labels: c.labels ?? {},
     Ports: c.published === undefined ? [] : [{ IP: '127.0.0.1', PrivatePort: 9091, PublicPort: c.published, Type: 'tcp' }],
     NetworkSettings: { Networks: Object.fromEntries(Object.entries(c.networks).map(([name, ip]) => [name, { IPAddress: ip }])) },
@@ -93,7 +97,15 @@ describe('discover: addresses for the Prometheus that reads the target folder', 
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  it("init's compose Prometheus (DNS + docker_sd jobs): no file target for any gateway, and the stale 127.0.0.1 file goes", async () => {
+  /** A Prometheus of the user's with docker_sd on the mounted socket besides the shipped jobs (init's has none: no socket). */
+  function addDockerSdJob(): void {
+    const config = load(readFileSync(SHIPPED_CONFIG, 'utf8')) as { scrape_configs: unknown[] };
+    config.scrape_configs.push({ job_name: 'persia_gateway_docker', honor_labels: true, docker_sd_configs: [{ host: 'unix:///var/run/docker.sock' }] });
+    writeFileSync(join(promDir, 'prometheus.yml'), dump(config));
+  }
+
+  it('a Prometheus with DNS + docker_sd jobs: no file target for any gateway, and the stale 127.0.0.1 file goes', async () => {
+    addDockerSdJob();
     // What an earlier discover wrote: the published address, which inside the container is Prometheus itself.
     writeFileSync(join(out, 'gateway-persia_demo.json'), JSON.stringify([{ targets: ['127.0.0.1:30091'], labels: { persia_job: 'persia_demo' } }]));
     const report = await run([...gateways, prometheus()]);
@@ -107,11 +119,8 @@ describe('discover: addresses for the Prometheus that reads the target folder', 
     expect(targetFiles()).toEqual([]);
   });
 
-  it('a Prometheus container without docker_sd: internal addresses on its network, none for its DNS gateway, a warning for one it cannot reach', async () => {
-    const shipped = readFileSync(SHIPPED_CONFIG, 'utf8');
-    const withoutDocker = shipped.replace(/\n {2}- job_name: persia_gateway_docker\n[\s\S]*?\n\n(?= {2}#)/, '\n');
-    expect(withoutDocker).not.toContain('docker_sd_configs');
-    writeFileSync(join(promDir, 'prometheus.yml'), withoutDocker);
+  it("init's compose Prometheus (no socket, no docker_sd): internal addresses on its network, none for its DNS gateway, a warning for one it cannot reach", async () => {
+    expect(readFileSync(SHIPPED_CONFIG, 'utf8')).not.toContain('docker_sd_configs');
     const report = await run([...gateways, prometheus()]);
     expect(report.kind).toBe('internal');
     expect(report.decisions.map((d) => [d.gateway.job, d.target ?? d.note, d.unscraped])).toEqual([
@@ -121,6 +130,16 @@ describe('discover: addresses for the Prometheus that reads the target folder', 
     ]);
     expect(targetFiles()).toEqual(['gateway-persia_demo_b.json']);
     expect(fileTargets('gateway-persia_demo_b.json')).toEqual(['10.89.0.3:9091']);
+  });
+
+  // discover --every (the compose stack's discovery service) runs on while Prometheus restarts.
+  it('the one reader is stopped or restarting: still its addresses, not published ones; two stopped readers: none', async () => {
+    const report = await run([...gateways, { ...prometheus(), state: 'restarting' }]);
+    expect(report.reader?.name).toBe('proj_prometheus_1');
+    expect(report.kind).toBe('internal');
+    expect(targetFiles()).toEqual(['gateway-persia_demo_b.json']);
+    const old = { ...prometheus(), name: 'old_prometheus_1', state: 'exited' };
+    expect((await run([...gateways, { ...prometheus(), state: 'exited' }, old])).reader).toBeUndefined();
   });
 
   it('no container reads the folder (a Prometheus on the host): one published address per gateway', async () => {
@@ -139,6 +158,7 @@ describe('discover: addresses for the Prometheus that reads the target folder', 
   });
 
   it('two Prometheus containers reading one folder: refused (one file cannot suit both), unless --address published', async () => {
+    addDockerSdJob();
     const second = { ...prometheus(), name: 'proj_prometheus_2' };
     const error = await run([...gateways, prometheus(), second]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DiscoveryError);

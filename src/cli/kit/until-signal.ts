@@ -1,5 +1,5 @@
 /**
- * The one "run until SIGINT/SIGTERM" of the CLI (expire --every, simulate, demo, view): the first signal
+ * The one "run until SIGINT/SIGTERM" of the CLI (expire and discover --every, simulate, demo, view): the first signal
  * asks the work to end cleanly (its AbortSignal is aborted, with the signal's name as reason); a second one
  * ends the program at once with 128 + the signal's number, unless the command handles it itself.
  */
@@ -59,4 +59,24 @@ export function stopped(stop: AbortSignal): Promise<void> {
     if (stop.aborted) resolve();
     else stop.addEventListener('abort', () => resolve(), { once: true });
   });
+}
+
+/**
+ * Runs `round` now and every `everySeconds` until SIGTERM or SIGINT (expire --every, discover --every); a
+ * round in progress finishes first, unless a second signal comes (then at once, saying so). `what` names a
+ * round in those messages. Resolves with the last round's exit code.
+ */
+export function repeatUntilSignal(everySeconds: number, context: CommandContext, what: string, round: () => Promise<number>): Promise<number> {
+  return runUntilSignal(
+    context,
+    async (stop) => {
+      let code = await round();
+      while (!stop.aborted) {
+        await sleepUnlessStopped(everySeconds, stop);
+        if (!stop.aborted) code = await round();
+      }
+      return code;
+    },
+    { first: `stopping after the ${what} in progress`, again: `stopped at once, without finishing the ${what} in progress` },
+  );
 }

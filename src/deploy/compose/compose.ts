@@ -11,7 +11,6 @@ import { expireMissedPushes, recommendedExpireAfterSeconds } from '../../monitor
 import { serviceSuffix } from '../../monitoring/job-name.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { GRAFANA_IMAGE, NODE_IMAGE, PROMETHEUS_IMAGE, PUSHGATEWAY_IMAGE } from '../images.js';
-import { SWARM_NETWORK } from '../prometheus/prometheus-config.js';
 import { alias, anchored, commented, flow, spaced, yamlFile } from '../yaml.js';
 
 export interface ComposeLayout {
@@ -24,10 +23,10 @@ export interface ComposeLayout {
 type Service = Record<string, unknown>;
 
 /** The compose file format every file declares (docker-compose 1.x needs it). */
-const COMPOSE_VERSION = '3.8';
+export const COMPOSE_VERSION = '3.8';
 const NODE_ANCHOR = 'persia-node';
 
-const GATEWAY_COMMAND = commented(
+export const GATEWAY_COMMAND: unknown = commented(
   `The client checks every push against its metric catalog (one type and help per name in every group),
 so the gateway's own consistency check is redundant, and it is what costs: about 1 us x every series
 stored on the gateway, per push. 1,024 nodes x 1k series every 10 s: one gateway with the check completes
@@ -36,7 +35,7 @@ Caution: without it the gateway answers 202 before applying a push, so a rejecte
   ['--push.disable-consistency-check', commented('No persistence file: groups live as long as the gateway; nodes push again within one interval.', '--persistence.file=')],
 );
 
-function gatewayLabels(jobName: string): Record<string, string> {
+export function gatewayLabels(jobName: string): Record<string, string> {
   return { 'persia.metrics.gateway': 'true', 'persia.metrics.job': jobName };
 }
 
@@ -60,11 +59,11 @@ function nodeService(role: NodeRole, jobName: string, gateway: string, extra: Se
 }
 
 /** The node services, each after an empty line. */
-function nodeServices(name: (role: NodeRole) => string, jobName: string, gateway: string, extra: (role: NodeRole) => Service): Record<string, unknown> {
+export function nodeServices(name: (role: NodeRole) => string, jobName: string, gateway: string, extra: (role: NodeRole) => Service): Record<string, unknown> {
   return Object.fromEntries(NODE_ROLES.map((role) => [name(role), spaced(nodeService(role, jobName, gateway, extra(role)))]));
 }
 
-function nodeAnchor(layout: ComposeLayout, swarm: boolean): unknown {
+export function nodeAnchor(layout: ComposeLayout, swarm: boolean): unknown {
   const build = layout.nodeBuildContext === undefined || swarm ? {} : { build: { context: layout.nodeBuildContext, dockerfile: 'docker/node/Dockerfile' } };
   const config = swarm ? { configs: [{ source: 'global_config', target: '/app/global_config.yaml' }] } : { volumes: ['./global_config.yaml:/app/global_config.yaml:ro'] };
   return commented(
@@ -93,6 +92,7 @@ group goes before it missed ${expireMissedPushes(options)} of its own pushes.`,
       profiles: flow(['janitor']),
       command: flow(['expire', '--gateway', `metrics_gateway:${DEFAULT_GATEWAY_PORT}`, '--job', options.jobName, '--after', `${recommendedExpireAfterSeconds(options) / 60}m`, '--every', '1m']),
       depends_on: flow(['metrics_gateway']),
+      networks: flow([NODES_NETWORK]),
       restart: 'unless-stopped',
     },
     true,
@@ -101,47 +101,101 @@ group goes before it missed ${expireMissedPushes(options)} of its own pushes.`,
 
 const RESTART = { restart: 'unless-stopped' };
 
+/** The networks of the single-host stack: the nodes reach their gateway, never Prometheus or Grafana. */
+const NODES_NETWORK = 'nodes';
+const MONITORING_NETWORK = 'monitoring';
+/** Where the discovery service sees the deployment's config/prometheus (read-only) and writes the target files. */
+const DISCOVERY_CONFIG_DIR = '/config/prometheus';
+/** How often the discovery service looks for gateways: a new job's gateway is scraped within this plus Prometheus' file_sd refresh. */
+const DISCOVERY_EVERY = '15s';
+/** The user the upstream Prometheus image runs as (nobody), numeric: images without /etc/passwd know no names. */
+const PROMETHEUS_USER = '65534:65534';
+
+/** A gateway: on its job's nodes network (they push) and on the monitoring network (Prometheus scrapes). */
+function gatewayService(jobName: string, nodesNetwork: string, port: string, labelsComment?: string): Service {
+  const labels = gatewayLabels(jobName);
+  return {
+    image: PUSHGATEWAY_IMAGE,
+    command: GATEWAY_COMMAND,
+    labels: labelsComment === undefined ? labels : commented(labelsComment, labels),
+    networks: flow([nodesNetwork, MONITORING_NETWORK]),
+    ports: [port],
+    ...RESTART,
+  };
+}
+
+/**
+ * `persia-metrics discover --every` in a container of its own: the one service with the engine socket, so
+ * that Prometheus needs none. It writes the gateways Prometheus' DNS job does not find (the other jobs') to
+ * config/prometheus/targets/, which Prometheus reads through file_sd_configs.
+ */
+function discoveryService(cfg: string): unknown {
+  return commented(
+    `persia-metrics discover every ${DISCOVERY_EVERY}: finds the gateways of every job on this engine (containers
+labelled persia.metrics.gateway=true) and writes those Prometheus' DNS job does not find to
+${cfg}/prometheus/targets/ (docs/deployment.md). The only service with the engine socket.
+Podman: PERSIA_DOCKER_SOCKET=/run/podman/podman.sock
+Trade-off: :ro keeps the socket file from being replaced, not the engine's API from being used: whoever
+controls this container controls the engine. So it runs nothing else, publishes no port and joins no
+network (network_mode: none): no other container can reach it, and it reaches nothing but the socket.`,
+    {
+      '<<': alias(NODE_ANCHOR),
+      command: flow(['discover', '--out', `${DISCOVERY_CONFIG_DIR}/targets`, '--every', DISCOVERY_EVERY]),
+      user: commented(
+        'Root, for the socket (root and a group whose id differs from host to host may use it), with every\ncapability dropped but the one that lets it write into a targets folder owned by another user.',
+        '0:0',
+      ),
+      cap_drop: flow(['ALL']),
+      cap_add: flow(['DAC_OVERRIDE']),
+      security_opt: flow(['no-new-privileges:true']),
+      read_only: true,
+      network_mode: 'none',
+      volumes: [
+        '${PERSIA_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro',
+        commented('prometheus.yml, read to learn what Prometheus finds by itself; only the targets folder is writable.', `${cfg}/prometheus:${DISCOVERY_CONFIG_DIR}:ro`),
+        `${cfg}/prometheus/targets:${DISCOVERY_CONFIG_DIR}/targets`,
+      ],
+      depends_on: flow(['prometheus']),
+      ...RESTART,
+    },
+    true,
+  );
+}
+
 export function renderCompose(options: DeployOptions, layout: ComposeLayout): string {
   const cfg = layout.configDir;
   const header = `persia-metrics single-host stack for job "${options.jobName}" (rendered by \`persia-metrics init\`).
   docker-compose up -d     Grafana http://127.0.0.1:3000, Prometheus :9090, gateway :${DEFAULT_GATEWAY_PORT}
-Ports are published on 127.0.0.1 only; PERSIA_*_PORT variables move them (two stacks on one host).`;
+Ports are published on 127.0.0.1 only; PERSIA_*_PORT variables move them (two stacks on one host).
+Least privilege: Prometheus runs as nobody with no engine socket; only the discovery service has the socket
+and it joins no network. The nodes share a network with their gateway only: they cannot reach Prometheus or
+Grafana (docs/security.md).`;
   return yamlFile(header, {
     version: COMPOSE_VERSION,
     'x-persia-node': nodeAnchor(layout, false),
     services: spaced({
-      metrics_gateway: commented("The job's own gateway (never shared across jobs). Its name is PersiaML's default push address.", {
-        image: PUSHGATEWAY_IMAGE,
-        command: GATEWAY_COMMAND,
-        labels: commented('What docker_sd in prometheus.yml and `persia-metrics discover` look for.', gatewayLabels(options.jobName)),
-        ports: [`127.0.0.1:\${PERSIA_GATEWAY_PORT:-${DEFAULT_GATEWAY_PORT}}:${DEFAULT_GATEWAY_PORT}`],
-        ...RESTART,
-      }),
+      metrics_gateway: commented(
+        "The job's own gateway (never shared across jobs). Its name is PersiaML's default push address.",
+        gatewayService(
+          options.jobName,
+          NODES_NETWORK,
+          `127.0.0.1:\${PERSIA_GATEWAY_PORT:-${DEFAULT_GATEWAY_PORT}}:${DEFAULT_GATEWAY_PORT}`,
+          'What `persia-metrics discover` (the discovery service below) looks for.',
+        ),
+      ),
       prometheus: spaced({
         image: PROMETHEUS_IMAGE,
-        user: commented(
-          'The image runs as nobody, which cannot read the engine socket docker_sd needs (its group differs from\nhost to host). Numeric: images without /etc/passwd (scratch builds) know no user names.',
-          '0:0',
-        ),
+        user: commented('The image\'s own unprivileged user (nobody): Prometheus reads no socket and writes only its data.', PROMETHEUS_USER),
         command: commented(
-          'No --web.enable-lifecycle (nor --web.enable-admin-api): every container on this network reaches\n:9090, and with it one POST /-/quit stops Prometheus. Apply a changed prometheus.yml with\n`docker-compose restart prometheus`.',
+          'No --web.enable-lifecycle (nor --web.enable-admin-api): whoever reaches :9090 could stop Prometheus with\none POST /-/quit. Apply a changed prometheus.yml with `docker-compose restart prometheus`.',
           ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
         ),
-        volumes: [
-          `${cfg}/prometheus:/etc/prometheus:ro`,
-          commented(
-            `The engine socket for docker_sd. Podman: PERSIA_DOCKER_SOCKET=/run/podman/podman.sock
-Trade-off: :ro keeps the file from being replaced, not the engine's API from being used, so this
-container can drive the engine; that is why it runs no lifecycle or admin API. Without docker_sd
-(delete this mount, the persia_gateway_docker job in prometheus.yml and user: above), Prometheus runs
-as nobody with no engine access, and \`persia-metrics discover\` on the host writes the other jobs'
-gateways to config/prometheus/targets/ instead (docs/deployment.md).`,
-            '${PERSIA_DOCKER_SOCKET:-/var/run/docker.sock}:/var/run/docker.sock:ro',
-          ),
-        ],
+        volumes: [commented('Read-only; targets/ in it is where the discovery service writes.', `${cfg}/prometheus:/etc/prometheus:ro`)],
+        networks: commented('Not the nodes\' network: training containers cannot reach it. The gateways are on both.', flow([MONITORING_NETWORK])),
         ports: ['127.0.0.1:${PERSIA_PROMETHEUS_PORT:-9090}:9090'],
         ...RESTART,
       }),
+      discovery: discoveryService(cfg),
       grafana: spaced({
         image: GRAFANA_IMAGE,
         environment: commented('Local use without a login: anonymous viewers (the admin login stays admin/admin, as in Mephisto).', {
@@ -150,132 +204,42 @@ gateways to config/prometheus/targets/ instead (docs/deployment.md).`,
           GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: '/var/lib/grafana/dashboards/persia-job-health.json',
         }),
         volumes: [`${cfg}/grafana/provisioning:/etc/grafana/provisioning:ro`, `${cfg}/grafana/dashboards:/var/lib/grafana/dashboards:ro`],
+        networks: flow([MONITORING_NETWORK]),
         ports: ['127.0.0.1:${PERSIA_GRAFANA_PORT:-3000}:3000'],
         depends_on: flow(['prometheus']),
         ...RESTART,
       }),
-      ...nodeServices((role) => role, options.jobName, 'metrics_gateway', () => RESTART),
+      ...nodeServices((role) => role, options.jobName, 'metrics_gateway', () => ({ networks: flow([NODES_NETWORK]), ...RESTART })),
       janitor: janitorService(options),
     }),
+    networks: spaced(networksOf(options.jobName, NODES_NETWORK)),
   });
 }
 
-/** Overlay: a second job with its own gateway and nodes, found by the same Prometheus through docker_sd. */
+/** The two networks of a stack (or overlay): the job's nodes with their gateway, and the monitoring side. */
+function networksOf(jobName: string, nodesNetwork: string): Record<string, unknown> {
+  return {
+    [nodesNetwork]: commented(`Job "${jobName}"'s nodes and its gateway.`, {}),
+    [MONITORING_NETWORK]: commented('Prometheus, Grafana and every gateway: what the nodes must not reach.', {}),
+  };
+}
+
+/** Overlay: a second job with its own gateway, nodes and nodes network, found by the same discovery service. */
 export function renderSecondJobCompose(secondJobName: string, layout: ComposeLayout): string {
   const suffix = serviceSuffix(secondJobName);
   const gateway = `metrics_gateway_${suffix}`;
+  const nodesNetwork = `${NODES_NETWORK}_${suffix}`;
   const header = `Overlay: a second job, "${secondJobName}", beside the first, with its own gateway (the rule: one gateway
-per job). The first stack's Prometheus finds this gateway through docker_sd (its labels), not DNS.
+per job) and its own nodes network. The first stack's discovery service finds this gateway by its labels
+and Prometheus scrapes it on the monitoring network.
   docker-compose -f docker-compose.yml -f docker-compose.second-job.yml up -d`;
   return yamlFile(header, {
     version: COMPOSE_VERSION,
     'x-persia-node': nodeAnchor(layout, false),
     services: spaced({
-      [gateway]: {
-        image: PUSHGATEWAY_IMAGE,
-        command: GATEWAY_COMMAND,
-        labels: gatewayLabels(secondJobName),
-        ports: [`127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:${DEFAULT_GATEWAY_PORT}`],
-        ...RESTART,
-      },
-      ...nodeServices((role) => `${role}_${suffix}`, secondJobName, gateway, () => RESTART),
+      [gateway]: gatewayService(secondJobName, nodesNetwork, `127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:${DEFAULT_GATEWAY_PORT}`),
+      ...nodeServices((role) => `${role}_${suffix}`, secondJobName, gateway, () => ({ networks: flow([nodesNetwork]), ...RESTART })),
     }),
-  });
-}
-
-function swarmConfigs(cfg: string, dashboards: readonly string[]): Record<string, { file: string }> {
-  const entries: Array<[string, string]> = [
-    ['global_config', './global_config.yaml'],
-    ['prometheus_yml', `${cfg}/prometheus/prometheus-swarm.yml`],
-    ['persia_alerts', `${cfg}/prometheus/rules/persia-alerts.yml`],
-    ['persia_recording', `${cfg}/prometheus/rules/persia-recording.yml`],
-    ['grafana_datasource', `${cfg}/grafana/provisioning/datasources/prometheus.yml`],
-    ['grafana_dashboards', `${cfg}/grafana/provisioning/dashboards/persia.yml`],
-    ...dashboards.map((file): [string, string] => [dashboardConfigName(file), `${cfg}/grafana/dashboards/${file}`]),
-  ];
-  return Object.fromEntries(entries.map(([name, file]) => [name, { file }]));
-}
-
-function dashboardConfigName(file: string): string {
-  return `dashboard_${file.replace(/\.json$/, '').replace(/[^a-z0-9]/g, '_')}`;
-}
-
-/**
- * Swarm variant. Config files travel as swarm configs (a bind mount would need the checkout on whichever
- * node runs the task). No ports are published: swarm's ingress cannot bind 127.0.0.1 and would expose the
- * unauthenticated gateway and Prometheus on every node's every interface.
- */
-export function renderSwarmCompose(options: DeployOptions, layout: ComposeLayout, dashboards: readonly string[]): string {
-  const header = `persia-metrics swarm stack for job "${options.jobName}" (rendered by \`persia-metrics init\`).
-  docker stack deploy -c docker-compose.swarm.yml persia
-No published ports (swarm cannot bind 127.0.0.1). Reach Grafana through the attachable network, e.g.
-  docker run --rm --network ${SWARM_NETWORK} -p 127.0.0.1:3000:3000 alpine/socat TCP-LISTEN:3000,fork TCP:grafana:3000`;
-  const networks = { networks: flow([SWARM_NETWORK]) };
-  return yamlFile(header, {
-    version: COMPOSE_VERSION,
-    'x-persia-node': nodeAnchor(layout, true),
-    services: spaced({
-      metrics_gateway: {
-        image: PUSHGATEWAY_IMAGE,
-        command: GATEWAY_COMMAND,
-        labels: commented('Container labels: docker_sd on one node and `persia-metrics discover` see these.', gatewayLabels(options.jobName)),
-        ...networks,
-        deploy: {
-          replicas: commented(
-            `One replica. Behind the service's virtual IP, replicas would each receive some pushes of the same
-node and keep diverging copies of its group. To shard, add services metrics_gateway_1, _2 ... and
-list them all in PERSIA_METRICS_GATEWAY_ADDR (each node then sticks to one).`,
-            1,
-          ),
-          labels: commented('Service labels: what dockerswarm_sd_configs in prometheus-swarm.yml keeps.', gatewayLabels(options.jobName)),
-          restart_policy: { condition: 'any' },
-        },
-      },
-      prometheus: spaced({
-        image: PROMETHEUS_IMAGE,
-        user: '0:0',
-        command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
-        configs: [
-          { source: 'prometheus_yml', target: '/etc/prometheus/prometheus.yml' },
-          { source: 'persia_alerts', target: '/etc/prometheus/rules/persia-alerts.yml' },
-          { source: 'persia_recording', target: '/etc/prometheus/rules/persia-recording.yml' },
-        ],
-        volumes: ['/var/run/docker.sock:/var/run/docker.sock:ro'],
-        ...networks,
-        deploy: {
-          replicas: 1,
-          placement: commented('dockerswarm_sd reads the swarm API, which only managers answer.', { constraints: flow(['node.role == manager']) }),
-        },
-      }),
-      grafana: spaced({
-        image: GRAFANA_IMAGE,
-        environment: { GF_AUTH_ANONYMOUS_ENABLED: 'true', GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer' },
-        configs: [
-          { source: 'grafana_datasource', target: '/etc/grafana/provisioning/datasources/prometheus.yml' },
-          { source: 'grafana_dashboards', target: '/etc/grafana/provisioning/dashboards/persia.yml' },
-          ...dashboards.map((file) => ({ source: dashboardConfigName(file), target: `/var/lib/grafana/dashboards/${file}` })),
-        ],
-        ...networks,
-        deploy: { replicas: 1 },
-      }),
-      ...nodeServices(
-        (role) => role,
-        options.jobName,
-        'metrics_gateway',
-        (role) => ({
-          hostname: commented("Stable per-slot hostnames: a restarted task reuses its instance label (hostname_rep_0) and group.", '{{.Service.Name}}-{{.Task.Slot}}'),
-          ...networks,
-          deploy: { replicas: role === 'middleware' ? 1 : 2, restart_policy: { condition: 'on-failure' } },
-        }),
-      ),
-    }),
-    networks: spaced({
-      [SWARM_NETWORK]: {
-        driver: 'overlay',
-        name: commented('A fixed name (not <stack>_...): prometheus-swarm.yml keeps task addresses on this network by name.', SWARM_NETWORK),
-        attachable: true,
-      },
-    }),
-    configs: spaced(swarmConfigs(layout.configDir, dashboards)),
+    networks: spaced(networksOf(secondJobName, nodesNetwork)),
   });
 }

@@ -6,9 +6,11 @@
  * `exported_instance` and every dashboard breaks. The gateway's own series (process_*, pushgateway_*, `up`)
  * have no `job`, so they keep the scrape job's name; `persia_job` carries the training job for those.
  *
- * Each gateway is scraped by one job only: the engine job (docker_sd / dockerswarm_sd) leaves the gateway
- * service to the DNS job, which needs no socket. Found twice, a gateway would have two `up` series, and a
- * target of one job that cannot reach it would fire PersiaGatewayDown while the other scrapes it fine.
+ * Each gateway is scraped by one job only: the DNS job finds the stack's own gateway service; the others
+ * come from target files (single host: written by the compose stack's discovery service, so Prometheus
+ * needs no engine socket) or, on swarm, from dockerswarm_sd, which leaves the gateway service to the DNS
+ * job. Found twice, a gateway would have two `up` series, and a target of one job that cannot reach it
+ * would fire PersiaGatewayDown while the other scrapes it fine.
  * `persia-metrics discover` leaves out whatever these jobs find (src/discovery/scrape-reader.ts).
  *
  * honor_labels also lets a push name any series: every gateway job drops the names only rules may write
@@ -48,9 +50,14 @@ failure); this Prometheus finds them all. Validate with: promtool check config p
     scrape_configs: spaced([
       { job_name: 'prometheus', static_configs: [{ targets: flow(['localhost:9090']) }] },
       dnsScrapeJob(options, flavour),
-      flavour === 'swarm' ? swarmScrapeJob() : dockerScrapeJob(),
+      ...(flavour === 'swarm' ? [swarmScrapeJob()] : []),
       commented(
-        'Gateways outside this Docker network: `persia-metrics discover` writes targets/gateway-<job>.json\n(targets + a persia_job label); Prometheus re-reads the files when they change.',
+        flavour === 'swarm'
+          ? 'Gateways outside this swarm: `persia-metrics discover` writes targets/gateway-<job>.json\n(targets + a persia_job label); Prometheus re-reads the files when they change.'
+          : `Every other gateway on this engine (the other jobs'): the compose stack's discovery service
+(\`persia-metrics discover --every\`, the one container with the engine socket, so that this Prometheus
+needs none) writes targets/gateway-<job>.json (targets + a persia_job label); Prometheus re-reads the
+files when they change.`,
         {
           job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}file`,
           honor_labels: true,
@@ -99,41 +106,6 @@ Credentials: add basic_auth or authorization here (never in the URL).`,
       true,
     ),
   };
-}
-
-function dockerScrapeJob(): unknown {
-  return commented(
-    "Every gateway container on this host, whichever job or compose project it belongs to: containers\nlabelled persia.metrics.gateway=true. Needs the engine's socket mounted (Podman's works too).",
-    {
-      job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}docker`,
-      honor_labels: true,
-      docker_sd_configs: [
-        {
-          host: 'unix:///var/run/docker.sock',
-          refresh_interval: '15s',
-          filters: commented('Filter in the engine already; the relabelling below repeats it so a wider filter stays safe.', [
-            { name: 'label', values: flow(['persia.metrics.gateway=true']) },
-          ]),
-        },
-      ],
-      relabel_configs: [
-        { source_labels: flow(['__meta_docker_container_label_persia_metrics_gateway']), regex: 'true', action: 'keep' },
-        commented("docker_sd makes one target per exposed port; keep the gateway's (or the port-less default).", {
-          source_labels: flow(['__meta_docker_port_private']),
-          regex: `(${DEFAULT_GATEWAY_PORT})?`,
-          action: 'keep',
-        }),
-        { source_labels: flow(['__meta_docker_container_label_persia_metrics_job']), target_label: 'persia_job' },
-        commented(`The ${GATEWAY_SERVICE} service is the DNS job's (above); scraped here too it would be scraped twice.`, {
-          source_labels: flow(['__meta_docker_container_label_com_docker_compose_service']),
-          regex: GATEWAY_SERVICE,
-          action: 'drop',
-        }),
-      ],
-      ...dropRuleSeries(),
-    },
-    true,
-  );
 }
 
 function swarmScrapeJob(): unknown {
