@@ -163,7 +163,7 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
 
   it("Prometheus scrapes each gateway once: the job's by DNS, the second job's from the discovery service's target file, all up", async () => {
     await targetsUntil([`persia_gateway_dns ${JOB} up`, `persia_gateway_file ${SECOND_JOB} up`], 60_000);
-  });
+  }, 90_000);
 
   it('Prometheus runs as nobody with no engine socket; the discovery service has the socket and no network', () => {
     const inspect = (service: string): { Config: { User: string }; Mounts: Array<{ Destination: string }>; HostConfig: { NetworkMode: string } } =>
@@ -217,7 +217,8 @@ describe.skipIf(podman === undefined || dockerCompose === undefined)('compose st
     expect(nodes.map((s) => `${s.metric['job']}/${s.metric['role']}`).sort()).toEqual([`${JOB}/middleware`, `${JOB}/server`, `${JOB}/trainer`, `${SECOND_JOB}/trainer`]);
     expect(nodes.every((s) => s.value[1] === '1')).toBe(true);
     for (const promql of [`staleness{job="${JOB}"}`, `lookup_rpc_time_cost_count{job="${JOB}"}`, `index_miss_ratio{job="${JOB}"}`, `staleness{job="${SECOND_JOB}"}`]) {
-      await queryUntil(promql, (s) => s.length === 1, 30_000);
+      // Every role of the catalog publishes these now (zero where a role records none): present is what counts.
+      await queryUntil(promql, (s) => s.length >= 1, 30_000);
     }
   });
 

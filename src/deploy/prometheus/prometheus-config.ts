@@ -61,7 +61,12 @@ files when they change.`,
         {
           job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}file`,
           honor_labels: true,
-          file_sd_configs: [{ files: flow(['targets/*.json']), refresh_interval: '1m' }],
+          file_sd_configs: [
+            commented("Re-read every 15 s too: the folder may appear after Prometheus starts (the discovery service's\nmount creates it), and a missing folder is not watched.", {
+              files: flow(['targets/*.json']),
+              refresh_interval: '15s',
+            }),
+          ],
           ...dropRuleSeries(),
         },
         true,
