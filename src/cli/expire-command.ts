@@ -46,8 +46,9 @@ A group is deleted once its last push is older than max(--after, ${MISSED_PUSHES
 every persia-metrics node publishes persia_node_push_interval_seconds, so a slow node is never deleted
 between two of its pushes (${MISSED_PUSHES} = twice the ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} missed intervals of the stale-node alert).
 A node that does not publish it (a PersiaML node: grouping key job, instance, ip_addr) is judged by
-${STATED_PUSH_INTERVAL_SECONDS} s, PersiaML's default interval. Groups without an instance (other pushers, such as a batch job's
-last result) are kept unless --include-other-pushers, which applies --after alone to them.
+${STATED_PUSH_INTERVAL_SECONDS} s, PersiaML's default interval. A group that publishes its interval is judged by it with or
+without an instance. Groups with neither (other pushers, such as a batch job's last result) are kept
+unless --include-other-pushers, which applies --after alone to them.
 
 Choose --after so that the stale-node alert (PersiaNodeStoppedPushing) fires and notifies first: at least
 the stale threshold (push interval x ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals}) + the alert's for (1m) + 3m; with the shipped 10 s interval
