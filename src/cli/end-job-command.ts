@@ -45,7 +45,7 @@ async function endJob(flags: EndJobFlags, context: CommandContext): Promise<numb
   if (flags.job.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
   const gateways = gatewayBaseUrls(flags.gateway);
   const dryRun = flags.dryRun === true;
-  const access = gatewayAccess(flags.config, context);
+  const access = gatewayAccess(flags.config, flags.gateway, context);
   const sweeps = await sweepAll(
     gateways,
     { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, access, plan: (groups, now) => planEndJob(groups, flags.job, now) },

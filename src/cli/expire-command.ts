@@ -93,7 +93,7 @@ export function registerExpireCommand(program: Command, context: CommandContext)
 async function expire(flags: ExpireFlags, context: CommandContext): Promise<number> {
   const gateways = gatewayBaseUrls(flags.gateway);
   if (flags.job !== undefined && flags.job.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
-  const access = gatewayAccess(flags.config, context);
+  const access = gatewayAccess(flags.config, flags.gateway, context);
   const rule: ExpiryRule = { afterSeconds: flags.after, missedPushes: MISSED_PUSHES, includeOtherPushers: flags.includeOtherPushers === true };
   const sweepOnce = (): Promise<GatewaySweep[]> =>
     sweepAll(

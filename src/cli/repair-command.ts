@@ -63,7 +63,7 @@ async function repair(flags: RepairFlags, context: CommandContext): Promise<numb
       timeoutSeconds: flags.timeout,
       dryRun,
       json: flags.json === true,
-      access: gatewayAccess(flags.config, context),
+      access: gatewayAccess(flags.config, flags.gateway, context),
       probeFirst: true,
       plan: (groups, now, broken) => planRepair(groups, broken, now, flags.job),
     },

@@ -1,7 +1,7 @@
 /** `persia-metrics status --job NAME`: every node of the job as its gateway sees it (last push age, failures). */
 import type { Command } from 'commander';
 import { gatewayCredentials } from '../config/credentials.js';
-import { loadConfig, type ResolvedConfig } from '../config/resolve.js';
+import type { ResolvedConfig } from '../config/resolve.js';
 import { DeployUsageError, StatusError } from '../errors.js';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { findGateways } from '../discovery/gateway-discovery.js';
@@ -14,7 +14,7 @@ import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
-import { groupName } from './kit/gateway-sweeps.js';
+import { commandConfig, groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls as listedGateways, parseGatewayOption, parsePath, parseSeconds } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted } from './kit/output.js';
@@ -100,8 +100,7 @@ function shortGateway(baseUrl: string): string {
 }
 
 async function status(flags: StatusFlags, context: CommandContext): Promise<number> {
-  const config = loadConfig({ file: flags.config, env: context.env });
-  for (const warning of config.warnings) context.stderr.write(`persia-metrics: warning: ${warning}\n`);
+  const config = commandConfig(flags.config, flags.gateway, context);
   if (flags.job !== undefined && flags.job.trim() === '') throw new DeployUsageError('--job is empty: give the job name, or leave it out to use job_name of the config');
   const job = flags.job ?? config.options.jobName;
   const bases = await gatewayBaseUrls(job, flags, config);

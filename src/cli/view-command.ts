@@ -120,7 +120,7 @@ async function view(flags: ViewFlags, context: CommandContext): Promise<number> 
     job: flags.job,
     refreshSeconds: flags.refresh,
     window: flags.window,
-    ...(flags.gateway === undefined ? {} : { gateways: gatewayBaseUrls(flags.gateway), gatewayAccess: gatewayAccess(flags.config, context) }),
+    ...(flags.gateway === undefined ? {} : { gateways: gatewayBaseUrls(flags.gateway), gatewayAccess: gatewayAccess(flags.config, flags.gateway, context) }),
   });
   const prometheus = redactedUrl(access.url);
   if (isWildcardOrPublic(flags.host))

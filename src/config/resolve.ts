@@ -40,6 +40,8 @@ export interface LoadConfigInput {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Values from code: they win over everything else. */
   readonly options?: Partial<MetricsOptions>;
+  /** Where `options` came from, as warnings name it (e.g. `--gateway` for a CLI flag); default `code options`. */
+  readonly optionsOrigin?: string;
 }
 
 export const CONFIG_FILE_ENV = 'PERSIA_GLOBAL_CONFIG';
@@ -97,7 +99,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     const location = { source: 'options', path: property };
     locations[property] = location;
     values[property] = validate(spec, value, location);
-    origins[property] = { source: 'options' };
+    origins[property] = input.optionsOrigin === undefined ? { source: 'options' } : { source: 'options', detail: input.optionsOrigin };
   }
   const parsed = values as unknown as ParsedOptions;
   const { text: gatewayText, addresses: gateways, repeated } = parsed.gatewayAddr;

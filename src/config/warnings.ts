@@ -54,6 +54,6 @@ export function clearTextCredentialWarnings(
 /** `default`, `file.yaml:4`, `PERSIA_METRICS_PUSH_TIMEOUT_SECONDS`, `code options`. */
 export function describeOrigin(origin: Origin): string {
   if (origin.source === 'default') return 'default';
-  if (origin.source === 'options') return 'code options';
+  if (origin.source === 'options') return origin.detail ?? 'code options';
   return origin.detail ?? origin.source;
 }

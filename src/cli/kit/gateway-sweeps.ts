@@ -5,7 +5,7 @@
  * reports them.
  */
 import { gatewayCredentials } from '../../config/credentials.js';
-import { loadConfig } from '../../config/resolve.js';
+import { loadConfig, type ResolvedConfig } from '../../config/resolve.js';
 import type { GatewayAccess } from '../../gateway/endpoint.js';
 import { formatAge } from '../../discovery/gateway-status.js';
 import { groupText } from '../../discovery/scrape-diagnosis.js';
@@ -17,12 +17,23 @@ import { MAX_TIMEOUT_SECONDS } from './flags.js';
 import { EXIT_FAILURE, EXIT_OK, formatDuration, quoted } from './output.js';
 
 /**
+ * The configuration a gateway command runs with, its warnings printed once. A `--gateway` given replaces
+ * gateway_addr, so what the warnings say (credentials in clear text) is about the gateways contacted.
+ */
+export function commandConfig(configFile: string | undefined, gatewayFlag: string | undefined, context: CommandContext): ResolvedConfig {
+  const override = gatewayFlag === undefined ? {} : { options: { gatewayAddr: gatewayFlag }, optionsOrigin: '--gateway' };
+  const config = loadConfig({ file: configFile, env: context.env, ...override });
+  for (const warning of config.warnings) context.stderr.write(`persia-metrics: warning: ${warning}\n`);
+  return config;
+}
+
+/**
  * The nodes' own credentials and TLS trust for the gateway (PERSIA_METRICS_BASIC_AUTH_USERNAME /
  * _PASSWORD(_FILE), PERSIA_METRICS_BEARER_TOKEN(_FILE), PERSIA_METRICS_TLS_CA_FILE, or --config FILE):
  * a janitor reaches a secured gateway as the nodes do (src/config/credentials.ts).
  */
-export function gatewayAccess(configFile: string | undefined, context: CommandContext): GatewayAccess {
-  return gatewayCredentials(loadConfig({ file: configFile, env: context.env }).options);
+export function gatewayAccess(configFile: string | undefined, gatewayFlag: string, context: CommandContext): GatewayAccess {
+  return gatewayCredentials(commandConfig(configFile, gatewayFlag, context).options);
 }
 
 /** Help for the options `expire` and `end-job` share: the credentials' source and the request timeout. */
