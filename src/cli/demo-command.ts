@@ -11,13 +11,14 @@ import type { Command } from 'commander';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
 import { checkCluster, startCluster } from '../simulate/cluster.js';
+import { HUNG_NODE_FORMAT, type HungNode } from '../simulate/hung-nodes.js';
 import { SLOW_NODE_FORMAT, type SlowNode } from '../simulate/slow-nodes.js';
 import { startViewServer } from '../view/view-server.js';
 import { promqlStringContent } from '../view/view-panels.js';
 import { STRAGGLER_RECORDS } from '../monitoring/straggler-rules.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { collectSlowNode, MAX_RUN_SECONDS, optionFlag, parseCount, parseRunSeconds } from './kit/flags.js';
+import { collectHungNode, collectSlowNode, MAX_RUN_SECONDS, optionFlag, parseCount, parseRunSeconds } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural } from './kit/output.js';
 import { CLI_SCRIPT } from './kit/program.js';
 import { runUntilSignal, stopped } from './kit/until-signal.js';
@@ -33,6 +34,7 @@ interface DemoFlags {
   duration: number;
   interval: number;
   slow?: SlowNode[];
+  hang?: HungNode[];
   keep?: boolean;
 }
 
@@ -64,6 +66,7 @@ export function registerDemoCommand(program: Command, context: CommandContext): 
     .option('--duration <seconds>', `how long the simulated job runs (at most ${MAX_RUN_SECONDS})`, parseRunSeconds, 40)
     .option('--interval <seconds>', 'push interval of the nodes (as push_interval_seconds)', optionFlag('push_interval_seconds'), 2)
     .option('--slow <spec>', `a straggler, repeatable (as simulate --slow): ${SLOW_NODE_FORMAT}`, collectSlowNode)
+    .option('--hang <spec>', `a hung node, repeatable (as simulate --hang): ${HUNG_NODE_FORMAT}`, collectHungNode)
     .option('--keep', 'leave the gateway, Prometheus and the view running after the job ends, until Ctrl-C')
     .addHelpText('after', `\nNeeds the Debian packages prometheus and prometheus-pushgateway (scripts/demo.sh installs them).${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: DemoFlags) => runDemo(flags, context)));
@@ -71,7 +74,7 @@ export function registerDemoCommand(program: Command, context: CommandContext): 
 
 async function runDemo(flags: DemoFlags, context: CommandContext): Promise<number> {
   const say = (text: string): void => void context.stdout.write(`${text}\n`);
-  checkCluster(flags); // a usage error (no node, a --slow node not simulated) before any server starts
+  checkCluster({ ...flags, hung: flags.hang }); // a usage error (no node, a --slow or --hang node not simulated) before any server starts
   const gateway = await startPushgateway();
   // Scraped as the shipped prometheus.yml does (a persia_gateway_* job labelled with the job), with the
   // shipped rules, so every panel of the view and its straggler / duplicate flags have their series.
@@ -108,6 +111,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
       servers: flags.servers,
       stepMs: 20,
       slow: flags.slow,
+      hung: flags.hang,
       log: (message) => context.stderr.write(`simulate: ${message}\n`),
       warn: (message) => context.stderr.write(`simulate: ${message}\n`),
     });

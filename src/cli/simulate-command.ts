@@ -7,10 +7,11 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/resolve.js';
 import { startCluster } from '../simulate/cluster.js';
 import { type PersiamlNode, startPersiamlCluster } from '../simulate/persiaml-node.js';
+import { HUNG_NODE_FORMAT, type HungNode } from '../simulate/hung-nodes.js';
 import { MAX_SLOW_FACTOR, SLOW_NODE_FORMAT, SLOW_TRAINER_NOTE, type SlowNode } from '../simulate/slow-nodes.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { collectSlowNode, MAX_RUN_SECONDS, parseCount, parseGatewayOption, parsePath, parseRunSeconds } from './kit/flags.js';
+import { collectHungNode, collectSlowNode, MAX_RUN_SECONDS, parseCount, parseGatewayOption, parsePath, parseRunSeconds } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK } from './kit/output.js';
 import { CLI_SCRIPT } from './kit/program.js';
 import { runUntilSignal } from './kit/until-signal.js';
@@ -28,6 +29,7 @@ interface SimulateFlags {
   slow?: SlowNode[];
   persiamlWorkers: number;
   persiamlServers: number;
+  hang?: HungNode[];
 }
 
 export function registerSimulateCommand(program: Command, context: CommandContext): void {
@@ -48,6 +50,11 @@ export function registerSimulateCommand(program: Command, context: CommandContex
     )
     .option('--persiaml-workers <n>', 'replayed PersiaML embedding workers (Rust nodes: no role, no interval; docs/processes.md)', parseCount, 0)
     .option('--persiaml-servers <n>', 'replayed PersiaML embedding parameter servers', parseCount, 0)
+    .option(
+      '--hang <spec>',
+      `a hung node, repeatable: ${HUNG_NODE_FORMAT} (after SECONDS, default 0, it records no batch but keeps pushing as running: PersiaNodeHung fires)`,
+      collectHungNode,
+    )
     .option('--unique-host', 'prefix instance labels with the hostname (several simulate containers of one job)')
     .option('-q, --quiet', 'no progress lines')
     .addHelpText(
@@ -60,6 +67,7 @@ export function registerSimulateCommand(program: Command, context: CommandContex
 async function simulate(flags: SimulateFlags, context: CommandContext): Promise<number> {
   const cluster = startCluster({
     ...flags,
+    hung: flags.hang,
     nodeScript: CLI_SCRIPT, // each node is the CLI's `simulate-node` command
     env: context.env,
     log: (message) => {

@@ -12,7 +12,7 @@ import { createWorkload } from '../simulate/workload.js';
 import type { NodeProgress } from '../simulate/cluster.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { MAX_RUN_SECONDS, optionFlag, parseCount, parseFactor, parseGatewayOption, parsePath, parseRunSeconds } from './kit/flags.js';
+import { MAX_RUN_SECONDS, optionFlag, parseCount, parseFactor, parseGatewayOption, parseHangSeconds, parsePath, parseRunSeconds } from './kit/flags.js';
 import { EXIT_CODES_HELP } from './kit/output.js';
 
 interface NodeFlags {
@@ -22,6 +22,7 @@ interface NodeFlags {
   stepMs: number;
   duration?: number;
   slowFactor: number;
+  hangAfter?: number;
 }
 
 export function registerSimulateNodeCommand(program: Command, context: CommandContext): void {
@@ -33,6 +34,7 @@ export function registerSimulateNodeCommand(program: Command, context: CommandCo
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--step-ms <ms>', 'time between two simulated batches', parseCount, 20)
     .option('--slow-factor <factor>', `a straggler: time costs this many times longer, batches this many times rarer (at most ${MAX_SLOW_FACTOR})`, parseFactor, 1)
+    .option('--hang-after <seconds>', 'a hang: record no batch after this long (after the first one), while pushing on as running', parseHangSeconds)
     .option('--duration <seconds>', `stop gracefully after this long (at most ${MAX_RUN_SECONDS})`, parseRunSeconds)
     .addHelpText('after', `\nIdentity comes from the environment: REPLICA_INDEX, REPLICA_SIZE, PERSIA_METRICS_INSTANCE.${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: NodeFlags) => runSimulatedNode(flags, context)));
@@ -46,8 +48,11 @@ function runSimulatedNode(flags: NodeFlags, context: CommandContext): void {
   });
   const workload = createWorkload(node, node.config.options.role, Math.random, { slowFactor: flags.slowFactor });
   let steps = 0;
+  // A hung node (--hang-after) stops its batches and nothing else: its pushes, state and reports go on.
+  const hangAt = flags.hangAfter === undefined ? Infinity : Date.now() + flags.hangAfter * 1000;
   const stepTimer = setInterval(
     () => {
+      if (steps > 0 && Date.now() >= hangAt) return;
       workload.step();
       steps += 1;
     },

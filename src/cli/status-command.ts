@@ -45,7 +45,7 @@ is named with the groups that break it (see \`persia-metrics repair\`), and the 
 export function registerStatusCommand(program: Command, context: CommandContext): void {
   program
     .command('status')
-    .description("show the job's nodes as its gateway sees them: role, instance, state, last push age, push failures, duplicate identities")
+    .description("show the job's nodes as its gateway sees them: role, instance, state (HUNG: pushing without progress), last push age, push failures, duplicate identities")
     .option('-j, --job <name>', 'job name (the job label of the groups; default: job_name of the config)')
     .option('-c, --config <file>', 'global_config.yaml to read (default: $PERSIA_GLOBAL_CONFIG, else none)', parsePath)
     .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)", parseGatewayOption)
@@ -169,7 +169,7 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
     n.role,
     // A group pushed under more labels than job/role/instance is another node: its extra labels say which.
     [n.instance, ...extraGroupingLabels(n)].join(' '),
-    n.condition === 'stopped' ? 'stopped' : (n.state ?? '-'),
+    n.condition === 'stopped' ? 'stopped' : n.hung ? `${n.state ?? '-'} HUNG (no progress for ${formatAge(n.progressAgeSeconds)})` : (n.state ?? '-'),
     formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
     n.lastPushSuccessful ? 'accepted' : 'REJECTED',
     n.pushFailures === undefined ? '-' : String(n.pushFailures),
@@ -182,7 +182,9 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   const duplicated = nodes.filter((n) => n.duplicateIdentity).length;
   const left = nodes.filter((n) => n.movedTo !== undefined).length;
   const current = nodes.length - left;
+  const hung = nodes.filter((n) => n.hung).length;
   const notes = [`${stale} stale`];
+  if (hung > 0) notes.push(`${hung} hung (pushing, but no step or time cost for at least one push interval)`);
   if (stopped > 0) notes.push(`${stopped} stopped (shut down cleanly; \`expire\` or \`end-job\` removes their groups)`);
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);

@@ -3,8 +3,9 @@
  * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
  * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `GatewayClient.groups()` (src/gateway/client.ts) does the HTTP.
  */
-import { NODE_ROLES } from '../metrics/catalog.js';
-import { type NodeCondition, nodeCondition, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
+import { NODE_ROLES, PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
+import { type NodeCondition, nodeCondition, nodeHung, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
+import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
 
 export interface NodeStatus {
@@ -33,6 +34,10 @@ export interface NodeStatus {
   readonly stale: boolean;
   /** The node found another process or thread pushing as the same job/role/instance (persia_node_duplicate_identity). */
   readonly duplicateIdentity: boolean;
+  /** Seconds without progress as of its last push (persia_node_progress_age_seconds), if it reports it. */
+  readonly progressAgeSeconds: number | undefined;
+  /** Live and running, but its last push reported no progress for too long (src/monitoring/view-contract.ts, nodeHung). */
+  readonly hung: boolean;
   readonly gateway: string;
   /**
    * Another gateway holds a newer push of this node (its grouping key): the node moved to that replica
@@ -53,6 +58,8 @@ export interface SummaryOptions {
   readonly statedPushIntervalSeconds?: number;
   /** Missed pushes that make a node stale when `staleAfterSeconds` is not given (the stale alert's count). */
   readonly staleAfterIntervals: number;
+  /** Pushes without progress that make a running node hung (PersiaNodeHung's count); default the shipped rules'. */
+  readonly hangAfterIntervals?: number;
   /** Shown in the result, to tell replicas apart. */
   readonly gateway: string;
 }
@@ -69,6 +76,8 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals, options.statedPushIntervalSeconds);
     const state = reportedState(group);
     const condition = nodeCondition(state, age, staleAfter);
+    const progressAgeSeconds = firstValue(group, PROGRESS_AGE_METRIC);
+    const hangAfter = options.hangAfterIntervals ?? DEFAULT_MONITORING_OPTIONS.hangAfterIntervals;
     nodes.push({
       job: options.job,
       role: nodeRole(labels['role'], rolesOfFamilies(familyNames(group, false))),
@@ -82,6 +91,8 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
       condition,
       stale: condition === 'stale',
       duplicateIdentity: firstValue(group, 'persia_node_duplicate_identity') === 1,
+      progressAgeSeconds,
+      hung: nodeHung({ condition, state, progressAgeSeconds, pushIntervalSeconds: interval }, hangAfter),
       gateway: options.gateway,
       movedTo: undefined,
     });

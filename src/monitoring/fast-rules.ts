@@ -25,7 +25,7 @@ import { STOPPING_STATE } from './view-contract.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, type RecordingRule, type RuleGroup } from './rule-model.js';
 import { BATCH_TIME_COSTS, referenceRule, slowdownRule, TIME_COST_GAUGES } from './straggler-rules.js';
-import { FAST_STRAGGLER_ALERT, HUNG_ALERT } from './view-contract.js';
+import { FAST_STRAGGLER_ALERT, HUNG_ALERT, hungAfterIntervals, RUNNING_STATE } from './view-contract.js';
 import { PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
 
 /** A node that stopped pushing without saying so, seconds after its last push. */
@@ -88,11 +88,10 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
   return [
     {
       alert: HUNG_ALERT,
-      // The age grows by one interval per push without progress: `> (n - 0.5)` intervals reads "n pushes",
-      // whatever the timer's jitter. Only a node that is running and pushes (not down) can be hung.
+      // As `status` and the view judge it (view-contract.ts, nodeHung); only a node that still pushes (not down).
       expr:
-        `${PROGRESS_AGE_METRIC} > ${hang - 0.5} * persia_node_push_interval_seconds\n` +
-        `  and ignoring (state) (persia_node_state{state="running"} == 1)\n` +
+        `${PROGRESS_AGE_METRIC} > ${hungAfterIntervals(hang)} * persia_node_push_interval_seconds\n` +
+        `  and ignoring (state) (persia_node_state{state="${RUNNING_STATE}"} == 1)\n` +
         `  and (${PUSH_AGE_AT_SCRAPE} <= ${down} * persia_node_push_interval_seconds)`,
       severity: 'critical',
       summary: `${NODE} is hung: it pushes but makes no progress`,

@@ -37,6 +37,7 @@ export {
   isNodeGroup,
   type NodeCondition,
   nodeCondition,
+  nodeHung,
   nodeKey,
   nodeRole,
   ROLE_FAMILIES,

@@ -113,6 +113,34 @@ export function nodeCondition(state: string | undefined, ageSeconds: number | un
   return ageSeconds === undefined || ageSeconds > staleAfterSeconds ? 'stale' : 'live';
 }
 
+/** The state a node pushes while it trains (src/node-metrics.ts): only such a node can be hung. */
+export const RUNNING_STATE = 'running';
+
+/**
+ * Progress age, in the node's own push intervals, past which a running node that keeps pushing is hung
+ * (PersiaNodeHung, src/monitoring/fast-rules.ts): the age (persia_node_progress_age_seconds,
+ * src/metrics/progress.ts) grows by one interval per push without progress, so `n - 0.5` reads "n pushes"
+ * whatever the push timer's jitter.
+ */
+export function hungAfterIntervals(hangAfterIntervals: number): number {
+  return hangAfterIntervals - 0.5;
+}
+
+/** Whether a live node is hung: it says it is running and its last push reported no progress for too long. */
+export function nodeHung(
+  node: {
+    readonly condition: NodeCondition;
+    readonly state: string | undefined;
+    readonly progressAgeSeconds: number | undefined;
+    readonly pushIntervalSeconds: number | undefined;
+  },
+  hangAfterIntervals: number,
+): boolean {
+  const { progressAgeSeconds: age, pushIntervalSeconds: interval } = node;
+  if (node.condition !== 'live' || node.state !== RUNNING_STATE || age === undefined || interval === undefined || !(interval > 0)) return false;
+  return age > hungAfterIntervals(hangAfterIntervals) * interval;
+}
+
 /**
  * A node is its whole grouping key (every label of its group, as the gateway stores it and Prometheus
  * scrapes it with honor_labels), not its role and instance: a group `…/instance/rep_1/shadow/x` is
@@ -195,6 +223,8 @@ export interface NodeHealthRule {
   /** The interval a node that publishes none is judged by (STATED_PUSH_INTERVAL_SECONDS unless configured). */
   readonly statedPushIntervalSeconds: number;
   readonly roles: readonly string[];
+  /** A running node is hung after this many of its pushes without progress (nodeHung). */
+  readonly hangAfterIntervals: number;
 }
 
 export interface ViewTarget {

@@ -8,6 +8,7 @@ import { constants, hostname } from 'node:os';
 import { loadConfig } from '../config/resolve.js';
 import { DeployUsageError } from '../errors.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { hangSecondsByNode, type HungNode } from './hung-nodes.js';
 import { SLOW_TRAINER_NOTE, slowFactorsByNode, type SlowNode } from './slow-nodes.js';
 
 /** What a simulated node reports to the supervisor over IPC, about once a second. */
@@ -27,6 +28,8 @@ export interface ClusterShape {
   readonly uniqueHost?: boolean | undefined;
   /** Stragglers: these nodes' time costs are `factor` times longer (src/simulate/slow-nodes.ts). */
   readonly slow?: readonly SlowNode[] | undefined;
+  /** Hangs: these nodes stop training after some seconds and keep pushing (src/simulate/hung-nodes.ts). */
+  readonly hung?: readonly HungNode[] | undefined;
 }
 
 export interface ClusterOptions extends ClusterShape {
@@ -54,16 +57,18 @@ const SIGTERM_STATUS = 128 + constants.signals.SIGTERM;
 
 /**
  * The usage checks of a cluster, before anything starts (demo calls it before its servers): at least one
- * node, and every --slow node one that is simulated (a typo would run a job without the straggler asked for).
- * Returns the factor of each slow node by `role/instance`.
+ * node, and every --slow and --hang node one that is simulated (a typo would run a job without the fault
+ * asked for). Returns the factor of each slow node and the seconds after which each hung node hangs, by
+ * `role/instance`.
  */
-export function checkCluster(shape: ClusterShape): Map<string, number> {
+export function checkCluster(shape: ClusterShape): { slow: Map<string, number>; hang: Map<string, number> } {
   if (shape.trainers + shape.middleware + shape.servers === 0) {
     throw new DeployUsageError('--trainers, --middleware and --servers are all 0: expected at least one node to simulate');
   }
   const counts = roleCounts(shape);
   const instances = (role: NodeRole): string[] => Array.from({ length: counts[role] }, (_, index) => instanceName(shape, index));
-  return slowFactorsByNode(shape.slow ?? [], { trainer: instances('trainer'), middleware: instances('middleware'), server: instances('server') });
+  const byRole = { trainer: instances('trainer'), middleware: instances('middleware'), server: instances('server') };
+  return { slow: slowFactorsByNode(shape.slow ?? [], byRole), hang: hangSecondsByNode(shape.hung ?? [], byRole) };
 }
 
 function roleCounts(shape: ClusterShape): Record<NodeRole, number> {
@@ -76,7 +81,7 @@ function instanceName(shape: Pick<ClusterShape, 'uniqueHost'>, index: number): s
 
 /** Starts every node; a configuration error is thrown here, once, rather than by every child. */
 export function startCluster(options: ClusterOptions): Cluster {
-  const slowFactors = checkCluster(options);
+  const { slow: slowFactors, hang: hangSeconds } = checkCluster(options);
   // The flag is a code option, the highest layer, for this check and for every node (simulate-node --gateway).
   const config = loadConfig({ file: options.config, env: options.env, options: options.gateway === undefined ? {} : { gatewayAddr: options.gateway } });
   const counts = roleCounts(options);
@@ -92,6 +97,8 @@ export function startCluster(options: ClusterOptions): Cluster {
       const args = ['simulate-node', '--role', role, '--step-ms', String(options.stepMs)];
       const slowFactor = slowFactors.get(`${role}/${instance}`);
       if (slowFactor !== undefined) args.push('--slow-factor', String(slowFactor));
+      const hangAfter = hangSeconds.get(`${role}/${instance}`);
+      if (hangAfter !== undefined) args.push('--hang-after', String(hangAfter));
       if (options.config !== undefined) args.push('--config', options.config);
       if (options.gateway !== undefined) args.push('--gateway', options.gateway);
       const child = fork(options.nodeScript, args, {
@@ -111,6 +118,7 @@ export function startCluster(options: ClusterOptions): Cluster {
     `${children.length} node${children.length === 1 ? '' : 's'} of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`,
   );
   for (const [node, factor] of slowFactors) log(`${node} runs ${factor} times slower (--slow)`);
+  for (const [node, seconds] of hangSeconds) log(`${node} stops training after ${seconds} s and keeps pushing (--hang)`);
 
   // A node that the stop's SIGTERM reached before it had installed its handler (a loaded machine, a short
   // --duration) is ended by the signal itself: that is the stop asked for too, reported as 128 + 15.

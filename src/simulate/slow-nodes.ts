@@ -44,14 +44,20 @@ export function parseSlowNode(text: string): SlowNode {
 export function slowFactorsByNode(slow: readonly SlowNode[], instancesByRole: Readonly<Record<NodeRole, readonly string[]>>): Map<string, number> {
   const factors = new Map<string, number>();
   for (const { role, instance, factor } of slow) {
-    const key = `${role}/${instance}`;
-    const simulated = instancesByRole[role];
-    if (!simulated.includes(instance)) {
-      const which = simulated.length === 0 ? `no ${role} node is simulated` : `the simulated ${role} nodes are ${simulated.join(', ')}`;
-      throw new DeployUsageError(`--slow ${key}=${factor}: ${instance} is not a simulated node (${which})`);
-    }
+    const key = checkSimulated(`--slow`, role, instance, instancesByRole, `=${factor}`);
     if (factors.has(key)) throw new DeployUsageError(`--slow ${key} is given twice`);
     factors.set(key, factor);
   }
   return factors;
+}
+
+/** `role/instance` of a node a flag names, or a DeployUsageError when that node is not simulated. */
+export function checkSimulated(flag: string, role: NodeRole, instance: string, instancesByRole: Readonly<Record<NodeRole, readonly string[]>>, detail = ''): string {
+  const key = `${role}/${instance}`;
+  const simulated = instancesByRole[role];
+  if (!simulated.includes(instance)) {
+    const which = simulated.length === 0 ? `no ${role} node is simulated` : `the simulated ${role} nodes are ${simulated.join(', ')}`;
+    throw new DeployUsageError(`${flag} ${key}${detail}: ${instance} is not a simulated node (${which})`);
+  }
+  return key;
 }

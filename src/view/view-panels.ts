@@ -73,9 +73,10 @@ export function viewPanels(job: string, windowName: ViewWindowName, pushInterval
  * interval (PersiaML's) is judged by `statedPushIntervalSeconds`, the job's push_interval_seconds.
  */
 export function nodeHealthRule(statedPushIntervalSeconds = DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds): NodeHealthRule {
-  const { staleAfterIntervals } = DEFAULT_MONITORING_OPTIONS;
+  const { staleAfterIntervals, hangAfterIntervals } = DEFAULT_MONITORING_OPTIONS;
   return {
     staleAfterIntervals,
+    hangAfterIntervals,
     fallbackStaleSeconds: staleThresholdSeconds(undefined, staleAfterIntervals, statedPushIntervalSeconds),
     statedPushIntervalSeconds,
     roles: NODE_ROLES,

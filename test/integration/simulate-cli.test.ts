@@ -1,5 +1,5 @@
 /**
- * `persia-metrics simulate` as a user runs it: bad `--gateway` and `--slow` values are usage errors naming the
+ * `persia-metrics simulate` as a user runs it: bad `--gateway`, `--slow` and `--hang` values are usage errors naming the
  * option (exit 2, no node started), and a run whose every push failed says so and exits 1. Needs
  * `npm run build` first.
  */
@@ -60,6 +60,30 @@ describe('simulate: option errors name the option', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no server node is simulated');
   });
+
+  it.each([
+    ['an unknown role', 'worker/rep_0@3', 'unknown role "worker"', 'expected one of trainer, middleware, server'],
+    ['seconds that are not a number', 'middleware/rep_0@soon', '"soon" in "middleware/rep_0@soon"', 'not a number of seconds from 0 to 2147483'],
+    ['negative seconds', 'middleware/rep_0@-1', '"-1"', 'not a number of seconds'],
+    ['seconds past the timer limit', 'middleware/rep_0@3000000', '"3000000"', 'from 0 to 2147483'],
+    ['no instance', 'server/@3', 'no instance in "server/@3"', 'ROLE/INSTANCE[@SECONDS]'],
+  ])('--hang with %s exits 2', async (_, value, first, second) => {
+    const { code, stderr } = await simulate(['--hang', value, '--duration', '1']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("option '--hang <spec>'");
+    expect(stderr).toContain(first);
+    expect(stderr).toContain(second);
+  });
+
+  it('--hang naming a node that is not simulated exits 2 before any node starts, as does the same node twice', async () => {
+    const { code, stderr } = await simulate(['--middleware', '2', '--hang', 'middleware/rep_2@5', '--duration', '1']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--hang middleware/rep_2: rep_2 is not a simulated node (the simulated middleware nodes are rep_0, rep_1)');
+    expect(stderr).not.toContain('nodes of job');
+    const twice = await simulate(['--hang', 'server/rep_0', '--hang', 'server/rep_0@9', '--duration', '1']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('--hang server/rep_0 is given twice');
+  });
 });
 
 describe('simulate and demo: usage errors before anything starts', () => {
@@ -73,6 +97,13 @@ describe('simulate and demo: usage errors before anything starts', () => {
     const { code, stderr } = await simulate(['--trainers', '0', '--middleware', '0', '--servers', '0', '--duration', '1']);
     expect(code).toBe(2);
     expect(stderr).toContain('expected at least one node to simulate');
+  });
+
+  it('demo refuses a --hang node that is not simulated before starting any server', async () => {
+    const { code, stdout, stderr } = await runCli(['demo', '--hang', 'server/rep_7@10', '--duration', '5'], {}, { cwd: dir });
+    expect(code).toBe(2);
+    expect(stderr).toContain('--hang server/rep_7: rep_7 is not a simulated node (the simulated server nodes are rep_0, rep_1)');
+    expect(stdout).not.toContain('View:');
   });
 
   it('demo refuses a --slow node that is not simulated before starting any server', async () => {

@@ -11,6 +11,7 @@ import { DeployUsageError } from '../../src/errors.js';
 import { alertRuleGroups } from '../../src/monitoring/alert-rules.js';
 import { DOWN_ALERT, FAST_RULE_GROUP, FAST_STRAGGLER_RECORDS, fastWindowSeconds } from '../../src/monitoring/fast-rules.js';
 import { ruleSeriesNames } from '../../src/monitoring/rule-series.js';
+import { summarizeGroups } from '../../src/discovery/gateway-status.js';
 import { FAST_STRAGGLER_ALERT, HUNG_ALERT } from '../../src/monitoring/view-contract.js';
 
 const options = (extra: object = {}) => resolveDeployOptions({ jobName: 'dlrm', ...extra });
@@ -62,5 +63,26 @@ describe('fast rules', () => {
     expect(rules).toContain('timestamp(push_time_seconds) - push_time_seconds > 4 * persia_node_push_interval_seconds');
     expect(rules).toContain('ratio_fast) > 1.7');
     expect(rules).toContain('>= 25');
+  });
+});
+
+describe('status', () => {
+  it('calls a live running node hung once its last push reported no progress for a push interval; never a stopped, stale or starting one', () => {
+    const group = (instance: string, state: string, progressAge: number, pushedAt = 95) => ({
+      labels: { job: 'j', role: 'middleware', instance },
+      push_time_seconds: { metrics: [{ value: String(pushedAt) }] },
+      persia_node_push_interval_seconds: { metrics: [{ value: '10' }] },
+      persia_node_progress_age_seconds: { metrics: [{ value: String(progressAge) }] },
+      persia_node_state: { metrics: ['running', 'stopping'].map((s) => ({ labels: { state: s }, value: s === state ? '1' : '0' })) },
+    });
+    const nodes = summarizeGroups(
+      [group('hung', 'running', 10), group('busy', 'running', 0), group('stopped', 'stopping', 30), group('dead', 'running', 30, 0), group('late', 'running', 4)],
+      { job: 'j', nowSeconds: 100, staleAfterIntervals: 6, gateway: 'g' },
+    );
+    expect(nodes.filter((n) => n.hung).map((n) => n.instance)).toEqual(['hung']);
+    expect(nodes.find((n) => n.instance === 'hung')).toMatchObject({ condition: 'live', progressAgeSeconds: 10 });
+    // With the rules' count raised to 2 pushes, one interval without progress is not a hang yet.
+    const patient = summarizeGroups([group('hung', 'running', 10)], { job: 'j', nowSeconds: 100, staleAfterIntervals: 6, gateway: 'g', hangAfterIntervals: 2 });
+    expect(patient[0]?.hung).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import { parseGatewayList, redactUrl } from '../../gateway/address.js';
 import { expectedValue, OPTION_BY_KEY } from '../../config/options.js';
 import { UsageError } from '../../errors.js';
 import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../../simulate/slow-nodes.js';
+import { type HungNode, MAX_HANG_SECONDS, parseHungNode } from '../../simulate/hung-nodes.js';
 import { formatDuration } from './output.js';
 
 const DIGITS = /^[0-9]+$/;
@@ -217,6 +218,22 @@ export function gatewayBaseUrls(text: string): string[] {
 }
 
 /** Repeatable `--slow ROLE/INSTANCE=FACTOR`: each value is checked on its own, and they add up. */
+/** `--hang`, repeatable: each value a HungNode. */
+export function collectHungNode(text: string, previous: readonly HungNode[] = []): HungNode[] {
+  try {
+    return [...previous, parseHungNode(text)];
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Seconds from 0 (at once, after the first batch) to MAX_HANG_SECONDS. */
+export function parseHangSeconds(text: string): number {
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 0 && value <= MAX_HANG_SECONDS)) throw new InvalidArgumentError(`expected a number of seconds from 0 to ${MAX_HANG_SECONDS}, found "${text}"`);
+  return value;
+}
+
 export function collectSlowNode(text: string, previous: readonly SlowNode[] = []): SlowNode[] {
   try {
     return [...previous, parseSlowNode(text)];

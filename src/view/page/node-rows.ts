@@ -9,8 +9,10 @@ import {
   DUPLICATE_IDENTITY_ALERT,
   GPU_SERIES_LABELS,
   GPU_UTILISATION_METRIC,
+  FAST_STRAGGLER_ALERT,
   type NodeCondition,
   nodeCondition,
+  nodeHung,
   nodeKey,
   type NodeHealthRule,
   isNodeGroup,
@@ -28,7 +30,7 @@ export interface InstantSample {
   readonly value: readonly [number, string];
 }
 
-export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler' | 'roleFamilies' | 'gpus';
+export type NodeQueryName = 'age' | 'interval' | 'state' | 'failures' | 'rejected' | 'duplicate' | 'straggler' | 'roleFamilies' | 'gpus' | 'progress';
 
 /** Label the roleFamilies query names a family's role in (beyond the node's labels). */
 const FAMILY_ROLE_LABEL = 'persia_family_role';
@@ -54,9 +56,12 @@ export function nodeQueries(job: string): Record<NodeQueryName, string> {
     rejected: `push_failure_time_seconds{${sel}} > push_time_seconds{${sel}}`,
     // ALERTS as the rules evaluated them: the shipped scrape configs drop pushed ALERTS (src/deploy/prometheus).
     duplicate: `persia_node_duplicate_identity{${sel}} == 1 or ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}}`,
-    straggler: `ALERTS{alertname="${STRAGGLER_ALERT}", ${sel}}`,
+    // The 5-minute P99 alert and the fast path's, one mark.
+    straggler: `ALERTS{alertname=~"${STRAGGLER_ALERT}|${FAST_STRAGGLER_ALERT}", ${sel}}`,
     roleFamilies: roleFamiliesQuery(sel),
     gpus: `${GPU_UTILISATION_METRIC}{${sel}}`,
+    // Set by the node at each push (src/metrics/progress.ts): judged as `status` and PersiaNodeHung judge it.
+    progress: `persia_node_progress_age_seconds{${sel}}`,
   };
 }
 
@@ -106,6 +111,10 @@ export interface NodeRow {
   readonly duplicateIdentity: boolean;
   /** The node's GPUs with their utilisation (GPU_UTILISATION_METRIC), by GPU index; empty for a node without. */
   readonly gpus: readonly NodeGpu[];
+  /** Seconds without progress as of the node's last push (persia_node_progress_age_seconds), if it reports it. */
+  readonly progressAgeSeconds: number | undefined;
+  /** It keeps pushing, says it is running, and reported no progress for too long (nodeHung, PersiaNodeHung). */
+  readonly hung: boolean;
 }
 
 function byNode(samples: readonly InstantSample[] | undefined, omit: readonly string[] = []): Map<string, InstantSample[]> {
@@ -164,6 +173,7 @@ export function nodeRows(
   const stragglers = byNode(answers.straggler, OWN_LABELS.straggler);
   const familyRoles = byNode(answers.roleFamilies, OWN_LABELS.roleFamilies);
   const gpus = byNode(answers.gpus, OWN_LABELS.gpus);
+  const progress = byNode(answers.progress);
   const rows: NodeRow[] = [];
   for (const [id, samples] of ages) {
     const first = samples[0];
@@ -183,6 +193,8 @@ export function nodeRows(
     const judged = nodeCondition(state, ageSeconds, threshold);
     const ageUnsure = judged === 'stale' && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
     const condition = ageUnsure ? 'live' : judged;
+    const progressSample = progress.get(id)?.[0];
+    const progressAgeSeconds = progressSample === undefined ? undefined : sampleNumber(progressSample.value[1]);
     rows.push({
       key: id,
       role: nodeRole(
@@ -206,6 +218,8 @@ export function nodeRows(
       stragglerDetail: [...new Set(detail)].join(', '),
       duplicateIdentity: duplicates.has(id),
       gpus: (gpus.get(id) ?? []).map((sample) => ({ gpu: sample.metric['gpu'] ?? '', utilisation: sampleNumber(sample.value[1]) })).sort((a, b) => compareNatural(a.gpu, b.gpu)),
+      progressAgeSeconds,
+      hung: nodeHung({ condition, state, progressAgeSeconds, pushIntervalSeconds: intervalSeconds }, health.hangAfterIntervals),
     });
   }
   const roleRank = (role: string): number => (health.roles.includes(role) ? health.roles.indexOf(role) : health.roles.length);

@@ -47,6 +47,7 @@ function row(node: NodeRow): HTMLTableRowElement {
   tr.dataset['straggler'] = String(node.straggler === 'firing');
   tr.dataset['duplicate'] = String(node.duplicateIdentity);
   if (node.gpus.length > 0) tr.dataset['gpuUtil'] = String(mean(node.gpus.map((gpu) => gpu.utilisation)));
+  tr.dataset['hung'] = String(node.hung);
   const missed = node.missedPushes !== undefined && node.missedPushes > 0 ? `, ${node.missedPushes} missed` : '';
   tr.append(
     cell(node.role),
@@ -57,7 +58,9 @@ function row(node: NodeRow): HTMLTableRowElement {
         ? badge('STALE', 'bad', node.state === undefined ? undefined : `last state it pushed: ${node.state}`)
         : node.condition === 'stopped'
           ? badge('STOPPED', 'ok', 'it shut down cleanly (its last push said "stopping"): no alert, its group stays until expire or end-job')
-          : undefined,
+          : node.hung
+            ? badge('HUNG', 'bad', `it keeps pushing, but reported no progress for ${formatAge(node.progressAgeSeconds ?? 0)} (no step, no time cost)`)
+            : undefined,
     ),
     withBadge(
       `${formatAge(node.ageSeconds)} ago${node.ageUnsure ? '' : missed}`,
@@ -91,6 +94,7 @@ export function renderNodes(nodes: readonly NodeRow[], job: string): void {
       ? `No node of job "${job}" in Prometheus.`
       : `${counted(nodes.length, 'node')} of job "${job}" (${[...perRole].map(([role, n]) => `${n} ${role}`).join(', ')}) · ` +
         `${count((n) => n.stale)} stale · ` +
+        (nodes.some((n) => n.hung) ? `${count((n) => n.hung)} hung · ` : '') +
         (nodes.some((n) => n.condition === 'stopped') ? `${count((n) => n.condition === 'stopped')} stopped · ` : '') +
         `${counted(
           count((n) => n.straggler === 'firing'),

@@ -5,7 +5,7 @@ import { alertSpecs } from '../../../src/monitoring/alert-rules.js';
 import { dashboardDefs } from '../../../src/monitoring/dashboards.js';
 import { FALLBACK_STALE_SECONDS } from '../../../src/monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../../../src/monitoring/options.js';
-import { DUPLICATE_IDENTITY_ALERT, STRAGGLER_ALERT } from '../../../src/monitoring/view-contract.js';
+import { DUPLICATE_IDENTITY_ALERT, FAST_STRAGGLER_ALERT, HUNG_ALERT, STRAGGLER_ALERT } from '../../../src/monitoring/view-contract.js';
 import { nodeQueries, nodeRows, type InstantSample } from '../../../src/view/page/node-rows.js';
 import { formatValue, legendText } from '../../../src/view/page/format.js';
 import { nodeHealthRule, viewPanels } from '../../../src/view/view-panels.js';
@@ -62,9 +62,26 @@ describe('nodeRows', () => {
     expect(rows[2]).toMatchObject({ lastPushRejected: true, straggler: 'firing', stragglerDetail: 'metric=lookup_rpc_time_cost', state: undefined });
   });
 
-  it('asks Prometheus about the job only, the straggler flag from the PersiaStragglerNode alert', () => {
+  it('marks a node hung as status and PersiaNodeHung judge it: live, running, no progress for a whole push interval', () => {
+    const node = (instance: string) => ({ job: 'j', role: 'middleware', instance });
+    const names = ['hung', 'busy', 'starting', 'stopped', 'dead', 'paused'];
+    const rows = nodeRows(
+      {
+        age: names.map((name) => sample(node(name), name === 'dead' ? 60 : 1)),
+        interval: names.map((name) => sample(node(name), 2)),
+        state: names.map((name) => sample({ ...node(name), state: name === 'stopped' ? 'stopping' : 'running' }, 1)),
+        // Seconds without progress as of the last push: hung a whole interval, busy never, `paused` half of one.
+        progress: names.map((name) => sample(node(name), { hung: 2, busy: 0, starting: 0, stopped: 40, dead: 40, paused: 1 }[name] ?? 0)),
+      },
+      nodeHealthRule(),
+    );
+    expect(rows.filter((row) => row.hung).map((row) => row.instance)).toEqual(['hung']);
+    expect(rows.find((row) => row.instance === 'hung')).toMatchObject({ condition: 'live', progressAgeSeconds: 2 });
+  });
+
+  it('asks Prometheus about the job only, the straggler flag from the PersiaStragglerNode alert and its fast path', () => {
     const queries = nodeQueries('j');
-    expect(queries.straggler).toBe('ALERTS{alertname="PersiaStragglerNode", job="j"}');
+    expect(queries.straggler).toBe('ALERTS{alertname=~"PersiaStragglerNode|PersiaStragglerNodeFast", job="j"}');
     expect(Object.values(queries).every((query) => query.includes('job="j"'))).toBe(true);
   });
 });
@@ -72,7 +89,7 @@ describe('nodeRows', () => {
 describe('what the page shares with the server', () => {
   it('reads the alerts the rules define, and judges nodes by the rule status applies, in the roles order', () => {
     const alerts = alertSpecs(DEFAULT_MONITORING_OPTIONS).map((spec) => spec.alert);
-    expect(alerts).toEqual(expect.arrayContaining([STRAGGLER_ALERT, DUPLICATE_IDENTITY_ALERT]));
+    expect(alerts).toEqual(expect.arrayContaining([STRAGGLER_ALERT, FAST_STRAGGLER_ALERT, HUNG_ALERT, DUPLICATE_IDENTITY_ALERT]));
     expect(nodeQueries('j').duplicate).toContain(`alertname="${DUPLICATE_IDENTITY_ALERT}"`);
     const health = viewPanels('j', '15m').health;
     expect(health).toEqual({
@@ -80,6 +97,7 @@ describe('what the page shares with the server', () => {
       fallbackStaleSeconds: FALLBACK_STALE_SECONDS,
       statedPushIntervalSeconds: DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds,
       roles: NODE_ROLES,
+      hangAfterIntervals: DEFAULT_MONITORING_OPTIONS.hangAfterIntervals,
     });
     // A group without a published interval is stale after the fallback, as `status` marks it.
     const quiet = (instance: string, age: number): InstantSample => sample({ job: 'j', role: 'server', instance }, age);
