@@ -8,6 +8,7 @@ import { DeployUsageError } from '../errors.js';
 import { renderInitDeployment } from '../deploy/render-deployment.js';
 import { writeDeployment } from '../deploy/write-deployment.js';
 import { MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
+import { consistencyCheckAdvice } from '../monitoring/consistency-check.js';
 import { staleAfterSeconds } from '../monitoring/health.js';
 import { capacityAdvice } from './capacity-advice.js';
 import { runAction } from './kit/action.js';
@@ -121,13 +122,22 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
   if (flags.secondJob !== undefined) throw new DeployUsageError('--second-job applies to --target compose (on Kubernetes run init once per job)');
   if (flags.remoteWriteUrl !== undefined)
     throw new DeployUsageError("--remote-write-url applies to --target compose (on Kubernetes set remote_write in your cluster's Prometheus)");
-  // A job whose size was given gets gateway pods sized for it (the model's total over the replicas).
-  const sized =
+  // A job whose size was given gets gateway pods sized for it (the model's total over the replicas), and the
+  // gateway's own consistency check where that size allows it (src/monitoring/consistency-check.ts).
+  const size =
     flags.nodes === undefined || flags.seriesPerNode === undefined
       ? undefined
-      : suggestGatewayShards({ nodes: flags.nodes, seriesPerNode: flags.seriesPerNode, intervalSeconds: options.pushIntervalSeconds });
+      : { nodes: flags.nodes, seriesPerNode: flags.seriesPerNode, intervalSeconds: options.pushIntervalSeconds };
+  const sized = size === undefined ? undefined : { shards: suggestGatewayShards(size), check: consistencyCheckAdvice(size) };
   const k8s =
-    sized === undefined ? { gateways: flags.gateways } : { gateways: flags.gateways, gatewayResources: gatewayResourcesFor(sized.gatewayCores, sized.gatewayGiB, flags.gateways) };
+    sized === undefined
+      ? { gateways: flags.gateways }
+      : {
+          gateways: flags.gateways,
+          // The check's cores on top, as capacity-advice.ts prints them.
+          gatewayResources: gatewayResourcesFor(sized.shards.gatewayCores + (sized.check.on ? sized.check.cores : 0), sized.shards.gatewayGiB, flags.gateways),
+          gatewayConsistencyCheck: sized.check.on,
+        };
   const written = writeDeployment(dir, renderKubernetesDeployment(options, k8s), flags.force === true);
   const names = kubernetesNames(options.jobName);
   const text =

@@ -150,6 +150,8 @@ describe.skipIf(!servers)('a push that breaks the gateway page: check on', () =>
     // The second node is told: its explicit flush rejects with the gateway's reason, and it warned once.
     // The gateway names whichever of the two series it gathered first (Go's map order): either type.
     expect(second.stdout).toMatch(/flush failed: .*epoch_loss.*is not a (GAUGE|COUNTER)/s);
+    // The node says which family the gateway refused and that it keeps pushing the rest.
+    expect(second.stderr).toMatch(/warning: gateway refused metric epoch_loss; pushing the node's other metrics without it/);
     await scraped(prometheus, 'samples_seen{job="clash",instance="rep_1"} == 101', "the refused node's other family");
     await scraped(prometheus, 'samples_seen{job="clash",instance="rep_0"} == 100 and on() neighbour_value == 7', 'the rest of the gateway');
     expect(await prometheus.query('epoch_loss{job="clash"}')).toHaveLength(1);

@@ -44,7 +44,7 @@ describe('init --nodes --series-per-node', () => {
     // A job this small can afford the gateway's own consistency check: a type clash then costs one family.
     expect(result.out).toContain('  gateways: 1 (one gateway is enough), consistency check on\n');
     expect(result.out).toMatch(
-      / {2}consistency check: on, as the model allows \(it adds [\d.]+ ms to a push and [\d.]+ gateway cores\).*without --push\.disable-consistency-check/,
+      / {2}consistency check: on, as the model allows \(it adds [\d.]+ ms to a push and [\d.]+ gateway cores\).*remove --push\.disable-consistency-check from the gateway's command in the compose file/,
     );
   });
 

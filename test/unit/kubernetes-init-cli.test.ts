@@ -45,6 +45,28 @@ describe('init --target kubernetes', () => {
     expect(resources.limits.memory).toBe(`${2 * podMiB}Mi`);
   });
 
+  it("runs the gateway with its own consistency check where the job's size allows it, and without it otherwise", async () => {
+    const gatewayArgs = (target: string) => {
+      const documents = loadAll(readFileSync(join(target, 'kubernetes', 'gateway.yaml'), 'utf8')) as Array<{
+        kind?: string;
+        spec?: { template?: { spec?: { containers?: Array<{ args?: string[] }> } } };
+      }>;
+      return documents.find((document) => document.kind === 'Deployment')?.spec?.template?.spec?.containers?.[0]?.args;
+    };
+    const run = async (name: string, ...size: string[]) => {
+      const target = join(dir, `check-${name}`);
+      const result = await cli('init', '--target', 'kubernetes', '--job', 'check', '--dir', target, ...size);
+      expect(result.code, result.err).toBe(0);
+      return { args: gatewayArgs(target), out: result.out };
+    };
+    const small = await run('small', '--nodes', '10', '--series-per-node', '500');
+    expect(small.args).toEqual(['--persistence.file=']);
+    expect(small.out).toContain('gateway.yaml runs the gateway without --push.disable-consistency-check');
+    expect((await run('big', '--nodes', '500', '--series-per-node', '500')).args).toEqual(['--push.disable-consistency-check', '--persistence.file=']);
+    // No size given: off, as the shipped manifests.
+    expect((await run('unsized')).args).toEqual(['--push.disable-consistency-check', '--persistence.file=']);
+  });
+
   it('jobs whose names map to the same DNS label get distinct object names, and init says how a name was mapped', async () => {
     const namesOf = (sub: string): string[] =>
       readdirSync(join(dir, sub, 'kubernetes'))

@@ -7,6 +7,7 @@
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { NODE_ROLES, type NodeRole } from '../../metrics/catalog.js';
 import { validateGatewayCount } from '../../monitoring/capacity.js';
+import { consistencyCheckFlags } from '../../monitoring/consistency-check.js';
 import { kubernetesBaseName, LONGEST_KUBERNETES_SUFFIX } from '../../monitoring/job-name.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { renderGlobalConfig } from '../global-config.js';
@@ -25,6 +26,8 @@ export interface KubernetesDeployOptions {
   readonly gateways: number;
   /** Each gateway pod's requests, when the job's size is known (`gatewayResourcesFor`); GATEWAY_RESOURCES otherwise. */
   readonly gatewayResources?: GatewayResources;
+  /** Run the gateways with their own consistency check, when the job's size allows it (src/monitoring/consistency-check.ts). @default false */
+  readonly gatewayConsistencyCheck?: boolean;
 }
 
 export interface GatewayResources {
@@ -130,9 +133,10 @@ export function gatewayDeployment(options: DeployOptions, names: KubernetesNames
             {
               name: 'pushgateway',
               image: PUSHGATEWAY_IMAGE,
-              // As in the compose files (src/deploy/compose/compose.ts): nodes check consistency against their catalog;
-              // the gateway's own check costs ~1 µs per stored series per push. No persistence file.
-              args: ['--push.disable-consistency-check', '--persistence.file='],
+              // The gateway's own consistency check refuses a push whose family clashes with another group's type
+              // (that family is lost, not the gateway's whole /metrics); it costs ~0.5 µs per stored series per
+              // push, so it is on only where the job's size allows (src/monitoring/consistency-check.ts). No persistence file.
+              args: [...consistencyCheckFlags({ on: k8s.gatewayConsistencyCheck === true }), '--persistence.file='],
               ports: [{ name: 'http', containerPort: DEFAULT_GATEWAY_PORT }],
               // Only ready gateways are in the headless Service's DNS answer, so nodes never pick a starting one.
               readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 5, timeoutSeconds: 5 },
