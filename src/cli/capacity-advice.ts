@@ -35,7 +35,7 @@ export function capacityAdvice(input: CapacityAdviceInput): string {
       ? `  consistency check: on, as the model allows (${check.reason}): a type clash between two nodes then costs only the clashing family; ` +
         (input.target === 'kubernetes'
           ? `gateway.yaml runs the gateway without ${CHECK_OFF_FLAG} (docs/expiry.md)`
-          : `remove ${CHECK_OFF_FLAG} from the gateway's command in the compose file (docs/expiry.md)`)
+          : `the compose files run the gateway without ${CHECK_OFF_FLAG} (docs/expiry.md)`)
       : `  consistency check: off (${check.reason}): a type clash breaks the gateway's /metrics until \`persia-metrics repair\` deletes the group; ` +
         'the view, status and PersiaGatewayDown say so (docs/expiry.md)',
     `  gateway cores: ${(s.gatewayCores + (check.on ? check.cores : 0)).toFixed(1)} · gateway memory: ${s.gatewayGiB.toFixed(1)} GiB (all gateways together)`,

@@ -101,9 +101,17 @@ interface InitResult {
   readonly text: string;
 }
 
+/** The job's sizing when --nodes and --series-per-node were given: gateways needed and whether their own consistency check fits (src/monitoring/consistency-check.ts). */
+function jobSizing(options: DeployOptions, flags: InitFlags): { shards: ReturnType<typeof suggestGatewayShards>; check: ReturnType<typeof consistencyCheckAdvice> } | undefined {
+  if (flags.nodes === undefined || flags.seriesPerNode === undefined) return undefined;
+  const size = { nodes: flags.nodes, seriesPerNode: flags.seriesPerNode, intervalSeconds: options.pushIntervalSeconds };
+  return { shards: suggestGatewayShards(size), check: consistencyCheckAdvice(size) };
+}
+
 function initCompose(options: DeployOptions, dir: string, flags: InitFlags): InitResult {
   if (flags.gateways !== 1) throw new DeployUsageError('--gateways applies to --target kubernetes (compose: see the sharding note in docker-compose.swarm.yml)');
-  const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob), flags.force === true);
+  const check = jobSizing(options, flags)?.check.on === true;
+  const written = writeDeployment(dir, renderInitDeployment(options, flags.secondJob, check), flags.force === true);
   const text =
     `wrote ${written.length} files for job "${options.jobName}" to ${dir}\n` +
     `nodes are stale after ${staleAfterSeconds(options)} s without a push\n` +
@@ -123,12 +131,8 @@ function initKubernetes(options: DeployOptions, dir: string, flags: InitFlags): 
   if (flags.remoteWriteUrl !== undefined)
     throw new DeployUsageError("--remote-write-url applies to --target compose (on Kubernetes set remote_write in your cluster's Prometheus)");
   // A job whose size was given gets gateway pods sized for it (the model's total over the replicas), and the
-  // gateway's own consistency check where that size allows it (src/monitoring/consistency-check.ts).
-  const size =
-    flags.nodes === undefined || flags.seriesPerNode === undefined
-      ? undefined
-      : { nodes: flags.nodes, seriesPerNode: flags.seriesPerNode, intervalSeconds: options.pushIntervalSeconds };
-  const sized = size === undefined ? undefined : { shards: suggestGatewayShards(size), check: consistencyCheckAdvice(size) };
+  // gateway's own consistency check where that size allows it.
+  const sized = jobSizing(options, flags);
   const k8s =
     sized === undefined
       ? { gateways: flags.gateways }

@@ -47,8 +47,8 @@ function composeFiles(options: DeployOptions, layout: ComposeLayout, secondJob: 
  * What `persia-metrics init` writes into its directory: compose files and global_config.yaml at the top
  * (run `docker-compose up -d` right there), config/ beside them.
  */
-export function renderInitDeployment(options: DeployOptions, secondJob?: string): RenderedFiles {
-  const layout: ComposeLayout = { configDir: './config' };
+export function renderInitDeployment(options: DeployOptions, secondJob?: string, gatewayConsistencyCheck = false): RenderedFiles {
+  const layout: ComposeLayout = { configDir: './config', gatewayConsistencyCheck };
   return new Map([...composeFiles(options, layout, secondJob), ...renderConfigTree(options)]);
 }
 

@@ -3,7 +3,7 @@
  * model's suggestion after the files it writes, says whether Kubernetes' --gateways are enough, and exits 2
  * naming the option, writing nothing, for a bad value or for one of the two options alone.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,8 +44,16 @@ describe('init --nodes --series-per-node', () => {
     // A job this small can afford the gateway's own consistency check: a type clash then costs one family.
     expect(result.out).toContain('  gateways: 1 (one gateway is enough), consistency check on\n');
     expect(result.out).toMatch(
-      / {2}consistency check: on, as the model allows \(it adds [\d.]+ ms to a push and [\d.]+ gateway cores\).*remove --push\.disable-consistency-check from the gateway's command in the compose file/,
+      / {2}consistency check: on, as the model allows \(it adds [\d.]+ ms to a push and [\d.]+ gateway cores\).*the compose files run the gateway without --push\.disable-consistency-check/,
     );
+    // And the compose files written do so: every gateway (single-host, swarm) runs with its check on.
+    for (const file of ['docker-compose.yml', 'docker-compose.swarm.yml']) {
+      const text = readFileSync(join(dir, 'small', file), 'utf8');
+      expect(text).toContain('--persistence.file=');
+      expect(text, file).not.toContain('--push.disable-consistency-check');
+    }
+    // A job too big for it (the first test's 512 nodes) keeps the flag.
+    expect(readFileSync(join(dir, 'compose', 'docker-compose.yml'), 'utf8')).toContain('--push.disable-consistency-check');
   });
 
   it('says whether the Kubernetes --gateways are enough', async () => {

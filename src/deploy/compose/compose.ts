@@ -18,6 +18,8 @@ export interface ComposeLayout {
   readonly configDir: string;
   /** Build the node image from this checkout: context relative to the compose files. */
   readonly nodeBuildContext?: string;
+  /** Run the gateways with their own consistency check (src/monitoring/consistency-check.ts). @default false */
+  readonly gatewayConsistencyCheck?: boolean;
 }
 
 type Service = Record<string, unknown>;
@@ -26,14 +28,30 @@ type Service = Record<string, unknown>;
 export const COMPOSE_VERSION = '3.8';
 const NODE_ANCHOR = 'persia-node';
 
-export const GATEWAY_COMMAND: unknown = commented(
-  `The client checks every push against its metric catalog (one type and help per name in every group),
-so the gateway's own consistency check is redundant, and it is what costs: about 1 us x every series
-stored on the gateway, per push. 1,024 nodes x 1k series every 10 s: one gateway with the check completes
-none of their pushes; without it, 4 gateways take all at p99 13 ms (persia-metrics docs/performance.md).
-Caution: without it the gateway answers 202 before applying a push, so a rejected push shows only as push_failure_time_seconds (PersiaNodePushesRejected).`,
-  ['--push.disable-consistency-check', commented('No persistence file: groups live as long as the gateway; nodes push again within one interval.', '--persistence.file=')],
-);
+/**
+ * The gateway's flags. Its own consistency check refuses a push whose family clashes with another group's,
+ * which then costs that family only; but it re-gathers every series stored on the gateway at every push, so
+ * it is on only where the job's size allows (src/monitoring/consistency-check.ts decides; init passes it).
+ */
+export function gatewayCommand(consistencyCheck: boolean): unknown {
+  const persistence = commented('No persistence file: groups live as long as the gateway; nodes push again within one interval.', '--persistence.file=');
+  if (consistencyCheck)
+    return commented(
+      `The gateway's own consistency check is on (init --nodes/--series-per-node found the job small enough,
+docs/capacity.md): a push whose family clashes with another group's type is refused (400) and costs that
+family only; the node reports it. It gathers every series stored on the gateway at every push.`,
+      [persistence],
+    );
+  return commented(
+    `The gateway's own consistency check is off: it gathers every series stored on the gateway at every push
+(about 0.5-1 us each), so its cost grows with the job; init turns it on where --nodes/--series-per-node show
+the job is small enough (docs/capacity.md). Off, a push whose family clashes with another group's type is
+stored, and the gateway's whole /metrics fails until \`persia-metrics repair\` deletes that group (the view,
+status and PersiaGatewayDown say so, docs/expiry.md); and the gateway answers 202 before applying a push, so
+a rejected push shows only as push_failure_time_seconds (PersiaNodePushesRejected).`,
+    ['--push.disable-consistency-check', persistence],
+  );
+}
 
 export function gatewayLabels(jobName: string): Record<string, string> {
   return { 'persia.metrics.gateway': 'true', 'persia.metrics.job': jobName };
@@ -112,11 +130,11 @@ const DISCOVERY_EVERY = '15s';
 const PROMETHEUS_USER = '65534:65534';
 
 /** A gateway: on its job's nodes network (they push) and on the monitoring network (Prometheus scrapes). */
-function gatewayService(jobName: string, nodesNetwork: string, port: string, labelsComment?: string): Service {
+function gatewayService(layout: ComposeLayout, jobName: string, nodesNetwork: string, port: string, labelsComment?: string): Service {
   const labels = gatewayLabels(jobName);
   return {
     image: PUSHGATEWAY_IMAGE,
-    command: GATEWAY_COMMAND,
+    command: gatewayCommand(layout.gatewayConsistencyCheck === true),
     labels: labelsComment === undefined ? labels : commented(labelsComment, labels),
     networks: flow([nodesNetwork, MONITORING_NETWORK]),
     ports: [port],
@@ -177,6 +195,7 @@ Grafana (docs/security.md).`;
       metrics_gateway: commented(
         "The job's own gateway (never shared across jobs). Its name is PersiaML's default push address.",
         gatewayService(
+          layout,
           options.jobName,
           NODES_NETWORK,
           `127.0.0.1:\${PERSIA_GATEWAY_PORT:-${DEFAULT_GATEWAY_PORT}}:${DEFAULT_GATEWAY_PORT}`,
@@ -237,7 +256,7 @@ and Prometheus scrapes it on the monitoring network.
     version: COMPOSE_VERSION,
     'x-persia-node': nodeAnchor(layout, false),
     services: spaced({
-      [gateway]: gatewayService(secondJobName, nodesNetwork, `127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:${DEFAULT_GATEWAY_PORT}`),
+      [gateway]: gatewayService(layout, secondJobName, nodesNetwork, `127.0.0.1:\${PERSIA_SECOND_GATEWAY_PORT:-9092}:${DEFAULT_GATEWAY_PORT}`),
       ...nodeServices((role) => `${role}_${suffix}`, secondJobName, gateway, () => ({ networks: flow([nodesNetwork]), ...RESTART })),
     }),
     networks: spaced(networksOf(secondJobName, nodesNetwork)),

@@ -6,7 +6,7 @@ import { type DeployOptions } from '../deploy-options.js';
 import { GRAFANA_IMAGE, PROMETHEUS_IMAGE, PUSHGATEWAY_IMAGE } from '../images.js';
 import { SWARM_NETWORK } from '../prometheus/prometheus-config.js';
 import { commented, flow, spaced, yamlFile } from '../yaml.js';
-import { COMPOSE_VERSION, type ComposeLayout, GATEWAY_COMMAND, gatewayLabels, nodeAnchor, nodeServices } from './compose.js';
+import { COMPOSE_VERSION, type ComposeLayout, gatewayCommand, gatewayLabels, nodeAnchor, nodeServices } from './compose.js';
 
 function swarmConfigs(cfg: string, dashboards: readonly string[]): Record<string, { file: string }> {
   const entries: Array<[string, string]> = [
@@ -42,7 +42,7 @@ No published ports (swarm cannot bind 127.0.0.1). Reach Grafana through the atta
     services: spaced({
       metrics_gateway: {
         image: PUSHGATEWAY_IMAGE,
-        command: GATEWAY_COMMAND,
+        command: gatewayCommand(layout.gatewayConsistencyCheck === true),
         labels: commented('Container labels: docker_sd on one node and `persia-metrics discover` see these.', gatewayLabels(options.jobName)),
         ...networks,
         deploy: {
