@@ -5,7 +5,7 @@
  */
 import { ConfigError, type ConfigProblemLocation } from '../errors.js';
 import { OPTION_TABLE, type OptionSpec } from './options.js';
-import { closestKey } from './suggest.js';
+import { closestKey, editDistance } from './suggest.js';
 import { describeValue } from './yaml-document.js';
 
 /** Prefixes of the variables persia-metrics reads; an unknown variable with one of them is probably a typo. */
@@ -70,7 +70,13 @@ export function unknownVariableWarnings(env: Readonly<Record<string, string | un
   const known = new Set(OPTION_TABLE.flatMap((spec) => (spec.env === undefined ? [] : [spec.env])));
   const warnings: string[] = [];
   for (const name of Object.keys(env).sort()) {
-    if (!VARIABLE_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (!VARIABLE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      // A typo in the prefix itself (PERSIA_METRIC_JOB_NAME): a name within two edits of an option variable.
+      // Anything further is another program's (PersiaML's own PERSIA_* variables, REPLICA_INDEX's neighbours).
+      const near = [...known].find((option) => option !== name && editDistance(option, name) <= 2);
+      if (near !== undefined && name.startsWith('PERSIA')) warnings.push(`environment variable ${name} is not a persia-metrics option and is ignored (did you mean ${near}?)`);
+      continue;
+    }
     if (known.has(name) || NON_OPTION_VARIABLES.has(name)) continue;
     const suggestion = suggestVariable(name);
     warnings.push(

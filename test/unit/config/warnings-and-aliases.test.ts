@@ -68,10 +68,18 @@ describe('misspelt PERSIA_METRICS_* / PERSIA_NODE_* variables are warned about w
     ['PERSIA_NODE_ROLES', 'PERSIA_NODE_ROLE'],
     ['PERSIA_METRICS_REPLICA_INDEX', 'REPLICA_INDEX'],
     ['PERSIA_METRICS_BEARER_TOKN', 'PERSIA_METRICS_BEARER_TOKEN'],
+    // A typo in the prefix itself (found by a README-only session: it was silently ignored).
+    ['PERSIA_METRIC_JOB_NAME', 'PERSIA_METRICS_JOB_NAME'],
+    ['PERSIA_METRICS_GATWAY_ADDR', 'PERSIA_METRICS_GATEWAY_ADDR'],
   ])('%s → did you mean %s?', (typo, meant) => {
     const config = loadConfig({ env: { [typo]: 'value-not-shown' } });
     expect(config.warnings).toEqual([`environment variable ${typo} is not a persia-metrics option and is ignored (did you mean ${meant}?)`]);
     expect(config.warnings.join('')).not.toContain('value-not-shown'); // it may be a secret
+  });
+
+  it("PersiaML's own variables and other programs' are not ours to warn about", () => {
+    const env = { PERSIA_SOCKET_IFNAME: 'eth0', PERSIA_GLOBAL_CONFIG: '', PERSIA_NATS_URL: 'nats://x:4222', REPLICA_INDEX: '0', PATH: '/bin', PERSIA_NODE_ROLE: 'trainer' };
+    expect(loadConfig({ env }).warnings).toEqual([]);
   });
 
   it('an unknown variable with no close option points at `persia-metrics explain`', () => {
