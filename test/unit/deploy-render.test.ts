@@ -101,6 +101,19 @@ describe('renderInitDeployment', () => {
 
 // docker-compose reads YAML 1.1 (PyYAML), Prometheus go-yaml: a job name either would read as a number, a
 // boolean, a date or null must reach the nodes, the gateway labels and the DNS job as the same string.
+describe('the scrape interval the fast rules are sized from', () => {
+  it('is the one prometheus.yml scrapes and evaluates at, with a timeout that fits in it', () => {
+    for (const [seconds, timeout] of [
+      [15, '10s'],
+      [5, '5s'],
+    ] as const) {
+      const rendered = renderInitDeployment(resolveDeployOptions({ jobName: 'j', scrapeIntervalSeconds: seconds }));
+      const config = load(rendered.get('config/prometheus/prometheus.yml') ?? '') as { global: Record<string, string> };
+      expect(config.global).toEqual({ scrape_interval: `${seconds}s`, scrape_timeout: timeout, evaluation_interval: `${seconds}s` });
+    }
+  });
+});
+
 describe('job names YAML would read as something else', () => {
   it.each(['123', '1.10', 'true', 'on', 'yes', 'No', 'null', '0x1F', '0o17', '1e3', '2024-01-01', '1_000', '1:30'])('%s stays a string in every file', (jobName) => {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(jobName)) return; // not a deployable name: refused before rendering

@@ -7,7 +7,7 @@
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
-import { dropRuleSeries } from '../prometheus/prometheus-config.js';
+import { dropRuleSeries, scrapeTimeout } from '../prometheus/prometheus-config.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { commented, flow, spaced, yamlFile } from '../yaml.js';
 import { gatewaySelector, type KubernetesNames, type KubernetesObject } from './manifests.js';
@@ -15,9 +15,6 @@ import { gatewaySelector, type KubernetesNames, type KubernetesObject } from './
 /** Scrape job name in the cluster's Prometheus; starts like the compose ones, so `up{job=~"persia_gateway_.*"}` finds it. */
 export const KUBERNETES_SCRAPE_JOB = `${GATEWAY_SCRAPE_JOB_PREFIX}kubernetes`;
 
-const SCRAPE_INTERVAL = '15s';
-/** A gateway holding ~1,000 nodes answers a scrape in 3-6 s (bench/README.md section 3). */
-const SCRAPE_TIMEOUT = '10s';
 
 /**
  * A whole Prometheus configuration (so `promtool check config` can check it) whose only gateway job is the
@@ -33,7 +30,7 @@ Prometheus needs RBAC to get/list/watch pods (the community Helm chart's Cluster
 Check: promtool check config prometheus-scrape.yml, with a promtool built with Kubernetes discovery (the
 upstream release binaries): Debian's promtool is built without it and refuses kubernetes_sd_configs itself.`;
   return yamlFile(header, {
-    global: { scrape_interval: SCRAPE_INTERVAL, scrape_timeout: SCRAPE_TIMEOUT },
+    global: { scrape_interval: `${options.scrapeIntervalSeconds}s`, scrape_timeout: scrapeTimeout(options.scrapeIntervalSeconds) },
     scrape_configs: spaced([
       {
         job_name: KUBERNETES_SCRAPE_JOB,
@@ -84,11 +81,11 @@ const DROP_GATEWAY_IDENTITY = { action: 'labeldrop', regex: 'pod|container|endpo
 /** Only the rules write ALERTS and the recorded series (src/monitoring/rule-series.ts): a pushed copy is dropped. */
 const DROP_RULE_SERIES = { sourceLabels: ['__name__'], regex: ruleSeriesRegex(), action: 'drop' };
 
-function monitorEndpoint(jobName: string): Record<string, unknown> {
+function monitorEndpoint(jobName: string, scrapeIntervalSeconds: number): Record<string, unknown> {
   return {
     port: 'http',
-    interval: SCRAPE_INTERVAL,
-    scrapeTimeout: SCRAPE_TIMEOUT,
+    interval: `${scrapeIntervalSeconds}s`,
+    scrapeTimeout: scrapeTimeout(scrapeIntervalSeconds),
     honorLabels: true,
     relabelings: [
       // The scrape job's name, as without the operator: the gateway-down alert and the job health dashboard
@@ -108,14 +105,14 @@ export function serviceMonitor(options: DeployOptions, names: KubernetesNames): 
     metadata: { name: names.gatewayDeployment, labels: { 'app.kubernetes.io/part-of': 'persia-metrics', 'persia.metrics.job': options.jobName } },
     spec: {
       selector: { matchLabels: gatewaySelector(options.jobName) },
-      endpoints: [monitorEndpoint(options.jobName)],
+      endpoints: [monitorEndpoint(options.jobName, options.scrapeIntervalSeconds)],
     },
   };
 }
 
 /** The same gateways selected as pods: for clusters whose Prometheus watches PodMonitors only. Apply one of the two. */
 export function podMonitor(options: DeployOptions, names: KubernetesNames): KubernetesObject {
-  const { port: _, ...endpoint } = monitorEndpoint(options.jobName);
+  const { port: _, ...endpoint } = monitorEndpoint(options.jobName, options.scrapeIntervalSeconds);
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',

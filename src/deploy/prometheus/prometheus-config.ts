@@ -32,15 +32,20 @@ export const SWARM_NETWORK = 'persia_metrics';
 /** The gateway's compose service: the name the DNS job resolves (on swarm: `tasks.` + it). */
 export const GATEWAY_SERVICE = 'metrics_gateway';
 
+/** 10 s, or the whole interval when it is shorter (Prometheus refuses a timeout longer than the interval). */
+export function scrapeTimeout(scrapeIntervalSeconds: number): string {
+  return `${Math.min(10, scrapeIntervalSeconds)}s`;
+}
+
 export function renderPrometheusConfig(options: DeployOptions, flavour: PrometheusFlavour): string {
   const header = `Prometheus for persia-metrics (${flavour}), rendered by \`persia-metrics init\` for job "${options.jobName}".
 One Pushgateway per training job (never shared: a shared gateway is a bottleneck and a single point of
 failure); this Prometheus finds them all. Validate with: promtool check config prometheus${flavour === 'swarm' ? '-swarm' : ''}.yml`;
   return yamlFile(header, {
     global: {
-      scrape_interval: '15s',
-      scrape_timeout: commented('A gateway holding ~1,000 nodes answers a scrape in 3-5 s; leave room.', '10s'),
-      evaluation_interval: '15s',
+      scrape_interval: commented("The scrape interval the fast rules' windows are sized from (init renders both from one option).", `${options.scrapeIntervalSeconds}s`),
+      scrape_timeout: commented('A gateway holding ~1,000 nodes answers a scrape in 3-5 s; leave room.', scrapeTimeout(options.scrapeIntervalSeconds)),
+      evaluation_interval: `${options.scrapeIntervalSeconds}s`,
     },
     rule_files: commented(
       'Listed one by one, not rules/*.yml: that glob would also load the promtool test file beside them.',
