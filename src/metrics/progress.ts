@@ -13,13 +13,17 @@ import { Counter } from './counter.js';
 import { Histogram } from './histogram.js';
 import type { MetricsRegistry } from './registry.js';
 
-/** The sum of every progress counter of the registry: it only grows, so any change is progress. */
+/**
+ * The sum of every progress counter of the registry, over the series that exist: it only grows, so any
+ * change is progress. Only existing series are read: reading a family's unlabelled value would create that
+ * series, and every role would then push every catalog time cost at 0 (histograms whose quantiles are NaN).
+ */
 function progressTotal(registry: MetricsRegistry): number {
   let total = 0;
   for (const name of PROGRESS_METRICS) {
     const family = registry.get(name);
-    if (family instanceof Counter) total += family.value;
-    else if (family instanceof Histogram) total += family.count;
+    if (family instanceof Counter) for (const series of family.seriesValues()) total += series.value;
+    else if (family instanceof Histogram) for (const series of family.seriesValues()) total += series.count;
   }
   return total;
 }

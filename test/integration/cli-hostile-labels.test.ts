@@ -22,7 +22,11 @@ describe.skipIf(!servers)('label values a pusher chose, in the operator terminal
   beforeAll(async () => {
     const put = async (role: string, instance: string): Promise<void> => {
       const encoded = Buffer.from(instance).toString('base64url');
-      const response = await fetch(`${gateway.url}/metrics/job/hostile/role/${role}/instance@base64/${encoded}`, { method: 'PUT', body: 'persia_node_incarnation 5\n' });
+      const response = await fetch(`${gateway.url}/metrics/job/hostile/role/${role}/instance@base64/${encoded}`, {
+        method: 'PUT',
+        // A 0.1 s interval: expire judges a node by its own pace, so its group is old enough within ~1.2 s.
+        body: 'persia_node_incarnation 5\npersia_node_push_interval_seconds 0.1\n',
+      });
       expect(response.status).toBe(200);
     };
     await put('middleware', 'rep_0');

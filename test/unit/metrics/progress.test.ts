@@ -21,6 +21,18 @@ function node() {
 }
 
 describe('progress age', () => {
+  it('creates no series: a role pushes only the time costs it records, not every catalog one at 0', () => {
+    const { registry, age } = node();
+    registry.histogram('lookup_rpc_time_cost').labels().observe(0.004);
+    age(10_000);
+    age(20_000);
+    for (const name of PROGRESS_METRICS) {
+      const family = registry.get(name);
+      const expected = name === 'lookup_rpc_time_cost' ? 1 : 0;
+      expect(family?.seriesCount ?? 0, name).toBe(expected);
+    }
+  });
+
   it('is 0 before the first step, however long the node waits (a node still loading data is not hung)', () => {
     const { age } = node();
     expect(age(10_000)).toBe(0);
