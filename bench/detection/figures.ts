@@ -6,6 +6,15 @@ import { readFileSync } from 'node:fs';
 import type { FaultKind } from './shipped-rules.js';
 
 export const DETECTION_FIGURES_FILE = 'data/detection-figures.json';
+export const DETECTION_PAGE_FILE = 'docs/detection.md';
+/** Where a quick run writes: a gitignored directory (.gitignore's `.tmp/`), never the committed figures and page. */
+export const QUICK_OUTPUT_DIR = '.tmp/detection-quick/';
+
+/** The figures and page a run writes, relative to the repository: only a full run rewrites the committed ones. */
+export function detectionOutputs(mode: 'full' | 'quick'): { readonly figures: string; readonly page: string } {
+  if (mode === 'full') return { figures: DETECTION_FIGURES_FILE, page: DETECTION_PAGE_FILE };
+  return { figures: `${QUICK_OUTPUT_DIR}detection-figures.json`, page: `${QUICK_OUTPUT_DIR}detection.md` };
+}
 
 /** Time to alert and recall of one set of faults. Times in seconds; null where the percentile is a miss. */
 export interface SliceFigures {

@@ -288,7 +288,7 @@ export function renderDetectionPage(figures: DetectionFigures): string {
     '',
     '```sh',
     'npm run detection              # full run: rewrites data/detection-figures.json and this page',
-    'npm run detection -- --quick   # 12 scenarios per kind, to check the bench (figures not for quoting)',
+    'npm run detection -- --quick   # 12 scenarios per kind, to check the bench or a rule change: prints the figures, writes them to .tmp/detection-quick/, never here',
     'npm run build && node dist/bench/detection/run.js --render   # this page from the committed figures, nothing measured',
     '```',
     '',

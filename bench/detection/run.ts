@@ -4,16 +4,19 @@
  * (score.ts), writes data/detection-figures.json and renders docs/detection.md from it (page.ts).
  *
  * `--render` measures nothing: it renders docs/detection.md from the committed figures (what the unit test
- * compares byte for byte). `--quick` runs 12 scenarios per kind (for checking the bench; not for the page).
+ * compares byte for byte). `--quick[=N]` runs 12 (or N) scenarios per kind, for checking the bench or trying
+ * a rule change: it prints its figures and writes them and their page under .tmp/detection-quick/ (gitignored),
+ * never over the committed ones, which only a full run may replace.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from '../../src/monitoring/capacity.js';
 import { binaryPath } from '../../src/local-stack/binaries.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../../src/monitoring/options.js';
-import { DETECTION_FIGURES_FILE, readDetectionFigures, type DetectionFigures } from './figures.js';
+import { DETECTION_FIGURES_FILE, DETECTION_PAGE_FILE, detectionOutputs, readDetectionFigures, type DetectionFigures } from './figures.js';
 import { renderDetectionPage } from './page.js';
 import { evaluateScenarios } from './promtool-batch.js';
 import { generateScenarios } from './scenarios.js';
@@ -21,12 +24,32 @@ import { kindFigures, stragglerSlices, tally } from './score.js';
 import { FAULT_KINDS, shippedRules } from './shipped-rules.js';
 
 const ROOT = new URL('../../../', import.meta.url);
-const PAGE = fileURLToPath(new URL('docs/detection.md', ROOT));
+const PAGE = fileURLToPath(new URL(DETECTION_PAGE_FILE, ROOT));
 /** The shipped prometheus.yml evaluates rules every 15 s (src/deploy/prometheus/prometheus-config.ts). */
 export const EVALUATION_SECONDS = 15;
 export const SEED = 18;
 
-const quick = process.argv.includes('--quick');
+/** Scenarios per kind: 100 in a full run (the page's), 12 or `--quick=N` in a quick one. */
+function scenariosPerKind(argv: readonly string[]): { readonly quick: boolean; readonly perKind: number } {
+  const flag = argv.find((arg) => arg === '--quick' || arg.startsWith('--quick='));
+  if (flag === undefined) return { quick: false, perKind: 100 };
+  const perKind = flag === '--quick' ? 12 : Number(flag.slice('--quick='.length));
+  if (!(Number.isSafeInteger(perKind) && perKind > 0)) throw new Error(`${flag}: expected --quick or --quick=N with N a positive whole number of scenarios per kind`);
+  return { quick: true, perKind };
+}
+
+/** One line per fault kind: what a quick run prints, so trying a rule change needs no page. */
+function summary(figures: DetectionFigures): string {
+  const time = (value: number | null): string => (value === null ? 'never' : `${Math.round(value)}s`);
+  return figures.kinds
+    .map(
+      (kind) =>
+        `${kind.kind}: median ${time(kind.medianSeconds)}, p95 ${time(kind.p95Seconds)}, recall ${kind.recall ?? '-'}, precision ${kind.precision ?? '-'}, ` +
+        `false alerts ${kind.falseAlertsPer1000NodeHours} per 1,000 healthy node-hours`,
+    )
+    .concat(figures.otherAlerts.map((row) => `other: ${row.alert} ${row.episodes} episodes on healthy nodes (${row.per1000NodeHours} per 1,000 node-hours)`))
+    .join('\n');
+}
 
 const log = (message: string): void => {
   process.stderr.write(`detection: ${message}\n`);
@@ -56,10 +79,11 @@ async function main(): Promise<void> {
     log(`rendered ${PAGE} from ${DETECTION_FIGURES_FILE}`);
     return;
   }
+  const { quick, perKind } = scenariosPerKind(process.argv.slice(2));
   const started = Date.now();
   const options = DEFAULT_MONITORING_OPTIONS;
   const rules = shippedRules(options);
-  const plan = { perKind: quick ? 12 : 100, seed: SEED, pushIntervalSeconds: options.pushIntervalSeconds, scrapeIntervalSeconds: DEFAULT_SCRAPE_INTERVAL_SECONDS };
+  const plan = { perKind, seed: SEED, pushIntervalSeconds: options.pushIntervalSeconds, scrapeIntervalSeconds: DEFAULT_SCRAPE_INTERVAL_SECONDS };
   const commit = rulesCommit(); // as the run starts: the rules it measures
   const scenarios = generateScenarios(rules, plan);
   const nodes = scenarios.reduce((sum, scenario) => sum + scenario.nodes.length, 0);
@@ -101,9 +125,18 @@ async function main(): Promise<void> {
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([alert, episodes]) => ({ alert, episodes, per1000NodeHours: (episodes / counts.healthyNodeHours) * 1000 })),
   });
-  writeFileSync(fileURLToPath(new URL(DETECTION_FIGURES_FILE, ROOT)), `${JSON.stringify(figures, null, 2)}\n`);
-  writeFileSync(PAGE, renderDetectionPage(figures));
-  log(`wrote ${DETECTION_FIGURES_FILE} and docs/detection.md in ${figures.runSeconds} s`);
+  const outputs = detectionOutputs(figures.mode);
+  const write = (path: string, text: string): void => {
+    const file = fileURLToPath(new URL(path, ROOT));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  };
+  write(outputs.figures, `${JSON.stringify(figures, null, 2)}\n`);
+  write(outputs.page, renderDetectionPage(figures));
+  process.stdout.write(`${summary(figures)}\n`);
+  log(
+    `wrote ${outputs.figures} and ${outputs.page} in ${figures.runSeconds} s${quick ? ` (quick: ${DETECTION_FIGURES_FILE} and ${DETECTION_PAGE_FILE} are left as they are)` : ''}`,
+  );
 }
 
 main().catch((error: unknown) => {
