@@ -18,6 +18,17 @@ const servers = requireBinary('prometheus-pushgateway') !== undefined;
 const nodeEnv = (gatewayAddr: string, job: string): Record<string, string> =>
   userNodeEnv(gatewayAddr, job, { PERSIA_NODE_ROLE: 'server', PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60', PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1' });
 
+/** The end of a user's program: flush() COUNT times, printing `flush N ok` or `flush N caught CODE`, then shutdown(). */
+const flushesThenShutdown = (count: number): string => `for (let flush = 1; flush <= ${count}; flush += 1) {
+  try {
+    await metrics.flush();
+    console.log(\`flush \${flush} ok\`);
+  } catch (error) {
+    console.log(\`flush \${flush} caught \${error.code}\`);
+  }
+}
+await metrics.shutdown();`;
+
 const ONE_OF_EACH = `
 import { startNodeMetrics } from 'persia-metrics';
 const sources = [
@@ -30,15 +41,7 @@ const sources = [
 ];
 const metrics = startNodeMetrics({ extraSources: sources });
 metrics.counter('index_miss_count').inc(5);
-for (let flush = 1; flush <= 3; flush += 1) {
-  try {
-    await metrics.flush();
-    console.log(\`flush \${flush} ok\`);
-  } catch (error) {
-    console.log(\`flush \${flush} caught \${error.code}\`);
-  }
-}
-await metrics.shutdown();
+${flushesThenShutdown(3)}
 console.log('done');
 `;
 
@@ -180,15 +183,7 @@ const sources = [
   { metrics: () => '# TYPE my_fine gauge\\nmy_fine{a="1",b="2"} 1\\nmy_fine{a="2",b="1"} 2\\nmy_fine{a="1"} 3\\n' },
 ];
 const metrics = startNodeMetrics({ extraSources: sources });
-for (let flush = 1; flush <= 2; flush += 1) {
-  try {
-    await metrics.flush();
-    console.log(\`flush \${flush} ok\`);
-  } catch (error) {
-    console.log(\`flush \${flush} caught \${error.code}\`);
-  }
-}
-await metrics.shutdown();
+${flushesThenShutdown(2)}
 `;
 
 describe.skipIf(!servers)('fault: an extra source that writes one series twice (real gateway, consistency check off as shipped)', () => {

@@ -5,21 +5,19 @@
  * PersiaNodeHung for that node alone (and PersiaNodeDown for nobody), `status --json` calls it hung, and
  * `persia-metrics view` in Chromium marks its row HUNG. Needs `npm run build` first (dist/src/cli/main.js).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderAlertRules, renderRecordingRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { DOWN_ALERT } from '../../src/monitoring/fast-rules.js';
 import { HUNG_ALERT } from '../../src/monitoring/view-contract.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
-import { startPrometheus, type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { launchChromium, requireChromium } from '../helpers/chromium.js';
 import { CLI_MAIN as MAIN, runCli } from '../helpers/cli-runner.js';
+import { type RulesJob, startRulesJob } from '../helpers/rules-job.js';
 
 const JOB = 'hang_it';
 const HANG_AFTER_SECONDS = 4;
@@ -29,33 +27,23 @@ if (!existsSync(MAIN) && process.env['CI'] === 'true') throw new Error(`CI=true 
 const nodesOf = (samples: readonly PromVectorSample[]): string[] => samples.map((s) => `${s.metric['role']}/${s.metric['instance']}`).sort();
 
 describe.skipIf(!ready || !existsSync(MAIN))('a hung node on real Prometheus + Pushgateway', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'persia-hang-it-'));
   // The job's pace: pushes and scrapes every second, so the fast windows are 2 s.
   const options = resolveDeployOptions({ jobName: JOB, pushIntervalSeconds: 1, scrapeIntervalSeconds: 1 });
+  let stack: RulesJob;
   let gateway: RunningPushgateway;
   let prometheus: RunningPrometheus;
   let nodes: ManagedProcess;
   let startedAt = 0;
 
   beforeAll(async () => {
-    const alerts = join(dir, 'persia-alerts.yml');
-    const recording = join(dir, 'persia-recording.yml');
-    writeFileSync(alerts, renderAlertRules(options));
-    writeFileSync(recording, renderRecordingRules());
-    gateway = await startPushgateway();
-    prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1, ruleFiles: [alerts, recording] });
-    const config = join(dir, 'global_config.yaml');
-    writeFileSync(config, `PersiaMetricsConfig:\n  job_name: ${JOB}\n  push_interval_seconds: 1\n  push_timeout_seconds: 1\n`);
-    const args = ['simulate', '--config', config, '--gateway', gateway.address, '--trainers', '1', '--middleware', '3', '--servers', '2', '--step-ms', '10'];
+    stack = await startRulesJob('persia-hang-it-', options);
+    ({ gateway, prometheus } = stack);
     startedAt = Date.now();
-    nodes = spawnManaged('simulate', process.execPath, [MAIN, ...args, '--hang', `middleware/rep_1@${HANG_AFTER_SECONDS}`, '--quiet']);
+    nodes = stack.simulate(['--trainers', '1', '--middleware', '3', '--servers', '2', '--step-ms', '10', '--hang', `middleware/rep_1@${HANG_AFTER_SECONDS}`]);
   });
 
   afterAll(async () => {
-    await nodes?.stop(5000);
-    await prometheus?.stop();
-    await gateway?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('PersiaNodeHung fires for the hung node alone, well within a minute of the hang, and no node is called down', async () => {

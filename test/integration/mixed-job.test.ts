@@ -12,25 +12,21 @@
  * PersiaNodeStoppedPushing fires for exactly those two; the view in Chromium shows every row with its role and the
  * trainer rank's GPU utilisation. Needs `npm run build` first.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
-import { STRAGGLER_RECORDS } from '../../src/monitoring/straggler-rules.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
-import { type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import { type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { startDcgmExporterFixture, type RunningDcgmFixture } from '../fixtures/agent/dcgm-exporter-fixture.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { requireChromium } from '../helpers/chromium.js';
 import { CLI_MAIN } from '../helpers/cli-runner.js';
-import { nodeName, type PersiamlJob, REPLAYED_NODES, SIMULATED_NODES, SLOW_WORKER, startPersiamlJob, type StatusNode } from '../helpers/persiaml-job.js';
+import { nodeName, type PersiamlJob, REPLAYED_NODES, SIMULATED_NODES, SLOW_WORKER, startPersiamlJob } from '../helpers/persiaml-job.js';
 import { findPython, TRAINER_SCRIPT } from '../helpers/python-trainer.js';
 import { viewNodeRows } from '../helpers/view-node-table.js';
 
 const JOB = 'mixed_it';
-const STALE_ALERT = 'PersiaNodeStoppedPushing';
 const python = findPython();
 const ready = requireBinary('prometheus') !== undefined && requireBinary('prometheus-pushgateway') !== undefined;
 if (!existsSync(CLI_MAIN) && process.env['CI'] === 'true') throw new Error(`CI=true and ${CLI_MAIN} is missing: run npm run build first`);
@@ -42,16 +38,14 @@ const SLOW = SLOW_WORKER;
 const EXPECTED = [...SIMULATED_NODES, ...REPLAYED_NODES, AGENT].sort();
 
 describe.skipIf(!ready || python === undefined || !existsSync(CLI_MAIN))('a mixed job: library nodes, PersiaML nodes, a Python trainer behind the agent, its GPUs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'persia-mixed-it-'));
   let stack: PersiamlJob;
   let prometheus: RunningPrometheus;
   let dcgm: RunningDcgmFixture;
   const processes: ManagedProcess[] = [];
   let agent: ManagedProcess;
-  const status = (): Promise<Record<string, StatusNode>> => stack.status();
 
   beforeAll(async () => {
-    stack = await startPersiamlJob(dir, JOB);
+    stack = await startPersiamlJob('persia-mixed-it-', JOB);
     prometheus = stack.prometheus;
     const { config, gateway } = stack;
 
@@ -72,14 +66,7 @@ describe.skipIf(!ready || python === undefined || !existsSync(CLI_MAIN))('a mixe
   });
 
   it('status --json lists every node with its role: the library, PersiaML-inferred, the agent trainer', async () => {
-    let nodes: Record<string, StatusNode> = {};
-    await waitFor(
-      async () => {
-        nodes = await status();
-        return EXPECTED.every((name) => nodes[name]?.condition === 'live');
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'every node live in status', details: () => JSON.stringify(nodes) },
-    );
+    const nodes = await stack.statusUntil((seen) => EXPECTED.every((name) => seen[name]?.condition === 'live'), 'every node live in status', 30_000);
     expect(Object.keys(nodes).sort()).toEqual(EXPECTED);
     expect(nodes[AGENT]?.groupingKey).toEqual({ job: JOB, role: 'trainer', instance: 'rep_1' });
     expect(nodes['middleware/rep_0/198.51.100.1']?.groupingKey).toEqual({ job: JOB, instance: 'rep_0', ip_addr: '198.51.100.1' });
@@ -89,15 +76,7 @@ describe.skipIf(!ready || python === undefined || !existsSync(CLI_MAIN))('a mixe
   }, 60_000);
 
   it('the slowed PersiaML worker ranks first by the slowdown scores', async () => {
-    const ranked = `sort_desc(max without (metric) (${STRAGGLER_RECORDS.timeCostSlowdown}{job="${JOB}"}))`;
-    let scores: PromVectorSample[] = [];
-    await waitFor(
-      async () => {
-        scores = await prometheus.query(ranked);
-        return scores.length >= 5;
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'slowdown scores of the replayed nodes', details: () => JSON.stringify(scores) },
-    );
+    const scores = await stack.slowdownScores();
     expect(nodeName(scores[0]?.metric ?? {}, 'middleware'), JSON.stringify(scores)).toBe(SLOW);
     expect(scores[0]?.value).toBeGreaterThan(3);
     for (const score of scores.slice(1)) expect(score.value, JSON.stringify(score.metric)).toBeLessThan(1.5);
@@ -107,20 +86,13 @@ describe.skipIf(!ready || python === undefined || !existsSync(CLI_MAIN))('a mixe
     await agent.kill(); // no last push, no DELETE
     stack.replayed[1]?.stop(); // rep_1 on 198.51.100.2, as a killed PersiaML process
     const stopped = [AGENT, STOPPED_WORKER].sort();
-    let nodes: Record<string, StatusNode> = {};
-    await waitFor(
-      async () => {
-        nodes = await status();
-        return stopped.every((name) => nodes[name]?.condition === 'stale');
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'the stopped nodes stale in status', details: () => JSON.stringify(nodes) },
-    );
+    const nodes = await stack.statusUntil((seen) => stopped.every((name) => seen[name]?.condition === 'stale'), 'the stopped nodes stale in status', 30_000);
     expect(
       Object.entries(nodes)
         .flatMap(([name, node]) => (node.condition === 'live' ? [] : [name]))
         .sort(),
     ).toEqual(stopped);
-    const firing = await prometheus.queryUntil(`ALERTS{alertname="${STALE_ALERT}", alertstate="firing", job="${JOB}"}`, (s) => s.length >= 2, 90_000);
+    const firing = await stack.staleFiring(2, 90_000);
     expect(firing.map((sample) => nodeName(sample.metric, sample.metric['role'] ?? 'middleware')).sort()).toEqual(stopped);
   }, 150_000);
 

@@ -9,21 +9,16 @@
  * slowdown scores; a worker that stops pushing turns stale in `status` and PersiaNodeStoppedPushing fires for it
  * alone; `persia-metrics view` in Chromium shows every row with its role. Needs `npm run build` first.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRAGGLER_RECORDS } from '../../src/monitoring/straggler-rules.js';
-import { type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
-import { waitFor } from '../../src/local-stack/wait-for.js';
+import { type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { requireChromium } from '../helpers/chromium.js';
 import { viewNodeRows } from '../helpers/view-node-table.js';
 import { CLI_MAIN } from '../helpers/cli-runner.js';
-import { nodeName, type PersiamlJob, REPLAYED_NODES, SIMULATED_NODES, SLOW_WORKER, startPersiamlJob, type StatusNode } from '../helpers/persiaml-job.js';
+import { nodeName, type PersiamlJob, REPLAYED_NODES, SIMULATED_NODES, SLOW_WORKER, STALE_ALERT, startPersiamlJob } from '../helpers/persiaml-job.js';
 
 const JOB = 'persiaml_it';
-const STALE_ALERT = 'PersiaNodeStoppedPushing';
 const ready = requireBinary('prometheus') !== undefined && requireBinary('prometheus-pushgateway') !== undefined;
 if (!existsSync(CLI_MAIN) && process.env['CI'] === 'true') throw new Error(`CI=true and ${CLI_MAIN} is missing: run npm run build first`);
 
@@ -33,13 +28,11 @@ const STOPPED = 'middleware/rep_1/198.51.100.2';
 const SLOW = SLOW_WORKER;
 
 describe.skipIf(!ready || !existsSync(CLI_MAIN))("PersiaML's own nodes beside this library's, on the real gateway and Prometheus", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'persia-persiaml-it-'));
   let stack: PersiamlJob;
   let prometheus: RunningPrometheus;
-  const status = (): Promise<Record<string, StatusNode>> => stack.status();
 
   beforeAll(async () => {
-    stack = await startPersiamlJob(dir, JOB);
+    stack = await startPersiamlJob('persia-persiaml-it-', JOB);
     prometheus = stack.prometheus;
   }, 30_000);
 
@@ -48,14 +41,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))("PersiaML's own nodes beside th
   });
 
   it('status --json lists every node with its role and whole grouping key, all live', async () => {
-    let nodes: Record<string, StatusNode> = {};
-    await waitFor(
-      async () => {
-        nodes = await status();
-        return EXPECTED.every((name) => nodes[name]?.condition === 'live');
-      },
-      { timeoutMs: 20_000, intervalMs: 500, what: 'every node live in status', details: () => JSON.stringify(nodes) },
-    );
+    const nodes = await stack.statusUntil((seen) => EXPECTED.every((name) => seen[name]?.condition === 'live'), 'every node live in status', 20_000);
     expect(Object.keys(nodes).sort()).toEqual(EXPECTED);
     // PersiaML's nodes carry no role label: the role is the one their families show.
     expect(nodes['middleware/rep_0/198.51.100.1']?.groupingKey).toEqual({ job: JOB, instance: 'rep_0', ip_addr: '198.51.100.1' });
@@ -63,15 +49,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))("PersiaML's own nodes beside th
   }, 40_000);
 
   it('the slowed worker ranks first by the slowdown scores from its *_time_cost_sec gauges', async () => {
-    const ranked = `sort_desc(max without (metric) (${STRAGGLER_RECORDS.timeCostSlowdown}{job="${JOB}"}))`;
-    let scores: PromVectorSample[] = [];
-    await waitFor(
-      async () => {
-        scores = await prometheus.query(ranked);
-        return scores.length >= 5;
-      },
-      { timeoutMs: 30_000, intervalMs: 500, what: 'slowdown scores of the replayed nodes', details: () => JSON.stringify(scores) },
-    );
+    const scores = await stack.slowdownScores();
     expect(nodeName(scores[0]?.metric ?? {}, 'middleware'), JSON.stringify(scores)).toBe(SLOW);
     expect(scores[0]?.value).toBeGreaterThan(3);
     // Every other node is about as fast as its role's median.
@@ -80,16 +58,9 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))("PersiaML's own nodes beside th
 
   it('a worker that stops pushing turns stale in status, and the stale alert fires for it alone', async () => {
     stack.replayed[1]?.stop(); // rep_1 on 198.51.100.2: no last push, no DELETE, as a killed PersiaML process
-    let nodes: Record<string, StatusNode> = {};
-    await waitFor(
-      async () => {
-        nodes = await status();
-        return nodes[STOPPED]?.condition === 'stale';
-      },
-      { timeoutMs: 20_000, intervalMs: 500, what: 'the stopped worker stale in status', details: () => JSON.stringify(nodes) },
-    );
+    const nodes = await stack.statusUntil((seen) => seen[STOPPED]?.condition === 'stale', 'the stopped worker stale in status', 20_000);
     expect(Object.entries(nodes).flatMap(([name, node]) => (node.condition === 'live' ? [] : [name]))).toEqual([STOPPED]);
-    const firing = await prometheus.queryUntil(`ALERTS{alertname="${STALE_ALERT}", alertstate="firing", job="${JOB}"}`, (s) => s.length > 0, 90_000);
+    const firing = await stack.staleFiring(1, 90_000);
     expect(firing.map((sample) => nodeName(sample.metric, 'middleware'))).toEqual([STOPPED]);
     expect((await prometheus.query(`ALERTS{alertname="${STALE_ALERT}", job="${JOB}"}`)).map((sample) => sample.metric['ip_addr'])).toEqual(['198.51.100.2']);
   }, 120_000);

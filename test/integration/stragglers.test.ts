@@ -4,19 +4,16 @@
  * short `for`, so the test takes well under a minute), and the slow node, and only it, is ranked first and
  * raises PersiaStragglerNode. Needs `npm run build` first (dist/src/cli/main.js).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderAlertRules, renderRecordingRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { STRAGGLER_RECORDS } from '../../src/monitoring/straggler-rules.js';
 import { STRAGGLER_ALERT } from '../../src/monitoring/view-contract.js';
-import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
-import { startPrometheus, type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
-import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
+import { type ManagedProcess } from '../../src/local-stack/managed-process.js';
+import { type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN as MAIN } from '../helpers/cli-runner.js';
+import { type RulesJob, startRulesJob } from '../helpers/rules-job.js';
 
 const JOB = 'stragglers_it';
 const FACTOR = 4;
@@ -29,31 +26,20 @@ function byNode(samples: readonly PromVectorSample[]): Record<string, number> {
 }
 
 describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + Pushgateway', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'persia-stragglers-it-'));
   // A 15 s `for`: long enough that the first seconds' noise (P99 from a handful of batches) never fires.
   const options = resolveDeployOptions({ jobName: JOB, pushIntervalSeconds: 1, stragglerForSeconds: 15 });
-  let gateway: RunningPushgateway;
+  let stack: RulesJob;
   let prometheus: RunningPrometheus;
   let nodes: ManagedProcess;
 
   beforeAll(async () => {
-    const alerts = join(dir, 'persia-alerts.yml');
-    const recording = join(dir, 'persia-recording.yml');
-    writeFileSync(alerts, renderAlertRules(options));
-    writeFileSync(recording, renderRecordingRules());
-    gateway = await startPushgateway();
-    prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1, ruleFiles: [alerts, recording] });
-    const config = join(dir, 'global_config.yaml');
-    writeFileSync(config, `PersiaMetricsConfig:\n  job_name: ${JOB}\n  push_interval_seconds: 1\n  push_timeout_seconds: 1\n`);
-    const args = ['simulate', '--config', config, '--gateway', gateway.address, '--trainers', '1', '--middleware', '3', '--servers', '3'];
-    nodes = spawnManaged('simulate', process.execPath, [MAIN, ...args, '--step-ms', '5', '--slow', `middleware/rep_1=${FACTOR}`, '--quiet']);
+    stack = await startRulesJob('persia-stragglers-it-', options);
+    prometheus = stack.prometheus;
+    nodes = stack.simulate(['--trainers', '1', '--middleware', '3', '--servers', '3', '--step-ms', '5', '--slow', `middleware/rep_1=${FACTOR}`]);
   });
 
   afterAll(async () => {
-    await nodes?.stop(5000);
-    await prometheus?.stop();
-    await gateway?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('the alert fires for the slow node alone, which the scores rank first', async () => {
