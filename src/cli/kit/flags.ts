@@ -217,27 +217,26 @@ export function gatewayBaseUrls(text: string): string[] {
   return addresses.map((address) => address.baseUrl); // parseGatewayList keeps each gateway once
 }
 
-/** Repeatable `--slow ROLE/INSTANCE=FACTOR`: each value is checked on its own, and they add up. */
-/** `--hang`, repeatable: each value a HungNode. */
-export function collectHungNode(text: string, previous: readonly HungNode[] = []): HungNode[] {
-  try {
-    return [...previous, parseHungNode(text)];
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
+/** A repeatable flag whose values add up, each checked on its own (`--slow`, `--hang`). */
+function repeatable<T>(parse: (text: string) => T): (text: string, previous?: readonly T[]) => T[] {
+  return (text, previous = []) => {
+    try {
+      return [...previous, parse(text)];
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
 }
+
+/** `--hang ROLE/INSTANCE[@SECONDS]`, repeatable: each value a HungNode. */
+export const collectHungNode: (text: string, previous?: readonly HungNode[]) => HungNode[] = repeatable(parseHungNode);
+
+/** `--slow ROLE/INSTANCE=FACTOR`, repeatable: each value a SlowNode. */
+export const collectSlowNode: (text: string, previous?: readonly SlowNode[]) => SlowNode[] = repeatable(parseSlowNode);
 
 /** Seconds from 0 (at once, after the first batch) to MAX_HANG_SECONDS. */
 export function parseHangSeconds(text: string): number {
   const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
   if (!(value >= 0 && value <= MAX_HANG_SECONDS)) throw new InvalidArgumentError(`expected a number of seconds from 0 to ${MAX_HANG_SECONDS}, found "${text}"`);
   return value;
-}
-
-export function collectSlowNode(text: string, previous: readonly SlowNode[] = []): SlowNode[] {
-  try {
-    return [...previous, parseSlowNode(text)];
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
-  }
 }
