@@ -92,8 +92,12 @@ export class ExtraSources {
     return this.sources.length;
   }
 
-  async collect(): Promise<CollectedExtras> {
-    const collected = await Promise.all(this.sources.map((source, index) => this.collectOne(source, index)));
+  /**
+   * `cut`: aborted when the sources must stop being waited for before the push timeout (shutdown's deadline
+   * is near, see pusher.ts); its reason (a string) says how long they had, and why.
+   */
+  async collect(cut?: AbortSignal): Promise<CollectedExtras> {
+    const collected = await Promise.all(this.sources.map((source, index) => this.collectOne(source, index, cut)));
     // Sample names already written: the node's own families and the gateway's, then each good source's.
     const taken = registrySampleOwners(this.registry);
     const heldBack: Error[] = [];
@@ -113,7 +117,7 @@ export class ExtraSources {
   }
 
   /** The source's text, or why it has none for this push. Never waits longer than the timeout. */
-  private async collectOne(source: ExpositionSource, index: number): Promise<Part> {
+  private async collectOne(source: ExpositionSource, index: number, cut: AbortSignal | undefined): Promise<Part> {
     // A call still pending from an earlier push is not started again (a hung source would pile up one
     // call per push) nor waited for again (every push would then be late by the timeout).
     if (this.pending.has(index)) {
@@ -127,18 +131,27 @@ export class ExtraSources {
     const settled = (): void => void this.pending.delete(index);
     call.then(settled, settled);
     let timer: NodeJS.Timeout | undefined;
+    let onCut: (() => void) | undefined;
+    let within = `within ${this.options.timeoutSeconds} s (the push timeout)`;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => {
+      const stop = (): void => {
         abort.abort();
         resolve(TIMED_OUT);
-      }, this.options.timeoutSeconds * 1000);
+      };
+      timer = setTimeout(stop, this.options.timeoutSeconds * 1000);
       timer.unref(); // an explicit flush() holds the process itself (see src/gateway/keep-alive.ts)
+      onCut = () => {
+        within = String(cut?.reason);
+        stop();
+      };
+      if (cut?.aborted === true) onCut();
+      else cut?.addEventListener('abort', onCut, { once: true });
     });
     try {
       const result = await Promise.race([call, timeout]);
       if (result === TIMED_OUT) {
         const what = named ? 'did not answer' : 'metrics() did not settle';
-        return this.problem(index, 'timeout', `${what} within ${this.options.timeoutSeconds} s (the push timeout)`, undefined, named ? 'scrape:timeout' : 'timeout');
+        return this.problem(index, 'timeout', `${what} ${within}`, undefined, named ? 'scrape:timeout' : 'timeout');
       }
       if (typeof result !== 'string') return this.problem(index, 'malformed', `metrics() returned ${describeValue(result)}, not exposition text`);
       // prom-client on Windows-style input, or a hand-written source: CRLF is only a line ending.
@@ -153,6 +166,7 @@ export class ExtraSources {
       return this.problem(index, 'threw', `metrics() threw: ${error instanceof Error ? error.message : String(error)}`, error);
     } finally {
       clearTimeout(timer);
+      if (onCut !== undefined) cut?.removeEventListener('abort', onCut);
     }
   }
 

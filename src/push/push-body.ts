@@ -30,8 +30,12 @@ export interface PushBody {
   readonly heldBackSources?: readonly Error[];
 }
 
-/** Builds the body of each push, leaving out the families named in `heldBack`. */
-export type BodySource = (heldBack: ReadonlySet<string>) => Promise<PushBody | string> | PushBody | string;
+/**
+ * Builds the body of each push, leaving out the families named in `heldBack`. `sourcesCut` is aborted when
+ * the extra sources must no longer be waited for (shutdown's deadline is near, see pusher.ts): the body
+ * then goes without those that have not answered.
+ */
+export type BodySource = (heldBack: ReadonlySet<string>, sourcesCut?: AbortSignal) => Promise<PushBody | string> | PushBody | string;
 
 /**
  * Series written per turn of the event loop in a protobuf body: 10k series encode in ~1 ms here, so a
@@ -57,7 +61,7 @@ export function bodyComposer(
   extrasOptions: ExtraSourcesOptions = DEFAULT_EXTRAS_OPTIONS,
 ): BodySource {
   const extras = new ExtraSources(extraSources, registry, extrasOptions);
-  return async (heldBack) => {
+  return async (heldBack, sourcesCut) => {
     registry.collect();
     const families = familiesToSend(registry, heldBack);
     const names = new Set(families.map((family) => family.spec.name));
@@ -69,7 +73,7 @@ export function bodyComposer(
       return { data, contentType: PROTOBUF_CONTENT_TYPE, contains: (family) => names.has(family) };
     }
     const text = registry.textExposition.families(families);
-    const collected = await extras.collect();
+    const collected = await extras.collect(sourcesCut);
     const extraText = withoutFamilies(collected.text, heldBack);
     return {
       data: text + extraText,

@@ -101,9 +101,13 @@ export class ScrapeSource implements ForeignSource {
     }
   }
 
-  /** Closes the scrape's connection (a node's shutdown does not need it: its sockets never hold the process). */
+  /**
+   * Closes the scrape's connection, aborting a scrape still in flight: waiting for it would hold a caller
+   * that is ending (its sockets do not hold the process, so an awaited close could be the last thing the
+   * process waits for, and it would end without settling it).
+   */
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.agent.destroy();
   }
 }
 

@@ -7,76 +7,23 @@
  * byte limit, one answering text that is not exposition format, and a family named like the catalog's —
  * each is reported once and counted while the other endpoints flow.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
+import { endpoint, killChildren, startAgent, startTrainer } from '../fixtures/agent/agent-processes.js';
 import { FIXTURE_GPUS, gpuLabels, startDcgmExporterFixture, type RunningDcgmFixture } from '../fixtures/agent/dcgm-exporter-fixture.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 import { parseExposition, seriesKey } from '../helpers/parse-exposition.js';
 import { usePushgateway } from '../helpers/pushgateway-fixture.js';
-import { findPython, TRAINER_SCRIPT } from '../helpers/python-trainer.js';
+import { findPython } from '../helpers/python-trainer.js';
 
 const python = findPython();
 const servers = requireBinary('prometheus-pushgateway') !== undefined && requireBinary('prometheus') !== undefined;
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly output: () => string;
-  exited: Promise<number | null>;
-}
-
-const children: Child[] = [];
-
-function start(command: string, args: readonly string[], env: Record<string, string> = {}): Child {
-  const child = spawn(command, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const started = { process: child, output: () => output, exited };
-  children.push(started);
-  return started;
-}
-
-async function startTrainer(clash = false): Promise<{ child: Child; url: string }> {
-  const port = await freePort();
-  const child = start(python ?? 'python3', [TRAINER_SCRIPT, String(port), ...(clash ? ['--clash'] : [])]);
-  await waitFor(async () => child.output().includes('listening on'), { timeoutMs: 15_000, what: 'the Python trainer to listen', details: child.output });
-  return { child, url: `http://127.0.0.1:${port}/metrics` };
-}
-
-function startAgent(gatewayAddress: string, job: string, scrapes: readonly string[], extra: readonly string[] = []): Child {
-  return start(process.execPath, [CLI_MAIN, 'agent', '--role', 'trainer', ...scrapes.flatMap((url) => ['--scrape', url]), ...extra], {
-    PERSIA_METRICS_GATEWAY_ADDR: gatewayAddress,
-    PERSIA_METRICS_JOB_NAME: job,
-    PERSIA_METRICS_INSTANCE: 'rep_0',
-    PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1',
-    PERSIA_METRICS_PUSH_TIMEOUT_SECONDS: '1',
-  });
-}
-
-/** An in-process endpoint (the faults a real exporter produces only by accident are FAULT endpoints). */
-async function endpoint(answer: (response: ServerResponse) => void, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
-  const server: Server = createServer((_request, response) => answer(response));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${address.port}/metrics`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-afterAll(() => {
-  for (const child of children) child.process.kill('SIGKILL');
-});
+afterAll(killChildren);
 
 describe.skipIf(!servers || python === undefined || !existsSync(CLI_MAIN))(
   'persia-metrics agent: a Python trainer and a dcgm-exporter fixture through the real gateway and Prometheus',
