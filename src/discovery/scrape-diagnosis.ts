@@ -7,7 +7,8 @@
 import { escapeControl } from '../errors.js';
 import type { ApiGroup } from '../gateway/api.js';
 import type { GatewayClient } from '../gateway/client.js';
-import { bytesShown, exactLabelsOf, groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { bytesShown, exactLabelsOf } from '../gateway/label-bytes.js';
+import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { catalogType, orderedLabels } from './expiry-plan.js';
 
 export interface BreakingGroup {
@@ -15,7 +16,7 @@ export interface BreakingGroup {
   readonly labels: Readonly<Record<string, string>>;
   /** Why it breaks the page, one short text per reason, escaped. */
   readonly problems: readonly string[];
-  /** Its DELETE path by its exact bytes (src/gateway/scrape-health.ts, exactGroupingPath). */
+  /** Its DELETE path by its exact bytes (src/gateway/label-bytes.ts, exactGroupingPath). */
   readonly exactPath: string;
 }
 

@@ -2,7 +2,8 @@
  * What a node says on its logger when it moves between gateway replicas or cannot delete the copy of its
  * group left on one (replicated-transport.ts decides; node-metrics.ts logs). Each line says what happens next.
  */
-import type { LeaveFailure, ReplicaMove } from './replicated-transport.js';
+import type { LeaveFailure } from './left-copies.js';
+import type { ReplicaMove } from './replicated-transport.js';
 
 /** One log line per move, saying what happens next. */
 export function describeMove(move: ReplicaMove): string {

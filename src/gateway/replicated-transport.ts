@@ -10,11 +10,8 @@
  * - a failed replica ranked above the current one is tried again once per `probeSeconds` with a DELETE of
  *   the node's group: that removes the copy it may still hold and, once answered, proves it healthy; the
  *   next push then moves back;
- * - after each successful PUT, the copies on replicas the node left are DELETEd in the background (one
- *   request per replica at a time, each under the push timeout, a few attempts): the PUT's latency never
- *   includes them, and the node never vanishes (the new replica holds the group before the old one drops
- *   it). Otherwise a gateway, which has no TTL, would serve the node's last values forever and every query
- *   summing over replicas would count the node twice.
+ * - after each successful PUT, the copies on replicas the node left are DELETEd in the background
+ *   (left-copies.ts), and once more at shutdown.
  *
  * A request to a replica waits for that replica's background DELETE, so the two are never reordered. A
  * result names the replica that answered; a failure that moved the node names the move (`failover`), so
@@ -23,14 +20,12 @@
 import { GatewayRequestError } from '../errors.js';
 import type { GatewayAddress } from './address.js';
 import { failureReason } from './failures.js';
+import { LeftCopies, type LeaveFailure } from './left-copies.js';
 import { ReplicaHealth } from './replica-health.js';
 import type { GatewayReplicas } from './replicas.js';
 import type { ExchangeResult, GatewayMethod, GatewayTransport } from './transport.js';
 
-/** DELETEs of a left replica are tried on this many later pushes before the failure is reported. */
-const LEAVE_ATTEMPTS = 3;
-/** How long a recovered gateway is given to read the requests that waited while it hung. */
-const REPLAYED_PUTS_MS = 200;
+export type { LeaveFailure };
 
 /** `failed`: the replica failed a push; `recovered`: a better-ranked one answers again; `replicas_changed`: DNS. */
 export type MoveReason = 'failed' | 'recovered' | 'replicas_changed';
@@ -41,16 +36,6 @@ export interface ReplicaMove {
   readonly reason: MoveReason;
   /** The push failure that moved the node (reason `failed`). */
   readonly error?: Error;
-}
-
-export interface LeaveFailure {
-  readonly replica: GatewayAddress;
-  readonly error: Error;
-  readonly attempts: number;
-  /** True while the replica is a failed better choice: the DELETE goes on as its health probe. */
-  readonly stillTrying: boolean;
-  /** The node's last attempt, at shutdown: nothing will delete that copy now but an operator. */
-  readonly atShutdown?: boolean;
 }
 
 export interface ReplicatedTransportOptions {
@@ -66,43 +51,36 @@ export interface ReplicatedTransportOptions {
   readonly now?: () => number;
 }
 
-interface LeftReplica {
-  readonly replica: GatewayAddress;
-  attempts: number;
-  reported: boolean;
-  /** Reported and no longer tried after pushes; shutdown still tries once (deleteLeftCopies). */
-  givenUp: boolean;
-}
-
 export class ReplicatedTransport implements GatewayTransport {
   readonly stats = { moves: 0, leftGroupsDeleted: 0 };
   private current: GatewayAddress;
   private readonly transports = new Map<string, GatewayTransport>();
   /** Which replicas are marked failed, and when each is probed again. */
   private readonly health: ReplicaHealth;
-  /** Replicas that may hold a stale copy of the group, by baseUrl. */
-  private readonly left = new Map<string, LeftReplica>();
+  /** The copies of the group on replicas the node left. */
+  private readonly copies: LeftCopies;
   /**
    * Replicas that may hold the node's group: a PUT there succeeded, or timed out (a hung gateway applies it
    * later). Only leaving one of those is a move with a copy to delete; a replica that refused or answered
    * 5xx holds nothing (and an unexpanded name before the first DNS answer is no replica).
    */
   private readonly written = new Set<string>();
-  /** The background DELETE in flight per replica. Never rejects. */
-  private readonly background = new Map<string, Promise<void>>();
-  /** The group's path, from the last PUT: what the background DELETEs remove. */
-  private path: string | undefined;
-  /**
-   * Replicas a PUT timed out on: a hung gateway that recovers still applies those PUTs, after it answers
-   * later requests, so a DELETE there needs a second one behind them (deleteLeftCopies).
-   */
-  private readonly unansweredPuts = new Set<string>();
   /** Moves away from a failed replica since the last successful PUT (see reconsider). */
   private failedMovesSinceSuccess = 0;
 
   constructor(private readonly options: ReplicatedTransportOptions) {
     this.current = options.replicas.first;
     this.health = new ReplicaHealth(options.probeSeconds, options.now ?? Date.now);
+    this.copies = new LeftCopies({
+      health: this.health,
+      transportFor: (replica) => this.transportFor(replica),
+      ranksAboveCurrent: (replica) => this.ranksAboveCurrent(replica),
+      deleted: (replica) => {
+        this.stats.leftGroupsDeleted += 1;
+        this.closeIfUnused(replica);
+      },
+      onLeaveFailed: options.onLeaveFailed,
+    });
   }
 
   get currentBaseUrl(): string {
@@ -120,7 +98,7 @@ export class ReplicatedTransport implements GatewayTransport {
     if (changed) this.forgetGoneReplicas();
     this.reconsider(changed ? 'replicas_changed' : 'recovered');
     const target = this.current;
-    await this.background.get(target.baseUrl);
+    await this.copies.inFlight(target.baseUrl);
     try {
       const result = await this.transportFor(target).send(method, path, body, contentType);
       if (method === 'PUT') this.afterPush(target, path);
@@ -133,8 +111,8 @@ export class ReplicatedTransport implements GatewayTransport {
   }
 
   /** Resolves once no background DELETE is in flight (for close() and tests). */
-  async settled(): Promise<void> {
-    while (this.background.size > 0) await Promise.all(this.background.values());
+  settled(): Promise<void> {
+    return this.copies.settled();
   }
 
   /**
@@ -143,31 +121,8 @@ export class ReplicatedTransport implements GatewayTransport {
    * one included: once it recovers it would otherwise serve the node's old values as a live node forever.
    * What fails, or is aborted by the deadline (destroy()), is reported through onLeaveFailed.
    */
-  async deleteLeftCopies(): Promise<void> {
-    await this.settled();
-    const path = this.path;
-    if (path === undefined) return;
-    await Promise.all(
-      [...this.left.values()].map(async (entry) => {
-        try {
-          const transport = this.transportFor(entry.replica);
-          await transport.send('DELETE', path);
-          if (this.unansweredPuts.has(entry.replica.baseUrl)) {
-            // Measured with a real Pushgateway stopped (SIGSTOP) then resumed: it answered this DELETE and
-            // then applied a PUT that had timed out while it hung, so the group came back. Once it
-            // answers, the requests that waited are being read; a second DELETE a moment later follows them.
-            await new Promise((resolve) => setTimeout(resolve, REPLAYED_PUTS_MS));
-            await transport.send('DELETE', path);
-          }
-          this.onLeft(entry);
-        } catch (error) {
-          entry.attempts += 1;
-          this.left.delete(entry.replica.baseUrl);
-          const failure = error instanceof Error ? error : new Error(String(error));
-          this.options.onLeaveFailed?.({ replica: entry.replica, error: failure, attempts: entry.attempts, stillTrying: false, atShutdown: true });
-        }
-      }),
-    );
+  deleteLeftCopies(): Promise<void> {
+    return this.copies.deleteAll();
   }
 
   /**
@@ -178,7 +133,7 @@ export class ReplicatedTransport implements GatewayTransport {
     await Promise.all(
       [...this.transports].map(async ([baseUrl, transport]) => {
         if (this.health.isFailed(baseUrl)) return transport.destroy();
-        await this.background.get(baseUrl);
+        await this.copies.inFlight(baseUrl);
         return transport.close();
       }),
     );
@@ -203,10 +158,10 @@ export class ReplicatedTransport implements GatewayTransport {
     this.current = next;
     // Back on a replica because it answered a probe (a DELETE): on probation until a PUT there succeeds.
     this.health.movedTo(next.baseUrl, reason === 'recovered' && this.written.has(next.baseUrl));
-    this.left.delete(next.baseUrl); // moving back: that copy is the live one again
+    this.copies.returnedTo(next.baseUrl);
     if (!this.written.has(from.baseUrl)) return; // e.g. the unexpanded name before the first DNS answer
     this.stats.moves += 1;
-    this.left.set(from.baseUrl, { replica: from, attempts: 0, reported: false, givenUp: false });
+    this.copies.leave(from);
     // The first failure of an outage is told; while no push succeeds anywhere (every replica down), the
     // node cycling through its replicas is one outage, which the Pusher reports once per streak.
     const outageGoesOn = reason === 'failed' && this.failedMovesSinceSuccess > 0;
@@ -218,7 +173,7 @@ export class ReplicatedTransport implements GatewayTransport {
   private onPushFailed(replica: GatewayAddress, error: Error): void {
     const reason = failureReason(error);
     if (reason === 'timeout') {
-      this.unansweredPuts.add(replica.baseUrl);
+      this.copies.putUnanswered(replica.baseUrl);
       this.written.add(replica.baseUrl);
     }
     if (this.health.pushFailed(replica.baseUrl, reason, this.options.replicas.ranked)) this.reconsider('failed', error);
@@ -226,51 +181,10 @@ export class ReplicatedTransport implements GatewayTransport {
 
   /** The pushed replica holds the group: it is healthy, and the copies elsewhere can go. */
   private afterPush(replica: GatewayAddress, path: string): void {
-    this.path = path;
     this.written.add(replica.baseUrl);
     this.failedMovesSinceSuccess = 0;
-    this.unansweredPuts.delete(replica.baseUrl); // answering a later PUT, it has applied the ones that waited
     this.health.pushed(replica.baseUrl);
-    this.left.delete(replica.baseUrl);
-    for (const entry of this.left.values()) {
-      if (this.health.waitsForProbe(entry.replica.baseUrl)) continue; // a failed replica is probed once per probeSeconds
-      if (!entry.givenUp && !this.background.has(entry.replica.baseUrl)) this.leaveInBackground(entry);
-    }
-  }
-
-  private leaveInBackground(entry: LeftReplica): void {
-    const { baseUrl } = entry.replica;
-    const path = this.path;
-    if (path === undefined) return;
-    const done = this.transportFor(entry.replica)
-      .send('DELETE', path)
-      .then(
-        () => this.onLeft(entry),
-        (error: unknown) => this.onLeaveFailed(entry, error instanceof Error ? error : new Error(String(error))),
-      )
-      .finally(() => this.background.delete(baseUrl));
-    this.background.set(baseUrl, done);
-  }
-
-  private onLeft(entry: LeftReplica): void {
-    const { baseUrl } = entry.replica;
-    // A failed replica that answers is healthy again: the next push moves back when it ranks higher.
-    this.health.answered(baseUrl);
-    if (this.left.get(baseUrl) !== entry) return; // the node moved back there meanwhile: nothing to count
-    this.left.delete(baseUrl);
-    this.stats.leftGroupsDeleted += 1;
-    this.closeIfUnused(entry.replica);
-  }
-
-  private onLeaveFailed(entry: LeftReplica, error: Error): void {
-    const { baseUrl } = entry.replica;
-    entry.attempts += 1;
-    this.health.probeFailed(baseUrl);
-    if (entry.attempts < LEAVE_ATTEMPTS || this.left.get(baseUrl) !== entry) return;
-    const stillTrying = this.health.isFailed(baseUrl) && this.ranksAboveCurrent(entry.replica);
-    if (!entry.reported) this.options.onLeaveFailed?.({ replica: entry.replica, error, attempts: entry.attempts, stillTrying });
-    entry.reported = true;
-    if (!stillTrying) entry.givenUp = true; // kept for shutdown's last attempt (deleteLeftCopies)
+    this.copies.pushed(replica, path);
   }
 
   private ranksAboveCurrent(replica: GatewayAddress): boolean {

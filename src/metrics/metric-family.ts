@@ -17,21 +17,15 @@
  */
 import { MetricDefinitionError } from '../errors.js';
 import type { MetricSpec } from './catalog.js';
-import { hasLoneSurrogate, type ExposedFamily } from './exposition-format.js';
-import { checkedSpec, describeValue } from './metric-spec.js';
+import { type ExposedFamily } from './exposition-format.js';
+import { arityError, checkEncodable, labelText, type LabelValue } from './label-values.js';
+import { checkedSpec } from './metric-spec.js';
 import { findSeries, indexSeries, unindexSeries, type SeriesIndex } from './series-index.js';
 import { renderFamilyText } from './text-exposition.js';
 import { DEFAULT_MAX_SERIES_PER_FAMILY } from '../config/options.js';
 import { OVERFLOW_VALUE, offendingPosition, overflowSeriesCap, overflowWarning, retiredKey, type SeriesLimits } from './series-limit.js';
 
-/**
- * What `labels()` takes. A number or bigint means the same series as its string form, `String(value)`
- * (`labels(42)` is `labels('42')`, `labels(42n)` too; -0 is '0'): JavaScript callers hold numeric feature ids,
- * and two series with one label set would make the gateway refuse the whole family. Anything else (undefined,
- * null, booleans, objects) is a MetricDefinitionError, every time: it is a bug in the caller, not a value to
- * guess a meaning for (undefined used to mean '', and `true` would silently become "true").
- */
-export type LabelValue = string | number | bigint;
+export type { LabelValue };
 
 /** The label values of every series of a family without labels. */
 const NO_LABEL_VALUES: readonly string[] = Object.freeze([]);
@@ -93,10 +87,10 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
    */
   labels(...values: LabelValue[]): Series {
     const arity = this.arity;
-    if (values.length !== arity) throw this.arityError(values.length);
+    if (values.length !== arity) throw arityError(this.spec, values.length);
     if (arity === 1) {
       const value = values[0];
-      const key = typeof value === 'string' ? value : this.labelText(0, value);
+      const key = typeof value === 'string' ? value : labelText(this.spec, 0, value);
       return (this.index.get(key) as Series | undefined) ?? this.bind([key]);
     }
     if (arity === 0) return this.unlabelledSeries ?? this.create([]);
@@ -104,7 +98,7 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
     const keys = values as string[];
     for (let position = 0; position < arity; position += 1) {
       const value = values[position];
-      if (typeof value !== 'string') keys[position] = this.labelText(position, value);
+      if (typeof value !== 'string') keys[position] = labelText(this.spec, position, value);
     }
     let level = this.index;
     for (let position = 0; position < arity - 1; position += 1) {
@@ -199,31 +193,12 @@ export abstract class MetricFamily<Series> implements ExposedFamily {
     return this.list.values();
   }
 
-  private arityError(count: number): MetricDefinitionError {
-    const { name, labels } = this.spec;
-    const takes = labels.length === 0 ? 'no label values (call .labels() with none)' : `${labels.length} label value(s) (${labels.join(', ')})`;
-    return new MetricDefinitionError(`metric ${name} takes ${takes}, got ${count}`);
-  }
-
-  private labelText(position: number, value: unknown): string {
-    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-    throw new MetricDefinitionError(
-      `metric ${this.spec.name}: label "${this.spec.labels[position]}" got ${describeValue(value)}; a label value is a string or a number (the same series as its decimal string)`,
-    );
-  }
-
   /**
    * A label set not in the index: a series dropped as idle and still alive comes back; below the limit a new
    * series is made; past it the label set folds (the guard: here, never in inc/set/observe).
    */
   private bind(keys: string[]): Series {
-    for (const [position, key] of keys.entries()) {
-      if (hasLoneSurrogate(key)) {
-        throw new MetricDefinitionError(
-          `metric ${this.spec.name}: the value of label "${this.spec.labels[position]}" holds a lone UTF-16 surrogate; it has no UTF-8 form and would arrive as U+FFFD, the same as other values`,
-        );
-      }
-    }
+    checkEncodable(this.spec, keys);
     const full = this.arity > 0 && this.list.length - this.overflow.size >= this.maxSeries;
     if (this.retired.size > 0 && !full) {
       const key = retiredKey(keys);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ApiGroup } from '../../../src/gateway/api.js';
-import { asJsonShowsIt, exactPathsOf, groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
+import { asJsonShowsIt } from '../../../src/gateway/label-bytes.js';
+import { exactPathsOf, groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
 
 const RECORDED = `An error has occurred while serving metrics:
 
