@@ -23,6 +23,7 @@ export type { SeriesLimits } from './metrics/series-limit.js';
 export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-key.js';
 export { scrapeSource, DEFAULT_SCRAPE_MAX_BYTES, type ScrapeSource, type ScrapeSourceOptions } from './push/scrape-source.js';
 export type { ForeignSource } from './push/extra-sources.js';
+export type { ProgressSource } from './metrics/progress.js';
 export {
   PersiaMetricsError,
   ConfigError,

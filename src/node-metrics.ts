@@ -11,15 +11,16 @@ import { ConfigError, NodeStoppedError, ReentrantCallError } from './errors.js';
 import { describeValue } from './config/yaml-document.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
 import { gatewayCredentials } from './config/credentials.js';
-import { METRIC_CATALOG, type NodeRole } from './metrics/catalog.js';
+import { METRIC_CATALOG, PROGRESS_AGE_METRIC, STEPS_METRIC, type NodeRole } from './metrics/catalog.js';
 import type { Counter } from './metrics/counter.js';
 import type { Gauge } from './metrics/gauge.js';
 import type { Histogram } from './metrics/histogram.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
-import { installProgressWatch } from './metrics/progress.js';
+import { checkProgressSource, installProgressWatch, type ProgressObserver, type ProgressSource } from './metrics/progress.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
 import { currentExtraSource } from './push/extra-sources.js';
+import { familyTotal } from './push/exposition-check.js';
 import { bodyComposer } from './push/push-body.js';
 import type { FailureReason } from './push/failure-report.js';
 import type { PushLogger, PushObserver, PusherStats } from './push/push-contract.js';
@@ -42,6 +43,13 @@ export interface StartNodeMetricsInput extends LoadConfigInput {
   readonly logger?: PushLogger;
   /** Extra headers (Authorization) and TLS connect options for the gateway. */
   readonly transport?: GatewayAccess;
+  /**
+   * Where the node's progress (persia_node_progress_age_seconds, what PersiaNodeHung reads) comes from: by
+   * default the catalog's step counter and time-cost counts; `{ family: 'train_steps_total' }` the sum of that
+   * counter family's samples in the extra sources (a scraped trainer's step counter); `false` nowhere, and
+   * then neither the age nor persia_node_steps_total is pushed (see src/metrics/progress.ts).
+   */
+  readonly progress?: ProgressSource;
 }
 
 export class NodeMetrics {
@@ -73,8 +81,9 @@ export class NodeMetrics {
     });
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
-    this.createRoleSeries(options.role);
-    installProgressWatch(this.registry);
+    const progress = checkProgressSource(input.progress, (input.extraSources?.length ?? 0) > 0);
+    this.createRoleSeries(options.role, progress === undefined);
+    const observeProgress = installProgressWatch(this.registry, { source: progress, report: (message) => logger.warn(message) });
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
     this.registry.gauge('persia_node_push_interval_seconds').set(options.pushIntervalSeconds);
     this.setState('init');
@@ -103,7 +112,7 @@ export class NodeMetrics {
       const transport = this.createTransport(endpoint, logger);
       this.transport = transport;
       this.identity.watchGateway(endpoint, this.config.gateways[0]!.baseUrl);
-      this.pusher = this.createPusher(input, transport, logger);
+      this.pusher = this.createPusher(input, transport, logger, progress === undefined || progress === false ? undefined : progressReader(progress.family, observeProgress));
     } catch (error) {
       // A start that failed half-way leaves nothing running and its identity free for the next attempt.
       this.runtime?.stop();
@@ -195,7 +204,7 @@ export class NodeMetrics {
     });
   }
 
-  private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger): Pusher {
+  private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger, onCollected?: (text: string) => void): Pusher {
     const options = this.config.options;
     return new Pusher({
       path: groupingPath(this.groupingKey),
@@ -205,7 +214,11 @@ export class NodeMetrics {
       deleteOnShutdown: options.deleteOnShutdown,
       shutdownTimeoutSeconds: options.shutdownTimeoutSeconds,
       // Each extra source is collected under the push timeout and left out alone when it misbehaves.
-      body: bodyComposer(this.registry, input.extraSources ?? [], options.pushFormat, { timeoutSeconds: options.pushTimeoutSeconds, logger }),
+      body: bodyComposer(this.registry, input.extraSources ?? [], options.pushFormat, {
+        timeoutSeconds: options.pushTimeoutSeconds,
+        logger,
+        ...(onCollected === undefined ? {} : { onCollected }),
+      }),
       observer: this.pushObserver(),
       logger,
     });
@@ -215,10 +228,12 @@ export class NodeMetrics {
    * Counters start at 0 in the first push, so `rate()` and `increase()` see the first increment; metrics
    * with per-feature labels appear when the feature is first recorded.
    */
-  private createRoleSeries(role: NodeRole): void {
+  private createRoleSeries(role: NodeRole, catalogProgress: boolean): void {
     for (const name of this.registry.names()) {
       const family = this.registry.get(name);
       if (family === undefined || family.spec.labels.length > 0 || !family.spec.roles.includes(role)) continue;
+      // A node whose progress is read elsewhere, or nowhere, records no steps; the age comes with its watch.
+      if (!catalogProgress && (name === STEPS_METRIC || name === PROGRESS_AGE_METRIC)) continue;
       family.labels();
     }
     const failures = this.registry.counter('persia_metrics_push_failures_total');
@@ -254,6 +269,11 @@ function shutdownDeadline(timeoutSeconds: unknown): number | undefined {
     throw new ConfigError({ source: 'shutdown()', path: 'timeoutSeconds' }, 'a positive number of seconds (Infinity: no deadline)', describeValue(timeoutSeconds));
   }
   return Math.min(timeoutSeconds, MAX_DEADLINE_SECONDS);
+}
+
+/** Feeds the progress watch with the family's total in each push's extra sources. */
+function progressReader(family: string, observe: ProgressObserver | undefined): ((text: string) => void) | undefined {
+  return observe === undefined ? undefined : (text) => observe(familyTotal(text, family));
 }
 
 function refuseInsideSource(call: string): void {

@@ -24,6 +24,7 @@ interface AgentFlags {
   config?: string;
   gateway?: string;
   maxScrapeBytes: number;
+  progress?: string;
 }
 
 const DETAILS = `
@@ -36,6 +37,12 @@ instance label, is reported and left out. Job, gateway, replicas, interval and c
 configuration as for any node (see \`persia-metrics check\`); identity from REPLICA_INDEX, REPLICA_SIZE,
 PERSIA_METRICS_INSTANCE. The agent's own Node.js runtime is not pushed (the node is the scraped process).
 
+Progress: --progress FAMILY names a counter of the scraped pages (a trainer's step counter, e.g.
+train_steps_total; the sum of its samples) whose rise is the node's progress: persia_node_progress_age_seconds
+is pushed from it, and a trainer whose counter stops while it keeps serving is called HUNG by status and
+PersiaNodeHung. Without --progress the agent cannot know the node's progress and pushes neither
+persia_node_progress_age_seconds nor persia_node_steps_total: hang detection is off for that node.
+
 Example (a trainer rank and its GPUs):
   persia-metrics agent --role trainer --scrape http://127.0.0.1:8000/metrics --scrape http://127.0.0.1:9400/metrics`;
 
@@ -47,6 +54,7 @@ export function registerAgentCommand(program: Command, context: CommandContext):
     .option('--scrape <url>', 'a /metrics endpoint to scrape at each push (repeat for more)', (text: string, previous: string[] = []) => [...previous, text])
     .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
+    .option('--progress <family>', "a counter family of the scraped pages whose rise is the node's progress (hang detection)")
     .option('--max-scrape-bytes <bytes>', 'the largest page read from one endpoint', integerFlag(1024, 2 ** 30), DEFAULT_SCRAPE_MAX_BYTES)
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: AgentFlags) => runAgent(flags, context)));
@@ -66,12 +74,14 @@ async function runAgent(flags: AgentFlags, context: CommandContext): Promise<num
         collectRuntimeMetrics: false,
       },
       extraSources: sources,
+      progress: flags.progress === undefined ? false : { family: flags.progress },
     });
     if (!node.enabled) throw new UsageError('enable_metrics is false in the configuration: the agent would push nothing');
     const { job, role, instance } = node.groupingKey;
     const interval = node.config.options.pushIntervalSeconds;
+    const progress = flags.progress === undefined ? 'no --progress: hang detection is off for this node' : `progress: ${flags.progress}`;
     context.stderr.write(
-      `persia-metrics agent [${job}/${role}/${instance}]: pushing ${sources.map((source) => source.sourceName).join(', ')} every ${interval} s to ${node.gatewayUrl ?? ''}; Ctrl-C to stop\n`,
+      `persia-metrics agent [${job}/${role}/${instance}]: pushing ${sources.map((source) => source.sourceName).join(', ')} every ${interval} s to ${node.gatewayUrl ?? ''} (${progress}); Ctrl-C to stop\n`,
     );
     // The node's timers and sockets never hold a process (a training program's end is its own): the agent
     // has nothing else to do, so it holds itself until the signal and the final push.

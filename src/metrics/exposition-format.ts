@@ -39,7 +39,7 @@ export interface ExposedFamily {
   seriesValues(): IterableIterator<unknown>;
 }
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function assertMetricName(name: string): void {

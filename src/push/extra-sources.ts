@@ -27,6 +27,8 @@ export interface ExtraSourcesOptions {
   /** How long one source's `metrics()` may take (the node's push timeout). */
   readonly timeoutSeconds: number;
   readonly logger: ExtraSourcesLogger;
+  /** Given the good sources' text at each push, before the node's own metrics are sampled (its progress may be read there). */
+  readonly onCollected?: (text: string) => void;
 }
 
 export interface CollectedExtras {

@@ -62,18 +62,24 @@ export function bodyComposer(
 ): BodySource {
   const extras = new ExtraSources(extraSources, registry, extrasOptions);
   return async (heldBack, sourcesCut) => {
-    registry.collect();
-    const families = familiesToSend(registry, heldBack);
-    const names = new Set(families.map((family) => family.spec.name));
     // Extra sources are text we do not build; converting them to protobuf would mean parsing them, so a
     // node with extras pushes text (its own families rendered as text too: one body, one content type).
     if (format === 'protobuf' && extras.size === 0) {
+      registry.collect();
+      const families = familiesToSend(registry, heldBack);
+      const names = new Set(families.map((family) => family.spec.name));
       // The registry's encoder: its caches and its one writer serve every push of this node (see ProtoWriter).
       const data = await registry.protobufExposition.encodeInSlices(families, SERIES_PER_SLICE);
       return { data, contentType: PROTOBUF_CONTENT_TYPE, contains: (family) => names.has(family) };
     }
-    const text = registry.textExposition.families(families);
+    // The sources first: what the node samples before a push (its progress, read from a scraped page by
+    // extrasOptions.onCollected) is then as of this push, not the one before.
     const collected = await extras.collect(sourcesCut);
+    extrasOptions.onCollected?.(collected.text);
+    registry.collect();
+    const families = familiesToSend(registry, heldBack);
+    const names = new Set(families.map((family) => family.spec.name));
+    const text = registry.textExposition.families(families);
     const extraText = withoutFamilies(collected.text, heldBack);
     return {
       data: text + extraText,

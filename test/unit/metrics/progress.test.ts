@@ -1,7 +1,8 @@
 /**
  * persia_node_progress_age_seconds, as each push publishes it: 0 while the node progresses (its step counter
  * or any time-cost count rose since the previous push) and before its first step; then the seconds since the
- * push that last saw a rise, on the node's own clock.
+ * push that last saw a rise, on the node's own clock. From a family of the extra sources' pages instead (the
+ * agent's --progress), the same; with no source of progress, no age at all.
  */
 import { describe, expect, it } from 'vitest';
 import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC } from '../../../src/metrics/catalog.js';
@@ -11,7 +12,7 @@ import { MetricsRegistry } from '../../../src/metrics/registry.js';
 function node() {
   let now = 0;
   const registry = new MetricsRegistry();
-  installProgressWatch(registry, () => now);
+  installProgressWatch(registry, { nowMs: () => now });
   const age = (atMs: number): number => {
     now = atMs;
     registry.collect();
@@ -69,5 +70,53 @@ describe('progress age', () => {
     registry.counter('nan_count').labels('age').inc();
     registry.gauge('staleness').set(3);
     expect(age(20_000)).toBe(10);
+  });
+});
+
+describe('progress age from a family of the extra sources, or from nowhere', () => {
+  function familyNode() {
+    let now = 0;
+    const reports: string[] = [];
+    const registry = new MetricsRegistry();
+    const observe = installProgressWatch(registry, { source: { family: 'train_steps_total' }, report: (message) => reports.push(message), nowMs: () => now });
+    const age = (atMs: number, total: number | undefined): number => {
+      now = atMs;
+      observe?.(total);
+      registry.collect();
+      return registry.gauge(PROGRESS_AGE_METRIC).value;
+    };
+    return { registry, age, reports };
+  }
+
+  it("follows the family's total: a rise is progress, a frozen total grows the age (a trainer whose loop deadlocked)", () => {
+    const { registry, age } = familyNode();
+    expect(age(10_000, 0)).toBe(0);
+    expect(age(20_000, 50)).toBe(0); // first seen above 0: progress (a trainer started before its agent)
+    expect(age(30_000, 80)).toBe(0);
+    expect(age(40_000, 80)).toBe(10);
+    expect(age(55_000, 80)).toBe(25);
+    // The catalog's counters are not its progress, and none of its series was created.
+    registry.counter(STEPS_METRIC).inc();
+    expect(age(60_000, 80)).toBe(30);
+    expect(age(70_000, 81)).toBe(0);
+  });
+
+  it('a push without the family counts on from the last rise, said once until it came back', () => {
+    const { age, reports } = familyNode();
+    age(10_000, 5);
+    expect(age(20_000, undefined)).toBe(10);
+    expect(age(30_000, undefined)).toBe(20);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/progress family train_steps_total is in none of the pages/);
+    expect(age(40_000, 5)).toBe(30);
+    age(50_000, undefined);
+    expect(reports).toHaveLength(2);
+  });
+
+  it('from nowhere (false): no age series at all, and no observer', () => {
+    const registry = new MetricsRegistry();
+    expect(installProgressWatch(registry, { source: false })).toBeUndefined();
+    registry.collect();
+    expect(registry.get(PROGRESS_AGE_METRIC)?.seriesCount ?? 0).toBe(0);
   });
 });
