@@ -8,11 +8,11 @@ import { findGateways } from '../discovery/gateway-discovery.js';
 import type { ApiGroup } from '../gateway/api.js';
 import { GatewayClient } from '../gateway/client.js';
 import { gatewayEndpoint, type GatewayEndpoint } from '../gateway/endpoint.js';
-import { probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { exactGroupingPaths, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { scrapeDiagnosis, type ScrapeDiagnosis } from '../discovery/scrape-diagnosis.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
-import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, summarizeGroups } from '../discovery/gateway-status.js';
+import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, shownInstance, summarizeGroups } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
 import { commandConfig, groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
@@ -116,15 +116,18 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
       gateways.push({ gateway, ok: false, nodes: 0, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
       return;
     }
-    const found = summarizeGroups(result.value.groups, {
+    const { groups, scrape } = result.value;
+    const found = summarizeGroups(groups, {
       job,
       nowSeconds: context.now() / 1000,
       ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
       staleAfterIntervals: DEFAULT_MONITORING_OPTIONS.staleAfterIntervals,
       statedPushIntervalSeconds: config.options.pushIntervalSeconds,
       gateway,
+      // Groups the JSON API shows alike (bytes that are not UTF-8 as U+FFFD) are told apart by the scrape's 500.
+      ...(scrape instanceof Error || scrape.ok ? {} : { exactPaths: exactGroupingPaths(groups, scrape.problems) }),
     });
-    gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeDiagnosis(result.value.groups, result.value.scrape) });
+    gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeDiagnosis(groups, scrape) });
     read.push(...found);
   });
   const failed = gateways.filter((g) => !g.ok);
@@ -168,7 +171,7 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   const rows = nodes.map((n) => [
     n.role,
     // A group pushed under more labels than job/role/instance is another node: its extra labels say which.
-    [n.instance, ...extraGroupingLabels(n)].join(' '),
+    [shownInstance(n), ...extraGroupingLabels(n)].join(' '),
     n.condition === 'stopped' ? 'stopped' : n.hung ? `${n.state ?? '-'} HUNG (no progress for ${formatAge(n.progressAgeSeconds)})` : (n.state ?? '-'),
     formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
     n.lastPushSuccessful ? 'accepted' : 'REJECTED',

@@ -7,6 +7,7 @@ import { NODE_ROLES, PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
 import { type NodeCondition, nodeCondition, nodeHung, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
+import { bytesAsText, exactLabelsOf } from '../gateway/label-bytes.js';
 
 export interface NodeStatus {
   readonly job: string;
@@ -18,6 +19,13 @@ export interface NodeStatus {
    * the node is. A group `…/instance/rep_1/shadow/x` is not the node rep_1, whatever it pushes.
    */
   readonly groupingKey: Readonly<Record<string, string>>;
+  /**
+   * Set where a grouping value is not valid UTF-8 (the JSON API, and so groupingKey, shows each such byte as
+   * U+FFFD, alike for groups that differ only there) and the gateway's scrape error names the group's bytes:
+   * the grouping key with each such byte as `\xHH`, and the DELETE path by the exact bytes.
+   */
+  readonly exactGroupingKey?: Readonly<Record<string, string>>;
+  readonly exactPath?: string;
   /** Current state from persia_node_state (the state whose value is 1), if the node reports it. */
   readonly state: string | undefined;
   /** Seconds since the gateway last accepted a push of this group. */
@@ -62,6 +70,8 @@ export interface SummaryOptions {
   readonly hangAfterIntervals?: number;
   /** Shown in the result, to tell replicas apart. */
   readonly gateway: string;
+  /** The exact DELETE paths of groups the JSON API shows with U+FFFD (src/gateway/scrape-health.ts, exactGroupingPaths). */
+  readonly exactPaths?: ReadonlyMap<ApiGroup, string>;
 }
 
 export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptions): NodeStatus[] {
@@ -78,11 +88,14 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
     const condition = nodeCondition(state, age, staleAfter);
     const progressAgeSeconds = firstValue(group, PROGRESS_AGE_METRIC);
     const hangAfter = options.hangAfterIntervals ?? DEFAULT_MONITORING_OPTIONS.hangAfterIntervals;
+    const exactPath = options.exactPaths?.get(group);
+    const groupingKey = Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== ''));
     nodes.push({
       job: options.job,
       role: nodeRole(labels['role'], rolesOfFamilies(familyNames(group, false))),
       instance: labels['instance'] ?? '',
-      groupingKey: Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== '')),
+      groupingKey,
+      ...(exactPath === undefined ? {} : exactKeyOf(groupingKey, exactPath)),
       state,
       lastPushAgeSeconds: age,
       pushIntervalSeconds: interval,
@@ -100,14 +113,25 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
   return nodes.sort(
     (a, b) =>
       roleRank(NODE_ROLES, a.role) - roleRank(NODE_ROLES, b.role) ||
-      a.instance.localeCompare(b.instance, 'en', { numeric: true }) ||
+      shownInstance(a).localeCompare(shownInstance(b), 'en', { numeric: true }) ||
       extraGroupingLabels(a).join(' ').localeCompare(extraGroupingLabels(b).join(' '), 'en', { numeric: true }),
   );
 }
 
+/** The grouping key spelt from its exact bytes (invalid UTF-8 as `\xHH`), and the path they make. */
+function exactKeyOf(groupingKey: Readonly<Record<string, string>>, exactPath: string): Pick<NodeStatus, 'exactGroupingKey' | 'exactPath'> {
+  const bytes = exactLabelsOf(exactPath);
+  return { exactPath, exactGroupingKey: Object.fromEntries(Object.keys(groupingKey).map((name) => [name, bytesAsText(bytes.get(name) ?? new Uint8Array())])) };
+}
+
+/** The instance to show: from its exact bytes where the JSON API could not show them. */
+export function shownInstance(node: Pick<NodeStatus, 'instance' | 'exactGroupingKey'>): string {
+  return node.exactGroupingKey?.['instance'] ?? node.instance;
+}
+
 /** The grouping labels beyond job, role and instance, as `name=value` (a neighbour's group shows them). */
-export function extraGroupingLabels(node: Pick<NodeStatus, 'groupingKey'>): string[] {
-  return Object.entries(node.groupingKey)
+export function extraGroupingLabels(node: Pick<NodeStatus, 'groupingKey' | 'exactGroupingKey'>): string[] {
+  return Object.entries(node.exactGroupingKey ?? node.groupingKey)
     .filter(([name]) => !['job', 'role', 'instance'].includes(name))
     .map(([name, value]) => `${name}=${value}`);
 }
@@ -118,14 +142,15 @@ export function extraGroupingLabels(node: Pick<NodeStatus, 'groupingKey'>): stri
  */
 export function markMovedNodes(nodes: readonly NodeStatus[]): NodeStatus[] {
   const newest = new Map<string, NodeStatus>();
-  const identity = (n: NodeStatus) => nodeKey(n.groupingKey);
+  const identity = (n: NodeStatus) => n.exactPath ?? nodeKey(n.groupingKey);
   for (const node of nodes) {
     const seen = newest.get(identity(node));
     if (seen === undefined || (node.lastPushAgeSeconds ?? Infinity) < (seen.lastPushAgeSeconds ?? Infinity)) newest.set(identity(node), node);
   }
   return nodes.map((node) => {
     const current = newest.get(identity(node));
-    // Two groups of one gateway are two groups, however alike the JSON API shows them (bytes that are not UTF-8 all read U+FFFD).
+    // Two groups of one gateway are two groups, however alike the JSON API shows them (bytes that are not UTF-8
+    // all read U+FFFD; where the scrape error names their bytes, exactPath tells them apart across replicas too).
     return current === undefined || current === node || current.gateway === node.gateway ? node : { ...node, movedTo: current.gateway };
   });
 }

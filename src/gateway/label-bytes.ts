@@ -34,24 +34,38 @@ export function unescapeText(text: string): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/** Bytes as text: each valid UTF-8 sequence through `valid`, each byte that starts none through `invalid`. */
+function spell(bytes: Uint8Array, valid: (text: string) => string, invalid: (byte: number) => string): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const length = validSequenceLength(bytes, i);
+    out += length === 0 ? invalid(bytes[i] ?? 0) : valid(Buffer.from(bytes.subarray(i, i + length)).toString('utf8'));
+    i += Math.max(length, 1);
+  }
+  return out;
+}
+
+const hexByte = (byte: number): string => `\\x${byte.toString(16).padStart(2, '0')}`;
+
 /**
  * Bytes as the gateway's JSON API shows them: Go's encoding/json writes each byte that does not start a
  * valid UTF-8 sequence as one U+FFFD (WHATWG's TextDecoder would fold some runs into one).
  */
 export function asJsonShowsIt(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  while (i < bytes.length) {
-    const length = validSequenceLength(bytes, i);
-    if (length === 0) {
-      out += '\uFFFD';
-      i += 1;
-    } else {
-      out += Buffer.from(bytes.subarray(i, i + length)).toString('utf8');
-      i += length;
-    }
-  }
-  return out;
+  return spell(
+    bytes,
+    (text) => text,
+    () => '\uFFFD',
+  );
+}
+
+/**
+ * Bytes as text to show, each byte that is not valid UTF-8 as `\xHH` (the way escapeControl in
+ * src/errors/error-text.ts shows a control character; a table passes the text through it too).
+ */
+export function bytesAsText(bytes: Uint8Array): string {
+  return spell(bytes, (text) => text, hexByte);
 }
 
 /** Length of the valid UTF-8 sequence starting at `i`, or 0 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF). */
@@ -83,15 +97,7 @@ export function exactLabelsOf(path: string): Map<string, Uint8Array> {
 
 /** Bytes as a JSON string's content, each byte that is not valid UTF-8 as `\xHH`: two groups the JSON API shows alike read apart. */
 export function bytesShown(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  while (i < bytes.length) {
-    const length = validSequenceLength(bytes, i);
-    if (length === 0) out += `\\x${(bytes[i] ?? 0).toString(16).padStart(2, '0')}`;
-    else out += JSON.stringify(Buffer.from(bytes.subarray(i, i + length)).toString('utf8')).slice(1, -1);
-    i += Math.max(length, 1);
-  }
-  return out;
+  return spell(bytes, (text) => JSON.stringify(text).slice(1, -1), hexByte);
 }
 
 /** `/metrics/job@base64/…/<label>@base64/…`: job first (the gateway's rule), every value exactly these bytes. */

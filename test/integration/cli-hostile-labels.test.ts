@@ -2,7 +2,9 @@
  * Label values come from whoever pushed to the gateway (issue 19 §4): a pushed instance
  * `\r\e[1A\e[2Kmiddleware  rep_0` must not repaint the STALE row above it as a running node in the
  * operator's terminal. The built CLI against a real Pushgateway: status, expire and end-job print such a
- * value escaped, never raw.
+ * value escaped, never raw. Groups whose grouping values differ only in bytes that are not UTF-8 (the
+ * gateway's JSON API shows each such byte as U+FFFD) are rows of their own in status, each shown by its
+ * bytes (`\xff`), in the table and in --json, with the path that deletes exactly that group.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local-stack/wait-for.js';
@@ -56,5 +58,62 @@ describe.skipIf(!servers)('label values a pusher chose, in the operator terminal
     const endJob = await runCli(['end-job', '--job', 'hostile', '--gateway', gateway.address, '--dry-run']);
     expect(endJob.code, endJob.stderr).toBe(0);
     expect(endJob.stdout + endJob.stderr).not.toMatch(STEERING);
+  });
+});
+
+/** Instances that differ only in a byte that is not UTF-8, and one that holds a real U+FFFD (valid UTF-8). */
+const NOT_UTF8 = { 'x\\xff': [0x78, 0xff], 'x\\xfe': [0x78, 0xfe], 'x\\xc0': [0x78, 0xc0] } as const;
+const REAL_FFFD = 'x\uFFFD';
+
+interface ShownNode {
+  instance: string;
+  groupingKey: Record<string, string>;
+  exactGroupingKey?: Record<string, string>;
+  exactPath?: string;
+}
+
+describe.skipIf(!servers).each([
+  ['with its consistency check (the push is refused, the group stays)', []],
+  ['without its consistency check (as shipped)', ['--push.disable-consistency-check']],
+])('groups alike but for bytes that are not UTF-8, on a real gateway %s', (_, extraArgs) => {
+  const gateway = usePushgateway({ extraArgs });
+
+  beforeAll(async () => {
+    const put = async (instance: Uint8Array): Promise<void> => {
+      const path = `/metrics/job/utf8j/role/server/instance@base64/${Buffer.from(instance).toString('base64url')}`;
+      await fetch(`${gateway.url}${path}`, { method: 'PUT', body: 'persia_node_push_interval_seconds 2\n' });
+    };
+    for (const bytes of Object.values(NOT_UTF8)) await put(Uint8Array.from(bytes));
+    await put(Buffer.from(REAL_FFFD));
+  });
+
+  const statusJson = async (): Promise<ShownNode[]> => {
+    const result = await runCli(['status', '--job', 'utf8j', '--gateway', gateway.address, '--json']);
+    expect(result.code, result.stderr).toBe(1); // the gateway's page fails: Prometheus sees nothing there
+    return (JSON.parse(result.stdout) as { nodes: ShownNode[] }).nodes;
+  };
+
+  it('the table shows each group once, by its bytes; the real U+FFFD stays as it is', async () => {
+    const result = await runCli(['status', '--job', 'utf8j', '--gateway', gateway.address]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).not.toMatch(STEERING);
+    expect(result.stdout).toContain('4 nodes of job "utf8j"');
+    for (const shown of Object.keys(NOT_UTF8)) expect(result.stdout.match(new RegExp(`^server\\s+${shown.replace(/\\/g, '\\\\')}\\s`, 'gm')), result.stdout).toHaveLength(1);
+    expect(result.stdout.match(/^server\s+x\uFFFD\s/gm), result.stdout).toHaveLength(1);
+  });
+
+  it('--json gives each its bytes and the path that deletes exactly that group', async () => {
+    const nodes = await statusJson();
+    expect(nodes.map((node) => node.groupingKey['instance'])).toEqual([REAL_FFFD, REAL_FFFD, REAL_FFFD, REAL_FFFD]);
+    const exact = nodes.filter((node) => node.exactGroupingKey !== undefined);
+    expect(exact.map((node) => node.exactGroupingKey?.['instance']).sort()).toEqual(Object.keys(NOT_UTF8).sort());
+    expect(nodes.find((node) => node.exactGroupingKey === undefined)?.exactPath).toBeUndefined();
+    for (const node of exact) expect(node.exactGroupingKey).toMatchObject({ job: 'utf8j', role: 'server' });
+    // The path of x\xfe deletes that group and no other.
+    const target = exact.find((node) => node.exactGroupingKey?.['instance'] === 'x\\xfe');
+    const answer = await fetch(`${gateway.url}${target?.exactPath ?? '/none'}`, { method: 'DELETE' });
+    expect(answer.status).toBeLessThan(300);
+    const after = await statusJson();
+    expect(after.map((node) => node.exactGroupingKey?.['instance'] ?? node.instance).sort()).toEqual(['x\\xc0', 'x\\xff', REAL_FFFD].sort());
   });
 });

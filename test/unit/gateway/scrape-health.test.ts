@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiGroup } from '../../../src/gateway/api.js';
 import { asJsonShowsIt } from '../../../src/gateway/label-bytes.js';
-import { exactPathsOf, groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
+import { exactGroupingPaths, exactPathsOf, groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
 
 const RECORDED = `An error has occurred while serving metrics:
 
@@ -58,5 +58,36 @@ describe('the groups that break a gateway scrape', () => {
     expect(asJsonShowsIt(Uint8Array.from([0x61, 0xff, 0xe2, 0x82, 0x62]))).toBe('a\uFFFD\uFFFD\uFFFDb');
     expect(asJsonShowsIt(Buffer.from('résumé €', 'utf8'))).toBe('résumé €');
     expect(asJsonShowsIt(Uint8Array.from([0xed, 0xa0, 0x80]))).toBe('\uFFFD\uFFFD\uFFFD'); // a UTF-16 surrogate is not UTF-8
+  });
+});
+
+describe('groups the JSON API shows alike (bytes that are not UTF-8 as U+FFFD)', () => {
+  // As prometheus-pushgateway 1.5.1 answered for three groups pushed under instance x\xff, x\xfe, x\xc0.
+  const line = (metric: string, octal: string, value: string, hex: string): string =>
+    `* collected metric "${metric}" { label:<name:"instance" value:"x\\${octal}" > label:<name:"job" value:"hj2" > label:<name:"role" value:"server" > gauge:<value:${value} > } has a label named "instance" whose value is not utf8: "x\\x${hex}"`;
+  const body = [
+    line('push_time_seconds', '300', '0', 'c0'),
+    line('push_time_seconds', '377', '0', 'ff'),
+    line('push_failure_time_seconds', '300', '1.7965562194202616e+09', 'c0'),
+    line('push_failure_time_seconds', '377', '1.7965562187218454e+09', 'ff'),
+  ].join('\n');
+  const timed = (failure: string): ApiGroup => ({
+    labels: { job: 'hj2', role: 'server', instance: 'x\uFFFD' },
+    push_time_seconds: { type: 'GAUGE', metrics: [{ value: '0' }] },
+    push_failure_time_seconds: { type: 'GAUGE', metrics: [{ value: failure }] },
+  });
+
+  it('gives each group the exact path whose push times are its own', () => {
+    const [ff, c0] = [timed('1796556218.7218454'), timed('1796556219.4202616')];
+    const paths = exactGroupingPaths([ff, c0], parseScrapeErrors(body));
+    expect(paths.get(ff)).toBe('/metrics/job@base64/aGoy/instance@base64/eP8/role@base64/c2VydmVy');
+    expect(paths.get(c0)).toBe('/metrics/job@base64/aGoy/instance@base64/eMA/role@base64/c2VydmVy');
+  });
+
+  it('leaves out a group no push time tells apart, and one that matches none', () => {
+    const never = timed('0');
+    const other = timed('1796556300');
+    const paths = exactGroupingPaths([never, other], parseScrapeErrors(body));
+    expect(paths.size).toBe(0);
   });
 });
