@@ -34,6 +34,16 @@ const VALUE = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)$/
 const SERIES_SUFFIXES = ['_bucket', '_sum', '_count'];
 const GROUPING: ReadonlySet<string> = new Set(GROUPING_LABELS);
 
+/**
+ * Names Prometheus writes itself for every target it scrapes: `up` and `scrape_*` (its scrape health). Pushed,
+ * such a series would reach Prometheus through the gateway's scrape and pass for scrape health of its own
+ * (an `up` of 1 for a node nobody scrapes). The gateway's own (push_time_seconds, push_failure_time_seconds)
+ * are in registrySampleOwners.
+ */
+function prometheusOwned(sample: string): boolean {
+  return sample === 'up' || sample.startsWith('scrape_');
+}
+
 /** Sample name → which family writes it, e.g. `metric index_miss_count of this node`. */
 export type SampleOwners = ReadonlyMap<string, string>;
 
@@ -88,11 +98,14 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
   const claim = (name: string, type: string, line: number): void => {
     for (const sample of familySampleNames(name, type)) {
       const owner = owners.get(sample) ?? claimed.get(sample);
-      if (owner !== undefined) {
-        const what = sample === name ? name : `${name} (its samples ${sample})`;
-        clash(name, new MetricDefinitionError(`${source} defines ${what} at line ${line}, which ${owner} writes already; the gateway would refuse the whole push`));
-        return;
-      }
+      if (owner === undefined && !prometheusOwned(sample)) continue;
+      const what = sample === name ? name : `${name} (its samples ${sample})`;
+      const why =
+        owner === undefined
+          ? "a name Prometheus writes itself for every target it scrapes (up, scrape_*): pushed, it would pass for the gateway's scrape health"
+          : `which ${owner} writes already; the gateway would refuse the whole push`;
+      clash(name, new MetricDefinitionError(`${source} defines ${what} at line ${line}, ${why}`));
+      return;
     }
     for (const sample of familySampleNames(name, type)) claimed.set(sample, `${source}'s ${name}`);
     families.add(name);
@@ -206,21 +219,26 @@ function belongsTo(name: string, family: { name: string; type: string }): boolea
 }
 
 /**
- * Drop whole families from text exposition we did not build (an extra source's, or a caller's own body): their HELP/TYPE lines and every sample up to the next
- * family's header (a histogram's _bucket/_sum/_count lines sit under its TYPE line). Untyped samples with
- * no header are dropped by their own name.
+ * Drop whole families from text exposition we did not build (an extra source's, or a caller's own body): their
+ * HELP/TYPE lines and their samples (a histogram's or summary's _bucket/_sum/_count lines sit under its TYPE
+ * line). A sample that is not its header's family's is a family of its own, as the gateway's parser reads it
+ * (`# TYPE up gauge`, `up 1`, then `okfam 3`: okfam stays when up goes), dropped by its own name.
  */
 export function withoutFamilies(body: string, families: ReadonlySet<string>): string {
   if (families.size === 0) return body;
   const kept: string[] = [];
-  let current: string | undefined;
+  let current: { name: string; type: string } | undefined;
   for (const line of body.split('\n')) {
-    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ')) {
-      current = line.split(' ', 3)[2];
-    } else if (!line.startsWith('#') && line !== '' && current === undefined) {
-      if (families.has(line.slice(0, line.search(/[{\s]|$/)))) continue;
-    }
-    if (current !== undefined && families.has(current)) continue;
+    const header = /^# (HELP|TYPE) (\S+)(?: (\S+))?/.exec(line);
+    if (header !== null) {
+      const [, keyword, name = '', type = 'untyped'] = header;
+      if (current?.name !== name || keyword === 'TYPE') current = { name, type: keyword === 'TYPE' ? type : 'untyped' };
+      if (families.has(name)) continue;
+    } else if (!line.startsWith('#') && line !== '') {
+      const name = line.slice(0, line.search(/[{\s]|$/));
+      if (current !== undefined && !belongsTo(name, current)) current = undefined;
+      if (families.has(current?.name ?? name)) continue;
+    } else if (current !== undefined && families.has(current.name)) continue;
     kept.push(line);
   }
   return kept.join('\n');

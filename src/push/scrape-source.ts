@@ -9,7 +9,8 @@
  * `maxBytes` of the answer. An endpoint that is down, slow, answers an error status, a page larger than
  * that, or a page that is not exposition text, throws a ScrapeError: extra-sources.ts leaves the source out
  * of that push alone, reports it once per kind of trouble, counts it (reason "extra_source") and takes it
- * again as soon as a scrape succeeds. The page is asked for as OpenMetrics or text 0.0.4, whichever the
+ * again as soon as a scrape succeeds. Redirects are followed as Prometheus's scraper follows them (Go's HTTP
+ * client: up to 10, to any http(s) URL); a loop or an 11th is refused, naming the chain. The page is asked for as OpenMetrics or text 0.0.4, whichever the
  * endpoint serves, and rewritten as 0.0.4 text (scraped-text.ts), which the gateway parses.
  */
 import { Agent, request } from 'undici';
@@ -23,6 +24,10 @@ import { scrapedText } from './scraped-text.js';
 
 /** What Prometheus asks a target for: OpenMetrics first, text 0.0.4 after it. */
 const ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+/** Redirects a scrape follows, as Go's HTTP client in Prometheus's scraper does (then it gives up). */
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /**
  * The largest page a scrape reads: 4 MiB is about 20,000 series of text, far beyond a trainer's or eight
@@ -58,15 +63,23 @@ export class ScrapeSource implements ForeignSource {
   async metrics(signal?: AbortSignal): Promise<string> {
     const signals = [signal, this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((one) => one !== undefined);
     const url = this.sourceName;
+    const options = { dispatcher: this.agent, headers: { accept: ACCEPT }, ...(signals.length === 0 ? {} : { signal: AbortSignal.any(signals) }) };
+    const chain = [this.url];
     let response;
-    try {
-      response = await request(this.url, {
-        dispatcher: this.agent,
-        headers: { accept: ACCEPT },
-        ...(signals.length === 0 ? {} : { signal: AbortSignal.any(signals) }),
-      });
-    } catch (error) {
-      throw failure(url, error);
+    for (;;) {
+      const target = chain[chain.length - 1] ?? this.url;
+      try {
+        response = await request(target, options);
+      } catch (error) {
+        throw failure(url, error);
+      }
+      if (!REDIRECT_STATUSES.has(response.statusCode)) break;
+      discard(response.body);
+      const next = redirectTarget(url, target, response.headers['location'], response.statusCode);
+      const shown = (): string => [...chain, next].map(redactUrl).join(' → ');
+      if (chain.includes(next)) throw new ScrapeError(url, 'http_status', `redirects in a loop (${shown()})`);
+      if (chain.length > MAX_REDIRECTS) throw new ScrapeError(url, 'http_status', `redirects more than ${MAX_REDIRECTS} times, as far as Prometheus follows (${shown()})`);
+      chain.push(next);
     }
     if (response.statusCode !== 200) {
       discard(response.body);
@@ -146,6 +159,22 @@ function failure(url: string, error: unknown): ScrapeError {
   }
   const reason = code ?? (error instanceof Error ? error.message : String(error));
   return new ScrapeError(url, 'unreachable', `could not be read (${reason})`, error);
+}
+
+/** Where a redirect answer points: its Location, resolved against the URL asked, an http(s) URL. */
+function redirectTarget(url: string, from: string, location: string | string[] | undefined, status: number): string {
+  const text = Array.isArray(location) ? location[0] : location;
+  let next: URL | undefined;
+  try {
+    next = text === undefined ? undefined : new URL(text, from);
+  } catch {
+    next = undefined;
+  }
+  if (next === undefined || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+    throw new ScrapeError(url, 'http_status', `answered HTTP ${status} without an http(s) Location to follow (${text === undefined ? 'none' : JSON.stringify(redactUrl(text))})`);
+  }
+  next.hash = '';
+  return next.href;
 }
 
 /** Drops the rest of an answer unread (destroying an undici body emits an error nobody else listens for). */

@@ -4,8 +4,10 @@
  * do), as OpenMetrics text; prometheus_client writes both. The gateway takes only the former, so an
  * OpenMetrics page is rewritten the way prometheus_client's own 0.0.4 writer (its exposition.py) writes the
  * same registry: a counter family `x` is `x_total`, an info family `x` is the gauge `x_info`, stateset a
- * gauge, gaugehistogram a histogram, unknown untyped, and the `_created`, `_gsum` and `_gcount` samples go
- * to gauge families of their own after their family. `# UNIT` and `# EOF` lines go; a page without its
+ * gauge, unknown untyped, and the `_created`, `_gsum` and `_gcount` samples go to gauge families of their own
+ * after their family. A gaugehistogram `x` is the gauge family `x_bucket` (prometheus_client calls it a
+ * histogram, and the gateway would then invent an `x_sum 0` and `x_count 0` the page never had): its series
+ * are `x_bucket`, `x_gcount` and `x_gsum`, as Prometheus stores them scraping the page itself. `# UNIT` and `# EOF` lines go; a page without its
  * `# EOF` was cut short and is refused. Sample timestamps and exemplars are dropped from either format: the
  * gateway answers 400 to a pushed timestamp, and the push stands for "now".
  *
@@ -22,12 +24,12 @@ export function scrapedText(body: string, contentType: string | undefined): stri
   return openMetrics ? fromOpenMetrics(text) : text.split('\n').map(withoutTimestamp).join('\n');
 }
 
-/** OpenMetrics family types and the 0.0.4 type and family-name suffix prometheus_client writes for them. */
+/** OpenMetrics family types and the 0.0.4 type and family-name suffix prometheus_client writes for them (gaugehistogram: see above). */
 const TYPE_MAPPING: Readonly<Record<string, { type: string; suffix: string }>> = {
   counter: { type: 'counter', suffix: '_total' },
   gauge: { type: 'gauge', suffix: '' },
   histogram: { type: 'histogram', suffix: '' },
-  gaugehistogram: { type: 'histogram', suffix: '' },
+  gaugehistogram: { type: 'gauge', suffix: '_bucket' },
   summary: { type: 'summary', suffix: '' },
   info: { type: 'gauge', suffix: '_info' },
   stateset: { type: 'gauge', suffix: '' },

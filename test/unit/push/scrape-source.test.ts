@@ -68,6 +68,25 @@ describe('scrapedText', () => {
     expect(scrapedText('# TYPE x gauge\r\nx{a="b c} 1"} 2 1700000000000\ny {z="1"}  3\n', 'text/plain; version=0.0.4')).toBe('# TYPE x gauge\nx{a="b c} 1"} 2\ny {z="1"} 3\n');
   });
 
+  it('writes a gaugehistogram as its own series (_bucket, _gcount, _gsum), never as a histogram the gateway completes with _sum 0 and _count 0', () => {
+    const page = '# TYPE q gaugehistogram\n# HELP q Queued.\nq_bucket{le="1.0"} 1.0\nq_bucket{le="+Inf"} 2.0\nq_gcount 2.0\nq_gsum 3.0\n# EOF\n';
+    expect(scrapedText(page, 'application/openmetrics-text')).toBe(
+      [
+        '# HELP q_bucket Queued.',
+        '# TYPE q_bucket gauge',
+        'q_bucket{le="1.0"} 1.0',
+        'q_bucket{le="+Inf"} 2.0',
+        '# HELP q_gcount Queued.',
+        '# TYPE q_gcount gauge',
+        'q_gcount 2.0',
+        '# HELP q_gsum Queued.',
+        '# TYPE q_gsum gauge',
+        'q_gsum 3.0',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('refuses an OpenMetrics page cut short (no "# EOF")', () => {
     expect(() => scrapedText(OPENMETRICS_PAGE.replace('# EOF\n', ''), 'application/openmetrics-text')).toThrow(/without its closing "# EOF"/);
   });
@@ -163,6 +182,25 @@ describe('scrapeSource', () => {
     }
   });
 
+  it('follows redirects as Prometheus does, up to 10; an 11th, a loop or a Location that is no http(s) URL is a ScrapeError', async () => {
+    let hops = 0;
+    answer = (response) => {
+      hops += 1;
+      if (hops <= 11) response.writeHead(302, { location: `/metrics?hop=${hops}` }).end();
+      else page('user_moved 1\n')(response);
+    };
+    const source = scrapeSource(url);
+    try {
+      await expect(source.metrics()).rejects.toThrow(/redirects more than 10 times, as far as Prometheus follows \(.*hop=11\)/);
+      hops = 1;
+      expect(await source.metrics()).toBe('user_moved 1\n'); // 10 redirects, then the page
+      answer = (response) => response.writeHead(301, { location: 'ftp://host/metrics' }).end();
+      await expect(source.metrics()).rejects.toThrow(/answered HTTP 301 without an http\(s\) Location to follow \("ftp:\/\/host\/metrics"\)/);
+    } finally {
+      await source.close();
+    }
+  });
+
   it('an endpoint that is down is a ScrapeError naming its URL', async () => {
     const down = scrapeSource('http://127.0.0.1:9/metrics');
     await expect(down.metrics()).rejects.toThrow(ScrapeError);
@@ -201,6 +239,26 @@ describe('scrapeSource', () => {
       expect(log.warnings.join('\n')).toMatch(/index_miss_count at line 3, which this node's metric index_miss_count/);
       expect(log.warnings.join('\n')).toMatch(/user_federated uses label "instance"/);
       expect(log.warnings.every((line) => line.includes('left out; pushing the rest'))).toBe(true);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('leaves out the names Prometheus writes for every target (up, scrape_*) and the gateway writes (push_time_seconds), once each, counted at each push', async () => {
+    const log = logger();
+    const source = scrapeSource(url);
+    const extras = new ExtraSources([source], new MetricsRegistry(METRIC_CATALOG), { timeoutSeconds: 1, logger: log });
+    answer = page('# TYPE up gauge\nup 1\nscrape_duration_seconds 0.1\npush_time_seconds 1\nuser_kept 3\n');
+    try {
+      for (let push = 0; push < 2; push += 1) {
+        const collected = await extras.collect();
+        expect(collected.text).toBe('user_kept 3\n');
+        expect(collected.heldBack).toHaveLength(3);
+      }
+      expect(log.warnings).toHaveLength(3);
+      expect(log.warnings[0]).toMatch(/defines up at line 1, a name Prometheus writes itself for every target it scrapes/);
+      expect(log.warnings[1]).toMatch(/defines scrape_duration_seconds at line 3, a name Prometheus writes itself/);
+      expect(log.warnings[2]).toMatch(/defines push_time_seconds at line 4, which the Pushgateway/);
     } finally {
       await source.close();
     }
