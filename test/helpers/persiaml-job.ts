@@ -66,9 +66,11 @@ export interface PersiamlJob {
 export async function startPersiamlJob(dirPrefix: string, job: string): Promise<PersiamlJob> {
   // One config file for every kind of node: the library's read it, PersiaML's nodes are judged by its interval.
   const options = resolveDeployOptions({ jobName: job, pushIntervalSeconds: 1 });
-  const stack = await startRulesJob(dirPrefix, options, (gateway) => {
-    const scrapeJob = { job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}it`, honor_labels: true, static_configs: [{ targets: [gateway.address] }], ...dropRuleSeries() };
-    return { extraScrapeConfigsYaml: yamlValue([scrapeJob]).replace(/^/gm, '  ') };
+  const stack = await startRulesJob(dirPrefix, options, {
+    scrape: (gateway) => {
+      const scrapeJob = { job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}it`, honor_labels: true, static_configs: [{ targets: [gateway.address] }], ...dropRuleSeries() };
+      return { extraScrapeConfigsYaml: yamlValue([scrapeJob]).replace(/^/gm, '  ') };
+    },
   });
   const { config, gateway, prometheus } = stack;
   const simulate = stack.simulate(['--trainers', '1', '--middleware', '0', '--servers', '1', '--persiaml-servers', '1']);

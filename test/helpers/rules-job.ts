@@ -26,27 +26,26 @@ export interface RulesJob {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the job's servers. `scrape` says how Prometheus scrapes the gateway (default: the gateway as its
- * one target); the scrape interval is always 1 s.
- */
-export async function startRulesJob(
-  dirPrefix: string,
-  options: DeployOptions,
-  scrape: (gateway: RunningPushgateway) => StartPrometheusOptions = (gateway) => ({ scrapeTargets: [gateway.address] }),
-): Promise<RulesJob> {
+export interface RulesJobSetup {
+  /** How Prometheus scrapes the gateway (default: the gateway as its one target); the interval is always 1 s. */
+  readonly scrape?: (gateway: RunningPushgateway, dir: string) => StartPrometheusOptions;
+  /** The rule files, written into the job's directory (default: rendered from the options here). */
+  readonly rules?: (dir: string) => Promise<readonly string[]>;
+  readonly gatewayArgs?: readonly string[];
+}
+
+/** Starts the job's servers. */
+export async function startRulesJob(dirPrefix: string, options: DeployOptions, setup: RulesJobSetup = {}): Promise<RulesJob> {
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   const config = join(dir, 'global_config.yaml');
   const seconds = options.pushIntervalSeconds;
   writeFileSync(config, `PersiaMetricsConfig:\n  job_name: ${options.jobName}\n  push_interval_seconds: ${seconds}\n  push_timeout_seconds: ${seconds}\n`);
-  const alerts = join(dir, 'persia-alerts.yml');
-  const recording = join(dir, 'persia-recording.yml');
-  writeFileSync(alerts, renderAlertRules(options));
-  writeFileSync(recording, renderRecordingRules());
-  const gateway = await startPushgateway();
+  const ruleFiles = await (setup.rules ?? renderRules(options))(dir);
+  const gateway = await startPushgateway({ extraArgs: [...(setup.gatewayArgs ?? [])] });
+  const scrape = setup.scrape ?? ((started) => ({ scrapeTargets: [started.address] }));
   let prometheus: RunningPrometheus;
   try {
-    prometheus = await startPrometheus({ ...scrape(gateway), scrapeIntervalSeconds: 1, ruleFiles: [alerts, recording] });
+    prometheus = await startPrometheus({ ...scrape(gateway, dir), scrapeIntervalSeconds: 1, ruleFiles: [...ruleFiles] });
   } catch (error) {
     await gateway.stop();
     throw error;
@@ -68,5 +67,16 @@ export async function startRulesJob(
       await gateway.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The alert and recording rules as rendered for these options. */
+function renderRules(options: DeployOptions): (dir: string) => Promise<readonly string[]> {
+  return async (dir) => {
+    const alerts = join(dir, 'persia-alerts.yml');
+    const recording = join(dir, 'persia-recording.yml');
+    writeFileSync(alerts, renderAlertRules(options));
+    writeFileSync(recording, renderRecordingRules());
+    return [alerts, recording];
   };
 }
