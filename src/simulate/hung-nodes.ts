@@ -5,11 +5,9 @@
  * (persia_node_progress_age_seconds) grows, and PersiaNodeHung fires, as for a deadlocked training loop.
  */
 import { type NodeRole } from '../metrics/catalog.js';
-import { nodeSpecError, type NodeSpecSyntax, parseNodeSpec, valuesByNode } from './node-spec.js';
+import { type NamedNode, nodeSpecError, type NodeSpecSyntax, parseNodeSpec, valuesByNode } from './node-spec.js';
 
-export interface HungNode {
-  readonly role: NodeRole;
-  readonly instance: string;
+export interface HungNode extends NamedNode {
   /** Seconds after the node's start at which its training stops. */
   readonly afterSeconds: number;
 }

@@ -17,9 +17,13 @@ export interface NodeSpecSyntax {
   readonly format: string;
 }
 
-export interface NodeSpec {
+/** A simulated node a flag names. */
+export interface NamedNode {
   readonly role: NodeRole;
   readonly instance: string;
+}
+
+export interface NodeSpec extends NamedNode {
   /** The text after the separator; undefined where the value was left out. */
   readonly value: string | undefined;
 }
@@ -45,7 +49,7 @@ export function parseNodeSpec(syntax: NodeSpecSyntax, text: string): NodeSpec {
  * would otherwise run a job without what the user asked for) and named once. `shown` writes a node's value
  * back in a message (`=3`), where the flag's messages show it.
  */
-export function valuesByNode<N extends { readonly role: NodeRole; readonly instance: string }, T>(
+export function valuesByNode<N extends NamedNode, T>(
   flag: string,
   nodes: readonly N[],
   valueOf: (node: N) => T,

@@ -4,11 +4,9 @@
  * them), so both of its slowdown scores (src/monitoring/straggler-rules.ts) read about FACTOR.
  */
 import { type NodeRole } from '../metrics/catalog.js';
-import { nodeSpecError, type NodeSpecSyntax, parseNodeSpec, valuesByNode } from './node-spec.js';
+import { type NamedNode, nodeSpecError, type NodeSpecSyntax, parseNodeSpec, valuesByNode } from './node-spec.js';
 
-export interface SlowNode {
-  readonly role: NodeRole;
-  readonly instance: string;
+export interface SlowNode extends NamedNode {
   readonly factor: number;
 }
 
