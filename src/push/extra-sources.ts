@@ -99,7 +99,15 @@ export class ExtraSources {
    * is near, see pusher.ts); its reason (a string) says how long they had, and why.
    */
   async collect(cut?: AbortSignal): Promise<CollectedExtras> {
-    const collected = await Promise.all(this.sources.map((source, index) => this.collectOne(source, index, cut)));
+    // One listener on `cut` for all the sources (one each would pass Node's limit of 10 and warn).
+    const cutShort =
+      cut === undefined
+        ? undefined
+        : new Promise<string>((resolve) => {
+            if (cut.aborted) resolve(String(cut.reason));
+            else cut.addEventListener('abort', () => resolve(String(cut.reason)), { once: true });
+          });
+    const collected = await Promise.all(this.sources.map((source, index) => this.collectOne(source, index, cutShort)));
     // Sample names already written: the node's own families and the gateway's, then each good source's.
     const taken = registrySampleOwners(this.registry);
     const heldBack: Error[] = [];
@@ -119,7 +127,7 @@ export class ExtraSources {
   }
 
   /** The source's text, or why it has none for this push. Never waits longer than the timeout. */
-  private async collectOne(source: ExpositionSource, index: number, cut: AbortSignal | undefined): Promise<Part> {
+  private async collectOne(source: ExpositionSource, index: number, cutShort: Promise<string> | undefined): Promise<Part> {
     // A call still pending from an earlier push is not started again (a hung source would pile up one
     // call per push) nor waited for again (every push would then be late by the timeout).
     if (this.pending.has(index)) {
@@ -133,7 +141,6 @@ export class ExtraSources {
     const settled = (): void => void this.pending.delete(index);
     call.then(settled, settled);
     let timer: NodeJS.Timeout | undefined;
-    let onCut: (() => void) | undefined;
     let within = `within ${this.options.timeoutSeconds} s (the push timeout)`;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
       const stop = (): void => {
@@ -142,12 +149,10 @@ export class ExtraSources {
       };
       timer = setTimeout(stop, this.options.timeoutSeconds * 1000);
       timer.unref(); // an explicit flush() holds the process itself (see src/gateway/keep-alive.ts)
-      onCut = () => {
-        within = String(cut?.reason);
+      void cutShort?.then((reason) => {
+        within = reason;
         stop();
-      };
-      if (cut?.aborted === true) onCut();
-      else cut?.addEventListener('abort', onCut, { once: true });
+      });
     });
     try {
       const result = await Promise.race([call, timeout]);
@@ -168,7 +173,6 @@ export class ExtraSources {
       return this.problem(index, 'threw', `metrics() threw: ${error instanceof Error ? error.message : String(error)}`, error);
     } finally {
       clearTimeout(timer);
-      if (onCut !== undefined) cut?.removeEventListener('abort', onCut);
     }
   }
 

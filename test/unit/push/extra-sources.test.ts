@@ -107,6 +107,29 @@ describe('ExtraSources', () => {
     expect(log.warnings).toHaveLength(2);
   });
 
+  it('stops waiting for every source when the push is cut short (shutdown near), saying why, and Node warns of no listener leak', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const hung = Array.from({ length: 12 }, () => ({ sourceName: 'http://127.0.0.1:1/metrics', metrics: () => new Promise<string>(() => {}) }));
+      const log = logger();
+      const extras = new ExtraSources([{ metrics: () => 'user_quick 1\n' }, ...hung], new MetricsRegistry(), { timeoutSeconds: 60, logger: log });
+      const cut = new AbortController();
+      setTimeout(() => cut.abort('within 0.05 s (a test share)'), 50);
+      const started = performance.now();
+      const collected = await extras.collect(cut.signal);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(collected.text).toBe('user_quick 1\n');
+      expect(collected.heldBack).toHaveLength(12);
+      expect(log.warnings[0]).toMatch(/^extraSources\[1\] \(http:\/\/127\.0\.0\.1:1\/metrics\) did not answer within 0\.05 s \(a test share\)/);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('waits for a hung source once, never calls it again while it hangs, and takes it back once it answers', async () => {
     const log = logger();
     let calls = 0;
