@@ -9,6 +9,7 @@
  * pushes (a dead node stops; a clean shutdown pushes `stopping` once, then stops). Ordinary noise is on every
  * node: a per-node speed spread, per-interval jitter, rare hiccups, lost pushes and short network blips.
  */
+import { OPTION_BY_KEY } from '../../src/config/options.js';
 import type { MetricSpec, NodeRole } from '../../src/metrics/catalog.js';
 import { STOPPING_STATE } from '../../src/monitoring/view-contract.js';
 import { binomial, multinomial, normalCdf, poisson, type Random } from './random.js';
@@ -70,6 +71,16 @@ export const NOISE = {
   lostPushChance: 0.001,
   blipChance: 0.0005,
 } as const;
+
+/**
+ * Failed attempts a lost (timed-out) push counts: the pusher retries within the interval (src/push/pusher.ts),
+ * each attempt waiting out the push timeout, so at the defaults (5 s timeout, 2 retries) a 10 s interval holds two.
+ */
+export function attemptsPerLostPush(pushIntervalSeconds: number): number {
+  const timeout = OPTION_BY_KEY.get('push_timeout_seconds')?.default as number;
+  const retries = OPTION_BY_KEY.get('push_retries')?.default as number;
+  return Math.max(1, Math.min(1 + retries, Math.ceil(pushIntervalSeconds / timeout)));
+}
 
 /** Log-normal sigma and 1 % tail of 10x of one batch's latency, as src/simulate/workload.ts draws them. */
 const LATENCY_SIGMA = 0.5;
@@ -284,8 +295,8 @@ export function simulateNode(job: JobModel, node: SimNode, random: Random): Scra
     const lost = blipLeft > 0 || random.chance(NOISE.lostPushChance);
     if (blipLeft > 0) blipLeft -= 1;
     if (lost) {
-      // Counted by the node, delivered with its next successful push.
-      recorder.add('persia_metrics_push_failures_total', { ...base, reason: 'timeout' }, 1);
+      // Counted by the node (every failed attempt), delivered with its next successful push.
+      recorder.add('persia_metrics_push_failures_total', { ...base, reason: 'timeout' }, attemptsPerLostPush(P));
       continue;
     }
     deliver(t + random.uniform(0.005, 0.3));

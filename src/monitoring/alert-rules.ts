@@ -8,6 +8,7 @@
  */
 import { gatewaysDownPromql, pushAgeVersusThreshold, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
+import { OPTION_BY_KEY } from '../config/options.js';
 import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
 import { fastAlertSpecs, fastRuleGroup } from './fast-rules.js';
 import { timeCostMetrics } from './recording-rules.js';
@@ -15,6 +16,9 @@ import { stragglerAlertSpec } from './straggler-rules.js';
 import { DUPLICATE_IDENTITY_ALERT } from './view-contract.js';
 
 const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
+
+/** Failed attempts of two lost pushes, each tried 1 + push_retries times (src/push/pusher.ts): the most PersiaNodePushFailuresRising lets pass. */
+export const PUSH_FAILURES_RISING_ATTEMPTS = 2 * (1 + (OPTION_BY_KEY.get('push_retries')?.default as number));
 
 /** Every alert: the main group's and the fast group's (fast-rules.ts). */
 export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
@@ -57,13 +61,14 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
     {
       alert: 'PersiaNodePushFailuresRising',
       // Counted by the node and delivered with its next successful push; a node that can never push shows
-      // up as PersiaNodeStoppedPushing instead.
-      expr: 'sum without (reason) (increase(persia_metrics_push_failures_total[5m])) > 0',
+      // up as PersiaNodeStoppedPushing instead. Every failed attempt counts, so one lost push is up to
+      // 1 + push_retries of them: more than two lost pushes' worth in every window, not a blip now and then.
+      expr: `sum without (reason) (increase(persia_metrics_push_failures_total[5m])) > ${PUSH_FAILURES_RISING_ATTEMPTS}`,
       for: '5m',
       severity: 'warning',
       summary: `Pushes of ${NODE} keep failing`,
       description:
-        'Push attempts failed in every 5-minute window for 5 minutes (see the reason label of ' +
+        `More than ${PUSH_FAILURES_RISING_ATTEMPTS} push attempts (two lost pushes with their retries) failed in every 5-minute window for 5 minutes (see the reason label of ` +
         'persia_metrics_push_failures_total): timeouts point at an overloaded gateway, connection errors at the network.',
     },
     {

@@ -43,7 +43,19 @@ export const FAST_STRAGGLER_RECORDS = {
   secondsPerBatch: 'job_role_instance:persia_seconds_per_batch:fast',
   secondsPerBatchReference: 'job_role:persia_seconds_per_batch:reference_fast',
   throughputSlowdown: 'job_role_instance:persia_batch_throughput_slowdown:ratio_fast',
+  batches: 'job_role_instance:persia_time_cost_count:fast',
 } as const;
+
+/**
+ * How clearly a fast score must stand out from the chance wander of the batches behind it: (score - 1) x
+ * sqrt(batches in the window) above this, besides the threshold. A node's batches arrive about at random, so
+ * its time per batch over n of them wanders by about 1/sqrt(n): at 4.5 such wanders a job of 0.5 s batches
+ * (60 in the window) needs a slowdown of about 2 to fire in one window, one of 0.02 s batches (1,500) just
+ * the threshold. A mean time cost wanders far more: it carries the rare slow batches (a tail ten times the
+ * median, as src/simulate/workload.ts draws it), and a handful of them among a few hundred moves it by tens of
+ * percent; so it alone raises the alert only over thousands of batches, where they average out.
+ */
+export const FAST_STRAGGLER_EVIDENCE = { throughput: 4.5, timeCost: 15 } as const;
 
 /**
  * The fast window, whole seconds: two of the longer of the push and scrape intervals, so it always holds
@@ -71,6 +83,10 @@ export function fastStragglerRecordingRules(timeCosts: readonly string[], option
     out.push({ record: r.meanTimeCost, expr: `avg_over_time(${metric}[${w}])\n  and (changes(push_time_seconds[${w}]) > 0)`, labels: { metric } });
   }
   out.push(referenceRule(r.meanTimeCostReference, r.meanTimeCost), slowdownRule(r.timeCostSlowdown, r.meanTimeCost, r.meanTimeCostReference));
+  for (const metric of timeCosts) {
+    // The batches behind each score: how far a score of this many batches wanders by chance (FAST_STRAGGLER_EVIDENCE).
+    out.push({ record: r.batches, expr: `increase(${metric}_count[${w}])`, labels: { metric } });
+  }
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
     // Seconds between the pushes the window saw, per batch they reported: the scrapes' own timing cancels out.
     out.push({ record: r.secondsPerBatch, expr: `increase(push_time_seconds[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, labels: { metric } });
@@ -119,7 +135,15 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
     },
     {
       alert: FAST_STRAGGLER_ALERT,
-      expr: `max without (metric) (${r.timeCostSlowdown}) > ${threshold}\n` + `or\n` + `max without (metric) (${r.throughputSlowdown}) > ${threshold}`,
+      // A score above the threshold that its batches show clearly; PersiaML's gauges count no batches: by the threshold alone.
+      expr:
+        `max without (metric) (\n` +
+        `    ${evident(r.timeCostSlowdown, threshold, FAST_STRAGGLER_EVIDENCE.timeCost)}\n` +
+        `  or\n` +
+        `    (${r.timeCostSlowdown} > ${threshold} unless ${r.batches})\n` +
+        `  or\n` +
+        `    ${evident(r.throughputSlowdown, threshold, FAST_STRAGGLER_EVIDENCE.throughput)}\n` +
+        `)`,
       severity: 'warning',
       summary: `{{ $labels.role }} {{ $labels.instance }} is slower than its peers in job {{ $labels.job }}`,
       description:
@@ -137,6 +161,11 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
         'the model is diverging (learning rate, a bad batch of input rows) on this node or feature.',
     },
   ];
+}
+
+/** A slowdown score above the threshold and clear of the noise of the batches behind it. */
+function evident(score: string, threshold: number, evidence: number): string {
+  return `(${score} > ${threshold} and (${score} - 1) * sqrt(${FAST_STRAGGLER_RECORDS.batches}) > ${evidence})`;
 }
 
 /** The fast group: its recording rules first, then the alerts that read them. */

@@ -31,9 +31,18 @@ export interface MonitoringOptions {
   readonly scrapeIntervalSeconds: number;
   /** PersiaNodeHung: a node that keeps pushing with no progress for this many of its push intervals. @default 1 */
   readonly hangAfterIntervals: number;
-  /** PersiaNodeDown: a node whose last push, as scraped, is older than this many of its intervals. @default 2 */
+  /**
+   * PersiaNodeDown: a node whose last push, as scraped, is older than this many of its intervals. One lost
+   * push leaves it two intervals old (plus the push's own fraction of a second), a push retried after a
+   * timeout lands within half an interval (5 s push timeout at 10 s pushes); two lost pushes pass 2.5. @default 2.5
+   */
   readonly downAfterIntervals: number;
-  /** PersiaStragglerNodeFast: a node this many times slower (mean time cost, time per batch) than its role's typical node. @default 1.4 */
+  /**
+   * PersiaStragglerNodeFast: a node this many times slower (mean time cost, time per batch) than its role's
+   * typical node, over the fast window, and clearly so for the batches behind it (fast-rules.ts,
+   * FAST_STRAGGLER_EVIDENCE). Above the 1.4 that a healthy node's pause of a whole push interval reaches in the
+   * 30 s window (latencies x3, half its batches). @default 1.5
+   */
   readonly fastStragglerThreshold: number;
   /** PersiaNaNGradientBurst: at least this many NaNs in one fast window on one node and feature. @default 10 */
   readonly nanBurstCount: number;
@@ -52,8 +61,8 @@ export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = Object.freeze({
   stragglerForSeconds: 600,
   scrapeIntervalSeconds: DEFAULT_SCRAPE_INTERVAL_SECONDS,
   hangAfterIntervals: 1,
-  downAfterIntervals: 2,
-  fastStragglerThreshold: 1.4,
+  downAfterIntervals: 2.5,
+  fastStragglerThreshold: 1.5,
   nanBurstCount: 10,
 });
 
