@@ -4,6 +4,7 @@
  * (and, where the rule has a `for`, silent before it has lasted long enough). Thresholds come from the same
  * MonitoringOptions, so a rendering with other thresholds still passes.
  */
+import { PUSH_FAILURES_RISING_ATTEMPTS } from './alert-rules.js';
 import { fastRuleTestCases } from './fast-rule-tests.js';
 import { staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
@@ -20,6 +21,7 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
   const missLow = (options.indexMissRatioThreshold / 2).toFixed(3);
   const samplesIn = (minutes: number) => Math.ceil((minutes * 60) / 15);
   const long = samplesIn(Math.max(20, (stale * 3) / 60));
+  const lostPush = PUSH_FAILURES_RISING_ATTEMPTS / 2;
   return [
     {
       comment:
@@ -69,13 +71,17 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
       ],
     },
     {
-      comment: 'push failures counted by a node: rising for 5m fires, an old constant count does not',
+      comment:
+        'push failures counted by a node: rising for 5m fires, an old constant count does not, ' +
+        `nor do two lost pushes two minutes apart (${lostPush} failed attempts each, with the retries)`,
       series: [
         [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'flaky'), reason: 'timeout' }, '0+1x80'],
         [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'fine'), reason: 'timeout' }, '3x80'],
+        [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'lost-two'), reason: 'timeout' }, `0x9 ${lostPush}x7 ${2 * lostPush}x62`],
       ],
       evals: [
         { at: '4m', alert: 'PersiaNodePushFailuresRising', firing: [] },
+        { at: '8m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky')] },
         { at: '15m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky')] },
       ],
     },

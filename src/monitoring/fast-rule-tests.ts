@@ -8,7 +8,7 @@
  * `pushIntervalSeconds`: a scrape shows the node's latest push, so the cases hold at any push interval.
  */
 import { PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
-import { DOWN_ALERT, FAST_STRAGGLER_RECORDS, NAN_BURST_ALERT } from './fast-rules.js';
+import { DOWN_ALERT, FAST_STRAGGLER_EVIDENCE, FAST_STRAGGLER_RECORDS, fastWindowSeconds, NAN_BURST_ALERT } from './fast-rules.js';
 import type { MonitoringOptions } from './options.js';
 import type { RuleTestCase } from './straggler-rule-tests.js';
 import { FAST_STRAGGLER_ALERT, HUNG_ALERT, STOPPING_STATE } from './view-contract.js';
@@ -52,11 +52,27 @@ interface PushingNode {
   readonly stopping?: boolean;
   /** Pushes nothing of this library's (PersiaML's own nodes): no interval, state or progress age. */
   readonly bare?: boolean;
+  /** Its pushes start at this second of each interval (0 when not given). */
+  readonly phase?: number;
+  /** Seconds a push takes to land on the gateway, which stamps that moment (0 when not given). */
+  readonly delay?: number;
+  /** The push started at this second was lost: every attempt of it failed; the next one took `lateBy` seconds to land. */
+  readonly lost?: number;
+  readonly lateBy?: number;
 }
 
 /** What the gateway holds for one node at each scrape: its push time, interval, state and progress age. */
 function pushingNode(at: Sampling, n: PushingNode, steps: number): Series[] {
-  const lastPushBy = (t: number): number => Math.floor(Math.min(t, n.lastPush ?? Infinity) / n.interval) * n.interval;
+  const phase = n.phase ?? 0;
+  const delay = n.delay ?? 0;
+  const same = (a: number, b: number | undefined): boolean => b !== undefined && Math.abs(a - b) < 1e-9;
+  const landing = (start: number): number => start + (same(start - n.interval, n.lost) ? (n.lateBy ?? delay) : delay);
+  // The push time the gateway holds at t: the last push that landed by then (and started by its last push).
+  const lastPushBy = (t: number): number => {
+    let start = phase + Math.floor((Math.min(t - delay, n.lastPush ?? Infinity) - phase) / n.interval) * n.interval;
+    while (same(start, n.lost) || landing(start) > t) start -= n.interval;
+    return landing(start);
+  };
   // The first push at or after the hang still carries the last progress; every later one adds an interval.
   const firstStalled = n.progressUntil === undefined ? Infinity : Math.ceil(n.progressUntil / n.interval) * n.interval;
   const age = (t: number): number => (n.neverStarted ? 0 : Math.max(0, lastPushBy(t) - firstStalled));
@@ -72,15 +88,33 @@ function pushingNode(at: Sampling, n: PushingNode, steps: number): Series[] {
   ];
 }
 
-/** A histogram's count and sum (all the fast scores read), `perStep` observations of `mean(t)` seconds each step. */
-function meanHistogram({ step }: Sampling, metric: string, labels: Labels, steps: number, mean: (t: number) => number, perStep = 150): Series[] {
+/**
+ * A histogram's count and sum (all the fast scores read), `perStep` observations of `mean(t)` seconds each
+ * step; `hiccupAt`: the step ending then held a pause of `hiccupSeconds` (latencies x3, half the batches).
+ */
+function meanHistogram(
+  { step }: Sampling,
+  metric: string,
+  labels: Labels,
+  steps: number,
+  mean: (t: number) => number,
+  perStep = 150,
+  hiccup?: { readonly at: number; readonly seconds: number },
+): Series[] {
   let sum = 0;
+  let count = 0;
+  const counts: number[] = [];
   const sums = Array.from({ length: steps + 1 }, (_, k) => {
-    if (k > 0) sum += perStep * mean(k * step);
+    const paused = k > 0 && hiccup !== undefined && Math.abs(k * step - hiccup.at) < 1e-9 ? hiccup.seconds / step : 0;
+    if (k > 0) {
+      count += perStep * (1 - paused / 2);
+      sum += perStep * mean(k * step) * (1 - paused + (paused / 2) * 3);
+    }
+    counts.push(Math.round(count * 1e6) / 1e6);
     return Math.round(sum * 1e6) / 1e6;
   });
   return [
-    [{ __name__: `${metric}_count`, ...labels }, `0+${perStep}x${steps}`],
+    [{ __name__: `${metric}_count`, ...labels }, counts.join(' ')],
     [{ __name__: `${metric}_sum`, ...labels }, sums.join(' ')],
     [{ __name__: 'push_time_seconds', ...labels }, `0+${step}x${steps}`],
   ];
@@ -104,6 +138,12 @@ function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCas
   const end = `${Math.floor((steps * at.step) / at.evaluation) * at.evaluation}s`;
   const hung = node('middleware', 'm1');
   const killed = node('server', 'killed');
+  // Lost a push, and the next one, slow to land (a fifth of an interval, the gateway busy), lands just after
+  // the scrape at `fault`: its last push as scraped is older than two intervals, yet not down.
+  const lateBy = 0.2 * p;
+  const nextAt = fault - lateBy + 0.01 * p;
+  const lostOne: PushingNode = { labels: node('server', 'lost-one'), interval: p, phase: (((nextAt - p) % p) + p) % p, delay: 0.005 * p, lost: nextAt - p, lateBy };
+  const lostAge = Math.round((fault - (nextAt - 2 * p + 0.005 * p)) * 1000) / 1000;
   // PersiaML's own nodes: keyed by job, instance and ip_addr, no interval published (judged by the job's).
   const persiaml = (instance: string): Labels => ({ job: 'dlrm', instance, ip_addr: '10.0.0.7' });
   return [
@@ -111,7 +151,8 @@ function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCas
       comment:
         `a node that pushes every ${p}s but stops progressing at ${fault}s is hung by ${hungBy}s, a SIGKILLed one (and a PersiaML node without an interval) down by ${downBy}s; ` +
         'silent: a healthy node, a neighbour group under the hung node plus a shadow label, a node pushing every 10 intervals, ' +
-        'one that has not made its first step, one that shut down cleanly (its last push said stopping)',
+        'one that has not made its first step, one that shut down cleanly (its last push said stopping), ' +
+        `one that lost a push (its last push ${lostAge}s old at the scrape at ${fault}s)`,
       series: [
         ...pushingNode(at, { labels: node('middleware', 'm0'), interval: p }, steps),
         ...pushingNode(at, { labels: hung, interval: p, progressUntil: fault }, steps),
@@ -120,45 +161,72 @@ function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCas
         ...pushingNode(at, { labels: node('trainer', 'starting'), interval: p, neverStarted: true }, steps),
         ...pushingNode(at, { labels: node('server', 'stopped'), interval: p, lastPush: fault, progressUntil: fault - p, stopping: true }, steps),
         ...pushingNode(at, { labels: killed, interval: p, lastPush: fault }, steps),
+        ...(lostAge < options.downAfterIntervals * p ? pushingNode(at, lostOne, steps) : []),
         ...pushingNode(at, { labels: persiaml('worker_0'), interval: p, bare: true }, steps),
         ...pushingNode(at, { labels: persiaml('worker_1'), interval: p, lastPush: fault, bare: true }, steps),
       ],
       evals: [
         { at: `${fault - at.evaluation}s`, alert: HUNG_ALERT, firing: [] },
         { at: `${fault - at.evaluation}s`, alert: DOWN_ALERT, firing: [] },
+        { at: `${fault}s`, alert: DOWN_ALERT, firing: [] },
         { at: `${hungBy}s`, alert: HUNG_ALERT, firing: [hung] },
         { at: `${downBy}s`, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
         // Long after: still exactly those two, and the killed node is down, not hung.
         { at: end, alert: HUNG_ALERT, firing: [hung] },
         { at: end, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
       ],
+      // The lost push is seen: the node's last push, as scraped at `fault`, is more than two intervals old.
+      exprs:
+        lostAge >= options.downAfterIntervals * p
+          ? []
+          : [
+              {
+                at: `${fault}s`,
+                expr: `round(timestamp(push_time_seconds{instance="lost-one"}) - push_time_seconds{instance="lost-one"}, 0.001)`,
+                samples: [{ labels: node('server', 'lost-one'), value: lostAge }],
+              },
+            ],
     },
   ];
 }
 
 function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestCase[] {
-  const window = Math.ceil(2 * Math.max(options.pushIntervalSeconds, options.scrapeIntervalSeconds));
+  const window = fastWindowSeconds(options);
   const onset = at.atOrAfter(Math.max(120, 2 * window));
   const by = at.atOrAfter(onset + window + at.step);
   const steps = Math.ceil((by + 4 * window) / at.step);
   const rpc = 'lookup_rpc_time_cost';
   const mixed = 'lookup_mixed_batch_time_cost';
+  const theta = options.fastStragglerThreshold;
   // Just above the threshold and at 1.5x: the fast path's goal is every straggler of r >= 1.5.
-  const slow = Math.max(1.5, options.fastStragglerThreshold * 1.1);
+  const slow = Math.max(1.5, theta * 1.1);
   const fast = (): number => 0.005;
   const slowFrom = (t: number): number => (t > onset ? 0.005 * slow : 0.005);
-  return [
+  // Batches per step that show a time-cost-only slowdown at the threshold twice as clearly as the rule asks
+  // (FAST_STRAGGLER_EVIDENCE), and that leave one of `slow` at half of it (within their chance wander).
+  const stepsPerWindow = Math.max(1, Math.floor(window / at.step));
+  const many = Math.ceil(((2 * FAST_STRAGGLER_EVIDENCE.timeCost) / (theta - 1)) ** 2 / stepsPerWindow);
+  const few = Math.floor((FAST_STRAGGLER_EVIDENCE.timeCost / 2 / (slow - 1)) ** 2 / stepsPerWindow);
+  // A healthy node's pause (a GC, a page-cache flush) of one push interval, within one scrape step and a third of the data the window holds.
+  const hiccup = { at: onset, seconds: Math.min(options.pushIntervalSeconds, at.step, (stepsPerWindow * at.step) / 3) };
+  const data = stepsPerWindow * at.step;
+  // Its window's mean time cost over its peers': the pause's batches are half as many and three times as long.
+  const hiccupScore = (data + hiccup.seconds / 2) / (data - hiccup.seconds / 2);
+  const cases: RuleTestCase[] = [
     {
       comment:
-        `from ${onset}s a middleware and a PersiaML worker (gauges) ${slow}x slower (mean time cost) and a server doing a third of its peers' batches fire by ${by}s, ` +
-        'not before; their peers never; one node per role and a job slow everywhere score 1',
+        `from ${onset}s a middleware (${many} batches a step) and a PersiaML worker (gauges) ${slow}x slower (mean time cost) and a server doing a third of its peers' batches fire by ${by}s, ` +
+        `not before; their peers never; nor does a trainer as slow but of ${few} batches a step (its slowdown is within their chance wander); one node per role and a job slow everywhere score 1`,
       series: [
-        ...meanHistogram(at, rpc, node('middleware', 'm0'), steps, fast),
-        ...meanHistogram(at, rpc, node('middleware', 'm1'), steps, fast),
-        ...meanHistogram(at, rpc, node('middleware', 'm2'), steps, slowFrom),
+        ...meanHistogram(at, rpc, node('middleware', 'm0'), steps, fast, many),
+        ...meanHistogram(at, rpc, node('middleware', 'm1'), steps, fast, many),
+        ...meanHistogram(at, rpc, node('middleware', 'm2'), steps, slowFrom, many),
         ...meanHistogram(at, mixed, node('server', 's0'), steps, fast),
         ...meanHistogram(at, mixed, node('server', 's1'), steps, fast),
         ...meanHistogram(at, mixed, node('server', 's2'), steps, fast, 50),
+        ...meanHistogram(at, rpc, node('trainer', 't0'), steps, fast, few),
+        ...meanHistogram(at, rpc, node('trainer', 't1'), steps, fast, few),
+        ...meanHistogram(at, rpc, node('trainer', 't2'), steps, slowFrom, few),
         // PersiaML's nodes time with last-value gauges, under job/instance/ip_addr.
         ...gaugeNode(at, { job: 'dlrm', instance: 'w0', ip_addr: '10.0.0.1' }, steps, fast),
         ...gaugeNode(at, { job: 'dlrm', instance: 'w1', ip_addr: '10.0.0.2' }, steps, fast),
@@ -185,17 +253,44 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
             })),
           ],
         },
+        // The trainer is as slow as the middleware: only its batches are fewer.
+        {
+          at: `${by}s`,
+          expr: `round(${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{instance="t2"}, 0.001)`,
+          samples: [{ labels: { ...node('trainer', 't2'), metric: rpc }, value: Math.round(slow * 1000) / 1000 }],
+        },
       ],
     },
     {
       comment: 'two nodes of a role: the slower is compared with the faster; no straggler before the onset',
-      series: [...meanHistogram(at, rpc, node('middleware', 'fast'), steps, fast), ...meanHistogram(at, rpc, node('middleware', 'slow'), steps, slowFrom)],
+      series: [...meanHistogram(at, rpc, node('middleware', 'fast'), steps, fast, many), ...meanHistogram(at, rpc, node('middleware', 'slow'), steps, slowFrom, many)],
       evals: [
         { at: `${onset}s`, alert: FAST_STRAGGLER_ALERT, firing: [] },
         { at: `${by}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'slow')] },
       ],
     },
   ];
+  if (hiccupScore < theta) {
+    cases.push({
+      comment:
+        `a healthy node's ${hiccup.seconds}s pause (latencies x3, half its batches) in the step ending at ${onset}s scores ${hiccupScore.toFixed(2)} over the ${window}s window, ` +
+        `below ${theta}: silent in every window that holds it, though its ${many} batches a step would show a real slowdown at once`,
+      series: [
+        ...meanHistogram(at, rpc, node('trainer', 'h0'), steps, fast, many),
+        ...meanHistogram(at, rpc, node('trainer', 'h1'), steps, fast, many),
+        ...meanHistogram(at, rpc, node('trainer', 'h2'), steps, fast, many, hiccup),
+      ],
+      evals: Array.from({ length: stepsPerWindow + 1 }, (_, k) => ({ at: `${onset + k * at.step}s`, alert: FAST_STRAGGLER_ALERT, firing: [] })),
+      exprs: [
+        {
+          at: `${onset}s`,
+          expr: `round(${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{instance="h2"}, 0.001)`,
+          samples: [{ labels: { ...node('trainer', 'h2'), metric: rpc }, value: Math.round(hiccupScore * 1000) / 1000 }],
+        },
+      ],
+    });
+  }
+  return cases;
 }
 
 function nanBurstCases(options: MonitoringOptions, at: Sampling): RuleTestCase[] {

@@ -18,6 +18,9 @@
  *   role, the faster of two) over one fast window, on the mean time cost rather than the P99 (a P99 of a
  *   few dozen observations is noise; for PersiaML's last-value gauges, the mean of the window's values) and
  *   on the time per batch (seconds between the window's pushes per batch, so the scrape's timing cancels out).
+ *   A score fires when it passes the threshold by more than the chance wander of the batches behind it
+ *   (FAST_STRAGGLER_EVIDENCE): bench/detection measured the healthy nodes of a job of slow batches crossing
+ *   1.4 by chance more than once per node-hour on average without it.
  * - PersiaNaNGradientBurst: at least `nanBurstCount` NaNs on one node and feature within one fast window, at
  *   least three times the rate of the half hour before (a node that always produces a few is not a burst).
  */
@@ -148,7 +151,8 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
       summary: `{{ $labels.role }} {{ $labels.instance }} is slower than its peers in job {{ $labels.job }}`,
       description:
         `Over the last ${w} its mean time cost or its time per batch was more than ${threshold} times that of a typical ` +
-        `{{ $labels.role }} of the job (${r.timeCostSlowdown}, ${r.throughputSlowdown}). If it stays, PersiaStragglerNode confirms it on 5-minute P99s.`,
+        `{{ $labels.role }} of the job (${r.timeCostSlowdown}, ${r.throughputSlowdown}), by more than the chance wander of the batches behind it ` +
+        `(${r.batches}). If it stays, PersiaStragglerNode confirms it on 5-minute P99s.`,
     },
     {
       alert: NAN_BURST_ALERT,

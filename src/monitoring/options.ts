@@ -33,8 +33,8 @@ export interface MonitoringOptions {
   readonly hangAfterIntervals: number;
   /**
    * PersiaNodeDown: a node whose last push, as scraped, is older than this many of its intervals. One lost
-   * push leaves it two intervals old (plus the push's own fraction of a second), a push retried after a
-   * timeout lands within half an interval (5 s push timeout at 10 s pushes); two lost pushes pass 2.5. @default 2.5
+   * push (every attempt of it failed) leaves it just under two intervals old (plus the fraction of a second a
+   * push takes); two lost pushes pass 2.5, and so does a kill, within 2.5 intervals plus a scrape. @default 2.5
    */
   readonly downAfterIntervals: number;
   /**

@@ -61,7 +61,8 @@ describe('fast rules', () => {
     const rules = renderAlertRules(options({ hangAfterIntervals: 3, downAfterIntervals: 4, fastStragglerThreshold: 1.7, nanBurstCount: 25 }));
     expect(rules).toContain('persia_node_progress_age_seconds > 2.5 * persia_node_push_interval_seconds');
     expect(rules).toContain('timestamp(push_time_seconds) - push_time_seconds > 4 * persia_node_push_interval_seconds');
-    expect(rules).toContain('ratio_fast) > 1.7');
+    expect(rules).toContain('ratio_fast > 1.7 and');
+    expect(rules).toContain('ratio_fast > 1.7 unless');
     expect(rules).toContain('>= 25');
   });
 });
