@@ -9,13 +9,13 @@
 import { gatewaysDownPromql, pushAgeVersusThreshold, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { OPTION_BY_KEY } from '../config/options.js';
-import { type AlertSpec, alertRule, type RuleGroup } from './rule-model.js';
+import { type AlertSpec, alertRule, NODE_NAME, type RuleGroup } from './rule-model.js';
 import { fastAlertSpecs, fastRuleGroup } from './fast-rules.js';
 import { timeCostMetrics } from './recording-rules.js';
 import { stragglerAlertSpec } from './straggler-rules.js';
 import { DUPLICATE_IDENTITY_ALERT } from './view-contract.js';
 
-const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
+const NODE = NODE_NAME;
 
 /** Failed attempts of two lost pushes, each tried 1 + push_retries times (src/push/pusher.ts): the most PersiaNodePushFailuresRising lets pass. */
 export const PUSH_FAILURES_RISING_ATTEMPTS = 2 * (1 + (OPTION_BY_KEY.get('push_retries')?.default as number));

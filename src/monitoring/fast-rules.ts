@@ -26,7 +26,7 @@
  */
 import { STOPPING_STATE } from './view-contract.js';
 import type { MonitoringOptions } from './options.js';
-import { type AlertSpec, alertRule, type RecordingRule, type RuleGroup } from './rule-model.js';
+import { type AlertSpec, alertRule, NODE_NAME, NODE_ROLE, type RecordingRule, type RuleGroup } from './rule-model.js';
 import { BATCH_TIME_COSTS, referenceRule, slowdownRule, TIME_COST_GAUGES } from './straggler-rules.js';
 import { FAST_STRAGGLER_ALERT, HUNG_ALERT, hungAfterIntervals, RUNNING_STATE } from './view-contract.js';
 import { PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
@@ -70,7 +70,7 @@ export function fastWindowSeconds(options: MonitoringOptions): number {
 
 /** How old a node's last push was when Prometheus last scraped it (scrape time, not evaluation time). */
 const PUSH_AGE_AT_SCRAPE = 'timestamp(push_time_seconds) - push_time_seconds';
-const NODE = '{{ $labels.role }} {{ $labels.instance }} of job {{ $labels.job }}';
+const NODE = NODE_NAME;
 
 /** The fast straggler scores, in order (each reads the ones before it). */
 export function fastStragglerRecordingRules(timeCosts: readonly string[], options: MonitoringOptions, timeCostGauges: readonly string[] = TIME_COST_GAUGES): RecordingRule[] {
@@ -148,10 +148,10 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
         `    ${evident(r.throughputSlowdown, threshold, FAST_STRAGGLER_EVIDENCE.throughput)}\n` +
         `)`,
       severity: 'warning',
-      summary: `{{ $labels.role }} {{ $labels.instance }} is slower than its peers in job {{ $labels.job }}`,
+      summary: `${NODE} is slower than its peers`,
       description:
         `Over the last ${w} its mean time cost or its time per batch was more than ${threshold} times that of a typical ` +
-        `{{ $labels.role }} of the job (${r.timeCostSlowdown}, ${r.throughputSlowdown}), by more than the chance wander of the batches behind it ` +
+        `${NODE_ROLE} of the job (${r.timeCostSlowdown}, ${r.throughputSlowdown}), by more than the chance wander of the batches behind it ` +
         `(${r.batches}). If it stays, PersiaStragglerNode confirms it on 5-minute P99s.`,
     },
     {

@@ -27,7 +27,7 @@
  * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
  */
 import type { MonitoringOptions } from './options.js';
-import type { AlertSpec, RecordingRule } from './rule-model.js';
+import { type AlertSpec, NODE_NAME, NODE_ROLE, type RecordingRule } from './rule-model.js';
 import { ROLE_FAMILIES, STRAGGLER_ALERT } from './view-contract.js';
 
 /** PersiaML's last-value time gauges in seconds (their names end in `_sec`), of every role. */
@@ -106,10 +106,10 @@ export function stragglerAlertSpec(options: MonitoringOptions): AlertSpec {
     expr: `max without (metric) (${r.timeCostSlowdown}) > ${threshold}\n` + `or\n` + `max without (metric) (${r.throughputSlowdown}) > ${threshold}`,
     for: promDuration(options.stragglerForSeconds),
     severity: 'warning',
-    summary: `{{ $labels.role }} {{ $labels.instance }} is a straggler of job {{ $labels.job }}`,
+    summary: `${NODE_NAME} is a straggler`,
     description:
       `Its P99 time cost or its time per batch has stayed more than ${threshold} times that of a typical ` +
-      `{{ $labels.role }} of the job for ${promDuration(options.stragglerForSeconds)}; in synchronous training it sets the pace ` +
+      `${NODE_ROLE} of the job for ${promDuration(options.stragglerForSeconds)}; in synchronous training it sets the pace ` +
       `of every node. ${r.timeCostSlowdown}{instance="{{ $labels.instance }}"} and ${r.throughputSlowdown} say which ` +
       'time cost; look at its host (CPU, network, a noisy neighbour) before its code.',
   };

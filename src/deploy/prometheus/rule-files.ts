@@ -7,7 +7,7 @@ import { ruleTestCases } from '../../monitoring/alert-rule-tests.js';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, type MonitoringOptions } from '../../monitoring/options.js';
 import { RULE_TEST_EVALUATION_SECONDS } from '../../monitoring/fast-rule-tests.js';
 import { recordingRuleGroups } from '../../monitoring/recording-rules.js';
-import type { AlertSpec } from '../../monitoring/rule-model.js';
+import { type AlertSpec, expandAnnotation } from '../../monitoring/rule-model.js';
 import type { RuleTestCase } from '../../monitoring/straggler-rule-tests.js';
 import { commented, yamlFile } from '../yaml.js';
 
@@ -40,18 +40,13 @@ function seriesText(labels: Labels): string {
   return `${name}{${inner}}`;
 }
 
-/** `{{ $labels.x }}` → the label's value, as Prometheus would expand it. */
-function expand(template: string, labels: Labels): string {
-  return template.replace(/\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}/g, (_, name: string) => labels[name] ?? '');
-}
-
 function alertTest(spec: AlertSpec, at: string, firing: readonly Labels[]): Record<string, unknown> {
   return {
     eval_time: at,
     alertname: spec.alert,
     exp_alerts: firing.map((labels) => ({
       exp_labels: { severity: spec.severity, ...labels },
-      exp_annotations: { summary: expand(spec.summary, labels), description: expand(spec.description, labels) },
+      exp_annotations: { summary: expandAnnotation(spec.summary, labels), description: expandAnnotation(spec.description, labels) },
     })),
   };
 }
