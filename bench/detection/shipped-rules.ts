@@ -104,7 +104,8 @@ function withoutUnreadRecords(text: string, needed: ReadonlySet<string>): string
 }
 
 export function shippedRules(options: MonitoringOptions): ShippedRules {
-  const records = recordingRuleGroups().flatMap((group) => group.rules.flatMap((rule) => ('record' in rule ? [rule] : [])));
+  // The recording rules of the rule files, and those an alert group computes before its alerts (the fast group's).
+  const records = [...recordingRuleGroups(), ...alertRuleGroups(options)].flatMap((group) => group.rules.flatMap((rule) => ('record' in rule ? [rule] : [])));
   const alertExprs = alertRuleGroups(options).flatMap((group) => group.rules.map((rule) => rule.expr));
   const needed = recordsAlertsRead(alertExprs, records);
   const rules = [...alertRuleGroups(options).flatMap((group) => group.rules), ...records.filter((rule) => needed.has(rule.record))];

@@ -100,13 +100,14 @@ function meanHistogram(
   mean: (t: number) => number,
   perStep = 150,
   hiccup?: { readonly at: number; readonly seconds: number },
+  stopsAt = Infinity,
 ): Series[] {
   let sum = 0;
   let count = 0;
   const counts: number[] = [];
   const sums = Array.from({ length: steps + 1 }, (_, k) => {
     const paused = k > 0 && hiccup !== undefined && Math.abs(k * step - hiccup.at) < 1e-9 ? hiccup.seconds / step : 0;
-    if (k > 0) {
+    if (k > 0 && k * step <= stopsAt) {
       count += perStep * (1 - paused / 2);
       sum += perStep * mean(k * step) * (1 - paused + (paused / 2) * 3);
     }
@@ -270,6 +271,27 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
       ],
     },
   ];
+  const hung = node('trainer', 'hung');
+  cases.push({
+    comment:
+      `a node of ${many} batches a step that hangs at ${onset}s: its batch rate falls to nothing over the window, yet it is hung ` +
+      `(${PROGRESS_AGE_METRIC} above 0, PersiaNodeHung), not a straggler`,
+    series: [
+      ...meanHistogram(at, mixed, node('trainer', 'busy0'), steps, fast, many),
+      ...meanHistogram(at, mixed, node('trainer', 'busy1'), steps, fast, many),
+      ...meanHistogram(at, mixed, hung, steps, fast, many, undefined, onset),
+      [{ __name__: PROGRESS_AGE_METRIC, ...hung }, at.values(steps, (t) => Math.max(0, t - onset))],
+    ],
+    evals: Array.from({ length: stepsPerWindow + 2 }, (_, k) => ({ at: `${onset + k * at.step}s`, alert: FAST_STRAGGLER_ALERT, firing: [] })),
+    // Its time per batch over the window's: what would have fired.
+    exprs: [
+      {
+        at: `${onset + at.step}s`,
+        expr: `${FAST_STRAGGLER_RECORDS.throughputSlowdown}{instance="hung"} > ${theta}`,
+        samples: [{ labels: { __name__: FAST_STRAGGLER_RECORDS.throughputSlowdown, ...hung, metric: mixed }, value: stepsPerWindow / (stepsPerWindow - 1) }],
+      },
+    ],
+  });
   if (hiccupScore < theta) {
     cases.push({
       comment:

@@ -146,7 +146,9 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
         `    (${r.timeCostSlowdown} > ${threshold} unless ${r.batches})\n` +
         `  or\n` +
         `    ${evident(r.throughputSlowdown, threshold, FAST_STRAGGLER_EVIDENCE.throughput)}\n` +
-        `)`,
+        `)\n` +
+        // A node whose last push saw no progress is hung (PersiaNodeHung), not slow: its batch rate falls to nothing as the hang begins.
+        `unless (${PROGRESS_AGE_METRIC} > 0)`,
       severity: 'warning',
       summary: `${NODE} is slower than its peers`,
       description:
