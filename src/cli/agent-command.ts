@@ -5,11 +5,12 @@
  * the environment), scrapes each endpoint at every push (src/push/scrape-source.ts) and runs until
  * SIGINT/SIGTERM, then shuts down as a node does: a final push, and the DELETE when configured.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, UsageError } from '../errors.js';
 import { redactUrl } from '../gateway/address.js';
 import { KeepAlive } from '../gateway/keep-alive.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
+import { checkProgressSource } from '../metrics/progress.js';
 import { startNodeMetrics } from '../node-metrics.js';
 import { checkScrapeUrl, DEFAULT_SCRAPE_MAX_BYTES, scrapeSource } from '../push/scrape-source.js';
 import { runAction } from './kit/action.js';
@@ -54,7 +55,7 @@ export function registerAgentCommand(program: Command, context: CommandContext):
     .option('--scrape <url>', 'a /metrics endpoint to scrape at each push (repeat for more)', (text: string, previous: string[] = []) => [...previous, text])
     .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
-    .option('--progress <family>', "a counter family of the scraped pages whose rise is the node's progress (hang detection)")
+    .option('--progress <family>', "a counter family of the scraped pages whose rise is the node's progress (hang detection)", progressFamily)
     .option('--max-scrape-bytes <bytes>', 'the largest page read from one endpoint', integerFlag(1024, 2 ** 30), DEFAULT_SCRAPE_MAX_BYTES)
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: AgentFlags) => runAgent(flags, context)));
@@ -98,6 +99,17 @@ async function runAgent(flags: AgentFlags, context: CommandContext): Promise<num
   } finally {
     await Promise.all(sources.map((source) => source.close()));
   }
+}
+
+/** A --progress value: a metric family name (checked where startNodeMetrics() checks it), else a usage error. */
+function progressFamily(text: string): string {
+  try {
+    checkProgressSource({ family: text }, true);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new InvalidArgumentError(`expected a counter family of the scraped pages (a metric name such as train_steps_total), found "${text}"`);
+  }
+  return text;
 }
 
 /** A --scrape value, as a usage error naming the option when it is no http(s) URL (credentials hidden). */

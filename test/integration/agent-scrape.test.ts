@@ -155,5 +155,9 @@ describe.skipIf(!existsSync(CLI_MAIN))('persia-metrics agent: usage', () => {
     expect(bad.stderr).not.toContain('secret');
     const role = await runCli(['agent', '--role', 'gpu', '--scrape', 'http://127.0.0.1:9400/metrics']);
     expect(role.code).toBe(2);
+    const progress = await runCli(['agent', '--role', 'trainer', '--scrape', 'http://127.0.0.1:9400/metrics', '--progress', 'train steps']);
+    expect(progress.code).toBe(2);
+    expect(progress.stderr).toContain(`option '--progress <family>' argument 'train steps' is invalid. expected a counter family of the scraped pages`);
+    expect(help.stdout).toContain('Without --progress the agent cannot know');
   });
 });

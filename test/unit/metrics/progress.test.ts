@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC } from '../../../src/metrics/catalog.js';
-import { installProgressWatch } from '../../../src/metrics/progress.js';
+import { checkProgressSource, installProgressWatch } from '../../../src/metrics/progress.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
 
 function node() {
@@ -118,5 +118,14 @@ describe('progress age from a family of the extra sources, or from nowhere', () 
     expect(installProgressWatch(registry, { source: false })).toBeUndefined();
     registry.collect();
     expect(registry.get(PROGRESS_AGE_METRIC)?.seriesCount ?? 0).toBe(0);
+  });
+
+  it('a progress option that is neither { family: name } nor false, or a family without extra sources to read it from, is a ConfigError naming it', () => {
+    expect(checkProgressSource(undefined, false)).toBeUndefined();
+    expect(checkProgressSource(false, false)).toBe(false);
+    expect(checkProgressSource({ family: 'train_steps_total' }, true)).toEqual({ family: 'train_steps_total' });
+    expect(() => checkProgressSource('train_steps_total', true)).toThrow(/startNodeMetrics\(\): progress: expected \{ family: /);
+    expect(() => checkProgressSource({ family: 'train steps' }, true)).toThrow(/progress: expected/);
+    expect(() => checkProgressSource({ family: 'train_steps_total' }, false)).toThrow(/progress\.family: expected extraSources to read it from/);
   });
 });
