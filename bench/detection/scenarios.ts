@@ -42,6 +42,8 @@ const SMALL_JOB_SIZES = [2, 2, 3, 4, 4, 6, 8, 8, 12, 16, 24, 32, 48];
 const LARGE_JOB_SIZES = [96, 128, 256];
 /** Warm-up and horizons count windows up to this long (see generateScenarios). */
 export const WINDOW_CAP_SECONDS = 600;
+/** Seconds per batch of a job's healthy nodes, drawn log-uniform between these (the page cites them). */
+export const STEP_SECONDS_RANGE = [0.02, 0.5] as const;
 
 /** One faulty node among a few peers: its fault, not the crowd, is what these scenarios measure. */
 const FEW_NODES = [2, 3, 4, 6, 8];
@@ -70,7 +72,7 @@ function jobModel(rules: ShippedRules, plan: ScenarioPlan, random: Random, durat
     pushIntervalSeconds: plan.pushIntervalSeconds,
     scrapeIntervalSeconds: plan.scrapeIntervalSeconds,
     durationSeconds,
-    stepSeconds: random.logUniform(0.02, 0.5),
+    stepSeconds: random.logUniform(...STEP_SECONDS_RANGE),
     medianSeconds: Object.fromEntries(rules.metrics.filter((spec) => spec.type === 'histogram').map((spec) => [spec.name, random.logUniform(0.0005, 0.02)])),
     metrics: rules.metrics,
     series: rules.series,

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readDetectionFigures, type DetectionFigures, type KindFigures } from '../../bench/detection/figures.js';
-import { GOALS, PUBLISHED, renderDetectionPage, STRAGGLER_GOAL_SLICE } from '../../bench/detection/page.js';
+import { GOALS, PUBLISHED, renderDetectionPage, STRAGGLER_GOAL_SLICE, tradeOff } from '../../bench/detection/page.js';
+import { FAST_STRAGGLER_EVIDENCE } from '../../src/monitoring/fast-rules.js';
+import { DEFAULT_MONITORING_OPTIONS } from '../../src/monitoring/options.js';
 import { FAULT_KINDS } from '../../bench/detection/shipped-rules.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -51,6 +53,20 @@ describe('docs/detection.md', () => {
     const none = renderDetectionPage(withKind(figures, 'hang', { alerts: [], medianSeconds: null, recall: 0, precision: null }));
     expect(none).toMatch(/for hangs: \*\*NOT met\*\* — median never \(missed\).*Why: no shipped rule claims this fault/);
     expect(page).toContain(`for stragglers (${STRAGGLER_GOAL_SLICE}):`);
+  });
+
+  it('says what a missed dead-node or straggler goal would cost to meet, in the model’s and the rules’ figures', () => {
+    const dead = tradeOff('dead', figures.setup) ?? '';
+    // 0.05 % of 10 s pushes start a blip: 180 per 1,000 node-hours, each 2-4 pushes long.
+    expect(dead).toContain('180 blips per 1,000 node-hours at 10 s pushes');
+    expect(dead).toContain(`older than the ${DEFAULT_MONITORING_OPTIONS.downAfterIntervals} intervals`);
+    expect(renderDetectionPage(withKind(figures, 'dead', { precision: 0.5 }))).toContain(`Precision ≥ ${GOALS.precision} for dead nodes: **NOT met** — 0.500.`);
+    expect(renderDetectionPage(withKind(figures, 'dead', { precision: 0.5 }))).toContain(`Why: ${dead}`);
+    const straggler = tradeOff('straggler', figures.setup) ?? '';
+    expect(straggler).toContain(`above ${FAST_STRAGGLER_EVIDENCE.throughput} for the time per batch, ${FAST_STRAGGLER_EVIDENCE.timeCost} for the mean time cost`);
+    // 30 s of 0.5 s batches slowed 1.5x: 40 of them, where 1.5 is 0.5 x sqrt(40) = 3.2 wanders.
+    expect(straggler).toContain('as few as 40 of a node slowed 1.5×, where that slowdown is 3.2 chance wanders');
+    expect(tradeOff('hang', figures.setup)).toBeUndefined();
   });
 
   it('says when the figures are from a quick run', () => {
