@@ -15,7 +15,7 @@ import { startNodeMetrics } from '../node-metrics.js';
 import { checkScrapeUrl, DEFAULT_SCRAPE_MAX_BYTES, scrapeSource } from '../push/scrape-source.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
-import { integerFlag, optionFlag, parseGatewayOption, parsePath } from './kit/flags.js';
+import { integerFlag, optionFlag, parseGatewayOption, parsePath, repeatable } from './kit/flags.js';
 import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
 import { runUntilSignal, stopped } from './kit/until-signal.js';
 
@@ -52,7 +52,11 @@ export function registerAgentCommand(program: Command, context: CommandContext):
     .command('agent')
     .description('push local /metrics endpoints (a Python trainer, dcgm-exporter) as one node, until stopped')
     .option('--role <role>', `node role: ${NODE_ROLES.join(', ')}`, optionFlag('role'))
-    .option('--scrape <url>', 'a /metrics endpoint to scrape at each push (repeat for more)', (text: string, previous: string[] = []) => [...previous, text])
+    .option(
+      '--scrape <url>',
+      'a /metrics endpoint to scrape at each push (repeat for more)',
+      repeatable((text) => text),
+    )
     .option('-c, --config <file>', 'global_config.yaml to read', parsePath)
     .option('--gateway <host:port>', 'the gateway, over the file and PERSIA_METRICS_GATEWAY_ADDR', parseGatewayOption)
     .option('--progress <family>', "a counter family of the scraped pages whose rise is the node's progress (hang detection)", progressFamily)

@@ -45,7 +45,7 @@ export function registerSimulateCommand(program: Command, context: CommandContex
     .option('--step-ms <ms>', 'time between two simulated batches per node', parseCount, 20)
     .option(
       '--slow <spec>',
-      `a straggler, repeatable: ${SLOW_NODE_FORMAT} (its time costs FACTOR times longer, its batches FACTOR times rarer; FACTOR at most ${MAX_SLOW_FACTOR})`,
+      `a straggler, repeatable: ${SLOW_NODE_FORMAT} (its time costs FACTOR times longer, its batches FACTOR times rarer; FACTOR at most ${MAX_SLOW_FACTOR}, above 1)`,
       collectSlowNode,
     )
     .option('--persiaml-workers <n>', 'replayed PersiaML embedding workers (Rust nodes: no role, no interval; docs/processes.md)', parseCount, 0)

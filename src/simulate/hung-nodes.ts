@@ -5,7 +5,7 @@
  * (persia_node_progress_age_seconds) grows, and PersiaNodeHung fires, as for a deadlocked training loop.
  */
 import { type NodeRole } from '../metrics/catalog.js';
-import { type NamedNode, nodeSpecError, type NodeSpecSyntax, parseNodeSpec, valuesByNode } from './node-spec.js';
+import { type NamedNode, nodeSpecError, type NodeSpecSyntax, parseNodeSpec, specNumber, valuesByNode } from './node-spec.js';
 
 export interface HungNode extends NamedNode {
   /** Seconds after the node's start at which its training stops. */
@@ -19,12 +19,10 @@ const HANG: NodeSpecSyntax = { flag: '--hang', separator: '@', valueOptional: tr
 /** The latest SECONDS: a Node timer of 2^31 ms or more fires at once. */
 export const MAX_HANG_SECONDS = 2_147_483;
 
-const DECIMAL = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
-
 /** One `--hang` value, or a DeployUsageError naming the flag and what was expected. */
 export function parseHungNode(text: string): HungNode {
   const { role, instance, value } = parseNodeSpec(HANG, text);
-  const afterSeconds = value === undefined ? 0 : DECIMAL.test(value) ? Number(value) : NaN;
+  const afterSeconds = value === undefined ? 0 : specNumber(value);
   if (!(afterSeconds >= 0 && afterSeconds <= MAX_HANG_SECONDS)) {
     throw nodeSpecError(HANG, `"${value ?? ''}" in "${text}" is not a number of seconds from 0 to ${MAX_HANG_SECONDS} (when the node stops training)`);
   }

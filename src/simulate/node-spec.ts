@@ -28,6 +28,17 @@ export interface NodeSpec extends NamedNode {
   readonly value: string | undefined;
 }
 
+const DECIMAL = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
+
+/**
+ * The one number reading of every flag's value (a factor, seconds): decimal notation only, as the CLI's other
+ * flags read numbers (src/cli/kit/flags.ts); `1e1`, `0x10`, `+5`, ` 5` and `Infinity` are NaN, so each flag
+ * refuses them alike.
+ */
+export function specNumber(text: string | undefined): number {
+  return text !== undefined && DECIMAL.test(text) ? Number(text) : Number.NaN;
+}
+
 /** A bad value of the flag: `--hang: <problem>`. */
 export function nodeSpecError(syntax: NodeSpecSyntax, problem: string): DeployUsageError {
   return new DeployUsageError(`${syntax.flag}: ${problem}`);

@@ -4,7 +4,7 @@
  * them), so both of its slowdown scores (src/monitoring/straggler-rules.ts) read about FACTOR.
  */
 import { type NodeRole } from '../metrics/catalog.js';
-import { type NamedNode, nodeSpecError, type NodeSpecSyntax, parseNodeSpec, valuesByNode } from './node-spec.js';
+import { type NamedNode, nodeSpecError, type NodeSpecSyntax, parseNodeSpec, specNumber, valuesByNode } from './node-spec.js';
 
 export interface SlowNode extends NamedNode {
   readonly factor: number;
@@ -26,9 +26,10 @@ export const SLOW_TRAINER_NOTE = 'trainers record no time cost, so no slowdown s
 /** One `--slow` value, or a DeployUsageError naming the flag and what was expected. */
 export function parseSlowNode(text: string): SlowNode {
   const { role, instance, value = '' } = parseNodeSpec(SLOW, text);
-  const factor = value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(factor) || factor <= 0 || factor > MAX_SLOW_FACTOR) {
-    throw nodeSpecError(SLOW, `factor "${value}" in "${text}" is not a number above 0 and at most ${MAX_SLOW_FACTOR} (3 = three times slower)`);
+  // Above 1: a factor of 1 or less would make the "straggler" as fast as its peers, or faster.
+  const factor = specNumber(value);
+  if (!(factor > 1 && factor <= MAX_SLOW_FACTOR)) {
+    throw nodeSpecError(SLOW, `factor "${value}" in "${text}" is not a number above 1 and at most ${MAX_SLOW_FACTOR} (3 = three times slower)`);
   }
   return { role, instance, factor };
 }

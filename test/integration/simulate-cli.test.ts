@@ -37,12 +37,17 @@ describe('simulate: option errors name the option', () => {
 
   it.each([
     ['an unknown role', 'worker/rep_0=3', 'unknown role "worker"', 'expected one of trainer, middleware, server'],
-    ['a factor that is not a number', 'middleware/rep_0=fast', 'factor "fast"', 'not a number above 0'],
-    ['a zero factor', 'middleware/rep_0=0', 'factor "0"', 'not a number above 0'],
-    ['a negative factor', 'server/rep_0=-2', 'factor "-2"', 'not a number above 0'],
+    ['a factor that is not a number', 'middleware/rep_0=fast', 'factor "fast"', 'not a number above 1'],
+    ['a zero factor', 'middleware/rep_0=0', 'factor "0"', 'not a number above 1'],
+    ['a negative factor', 'server/rep_0=-2', 'factor "-2"', 'not a number above 1'],
     ['no factor', 'server/rep_0', 'expected ROLE/INSTANCE=FACTOR', 'found "server/rep_0"'],
     // 1e9 x the 20 ms step overflowed Node's timer, which then fired at once: the "slow" node ran faster.
     ['a factor above 1000', 'middleware/rep_0=1e9', 'factor "1e9"', 'at most 1000'],
+    // A straggler is slower than its peers: 0.5 made the node faster, 1 made it a peer.
+    ['a factor below 1 (a faster node)', 'middleware/rep_0=0.5', 'factor "0.5"', 'not a number above 1'],
+    ['a factor of 1 (no slowdown)', 'middleware/rep_0=1', 'factor "1"', 'not a number above 1'],
+    // One number reading for --slow and --hang (decimal notation): --hang refused 1e1, --slow took it.
+    ['exponent notation', 'middleware/rep_0=1e1', 'factor "1e1"', 'not a number above 1'],
   ])('--slow with %s exits 2', async (_, value, first, second) => {
     const { code, stderr } = await simulate(['--slow', value, '--duration', '1']);
     expect(code).toBe(2);
@@ -67,6 +72,7 @@ describe('simulate: option errors name the option', () => {
     ['negative seconds', 'middleware/rep_0@-1', '"-1"', 'not a number of seconds'],
     ['seconds past the timer limit', 'middleware/rep_0@3000000', '"3000000"', 'from 0 to 2147483'],
     ['no instance', 'server/@3', 'no instance in "server/@3"', 'ROLE/INSTANCE[@SECONDS]'],
+    ['exponent notation', 'middleware/rep_0@1e1', '"1e1" in "middleware/rep_0@1e1"', 'not a number of seconds'],
   ])('--hang with %s exits 2', async (_, value, first, second) => {
     const { code, stderr } = await simulate(['--hang', value, '--duration', '1']);
     expect(code).toBe(2);

@@ -217,15 +217,28 @@ export function gatewayBaseUrls(text: string): string[] {
   return addresses.map((address) => address.baseUrl); // parseGatewayList keeps each gateway once
 }
 
-/** A repeatable flag whose values add up, each checked on its own (`--slow`, `--hang`). */
-function repeatable<T>(parse: (text: string) => T): (text: string, previous?: readonly T[]) => T[] {
-  return (text, previous = []) => {
+/** The parsers repeatable() made: their options may be given more than once (src/cli/kit/program.ts). */
+const REPEATABLE_PARSERS = new WeakSet<object>();
+
+/**
+ * A repeatable flag whose values add up, each checked on its own (`--slow`, `--hang`, `--scrape`). Every
+ * other option given twice is a usage error: the one place an option says it may repeat.
+ */
+export function repeatable<T>(parse: (text: string) => T): (text: string, previous?: readonly T[]) => T[] {
+  const collect = (text: string, previous: readonly T[] = []): T[] => {
     try {
       return [...previous, parse(text)];
     } catch (error) {
       throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
     }
   };
+  REPEATABLE_PARSERS.add(collect);
+  return collect;
+}
+
+/** Whether an option's parser is one of repeatable()'s. */
+export function isRepeatableParser(parser: unknown): boolean {
+  return typeof parser === 'function' && REPEATABLE_PARSERS.has(parser);
 }
 
 /** `--hang ROLE/INSTANCE[@SECONDS]`, repeatable: each value a HungNode. */

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { isRepeatableParser } from './flags.js';
 import type { CommandContext } from './context.js';
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from './output.js';
 import { packageVersion } from './version.js';
@@ -26,6 +27,7 @@ export async function runProgram(args: readonly string[], context: CommandContex
     .configureOutput({ writeOut: (text) => void context.stdout.write(text), writeErr: (text) => void context.stderr.write(text) })
     .exitOverride();
   for (const register of commands) register(program, { ...context, setExitCode: (status) => (code = status) });
+  refuseRepeatedOptions(program);
   try {
     await program.parseAsync([...args], { from: 'user' });
   } catch (error) {
@@ -33,6 +35,24 @@ export async function runProgram(args: readonly string[], context: CommandContex
     code = exitCodeForCommander(error, context, args);
   }
   return code;
+}
+
+/**
+ * An option given twice that does not add up its values (`status --job a --job b`) is a usage error on every
+ * command, naming the option: commander would silently keep the last value. Only variadic options and those
+ * whose parser is repeatable() (src/cli/kit/flags.ts) may repeat.
+ */
+function refuseRepeatedOptions(command: Command): void {
+  for (const option of command.options) {
+    if (option.variadic || isRepeatableParser(option.parseArg)) continue;
+    let given = 0;
+    command.on(`option:${option.name()}`, () => {
+      given += 1;
+      if (given === 2)
+        command.error(`error: option '${option.flags}' given more than once (it is not repeatable): give it once`, { exitCode: EXIT_USAGE, code: 'persia.optionRepeated' });
+    });
+  }
+  for (const sub of command.commands) refuseRepeatedOptions(sub);
 }
 
 /**
