@@ -85,7 +85,8 @@ export function startCluster(options: ClusterOptions): Cluster {
   // The flag is a code option, the highest layer, for this check and for every node (simulate-node --gateway).
   const config = loadConfig({ file: options.config, env: options.env, options: options.gateway === undefined ? {} : { gatewayAddr: options.gateway } });
   const counts = roleCounts(options);
-  const children: { name: string; child: ChildProcess; progress?: NodeProgress }[] = [];
+  const children: SimulatedNode[] = [];
+  let stopRequests = 0;
   const { log } = options;
   for (const node of slowFactors.keys()) {
     // Even under --quiet: the user asked for a straggler that no score will show.
@@ -107,9 +108,13 @@ export function startCluster(options: ClusterOptions): Cluster {
         detached: true,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      const entry: (typeof children)[number] = { name: `${role}/${instance}`, child };
+      const entry: SimulatedNode = { name: `${role}/${instance}`, child };
       child.on('message', (message) => {
         entry.progress = message as NodeProgress;
+      });
+      // A node that ends before any stop was asked for died (SIGKILL, a crash): it is no longer up, and said so.
+      child.once('exit', (code, signal) => {
+        if (stopRequests === 0) entry.died = signal ?? `exit ${code ?? '?'}`;
       });
       children.push(entry);
     }
@@ -123,14 +128,13 @@ export function startCluster(options: ClusterOptions): Cluster {
   // A node that the stop's SIGTERM reached before it had installed its handler (a loaded machine, a short
   // --duration) is ended by the signal itself: that is the stop asked for too, reported as 128 + 15.
   const exited = children.map(({ child }) => new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGTERM' ? SIGTERM_STATUS : 1)))));
-  let stopRequests = 0;
   const stop = (reason: string): void => {
     stopRequests += 1;
     const signal = stopRequests === 1 ? 'SIGTERM' : 'SIGKILL';
     log(stopRequests === 1 ? `${reason}: stopping nodes gracefully (final push); again to force` : `${reason}: forcing nodes to stop`);
     for (const { child } of children) if (child.exitCode === null) child.kill(signal);
   };
-  const progress = (): string => progressLine(children.map((entry) => entry.progress));
+  const progress = (): string => progressLine(children);
   const progressTimer = setInterval(() => log(progress()), 5000);
   progressTimer.unref();
 
@@ -139,7 +143,7 @@ export function startCluster(options: ClusterOptions): Cluster {
     // The run is over: an attempt still without an outcome in a node's last report was cut short (by the
     // forced stop, or by the node's end) and never reached the gateway. It is a failure, not nothing.
     const final = children.map((entry) => (entry.progress === undefined ? undefined : endedProgress(entry.progress)));
-    log(`all nodes stopped. ${progressLine(final)}`);
+    log(`all nodes stopped. ${endLine(children, final)}`);
     // A node told to stop by SIGTERM may end with 0 or, as handleShutdownSignals does when it is the only
     // listener (src/shutdown-signals.ts), with 128 + 15: both are the graceful stop asked for.
     const clean = (code: number | undefined): boolean => code === 0 || (stopRequests > 0 && code === SIGTERM_STATUS);
@@ -170,11 +174,47 @@ function endedProgress(progress: NodeProgress): NodeProgress {
   return { ...progress, failures: progress.failures + cutShort, lastError: progress.lastError ?? 'a push was cut short by the end of the run, no answer from the gateway' };
 }
 
-function progressLine(progress: readonly (NodeProgress | undefined)[]): string {
+/** One node process of the cluster, with its last report and, once it died before any stop, how. */
+interface SimulatedNode {
+  readonly name: string;
+  readonly child: ChildProcess;
+  progress?: NodeProgress;
+  /** The signal or exit status of a node that ended before a stop was asked for. */
+  died?: string;
+}
+
+/**
+ * Up: the process lives and its pushes land (it has pushed, and its last attempt did not fail). A SIGKILLed
+ * node's last report said it pushed fine; it was still counted up for the rest of the run.
+ */
+function isUp(node: SimulatedNode): boolean {
+  const { child, progress } = node;
+  return child.exitCode === null && child.signalCode === null && progress !== undefined && progress.pushes > 0 && progress.lastError === undefined;
+}
+
+/** `; died: server/rep_1 (SIGKILL)`, or nothing. */
+function diedText(nodes: readonly SimulatedNode[]): string {
+  const died = nodes.filter((node) => node.died !== undefined).map((node) => `${node.name} (${node.died})`);
+  return died.length === 0 ? '' : `; died: ${died.join(', ')}`;
+}
+
+function progressLine(nodes: readonly SimulatedNode[]): string {
+  return `${nodes.filter(isUp).length}/${nodes.length} nodes up, ${totals(nodes.map((node) => node.progress))}${diedText(nodes)}`;
+}
+
+/** The last line: how many nodes ended as asked (the stop, graceful or forced), the totals, and which died. */
+function endLine(nodes: readonly SimulatedNode[], final: readonly (NodeProgress | undefined)[]): string {
+  const asked = nodes.filter((node) => node.died === undefined).length;
+  return `${asked}/${nodes.length} nodes stopped as asked, ${totals(final)}${diedText(nodes)}`;
+}
+
+function totals(progress: readonly (NodeProgress | undefined)[]): string {
   const reporting = progress.filter((entry): entry is NodeProgress => entry !== undefined);
   const pushes = reporting.reduce((sum, entry) => sum + entry.pushes, 0);
   const failures = reporting.reduce((sum, entry) => sum + entry.failures, 0);
   const steps = reporting.reduce((sum, entry) => sum + entry.steps, 0);
+  // A push that has not answered yet (a gateway that hangs): neither ok nor failed until it ends.
+  const inFlight = reporting.reduce((sum, entry) => sum + Math.max(0, entry.attempts - entry.pushes - entry.failures), 0);
   const failing = reporting.filter((entry) => entry.lastError !== undefined).length;
-  return `${reporting.length}/${progress.length} nodes up, ${steps} batches, ${pushes} pushes ok, ${failures} failed${failing ? ` (${failing} node${failing === 1 ? '' : 's'} failing)` : ''}`;
+  return `${steps} batches, ${pushes} pushes ok, ${failures} failed${inFlight ? `, ${inFlight} in flight` : ''}${failing ? ` (${failing} node${failing === 1 ? '' : 's'} failing)` : ''}`;
 }

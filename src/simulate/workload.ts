@@ -1,7 +1,9 @@
 /**
  * Realistic values for a simulated node, recorded through the real library: latencies with heavy tails,
- * occasional NaNs, miss ratios that drift as the embedding table warms up. Used by `simulate`, the demo and
- * the tests; every catalog metric of the node's role gets a series.
+ * miss ratios that drift as the embedding table warms up. Used by `simulate`, the demo and the tests; every
+ * catalog metric of the node's role gets a series. A healthy node records no NaN gradient: its NaN series
+ * stay at 0, as a healthy trainer's do, so the NaN alerts (PersiaNaNGradients, PersiaNaNGradientsSkipped)
+ * fire in a demo only for a fault the user asked for (they fired on every simulated trainer and middleware).
  */
 import { STEPS_METRIC, type NodeRole } from '../metrics/catalog.js';
 import type { NodeMetrics } from '../node-metrics.js';
@@ -47,7 +49,7 @@ function roleWorkload(node: NodeMetrics, role: NodeRole, random: () => number, o
   if (role === 'trainer') {
     const staleness = node.gauge('staleness');
     const pending = node.gauge('num_pending_batches');
-    const nans = perFeature((feature) => node.counter('nan_count').labels(feature));
+    perFeature((feature) => node.counter('nan_count').labels(feature)); // at 0: a healthy trainer's NaN series
     let queue = 4;
     return {
       step() {
@@ -55,7 +57,6 @@ function roleWorkload(node: NodeMetrics, role: NodeRole, random: () => number, o
         queue = Math.max(0, Math.min(64, queue + (random() < 0.5 ? -1 : 1)));
         pending.set(queue);
         staleness.set(Math.floor(random() * 4));
-        if (random() < 0.02) nans[Math.floor(random() * nans.length)]?.inc();
       },
     };
   }
@@ -67,7 +68,7 @@ function roleWorkload(node: NodeMetrics, role: NodeRole, random: () => number, o
     const update = node.histogram('update_gradient_time_cost').labels();
     const uniqueRate = perFeature((feature) => node.gauge('batch_unique_indices_rate').labels(feature));
     const distinct = perFeature((feature) => node.gauge('estimated_distinct_id').labels(feature));
-    const skipped = perFeature((feature) => node.counter('nan_grad_skipped').labels(feature));
+    perFeature((feature) => node.counter('nan_grad_skipped').labels(feature)); // at 0, as above
     const seen = SIMULATED_FEATURES.map((_, index) => 1000 * (index + 1));
     return {
       step() {
@@ -85,7 +86,6 @@ function roleWorkload(node: NodeMetrics, role: NodeRole, random: () => number, o
           distinct[index]?.set(seen[index] ?? 0);
           uniqueRate[index]?.set(0.2 + 0.1 * index + 0.05 * random());
         });
-        if (random() < 0.01) skipped[Math.floor(random() * skipped.length)]?.inc();
       },
     };
   }

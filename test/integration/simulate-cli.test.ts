@@ -4,15 +4,17 @@
  * `npm run build` first.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/local-stack/free-port.js';
+import { execFileSync } from 'node:child_process';
 import { startPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
+import { parseExposition } from '../helpers/parse-exposition.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'persia-simulate-cli-'));
@@ -180,8 +182,9 @@ describe('simulate: no push reached the gateway, however the run ended', () => {
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      // The node is up and has told the supervisor of its attempt (the 5 s progress line), which hangs.
-      await waitFor(async () => sockets.length > 0 && err.includes('1/1 nodes up'), {
+      // The node has told the supervisor of its attempt (the 5 s progress line), which hangs: it is not up,
+      // since no push of it lands.
+      await waitFor(async () => sockets.length > 0 && err.includes('0/1 nodes up') && err.includes('1 in flight'), {
         timeoutMs: 30_000,
         intervalMs: 50,
         what: 'the node reporting its hung push',
@@ -191,7 +194,7 @@ describe('simulate: no push reached the gateway, however the run ended', () => {
       await waitFor(async () => err.includes('again to force'), { timeoutMs: 10_000, intervalMs: 50, what: 'the first Ctrl-C noticed', details: () => err });
       child.kill('SIGINT');
       expect(await exited, err).toBe(1);
-      expect(err).toMatch(/all nodes stopped\. 1\/1 nodes up, \d+ batches, 0 pushes ok, [1-9]\d* failed/);
+      expect(err).toMatch(/all nodes stopped\. 1\/1 nodes stopped as asked, \d+ batches, 0 pushes ok, [1-9]\d* failed/);
       expect(err).toContain(`simulate: error: no push reached the gateway 127.0.0.1:${port}`);
     } finally {
       child.kill('SIGKILL');
@@ -199,4 +202,48 @@ describe('simulate: no push reached the gateway, however the run ended', () => {
       hung.close();
     }
   }, 60_000);
+});
+
+describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate: a node killed while the job runs', () => {
+  it('is no longer counted up, the progress and final lines say it died, and healthy nodes push no NaN', async () => {
+    // Found by a README-only session: after a SIGKILL of one server node, every line still said "4/4 nodes up".
+    // Pushes every second, so a node is up (its pushes land) within the first progress line.
+    const gateway = await startPushgateway();
+    const child = spawn(process.execPath, [CLI_MAIN, 'simulate', '--gateway', gateway.address, '--trainers', '1', '--middleware', '1', '--servers', '2', '--duration', '60'], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'], PERSIA_METRICS_JOB_NAME: 'sim_killed', PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(async () => err.includes('4/4 nodes up'), { timeoutMs: 30_000, intervalMs: 100, what: 'every node up', details: () => err });
+      // Healthy simulated nodes record no NaN gradient (the NaN alerts fired on every one of them in the demo).
+      const samples = [...parseExposition(await gateway.metricsText()).samples].filter(([key]) => /^(nan_count|nan_grad_skipped)\{/.test(key));
+      expect(samples.length, 'the NaN series exist, at 0').toBeGreaterThanOrEqual(8);
+      expect(samples.filter(([, value]) => value !== 0)).toEqual([]);
+
+      const server =
+        execFileSync('pgrep', ['-P', String(child.pid), '-f', 'simulate-node --role server'], { encoding: 'utf8' })
+          .trim()
+          .split('\n')[0] ?? '';
+      const instance = /rep_\d+/.exec(
+        readFileSync(`/proc/${server}/environ`, 'utf8')
+          .split('\0')
+          .find((entry) => entry.startsWith('PERSIA_METRICS_INSTANCE=')) ?? '',
+      )?.[0];
+      process.kill(Number(server), 'SIGKILL');
+      const mark = err.length;
+      await waitFor(async () => err.slice(mark).includes(`3/4 nodes up`), { timeoutMs: 20_000, intervalMs: 100, what: 'the killed node no longer up', details: () => err });
+      expect(err.slice(mark)).toContain(`; died: server/${instance} (SIGKILL)`);
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(1);
+      expect(err).toMatch(new RegExp(`all nodes stopped\\. 3/4 nodes stopped as asked, .*; died: server/${instance} \\(SIGKILL\\)`));
+      expect(err).not.toMatch(/all nodes stopped\. .*4\/4/);
+    } finally {
+      child.kill('SIGKILL');
+      await gateway.stop();
+    }
+  }, 80_000);
 });
