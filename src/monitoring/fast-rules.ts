@@ -19,8 +19,8 @@
  *   few dozen observations is noise; for PersiaML's last-value gauges, the mean of the window's values) and
  *   on the time per batch (seconds between the window's pushes per batch, so the scrape's timing cancels out).
  *   A score fires when it passes the threshold by more than the chance wander of the batches behind it
- *   (FAST_STRAGGLER_EVIDENCE): bench/detection measured the healthy nodes of a job of slow batches crossing
- *   1.4 by chance more than once per node-hour on average without it.
+ *   (FAST_STRAGGLER_EVIDENCE): without it, at 1.4, healthy nodes crossed the threshold by chance, mostly in
+ *   jobs of slow batches (docs/detection.md gives the figures before and after).
  * - PersiaNaNGradientBurst: at least `nanBurstCount` NaNs on one node and feature within one fast window, at
  *   least three times the rate of the half hour before (a node that always produces a few is not a burst).
  */
