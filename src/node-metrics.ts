@@ -1,6 +1,6 @@
 /**
- * The one call a training node makes: load the configuration, build the node's registry with the whole
- * catalog, and start pushing to the job's gateway.
+ * The one call a training node makes: load the configuration, build the node's registry with the catalog
+ * (all of it, or its health part: `catalog` below), and start pushing to the job's gateway.
  *
  *   const metrics = startNodeMetrics({ file: 'global_config.yaml', options: { role: 'middleware' } });
  *   const rpc = metrics.histogram('lookup_rpc_time_cost');
@@ -11,7 +11,7 @@ import { ConfigError, NodeStoppedError, ReentrantCallError } from './errors.js';
 import { describeValue } from './config/yaml-document.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
 import { gatewayCredentials } from './config/credentials.js';
-import { METRIC_CATALOG, PROGRESS_AGE_METRIC, STEPS_METRIC, type NodeRole } from './metrics/catalog.js';
+import { catalogPart, checkCatalogPart, PROGRESS_AGE_METRIC, STEPS_METRIC, type CatalogPart, type NodeRole } from './metrics/catalog.js';
 import type { Counter } from './metrics/counter.js';
 import type { Gauge } from './metrics/gauge.js';
 import type { Histogram } from './metrics/histogram.js';
@@ -50,6 +50,12 @@ export interface StartNodeMetricsInput extends LoadConfigInput {
    * then neither the age nor persia_node_steps_total is pushed (see src/metrics/progress.ts).
    */
   readonly progress?: ProgressSource;
+  /**
+   * The catalog's families the node records (src/metrics/catalog.ts): 'all' (default), or 'health' for a
+   * node whose metrics come from its extra sources (the agent): no runtime of its own (its process is not the
+   * node), and progress only from `progress: { family }` (it has no catalog counters to read it from).
+   */
+  readonly catalog?: CatalogPart;
 }
 
 export class NodeMetrics {
@@ -74,14 +80,15 @@ export class NodeMetrics {
     const options = this.config.options;
     this.groupingKey = groupingKeyFor(options);
     const logger = input.logger ?? stderrLogger(this.groupingKey);
-    this.registry = new MetricsRegistry(METRIC_CATALOG, {
+    const catalog = checkCatalogPart(input.catalog);
+    this.registry = new MetricsRegistry(catalogPart(catalog), {
       maxSeriesPerFamily: options.maxSeriesPerFamily,
       dropIdleSeriesSeconds: options.dropIdleSeriesSeconds,
       report: (message) => logger.warn(message),
     });
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
-    const progress = checkProgressSource(input.progress, (input.extraSources?.length ?? 0) > 0);
+    const progress = checkProgressSource(input.progress ?? (catalog === 'health' ? false : undefined), (input.extraSources?.length ?? 0) > 0);
     this.createRoleSeries(options.role, progress === undefined);
     const observeProgress = installProgressWatch(this.registry, { source: progress, report: (message) => logger.warn(message) });
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
@@ -102,7 +109,7 @@ export class NodeMetrics {
     // Also before anything starts: a second start of a live identity in this thread is refused.
     this.identity.claim();
     try {
-      this.runtime = options.collectRuntimeMetrics ? installRuntimeMetrics(this.registry) : undefined;
+      this.runtime = options.collectRuntimeMetrics && catalog === 'all' ? installRuntimeMetrics(this.registry) : undefined;
       const access: GatewayAccess = {
         headers: { ...credentials.headers, ...input.transport?.headers },
         connect: { ...credentials.connect, ...input.transport?.connect },

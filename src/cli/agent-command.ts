@@ -33,10 +33,14 @@ Each --scrape endpoint is read at every push, under the push timeout (push_timeo
 or text 0.0.4, and its families join the node's push. An endpoint that is down, slow, answers an error, a
 page over --max-scrape-bytes or one that is not exposition text is left out of that push alone, reported
 once and counted in persia_metrics_push_failures_total{reason="extra_source"}; it is pushed again as soon
-as it answers. A family whose name the catalog or an earlier endpoint writes, or with a job, role or
-instance label, is reported and left out. Job, gateway, replicas, interval and credentials come from the
+as it answers. A family named like one of the catalog's (lookup_rpc_time_cost, say) is pushed when it has
+the catalog's type and labels, and feeds the dashboards and slowdown scores as a library node's does; one
+with another type or labels, one an earlier endpoint writes, or with a job, role or instance label, is
+reported and left out. The agent pushes none of the catalog's families itself, only the node's health
+(state, interval, incarnation, push failures; the progress age with --progress), and not its own Node.js
+runtime: the node is the scraped process. Job, gateway, replicas, interval and credentials come from the
 configuration as for any node (see \`persia-metrics check\`); identity from REPLICA_INDEX, REPLICA_SIZE,
-PERSIA_METRICS_INSTANCE. The agent's own Node.js runtime is not pushed (the node is the scraped process).
+PERSIA_METRICS_INSTANCE.
 
 Progress: --progress FAMILY names a counter of the scraped pages (a trainer's step counter, e.g.
 train_steps_total; the sum of its samples) whose rise is the node's progress: persia_node_progress_age_seconds
@@ -76,8 +80,9 @@ async function runAgent(flags: AgentFlags, context: CommandContext): Promise<num
       options: {
         ...(flags.role === undefined ? {} : { role: flags.role }),
         ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }),
-        collectRuntimeMetrics: false,
       },
+      // The node's metrics are the scraped pages': of the catalog it records only its own health.
+      catalog: 'health',
       extraSources: sources,
       progress: flags.progress === undefined ? false : { family: flags.progress },
     });

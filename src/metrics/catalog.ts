@@ -10,7 +10,9 @@
  */
 
 import { NODE_ROLES, type NodeRole } from '../config/node-roles.js';
-import { NODE_OWN_METRICS, STEPS_METRIC } from './node-own-metrics.js';
+import { describeValue } from '../config/yaml-document.js';
+import { ConfigError } from '../errors.js';
+import { NODE_HEALTH_METRICS, NODE_OWN_METRICS, STEPS_METRIC } from './node-own-metrics.js';
 import { PERSIAML_TABLE_METRICS } from './persiaml-table-metrics.js';
 
 export { NODE_ROLES, type NodeRole };
@@ -44,6 +46,26 @@ export { PROGRESS_AGE_METRIC, PUSH_DURATION_BUCKETS, REJECTED_SAMPLES_METRIC, OV
 export { TIME_COST_BUCKETS } from './persiaml-table-metrics.js';
 
 export const METRIC_CATALOG: readonly MetricSpec[] = [...PERSIAML_TABLE_METRICS, ...NODE_OWN_METRICS];
+
+/**
+ * Which of the catalog's families a node's registry holds (StartNodeMetricsInput.catalog): 'all' for a
+ * program that records them; 'health' for a node whose metrics come from its extra sources (the agent),
+ * which then pushes no family of work it does not see (at 0), and whose sources may write the catalog's
+ * families themselves (src/push/exposition-check.ts accepts one with the catalog's type and labels).
+ */
+export type CatalogPart = 'all' | 'health';
+export const CATALOG_PARTS: readonly CatalogPart[] = ['all', 'health'];
+
+export function catalogPart(part: CatalogPart): readonly MetricSpec[] {
+  return part === 'all' ? METRIC_CATALOG : NODE_HEALTH_METRICS;
+}
+
+/** `catalog` as a caller gave it (startNodeMetrics()): undefined is 'all'; anything else a ConfigError naming it. */
+export function checkCatalogPart(catalog: unknown): CatalogPart {
+  if (catalog === undefined) return 'all';
+  if (CATALOG_PARTS.includes(catalog as CatalogPart)) return catalog as CatalogPart;
+  throw new ConfigError({ source: 'startNodeMetrics()', path: 'catalog' }, CATALOG_PARTS.map((part) => `'${part}'`).join(' or '), describeValue(catalog));
+}
 
 /** The 15 metrics of the PersiaML spec's two tables, in table order. */
 export const PERSIA_METRIC_NAMES: readonly string[] = METRIC_CATALOG.filter((spec) => spec.group === 'accuracy' || spec.group === 'efficiency').map((spec) => spec.name);

@@ -176,3 +176,12 @@ export const NODE_OWN_METRICS: readonly MetricSpec[] = [
     help: 'Wall time of one push request to the gateway, seconds.',
   },
 ];
+
+/**
+ * The families of a node whose metrics come from its extra sources (the agent, src/cli/agent-command.ts):
+ * its health and the pusher's, which describe the node's pushing whatever it records. Not the step
+ * counter, which only the training program can advance, and not the runtime families: they would describe
+ * the pushing process (the agent), not the node, which is the scraped process (its own process_* series
+ * describe it).
+ */
+export const NODE_HEALTH_METRICS: readonly MetricSpec[] = NODE_OWN_METRICS.filter((spec) => (spec.group === 'health' || spec.group === 'pusher') && spec.name !== STEPS_METRIC);

@@ -6,7 +6,7 @@
  * consistency check (about 1 µs per stored series, the gateway's scale wall) would otherwise provide.
  */
 import { MetricDefinitionError } from '../errors.js';
-import { METRIC_CATALOG, OVERFLOW_BINDINGS_METRIC, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
+import { findMetricSpec, METRIC_CATALOG, OVERFLOW_BINDINGS_METRIC, REJECTED_SAMPLES_METRIC, type MetricSpec, type MetricType } from './catalog.js';
 import { Counter } from './counter.js';
 import { Gauge } from './gauge.js';
 import { Histogram } from './histogram.js';
@@ -178,7 +178,14 @@ export class MetricsRegistry {
 
   private typed(name: string, type: MetricType): MetricFamily<unknown> {
     const family = this.families.get(name);
-    if (family === undefined) throw new MetricDefinitionError(`no metric named ${name} in the catalog`);
+    if (family === undefined) {
+      // A node started with catalog: 'health' (the agent) holds the catalog's health families alone.
+      const held =
+        findMetricSpec(name) === undefined
+          ? 'in the catalog'
+          : "in this registry, which holds part of the catalog (a node started with catalog: 'health' records none of its families but its health)";
+      throw new MetricDefinitionError(`no metric named ${name} ${held}`);
+    }
     if (family.spec.type !== type) throw new MetricDefinitionError(`metric ${name} is a ${family.spec.type}, not a ${type}`);
     return family;
   }

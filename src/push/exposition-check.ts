@@ -13,8 +13,9 @@
  * collected before with the same name and label values", tried against 1.5.1).
  */
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
-import { GROUPING_LABELS } from '../metrics/catalog.js';
+import { GROUPING_LABELS, type MetricSpec } from '../metrics/catalog.js';
 import { GATEWAY_OWNED_NAMES, sampleNames, type MetricsRegistry } from '../metrics/registry.js';
+import { catalogFamilyOf, catalogLabelsProblem } from './catalog-named-families.js';
 
 /** The text is not exposition format the gateway would accept; `line` is 1-based. */
 export class ExpositionSyntaxProblem extends Error {
@@ -77,7 +78,8 @@ export type ClashHandler = (family: string, problem: MetricDefinitionError | Lab
  * ExpositionSyntaxProblem for text the gateway would not parse, LabelClashError for a series with a grouping
  * label, MetricDefinitionError for a family whose sample names `owners` (the node's families, the gateway's,
  * and those of sources checked before this one) or another family of this text already write, or that writes
- * one series twice; with
+ * one series twice, or one named like a catalog family that no owner writes but that is not that family
+ * with its type and labels (catalog-named-families.ts). With
  * `onClash`, those two go to it, once per family, and the check goes on.
  */
 export function checkExtraExposition(text: string, owners: SampleOwners, source = 'an extra source', onClash?: ClashHandler): Map<string, string> {
@@ -86,6 +88,8 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
   const typed = new Map<string, string>();
   /** Families passed to onClash: their samples claim nothing and are not reported again. */
   const dropped = new Set<string>();
+  /** This text's families that are the catalog's (see above), whose samples must carry the catalog's labels. */
+  const catalogFamilies = new Map<string, MetricSpec>();
   let current: { name: string; type: string } | undefined;
   /** Each series written so far (sample name and sorted labels) → its line. */
   const series = new Map<string, number>();
@@ -94,6 +98,7 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
     if (!dropped.has(family)) onClash(family, problem);
     dropped.add(family);
     families.add(family);
+    for (const [sample, owner] of claimed) if (owner === `${source}'s ${family}`) claimed.delete(sample);
   };
   const claim = (name: string, type: string, line: number): void => {
     for (const sample of familySampleNames(name, type)) {
@@ -107,6 +112,12 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
       clash(name, new MetricDefinitionError(`${source} defines ${what} at line ${line}, ${why}`));
       return;
     }
+    const catalog = catalogFamilyOf(name, type, familySampleNames(name, type), line);
+    if (catalog !== undefined && 'problem' in catalog) {
+      clash(name, new MetricDefinitionError(`${source} defines ${name} ${catalog.problem}`));
+      return;
+    }
+    if (catalog !== undefined) catalogFamilies.set(name, catalog.spec);
     for (const sample of familySampleNames(name, type)) claimed.set(sample, `${source}'s ${name}`);
     families.add(name);
   };
@@ -129,7 +140,7 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
       current = { name, type };
       continue;
     }
-    let sample: { name: string; key: string };
+    let sample: ReturnType<typeof checkSample>;
     try {
       sample = checkSample(line, number);
     } catch (error) {
@@ -137,21 +148,25 @@ export function checkExtraExposition(text: string, owners: SampleOwners, source 
       clash(current !== undefined && belongsTo(error.metric, current) ? current.name : error.metric, error);
       continue;
     }
-    const { name, key } = sample;
+    const { name, key, labels } = sample;
     const ownFamily = current !== undefined && belongsTo(name, current);
     if (!ownFamily && !families.has(name)) claim(name, 'untyped', number);
+    const family = ownFamily && current !== undefined ? current.name : name;
+    const spec = catalogFamilies.get(family);
+    const unfit = spec === undefined || dropped.has(family) ? undefined : catalogLabelsProblem(spec, name, labels, number);
+    if (unfit !== undefined) clash(family, new MetricDefinitionError(`${source} writes ${name} with ${unfit}`));
     const first = series.get(key);
     if (first === undefined) series.set(key, number);
     else {
       const what = `${source} writes the series ${truncate(line.slice(0, line.search(/\}|$/) + 1))} at line ${number} again (first at line ${first}, labels in any order)`;
-      clash(ownFamily && current !== undefined ? current.name : name, new MetricDefinitionError(`${what}; the gateway's /metrics would then fail for every job on it`));
+      clash(family, new MetricDefinitionError(`${what}; the gateway's /metrics would then fail for every job on it`));
     }
   }
   return claimed;
 }
 
-/** Checks one sample line; returns its metric name and the series' key (name and sorted non-empty labels). */
-function checkSample(line: string, number: number): { name: string; key: string } {
+/** Checks one sample line; returns its metric name, the series' key (name and sorted non-empty labels) and those labels' names, sorted. */
+function checkSample(line: string, number: number): { name: string; key: string; labels: string[] } {
   const nameEnd = line.search(/[{ \t]|$/);
   const name = line.slice(0, nameEnd);
   if (!METRIC_NAME.test(name)) throw new ExpositionSyntaxProblem(number, `"${truncate(line)}" does not start with a metric name`);
@@ -169,7 +184,8 @@ function checkSample(line: string, number: number): { name: string; key: string 
   }
   if (fields.length > 1)
     throw new ExpositionSyntaxProblem(number, `${name}: a timestamp or trailing text ("${truncate(fields.slice(1).join(' '))}"); the gateway refuses pushed timestamps`);
-  return { name, key: JSON.stringify([name, ...labels.sort()]) };
+  labels.sort();
+  return { name, key: JSON.stringify([name, ...labels]), labels: labels.map((label) => label.slice(0, label.indexOf('='))) };
 }
 
 /**

@@ -6,6 +6,7 @@
 import client from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ExtraSourceError, LabelClashError, MetricDefinitionError } from '../../../src/errors.js';
+import { catalogPart } from '../../../src/metrics/catalog.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
 import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners } from '../../../src/push/exposition-check.js';
 
@@ -81,6 +82,48 @@ describe('checkExtraExposition', () => {
     const registry = new MetricsRegistry();
     registry.define({ name: 'my_own', type: 'gauge', help: 'h', unit: '1', group: 'accuracy', roles: ['trainer'], labels: [] });
     expect(() => checkExtraExposition('my_own 1\n', owners(registry))).toThrow(/this node's metric my_own/);
+  });
+});
+
+describe("checkExtraExposition on a node of the catalog's health part alone (the agent)", () => {
+  const health = (): Map<string, string> => owners(new MetricsRegistry(catalogPart('health')));
+  const rpc =
+    '# HELP lookup_rpc_time_cost RPC.\n# TYPE lookup_rpc_time_cost histogram\nlookup_rpc_time_cost_bucket{le="0.1"} 2\nlookup_rpc_time_cost_bucket{le="+Inf"} 3\nlookup_rpc_time_cost_sum 0.4\nlookup_rpc_time_cost_count 3\n';
+
+  it("accepts a source's catalog family with the catalog's type and labels: the source feeds it", () => {
+    expect([...checkExtraExposition(rpc, health()).keys()]).toEqual([
+      'lookup_rpc_time_cost',
+      'lookup_rpc_time_cost_bucket',
+      'lookup_rpc_time_cost_sum',
+      'lookup_rpc_time_cost_count',
+    ]);
+    expect([...checkExtraExposition('# TYPE batch_unique_indices_rate gauge\nbatch_unique_indices_rate{feature="user"} 0.5\n', health()).keys()]).toEqual([
+      'batch_unique_indices_rate',
+    ]);
+    // The node's own health families stay its own.
+    expect(() => checkExtraExposition('# TYPE persia_node_state gauge\npersia_node_state{state="running"} 1\n', health())).toThrow(
+      /this node's metric persia_node_state writes already/,
+    );
+  });
+
+  it('refuses one with another type, another family writing its samples, or other labels, naming what the catalog has', () => {
+    expect(() => checkExtraExposition('# TYPE index_miss_count gauge\nindex_miss_count 1\n', health())).toThrow(
+      /defines index_miss_count at line 1 as a gauge, but the catalog's counter index_miss_count writes that name/,
+    );
+    expect(() => checkExtraExposition('staleness 1\n', health())).toThrow(/as an untyped family \(no TYPE line\), but the catalog's gauge staleness/);
+    expect(() => checkExtraExposition('lookup_rpc_time_cost_count 3\n', health())).toThrow(/the catalog's histogram lookup_rpc_time_cost writes that name/);
+    expect(() => checkExtraExposition(rpc.replace('lookup_rpc_time_cost_sum 0.4', 'lookup_rpc_time_cost_sum{rank="0"} 0.4'), health())).toThrow(
+      /writes lookup_rpc_time_cost_sum with the labels rank at line 5, but the catalog's lookup_rpc_time_cost has none/,
+    );
+    expect(() => checkExtraExposition('# TYPE batch_unique_indices_rate gauge\nbatch_unique_indices_rate 0.5\n', health())).toThrow(/with no labels at line 2, but .* has feature/);
+  });
+
+  it('in a scraped page, leaves out only the family that does not fit, and claims none of its names', () => {
+    const dropped: string[] = [];
+    const text = `${rpc.replace('lookup_rpc_time_cost_count 3', 'lookup_rpc_time_cost_count{rank="0"} 3')}# TYPE user_x gauge\nuser_x 1\n`;
+    const claimed = checkExtraExposition(text, health(), 'extraSources[0]', (family) => dropped.push(family));
+    expect(dropped).toEqual(['lookup_rpc_time_cost']);
+    expect([...claimed.keys()]).toEqual(['user_x']);
   });
 });
 
