@@ -72,17 +72,21 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
     },
     {
       comment:
-        'push failures counted by a node: rising for 5m fires, an old constant count does not, ' +
-        `nor do two lost pushes two minutes apart (${lostPush} failed attempts each, with the retries)`,
+        'push failures counted by a node: rising for 5m fires (timeouts, pushes the gateway refused), an old constant count does not, ' +
+        `nor do two lost pushes two minutes apart (${lostPush} failed attempts each, with the retries), ` +
+        'nor an extra source left out of every push that reached the gateway (an agent scraping a slow endpoint)',
       series: [
         [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'flaky'), reason: 'timeout' }, '0+1x80'],
         [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'fine'), reason: 'timeout' }, '3x80'],
         [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'lost-two'), reason: 'timeout' }, `0x9 ${lostPush}x7 ${2 * lostPush}x62`],
+        [{ __name__: 'persia_metrics_push_failures_total', ...node('middleware', 'refused'), reason: 'http_4xx' }, '0+1x80'],
+        [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'agent'), reason: 'extra_source' }, '0+4x80'],
+        [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'agent'), reason: 'timeout' }, '0x80'],
       ],
       evals: [
         { at: '4m', alert: 'PersiaNodePushFailuresRising', firing: [] },
-        { at: '8m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky')] },
-        { at: '15m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky')] },
+        { at: '8m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky'), node('middleware', 'refused')] },
+        { at: '15m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky'), node('middleware', 'refused')] },
       ],
     },
     {
