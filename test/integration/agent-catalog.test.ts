@@ -8,15 +8,14 @@
  * slower, each behind the built agent, beside a library node (simulate-node) recording the same family, through
  * the real gateway into a real Prometheus with the rules `persia-metrics init` renders.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import type { RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { METRIC_CATALOG, catalogPart } from '../../src/metrics/catalog.js';
 import { STRAGGLER_RECORDS } from '../../src/monitoring/straggler-rules.js';
-import { killChildren, startAgent, startChild, startPythonExporter, type Child } from '../fixtures/agent/agent-processes.js';
+import { killChildren, startAgent, startChild, startPythonExporter, type Child, startPrometheusWithInitRules } from '../fixtures/agent/agent-processes.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 import { parseExposition } from '../helpers/parse-exposition.js';
@@ -32,20 +31,12 @@ afterAll(killChildren);
 describe.skipIf(!servers || findPython() === undefined || !existsSync(CLI_MAIN))("a scraped process exposing the catalog's histogram, behind the agent", () => {
   const gateway = usePushgateway();
   let prometheus: RunningPrometheus;
-  let dir: string;
+  let stopPrometheus: (() => Promise<void>) | undefined;
   const agents: Child[] = [];
   let library: Child;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'persia-agent-catalog-'));
-    const init = await runCli(['init', '--job', JOB, '--push-interval', '1', '--dir', dir]);
-    expect(init.code, init.stderr).toBe(0);
-    const rules = join(dir, 'config/prometheus/rules');
-    prometheus = await startPrometheus({
-      scrapeTargets: [gateway.address],
-      scrapeIntervalSeconds: 1,
-      ruleFiles: [join(rules, 'persia-alerts.yml'), join(rules, 'persia-recording.yml')],
-    });
+    ({ prometheus, stop: stopPrometheus } = await startPrometheusWithInitRules(JOB, gateway.address));
     const fast = await startPythonExporter(TRAINER, ['0.02']);
     const slow = await startPythonExporter(TRAINER, ['0.1']);
     agents.push(
@@ -63,8 +54,7 @@ describe.skipIf(!servers || findPython() === undefined || !existsSync(CLI_MAIN))
   }, 60_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await stopPrometheus?.();
   });
 
   const details = (): string => [...agents, library].map((child) => child.output()).join('\n');

@@ -8,13 +8,12 @@
  * one alone and `status` calls it HUNG. An agent without --progress pushes no progress series at all, so it
  * is never called hung (nor, falsely, progressing).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
+import type { RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { HUNG_ALERT } from '../../src/monitoring/view-contract.js';
-import { killChildren, startAgent, startPythonExporter, type Child } from '../fixtures/agent/agent-processes.js';
+import { killChildren, startAgent, startPythonExporter, type Child, startPrometheusWithInitRules } from '../fixtures/agent/agent-processes.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { CLI_MAIN, runCli } from '../helpers/cli-runner.js';
 import { parseExposition } from '../helpers/parse-exposition.js';
@@ -30,19 +29,11 @@ afterAll(killChildren);
 describe.skipIf(!servers || findPython() === undefined || !existsSync(CLI_MAIN))('hang detection behind the agent, with --progress', () => {
   const gateway = usePushgateway();
   let prometheus: RunningPrometheus;
-  let dir: string;
+  let stopPrometheus: (() => Promise<void>) | undefined;
   const agents: Child[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'persia-agent-progress-'));
-    const init = await runCli(['init', '--job', JOB, '--push-interval', '1', '--dir', dir]);
-    expect(init.code, init.stderr).toBe(0);
-    const rules = join(dir, 'config/prometheus/rules');
-    prometheus = await startPrometheus({
-      scrapeTargets: [gateway.address],
-      scrapeIntervalSeconds: 1,
-      ruleFiles: [join(rules, 'persia-alerts.yml'), join(rules, 'persia-recording.yml')],
-    });
+    ({ prometheus, stop: stopPrometheus } = await startPrometheusWithInitRules(JOB, gateway.address));
     const frozen = await startPythonExporter(TRAINER, ['--freeze-after', '3']);
     const healthy = await startPythonExporter(TRAINER);
     agents.push(
@@ -53,8 +44,7 @@ describe.skipIf(!servers || findPython() === undefined || !existsSync(CLI_MAIN))
   }, 60_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await stopPrometheus?.();
   });
 
   it('PersiaNodeHung fires for the trainer whose step counter froze, and for no other; status calls it HUNG', async () => {
