@@ -16,7 +16,7 @@ import type { Counter } from './metrics/counter.js';
 import type { Gauge } from './metrics/gauge.js';
 import type { Histogram } from './metrics/histogram.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
-import { checkProgressSource, installProgressWatch, type ProgressObserver, type ProgressSource } from './metrics/progress.js';
+import { checkProgressSource, installProgressWatch, progressExpected, StepClock, type ProgressObserver, type ProgressSource } from './metrics/progress.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
 import { currentExtraSource } from './push/extra-sources.js';
@@ -46,8 +46,10 @@ export interface StartNodeMetricsInput extends LoadConfigInput {
   /**
    * Where the node's progress (persia_node_progress_age_seconds, what PersiaNodeHung reads) comes from: by
    * default the catalog's step counter and time-cost counts; `{ family: 'train_steps_total' }` the sum of that
-   * counter family's samples in the extra sources (a scraped trainer's step counter); `false` nowhere, and
-   * then neither the age nor persia_node_steps_total is pushed (see src/metrics/progress.ts).
+   * counter family's samples in the extra sources (a scraped trainer's step counter); `'steps'` the
+   * catalog's, from a node that counts its steps with step() (a trainer: its age then counts from its start,
+   * so a trainer stuck before its first step is hung too); `false` nowhere, and then neither the age nor
+   * persia_node_steps_total is pushed (see src/metrics/progress.ts).
    */
   readonly progress?: ProgressSource;
   /**
@@ -66,6 +68,7 @@ export class NodeMetrics {
   private readonly transport: GatewayTransport | undefined;
   private readonly runtime: RuntimeSampler | undefined;
   private readonly state: Gauge;
+  private readonly steps: StepClock;
   private stopped = false;
   /** Drawn per start: two processes pushing this node's group show as a stored value that changes. */
   private readonly incarnation = drawIncarnation();
@@ -89,8 +92,14 @@ export class NodeMetrics {
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
     const progress = checkProgressSource(input.progress ?? (catalog === 'health' ? false : undefined), (input.extraSources?.length ?? 0) > 0);
-    this.createRoleSeries(options.role, progress === undefined);
-    const observeProgress = installProgressWatch(this.registry, { source: progress, report: (message) => logger.warn(message) });
+    this.createRoleSeries(options.role, progress === undefined || progress === 'steps');
+    this.steps = new StepClock(this.registry);
+    const observeProgress = installProgressWatch(this.registry, {
+      source: progress,
+      fromStart: progressExpected(progress, options.role, this.registry),
+      steps: this.steps,
+      report: (message) => logger.warn(message),
+    });
     this.registry.gauge('persia_node_incarnation').set(this.incarnation);
     this.registry.gauge('persia_node_push_interval_seconds').set(options.pushIntervalSeconds);
     this.setState('init');
@@ -119,7 +128,7 @@ export class NodeMetrics {
       const transport = this.createTransport(endpoint, logger);
       this.transport = transport;
       this.identity.watchGateway(endpoint, this.config.gateways[0]!.baseUrl);
-      this.pusher = this.createPusher(input, transport, logger, progress === undefined || progress === false ? undefined : progressReader(progress.family, observeProgress));
+      this.pusher = this.createPusher(input, transport, logger, typeof progress === 'object' ? progressReader(progress.family, observeProgress) : undefined);
     } catch (error) {
       // A start that failed half-way leaves nothing running and its identity free for the next attempt.
       this.runtime?.stop();
@@ -153,6 +162,14 @@ export class NodeMetrics {
 
   histogram(name: string): Histogram {
     return this.registry.histogram(name);
+  }
+
+  /**
+   * One training step (batch) done, or `count` of them: advances persia_node_steps_total and stamps the
+   * step's time, from which the progress age (what PersiaNodeHung reads) counts. Call it once per batch.
+   */
+  step(count = 1): void {
+    this.steps.step(count);
   }
 
   setState(state: NodeState): void {
@@ -239,8 +256,9 @@ export class NodeMetrics {
     for (const name of this.registry.names()) {
       const family = this.registry.get(name);
       if (family === undefined || family.spec.labels.length > 0 || !family.spec.roles.includes(role)) continue;
-      // A node whose progress is read elsewhere, or nowhere, records no steps; the age comes with its watch.
-      if (!catalogProgress && (name === STEPS_METRIC || name === PROGRESS_AGE_METRIC)) continue;
+      // A node whose progress is read elsewhere, or nowhere, records no steps; the age comes with its watch,
+      // once the node's progress is known (src/metrics/progress.ts).
+      if (name === PROGRESS_AGE_METRIC || (!catalogProgress && name === STEPS_METRIC)) continue;
       family.labels();
     }
     const failures = this.registry.counter('persia_metrics_push_failures_total');

@@ -42,6 +42,8 @@ export function registerSimulateNodeCommand(program: Command, context: CommandCo
 
 function runSimulatedNode(flags: NodeFlags, context: CommandContext): void {
   const node = startNodeMetrics({
+    // Every simulated node counts its steps (the workload's step()): one that never makes its first is hung too.
+    progress: 'steps',
     file: flags.config,
     env: context.env,
     options: { ...(flags.role === undefined ? {} : { role: flags.role }), ...(flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway }) },

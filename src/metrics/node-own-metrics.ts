@@ -126,7 +126,7 @@ export const NODE_OWN_METRICS: readonly MetricSpec[] = [
     group: 'health',
     roles: ALL,
     labels: [],
-    help: "Training steps (batches) this node has completed; the training program advances it once per step (metrics.counter('persia_node_steps_total').inc()). With the time-cost counts it is the node's progress: a node that keeps pushing while none of them rises is hung.",
+    help: "Training steps (batches) this node has completed; the training program advances it once per step (metrics.step(), which stamps the step's time for the progress age). With the time-cost counts it is the node's progress: a node that keeps pushing while none of them rises is hung.",
   },
   {
     name: PROGRESS_AGE_METRIC,
@@ -135,7 +135,7 @@ export const NODE_OWN_METRICS: readonly MetricSpec[] = [
     group: 'health',
     roles: ALL,
     labels: [],
-    help: 'Seconds since this node last made progress (persia_node_steps_total or a *_time_cost count rose), as of this push: 0 while it progresses, and before its first step. At or above its push interval while it keeps pushing, the node is hung (PersiaNodeHung).',
+    help: 'Seconds since this node last made progress (persia_node_steps_total or a *_time_cost count rose), as of this push: 0 when it progressed since its previous push; counted from its start for a node expected to progress, absent until its first step for any other (src/metrics/progress.ts). At or above its push interval while it keeps pushing, the node is hung (PersiaNodeHung).',
   },
   // --- The pusher's own health (values as of the previous push: a push cannot report on itself) ---
   {

@@ -5,7 +5,9 @@
  * (src/monitoring/fast-rules.ts), `status` and the view read it.
  *
  * Where the progress is read (StartNodeMetricsInput.progress, `persia-metrics agent --progress`):
- * - by default, the catalog's counters: the node's step counter and its time-cost counts (PROGRESS_METRICS);
+ * - by default, the catalog's counters: the node's step counter (NodeMetrics.step()) and its time-cost
+ *   counts (PROGRESS_METRICS);
+ * - `'steps'`: the same, from a node that says it counts its steps (a trainer, which records no time cost);
  * - `{ family }`: the sum of that counter family's samples in the node's extra sources (a scraped trainer's
  *   step counter, src/push/exposition-check.ts sums it at each push), for a node whose work another
  *   process does (the agent);
@@ -13,27 +15,36 @@
  *   progress must not claim any (an agent without --progress pushed an age of 0 for ever, so a hung trainer
  *   behind it could never be called hung). Such a node is never called hung.
  *
- * Sampled right before each push, like the runtime metrics: nothing is added to the recording path. The age
- * is measured on the node's own clock, from the push that first saw the rise, so it never depends on the
- * gateway's or Prometheus's clock; it is 0 until the first progress, so a node still starting is not hung.
+ * Before the first progress: a node that is expected to progress (progressExpected(): it counts steps or
+ * says it will, its role records time costs, or it names a family) counts its age from its start, so one
+ * stuck in its initialisation (NCCL init, a data loader) turns hung after the hang threshold. Any other
+ * node (a trainer that records no step and said nothing) publishes no age at all until its first step:
+ * its progress is unknown, not "0 s ago", and neither the rule nor `status` says anything of it.
+ *
+ * The age is 0 at a push that saw progress since the previous one. At a push that saw none, it is the time
+ * since the last progress: exact for a step counted through step(), which stamps its time (one clock read
+ * per step, nothing on histogram observe's hot path); at push resolution for the rest (a time-cost count or
+ * a raw inc() of the step counter, sampled right before each push, and a family, read at each push): from
+ * the push that first saw the rise, so up to one push interval low. All on the node's own clock, so it never
+ * depends on the gateway's or Prometheus's.
  */
 import { describeValue } from '../config/yaml-document.js';
 import { ConfigError } from '../errors.js';
-import { PROGRESS_AGE_METRIC, PROGRESS_METRICS } from './catalog.js';
+import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC, type NodeRole } from './catalog.js';
 import { Counter } from './counter.js';
 import { METRIC_NAME } from './exposition-format.js';
 import { Histogram } from './histogram.js';
 import type { MetricsRegistry } from './registry.js';
 
 /** Where a node's progress is read (see above); undefined is the catalog's counters. */
-export type ProgressSource = { readonly family: string } | false;
+export type ProgressSource = 'steps' | { readonly family: string } | false;
 
-/** `progress` as a caller gave it (startNodeMetrics()): undefined, false, or `{ family }` naming a metric, with extra sources to read it from. */
+/** `progress` as a caller gave it (startNodeMetrics()): undefined, 'steps', false, or `{ family }` naming a metric, with extra sources to read it from. */
 export function checkProgressSource(progress: unknown, hasExtraSources: boolean): ProgressSource | undefined {
-  if (progress === undefined || progress === false) return progress;
+  if (progress === undefined || progress === false || progress === 'steps') return progress;
   const family: unknown = typeof progress === 'object' && progress !== null ? (progress as Record<string, unknown>)['family'] : undefined;
   if (typeof family !== 'string' || !METRIC_NAME.test(family)) {
-    const expected = "{ family: 'a counter family of the extra sources, e.g. train_steps_total' } or false";
+    const expected = "{ family: 'a counter family of the extra sources, e.g. train_steps_total' }, 'steps' (the node counts its steps with step()) or false";
     throw new ConfigError({ source: 'startNodeMetrics()', path: 'progress' }, expected, describeValue(progress));
   }
   if (!hasExtraSources) throw new ConfigError({ source: 'startNodeMetrics()', path: 'progress.family' }, 'extraSources to read it from', 'none');
@@ -58,8 +69,49 @@ function progressTotal(registry: MetricsRegistry): number {
   return total;
 }
 
+/**
+ * Whether a node is expected to progress from its start (its age counts from then until its first step):
+ * it says so ('steps', a family), or its role records time costs (a middleware or server node observes them
+ * for every batch). A node of another role that said nothing may never count a step: its progress is unknown
+ * until it does.
+ */
+export function progressExpected(source: ProgressSource | undefined, role: NodeRole, registry: MetricsRegistry): boolean {
+  if (source === false) return false;
+  if (source !== undefined) return true;
+  return PROGRESS_METRICS.some((name) => name !== STEPS_METRIC && registry.get(name)?.spec.roles.includes(role) === true);
+}
+
+/**
+ * The steps a node counts through NodeMetrics.step(): the step counter, and the time of the last one, so the
+ * age counts from the step itself rather than from the push that saw it.
+ */
+export class StepClock {
+  /** Steps counted through step(): the rest of the step counter's rise (a raw inc()) is sampled at the push. */
+  stamped = 0;
+  lastStepMs: number | undefined;
+  private series: { inc(amount?: number): void } | undefined;
+
+  constructor(
+    private readonly registry: MetricsRegistry,
+    readonly nowMs: () => number = () => performance.now(),
+  ) {}
+
+  step(count = 1): void {
+    this.series ??= this.registry.counter(STEPS_METRIC).labels();
+    this.series.inc(count);
+    // What the counter dropped (a negative, NaN or infinite count; it counts them) is no step.
+    if (!(count > 0 && Number.isFinite(count))) return;
+    this.stamped += count;
+    this.lastStepMs = this.nowMs();
+  }
+}
+
 export interface ProgressWatchOptions {
   readonly source?: ProgressSource | undefined;
+  /** The node's age counts from its start until its first progress (progressExpected()); otherwise no age until then. */
+  readonly fromStart?: boolean;
+  /** The node's step() calls, whose times are exact (StepClock). */
+  readonly steps?: StepClock;
   /** Told once when the progress family is missing from a push, and again after it came back and went. */
   readonly report?: (message: string) => void;
   readonly nowMs?: () => number;
@@ -70,22 +122,37 @@ export interface ProgressWatchOptions {
  * family's total at each push when the source is a family (undefined otherwise).
  */
 export function installProgressWatch(registry: MetricsRegistry, options: ProgressWatchOptions = {}): ProgressObserver | undefined {
-  const { source, report = () => {}, nowMs = () => performance.now() } = options;
+  const { source, steps, report = () => {}, nowMs = () => performance.now() } = options;
   if (source === false || registry.get(PROGRESS_AGE_METRIC) === undefined) return undefined; // no progress known, or a registry without the catalog entry
+  const catalog = source === undefined || source === 'steps';
   const age = registry.gauge(PROGRESS_AGE_METRIC);
-  // The total seen last (a counter's sum starts at 0 for a family too: its first sighting above 0 is progress).
-  let lastTotal = source === undefined ? progressTotal(registry) : 0;
-  let lastProgressMs: number | undefined;
+  // The sampled total seen last, without the steps step() stamped (a family's sum starts at 0 too: its first sighting above 0 is progress).
+  let lastTotal = catalog ? progressTotal(registry) - (steps?.stamped ?? 0) : 0;
+  let lastStamped = steps?.stamped ?? 0;
+  // Undefined: no progress yet and none expected from the start, so no age is published at all.
+  let lastProgressMs = options.fromStart === true ? nowMs() : undefined;
+  // Progress since the previous push: the age reads 0.
+  let progressed = false;
   const seen = (total: number): void => {
     if (total === lastTotal) return;
     lastTotal = total;
     lastProgressMs = nowMs();
+    progressed = true;
   };
   registry.addCollector(() => {
-    if (source === undefined) seen(progressTotal(registry));
-    age.set(lastProgressMs === undefined ? 0 : Math.round(nowMs() - lastProgressMs) / 1000);
+    if (catalog) {
+      const stamped = steps?.stamped ?? 0;
+      if (stamped !== lastStamped) {
+        lastStamped = stamped;
+        lastProgressMs = Math.max(lastProgressMs ?? -Infinity, steps?.lastStepMs ?? -Infinity);
+        progressed = true;
+      }
+      seen(progressTotal(registry) - stamped);
+    }
+    if (lastProgressMs !== undefined) age.set(progressed ? 0 : Math.round(nowMs() - lastProgressMs) / 1000);
+    progressed = false;
   });
-  if (source === undefined) return undefined;
+  if (catalog) return undefined;
   let missing = false;
   return (total) => {
     if (total !== undefined) {

@@ -9,7 +9,7 @@
  * - PersiaNodeHung: a node that keeps pushing, in state `running`, whose progress (persia_node_steps_total,
  *   its time-cost counts) has not risen for `hangAfterIntervals` of its own pushes. The node measures that
  *   itself (persia_node_progress_age_seconds, src/metrics/progress.ts), on its own clock, so one scraped
- *   sample tells. A node that has not made its first step yet reads 0 and is not hung.
+ *   sample tells. Before its first step a node expected to progress counts from its start; any other publishes no age.
  * - PersiaNodeDown: a node whose last push, as Prometheus scraped it, was already `downAfterIntervals` of
  *   its own intervals old (SIGKILL, a lost host). Measured at the scrape (`timestamp()`), so a slow scrape or
  *   rule evaluation never makes a live node look old; a node whose last push said `stopping` shut down

@@ -5,7 +5,7 @@
  * stay at 0, as a healthy trainer's do, so the NaN alerts (PersiaNaNGradients, PersiaNaNGradientsSkipped)
  * fire in a demo only for a fault the user asked for (they fired on every simulated trainer and middleware).
  */
-import { STEPS_METRIC, type NodeRole } from '../metrics/catalog.js';
+import { type NodeRole } from '../metrics/catalog.js';
 import type { NodeMetrics } from '../node-metrics.js';
 
 export const SIMULATED_FEATURES = ['user_id', 'item_id', 'category', 'hour_of_day'] as const;
@@ -30,11 +30,10 @@ export interface WorkloadOptions {
 /** One batch of the node's role, and the step counter a training program advances once per batch. */
 export function createWorkload(node: NodeMetrics, role: NodeRole, random: () => number = Math.random, options: WorkloadOptions = {}): Workload {
   const batch = roleWorkload(node, role, random, options);
-  const steps = node.counter(STEPS_METRIC).labels();
   return {
     step() {
       batch.step();
-      steps.inc();
+      node.step(); // as the README's Example counts its steps: the progress age counts from this one
     },
   };
 }

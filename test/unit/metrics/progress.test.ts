@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC } from '../../../src/metrics/catalog.js';
-import { checkProgressSource, installProgressWatch } from '../../../src/metrics/progress.js';
+import { checkProgressSource, installProgressWatch, progressExpected, StepClock } from '../../../src/metrics/progress.js';
+import { METRIC_CATALOG } from '../../../src/metrics/catalog.js';
 import { MetricsRegistry } from '../../../src/metrics/registry.js';
 
 function node() {
@@ -124,8 +125,70 @@ describe('progress age from a family of the extra sources, or from nowhere', () 
     expect(checkProgressSource(undefined, false)).toBeUndefined();
     expect(checkProgressSource(false, false)).toBe(false);
     expect(checkProgressSource({ family: 'train_steps_total' }, true)).toEqual({ family: 'train_steps_total' });
+    expect(checkProgressSource('steps', false)).toBe('steps');
     expect(() => checkProgressSource('train_steps_total', true)).toThrow(/startNodeMetrics\(\): progress: expected \{ family: /);
     expect(() => checkProgressSource({ family: 'train steps' }, true)).toThrow(/progress: expected/);
     expect(() => checkProgressSource({ family: 'train_steps_total' }, false)).toThrow(/progress\.family: expected extraSources to read it from/);
+  });
+});
+
+describe('before the first progress, and the exact time of a step', () => {
+  function steppingNode(fromStart: boolean) {
+    let now = 0;
+    const registry = new MetricsRegistry();
+    const steps = new StepClock(registry, () => now);
+    installProgressWatch(registry, { fromStart, steps, nowMs: () => now });
+    const at = (ms: number): void => void (now = ms);
+    const push = (ms: number): number | undefined => {
+      at(ms);
+      registry.collect();
+      return registry.get(PROGRESS_AGE_METRIC)?.seriesCount === 0 ? undefined : registry.gauge(PROGRESS_AGE_METRIC).value;
+    };
+    return { registry, steps, at, push };
+  }
+
+  it('a node expected to progress counts its age from its start: one stuck in its initialisation grows old', () => {
+    const { push } = steppingNode(true);
+    expect(push(10_000)).toBe(10);
+    expect(push(600_000)).toBe(600);
+  });
+
+  it('a node not expected to progress publishes no age until its first step (unknown, not 0), then counts from it', () => {
+    const { registry, push } = steppingNode(false);
+    expect(push(10_000)).toBeUndefined();
+    expect(push(600_000)).toBeUndefined();
+    registry.counter(STEPS_METRIC).inc();
+    expect(push(610_000)).toBe(0);
+    expect(push(620_000)).toBe(10);
+  });
+
+  it('a step counted with step() stamps its time: the age counts from the step, not from the push that saw it', () => {
+    const { registry, steps, at, push } = steppingNode(true);
+    at(1_000);
+    steps.step();
+    at(2_300);
+    steps.step();
+    expect(push(10_000)).toBe(0);
+    expect(push(20_000)).toBe(17.7); // a push-resolution age would read 10
+    expect(registry.counter(STEPS_METRIC).value).toBe(2);
+    // A raw inc() of the step counter, or a time-cost count, is seen at the push (push resolution).
+    at(21_000);
+    registry.counter(STEPS_METRIC).inc();
+    expect(push(30_000)).toBe(0);
+    expect(push(40_000)).toBe(10);
+    // A count the counter drops (NaN, negative) is no step and stamps nothing.
+    steps.step(Number.NaN);
+    steps.step(-1);
+    expect(push(50_000)).toBe(20);
+  });
+
+  it('which nodes are expected from their start: a role that records time costs, a node that says it counts steps or names a family', () => {
+    const registry = new MetricsRegistry(METRIC_CATALOG);
+    expect(progressExpected(undefined, 'middleware', registry)).toBe(true);
+    expect(progressExpected(undefined, 'server', registry)).toBe(true);
+    expect(progressExpected(undefined, 'trainer', registry)).toBe(false);
+    expect(progressExpected('steps', 'trainer', registry)).toBe(true);
+    expect(progressExpected({ family: 'train_steps_total' }, 'trainer', registry)).toBe(true);
+    expect(progressExpected(false, 'middleware', registry)).toBe(false);
   });
 });
