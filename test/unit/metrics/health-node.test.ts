@@ -30,8 +30,12 @@ describe("a node of the catalog's health part alone", () => {
     ]) {
       expect(families, name).not.toContain(name);
     }
-    // A library trainer records them, as before.
-    expect(pushed({})).toEqual(expect.arrayContaining([...HEALTH, 'staleness', 'num_pending_batches', 'persia_node_steps_total', 'persia_node_progress_age_seconds']));
+    // A library trainer records them, as before; its progress age once its progress is known: it says it counts
+    // its steps (or has counted one), src/metrics/progress.ts.
+    expect(pushed({})).toEqual(expect.arrayContaining([...HEALTH, 'staleness', 'num_pending_batches', 'persia_node_steps_total']));
+    expect(pushed({ progress: 'steps' })).toEqual(
+      expect.arrayContaining([...HEALTH, 'staleness', 'num_pending_batches', 'persia_node_steps_total', 'persia_node_progress_age_seconds']),
+    );
   });
 
   it('pushes its progress age when its progress is a family of its sources', () => {
