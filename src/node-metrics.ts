@@ -19,7 +19,7 @@ import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
 import { checkProgressSource, installProgressWatch, progressExpected, StepClock, type ProgressObserver, type ProgressSource } from './metrics/progress.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
-import { currentExtraSource } from './push/extra-sources.js';
+import { checkExtraSources, currentExtraSource } from './push/extra-sources.js';
 import { familyTotal } from './push/exposition-check.js';
 import { bodyComposer } from './push/push-body.js';
 import type { FailureReason } from './push/failure-report.js';
@@ -91,6 +91,7 @@ export class NodeMetrics {
     });
     for (const warning of this.config.warnings) logger.warn(warning);
     this.state = this.registry.gauge('persia_node_state');
+    checkExtraSources(input.extraSources ?? []);
     const progress = checkProgressSource(input.progress ?? (catalog === 'health' ? false : undefined), (input.extraSources?.length ?? 0) > 0);
     this.createRoleSeries(options.role, progress === undefined || progress === 'steps');
     this.steps = new StepClock(this.registry);

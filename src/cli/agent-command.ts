@@ -12,7 +12,7 @@ import { KeepAlive } from '../gateway/keep-alive.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { checkProgressSource } from '../metrics/progress.js';
 import { startNodeMetrics } from '../node-metrics.js';
-import { checkScrapeUrl, DEFAULT_SCRAPE_MAX_BYTES, scrapeSource } from '../push/scrape-source.js';
+import { checkScrapeUrl, DEFAULT_SCRAPE_MAX_BYTES, repeatedEndpoint, scrapeSource } from '../push/scrape-source.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { integerFlag, optionFlag, parseGatewayOption, parsePath, repeatable } from './kit/flags.js';
@@ -36,7 +36,8 @@ once and counted in persia_metrics_push_failures_total{reason="extra_source"}; i
 as it answers. A family named like one of the catalog's (lookup_rpc_time_cost, say) is pushed when it has
 the catalog's type and labels, and feeds the dashboards and slowdown scores as a library node's does; one
 with another type or labels, one an earlier endpoint writes, or with a job, role or instance label, is
-reported and left out. The agent pushes none of the catalog's families itself, only the node's health
+reported once and left out (counted in persia_metrics_extra_source_families_left_out, not as a push
+failure). A user:password@ in a --scrape URL is sent as basic auth and never printed; each endpoint once. The agent pushes none of the catalog's families itself, only the node's health
 (state, interval, incarnation, push failures; the progress age with --progress), and not its own Node.js
 runtime: the node is the scraped process. Job, gateway, replicas, interval and credentials come from the
 configuration as for any node (see \`persia-metrics check\`); identity from REPLICA_INDEX, REPLICA_SIZE,
@@ -72,6 +73,13 @@ export function registerAgentCommand(program: Command, context: CommandContext):
 async function runAgent(flags: AgentFlags, context: CommandContext): Promise<number> {
   if (flags.scrape === undefined) throw new UsageError('agent needs at least one --scrape URL (the /metrics endpoint of a process on this node)');
   const urls = flags.scrape.map(scrapeUrl);
+  const repeated = repeatedEndpoint(urls);
+  if (repeated !== undefined) {
+    const [first, again] = repeated.map((index) => redactUrl(flags.scrape?.[index] ?? ''));
+    throw new UsageError(
+      `option '--scrape <url>' names one endpoint twice ('${first}' and '${again}'): give each endpoint once (scraped twice, every family of its page clashes with itself)`,
+    );
+  }
   const sources = urls.map((url) => scrapeSource(url, { maxBytes: flags.maxScrapeBytes }));
   try {
     const node = startNodeMetrics({

@@ -5,8 +5,8 @@
 import type { Command } from 'commander';
 import { readSecret } from '../config/credentials.js';
 import { UsageError } from '../errors.js';
+import { redactedUrl } from '../gateway/url-credentials.js';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, type ViewWindowName } from '../view/view-panels.js';
-import { redactedUrl } from '../view/prometheus-proxy.js';
 import { startViewServer } from '../view/view-server.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';

@@ -5,6 +5,7 @@
  */
 import { ConfigError, ConfigFileError, type ConfigProblemLocation } from '../errors.js';
 import type { GatewayAccess } from '../gateway/endpoint.js';
+import { basicAuthorization } from '../gateway/url-credentials.js';
 import { FILE_LIMITS, readBoundedFile } from './bounded-file.js';
 import type { MetricsOptions } from './options.js';
 
@@ -52,7 +53,7 @@ export function gatewayCredentials(options: CredentialOptions): GatewayCredentia
   const headers: Record<string, string> = {};
   const password = options.basicAuthPassword ?? readSecret(options.basicAuthPasswordFile);
   if (options.basicAuthUsername !== undefined && password !== undefined) {
-    headers['authorization'] = `Basic ${Buffer.from(`${options.basicAuthUsername}:${password}`, 'utf8').toString('base64')}`;
+    headers['authorization'] = basicAuthorization(options.basicAuthUsername, password);
   }
   const token = options.bearerToken ?? readSecret(options.bearerTokenFile);
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;

@@ -21,6 +21,11 @@ export const REJECTED_SAMPLES_METRIC = 'persia_metrics_rejected_samples_total';
 /** Likewise, from the families' counts of label sets folded past their series limit. */
 export const OVERFLOW_BINDINGS_METRIC = 'persia_metrics_overflow_bindings_total';
 /**
+ * Families of scraped pages left out of a push for a clash (src/push/extra-sources.ts): a state of the
+ * configuration, not a failure of the push, so a gauge beside the push failures rather than in them.
+ */
+export const FAMILIES_LEFT_OUT_METRIC = 'persia_metrics_extra_source_families_left_out';
+/**
  * For the node's own labelled families: their values come from the library (a state, a statistic, a failure
  * reason, one per defined family), never from the user's data, so no limit and no idle drop applies.
  * The per-feature families take the node's limit: features are the user's.
@@ -156,6 +161,15 @@ export const NODE_OWN_METRICS: readonly MetricSpec[] = [
     labels: ['reason'],
     maxSeries: LIBRARY_VALUES,
     help: 'Failed push attempts by reason (timeout, connection, http_4xx, http_5xx, encoding).',
+  },
+  {
+    name: FAMILIES_LEFT_OUT_METRIC,
+    type: 'gauge',
+    unit: '1',
+    group: 'pusher',
+    roles: ALL,
+    labels: [],
+    help: "Families of the scraped pages (scrapeSource(), the agent's --scrape) left out of this push because they clash: a name the catalog, the gateway, Prometheus or an earlier source writes, or a series with a job, role or instance label. The rest of each page is pushed; each clash is reported once on stderr. Stays up until the configuration changes (0 for a node without extra sources).",
   },
   perFamilyCount(
     REJECTED_SAMPLES_METRIC,

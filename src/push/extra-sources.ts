@@ -7,14 +7,17 @@
  * series clashing with a catalog name or a grouping label, or a `metrics()` that never settles (the push,
  * and every `flush()`, would then wait forever). Each source is collected under the push timeout and checked
  * (see exposition-check.ts); a bad one is held back from that push, reported once per kind of trouble until
- * it is good again, and the pusher counts it under reason "extra_source". The others go out as usual. In a
- * scraped page (ForeignSource) a family that clashes is left out alone (reported once per family, counted at
- * each push it is left out of): the rest of the page still goes, so the `python_info` that two scraped
- * Python processes both write does not stop the second one's metrics.
+ * it is good again, and the pusher counts it under reason "extra_source", once per push. The others go out
+ * as usual. In a scraped page (ForeignSource) a family that clashes is left out alone (reported once per
+ * family while it clashes): the rest of the page still goes, so the `python_info` that two scraped Python
+ * processes both write does not stop the second one's metrics. Such a clash is a standing configuration
+ * problem, not a failure of the push: it is not counted as one (the push-failure alert would fire for a
+ * healthy node at every push) but shown in FAMILIES_LEFT_OUT_METRIC, the number left out of this push.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describeValue } from '../config/yaml-document.js';
-import { ExtraSourceError, ScrapeError, type ExtraSourceProblem } from '../errors.js';
+import { ConfigError, ExtraSourceError, ScrapeError, type ExtraSourceProblem } from '../errors.js';
+import { FAMILIES_LEFT_OUT_METRIC } from '../metrics/catalog.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
 import { checkExtraExposition, ExpositionSyntaxProblem, registrySampleOwners, withoutFamilies } from './exposition-check.js';
 
@@ -34,8 +37,12 @@ export interface ExtraSourcesOptions {
 export interface CollectedExtras {
   /** The good sources' text, each ending with a newline. */
   readonly text: string;
-  /** Why each bad source was left out of this push. */
+  /** Why each bad source, or family of a scraped page, was left out of this push. */
   readonly heldBack: readonly Error[];
+  /** Sources left out whole: each counted as a push failure (reason "extra_source"). */
+  readonly sourcesLeftOut: number;
+  /** Families of scraped pages left out for a clash while the rest of their page went (not failures: see FAMILIES_LEFT_OUT_METRIC). */
+  readonly familiesLeftOut: number;
 }
 
 /**
@@ -46,8 +53,30 @@ export interface CollectedExtras {
  */
 export interface ForeignSource extends ExpositionSource {
   readonly sourceName: string;
+  /** The endpoint it reads, without credentials: two sources with one URL are one endpoint given twice. */
+  readonly url?: string;
   /** `signal` is aborted when the push timeout passes. */
   metrics(signal?: AbortSignal): Promise<string> | string;
+}
+
+/**
+ * The extra sources a caller gave (startNodeMetrics()), each once: one source object twice, or two scrapes
+ * of one endpoint, would write every family of it twice, a clash at every push.
+ */
+export function checkExtraSources(sources: readonly ExpositionSource[]): void {
+  const refuse = (index: number, found: string): never => {
+    throw new ConfigError({ source: 'startNodeMetrics()', path: `extraSources[${index}]` }, 'each source once (read twice, every family of it would clash with itself)', found);
+  };
+  const endpoints = new Map<string, number>();
+  sources.forEach((source, index) => {
+    const first = sources.indexOf(source);
+    if (first !== index) refuse(index, `the source of extraSources[${first}] again`);
+    const { url, sourceName } = source as Partial<ForeignSource>;
+    if (typeof url !== 'string') return;
+    const earlier = endpoints.get(url);
+    if (earlier !== undefined) refuse(index, `the endpoint of extraSources[${earlier}] again (${sourceName ?? ''})`);
+    endpoints.set(url, index);
+  });
 }
 
 /** Why a source, or one of its families, was left out, and the kind of trouble it is reported once for. */
@@ -112,6 +141,8 @@ export class ExtraSources {
     const taken = registrySampleOwners(this.registry);
     const heldBack: Error[] = [];
     let text = '';
+    let sourcesLeftOut = 0;
+    let familiesLeftOut = 0;
     collected.forEach((part, index) => {
       const checked = part.problem === undefined ? this.check(part.text, index, taken) : { problems: [part.problem] };
       for (const trouble of checked.problems) {
@@ -121,9 +152,10 @@ export class ExtraSources {
       if (checked.text !== undefined) {
         text += checked.text.endsWith('\n') || checked.text === '' ? checked.text : `${checked.text}\n`;
         this.good(index, new Set(checked.problems.map((trouble) => trouble.kind)));
-      }
+        familiesLeftOut += checked.problems.length;
+      } else sourcesLeftOut += 1;
     });
-    return { text, heldBack };
+    return { text, heldBack, sourcesLeftOut, familiesLeftOut };
   }
 
   /** The source's text, or why it has none for this push. Never waits longer than the timeout. */
@@ -218,8 +250,10 @@ export class ExtraSources {
     reported.add(kind);
     const named = problem instanceof ExtraSourceError || problem.message.startsWith(`extraSources[${index}]`);
     const what = named ? problem.message : `extraSources[${index}]${this.named(index).replace(/^(.+) $/, ' $1')}: ${problem.message.replace(/\.$/, '')}`;
-    const left = kind.startsWith('clash:') ? `left out; pushing the rest of the node's metrics` : `pushing the node's other metrics without it`;
-    this.options.logger.warn(`${what}; ${left} and trying it again at every push ` + '(reported once, counted in persia_metrics_push_failures_total{reason="extra_source"})');
+    const counted = kind.startsWith('clash:')
+      ? `left out; pushing the rest of the node's metrics and trying it again at every push (reported once while it clashes, counted in ${FAMILIES_LEFT_OUT_METRIC})`
+      : `pushing the node's other metrics without it and trying it again at every push (reported once, counted in persia_metrics_push_failures_total{reason="extra_source"})`;
+    this.options.logger.warn(`${what}; ${counted}`);
   }
 
   /** The source was collected: troubles it no longer has may be reported again, and its recovery is said. */

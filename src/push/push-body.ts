@@ -9,7 +9,9 @@
  * Families the gateway refused are left out by name before anything is encoded, in either format; only an
  * extra source's text, which we do not build, is filtered as text.
  */
+import { FAMILIES_LEFT_OUT_METRIC } from '../metrics/catalog.js';
 import { TEXT_CONTENT_TYPE } from '../metrics/exposition-format.js';
+import { Gauge } from '../metrics/gauge.js';
 import type { MetricFamily } from '../metrics/metric-family.js';
 import { PROTOBUF_CONTENT_TYPE } from '../metrics/protobuf-exposition.js';
 import type { ExpositionSource, MetricsRegistry } from '../metrics/registry.js';
@@ -26,8 +28,10 @@ export interface PushBody {
   readonly contentType: string;
   /** Whether the body holds this metric family: a refusal naming it can then be answered by leaving it out. */
   contains(family: string): boolean;
-  /** Extra sources left out of this body, and why (see extra-sources.ts). */
+  /** Extra sources, or families of a scraped page, left out of this body, and why (see extra-sources.ts). */
   readonly heldBackSources?: readonly Error[];
+  /** How many extra sources were left out whole (a push failure each); every heldBackSources entry when not given. */
+  readonly sourcesLeftOut?: number;
 }
 
 /**
@@ -76,6 +80,8 @@ export function bodyComposer(
     // extrasOptions.onCollected) is then as of this push, not the one before.
     const collected = await extras.collect(sourcesCut);
     extrasOptions.onCollected?.(collected.text);
+    const leftOut = registry.get(FAMILIES_LEFT_OUT_METRIC);
+    if (leftOut instanceof Gauge) leftOut.set(collected.familiesLeftOut); // as of this push
     registry.collect();
     const families = familiesToSend(registry, heldBack);
     const names = new Set(families.map((family) => family.spec.name));
@@ -86,6 +92,7 @@ export function bodyComposer(
       contentType: TEXT_CONTENT_TYPE,
       contains: (family) => names.has(family) || textContains(extraText, family),
       heldBackSources: collected.heldBack,
+      sourcesLeftOut: collected.sourcesLeftOut,
     };
   };
 }

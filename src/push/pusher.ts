@@ -196,8 +196,10 @@ export class Pusher {
       this.sourceCuts.delete(cut);
     }
     const built = typeof body === 'string' ? textBody(body, heldBack) : body;
-    // Reported by the extra sources themselves (once per kind of trouble); counted at every push.
-    for (let index = 0; index < (built.heldBackSources?.length ?? 0); index += 1) this.options.observer?.onHeldBack?.('extra_source');
+    // Reported by the extra sources themselves (once per kind of trouble); a source left out whole is
+    // counted at every push, once (a family of a scraped page left out for a clash is not a failure).
+    const sourcesLeftOut = built.sourcesLeftOut ?? built.heldBackSources?.length ?? 0;
+    for (let index = 0; index < sourcesLeftOut; index += 1) this.options.observer?.onHeldBack?.('extra_source');
     return built;
   }
 

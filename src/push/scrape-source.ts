@@ -11,12 +11,14 @@
  * of that push alone, reports it once per kind of trouble, counts it (reason "extra_source") and takes it
  * again as soon as a scrape succeeds. Redirects are followed as Prometheus's scraper follows them (Go's HTTP
  * client: up to 10, to any http(s) URL); a loop or an 11th is refused, naming the chain. The page is asked for as OpenMetrics or text 0.0.4, whichever the
- * endpoint serves, and rewritten as 0.0.4 text (scraped-text.ts), which the gateway parses.
+ * endpoint serves, and rewritten as 0.0.4 text (scraped-text.ts), which the gateway parses. A URL's
+ * `user:password@` is sent as basic auth, never in the URL nor printed (src/gateway/url-credentials.ts).
  */
 import { Agent, request } from 'undici';
 import { ConfigError, ScrapeError } from '../errors.js';
 import { redactUrl } from '../gateway/address.js';
 import { unrefConnector } from '../gateway/client.js';
+import { redactedUrl, urlCredentials } from '../gateway/url-credentials.js';
 import { describeValue } from '../config/yaml-document.js';
 import { ExpositionSyntaxProblem } from './exposition-check.js';
 import type { ForeignSource } from './extra-sources.js';
@@ -43,18 +45,20 @@ export interface ScrapeSourceOptions {
 }
 
 export class ScrapeSource implements ForeignSource {
+  /** The endpoint, without the `user:password@` its URL may hold (they are sent as basic auth). */
+  readonly url: string;
   readonly sourceName: string;
+  /** Basic auth from the URL's `user:password@` (src/gateway/url-credentials.ts), sent to its origin only. */
+  private readonly authorization: string | undefined;
   private readonly maxBytes: number;
   private readonly timeoutMs: number | undefined;
   /** Sockets that never hold a finished program (a scrape in flight when a training program ends). */
   private readonly agent = new Agent({ keepAliveTimeout: 60_000, connections: 1, connect: unrefConnector({}) });
 
-  constructor(
-    readonly url: string,
-    options: ScrapeSourceOptions = {},
-  ) {
-    this.url = checkScrapeUrl(url, 'scrapeSource()');
-    this.sourceName = redactUrl(this.url);
+  constructor(url: string, options: ScrapeSourceOptions = {}) {
+    const checked = checkScrapeUrl(url, 'scrapeSource()');
+    ({ url: this.url, authorization: this.authorization } = urlCredentials(checked));
+    this.sourceName = redactedUrl(checked);
     this.maxBytes = positiveOption(options.maxBytes, 'maxBytes', DEFAULT_SCRAPE_MAX_BYTES);
     this.timeoutMs = options.timeoutSeconds === undefined ? undefined : positiveOption(options.timeoutSeconds, 'timeoutSeconds', 0) * 1000;
   }
@@ -63,13 +67,13 @@ export class ScrapeSource implements ForeignSource {
   async metrics(signal?: AbortSignal): Promise<string> {
     const signals = [signal, this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs)].filter((one) => one !== undefined);
     const url = this.sourceName;
-    const options = { dispatcher: this.agent, headers: { accept: ACCEPT }, ...(signals.length === 0 ? {} : { signal: AbortSignal.any(signals) }) };
+    const options = { dispatcher: this.agent, ...(signals.length === 0 ? {} : { signal: AbortSignal.any(signals) }) };
     const chain = [this.url];
     let response;
     for (;;) {
       const target = chain[chain.length - 1] ?? this.url;
       try {
-        response = await request(target, options);
+        response = await request(urlCredentials(target).url, { ...options, headers: this.headers(target) });
       } catch (error) {
         throw failure(url, error);
       }
@@ -115,6 +119,16 @@ export class ScrapeSource implements ForeignSource {
   }
 
   /**
+   * A redirect's own `user:password@` is used as the URL's is; else the endpoint's credentials go with a
+   * request to its origin only, as Go's client (Prometheus's) drops Authorization on a redirect elsewhere.
+   */
+  private headers(target: string): Record<string, string> {
+    const own = urlCredentials(target).authorization;
+    const authorization = own ?? (new URL(target).origin === new URL(this.url).origin ? this.authorization : undefined);
+    return authorization === undefined ? { accept: ACCEPT } : { accept: ACCEPT, authorization };
+  }
+
+  /**
    * Closes the scrape's connection, aborting a scrape still in flight: waiting for it would hold a caller
    * that is ending (its sockets do not hold the process, so an awaited close could be the last thing the
    * process waits for, and it would end without settling it).
@@ -142,6 +156,22 @@ export function checkScrapeUrl(url: unknown, source: string): string {
   }
   parsed.hash = '';
   return parsed.href;
+}
+
+/**
+ * The first endpoint given twice, as [its first index, the repeat's]: the same URL once read (checkScrapeUrl),
+ * whatever credentials each spelling holds. Scraped twice, every family of its page clashes with itself
+ * at every push.
+ */
+export function repeatedEndpoint(urls: readonly string[]): [number, number] | undefined {
+  const seen = new Map<string, number>();
+  for (const [index, url] of urls.entries()) {
+    const endpoint = urlCredentials(url).url;
+    const first = seen.get(endpoint);
+    if (first !== undefined) return [first, index];
+    seen.set(endpoint, index);
+  }
+  return undefined;
 }
 
 function positiveOption(value: unknown, key: string, fallback: number): number {

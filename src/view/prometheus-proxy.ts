@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { REFUSED_ERROR_TYPE, UNREACHABLE_ERROR_TYPE, VIEW_PATHS } from '../monitoring/view-contract.js';
+import { urlCredentials } from '../gateway/url-credentials.js';
 import { ViewBusy, type BudgetShare } from './view-budget.js';
 
 /** The errorType of a 503 from the view itself (view-budget.ts), not from Prometheus. */
@@ -34,42 +35,14 @@ export function upstreamDeadlineMs(upstream: PrometheusUpstream): number {
 }
 
 /**
- * The bytes a URL's user or password stands for: `%XX` is that byte, anything else (a lone `%` included) is
- * itself in UTF-8. decodeURIComponent would throw "URI malformed" on `100%` or on bytes that are not UTF-8.
- */
-function percentDecodedBytes(text: string): Buffer {
-  const bytes: Buffer[] = [];
-  for (let at = 0; at < text.length;) {
-    const escape = /^%[0-9a-fA-F]{2}/.exec(text.slice(at, at + 3));
-    if (escape !== null) {
-      bytes.push(Buffer.from([Number.parseInt(text.slice(at + 1, at + 3), 16)]));
-      at += 3;
-    } else {
-      const char = String.fromCodePoint(text.codePointAt(at) ?? 0);
-      bytes.push(Buffer.from(char, 'utf8'));
-      at += char.length;
-    }
-  }
-  return Buffer.concat(bytes);
-}
-
-/**
- * Splits `http://user:pass@host:port/prefix` into the URL fetch may use and a basic-auth header. `password`,
- * when given, is the password itself (from a file or the environment, never in the URL), taken as it is.
+ * Splits `http://user:pass@host:port/prefix` into the URL fetch may use and a basic-auth header (the one
+ * reading of a URL's credentials: src/gateway/url-credentials.ts). `password`, when given, is the password
+ * itself (from a file or the environment, never in the URL), taken as it is.
  */
 export function prometheusUpstream(url: string, timeoutMs: number, password?: string): PrometheusUpstream {
-  const parsed = new URL(url);
-  const secret = password === undefined ? percentDecodedBytes(parsed.password) : Buffer.from(password, 'utf8');
-  const authorization =
-    parsed.username === '' && secret.length === 0 ? undefined : `Basic ${Buffer.concat([percentDecodedBytes(parsed.username), Buffer.from(':'), secret]).toString('base64')}`;
+  const { url: bare, authorization } = urlCredentials(url, password);
+  const parsed = new URL(bare);
   return { baseUrl: `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`, timeoutMs, authorization };
-}
-
-/** The URL as it may be printed: the password replaced by `***`. */
-export function redactedUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password !== '') parsed.password = '***';
-  return parsed.toString().replace(/\/$/, '');
 }
 
 /** Why a request to Prometheus failed, without the URL (fetch's messages carry `host:port`). */

@@ -4,7 +4,7 @@
  * 302 (a proxy moving /metrics), and one whose redirects loop. Through the built agent, the real gateway and
  * a real Prometheus: the gaugehistogram arrives as its own series (`_bucket`, `_gcount`, `_gsum`) with no
  * `_sum` or `_count` invented; the redirect is followed as Prometheus's scraper follows it; the loop is
- * reported once, naming the chain; `up` is left out (reported once, counted) while the rest of its page flows.
+ * reported once, naming the chain; `up` is left out (reported once, in the gauge of families left out) while the rest of its page flows.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ describe.skipIf(!servers || findPython() === undefined || !existsSync(CLI_MAIN))
     const agent = startAgent(gateway.address, JOB, [exporter.url, `${moved.origin}/old`, `${loop.origin}/a`]);
     const node = { job: JOB, role: 'trainer', instance: 'rep_0' };
     const failures = (samples: Map<string, number>): number => samples.get(seriesKey('persia_metrics_push_failures_total', { ...node, reason: 'extra_source' })) ?? 0;
-    // Two endpoints in trouble at each push (the page with `up`, the loop): wait for a few pushes.
+    // The loop is left out of every push (counted); the page with `up` goes without it (not a failure): wait for a few pushes.
     const samples = await waitFor(
       async () => {
         const parsed = parseExposition(await gateway.metricsText()).samples;

@@ -8,7 +8,8 @@ import { demoQueries } from '../../../src/cli/demo-command.js';
 import { parsePrometheusUrl } from '../../../src/cli/view-command.js';
 import { nodeRows, staleByOutage, type InstantSample } from '../../../src/view/page/node-rows.js';
 import { counted } from '../../../src/view/page/format.js';
-import { prometheusUpstream, redactedUrl, refusedReason } from '../../../src/view/prometheus-proxy.js';
+import { redactedUrl } from '../../../src/gateway/url-credentials.js';
+import { prometheusUpstream, refusedReason } from '../../../src/view/prometheus-proxy.js';
 import { nodeHealthRule } from '../../../src/view/view-panels.js';
 import { nodeKey } from '../../../src/monitoring/health.js';
 
