@@ -12,7 +12,7 @@ import { exactGroupingPaths, probeScrape, type ScrapeHealth } from '../gateway/s
 import { scrapeDiagnosis, type ScrapeDiagnosis } from '../discovery/scrape-diagnosis.js';
 import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
-import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, shownInstance, summarizeGroups } from '../discovery/gateway-status.js';
+import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, type OtherGroupStatus, readJobGroups, shownInstance } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
 import { commandConfig, groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
@@ -34,8 +34,10 @@ PERSIA_METRICS_* variables): --job, else job_name; --gateway, else gateway_addr 
 environment sets it, else the published port of the container labelled persia.metrics.job=<job> found
 through DOCKER_HOST. Several comma-separated gateways (replicas) are all read at once; a replica that cannot be read is
 named on stderr and the others are still shown. A node found on two replicas is current on the one with
-its newest push; the other group is marked LEFT (a failover left it behind). Exit code 1 also when a
-gateway could not be read, or when the gateways hold no node of the job.
+its newest push; the other group is marked LEFT (a failover left it behind). A group of the job that is
+not a node (keyed by job alone and publishing no push interval: a batch job's last result) is listed apart
+under "other groups", never stale. Exit code 1 also when a gateway could not be read, or when the gateways
+hold no node of the job.
 Each gateway's own /metrics (the page Prometheus scrapes) is probed too: one group pushed with a type
 that clashes with another group's, or with a grouping value that is not valid UTF-8, makes the whole
 page fail, so Prometheus sees nothing of any job there while every push is still accepted. Such a gateway
@@ -78,6 +80,8 @@ interface GatewayRead {
   readonly gateway: string;
   readonly ok: boolean;
   readonly nodes: number;
+  /** The job's groups there that are not nodes (OtherGroupStatus). */
+  readonly otherGroups: number;
   readonly error?: string;
   /** Prometheus's view of it: whether its /metrics answers, and which groups break it. */
   readonly scrape?: ScrapeDiagnosis;
@@ -110,14 +114,15 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
   const results = await Promise.allSettled(bases.map((base) => readGateway(gatewayEndpoint(base, { timeoutSeconds: flags.timeout, access }))));
   const gateways: GatewayRead[] = [];
   const read: NodeStatus[] = [];
+  const otherGroups: OtherGroupStatus[] = [];
   results.forEach((result, index) => {
     const gateway = shortGateway(bases[index] ?? '');
     if (result.status === 'rejected') {
-      gateways.push({ gateway, ok: false, nodes: 0, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+      gateways.push({ gateway, ok: false, nodes: 0, otherGroups: 0, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
       return;
     }
     const { groups, scrape } = result.value;
-    const found = summarizeGroups(groups, {
+    const found = readJobGroups(groups, {
       job,
       nowSeconds: context.now() / 1000,
       ...(flags.staleAfter === undefined ? {} : { staleAfterSeconds: flags.staleAfter }),
@@ -127,8 +132,9 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
       // Groups the JSON API shows alike (bytes that are not UTF-8 as U+FFFD) are told apart by the scrape's 500.
       ...(scrape instanceof Error || scrape.ok ? {} : { exactPaths: exactGroupingPaths(groups, scrape.problems) }),
     });
-    gateways.push({ gateway, ok: true, nodes: found.length, scrape: scrapeDiagnosis(groups, scrape) });
-    read.push(...found);
+    gateways.push({ gateway, ok: true, nodes: found.nodes.length, otherGroups: found.otherGroups.length, scrape: scrapeDiagnosis(groups, scrape) });
+    read.push(...found.nodes);
+    otherGroups.push(...found.otherGroups);
   });
   const failed = gateways.filter((g) => !g.ok);
   if (failed.length === gateways.length) {
@@ -136,21 +142,26 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
   }
   const nodes = markMovedNodes(read);
   if (flags.json) {
-    context.stdout.write(`${JSON.stringify({ job, gateways, nodes }, null, 2)}\n`);
+    context.stdout.write(`${JSON.stringify({ job, gateways, nodes, otherGroups }, null, 2)}\n`);
   } else {
     if (nodes.length > 0) context.stdout.write(nodeTable(job, nodes));
+    if (otherGroups.length > 0) context.stdout.write(otherGroupTable(job, otherGroups));
     context.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
   }
   for (const g of failed) context.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
   const blind = gateways.filter((g) => g.scrape !== undefined && !g.scrape.ok);
   for (const g of blind) context.stderr.write(blindGateway(g));
-  if (nodes.length === 0) context.stderr.write(`persia-metrics: no node of job ${quoted(job)} on the gateway${gateways.length === 1 ? '' : 's'}\n`);
+  if (nodes.length === 0) {
+    const others = otherGroups.length === 0 ? '' : ` (only ${plural(otherGroups.length, 'other group')}, not nodes)`;
+    context.stderr.write(`persia-metrics: no node of job ${quoted(job)} on the gateway${gateways.length === 1 ? '' : 's'}${others}\n`);
+  }
   return nodes.length === 0 || failed.length > 0 || blind.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
 
 function describeRead(read: GatewayRead): string {
   if (!read.ok) return `${read.gateway} (NOT READ)`;
-  return `${read.gateway} (${plural(read.nodes, 'node')}${read.scrape?.ok === false ? ', NOT SCRAPABLE' : ''})`;
+  const others = read.otherGroups === 0 ? '' : `, ${plural(read.otherGroups, 'other group')}`;
+  return `${read.gateway} (${plural(read.nodes, 'node')}${others}${read.scrape?.ok === false ? ', NOT SCRAPABLE' : ''})`;
 }
 
 /** Why Prometheus sees nothing of this gateway, and what to do about it. */
@@ -192,4 +203,24 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
   return `${table}\n${plural(current, 'node')} of job ${quoted(job)}, ${notes.join(', ')}\n`;
+}
+
+/**
+ * The job's groups that are not nodes (keyed by job alone, no push interval: src/monitoring/view-contract.ts,
+ * isNodeGroup), apart from the nodes: no state, never stale, and no alert or expiry judges them as nodes.
+ */
+function otherGroupTable(job: string, groups: readonly OtherGroupStatus[]): string {
+  const rows = groups.map((g) => [
+    groupName(g.exactPath === undefined ? { labels: g.groupingKey } : { labels: g.groupingKey, exactPath: g.exactPath }),
+    formatAge(g.lastPushAgeSeconds),
+    g.lastPushSuccessful ? 'accepted' : 'REJECTED',
+    g.gateway,
+  ]);
+  const table = formatTable(['GROUPING KEY', 'LAST PUSH', 'LAST PUSH RESULT', 'GATEWAY'], rows);
+  const them = groups.length === 1 ? 'it' : 'them';
+  return (
+    `\n${plural(groups.length, 'other group')} of job ${quoted(job)} (no instance, no push interval: not ${groups.length === 1 ? 'a node' : 'nodes'}; ` +
+    `never stale, no alert; \`expire\` keeps ${them} unless --include-other-pushers)\n` +
+    `${table}\n`
+  );
 }

@@ -98,8 +98,8 @@ export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: numb
   const age = lastPushAge(group, nowSeconds);
   const interval = pushInterval(group);
   const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval, state: reportedState(group) };
-  // A node is keyed by an instance (docs/processes.md): one that publishes no interval is judged by the stated one.
-  const judgedInterval = interval ?? (isNodeGroup(labels) ? (rule.statedPushIntervalSeconds ?? STATED_PUSH_INTERVAL_SECONDS) : undefined);
+  // A node (isNodeGroup, docs/processes.md) that publishes no interval is judged by the stated one; another group by none.
+  const judgedInterval = isNodeGroup(labels, interval) ? (interval ?? rule.statedPushIntervalSeconds ?? STATED_PUSH_INTERVAL_SECONDS) : undefined;
   if (judgedInterval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
   const threshold = expiryThresholdSeconds(rule.afterSeconds, rule.missedPushes, judgedInterval);
   if (age === undefined) return { ...base, thresholdSeconds: threshold, verdict: 'never-pushed' };

@@ -1,10 +1,12 @@
 /**
  * What a job's gateway knows about its nodes: one group per node (its whole grouping key), read from the
  * gateway's `/api/v1/metrics`, reduced to what an operator asks first: is every node pushing, and do its
- * pushes fail? `summarizeGroups` is pure (tests feed it JSON); `GatewayClient.groups()` (src/gateway/client.ts) does the HTTP.
+ * pushes fail? The job's groups that are not nodes (isNodeGroup, src/monitoring/view-contract.ts) are listed
+ * apart, never judged stale. `readJobGroups` is pure (tests feed it JSON); `GatewayClient.groups()`
+ * (src/gateway/client.ts) does the HTTP.
  */
 import { NODE_ROLES, PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
-import { type NodeCondition, nodeCondition, nodeHung, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
+import { isNodeGroup, type NodeCondition, nodeCondition, nodeHung, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
 import { bytesAsText, exactLabelsOf } from '../gateway/label-bytes.js';
@@ -74,32 +76,64 @@ export interface SummaryOptions {
   readonly exactPaths?: ReadonlyMap<ApiGroup, string>;
 }
 
+/**
+ * A group of the job that is not a node (keyed by `job` alone and publishing no push interval: a batch job's
+ * last result): listed apart, by its grouping key and last push, never stale and never alerted on.
+ */
+export interface OtherGroupStatus {
+  readonly job: string;
+  readonly groupingKey: Readonly<Record<string, string>>;
+  readonly exactGroupingKey?: Readonly<Record<string, string>>;
+  readonly exactPath?: string;
+  readonly lastPushAgeSeconds: number | undefined;
+  readonly lastPushSuccessful: boolean;
+  readonly gateway: string;
+}
+
+/** The groups of one job on one gateway: its nodes, and the groups that are not nodes. */
+export interface JobGroups {
+  readonly nodes: NodeStatus[];
+  readonly otherGroups: OtherGroupStatus[];
+}
+
+/** The nodes of the job (readJobGroups without its other groups). */
 export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptions): NodeStatus[] {
+  return readJobGroups(data, options).nodes;
+}
+
+export function readJobGroups(data: readonly ApiGroup[], options: SummaryOptions): JobGroups {
   const nodes: NodeStatus[] = [];
+  const otherGroups: OtherGroupStatus[] = [];
   for (const group of data) {
     const labels = group.labels ?? {};
     if (labels['job'] !== options.job) continue;
     const pushTime = firstValue(group, 'push_time_seconds');
     const age = pushTime === undefined || pushTime <= 0 ? undefined : Math.max(0, options.nowSeconds - pushTime);
-    const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
     const interval = firstValue(group, 'persia_node_push_interval_seconds');
+    const exactPath = options.exactPaths?.get(group);
+    const groupingKey = Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== ''));
+    const exactKey = exactPath === undefined ? {} : exactKeyOf(groupingKey, exactPath);
+    const lastPushSuccessful = group.last_push_successful !== false;
+    if (!isNodeGroup(labels, interval)) {
+      otherGroups.push({ job: options.job, groupingKey, ...exactKey, lastPushAgeSeconds: age, lastPushSuccessful, gateway: options.gateway });
+      continue;
+    }
+    const failures = family(group, 'persia_metrics_push_failures_total')?.metrics;
     const staleAfter = options.staleAfterSeconds ?? staleThresholdSeconds(interval, options.staleAfterIntervals, options.statedPushIntervalSeconds);
     const state = reportedState(group);
     const condition = nodeCondition(state, age, staleAfter);
     const progressAgeSeconds = firstValue(group, PROGRESS_AGE_METRIC);
     const hangAfter = options.hangAfterIntervals ?? DEFAULT_MONITORING_OPTIONS.hangAfterIntervals;
-    const exactPath = options.exactPaths?.get(group);
-    const groupingKey = Object.fromEntries(Object.entries(labels).filter(([, value]) => value !== ''));
     nodes.push({
       job: options.job,
       role: nodeRole(labels['role'], rolesOfFamilies(familyNames(group, false))),
       instance: labels['instance'] ?? '',
       groupingKey,
-      ...(exactPath === undefined ? {} : exactKeyOf(groupingKey, exactPath)),
+      ...exactKey,
       state,
       lastPushAgeSeconds: age,
       pushIntervalSeconds: interval,
-      lastPushSuccessful: group.last_push_successful !== false,
+      lastPushSuccessful,
       pushFailures: failures === undefined ? undefined : failures.reduce((sum, m) => sum + (Number(m.value) || 0), 0),
       condition,
       stale: condition === 'stale',
@@ -110,12 +144,13 @@ export function summarizeGroups(data: readonly ApiGroup[], options: SummaryOptio
       movedTo: undefined,
     });
   }
-  return nodes.sort(
+  const sortedNodes = nodes.sort(
     (a, b) =>
       roleRank(NODE_ROLES, a.role) - roleRank(NODE_ROLES, b.role) ||
       shownInstance(a).localeCompare(shownInstance(b), 'en', { numeric: true }) ||
       extraGroupingLabels(a).join(' ').localeCompare(extraGroupingLabels(b).join(' '), 'en', { numeric: true }),
   );
+  return { nodes: sortedNodes, otherGroups };
 }
 
 /** The grouping key spelt from its exact bytes (invalid UTF-8 as `\xHH`), and the path they make. */

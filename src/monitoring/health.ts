@@ -6,6 +6,7 @@
  */
 import { family, type ApiGroup } from '../gateway/api.js';
 import type { MonitoringOptions } from './options.js';
+import { NODE_KEY_LABEL } from './view-contract.js';
 
 /** Seconds without a push after which a node counts as stale, at the job's configured interval. */
 export function staleAfterSeconds(options: MonitoringOptions): number {
@@ -23,7 +24,7 @@ export function pushAgeVersusThreshold(options: MonitoringOptions, op: '>' | '<=
   return (
     `time() - push_time_seconds${only('')} ${op} ${options.staleAfterIntervals} * persia_node_push_interval_seconds${only('')}\n` +
     `or\n` +
-    `(time() - push_time_seconds${only('instance!=""')} ${op} ${staleAfterSeconds(options)}) unless persia_node_push_interval_seconds${only('')}`
+    `(time() - push_time_seconds${only(`${NODE_KEY_LABEL}!=""`)} ${op} ${staleAfterSeconds(options)}) unless persia_node_push_interval_seconds${only('')}`
   );
 }
 
@@ -35,6 +36,7 @@ export const STALE_ALERT_FOR_SECONDS = 60;
 export {
   FALLBACK_STALE_SECONDS,
   isNodeGroup,
+  NODE_KEY_LABEL,
   type NodeCondition,
   nodeCondition,
   nodeHung,

@@ -42,13 +42,19 @@ export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, s
   return staleAfterIntervals * (pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? pushIntervalSeconds : statedIntervalSeconds);
 }
 
+/** The grouping label that makes a group a node when it publishes no push interval (isNodeGroup; health.ts's stale PromQL). */
+export const NODE_KEY_LABEL = 'instance';
+
 /**
- * Whether a group is a node: it is keyed by an `instance` (this library's job/role/instance, PersiaML's
- * job/instance/ip_addr, any pusher following that convention). A group keyed by `job` alone (a batch job's
- * last result) is another program's: listed, but never judged stale by the stated interval or expired as a node.
+ * Whether a group is a node: it publishes its push interval (persia_node_push_interval_seconds, this library's
+ * nodes and the agent's), or it is keyed by an `instance` (PersiaML's job/instance/ip_addr, any pusher following
+ * that convention), judged by the stated interval. Any other group (keyed by `job` alone: a batch job's last
+ * result) is another program's: listed apart, never stale, never alerted on, not expired as a node. The one
+ * definition: the stale alert (health.ts, pushAgeVersusThreshold), `expire`, `status` and the view's table all
+ * ask it, so no reader counts a group the others leave out. docs/processes.md.
  */
-export function isNodeGroup(labels: Readonly<Record<string, string>>): boolean {
-  return (labels['instance'] ?? '') !== '';
+export function isNodeGroup(labels: Readonly<Record<string, string>>, pushIntervalSeconds?: number): boolean {
+  return (pushIntervalSeconds !== undefined && pushIntervalSeconds > 0) || (labels[NODE_KEY_LABEL] ?? '') !== '';
 }
 
 /**

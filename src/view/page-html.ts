@@ -33,6 +33,14 @@ export function pageHtml(): string {
       <thead><tr><th>role</th><th>instance</th><th>state</th><th>last push</th><th>push interval</th><th>push failures</th><th>straggler</th><th>GPU util</th><th>identity</th></tr></thead>
       <tbody></tbody>
     </table>
+    <div id="other-groups" hidden>
+      <h3>Other groups</h3>
+      <p id="other-groups-summary" class="summary"></p>
+      <table>
+        <thead><tr><th>grouping key</th><th>last push</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
   </section>
   <div id="panels"></div>
 </main>
@@ -64,13 +72,14 @@ header select { font: inherit; padding: 2px 4px; min-width: 0; }
 main { padding: 12px 18px 24px; }
 h2 { font-size: 14px; margin: 18px 0 8px; font-weight: 600; }
 h2 small { color: var(--muted); font-weight: normal; margin-left: 6px; }
+h3 { font-size: 13px; margin: 14px 0 6px; font-weight: 600; }
 .summary { color: var(--muted); margin: 0 0 6px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; background: var(--card); border: 1px solid var(--line); min-width: 60%; }
 th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { background: #f3f4f6; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 /* Names (the instance column) wrap anywhere rather than widen the table past the window. */
-#nodes td:nth-child(2) { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
+#other-groups td:first-child, #nodes td:nth-child(2) { white-space: normal; overflow-wrap: anywhere; min-width: 10em; }
 .badge { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 11px; font-weight: 600; margin-left: 4px; }
 .badge.bad { background: var(--bad-bg); color: var(--bad); }
 .badge.warn { background: var(--warn-bg); color: var(--warn); }

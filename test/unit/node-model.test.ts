@@ -9,14 +9,15 @@
  */
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { markMovedNodes, summarizeGroups } from '../../src/discovery/gateway-status.js';
+import { decideExpiry } from '../../src/discovery/expiry-plan.js';
+import { markMovedNodes, readJobGroups, summarizeGroups } from '../../src/discovery/gateway-status.js';
 import { renderRepositoryDeployment } from '../../src/deploy/render-deployment.js';
 import { alertSpecs } from '../../src/monitoring/alert-rules.js';
-import { nodeCondition } from '../../src/monitoring/health.js';
+import { isNodeGroup, NODE_KEY_LABEL, nodeCondition, nodeKey, pushAgeVersusThreshold } from '../../src/monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../../src/monitoring/options.js';
 import { recordingRuleGroups } from '../../src/monitoring/recording-rules.js';
 import { ruleSeriesNames } from '../../src/monitoring/rule-series.js';
-import { nodeQueries, nodeRows, type InstantSample } from '../../src/view/page/node-rows.js';
+import { groupRows, nodeQueries, nodeRows, type InstantSample } from '../../src/view/page/node-rows.js';
 import { nodeHealthRule } from '../../src/view/view-panels.js';
 import { kubernetesNames } from '../../src/deploy/kubernetes/manifests.js';
 import { renderKubernetesScrapeConfig, serviceMonitor } from '../../src/deploy/kubernetes/monitoring.js';
@@ -159,8 +160,9 @@ describe("PersiaML's own nodes (no role, no interval, job/instance/ip_addr)", ()
       ['server', 'rep_0', ['ip_addr=10.0.0.3'], 'live', 0],
       ['unknown', 'rep_9', ['ip_addr=10.0.0.9'], 'live', 0],
     ]);
-    // A group keyed by job alone is another program's: listed, no missed pushes counted.
+    // A group keyed by job alone is another program's: listed (apart from the nodes), no missed pushes counted.
     expect(nodeRows({ age: [sample({ job: 'j' }, 61)] }, nodeHealthRule())[0]?.missedPushes).toBeUndefined();
+    expect(groupRows({ age: [sample({ job: 'j' }, 61)] }, nodeHealthRule()).others).toEqual([{ key: nodeKey({ job: 'j' }), labels: ['job=j'], ageSeconds: 61 }]);
     // The query asks for role-less groups only, by the families that decide, and drops `feat`.
     expect(nodeQueries('j').roleFamilies).toContain('role=""');
     expect(nodeQueries('j').roleFamilies).toContain('group without (feat)');
@@ -200,5 +202,37 @@ describe('pushed series cannot pass for the rules’ own', () => {
     const monitorRules = dropped(monitor.spec.endpoints[0]?.metricRelabelings);
     expect(names.every((name) => monitorRules.some((rule) => rule.test(name)))).toBe(true);
     expect(monitorRules.some((rule) => rule.test('persia_node_state'))).toBe(false);
+  });
+});
+
+describe('which group is a node: one answer for the stale alert, expire, status and the view', () => {
+  // Each group pushed once, an hour ago; `node` is what the stale alert's PromQL (health.ts, pushAgeVersusThreshold) judges.
+  const cases: Array<{ what: string; labels: Record<string, string>; interval?: number; node: boolean }> = [
+    { what: "keyed by job alone (a batch job's last result)", labels: { job: 'j' }, node: false },
+    { what: 'keyed by job and another label, no instance', labels: { job: 'j', shard: 's1' }, node: false },
+    { what: 'keyed by job alone, publishing its interval', labels: { job: 'j', role: 'trainer' }, interval: 5, node: true },
+    { what: 'keyed by an instance, no interval (PersiaML)', labels: { job: 'j', instance: 'rep_0', ip_addr: '10.0.0.1' }, node: true },
+  ];
+  const gauge = (value: number) => ({ metrics: [{ value: String(value) }] });
+  const now = 10 * HOUR;
+
+  it.each(cases)('$what', ({ labels, interval, node }) => {
+    expect(isNodeGroup(labels, interval)).toBe(node);
+    const group = { labels, push_time_seconds: gauge(now - HOUR), ...(interval === undefined ? {} : { persia_node_push_interval_seconds: gauge(interval) }) };
+    // status: a node is listed and stale; any other group is listed apart, never stale.
+    const status = readJobGroups([group], { job: 'j', nowSeconds: now, staleAfterIntervals: 6, gateway: 'g' });
+    expect(status.nodes.map((n) => n.stale)).toEqual(node ? [true] : []);
+    expect(status.otherGroups.map((g) => g.groupingKey)).toEqual(node ? [] : [labels]);
+    // expire: a node expires, another group is kept as another pusher's.
+    expect(decideExpiry(group, { afterSeconds: 60, missedPushes: 12, includeOtherPushers: false }, now).verdict).toBe(node ? 'expired' : 'other-pusher');
+    // the view: the same split.
+    const sample = (value: number): InstantSample => ({ metric: labels, value: [0, String(value)] });
+    const rows = groupRows({ age: [sample(HOUR)], ...(interval === undefined ? {} : { interval: [sample(interval)] }) }, nodeHealthRule());
+    expect(rows.nodes.map((row) => row.stale)).toEqual(node ? [true] : []);
+    expect(rows.others.length).toBe(node ? 0 : 1);
+  });
+
+  it('the stale alert reads the same definition: an instance asked of the groups that publish no interval', () => {
+    expect(pushAgeVersusThreshold(DEFAULT_MONITORING_OPTIONS, '>')).toContain(`push_time_seconds{${NODE_KEY_LABEL}!=""}`);
   });
 });

@@ -6,7 +6,7 @@
 import { getJson, inBatches, instantQuery, rangeQuery, whenDown, type Down, type Fetched, type SeriesRange, type SeriesSample } from './api.js';
 import { PanelChart, chartSeries, type Outage } from './charts.js';
 import { clockTime, formatValue, legendText, sampleNumber } from './format.js';
-import { nodeQueries, nodeRows, type NodeQueryName } from './node-rows.js';
+import { groupRows, nodeQueries, type NodeQueryName } from './node-rows.js';
 import { renderNodes } from './nodes-view.js';
 import { renderScrapeBanner } from './scrape-banner.js';
 import { VIEW_PATHS, type GatewayScrapeAnswer, type NodeHealthRule, type ViewPanel, type ViewPanelsAnswer, type ViewSettings } from '../../monitoring/view-contract.js';
@@ -193,9 +193,9 @@ async function refreshNodes(job: string, health: NodeHealthRule): Promise<Readon
   // Prometheus answered these queries: an outage still open (noteReachability closes it once the panels are
   // done) ended by now, and the first answers after it are the ones whose ages are unsure.
   const outage = last === undefined ? undefined : { from: last.from, to: last.to ?? now };
-  const rows = nodeRows(answers, health, { now, outage, staleBefore: staleNodes });
-  staleNodes = new Set(rows.filter((row) => row.stale).map((row) => row.key));
-  renderNodes(rows, job);
+  const { nodes, others } = groupRows(answers, health, { now, outage, staleBefore: staleNodes });
+  staleNodes = new Set(nodes.filter((row) => row.stale).map((row) => row.key));
+  renderNodes(nodes, others, job);
   return results;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The node table: one row per gateway group (its whole grouping key: nodeKey, src/monitoring/view-contract.ts),
- * from a few instant queries. Pure: the page runs NODE_QUERIES through the view server and hands the answers
+ * The node table: one row per node (its whole grouping key: nodeKey, src/monitoring/view-contract.ts), and the
+ * job's groups that are not nodes (isNodeGroup there) apart, from a few instant queries. Pure: the page runs NODE_QUERIES through the view server and hands the answers
  * to `nodeRows`. Every query keeps the group's labels, so each answer is matched to its node by the whole
  * key: a neighbour's group `…/instance/rep_1/shadow/x` is a row of its own and never refreshes rep_1.
  */
@@ -92,7 +92,7 @@ export interface NodeRow {
   readonly ageSeconds: number;
   /** The node's own push interval, when it publishes one. */
   readonly intervalSeconds: number | undefined;
-  /** Whole push intervals since the last push: of its own interval, else of the stated one for a node (undefined for another program's group). */
+  /** Whole push intervals since the last push: of its own interval, else of the stated one (PersiaML's nodes publish none). */
   readonly missedPushes: number | undefined;
   /** live / stopped / stale, by the model's rule (nodeCondition); `stale` is `condition === 'stale'`. */
   readonly condition: NodeCondition;
@@ -154,16 +154,32 @@ function missedPushes(ageSeconds: number, intervalSeconds: number | undefined): 
   return intervalSeconds === undefined || intervalSeconds <= 0 ? undefined : Math.max(0, Math.floor(ageSeconds / intervalSeconds) - 1);
 }
 
-export function nodeRows(
+/** A group of the job that is not a node (isNodeGroup): listed apart, by its labels and last push; never stale. */
+export interface OtherGroupRow {
+  readonly key: string;
+  /** Its grouping labels (job included, the scrape's persia_job left out), as `name=value`. */
+  readonly labels: readonly string[];
+  readonly ageSeconds: number;
+}
+
+/** When the page last saw Prometheus away, and which nodes were stale before (nodeRows). */
+export interface RecentAnswers {
+  readonly now: number;
+  readonly outage: RecentOutage | undefined;
+  /** Keys of the nodes flagged stale before: they stay stale (they were dead before the outage). */
+  readonly staleBefore?: ReadonlySet<string>;
+}
+
+/** The job's nodes (groupRows without its other groups). */
+export function nodeRows(answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>, health: NodeHealthRule, recent?: RecentAnswers): NodeRow[] {
+  return groupRows(answers, health, recent).nodes;
+}
+
+export function groupRows(
   answers: Partial<Record<NodeQueryName, readonly InstantSample[]>>,
   health: NodeHealthRule,
-  recent?: {
-    readonly now: number;
-    readonly outage: RecentOutage | undefined;
-    /** Keys of the nodes flagged stale before: they stay stale (they were dead before the outage). */
-    readonly staleBefore?: ReadonlySet<string>;
-  },
-): NodeRow[] {
+  recent?: RecentAnswers,
+): { readonly nodes: NodeRow[]; readonly others: OtherGroupRow[] } {
   const ages = byNode(answers.age);
   const intervals = byNode(answers.interval);
   const states = byNode(answers.state, OWN_LABELS.state);
@@ -175,6 +191,7 @@ export function nodeRows(
   const gpus = byNode(answers.gpus, OWN_LABELS.gpus);
   const progress = byNode(answers.progress);
   const rows: NodeRow[] = [];
+  const others: OtherGroupRow[] = [];
   for (const [id, samples] of ages) {
     const first = samples[0];
     if (first === undefined) continue;
@@ -182,13 +199,18 @@ export function nodeRows(
     const ageSeconds = Math.min(...samples.map((sample) => sampleNumber(sample.value[1])));
     const ownInterval = intervals.get(id)?.[0];
     const intervalSeconds = ownInterval === undefined ? undefined : sampleNumber(ownInterval.value[1]);
+    if (!isNodeGroup(first.metric, intervalSeconds)) {
+      const labels = Object.entries(first.metric).filter(([name, value]) => name !== '__name__' && name !== 'persia_job' && value !== '');
+      others.push({ key: id, labels: labels.map(([name, value]) => `${name}=${value}`), ageSeconds });
+      continue;
+    }
     const alerts = stragglers.get(id) ?? [];
     const firing = alerts.some((alert) => alert.metric['alertstate'] === 'firing');
     const detail = alerts.flatMap((alert) => STRAGGLER_DETAIL_LABELS.flatMap((name) => (alert.metric[name] === undefined ? [] : [`${name}=${alert.metric[name]}`])));
     const failureSample = failures.get(id)?.[0];
     const threshold = staleThresholdSeconds(intervalSeconds, health.staleAfterIntervals, health.statedPushIntervalSeconds);
-    // A node that publishes no interval (PersiaML's) misses pushes of the stated one; another program's group none.
-    const judgedInterval = intervalSeconds ?? (isNodeGroup(first.metric) ? health.statedPushIntervalSeconds : undefined);
+    // A node that publishes no interval (PersiaML's) misses pushes of the stated one.
+    const judgedInterval = intervalSeconds ?? health.statedPushIntervalSeconds;
     const state = states.get(id)?.[0]?.metric['state'];
     const judged = nodeCondition(state, ageSeconds, threshold);
     const ageUnsure = judged === 'stale' && recent !== undefined && recent.staleBefore?.has(id) !== true && staleByOutage(ageSeconds, threshold, recent.now, recent.outage);
@@ -223,11 +245,12 @@ export function nodeRows(
     });
   }
   const roleRank = (role: string): number => (health.roles.includes(role) ? health.roles.indexOf(role) : health.roles.length);
-  return rows.sort(
+  const nodes = rows.sort(
     (a, b) =>
       roleRank(a.role) - roleRank(b.role) ||
       compareNatural(a.role, b.role) ||
       compareNatural(a.instance, b.instance) ||
       compareNatural(a.extraLabels.join(' '), b.extraLabels.join(' ')),
   );
+  return { nodes, others: others.sort((a, b) => compareNatural(a.labels.join(' '), b.labels.join(' '))) };
 }

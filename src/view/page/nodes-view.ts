@@ -1,6 +1,6 @@
-/** The node table and its one-line summary, drawn from `nodeRows` (node-rows.ts). */
+/** The node table and its one-line summary, and the job's other groups apart, drawn from `groupRows` (node-rows.ts). */
 import { counted, formatAge, formatValue } from './format.js';
-import type { NodeRow } from './node-rows.js';
+import type { NodeRow, OtherGroupRow } from './node-rows.js';
 
 function cell(text: string, className?: string): HTMLTableCellElement {
   const td = document.createElement('td');
@@ -81,10 +81,29 @@ function row(node: NodeRow): HTMLTableRowElement {
   return tr;
 }
 
-export function renderNodes(nodes: readonly NodeRow[], job: string): void {
+/** A group that is not a node (a batch job's last result): its grouping key and last push, no state, never stale. */
+function otherRow(group: OtherGroupRow): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  tr.dataset['group'] = group.labels.join(' ');
+  tr.append(cell(group.labels.join(' ')), cell(`${formatAge(group.ageSeconds)} ago`, 'num'));
+  return tr;
+}
+
+function renderOtherGroups(others: readonly OtherGroupRow[], job: string): void {
+  const section = document.getElementById('other-groups');
+  const body = section?.querySelector('tbody');
+  const summary = document.getElementById('other-groups-summary');
+  if (section === null || body === null || body === undefined || summary === null) return;
+  section.hidden = others.length === 0;
+  body.replaceChildren(...others.map(otherRow));
+  summary.textContent = `${counted(others.length, 'group')} of job "${job}" that ${others.length === 1 ? 'is' : 'are'} not a node (keyed without an instance, no push interval): never stale, no alert.`;
+}
+
+export function renderNodes(nodes: readonly NodeRow[], others: readonly OtherGroupRow[], job: string): void {
   const body = document.querySelector('#nodes tbody');
   const summary = document.getElementById('nodes-summary');
   if (body === null || summary === null) return;
+  renderOtherGroups(others, job);
   body.replaceChildren(...nodes.map(row));
   const perRole = new Map<string, number>();
   for (const node of nodes) perRole.set(node.role, (perRole.get(node.role) ?? 0) + 1);
