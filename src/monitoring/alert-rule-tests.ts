@@ -7,6 +7,7 @@
 import { PUSH_FAILURES_RISING_ATTEMPTS } from './alert-rules.js';
 import { fastRuleTestCases } from './fast-rule-tests.js';
 import { staleAfterSeconds } from './health.js';
+import { lifecycleRuleTestCases } from './lifecycle-rule-tests.js';
 import type { MonitoringOptions } from './options.js';
 import { type RuleTestCase as Case, persiaml, stragglerRuleTestCases } from './straggler-rule-tests.js';
 
@@ -173,6 +174,7 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
     },
     ...stragglerRuleTestCases(options),
     ...fastRuleTestCases(options),
+    ...lifecycleRuleTestCases(options),
   ];
 }
 

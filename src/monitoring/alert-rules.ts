@@ -6,7 +6,7 @@
  * which is what makes "a node stopped pushing" detectable at all: the gateway has no TTL, a dead node's
  * last values stay there and look alive to any query that ignores the push time.
  */
-import { gatewaysDownPromql, pushAgeVersusThreshold, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
+import { gatewaysDownPromql, ofRunningIncarnation, pushAgeVersusThreshold, STALE_ALERT_FOR_SECONDS, STOPPING_STATE, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { OPTION_BY_KEY } from '../config/options.js';
 import { type AlertSpec, alertRule, NODE_NAME, type RuleGroup } from './rule-model.js';
@@ -25,6 +25,11 @@ export function alertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
   return [...mainAlertSpecs(options), ...fastAlertSpecs(options)];
 }
 
+/**
+ * Every node alert leaves out nodes whose last push said `stopping` (a clean shutdown never alerts) and, over
+ * its window plus its `for`, nodes restarted under the same name (health.ts, ofRunningIncarnation): the
+ * alerts that judge presence (stopped pushing, down, hung) read the state themselves.
+ */
 function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
   const staleSeconds = staleAfterSeconds(options);
   return [
@@ -51,7 +56,7 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       alert: 'PersiaNodePushesRejected',
       // With --push.disable-consistency-check the gateway answers 202 before applying a push, so a bad body
       // is never refused to the client: this metric is the only place such a failure shows.
-      expr: 'push_failure_time_seconds > push_time_seconds',
+      expr: ofRunningIncarnation('push_failure_time_seconds > push_time_seconds', '1m'),
       for: '1m',
       severity: 'warning',
       summary: `The gateway rejects the pushes of ${NODE}`,
@@ -65,7 +70,7 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       // 1 + push_retries of them: more than two lost pushes' worth in every window, not a blip now and then.
       // Not reason="extra_source": an extra source (a scraped endpoint) that cannot be read is left out of a
       // push that itself reached the gateway (src/push/extra-sources.ts), so a slow endpoint is no push failure.
-      expr: `sum without (reason) (increase(persia_metrics_push_failures_total{reason!="extra_source"}[5m])) > ${PUSH_FAILURES_RISING_ATTEMPTS}`,
+      expr: ofRunningIncarnation(`sum without (reason) (increase(persia_metrics_push_failures_total{reason!="extra_source"}[5m])) > ${PUSH_FAILURES_RISING_ATTEMPTS}`, '10m'),
       for: '5m',
       severity: 'warning',
       summary: `Pushes of ${NODE} keep failing`,
@@ -82,7 +87,8 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       // group (its whole grouping key), as every node rule: no `by (job, role, instance)` that would merge groups.
       // Only a series with its group's push_time_seconds of the very same labels is believed: a job-only
       // neighbour whose body sets role/instance (plus a label, not to collide) cannot flag a healthy node.
-      expr: '(\n  changes(persia_node_incarnation[5m]) > 2\n  or\n  max_over_time(persia_node_duplicate_identity[5m]) == 1\n)\nand push_time_seconds',
+      // Restarts are what it counts: only a node that stopped cleanly is left out (its last push said so).
+      expr: ofRunningIncarnation('(\n  changes(persia_node_incarnation[5m]) > 2\n  or\n  max_over_time(persia_node_duplicate_identity[5m]) == 1\n)\nand push_time_seconds'),
       severity: 'critical',
       summary: `Two processes push as ${NODE}`,
       description:
@@ -92,21 +98,21 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
     },
     {
       alert: 'PersiaNaNGradients',
-      expr: 'increase(nan_count[5m]) > 0',
+      expr: ofRunningIncarnation('increase(nan_count[5m]) > 0', '5m'),
       severity: 'warning',
       summary: `NaN gradients on feature {{ $labels.feature }}{{ $labels.feat }} (${NODE})`, // PersiaML's own nodes label it `feat`
       description: 'nan_count rose in the last 5 minutes: numerical instability (learning rate, bad input rows).',
     },
     {
       alert: 'PersiaNaNGradientsSkipped',
-      expr: 'increase(nan_grad_skipped[5m]) > 0',
+      expr: ofRunningIncarnation('increase(nan_grad_skipped[5m]) > 0', '5m'),
       severity: 'warning',
       summary: `Gradient updates skipped for NaN on feature {{ $labels.feature }}{{ $labels.feat }} (${NODE})`,
       description: 'nan_grad_skipped rose in the last 5 minutes: those updates are lost to training.',
     },
     {
       alert: 'PersiaIndexMissRatioHigh',
-      expr: `index_miss_ratio > ${options.indexMissRatioThreshold}`,
+      expr: ofRunningIncarnation(`index_miss_ratio > ${options.indexMissRatioThreshold}`, '10m'),
       // Every id misses during warm-up; only a ratio that stays high afterwards means too small a table.
       for: '10m',
       severity: 'warning',
@@ -115,7 +121,7 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
     },
     {
       alert: 'PersiaStalenessHigh',
-      expr: `staleness > ${options.stalenessThreshold}`,
+      expr: ofRunningIncarnation(`staleness > ${options.stalenessThreshold}`, '5m'),
       for: '5m',
       severity: 'warning',
       summary: `Staleness above ${options.stalenessThreshold} batches on ${NODE}`,

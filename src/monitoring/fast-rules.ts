@@ -22,8 +22,13 @@
  *   (FAST_STRAGGLER_EVIDENCE): without it, at 1.4, healthy nodes crossed the threshold by chance, mostly in
  *   jobs of slow batches (docs/detection.md gives the figures before and after).
  * - PersiaNaNGradientBurst: at least `nanBurstCount` NaNs on one node and feature within one fast window, at
- *   least three times the rate of the half hour before (a node that always produces a few is not a burst).
+ *   least three times the node's rate before it (a node that always produces a few is not a burst): over the
+ *   half hour before, or the history there is (nanBaseline).
+ *
+ * Every per-node score and alert leaves out nodes whose last push said `stopping` and those restarted within
+ * its window (health.ts, ofRunningIncarnation).
  */
+import { ofRunningIncarnation } from './health.js';
 import { STOPPING_STATE } from './view-contract.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, NODE_NAME, NODE_ROLE, type RecordingRule, type RuleGroup } from './rule-model.js';
@@ -79,20 +84,20 @@ export function fastStragglerRecordingRules(timeCosts: readonly string[], option
   const out: RecordingRule[] = [];
   for (const metric of timeCosts) {
     // increase() of both: their extrapolations cancel, leaving the mean of the observations between the window's samples.
-    out.push({ record: r.meanTimeCost, expr: `increase(${metric}_sum[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, labels: { metric } });
+    out.push({ record: r.meanTimeCost, expr: ofRunningIncarnation(`increase(${metric}_sum[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, w), labels: { metric } });
   }
   for (const metric of timeCostGauges) {
     // PersiaML's last-value gauges: the mean of the window's scraped values, from a node that pushed in it.
-    out.push({ record: r.meanTimeCost, expr: `avg_over_time(${metric}[${w}])\n  and (changes(push_time_seconds[${w}]) > 0)`, labels: { metric } });
+    out.push({ record: r.meanTimeCost, expr: ofRunningIncarnation(`avg_over_time(${metric}[${w}])\n  and (changes(push_time_seconds[${w}]) > 0)`, w), labels: { metric } });
   }
   out.push(referenceRule(r.meanTimeCostReference, r.meanTimeCost), slowdownRule(r.timeCostSlowdown, r.meanTimeCost, r.meanTimeCostReference));
   for (const metric of timeCosts) {
     // The batches behind each score: how far a score of this many batches wanders by chance (FAST_STRAGGLER_EVIDENCE).
-    out.push({ record: r.batches, expr: `increase(${metric}_count[${w}])`, labels: { metric } });
+    out.push({ record: r.batches, expr: ofRunningIncarnation(`increase(${metric}_count[${w}])`, w), labels: { metric } });
   }
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
     // Seconds between the pushes the window saw, per batch they reported: the scrapes' own timing cancels out.
-    out.push({ record: r.secondsPerBatch, expr: `increase(push_time_seconds[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, labels: { metric } });
+    out.push({ record: r.secondsPerBatch, expr: ofRunningIncarnation(`increase(push_time_seconds[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, w), labels: { metric } });
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;
@@ -159,14 +164,41 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
     {
       alert: NAN_BURST_ALERT,
       // The difference, not increase(): its extrapolation would turn 9 NaNs seen over most of the window into 10.
-      expr: `nan_count - nan_count offset ${w} >= ${options.nanBurstCount}\n` + `unless (rate(nan_count[${w}]) <= 3 * rate(nan_count[30m] offset ${w}))`,
+      expr: ofRunningIncarnation(`nan_count - nan_count offset ${w} >= ${options.nanBurstCount}\n` + `and rate(nan_count[${w}]) > 3 * (\n${nanBaseline(options)}\n)`, w),
       severity: 'warning',
       summary: `A burst of NaN gradients on feature {{ $labels.feature }} (${NODE})`,
       description:
-        `At least ${options.nanBurstCount} NaN gradients within ${w}, more than three times the rate of the half hour before: ` +
+        `At least ${options.nanBurstCount} NaN gradients within ${w}, more than three times their rate before (over the half hour before, or the ` +
+        'history there is: since the series began or the node restarted): ' +
         'the model is diverging (learning rate, a bad batch of input rows) on this node or feature.',
     },
   ];
+}
+
+/**
+ * A node's NaN rate before the burst window: over the half hour before it, or over the history there is, so a
+ * young series (a job's first minutes) is not judged by a few minutes of NaNs spread over 30 (which made a
+ * steady rate from the start a "burst"). rate() divides by the whole range; increase() over the
+ * seconds since the series' first sample in the range (a subquery at the scrape interval finds that sample) is
+ * the rate over the history that exists (a little above it: increase() extends the first sample by up to half a
+ * scrape, which can only silence). With fewer than two samples before the window there is no baseline and no alert.
+ * After a restart under the same name (persia_node_incarnation changed) the history is the new process's alone:
+ * its counter started at 0, so its value before the window over the seconds since the restart was seen (the
+ * latest step of the subquery whose fast window held the change: at or after the restart, so again at or above;
+ * a restart seen at the window's start divides by 0, and no rate is above an infinite or NaN one: silent).
+ */
+function nanBaseline(options: MonitoringOptions): string {
+  const w = fastWindowSeconds(options);
+  const step = `${options.scrapeIntervalSeconds}s`;
+  const restartSeen = `max_over_time(timestamp(changes(persia_node_incarnation[${w}s]) > 0)[30m:${step}] offset ${w}s)`;
+  return (
+    `    nan_count offset ${w}s\n` +
+    `      / ignoring (feature, feat) group_left ()\n` +
+    `    (time() - ${w} - ${restartSeen})\n` +
+    `  or\n` +
+    `    increase(nan_count[30m] offset ${w}s)\n` +
+    `      / (time() - ${w} - min_over_time(timestamp(nan_count)[30m:${step}] offset ${w}s) > 0)`
+  );
 }
 
 /** A slowdown score above the threshold and clear of the noise of the batches behind it. */

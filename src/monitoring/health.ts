@@ -6,7 +6,7 @@
  */
 import { family, type ApiGroup } from '../gateway/api.js';
 import type { MonitoringOptions } from './options.js';
-import { NODE_KEY_LABEL } from './view-contract.js';
+import { NODE_KEY_LABEL, STOPPING_STATE } from './view-contract.js';
 
 /** Seconds without a push after which a node counts as stale, at the job's configured interval. */
 export function staleAfterSeconds(options: MonitoringOptions): number {
@@ -26,6 +26,24 @@ export function pushAgeVersusThreshold(options: MonitoringOptions, op: '>' | '<=
     `or\n` +
     `(time() - push_time_seconds${only(`${NODE_KEY_LABEL}!=""`)} ${op} ${staleAfterSeconds(options)}) unless persia_node_push_interval_seconds${only('')}`
   );
+}
+
+/** Labels a per-node series may carry beyond its group's: a score's `metric`, a NaN counter's feature (`feat` on PersiaML's nodes). */
+const NODE_SERIES_DETAIL_LABELS = 'metric, feature, feat';
+
+/**
+ * `expr` (per-node series: its group's labels, plus maybe a `metric` or `feature`) less the nodes no node
+ * alert may judge: those whose last push said `stopping` (they shut down cleanly; their last values stay on
+ * the gateway and a window over them is a stopped process's), and, given `window` (a range, or an alert's
+ * `for`), those whose incarnation changed within it: a node restarted under the same name would mix two
+ * processes in one window, and inherit the old process's pending or firing alert (Prometheus keeps an
+ * alert's state while its series stays in the result; dropping it for one evaluation resets it). Nodes that
+ * push neither series (PersiaML's own) are kept. Matched on the whole grouping key, as every node rule.
+ */
+export function ofRunningIncarnation(expr: string, window?: string): string {
+  const stopping = `unless ignoring (state, ${NODE_SERIES_DETAIL_LABELS}) (persia_node_state{state="${STOPPING_STATE}"} == 1)`;
+  const restarted = window === undefined ? '' : `\n  unless ignoring (${NODE_SERIES_DETAIL_LABELS}) (changes(persia_node_incarnation[${window}]) > 0)`;
+  return `(\n  ${expr.replaceAll('\n', '\n  ')}\n)\n  ${stopping}${restarted}`;
 }
 
 /** `for:` of the stale-node alert PersiaNodeStoppedPushing (alert-rules.ts; test/unit/group-expiry.test.ts keeps them equal). */

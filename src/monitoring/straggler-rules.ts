@@ -24,8 +24,13 @@
  * job and metric) are exactly that role's nodes. A gauge keeps its last value on the gateway after its node
  * died: only a node whose push time changed in the window is scored.
  *
+ * A node whose last push said `stopping`, or whose incarnation changed within the window (restarted under the
+ * same name), gets no score and does not count in the median (health.ts, ofRunningIncarnation): a clean
+ * shutdown never alerts, and a new process does not inherit the old one's alert.
+ *
  * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
  */
+import { ofRunningIncarnation } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, NODE_NAME, NODE_ROLE, type RecordingRule } from './rule-model.js';
 import { ROLE_FAMILIES, STRAGGLER_ALERT } from './view-contract.js';
@@ -74,17 +79,21 @@ export function stragglerRecordingRules(timeCosts: readonly string[], timeCostGa
     out.push({
       record: r.timeCostP99,
       // Without observations in the window histogram_quantile gives NaN: such a node is left out.
-      expr: `histogram_quantile(0.99, rate(${metric}_bucket[5m]))\n` + `  and (rate(${metric}_count[5m]) > 0)`,
+      expr: ofRunningIncarnation(`histogram_quantile(0.99, rate(${metric}_bucket[5m]))\n` + `  and (rate(${metric}_count[5m]) > 0)`, '5m'),
       labels: { metric },
     });
   }
   for (const metric of timeCostGauges) {
     // Whole grouping key kept (default matching on every label): PersiaML's job/instance/ip_addr.
-    out.push({ record: r.timeCostP99, expr: `quantile_over_time(0.99, ${metric}[5m])\n` + `  and (changes(push_time_seconds[5m]) > 0)`, labels: { metric } });
+    out.push({
+      record: r.timeCostP99,
+      expr: ofRunningIncarnation(`quantile_over_time(0.99, ${metric}[5m])\n` + `  and (changes(push_time_seconds[5m]) > 0)`, '5m'),
+      labels: { metric },
+    });
   }
   out.push(referenceRule(r.timeCostReference, r.timeCostP99), slowdownRule(r.timeCostSlowdown, r.timeCostP99, r.timeCostReference));
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
-    out.push({ record: r.secondsPerBatch, expr: `1 / (rate(${metric}_count[5m]) > 0)`, labels: { metric } });
+    out.push({ record: r.secondsPerBatch, expr: ofRunningIncarnation(`1 / (rate(${metric}_count[5m]) > 0)`, '5m'), labels: { metric } });
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;

@@ -2,7 +2,8 @@
  * Straggler detection end to end on the real servers: `persia-metrics simulate --slow middleware/rep_1=4`
  * pushes to a real Pushgateway, a real Prometheus evaluates the rendered recording and alert rules (with a
  * short `for`, so the test takes well under a minute), and the slow node, and only it, is ranked first and
- * raises PersiaStragglerNode. Needs `npm run build` first (dist/src/cli/main.js).
+ * raises PersiaStragglerNode; once the job stops cleanly the alert ends at once, and the same nodes restarted
+ * healthy do not inherit it. Needs `npm run build` first (dist/src/cli/main.js).
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { CLI_MAIN as MAIN } from '../helpers/cli-runner.js';
 import { type RulesJob, startRulesJob } from '../helpers/rules-job.js';
 
 const JOB = 'stragglers_it';
+const NODES = ['--trainers', '1', '--middleware', '3', '--servers', '3', '--step-ms', '5'];
 const FACTOR = 4;
 const ready = requireBinary('prometheus') !== undefined && requireBinary('prometheus-pushgateway') !== undefined;
 if (!existsSync(MAIN) && process.env['CI'] === 'true') throw new Error(`CI=true and ${MAIN} is missing: run npm run build first`);
@@ -35,7 +37,7 @@ describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + P
   beforeAll(async () => {
     stack = await startRulesJob('persia-stragglers-it-', options);
     prometheus = stack.prometheus;
-    nodes = stack.simulate(['--trainers', '1', '--middleware', '3', '--servers', '3', '--step-ms', '5', '--slow', `middleware/rep_1=${FACTOR}`]);
+    nodes = stack.simulate([...NODES, '--slow', `middleware/rep_1=${FACTOR}`]);
   });
 
   afterAll(async () => {
@@ -66,5 +68,23 @@ describe.skipIf(!ready || !existsSync(MAIN))('a slow node on real Prometheus + P
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const later = await prometheus.query(`ALERTS{alertname="${STRAGGLER_ALERT}", alertstate="firing", job="${JOB}"}`);
     expect(later.map((s) => `${s.metric['role']}/${s.metric['instance']}`)).toEqual(['middleware/rep_1']);
+  }, 70_000);
+
+  it('a clean stop ends it at once, though the stopped nodes stay on the gateway; the same nodes restarted healthy do not inherit it', async () => {
+    const slowNode = `job="${JOB}", role="middleware", instance="rep_1"`;
+    await nodes.stop(10_000); // SIGTERM: every node pushes `stopping` and exits
+    await prometheus.queryUntil(`persia_node_state{${slowNode}, state="stopping"} == 1`, (s) => s.length === 1, 10_000);
+    expect((await stack.gateway.groups()).filter((group) => group.labels['role'] === 'middleware' && group.labels['instance'] === 'rep_1')).toHaveLength(1);
+    // Its 5-minute window still holds the slow batches: only its last push saying `stopping` silences it.
+    await prometheus.queryUntil(`ALERTS{alertname="${STRAGGLER_ALERT}", job="${JOB}"}`, (s) => s.length === 0, 10_000);
+
+    nodes = stack.simulate(NODES);
+    await prometheus.queryUntil(`persia_node_state{${slowNode}, state="running"} == 1`, (s) => s.length === 1, 20_000);
+    // Over the alert's `for` and more: the new process's window would hold the old one's slow batches.
+    const until = Date.now() + (options.stragglerForSeconds + 10) * 1000;
+    while (Date.now() < until) {
+      expect(await prometheus.query(`ALERTS{alertname="${STRAGGLER_ALERT}", ${slowNode}}`), nodes.output()).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }, 70_000);
 });

@@ -104,8 +104,14 @@ export interface NodeRow {
   readonly ageUnsure: boolean;
   readonly pushFailures: number | undefined;
   readonly lastPushRejected: boolean;
-  /** `firing` / `pending` while PersiaStragglerNode holds for the node, else undefined (no alert series). */
+  /**
+   * `firing` while PersiaStragglerNodeFast or PersiaStragglerNode fires for the node (either says it is slower
+   * than its peers: the fast one within a minute, the other confirms it on 5-minute P99s), `pending` while only
+   * pending, else undefined (no alert series).
+   */
   readonly straggler: 'firing' | 'pending' | undefined;
+  /** Which straggler alerts hold for the node and how, e.g. `PersiaStragglerNodeFast firing` (the badge's tooltip). */
+  readonly stragglerAlerts: readonly string[];
   /** What the straggler alert says beyond job/role/instance (e.g. which time cost). */
   readonly stragglerDetail: string;
   readonly duplicateIdentity: boolean;
@@ -238,6 +244,7 @@ export function groupRows(
       lastPushRejected: rejected.has(id),
       straggler: alerts.length === 0 ? undefined : firing ? 'firing' : 'pending',
       stragglerDetail: [...new Set(detail)].join(', '),
+      stragglerAlerts: [...new Set(alerts.map((alert) => `${alert.metric['alertname'] ?? ''} ${alert.metric['alertstate'] ?? ''}`))].sort(),
       duplicateIdentity: duplicates.has(id),
       gpus: (gpus.get(id) ?? []).map((sample) => ({ gpu: sample.metric['gpu'] ?? '', utilisation: sampleNumber(sample.value[1]) })).sort((a, b) => compareNatural(a.gpu, b.gpu)),
       progressAgeSeconds,

@@ -73,7 +73,11 @@ function row(node: NodeRow): HTMLTableRowElement {
       node.straggler === undefined ? '–' : '',
       node.straggler === undefined
         ? undefined
-        : badge(node.straggler === 'firing' ? 'STRAGGLER' : 'slow (pending)', node.straggler === 'firing' ? 'bad' : 'warn', node.stragglerDetail),
+        : badge(
+            node.straggler === 'firing' ? 'STRAGGLER' : 'slow (pending)',
+            node.straggler === 'firing' ? 'bad' : 'warn',
+            [node.stragglerAlerts.join(', '), node.stragglerDetail].filter((part) => part !== '').join(' · '),
+          ),
     ),
     gpuCell(node),
     withBadge(node.duplicateIdentity ? '' : 'ok', node.duplicateIdentity ? badge('DUPLICATE', 'bad', 'more than one process or thread pushes as this node') : undefined),

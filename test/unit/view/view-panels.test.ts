@@ -79,6 +79,28 @@ describe('nodeRows', () => {
     expect(rows.find((row) => row.instance === 'hung')).toMatchObject({ condition: 'live', progressAgeSeconds: 2 });
   });
 
+  it('flags a straggler while either straggler alert fires, and says which: the fast one alone is enough (docs/view.md)', () => {
+    const node = (instance: string) => ({ job: 'j', role: 'middleware', instance });
+    const alert = (instance: string, alertname: string, alertstate: string) => sample({ ...node(instance), alertname, alertstate }, 1);
+    const rows = nodeRows(
+      {
+        age: ['fast', 'both', 'pending'].map((name) => sample(node(name), 1)),
+        straggler: [
+          alert('fast', FAST_STRAGGLER_ALERT, 'firing'),
+          alert('fast', STRAGGLER_ALERT, 'pending'),
+          alert('both', FAST_STRAGGLER_ALERT, 'firing'),
+          alert('both', STRAGGLER_ALERT, 'firing'),
+          alert('pending', STRAGGLER_ALERT, 'pending'),
+        ],
+      },
+      nodeHealthRule(),
+    );
+    const byName = Object.fromEntries(rows.map((row) => [row.instance, row]));
+    expect(byName['fast']).toMatchObject({ straggler: 'firing', stragglerAlerts: [`${STRAGGLER_ALERT} pending`, `${FAST_STRAGGLER_ALERT} firing`] });
+    expect(byName['both']).toMatchObject({ straggler: 'firing', stragglerAlerts: [`${STRAGGLER_ALERT} firing`, `${FAST_STRAGGLER_ALERT} firing`] });
+    expect(byName['pending']).toMatchObject({ straggler: 'pending', stragglerAlerts: [`${STRAGGLER_ALERT} pending`] });
+  });
+
   it('asks Prometheus about the job only, the straggler flag from the PersiaStragglerNode alert and its fast path', () => {
     const queries = nodeQueries('j');
     expect(queries.straggler).toBe('ALERTS{alertname=~"PersiaStragglerNode|PersiaStragglerNodeFast", job="j"}');
