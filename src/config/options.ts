@@ -205,5 +205,7 @@ export function expectedValue(spec: OptionSpec, error: z.ZodError): string {
   if (issue === undefined || issue.code === 'invalid_type') return spec.type;
   if (issue.code === 'too_small' && issue.origin === 'number') return `${spec.type}, ${issue.inclusive === true ? 'at least' : 'above'} ${String(issue.minimum)}`;
   if (issue.code === 'too_big' && issue.origin === 'number') return `${spec.type}, ${issue.inclusive === true ? 'at most' : 'below'} ${String(issue.maximum)}`;
+  // A value outside an enum: its type already lists every value (`trainer | middleware | server`).
+  if (issue.code === 'invalid_value') return spec.type;
   return `${spec.type} (${issue.message.replace(/^Invalid input: /, '')})`;
 }

@@ -15,6 +15,23 @@ export const EXIT_USAGE = 2;
 
 export const EXIT_CODES_HELP = '\nExit codes: 0 success, 1 runtime failure, 2 usage or configuration error.';
 
+/** Said after an error of the invocation itself (commander's own, and PERSIA_USAGE / PERSIA_DEPLOY_USAGE from an action). */
+export const USAGE_HINT = '(run with --help for usage)';
+
+/**
+ * The one shape of an error on stderr, whoever found it: commander while parsing (an unknown option, a bad
+ * value a flag parser refused: src/cli/kit/program.ts) or a command's action (a typed error: action.ts).
+ * `persia-metrics: error: <message>`, then USAGE_HINT when the invocation is what is wrong.
+ */
+export function errorText(message: string, invocation: boolean): string {
+  return `persia-metrics: error: ${message}\n${invocation ? `${USAGE_HINT}\n` : ''}`;
+}
+
+/** Whether an error from an action is one of the invocation (its options), so errorText adds USAGE_HINT. */
+export function isInvocationError(error: unknown): boolean {
+  return error instanceof PersiaMetricsError && (error.code === 'PERSIA_USAGE' || error.code === 'PERSIA_DEPLOY_USAGE');
+}
+
 /** JSON error code of a command-line usage error caught by commander (unknown option, missing value). */
 export const USAGE_JSON_CODE = 'PERSIA_USAGE';
 /** JSON error code of an error that is not one of ours (a bug, or a library failing in an unforeseen way). */

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isRepeatableParser } from './flags.js';
 import type { CommandContext } from './context.js';
-import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from './output.js';
+import { errorText, EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from './output.js';
 import { packageVersion } from './version.js';
 
 /** The CLI's own entry point: `simulate` forks it once per node, each running `simulate-node`. */
@@ -22,9 +22,14 @@ export async function runProgram(args: readonly string[], context: CommandContex
     .name('persia-metrics')
     .description("Metrics for PersiaML-style training jobs: check the config, explain options, simulate a cluster, deploy and inspect a job's gateways.")
     .version(packageVersion(), '-V, --version', 'print the version of persia-metrics')
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
-    .configureOutput({ writeOut: (text) => void context.stdout.write(text), writeErr: (text) => void context.stderr.write(text) })
+    .configureOutput({
+      writeOut: (text) => void context.stdout.write(text),
+      writeErr: (text) => void context.stderr.write(text),
+      // commander's own errors ("error: unknown option …", a value a flag parser refused) in the shape of an
+      // action's (errorText): one format for every usage error, whoever found it.
+      outputError: (text, write) => write(errorText(commanderMessage(text), true)),
+    })
     .exitOverride();
   for (const register of commands) register(program, { ...context, setExitCode: (status) => (code = status) });
   refuseRepeatedOptions(program);
@@ -64,12 +69,17 @@ function exitCodeForCommander(error: CommanderError, context: CommandContext, ar
   const asked = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0);
   if (asked) return EXIT_OK;
   const missingCommand = error.code === 'commander.help';
-  if (missingCommand) context.stderr.write('persia-metrics: error: no command given (one of the commands above)\n');
+  if (missingCommand) context.stderr.write(errorText('no command given (one of the commands above)', false));
   if (jsonRequested(args)) {
-    const message = missingCommand ? 'no command given' : error.message.replace(/^error: /, '');
+    const message = missingCommand ? 'no command given' : commanderMessage(error.message);
     context.stdout.write(jsonError(USAGE_JSON_CODE, message));
   }
   return EXIT_USAGE;
+}
+
+/** A commander error's text without its own `error: ` prefix and line end. */
+function commanderMessage(text: string): string {
+  return text.trimEnd().replace(/^error: /, '');
 }
 
 /** --json among the arguments, before a `--` that ends the options. */
