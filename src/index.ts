@@ -24,6 +24,7 @@ export { groupingPath, groupingKeyFor, type GroupingKey } from './push/grouping-
 export { scrapeSource, DEFAULT_SCRAPE_MAX_BYTES, type ScrapeSource, type ScrapeSourceOptions } from './push/scrape-source.js';
 export type { ForeignSource } from './push/extra-sources.js';
 export type { ProgressSource } from './metrics/progress.js';
+export type { CatalogPart } from './metrics/catalog.js';
 export {
   PersiaMetricsError,
   ConfigError,

@@ -97,7 +97,7 @@ export class NodeMetrics {
     this.steps = new StepClock(this.registry);
     const observeProgress = installProgressWatch(this.registry, {
       source: progress,
-      fromStart: progressExpected(progress, options.role, this.registry),
+      fromStart: progressExpected(progress),
       steps: this.steps,
       report: (message) => logger.warn(message),
     });

@@ -15,10 +15,11 @@
  *   progress must not claim any (an agent without --progress pushed an age of 0 for ever, so a hung trainer
  *   behind it could never be called hung). Such a node is never called hung.
  *
- * Before the first progress: a node that is expected to progress (progressExpected(): it counts steps or
- * says it will, its role records time costs, or it names a family) counts its age from its start, so one
+ * Before the first progress: a node that is expected to progress (progressExpected(): it says it counts
+ * steps, or it names a family) counts its age from its start, so one
  * stuck in its initialisation (NCCL init, a data loader) turns hung after the hang threshold. Any other
- * node (a trainer that records no step and said nothing) publishes no age at all until its first step:
+ * node (one that said nothing: a trainer that counts no step, a middleware or server node waiting for its
+ * trainers, which may load data for minutes) publishes no age at all until its first progress:
  * its progress is unknown, not "0 s ago", and neither the rule nor `status` says anything of it.
  *
  * The age is 0 at a push that saw progress since the previous one. At a push that saw none, it is the time
@@ -30,7 +31,7 @@
  */
 import { describeValue } from '../config/yaml-document.js';
 import { ConfigError } from '../errors.js';
-import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC, type NodeRole } from './catalog.js';
+import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC } from './catalog.js';
 import { Counter } from './counter.js';
 import { METRIC_NAME } from './exposition-format.js';
 import { Histogram } from './histogram.js';
@@ -71,14 +72,12 @@ function progressTotal(registry: MetricsRegistry): number {
 
 /**
  * Whether a node is expected to progress from its start (its age counts from then until its first step):
- * it says so ('steps', a family), or its role records time costs (a middleware or server node observes them
- * for every batch). A node of another role that said nothing may never count a step: its progress is unknown
- * until it does.
+ * only when it says so ('steps', a family). Not from its role: a middleware or server node records its
+ * first time cost only once trainers send batches, and trainers may load data or compile for minutes, so
+ * every such node of every job would be called hung at the job's start.
  */
-export function progressExpected(source: ProgressSource | undefined, role: NodeRole, registry: MetricsRegistry): boolean {
-  if (source === false) return false;
-  if (source !== undefined) return true;
-  return PROGRESS_METRICS.some((name) => name !== STEPS_METRIC && registry.get(name)?.spec.roles.includes(role) === true);
+export function progressExpected(source: ProgressSource | undefined): boolean {
+  return source !== undefined && source !== false;
 }
 
 /**

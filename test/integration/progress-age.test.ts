@@ -4,7 +4,9 @@
  * README's Example, or any node stuck before its first batch, was never HUNG, and the age it reported was
  * up to one push interval too low). Pushes every second, so the hang threshold (2.5 pushes) is 2.5 s.
  * - a trainer that says it counts steps (`progress: 'steps'`) and is stuck before its first step: HUNG;
- * - a middleware node (its role records time costs) that never records a batch: HUNG;
+ * - a middleware node that says it is expected to progress (`progress: 'steps'`) and never records a batch: HUNG;
+ * - a middleware node that said nothing and records no batch yet (waiting for its trainers, which may load
+ *   data for minutes): no age, never called hung at the job's start;
  * - a trainer that counted steps with `metrics.step()` and stopped: HUNG, and its age is the time since its
  *   last step (exact: the step stamps its time), not since the push that saw it;
  * - a trainer like the README's Example that counts no step and said nothing: no age at all (unknown), never
@@ -26,7 +28,7 @@ const PROGRAM = `
 import { startNodeMetrics } from 'persia-metrics';
 const MODE = process.env.MODE;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const countsSteps = MODE === 'steps-stuck-at-start' || MODE === 'steps-then-stuck' || MODE === 'stepping';
+const countsSteps = MODE === 'steps-stuck-at-start' || MODE === 'steps-then-stuck' || MODE === 'stepping' || MODE === 'middleware-stuck';
 const metrics = startNodeMetrics(countsSteps ? { progress: 'steps' } : {});
 setInterval(() => {}, 1000); // the process lives on, whatever its training does
 if (MODE === 'readme-trainer') {
@@ -69,6 +71,7 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('progress
     };
     start('steps-stuck-at-start', 'trainer');
     start('middleware-stuck', 'middleware');
+    start('middleware-waiting', 'middleware');
     start('steps-then-stuck', 'trainer');
     start('readme-trainer', 'trainer');
     start('stepping', 'trainer');
@@ -126,9 +129,13 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('progress
     expect(byName.get('readme-trainer')).toMatchObject({ hung: false });
     expect(byName.get('readme-trainer')?.progressAgeSeconds).toBeUndefined();
     expect(byName.get('stepping')).toMatchObject({ hung: false, progressAgeSeconds: 0 });
+    // A server-side node waiting for its trainers is not hung before its first batch unless it said so.
+    expect(byName.get('middleware-waiting')).toMatchObject({ hung: false });
+    expect(byName.get('middleware-waiting')?.progressAgeSeconds).toBeUndefined();
     const table = await runCli(['status', '--job', JOB, '--gateway', gateway.address]);
     expect(table.stdout).toMatch(/trainer\s+steps-stuck-at-start\s+running HUNG/);
     expect(table.stdout).toMatch(/middleware\s+middleware-stuck\s+running HUNG/);
     expect(table.stdout).not.toMatch(/readme-trainer.*HUNG/);
+    expect(table.stdout).not.toMatch(/middleware-waiting.*HUNG/);
   }, 40_000);
 });
