@@ -44,9 +44,11 @@ configuration as for any node (see \`persia-metrics check\`); identity from REPL
 PERSIA_METRICS_INSTANCE.
 
 Progress: --progress FAMILY names a counter of the scraped pages (a trainer's step counter, e.g.
-train_steps_total; the sum of its samples) whose rise is the node's progress: persia_node_progress_age_seconds
-is pushed from it, and a trainer whose counter stops while it keeps serving is called HUNG by status and
-PersiaNodeHung. Without --progress the agent cannot know the node's progress and pushes neither
+train_steps_total; the sum of its samples), or a histogram (its observations, the _count samples), whose
+rise is the node's progress: persia_node_progress_age_seconds is pushed from it, and a trainer whose counter
+stops while it keeps serving is called HUNG by status and PersiaNodeHung. Until the family first shows, the
+age counts from the agent's start: a family no page carries (a typo) is said once and the node turns HUNG;
+a gauge is refused by name. Without --progress the agent cannot know the node's progress and pushes neither
 persia_node_progress_age_seconds nor persia_node_steps_total: hang detection is off for that node.
 
 Example (a trainer rank and its GPUs):

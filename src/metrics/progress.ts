@@ -9,8 +9,9 @@
  *   counts (PROGRESS_METRICS);
  * - `'steps'`: the same, from a node that says it counts its steps (a trainer, which records no time cost);
  * - `{ family }`: the sum of that counter family's samples in the node's extra sources (a scraped trainer's
- *   step counter, src/push/exposition-check.ts sums it at each push), for a node whose work another
- *   process does (the agent);
+ *   step counter; a histogram's observations; src/push/progress-family.ts reads it at each push), for a
+ *   node whose work another process does (the agent). A family no page carries, or one of a type that does
+ *   not count (a gauge), is said once (familyObserver) and the age counts from the start meanwhile;
  * - `false`: nowhere. Neither the age nor persia_node_steps_total is pushed: a node that cannot know its
  *   progress must not claim any (an agent without --progress pushed an age of 0 for ever, so a hung trainer
  *   behind it could never be called hung). Such a node is never called hung.
@@ -29,6 +30,7 @@
  * the push that first saw the rise, so up to one push interval low. All on the node's own clock, so it never
  * depends on the gateway's or Prometheus's.
  */
+import { closestKey } from '../config/suggest.js';
 import { describeValue } from '../config/yaml-document.js';
 import { ConfigError } from '../errors.js';
 import { PROGRESS_AGE_METRIC, PROGRESS_METRICS, STEPS_METRIC } from './catalog.js';
@@ -52,8 +54,25 @@ export function checkProgressSource(progress: unknown, hasExtraSources: boolean)
   return { family };
 }
 
-/** What the push layer tells a family's watch at each push (undefined: the family is in no extra source's page). */
-export type ProgressObserver = (total: number | undefined) => void;
+/** What one push's extra sources say of the progress family (src/push/progress-family.ts reads it). */
+export interface FamilyReading {
+  /** Its total as a counter (a histogram's or summary's observations), undefined when no page carries it as one. */
+  readonly total: number | undefined;
+  /** Its type when a page carries it as something that does not count (a gauge): no progress. */
+  readonly otherType?: string | undefined;
+  /** A histogram or summary whose _count is read as the progress. */
+  readonly countOf?: string | undefined;
+  /** Whether every source answered this push: only then is a family missing from the pages missing from the endpoints. */
+  readonly complete?: boolean;
+  /** The counters the pages carry (named when the family is not among them). */
+  readonly counters?: readonly string[];
+}
+
+/** What the push layer tells a family's watch at each push: a reading, or only the total (undefined: in no page). */
+export type ProgressObserver = (reading: FamilyReading | number | undefined) => void;
+
+/** How many of the pages' counters a report names. */
+const COUNTERS_NAMED = 8;
 
 /**
  * The sum of every progress counter of the registry, over the series that exist: it only grows, so any
@@ -152,17 +171,50 @@ export function installProgressWatch(registry: MetricsRegistry, options: Progres
     progressed = false;
   });
   if (catalog) return undefined;
+  return familyObserver(source.family, seen, report);
+}
+
+/**
+ * Reads a family's total at each push, and says once what is wrong with it: absent from every page once all
+ * the endpoints answered (a typo: the age counts from the start, so the node turns hung rather than
+ * progressing silently for ever), there under a type that does not count (a gauge), or gone after it was
+ * there (said again after each return).
+ */
+function familyObserver(family: string, seen: (total: number) => void, report: (message: string) => void): ProgressObserver {
+  let everSeen = false;
   let missing = false;
-  return (total) => {
-    if (total !== undefined) {
+  const said = new Set<string>();
+  const once = (key: string, message: string): void => {
+    if (said.has(key)) return;
+    said.add(key);
+    report(message);
+  };
+  const fromStart = `${PROGRESS_AGE_METRIC} counts from the node's start, so the node is called hung once that passes the hang threshold`;
+  return (given) => {
+    const reading = typeof given === 'object' ? given : { total: given };
+    if (reading.total !== undefined) {
+      everSeen = true;
       missing = false;
-      seen(total);
-    } else if (!missing) {
+      seen(reading.total);
+    } else if (reading.otherType !== undefined) {
+      once(
+        `type:${reading.otherType}`,
+        `the progress family ${family} is a ${reading.otherType} in the pages, not a counter: its value goes up and down, so it is not read as progress ` +
+          `(give a counter, such as a step counter train_steps_total, or a histogram, whose observations count); ${fromStart}`,
+      );
+    } else if (everSeen) {
+      if (missing) return;
       missing = true;
       report(
-        `the progress family ${source.family} is in none of the pages of this push: ${PROGRESS_AGE_METRIC} counts on from its last rise ` +
+        `the progress family ${family} is in none of the pages of this push: ${PROGRESS_AGE_METRIC} counts on from its last rise ` +
           '(the node is called hung if it stays away); said again once it came back and went again',
       );
+    } else if (reading.complete !== false) {
+      const counters = reading.counters ?? [];
+      const near = closestKey(family, counters);
+      const listed = `${counters.slice(0, COUNTERS_NAMED).join(', ')}${counters.length > COUNTERS_NAMED ? ', …' : ''}`;
+      const named = near !== undefined ? `did you mean ${near}?` : counters.length === 0 ? 'they carry no counter' : `misspelt? their counters: ${listed}`;
+      once('absent', `the progress family ${family} is in none of the pages, although every endpoint answered (${named}); ${fromStart}`);
     }
   };
 }

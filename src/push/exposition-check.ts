@@ -260,28 +260,6 @@ export function withoutFamilies(body: string, families: ReadonlySet<string>): st
   return kept.join('\n');
 }
 
-/**
- * The sum of the samples of counter family `family` in checked text (checkExtraExposition's: no timestamps,
- * so a sample's value is its last field), or undefined when the text has none. A counter's samples are
- * named `family` or, given the OpenMetrics family name (`train_steps`), `family_total`, as prometheus_client
- * writes them in 0.0.4. The progress of a node whose work another process does (src/metrics/progress.ts).
- */
-export function familyTotal(text: string, family: string): number | undefined {
-  const names = new Set([family, `${family}_total`]);
-  let total: number | undefined;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !names.has(line.slice(0, line.search(/[{ \t]|$/)))) continue;
-    const value = Number(
-      line
-        .trim()
-        .split(/[ \t]+/)
-        .pop(),
-    );
-    if (Number.isFinite(value)) total = (total ?? 0) + value;
-  }
-  return total;
-}
-
 function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

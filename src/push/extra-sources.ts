@@ -30,8 +30,11 @@ export interface ExtraSourcesOptions {
   /** How long one source's `metrics()` may take (the node's push timeout). */
   readonly timeoutSeconds: number;
   readonly logger: ExtraSourcesLogger;
-  /** Given the good sources' text at each push, before the node's own metrics are sampled (its progress may be read there). */
-  readonly onCollected?: (text: string) => void;
+  /**
+   * Given the good sources' text at each push, before the node's own metrics are sampled (its progress may
+   * be read there), and whether every source answered (none was left out whole).
+   */
+  readonly onCollected?: (text: string, complete: boolean) => void;
 }
 
 export interface CollectedExtras {
