@@ -4,9 +4,7 @@
  * The cluster (src/simulate/cluster.ts) is stopped by Ctrl-C (first: graceful, second: force) or --duration.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config/resolve.js';
 import { startCluster } from '../simulate/cluster.js';
-import { type PersiamlNode, startPersiamlCluster } from '../simulate/persiaml-node.js';
 import { HUNG_NODE_FORMAT, type HungNode } from '../simulate/hung-nodes.js';
 import { MAX_SLOW_FACTOR, SLOW_NODE_FORMAT, SLOW_TRAINER_NOTE, type SlowNode } from '../simulate/slow-nodes.js';
 import { runAction } from './kit/action.js';
@@ -75,7 +73,6 @@ async function simulate(flags: SimulateFlags, context: CommandContext): Promise<
     },
     warn: (message) => context.stderr.write(`simulate: ${message}\n`),
   });
-  const persiaml = startPersiaml(flags, context);
   // Each signal is a stop request: the first graceful, the second forced (the cluster counts them).
   const problem = await runUntilSignal(
     context,
@@ -85,25 +82,9 @@ async function simulate(flags: SimulateFlags, context: CommandContext): Promise<
         return await cluster.done;
       } finally {
         clearTimeout(timer);
-        // As PersiaML's own processes end: no last push, no DELETE (their groups stay on the gateway).
-        for (const node of persiaml) node.stop();
       }
     },
     { onSignal: (signal) => cluster.stop(signal) },
   );
   return problem === undefined ? EXIT_OK : EXIT_FAILURE;
-}
-
-/** The replayed PersiaML nodes of --persiaml-workers/--persiaml-servers, at the job's gateway and interval. */
-function startPersiaml(flags: SimulateFlags, context: CommandContext): PersiamlNode[] {
-  if (flags.persiamlWorkers + flags.persiamlServers === 0) return [];
-  const config = loadConfig({ file: flags.config, env: context.env, options: flags.gateway === undefined ? {} : { gatewayAddr: flags.gateway } });
-  return startPersiamlCluster({
-    workers: flags.persiamlWorkers,
-    servers: flags.persiamlServers,
-    gatewayUrl: config.gateways[0]?.baseUrl ?? '',
-    job: config.options.jobName,
-    intervalSeconds: config.options.pushIntervalSeconds,
-    warn: (message) => context.stderr.write(`simulate: ${message}\n`),
-  });
 }

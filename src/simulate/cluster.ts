@@ -9,6 +9,7 @@ import { loadConfig } from '../config/resolve.js';
 import { DeployUsageError } from '../errors.js';
 import { NODE_ROLES, type NodeRole } from '../metrics/catalog.js';
 import { hangSecondsByNode, type HungNode } from './hung-nodes.js';
+import { persiamlClusterNodes } from './persiaml-node.js';
 import { SLOW_TRAINER_NOTE, slowFactorsByNode, type SlowNode } from './slow-nodes.js';
 
 /** What a simulated node reports to the supervisor over IPC, about once a second. */
@@ -30,6 +31,9 @@ export interface ClusterShape {
   readonly slow?: readonly SlowNode[] | undefined;
   /** Hangs: these nodes stop training after some seconds and keep pushing (src/simulate/hung-nodes.ts). */
   readonly hung?: readonly HungNode[] | undefined;
+  /** Replayed PersiaML Rust nodes (src/simulate/persiaml-node.ts), nodes of the cluster like the others. */
+  readonly persiamlWorkers?: number | undefined;
+  readonly persiamlServers?: number | undefined;
 }
 
 export interface ClusterOptions extends ClusterShape {
@@ -62,7 +66,7 @@ const SIGTERM_STATUS = 128 + constants.signals.SIGTERM;
  * `role/instance`.
  */
 export function checkCluster(shape: ClusterShape): { slow: Map<string, number>; hang: Map<string, number> } {
-  if (shape.trainers + shape.middleware + shape.servers === 0) {
+  if (shape.trainers + shape.middleware + shape.servers + (shape.persiamlWorkers ?? 0) + (shape.persiamlServers ?? 0) === 0) {
     throw new DeployUsageError('--trainers, --middleware and --servers are all 0: expected at least one node to simulate');
   }
   const counts = roleCounts(shape);
@@ -92,32 +96,38 @@ export function startCluster(options: ClusterOptions): Cluster {
     // Even under --quiet: the user asked for a straggler that no score will show.
     if (node.startsWith('trainer/')) options.warn(`warning: --slow ${node}: ${SLOW_TRAINER_NOTE}`);
   }
+  const common = [...(options.config === undefined ? [] : ['--config', options.config]), ...(options.gateway === undefined ? [] : ['--gateway', options.gateway])];
+  /** Forks one node process; one that ends before any stop was asked for died (SIGKILL, a crash), and is said so. */
+  const forkNode = (name: string, args: string[], env: Record<string, string>): void => {
+    const child = fork(options.nodeScript, ['simulate-node', ...args, ...common], {
+      env: { ...options.env, ...env },
+      // Own process group: a terminal Ctrl-C reaches only the supervisor, which then stops the nodes once.
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const entry: SimulatedNode = { name, child };
+    child.on('message', (message) => {
+      entry.progress = message as NodeProgress;
+    });
+    child.once('exit', (code, signal) => {
+      if (stopRequests === 0) entry.died = signal ?? `exit ${code ?? '?'}`;
+    });
+    children.push(entry);
+  };
   for (const role of NODE_ROLES) {
     for (let index = 0; index < counts[role]; index += 1) {
       const instance = instanceName(options, index);
-      const args = ['simulate-node', '--role', role, '--step-ms', String(options.stepMs)];
+      const args = ['--role', role, '--step-ms', String(options.stepMs)];
       const slowFactor = slowFactors.get(`${role}/${instance}`);
       if (slowFactor !== undefined) args.push('--slow-factor', String(slowFactor));
       const hangAfter = hangSeconds.get(`${role}/${instance}`);
       if (hangAfter !== undefined) args.push('--hang-after', String(hangAfter));
-      if (options.config !== undefined) args.push('--config', options.config);
-      if (options.gateway !== undefined) args.push('--gateway', options.gateway);
-      const child = fork(options.nodeScript, args, {
-        env: { ...options.env, REPLICA_INDEX: String(index), REPLICA_SIZE: String(counts[role]), PERSIA_METRICS_INSTANCE: instance, PERSIA_NODE_ROLE: role },
-        // Own process group: a terminal Ctrl-C reaches only the supervisor, which then stops the nodes once.
-        detached: true,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      const entry: SimulatedNode = { name: `${role}/${instance}`, child };
-      child.on('message', (message) => {
-        entry.progress = message as NodeProgress;
-      });
-      // A node that ends before any stop was asked for died (SIGKILL, a crash): it is no longer up, and said so.
-      child.once('exit', (code, signal) => {
-        if (stopRequests === 0) entry.died = signal ?? `exit ${code ?? '?'}`;
-      });
-      children.push(entry);
+      forkNode(`${role}/${instance}`, args, { REPLICA_INDEX: String(index), REPLICA_SIZE: String(counts[role]), PERSIA_METRICS_INSTANCE: instance, PERSIA_NODE_ROLE: role });
     }
+  }
+  for (const node of persiamlClusterNodes(options.persiamlWorkers ?? 0, options.persiamlServers ?? 0)) {
+    const args = ['--persiaml', node.role, '--ip-addr', node.ipAddr, ...(node.ipFirst === true ? ['--ip-first'] : [])];
+    forkNode(`${node.role}/rep_${node.replicaIndex}`, args, { REPLICA_INDEX: String(node.replicaIndex) });
   }
   log(
     `${children.length} node${children.length === 1 ? '' : 's'} of job "${config.options.jobName}" pushing to ${config.options.gatewayAddr} every ${config.options.pushIntervalSeconds} s`,

@@ -134,9 +134,12 @@ export function persiamlPushBody(role: PersiamlRole, values: Values): Buffer {
 
 export interface PersiamlNode {
   readonly name: string;
-  /** Pushes that the gateway accepted, and that failed. */
+  /** Pushes started, that the gateway accepted, and that failed. */
+  readonly attempts: number;
   readonly pushes: number;
   readonly failures: number;
+  /** The last push's error while it fails, undefined once one lands again. */
+  readonly lastError: string | undefined;
   /** Makes every later time cost `factor` times its median. */
   setSlowFactor(factor: number): void;
   /** Stops pushing, as a killed PersiaML process does: no last push, no DELETE. */
@@ -151,6 +154,8 @@ export function startPersiamlNode(options: PersiamlNodeOptions): PersiamlNode {
   const values: Values = new Map();
   let pushes = 0;
   let failures = 0;
+  let attempts = 0;
+  let lastError: string | undefined;
   let inFlight = false;
   const record = (): void => {
     for (const family of FAMILIES[options.role]) {
@@ -168,6 +173,7 @@ export function startPersiamlNode(options: PersiamlNodeOptions): PersiamlNode {
   const push = async (): Promise<void> => {
     if (inFlight) return;
     inFlight = true;
+    attempts += 1;
     record();
     try {
       const response = await fetch(`${options.gatewayUrl}${persiamlPushPath(options)}`, {
@@ -179,10 +185,13 @@ export function startPersiamlNode(options: PersiamlNodeOptions): PersiamlNode {
       const text = await response.text();
       if (response.status !== 200 && response.status !== 202) throw new Error(`unexpected status code ${response.status} while pushing: ${text.slice(0, 300)}`);
       pushes += 1;
+      lastError = undefined;
       options.onPush?.(undefined);
     } catch (error) {
       failures += 1;
-      options.onPush?.(error instanceof Error ? error : new Error(String(error)));
+      const cause = error instanceof Error ? error : new Error(String(error));
+      lastError = cause.message;
+      options.onPush?.(cause);
     } finally {
       inFlight = false;
     }
@@ -190,8 +199,14 @@ export function startPersiamlNode(options: PersiamlNodeOptions): PersiamlNode {
   const timer = setInterval(() => void push(), intervalMs);
   return {
     name: `${options.role} rep_${options.replicaIndex} ${options.ipAddr}`,
+    get attempts() {
+      return attempts;
+    },
     get pushes() {
       return pushes;
+    },
+    get lastError() {
+      return lastError;
     },
     get failures() {
       return failures;
@@ -205,45 +220,20 @@ export function startPersiamlNode(options: PersiamlNodeOptions): PersiamlNode {
   };
 }
 
-export interface PersiamlClusterOptions {
-  readonly workers: number;
-  readonly servers: number;
-  readonly gatewayUrl: string;
-  readonly job: string;
-  readonly intervalSeconds: number;
-  /** Said once per node when its pushes start failing, and once when they succeed again. */
-  readonly warn: (message: string) => void;
-}
-
 /**
- * `simulate --persiaml-workers N --persiaml-servers M`: that many replayed PersiaML nodes, each on its own
- * documentation address (192.0.2.x, RFC 5737), every other one writing ip_addr first in its path.
+ * The replayed PersiaML nodes of a simulated cluster (`simulate --persiaml-workers N --persiaml-servers M`), in
+ * order: each on its own documentation address (192.0.2.x, RFC 5737), every other one writing ip_addr first.
  */
-export function startPersiamlCluster(options: PersiamlClusterOptions): PersiamlNode[] {
+export function persiamlClusterNodes(workers: number, servers: number): Array<Pick<PersiamlNodeOptions, 'role' | 'replicaIndex' | 'ipAddr' | 'ipFirst'>> {
   const roles: Array<[PersiamlRole, number]> = [
-    ['embedding-worker', options.workers],
-    ['embedding-parameter-server', options.servers],
+    ['embedding-worker', workers],
+    ['embedding-parameter-server', servers],
   ];
   let host = 0;
   return roles.flatMap(([role, count]) =>
     Array.from({ length: count }, (_, replicaIndex) => {
       host += 1;
-      let failing = false;
-      const ipAddr = `192.0.2.${host}`;
-      return startPersiamlNode({
-        gatewayUrl: options.gatewayUrl,
-        job: options.job,
-        role,
-        replicaIndex,
-        ipAddr,
-        ipFirst: host % 2 === 0,
-        intervalSeconds: options.intervalSeconds,
-        onPush: (error) => {
-          if ((error !== undefined) === failing) return;
-          failing = error !== undefined;
-          options.warn(`PersiaML ${role} rep_${replicaIndex} (${ipAddr}): ${error === undefined ? 'pushes again' : `push failed (${error.message}); it does not retry`}`);
-        },
-      });
+      return { role, replicaIndex, ipAddr: `192.0.2.${host}`, ipFirst: host % 2 === 0 };
     }),
   );
 }

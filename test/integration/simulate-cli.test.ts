@@ -247,3 +247,57 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate
     }
   }, 80_000);
 });
+
+describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate: replayed PersiaML nodes are nodes of the cluster', () => {
+  it('are counted and up while their pushes land, and one killed is said to have died', async () => {
+    // Found by a breaker: `--persiaml-workers 3 --persiaml-servers 2` said "4 nodes … 4/4 nodes up" while 9 pushed.
+    const gateway = await startPushgateway();
+    const args = [
+      'simulate',
+      '--gateway',
+      gateway.address,
+      '--trainers',
+      '1',
+      '--middleware',
+      '1',
+      '--servers',
+      '1',
+      '--persiaml-workers',
+      '2',
+      '--persiaml-servers',
+      '1',
+      '--duration',
+      '60',
+    ];
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'], PERSIA_METRICS_JOB_NAME: 'sim_persiaml', PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(async () => err.includes('6/6 nodes up'), { timeoutMs: 30_000, intervalMs: 100, what: 'every node up', details: () => err });
+      expect(err).toContain('simulate: 6 nodes of job "sim_persiaml"');
+      const groups = (await gateway.metricsText()).match(/^push_time_seconds\{[^}]*job="sim_persiaml"[^}]*\}/gm) ?? [];
+      expect(groups.length, 'six groups push').toBe(6);
+
+      const worker =
+        execFileSync('pgrep', ['-P', String(child.pid), '-f', 'simulate-node --persiaml embedding-worker'], { encoding: 'utf8' })
+          .trim()
+          .split('\n')[0] ?? '';
+      const replica = /REPLICA_INDEX=(\d+)/.exec(readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0').join('\n'))?.[1];
+      process.kill(Number(worker), 'SIGKILL');
+      const mark = err.length;
+      await waitFor(async () => err.slice(mark).includes('5/6 nodes up'), { timeoutMs: 20_000, intervalMs: 100, what: 'the killed node no longer up', details: () => err });
+      expect(err.slice(mark)).toContain(`; died: embedding-worker/rep_${replica} (SIGKILL)`);
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(1);
+      expect(err).toMatch(new RegExp(`all nodes stopped\\. 5/6 nodes stopped as asked, .*; died: embedding-worker/rep_${replica} \\(SIGKILL\\)`));
+    } finally {
+      child.kill('SIGKILL');
+      await gateway.stop();
+    }
+  }, 80_000);
+});
