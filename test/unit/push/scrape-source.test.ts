@@ -264,3 +264,40 @@ describe('scrapeSource', () => {
     }
   });
 });
+
+describe('a scrape URL with user:password@', () => {
+  it('sends them as basic auth to its own origin, not to another a redirect points at, and never names the password', async () => {
+    const seen: Record<string, (string | undefined)[]> = { first: [], other: [] };
+    const listen = async (name: string, answer: (response: ServerResponse, path: string) => void): Promise<{ origin: string; close: () => void }> => {
+      const one = createServer((request, response) => {
+        seen[name]?.push(request.headers.authorization);
+        answer(response, request.url ?? '');
+      });
+      await new Promise<void>((resolve) => one.listen(0, '127.0.0.1', resolve));
+      return { origin: `http://127.0.0.1:${(one.address() as AddressInfo).port}`, close: () => one.close() };
+    };
+    const other = await listen('other', (response) => response.end('user_elsewhere 1\n'));
+    // FAULT: an endpoint that moved its page to another origin, and one path that stays home.
+    const first = await listen('first', (response, path) =>
+      path === '/away'
+        ? response.writeHead(302, { location: `${other.origin}/metrics` }).end()
+        : response.writeHead(path === '/home' ? 302 : 200, { location: '/metrics' }).end('user_home 1\n'),
+    );
+    const basic = `Basic ${Buffer.from('alice:s3 cr@t').toString('base64')}`;
+    const at = (path: string): string => `${first.origin.replace('http://', 'http://alice:s3%20cr%40t@')}${path}`;
+    const sources = [scrapeSource(at('/home')), scrapeSource(at('/away'))];
+    try {
+      expect(sources[0]?.sourceName).toBe(`${first.origin.replace('http://', 'http://alice:***@')}/home`);
+      expect(sources[0]?.url).toBe(`${first.origin}/home`);
+      expect(await sources[0]?.metrics()).toBe('user_home 1\n');
+      expect(seen['first']).toEqual([basic, basic]); // the redirect within its origin keeps them
+      expect(await sources[1]?.metrics()).toBe('user_elsewhere 1\n');
+      expect(seen['first']).toEqual([basic, basic, basic]);
+      expect(seen['other']).toEqual([undefined]);
+    } finally {
+      await Promise.all(sources.map((source) => source?.close()));
+      first.close();
+      other.close();
+    }
+  });
+});
