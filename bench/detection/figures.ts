@@ -27,6 +27,9 @@ export interface SliceFigures {
   readonly p95Seconds: number | null;
   /** Over the detected ones only. */
   readonly detectedMedianSeconds: number | null;
+  /** As a live Prometheus shows them: plus its evaluation phase behind the scrape (score.ts, evaluationPhaseSeconds). */
+  readonly liveMedianSeconds: number | null;
+  readonly liveP95Seconds: number | null;
 }
 
 export interface KindFigures extends SliceFigures {

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   // PERSIA_DETECTION_PARALLEL: promtool processes at once (default: one per core).
   const parallel = Number(process.env['PERSIA_DETECTION_PARALLEL'] ?? cpus().length);
   const edges = await evaluateScenarios(scenarios, { ruleFiles: rules.files, evaluationSeconds: EVALUATION_SECONDS, nodesPerFile: 150, parallel, log });
-  const counts = tally(scenarios, edges, rules);
+  const counts = tally(scenarios, edges, rules, EVALUATION_SECONDS);
   const scenariosOf = (kind: string): number => scenarios.filter((scenario) => scenario.kind === kind).length;
   const warmUp = scenarios[0]?.warmUpSeconds ?? 0;
   const figures: DetectionFigures = rounded({

@@ -9,6 +9,7 @@ import type { SimNode } from './node-model.js';
 import type { AlertEdges } from './promtool-batch.js';
 import type { Scenario } from './scenarios.js';
 import { endSeconds } from './promtool-batch.js';
+import { seededRandom } from './random.js';
 import { FAULT_KINDS, kindClaimedBy, type FaultKind, type ShippedRules } from './shipped-rules.js';
 
 /** One injected fault and what the rules made of it. */
@@ -18,6 +19,19 @@ export interface FaultOutcome {
   readonly kind: FaultKind;
   /** Seconds from onset to the first alert claiming the kind for this node; undefined: none in the horizon. */
   readonly secondsToAlert: number | undefined;
+  /** The same as a live Prometheus shows it: plus the scenario's evaluation phase (evaluationPhaseSeconds). */
+  readonly liveSecondsToAlert: number | undefined;
+}
+
+/**
+ * How long after a scrape a live Prometheus evaluates the rules: its own phase, the same for a whole job,
+ * anywhere within one evaluation interval (promtool evaluates at the scrape instants). Drawn per scenario from
+ * its seed. Exact for rules that read the last scraped samples only (hang, dead node: between two scrapes they
+ * see the same samples, so the alert comes that much later); for a range window (a straggler, a NaN burst) a
+ * phase also moves which scrapes the window holds, so there it is an estimate.
+ */
+export function evaluationPhaseSeconds(scenario: Scenario, evaluationSeconds: number): number {
+  return seededRandom(scenario.seed ^ 0x5eed).uniform(0, evaluationSeconds);
 }
 
 export interface Tally {
@@ -39,7 +53,7 @@ function nodeOf(scenario: Scenario, labels: Readonly<Record<string, string>>): S
   return scenario.nodes.find((node) => node.role === labels['role'] && node.instance === labels['instance']);
 }
 
-export function tally(scenarios: readonly Scenario[], edges: readonly AlertEdges[], rules: ShippedRules): Tally {
+export function tally(scenarios: readonly Scenario[], edges: readonly AlertEdges[], rules: ShippedRules, evaluationSeconds = 0): Tally {
   const byId = new Map(scenarios.map((scenario) => [scenario.id, scenario]));
   const trueEpisodes = zero();
   const falseEpisodes = zero();
@@ -82,18 +96,28 @@ export function tally(scenarios: readonly Scenario[], edges: readonly AlertEdges
       healthySeconds += (node.fault === undefined ? end : scenario.onsetSeconds) - scenario.warmUpSeconds;
       const kind = node.fault?.kind;
       if (kind === undefined || kind === 'shutdown') continue;
-      outcomes.push({ scenario, node, kind, secondsToAlert: first.get(`${scenario.id}/${node.role}/${node.instance}`) });
+      const secondsToAlert = first.get(`${scenario.id}/${node.role}/${node.instance}`);
+      const liveSecondsToAlert = secondsToAlert === undefined ? undefined : secondsToAlert + evaluationPhaseSeconds(scenario, evaluationSeconds);
+      outcomes.push({ scenario, node, kind, secondsToAlert, liveSecondsToAlert });
     }
   }
   return { outcomes, trueEpisodes, falseEpisodes, falseOnHealthy, otherEpisodes, deadAlertsOnShutdown, healthyNodeHours: healthySeconds / 3600 };
 }
 
 /** Median and p95 with a missed fault as never (null when the percentile falls on a miss). */
-function timeFigures(outcomes: readonly FaultOutcome[]): Pick<SliceFigures, 'medianSeconds' | 'p95Seconds' | 'detectedMedianSeconds'> {
+function timeFigures(outcomes: readonly FaultOutcome[]): Pick<SliceFigures, 'medianSeconds' | 'p95Seconds' | 'detectedMedianSeconds' | 'liveMedianSeconds' | 'liveP95Seconds'> {
   const all = outcomes.map((outcome) => outcome.secondsToAlert ?? Infinity).sort((a, b) => a - b);
+  const live = outcomes.map((outcome) => outcome.liveSecondsToAlert ?? Infinity).sort((a, b) => a - b);
   const detected = all.filter(Number.isFinite);
   const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
-  return { medianSeconds: finite(percentile(all, 50)), p95Seconds: finite(percentile(all, 95)), detectedMedianSeconds: finite(percentile(detected, 50)) };
+  const liveFinite = (value: number): number | null => (Number.isFinite(value) ? Math.round(value * 10) / 10 : null);
+  return {
+    medianSeconds: finite(percentile(all, 50)),
+    p95Seconds: finite(percentile(all, 95)),
+    detectedMedianSeconds: finite(percentile(detected, 50)),
+    liveMedianSeconds: liveFinite(percentile(live, 50)),
+    liveP95Seconds: liveFinite(percentile(live, 95)),
+  };
 }
 
 export function slice(label: string, outcomes: readonly FaultOutcome[]): SliceFigures {
