@@ -186,7 +186,7 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
     n.condition === 'stopped' ? 'stopped' : n.hung ? `${n.state ?? '-'} HUNG (no progress for ${formatAge(n.progressAgeSeconds)})` : (n.state ?? '-'),
     formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
     n.lastPushSuccessful ? 'accepted' : 'REJECTED',
-    n.pushFailures === undefined ? '-' : String(n.pushFailures),
+    (n.pushFailures === undefined ? '-' : String(n.pushFailures)) + (n.sourceFailures ? ` (+${n.sourceFailures} source)` : ''),
     n.duplicateIdentity ? 'DUPLICATE' : 'ok',
     n.gateway + (n.movedTo === undefined ? '' : ` (LEFT: now on ${n.movedTo})`),
   ]);
@@ -201,6 +201,8 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   if (hung > 0) notes.push(`${hung} hung (pushing, but no step or time cost for at least one push interval)`);
   if (stopped > 0) notes.push(`${stopped} stopped (shut down cleanly; \`expire\` or \`end-job\` removes their groups)`);
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
+  const sources = nodes.filter((n) => (n.sourceFailures ?? 0) > 0).length;
+  if (sources > 0) notes.push(`${sources} with scraped sources left out of pushes that landed (+N source under PUSH FAILURES: not failed pushes)`);
   if (left > 0) notes.push(`${left} group${left === 1 ? '' : 's'} left behind on a replica the node moved away from (see GATEWAY)`);
   return `${table}\n${plural(current, 'node')} of job ${quoted(job)}, ${notes.join(', ')}\n`;
 }

@@ -6,9 +6,20 @@
  * (src/gateway/client.ts) does the HTTP.
  */
 import { NODE_ROLES, PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
-import { isNodeGroup, type NodeCondition, nodeCondition, nodeHung, nodeKey, nodeRole, reportedState, rolesOfFamilies, staleThresholdSeconds } from '../monitoring/health.js';
+import {
+  isNodeGroup,
+  type NodeCondition,
+  nodeCondition,
+  nodeHung,
+  nodeKey,
+  nodeRole,
+  reportedState,
+  rolesOfFamilies,
+  SOURCE_FAILURE_REASON,
+  staleThresholdSeconds,
+} from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
-import { family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
+import { type ApiMetric, family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
 import { bytesAsText, exactLabelsOf } from '../gateway/label-bytes.js';
 
 export interface NodeStatus {
@@ -36,8 +47,10 @@ export interface NodeStatus {
   readonly lastPushSuccessful: boolean;
   /** The node's own push interval (persia_node_push_interval_seconds), if it publishes it. */
   readonly pushIntervalSeconds: number | undefined;
-  /** Push failures the node counted itself (sum over reasons of persia_metrics_push_failures_total). */
+  /** Failed pushes the node counted itself (persia_metrics_push_failures_total, every reason but SOURCE_FAILURE_REASON). */
   readonly pushFailures: number | undefined;
+  /** Extra sources (scraped endpoints) left out of pushes that reached the gateway (reason SOURCE_FAILURE_REASON). */
+  readonly sourceFailures: number | undefined;
   /** live, stopped (its last push said it was stopping) or stale (src/monitoring/health.ts). */
   readonly condition: NodeCondition;
   /** condition === 'stale': it stopped pushing without saying so (the stale-node alert's nodes). */
@@ -134,7 +147,8 @@ export function readJobGroups(data: readonly ApiGroup[], options: SummaryOptions
       lastPushAgeSeconds: age,
       pushIntervalSeconds: interval,
       lastPushSuccessful,
-      pushFailures: failures === undefined ? undefined : failures.reduce((sum, m) => sum + (Number(m.value) || 0), 0),
+      pushFailures: failureSum(failures, (reason) => reason !== SOURCE_FAILURE_REASON),
+      sourceFailures: failureSum(failures, (reason) => reason === SOURCE_FAILURE_REASON),
       condition,
       stale: condition === 'stale',
       duplicateIdentity: firstValue(group, 'persia_node_duplicate_identity') === 1,
@@ -162,6 +176,12 @@ function exactKeyOf(groupingKey: Readonly<Record<string, string>>, exactPath: st
 /** The instance to show: from its exact bytes where the JSON API could not show them. */
 export function shownInstance(node: Pick<NodeStatus, 'instance' | 'exactGroupingKey'>): string {
   return node.exactGroupingKey?.['instance'] ?? node.instance;
+}
+
+/** The sum of a node's persia_metrics_push_failures_total series whose reason passes; undefined when it has none. */
+function failureSum(failures: readonly ApiMetric[] | undefined, counts: (reason: string) => boolean): number | undefined {
+  if (failures === undefined) return undefined;
+  return failures.filter((m) => counts(m.labels?.['reason'] ?? '')).reduce((sum, m) => sum + (Number(m.value) || 0), 0);
 }
 
 /** The grouping labels beyond job, role and instance, as `name=value` (a neighbour's group shows them). */

@@ -13,7 +13,7 @@ import { type AlertSpec, alertRule, NODE_NAME, type RuleGroup } from './rule-mod
 import { fastAlertSpecs, fastRuleGroup } from './fast-rules.js';
 import { timeCostMetrics } from './recording-rules.js';
 import { stragglerAlertSpec } from './straggler-rules.js';
-import { DUPLICATE_IDENTITY_ALERT } from './view-contract.js';
+import { DUPLICATE_IDENTITY_ALERT, SOURCE_FAILURE_REASON } from './view-contract.js';
 
 const NODE = NODE_NAME;
 
@@ -70,7 +70,10 @@ function mainAlertSpecs(options: MonitoringOptions): readonly AlertSpec[] {
       // 1 + push_retries of them: more than two lost pushes' worth in every window, not a blip now and then.
       // Not reason="extra_source": an extra source (a scraped endpoint) that cannot be read is left out of a
       // push that itself reached the gateway (src/push/extra-sources.ts), so a slow endpoint is no push failure.
-      expr: ofRunningIncarnation(`sum without (reason) (increase(persia_metrics_push_failures_total{reason!="extra_source"}[5m])) > ${PUSH_FAILURES_RISING_ATTEMPTS}`, '10m'),
+      expr: ofRunningIncarnation(
+        `sum without (reason) (increase(persia_metrics_push_failures_total{reason!="${SOURCE_FAILURE_REASON}"}[5m])) > ${PUSH_FAILURES_RISING_ATTEMPTS}`,
+        '10m',
+      ),
       for: '5m',
       severity: 'warning',
       summary: `Pushes of ${NODE} keep failing`,

@@ -62,6 +62,7 @@ export {
   nodeRole,
   ROLE_FAMILIES,
   rolesOfFamilies,
+  SOURCE_FAILURE_REASON,
   STATED_PUSH_INTERVAL_SECONDS,
   STOPPING_STATE,
   staleThresholdSeconds,

@@ -42,6 +42,13 @@ export function staleThresholdSeconds(pushIntervalSeconds: number | undefined, s
   return staleAfterIntervals * (pushIntervalSeconds !== undefined && pushIntervalSeconds > 0 ? pushIntervalSeconds : statedIntervalSeconds);
 }
 
+/**
+ * The `reason` of persia_metrics_push_failures_total that is no failed push: an extra source (a scraped
+ * endpoint) left out of a push that itself reached the gateway (src/push/extra-sources.ts). The push-failure
+ * alert, `status` and the view's "push failures" leave it out; status --json counts it apart.
+ */
+export const SOURCE_FAILURE_REASON = 'extra_source';
+
 /** The grouping label that makes a group a node when it publishes no push interval (isNodeGroup; health.ts's stale PromQL). */
 export const NODE_KEY_LABEL = 'instance';
 

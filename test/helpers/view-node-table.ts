@@ -16,6 +16,8 @@ export interface ViewRow {
   readonly stale: string;
   readonly role: string;
   readonly text: string;
+  /** Each cell's text, in the table's column order (role, instance, state, last push, push interval, push failures, …). */
+  readonly cells: string[];
   /** data-gpu-util: the mean utilisation of the node's GPUs in %, absent for a node without GPUs. */
   readonly gpuUtil?: string;
 }
@@ -43,7 +45,7 @@ export async function viewTables(prometheusUrl: string, job: string, until: (tab
     await waitFor(
       async () => {
         tables = await page.evaluate(`({
-          nodes: [...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, stale: row.dataset.stale, role: row.cells[0].textContent, text: row.textContent, gpuUtil: row.dataset.gpuUtil })),
+          nodes: [...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, condition: row.dataset.condition, stale: row.dataset.stale, role: row.cells[0].textContent, text: row.textContent, cells: [...row.cells].map((cell) => cell.textContent), gpuUtil: row.dataset.gpuUtil })),
           nodesSummary: document.getElementById('nodes-summary')?.textContent ?? '',
           otherGroups: document.getElementById('other-groups')?.hidden === false ? [...document.querySelectorAll('#other-groups tbody tr')].map((row) => row.dataset.group) : [],
           otherGroupsSummary: document.getElementById('other-groups-summary')?.textContent ?? '',

@@ -18,6 +18,7 @@ import {
   isNodeGroup,
   nodeRole,
   ROLE_FAMILIES,
+  SOURCE_FAILURE_REASON,
   STRAGGLER_ALERT,
   STRAGGLER_DETAIL_LABELS,
   staleThresholdSeconds,
@@ -52,7 +53,8 @@ export function nodeQueries(job: string): Record<NodeQueryName, string> {
     age: `time() - push_time_seconds{${sel}}`,
     interval: `persia_node_push_interval_seconds{${sel}}`,
     state: `persia_node_state{${sel}} == 1`,
-    failures: `sum without (reason) (persia_metrics_push_failures_total{${sel}})`,
+    // Failed pushes only, as status and the push-failure alert count them: not a scraped source left out.
+    failures: `sum without (reason) (persia_metrics_push_failures_total{${sel}, reason!="${SOURCE_FAILURE_REASON}"})`,
     rejected: `push_failure_time_seconds{${sel}} > push_time_seconds{${sel}}`,
     // ALERTS as the rules evaluated them: the shipped scrape configs drop pushed ALERTS (src/deploy/prometheus).
     duplicate: `persia_node_duplicate_identity{${sel}} == 1 or ALERTS{alertname="${DUPLICATE_IDENTITY_ALERT}", alertstate="firing", ${sel}}`,
