@@ -13,7 +13,8 @@ import { DeployUsageError, errorText } from '../errors.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { durationFlag, gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
-import { CREDENTIALS_HELP, gatewayAccess, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
+import { commandConfig, CREDENTIALS_HELP, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
+import { gatewayCredentials } from '../config/credentials.js';
 import { EXIT_CODES_HELP, EXIT_FAILURE, formatDuration, jsonErrorCode, quoted, toJson } from './kit/output.js';
 import { repeatUntilSignal } from './kit/until-signal.js';
 
@@ -45,8 +46,8 @@ const DETAILS = `
 A group is deleted once its last push is older than max(--after, ${MISSED_PUSHES} x its own push interval):
 every persia-metrics node publishes persia_node_push_interval_seconds, so a slow node is never deleted
 between two of its pushes (${MISSED_PUSHES} = twice the ${DEFAULT_MONITORING_OPTIONS.staleAfterIntervals} missed intervals of the stale-node alert).
-A node that does not publish it (a PersiaML node: grouping key job, instance, ip_addr) is judged by
-${STATED_PUSH_INTERVAL_SECONDS} s, PersiaML's default interval. A group that publishes its interval is judged by it with or
+A node that does not publish it (a PersiaML node: grouping key job, instance, ip_addr) is judged by the
+job's push_interval_seconds (--config, else the environment; default ${STATED_PUSH_INTERVAL_SECONDS} s, PersiaML's default). A group that publishes its interval is judged by it with or
 without an instance. Groups with neither (other pushers, such as a batch job's last result) are kept
 unless --include-other-pushers, which applies --after alone to them.
 
@@ -93,8 +94,16 @@ export function registerExpireCommand(program: Command, context: CommandContext)
 async function expire(flags: ExpireFlags, context: CommandContext): Promise<number> {
   const gateways = gatewayBaseUrls(flags.gateway);
   if (flags.job !== undefined && flags.job.trim() === '') throw new DeployUsageError('--job: expected a job name, found an empty value');
-  const access = gatewayAccess(flags.config, flags.gateway, context);
-  const rule: ExpiryRule = { afterSeconds: flags.after, missedPushes: MISSED_PUSHES, includeOtherPushers: flags.includeOtherPushers === true };
+  // The job's configuration, read as status reads it: the gateways' credentials, and push_interval_seconds.
+  const config = commandConfig(flags.config, flags.gateway, context);
+  const access = gatewayCredentials(config.options);
+  const rule: ExpiryRule = {
+    afterSeconds: flags.after,
+    missedPushes: MISSED_PUSHES,
+    includeOtherPushers: flags.includeOtherPushers === true,
+    // A node that publishes no interval (PersiaML's) misses pushes of the configured one.
+    statedPushIntervalSeconds: config.options.pushIntervalSeconds,
+  };
   const sweepOnce = (): Promise<GatewaySweep[]> =>
     sweepAll(
       gateways,

@@ -3,7 +3,6 @@
  * (src/view/) on 127.0.0.1 by default, and runs until Ctrl-C.
  */
 import type { Command } from 'commander';
-import { readSecret } from '../config/credentials.js';
 import { UsageError } from '../errors.js';
 import { redactedUrl } from '../gateway/url-credentials.js';
 import { DEFAULT_VIEW_WINDOW, VIEW_WINDOWS, type ViewWindowName } from '../view/view-panels.js';
@@ -11,7 +10,8 @@ import { startViewServer } from '../view/view-server.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { choiceFlag, gatewayBaseUrls, httpUrlFlag, parseGatewayOption, parseJobName, parseListenHost, parsePath, parsePort, parseSecretFlag, secondsBetween } from './kit/flags.js';
-import { gatewayAccess } from './kit/gateway-sweeps.js';
+import { gatewayCredentials, readSecret } from '../config/credentials.js';
+import { commandConfig } from './kit/gateway-sweeps.js';
 import { EXIT_CODES_HELP, EXIT_OK } from './kit/output.js';
 import { runUntilSignal, stopped } from './kit/until-signal.js';
 
@@ -89,7 +89,11 @@ export function registerViewCommand(program: Command, context: CommandContext): 
       DEFAULT_VIEW_WINDOW,
     )
     .option('-g, --gateway <host:port>', "the job's gateways to probe for groups that break their /metrics (comma-separated)", parseGatewayOption)
-    .option('-c, --config <file>', 'global_config.yaml whose gateway credentials settings to use with --gateway (default: $PERSIA_GLOBAL_CONFIG, else the environment)', parsePath)
+    .option(
+      '-c, --config <file>',
+      'global_config.yaml: its push_interval_seconds judges nodes that publish no interval, as status does, and its gateway credentials settings are used with --gateway (default: $PERSIA_GLOBAL_CONFIG, else the environment)',
+      parsePath,
+    )
     .option('--json', 'print the URL as JSON ({"url": ...}) once listening; errors as JSON')
     .addHelpText('after', `${DETAILS}\n${EXIT_CODES_HELP}`)
     .action(runAction(context, (flags: ViewFlags) => view(flags, context)));
@@ -112,6 +116,8 @@ function prometheusAccess(flags: ViewFlags, env: CommandContext['env']): { url: 
 
 async function view(flags: ViewFlags, context: CommandContext): Promise<number> {
   const access = prometheusAccess(flags, context.env);
+  // The job's configuration, read as status reads it: push_interval_seconds, and the gateways' credentials.
+  const config = commandConfig(flags.config, flags.gateway, context);
   const server = await startViewServer({
     prometheusUrl: access.url,
     prometheusPassword: access.password,
@@ -120,7 +126,8 @@ async function view(flags: ViewFlags, context: CommandContext): Promise<number> 
     job: flags.job,
     refreshSeconds: flags.refresh,
     window: flags.window,
-    ...(flags.gateway === undefined ? {} : { gateways: gatewayBaseUrls(flags.gateway), gatewayAccess: gatewayAccess(flags.config, flags.gateway, context) }),
+    statedPushIntervalSeconds: config.options.pushIntervalSeconds,
+    ...(flags.gateway === undefined ? {} : { gateways: gatewayBaseUrls(flags.gateway), gatewayAccess: gatewayCredentials(config.options) }),
   });
   const prometheus = redactedUrl(access.url);
   if (isWildcardOrPublic(flags.host))

@@ -41,9 +41,15 @@ export function rateInterval(stepSeconds: number): string {
 
 /**
  * The dashboards' panels for one job. `pushIntervalSeconds` is the job's push interval where known (the
- * health dashboard's stale threshold is a number of intervals).
+ * health dashboard's stale threshold is a number of intervals); `statedPushIntervalSeconds` the configured
+ * push_interval_seconds, by which the node table judges a node that publishes none (nodeHealthRule).
  */
-export function viewPanels(job: string, windowName: ViewWindowName, pushIntervalSeconds = DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds): ViewPanelsAnswer {
+export function viewPanels(
+  job: string,
+  windowName: ViewWindowName,
+  pushIntervalSeconds = DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds,
+  statedPushIntervalSeconds = DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds,
+): ViewPanelsAnswer {
   const window = VIEW_WINDOWS[windowName];
   const options = { ...DEFAULT_MONITORING_OPTIONS, pushIntervalSeconds };
   const values = { job: promqlStringContent(job), range: rateInterval(window.stepSeconds) };
@@ -65,7 +71,7 @@ export function viewPanels(job: string, windowName: ViewWindowName, pushInterval
       if (panels.length > 0) sections.push({ dashboard: dashboard.title, title: row.title, panels });
     });
   }
-  return { job, window: { name: windowName, ...window }, health: nodeHealthRule(), sections };
+  return { job, window: { name: windowName, ...window }, health: nodeHealthRule(statedPushIntervalSeconds), sections };
 }
 
 /**

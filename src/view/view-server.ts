@@ -41,6 +41,11 @@ export interface ViewServerOptions {
   readonly maxRequestsInFlight?: number;
   /** Bytes of answers held at once for all clients; past it the view answers 503. @default MAX_BUFFERED_BYTES (64 MiB) */
   readonly maxBufferedBytes?: number;
+  /**
+   * The job's push_interval_seconds: a node that publishes no interval (PersiaML's) is judged by it, as status,
+   * expire and the stale alert judge it. @default DEFAULT_MONITORING_OPTIONS.pushIntervalSeconds
+   */
+  readonly statedPushIntervalSeconds?: number;
   /** Gateways (base URLs) whose /metrics the view probes itself, to name the groups that break it (gateway-scrape.ts). */
   readonly gateways?: readonly string[];
   /** Credentials and TLS trust for `gateways` (the nodes' own). */
@@ -147,7 +152,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<Runni
     // The last known value while Prometheus is away: a changed threshold would redraw every panel empty.
     const interval = (await queryScalar(upstream, `max(persia_node_push_interval_seconds{${selector}})`, share)) ?? knownIntervals.get(job);
     if (interval !== undefined) knownIntervals.set(job, interval);
-    sendJson(response, 200, viewPanels(job, windowName, interval));
+    sendJson(response, 200, viewPanels(job, windowName, interval, options.statedPushIntervalSeconds));
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

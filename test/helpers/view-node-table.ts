@@ -30,12 +30,19 @@ export interface ViewTables {
   readonly otherGroupsSummary: string;
 }
 
-export async function viewNodeRows(prometheusUrl: string, job: string, until: (rows: readonly ViewRow[]) => boolean, what: string): Promise<ViewRow[]> {
-  return (await viewTables(prometheusUrl, job, (tables) => until(tables.nodes), what)).nodes;
+/** `args`: more options of `view` (`--config FILE`). */
+export async function viewNodeRows(
+  prometheusUrl: string,
+  job: string,
+  until: (rows: readonly ViewRow[]) => boolean,
+  what: string,
+  args: readonly string[] = [],
+): Promise<ViewRow[]> {
+  return (await viewTables(prometheusUrl, job, (tables) => until(tables.nodes), what, args)).nodes;
 }
 
-export async function viewTables(prometheusUrl: string, job: string, until: (tables: ViewTables) => boolean, what: string): Promise<ViewTables> {
-  const view = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', prometheusUrl, '--job', job, '--port', '0', '--refresh', '1']);
+export async function viewTables(prometheusUrl: string, job: string, until: (tables: ViewTables) => boolean, what: string, args: readonly string[] = []): Promise<ViewTables> {
+  const view = spawnManaged('view', process.execPath, [CLI_MAIN, 'view', '--prometheus', prometheusUrl, '--job', job, '--port', '0', '--refresh', '1', ...args]);
   const browser = await launchChromium();
   try {
     const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(view.output())?.[0], { timeoutMs: 15_000, intervalMs: 100, what: 'the view to print its address' });
