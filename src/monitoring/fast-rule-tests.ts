@@ -272,6 +272,7 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
     },
   ];
   const hung = node('trainer', 'hung');
+  const hungScore = stepsPerWindow / (stepsPerWindow - 1);
   cases.push({
     comment:
       `a node of ${many} batches a step that hangs at ${onset}s: its batch rate falls to nothing over the window, yet it is hung ` +
@@ -283,14 +284,19 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
       [{ __name__: PROGRESS_AGE_METRIC, ...hung }, at.values(steps, (t) => Math.max(0, t - onset))],
     ],
     evals: Array.from({ length: stepsPerWindow + 2 }, (_, k) => ({ at: `${onset + k * at.step}s`, alert: FAST_STRAGGLER_ALERT, firing: [] })),
-    // Its time per batch over the window's: what would have fired.
-    exprs: [
-      {
-        at: `${onset + at.step}s`,
-        expr: `${FAST_STRAGGLER_RECORDS.throughputSlowdown}{instance="hung"} > ${theta}`,
-        samples: [{ labels: { __name__: FAST_STRAGGLER_RECORDS.throughputSlowdown, ...hung, metric: mixed }, value: stepsPerWindow / (stepsPerWindow - 1) }],
-      },
-    ],
+    // Its time per batch over the window's: what would have fired. Only where the window holds few enough
+    // scrapes that losing one step's batches crosses the threshold (2 at 10 s pushes; 4/3 at 30 s, below it).
+    ...(hungScore > theta
+      ? {
+          exprs: [
+            {
+              at: `${onset + at.step}s`,
+              expr: `${FAST_STRAGGLER_RECORDS.throughputSlowdown}{instance="hung"} > ${theta}`,
+              samples: [{ labels: { __name__: FAST_STRAGGLER_RECORDS.throughputSlowdown, ...hung, metric: mixed }, value: hungScore }],
+            },
+          ],
+        }
+      : {}),
   });
   if (hiccupScore < theta) {
     cases.push({
