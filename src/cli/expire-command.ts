@@ -165,7 +165,8 @@ function report(sweeps: readonly GatewaySweep[], flags: ExpireFlags, context: Co
     const failed = sweep.deletions.length - done;
     context.stdout.write(
       `${where}: ${verb}${!flags.dryRun && failed > 0 ? `, ${failed} failed` : ''}, ` +
-        `${sweep.kept.length} kept${others > 0 ? ` (${others} without persia_node_push_interval_seconds)` : ''}\n`,
+        // The node model's words (isNodeGroup, src/monitoring/view-contract.ts): a PersiaML node lacks an interval too.
+        `${sweep.kept.length} kept${others > 0 ? ` (${others} not ${others === 1 ? 'a node' : 'nodes'}: no instance, no push interval)` : ''}\n`,
     );
   }
 }
