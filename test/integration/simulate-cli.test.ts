@@ -20,6 +20,19 @@ import { waitFor } from '../../src/local-stack/wait-for.js';
 const dir = mkdtempSync(join(tmpdir(), 'persia-simulate-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `simulate ARGS` of `job` pushing every second, in the background: its process, its stderr so far, its exit code. */
+function spawnSimulate(job: string, args: readonly string[]): { child: ReturnType<typeof spawn>; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI_MAIN, 'simulate', ...args], {
+    cwd: dir,
+    env: { PATH: process.env['PATH'], PERSIA_METRICS_JOB_NAME: job, PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stderr: () => err, exited };
+}
+
 const simulate = (args: string[], timeoutMs?: number) => runCli(['simulate', ...args], {}, { cwd: dir, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 
 describe('simulate: option errors name the option', () => {
@@ -209,16 +222,9 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate
     // Found by a README-only session: after a SIGKILL of one server node, every line still said "4/4 nodes up".
     // Pushes every second, so a node is up (its pushes land) within the first progress line.
     const gateway = await startPushgateway();
-    const child = spawn(process.execPath, [CLI_MAIN, 'simulate', '--gateway', gateway.address, '--trainers', '1', '--middleware', '1', '--servers', '2', '--duration', '60'], {
-      cwd: dir,
-      env: { PATH: process.env['PATH'], PERSIA_METRICS_JOB_NAME: 'sim_killed', PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, stderr, exited } = spawnSimulate('sim_killed', ['--gateway', gateway.address, '--trainers', '1', '--middleware', '1', '--servers', '2', '--duration', '60']);
     try {
-      await waitFor(async () => err.includes('4/4 nodes up'), { timeoutMs: 30_000, intervalMs: 100, what: 'every node up', details: () => err });
+      await waitFor(async () => stderr().includes('4/4 nodes up'), { timeoutMs: 30_000, intervalMs: 100, what: 'every node up', details: stderr });
       // Healthy simulated nodes record no NaN gradient (the NaN alerts fired on every one of them in the demo).
       const samples = [...parseExposition(await gateway.metricsText()).samples].filter(([key]) => /^(nan_count|nan_grad_skipped)\{/.test(key));
       expect(samples.length, 'the NaN series exist, at 0').toBeGreaterThanOrEqual(8);
@@ -234,13 +240,13 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate
           .find((entry) => entry.startsWith('PERSIA_METRICS_INSTANCE=')) ?? '',
       )?.[0];
       process.kill(Number(server), 'SIGKILL');
-      const mark = err.length;
-      await waitFor(async () => err.slice(mark).includes(`3/4 nodes up`), { timeoutMs: 20_000, intervalMs: 100, what: 'the killed node no longer up', details: () => err });
-      expect(err.slice(mark)).toContain(`; died: server/${instance} (SIGKILL)`);
+      const mark = stderr().length;
+      await waitFor(async () => stderr().slice(mark).includes(`3/4 nodes up`), { timeoutMs: 20_000, intervalMs: 100, what: 'the killed node no longer up', details: stderr });
+      expect(stderr().slice(mark)).toContain(`; died: server/${instance} (SIGKILL)`);
       child.kill('SIGINT');
-      expect(await exited, err).toBe(1);
-      expect(err).toMatch(new RegExp(`all nodes stopped\\. 3/4 nodes stopped as asked, .*; died: server/${instance} \\(SIGKILL\\)`));
-      expect(err).not.toMatch(/all nodes stopped\. .*4\/4/);
+      expect(await exited, stderr()).toBe(1);
+      expect(stderr()).toMatch(new RegExp(`all nodes stopped\\. 3/4 nodes stopped as asked, .*; died: server/${instance} \\(SIGKILL\\)`));
+      expect(stderr()).not.toMatch(/all nodes stopped\. .*4\/4/);
     } finally {
       child.kill('SIGKILL');
       await gateway.stop();
@@ -252,8 +258,7 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate
   it('are counted and up while their pushes land, and one killed is said to have died', async () => {
     // Found by a breaker: `--persiaml-workers 3 --persiaml-servers 2` said "4 nodes … 4/4 nodes up" while 9 pushed.
     const gateway = await startPushgateway();
-    const args = [
-      'simulate',
+    const { child, stderr, exited } = spawnSimulate('sim_persiaml', [
       '--gateway',
       gateway.address,
       '--trainers',
@@ -268,18 +273,10 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate
       '1',
       '--duration',
       '60',
-    ];
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-      cwd: dir,
-      env: { PATH: process.env['PATH'], PERSIA_METRICS_JOB_NAME: 'sim_persiaml', PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    ]);
     try {
-      await waitFor(async () => err.includes('6/6 nodes up'), { timeoutMs: 30_000, intervalMs: 100, what: 'every node up', details: () => err });
-      expect(err).toContain('simulate: 6 nodes of job "sim_persiaml"');
+      await waitFor(async () => stderr().includes('6/6 nodes up'), { timeoutMs: 30_000, intervalMs: 100, what: 'every node up', details: stderr });
+      expect(stderr()).toContain('simulate: 6 nodes of job "sim_persiaml"');
       const groups = (await gateway.metricsText()).match(/^push_time_seconds\{[^}]*job="sim_persiaml"[^}]*\}/gm) ?? [];
       expect(groups.length, 'six groups push').toBe(6);
 
@@ -289,12 +286,12 @@ describe.skipIf(requireBinary('prometheus-pushgateway') === undefined)('simulate
           .split('\n')[0] ?? '';
       const replica = /REPLICA_INDEX=(\d+)/.exec(readFileSync(`/proc/${worker}/environ`, 'utf8').split('\0').join('\n'))?.[1];
       process.kill(Number(worker), 'SIGKILL');
-      const mark = err.length;
-      await waitFor(async () => err.slice(mark).includes('5/6 nodes up'), { timeoutMs: 20_000, intervalMs: 100, what: 'the killed node no longer up', details: () => err });
-      expect(err.slice(mark)).toContain(`; died: embedding-worker/rep_${replica} (SIGKILL)`);
+      const mark = stderr().length;
+      await waitFor(async () => stderr().slice(mark).includes('5/6 nodes up'), { timeoutMs: 20_000, intervalMs: 100, what: 'the killed node no longer up', details: stderr });
+      expect(stderr().slice(mark)).toContain(`; died: embedding-worker/rep_${replica} (SIGKILL)`);
       child.kill('SIGINT');
-      expect(await exited, err).toBe(1);
-      expect(err).toMatch(new RegExp(`all nodes stopped\\. 5/6 nodes stopped as asked, .*; died: embedding-worker/rep_${replica} \\(SIGKILL\\)`));
+      expect(await exited, stderr()).toBe(1);
+      expect(stderr()).toMatch(new RegExp(`all nodes stopped\\. 5/6 nodes stopped as asked, .*; died: embedding-worker/rep_${replica} \\(SIGKILL\\)`));
     } finally {
       child.kill('SIGKILL');
       await gateway.stop();
