@@ -11,8 +11,16 @@
  * `# EOF` was cut short and is refused. Sample timestamps and exemplars are dropped from either format: the
  * gateway answers 400 to a pushed timestamp, and the push stands for "now".
  *
+ * One name is mapped: prometheus_client can only serve a counter as `x_total`, while the catalog's counters of
+ * PersiaML's spec are named without the suffix (`nan_count`, `nan_grad_skipped`, `index_miss_count`), as
+ * PersiaML's own nodes push them and the NaN alerts and dashboards read them. A counter family `<c>_total`
+ * whose `<c>` is such a catalog counter is written as `<c>`: a Python trainer's `Counter('nan_count', …)`
+ * behind the agent is then the catalog's `nan_count` (catalog-named-families.ts checks its labels), where it
+ * would otherwise be a family of its own that no alert reads.
+ *
  * Nothing else is checked here: the result goes through exposition-check.ts like any extra source's text.
  */
+import { METRIC_CATALOG } from '../metrics/catalog.js';
 import { ExpositionSyntaxProblem } from './exposition-check.js';
 
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text';
@@ -21,7 +29,26 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text';
 export function scrapedText(body: string, contentType: string | undefined): string {
   const text = body.replace(/\r\n/g, '\n');
   const openMetrics = (contentType ?? '').toLowerCase().trimStart().startsWith(OPENMETRICS_CONTENT_TYPE);
-  return openMetrics ? fromOpenMetrics(text) : text.split('\n').map(withoutTimestamp).join('\n');
+  return withCatalogCounterNames(openMetrics ? fromOpenMetrics(text) : text.split('\n').map(withoutTimestamp).join('\n'));
+}
+
+/** The catalog's counters whose one sample is their bare name (PersiaML's spelling, no `_total`). */
+const BARE_CATALOG_COUNTERS: ReadonlySet<string> = new Set(METRIC_CATALOG.filter((spec) => spec.type === 'counter' && !spec.name.endsWith('_total')).map((spec) => spec.name));
+
+/** 0.0.4 text whose counter families `<c>_total` of a bare catalog counter `<c>` are named `<c>` (see above). */
+function withCatalogCounterNames(text: string): string {
+  const renamed = new Set<string>();
+  for (const [, name = ''] of text.matchAll(/^#[ \t]+TYPE[ \t]+(\S+)_total[ \t]+counter[ \t]*$/gm)) if (BARE_CATALOG_COUNTERS.has(name)) renamed.add(name);
+  if (renamed.size === 0) return text;
+  return text
+    .split('\n')
+    .map((line) => {
+      const meta = /^(#[ \t]+(?:HELP|TYPE)[ \t]+)(\S+)_total(?=[ \t]|$)/.exec(line);
+      if (meta !== null) return renamed.has(meta[2] ?? '') ? `${meta[1] ?? ''}${meta[2] ?? ''}${line.slice(meta[0].length)}` : line;
+      const name = line.slice(0, line.search(/[{ \t]|$/));
+      return name.endsWith('_total') && renamed.has(name.slice(0, -'_total'.length)) ? line.slice(0, name.length - '_total'.length) + line.slice(name.length) : line;
+    })
+    .join('\n');
 }
 
 /** OpenMetrics family types and the 0.0.4 type and family-name suffix prometheus_client writes for them (gaugehistogram: see above). */

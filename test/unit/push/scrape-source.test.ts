@@ -87,6 +87,21 @@ describe('scrapedText', () => {
     );
   });
 
+  it("names a prometheus_client counter of a bare catalog counter (nan_count_total) as the catalog's nan_count, in either format; other counters keep _total", () => {
+    const text =
+      '# HELP nan_count_total NaNs.\n# TYPE nan_count_total counter\nnan_count_total{feature="f1"} 3.0\n# TYPE nan_count_created gauge\nnan_count_created{feature="f1"} 1.7e9\n# TYPE steps_total counter\nsteps_total 5.0\n';
+    const expected =
+      '# HELP nan_count NaNs.\n# TYPE nan_count counter\nnan_count{feature="f1"} 3.0\n# TYPE nan_count_created gauge\nnan_count_created{feature="f1"} 1.7e9\n# TYPE steps_total counter\nsteps_total 5.0\n';
+    expect(scrapedText(text, 'text/plain; version=0.0.4')).toBe(expected);
+    const openMetrics =
+      '# HELP nan_count NaNs.\n# TYPE nan_count counter\nnan_count_total{feature="f1"} 3.0\nnan_count_created{feature="f1"} 1.7e9\n# TYPE steps counter\nsteps_total 5.0\n# EOF\n';
+    expect(scrapedText(openMetrics, 'application/openmetrics-text')).toBe(
+      '# HELP nan_count NaNs.\n# TYPE nan_count counter\nnan_count{feature="f1"} 3.0\n# HELP nan_count_created NaNs.\n# TYPE nan_count_created gauge\nnan_count_created{feature="f1"} 1.7e9\n# TYPE steps_total counter\nsteps_total 5.0\n',
+    );
+    // Untyped, it is not known to be the counter: left as it is.
+    expect(scrapedText('nan_count_total 1\n', 'text/plain')).toBe('nan_count_total 1\n');
+  });
+
   it('refuses an OpenMetrics page cut short (no "# EOF")', () => {
     expect(() => scrapedText(OPENMETRICS_PAGE.replace('# EOF\n', ''), 'application/openmetrics-text')).toThrow(/without its closing "# EOF"/);
   });
