@@ -38,8 +38,12 @@ interface DemoFlags {
   keep?: boolean;
 }
 
-/** The questions the demo answers, in PromQL over the job's series. */
-export function demoQueries(job: string): { question: string; promql: string }[] {
+/**
+ * The questions the demo answers, in PromQL over the job's series. `whileRunning`: asked at the moment the
+ * run was told to stop, not after: the shipped scores leave out nodes whose last push said `stopping`
+ * (src/monitoring/health.ts, ofRunningIncarnation), so after a clean stop they hold none.
+ */
+export function demoQueries(job: string): { question: string; promql: string; whileRunning?: boolean }[] {
   const sel = `job="${promqlStringContent(job)}"`;
   return [
     { question: 'p99 lookup_rpc_time_cost per role (s)', promql: `histogram_quantile(0.99, sum by (le, role) (rate(lookup_rpc_time_cost_bucket{${sel}}[30s])))` },
@@ -51,7 +55,11 @@ export function demoQueries(job: string): { question: string; promql: string }[]
     { question: 'NaN gradients in the last minute per feature', promql: `sum by (feature) (increase(nan_count{${sel}}[1m]))` },
     { question: 'push failures by reason', promql: `sum by (reason) (persia_metrics_push_failures_total{${sel}})` },
     // Recorded by the shipped straggler rules (src/monitoring/straggler-rules.ts); `demo --slow` makes one stand out.
-    { question: 'slowdown score per node, worst time cost (stragglers first)', promql: `sort_desc(max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{${sel}}))` },
+    {
+      question: 'slowdown score per node, worst time cost (stragglers first), as the job ran',
+      promql: `sort_desc(max by (role, instance) (${STRAGGLER_RECORDS.timeCostSlowdown}{${sel}}))`,
+      whileRunning: true,
+    },
   ];
 }
 
@@ -115,13 +123,18 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
       log: (message) => context.stderr.write(`simulate: ${message}\n`),
       warn: (message) => context.stderr.write(`simulate: ${message}\n`),
     });
-    const stopTimer = setTimeout(() => cluster.stop(`${flags.duration} s elapsed`), flags.duration * 1000);
-    const problem = await runUntilSignal(context, () => cluster.done, { onSignal: (signal) => cluster.stop(signal) }).finally(() => clearTimeout(stopTimer));
+    let stopAskedAt: number | undefined;
+    const stopCluster = (why: string): void => {
+      stopAskedAt ??= Date.now() / 1000;
+      cluster.stop(why);
+    };
+    const stopTimer = setTimeout(() => stopCluster(`${flags.duration} s elapsed`), flags.duration * 1000);
+    const problem = await runUntilSignal(context, () => cluster.done, { onSignal: (signal) => stopCluster(signal) }).finally(() => clearTimeout(stopTimer));
     // One more scrape after the final pushes, so the answers include them.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     say('');
-    for (const { question, promql } of demoQueries(flags.job)) {
-      const samples = await prometheus.query(promql);
+    for (const { question, promql, whileRunning } of demoQueries(flags.job)) {
+      const samples = await prometheus.query(promql, whileRunning === true ? stopAskedAt : undefined);
       say(`${question}\n  ${promql}`);
       const rows = samples.map((sample) => [labelsText(sample.metric), formatNumber(sample.value)]);
       say(rows.length === 0 ? '  (no data)' : formatTable(['series', 'value'], rows).replace(/^/gm, '  '));
