@@ -106,7 +106,7 @@ export function describeProcess(proc: ManagedProcess): string {
  * "bind: address already in use", so the exit code alone says nothing.) Other servers name their line
  * with `listeningText` (VictoriaMetrics: "starting http server at").
  */
-export async function waitUntilReady(proc: ManagedProcess, address: string, readyUrl: string, timeoutMs = 10_000, listeningText = 'Listening on'): Promise<void> {
+export async function waitUntilReady(proc: ManagedProcess, address: string, readyUrl: string, timeoutMs = 20_000, listeningText = 'Listening on'): Promise<void> {
   // Per line and order-free: logfmt writes msg before address, --log.format=json sorts the keys.
   const addressPattern = new RegExp(`\\b${address.replace(/\./g, '\\.')}\\b`);
   const listening = (output: string): boolean => output.split('\n').some((line) => line.includes(listeningText) && addressPattern.test(line));
@@ -122,7 +122,9 @@ export async function waitUntilReady(proc: ManagedProcess, address: string, read
           return undefined;
         }
         try {
-          const res = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) });
+          // Each attempt may take seconds on a loaded machine (a test suite starting a dozen servers on two
+          // cores): a 1 s cut aborted every attempt of a gateway that was up and would have answered.
+          const res = await fetch(readyUrl, { signal: AbortSignal.timeout(5000) });
           await res.arrayBuffer();
           if (res.status === 200) return true;
           lastProblem = `HTTP ${res.status}`;
