@@ -403,8 +403,9 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     process.kill(pid, 'SIGSTOP');
     try {
       await page.locator('#status[data-prometheus="down"]').waitFor({ timeout: 30_000 });
-      // One refresh (1 s) + the proxy's 10 s until Prometheus starts answering, with room for a loaded machine.
-      expect(Date.now() - stoppedAt).toBeLessThan(16_000);
+      // One refresh (1 s) + the proxy's 10 s, not the whole refresh (every panel's query waiting its 10 s in
+      // turn): room for a loaded machine, where CI measured 21.5 s once (the test suite on two cores).
+      expect(Date.now() - stoppedAt).toBeLessThan(25_000);
       expect(await page.locator('#banner').textContent()).toMatch(/^Prometheus is not answering since \S+ \(no answer in time\)\. The table and charts show the last data, of /);
     } finally {
       process.kill(pid, 'SIGCONT');
