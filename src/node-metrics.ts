@@ -19,7 +19,7 @@ import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
 import { checkProgressSource, installProgressWatch, progressExpected, StepClock, type ProgressObserver, type ProgressSource } from './metrics/progress.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
-import { checkExtraSources, currentExtraSource } from './push/extra-sources.js';
+import { checkExtraSources, currentExtraSource, type ExtraSourcesOptions } from './push/extra-sources.js';
 import { progressFamilyReading } from './push/progress-family.js';
 import { bodyComposer } from './push/push-body.js';
 import type { FailureReason } from './push/failure-report.js';
@@ -229,7 +229,7 @@ export class NodeMetrics {
     });
   }
 
-  private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger, onCollected?: (text: string, complete: boolean) => void): Pusher {
+  private createPusher(input: StartNodeMetricsInput, transport: GatewayTransport, logger: PushLogger, onCollected?: ExtraSourcesOptions['onCollected']): Pusher {
     const options = this.config.options;
     return new Pusher({
       path: groupingPath(this.groupingKey),
@@ -298,8 +298,8 @@ function shutdownDeadline(timeoutSeconds: unknown): number | undefined {
 }
 
 /** Feeds the progress watch with the family's total in each push's extra sources. */
-function progressReader(family: string, observe: ProgressObserver | undefined): ((text: string, complete: boolean) => void) | undefined {
-  return observe === undefined ? undefined : (text, complete) => observe({ ...progressFamilyReading(text, family), complete });
+function progressReader(family: string, observe: ProgressObserver | undefined): ExtraSourcesOptions['onCollected'] {
+  return observe === undefined ? undefined : (text, complete, leftOut) => observe({ ...progressFamilyReading(text, family, leftOut), complete });
 }
 
 function refuseInsideSource(call: string): void {

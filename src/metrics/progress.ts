@@ -10,8 +10,9 @@
  * - `'steps'`: the same, from a node that says it counts its steps (a trainer, which records no time cost);
  * - `{ family }`: the sum of that counter family's samples in the node's extra sources (a scraped trainer's
  *   step counter; a histogram's observations; src/push/progress-family.ts reads it at each push), for a
- *   node whose work another process does (the agent). A family no page carries, or one of a type that does
- *   not count (a gauge), is said once (familyObserver) and the age counts from the start meanwhile;
+ *   node whose work another process does (the agent). A family no page carries, one of a type that does
+ *   not count (a gauge), or one left out of the push for a clash, is said once (familyObserver) and the age
+ *   counts from the start meanwhile;
  * - `false`: nowhere. Neither the age nor persia_node_steps_total is pushed: a node that cannot know its
  *   progress must not claim any (an agent without --progress pushed an age of 0 for ever, so a hung trainer
  *   behind it could never be called hung). Such a node is never called hung.
@@ -66,6 +67,8 @@ export interface FamilyReading {
   readonly complete?: boolean;
   /** The counters the pages carry (named when the family is not among them). */
   readonly counters?: readonly string[];
+  /** Why the family, found on a page, was left out of the push (a clash, src/push/extra-sources.ts): then it is not missing. */
+  readonly leftOut?: string | undefined;
 }
 
 /** What the push layer tells a family's watch at each push: a reading, or only the total (undefined: in no page). */
@@ -177,8 +180,8 @@ export function installProgressWatch(registry: MetricsRegistry, options: Progres
 /**
  * Reads a family's total at each push, and says once what is wrong with it: absent from every page once all
  * the endpoints answered (a typo: the age counts from the start, so the node turns hung rather than
- * progressing silently for ever), there under a type that does not count (a gauge), or gone after it was
- * there (said again after each return).
+ * progressing silently for ever), there under a type that does not count (a gauge), on a page but left out
+ * of the push for a clash (with the clash's reason), or gone after it was there (said again after each return).
  */
 function familyObserver(family: string, seen: (total: number) => void, report: (message: string) => void): ProgressObserver {
   let everSeen = false;
@@ -196,6 +199,9 @@ function familyObserver(family: string, seen: (total: number) => void, report: (
       everSeen = true;
       missing = false;
       seen(reading.total);
+    } else if (reading.leftOut !== undefined) {
+      const age = everSeen ? `${PROGRESS_AGE_METRIC} counts on from its last rise, so the node is called hung once that passes the hang threshold` : fromStart;
+      once('left-out', `the progress family ${family} is on a page but left out of the pushes, so it is not read as progress: ${reading.leftOut.replace(/\.$/, '')}; ${age}`);
     } else if (reading.otherType !== undefined) {
       once(
         `type:${reading.otherType}`,

@@ -32,9 +32,10 @@ export interface ExtraSourcesOptions {
   readonly logger: ExtraSourcesLogger;
   /**
    * Given the good sources' text at each push, before the node's own metrics are sampled (its progress may
-   * be read there), and whether every source answered (none was left out whole).
+   * be read there), whether every source answered (none was left out whole), and the families of scraped
+   * pages left out of it for a clash, with why (CollectedExtras.leftOutFamilies).
    */
-  readonly onCollected?: (text: string, complete: boolean) => void;
+  readonly onCollected?: (text: string, complete: boolean, leftOutFamilies: ReadonlyMap<string, Error>) => void;
 }
 
 export interface CollectedExtras {
@@ -46,6 +47,8 @@ export interface CollectedExtras {
   readonly sourcesLeftOut: number;
   /** Families of scraped pages left out for a clash while the rest of their page went (not failures: see FAMILIES_LEFT_OUT_METRIC). */
   readonly familiesLeftOut: number;
+  /** Those families by name (as the page's TYPE line, or an untyped sample, names them), each with why it clashes. */
+  readonly leftOutFamilies: ReadonlyMap<string, Error>;
 }
 
 /**
@@ -86,6 +89,8 @@ export function checkExtraSources(sources: readonly ExpositionSource[]): void {
 interface Trouble {
   readonly problem: Error;
   readonly kind: string;
+  /** The family of a scraped page left out alone (the rest of the page goes). */
+  readonly family?: string;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -146,6 +151,7 @@ export class ExtraSources {
     let text = '';
     let sourcesLeftOut = 0;
     let familiesLeftOut = 0;
+    const leftOutFamilies = new Map<string, Error>();
     collected.forEach((part, index) => {
       const checked = part.problem === undefined ? this.check(part.text, index, taken) : { problems: [part.problem] };
       for (const trouble of checked.problems) {
@@ -156,9 +162,10 @@ export class ExtraSources {
         text += checked.text.endsWith('\n') || checked.text === '' ? checked.text : `${checked.text}\n`;
         this.good(index, new Set(checked.problems.map((trouble) => trouble.kind)));
         familiesLeftOut += checked.problems.length;
+        for (const { family, problem } of checked.problems) if (family !== undefined && !leftOutFamilies.has(family)) leftOutFamilies.set(family, problem);
       } else sourcesLeftOut += 1;
     });
-    return { text, heldBack, sourcesLeftOut, familiesLeftOut };
+    return { text, heldBack, sourcesLeftOut, familiesLeftOut, leftOutFamilies };
   }
 
   /** The source's text, or why it has none for this push. Never waits longer than the timeout. */
@@ -230,7 +237,7 @@ export class ExtraSources {
       // What is left is checked again as it is sent: leaving a family out must never leave text the gateway refuses.
       if (clashing.size > 0) checkExtraExposition(kept, taken, label);
       for (const [sample, owner] of claimed) taken.set(sample, owner);
-      return { text: kept, problems: [...clashing].map(([family, problem]) => ({ problem, kind: `clash:${family}` })) };
+      return { text: kept, problems: [...clashing].map(([family, problem]) => ({ problem, kind: `clash:${family}`, family })) };
     } catch (error) {
       if (error instanceof ExpositionSyntaxProblem)
         return { problems: [this.problem(index, 'malformed', `returned text that is not exposition format (${error.message})`, error).problem] };

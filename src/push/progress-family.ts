@@ -11,12 +11,15 @@
  * - any other type (a gauge: a loss, a learning rate) is no progress: its value goes up and down, and one
  *   that stays put is not a hang. It is named, so the report says what the family is rather than that it
  *   is missing.
+ * A family the pages carry but that was left out of the push for a clash (extra-sources.ts decides it: a
+ * catalog family's name under another type or labels, a name an earlier page writes) is not in the checked
+ * text either: its reason is given, so the report says it was found and left out, not that it is missing.
  */
 import type { FamilyReading } from '../metrics/progress.js';
 
 const COUNTING_TYPES: ReadonlySet<string> = new Set(['histogram', 'summary']);
 
-export function progressFamilyReading(text: string, family: string): FamilyReading {
+export function progressFamilyReading(text: string, family: string, leftOutFamilies: ReadonlyMap<string, Error> = new Map()): FamilyReading {
   const types = new Map<string, string>();
   for (const match of text.matchAll(/^#[ \t]+TYPE[ \t]+(\S+)[ \t]+(\S+)/gm)) types.set(match[1] ?? '', match[2] ?? '');
   const counters = [...types].filter(([, type]) => type === 'counter').map(([name]) => name);
@@ -37,5 +40,8 @@ export function progressFamilyReading(text: string, family: string): FamilyReadi
     );
     if (Number.isFinite(value)) total = (total ?? 0) + value;
   }
-  return { total, counters, ...(base === undefined ? {} : { countOf: types.get(base) }) };
+  // Its names as the clash check keys them: the TYPE line's (a counter's _total, a histogram's base name).
+  const leftOut = [family, `${family}_total`, family.replace(/_(count|total)$/, '')].find((name) => leftOutFamilies.has(name));
+  const why = total === undefined && leftOut !== undefined ? leftOutFamilies.get(leftOut)?.message : undefined;
+  return { total, counters, ...(base === undefined ? {} : { countOf: types.get(base) }), ...(why === undefined ? {} : { leftOut: why }) };
 }

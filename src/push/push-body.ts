@@ -79,7 +79,7 @@ export function bodyComposer(
     // The sources first: what the node samples before a push (its progress, read from a scraped page by
     // extrasOptions.onCollected) is then as of this push, not the one before.
     const collected = await extras.collect(sourcesCut);
-    extrasOptions.onCollected?.(collected.text, collected.sourcesLeftOut === 0);
+    extrasOptions.onCollected?.(collected.text, collected.sourcesLeftOut === 0, collected.leftOutFamilies);
     const leftOut = registry.get(FAMILIES_LEFT_OUT_METRIC);
     if (leftOut instanceof Gauge) leftOut.set(collected.familiesLeftOut); // as of this push
     registry.collect();

@@ -2,7 +2,8 @@
  * The agent's --progress family as the pages carry it (src/push/progress-family.ts), and what the node says
  * of it (src/metrics/progress.ts): a counter's sum; a histogram's or summary's observations (_count); a
  * gauge named, not summed; a family no page carries said once, only after a push at which every endpoint
- * answered, with the page's counter closest to it; the age counts from the start meanwhile.
+ * answered, with the page's counter closest to it; a family left out of the push for a clash said to be
+ * there and left out, with why, never missing; the age counts from the start meanwhile.
  * test/integration/agent-progress-family.test.ts runs the same through the built agent and real trainers.
  */
 import { describe, expect, it } from 'vitest';
@@ -64,5 +65,21 @@ describe('the progress family in the pages', () => {
     for (let push = 0; push < 3; push += 1) observe?.({ ...progressFamilyReading(PAGE, 'train_loss'), complete: true });
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatch(/^the progress family train_loss is a gauge in the pages, not a counter/);
+  });
+
+  it('a family left out of the push for a clash is said to be on a page and left out, with why, once, and never missing', () => {
+    const why = new Error("extraSources[0] (http://127.0.0.1:8000/metrics) writes rpc_seconds_bucket with the labels le, peer at line 4, but the catalog's rpc_seconds has le.");
+    const leftOut = new Map([['rpc_seconds', why]]);
+    expect(progressFamilyReading(PAGE, 'rpc_seconds', leftOut)).toMatchObject({ total: undefined, leftOut: why.message });
+    expect(progressFamilyReading(PAGE, 'rpc_seconds_count', leftOut).leftOut).toBe(why.message);
+    expect(progressFamilyReading(PAGE, 'train_steps', new Map([['train_steps_total', why]])).total).toBe(12); // on the page as sent: read
+    const reports: string[] = [];
+    const registry = new MetricsRegistry();
+    const observe = installProgressWatch(registry, { source: { family: 'rpc_seconds' }, fromStart: true, report: (message) => reports.push(message) });
+    for (let push = 0; push < 3; push += 1) observe?.({ ...progressFamilyReading(PAGE, 'rpc_seconds', leftOut), complete: true });
+    expect(reports).toEqual([
+      "the progress family rpc_seconds is on a page but left out of the pushes, so it is not read as progress: extraSources[0] (http://127.0.0.1:8000/metrics) writes rpc_seconds_bucket with the labels le, peer at line 4, but the catalog's rpc_seconds has le; " +
+        "persia_node_progress_age_seconds counts from the node's start, so the node is called hung once that passes the hang threshold",
+    ]);
   });
 });
