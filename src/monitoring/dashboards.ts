@@ -4,7 +4,7 @@
  * of every time cost, per role) and accuracy (misses, NaNs, staleness, distinct ids). Time-cost panels are generated from
  * the metric catalog, so a new `*_time_cost` histogram gets its panels without touching this file.
  */
-import { findMetricSpec } from '../metrics/catalog.js';
+import { FAMILIES_LEFT_OUT_METRIC, findMetricSpec } from '../metrics/catalog.js';
 import { type DashboardDef, type PanelDef } from './dashboard-model.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX, pushAgeVersusThreshold, staleAfterSeconds } from './health.js';
 import type { MonitoringOptions } from './options.js';
@@ -80,10 +80,21 @@ export function jobHealthDashboard(options: MonitoringOptions): DashboardDef {
             description: help('persia_metrics_push_failures_total'),
             // The zero line for "no failure" reads `none`, not a nameless series.
             targets: [{ expr: `sum by (role, reason) (rate(persia_metrics_push_failures_total{${SEL}}[${RATE}])) or on() ${NONE_ZERO}`, legend: '{{role}} {{reason}}' }],
+            width: 6,
+          },
+          {
+            // Beside the failures: a family left out for a clash is no push failure (a standing configuration
+            // problem, src/push/extra-sources.ts), so reason extra_source never shows it.
+            title: 'Scraped families left out (clashes), by node',
+            type: 'timeseries',
+            width: 6,
+            description: `${help(FAMILIES_LEFT_OUT_METRIC)} Only nodes leaving some out are drawn (none: a zero line); the failures beside count sources left out whole (reason extra_source).`,
+            targets: [{ expr: `${FAMILIES_LEFT_OUT_METRIC}{${SEL}} > 0 or on() ${NONE_ZERO}`, legend: '{{role}} {{instance}}' }],
           },
           {
             title: 'Pushes rejected by the gateway',
             type: 'timeseries',
+            width: 6,
             description: 'Nodes whose last push the gateway rejected (push_failure_time_seconds newer than push_time_seconds).',
             targets: [{ expr: `count by (role) (push_failure_time_seconds{${SEL}} > push_time_seconds{${SEL}}) or on() ${NONE_ZERO}`, legend: '{{role}}' }],
           },
@@ -91,6 +102,7 @@ export function jobHealthDashboard(options: MonitoringOptions): DashboardDef {
             title: 'Push duration P50 / P99, by role',
             type: 'timeseries',
             unit: 's',
+            width: 6,
             description: help('persia_metrics_push_duration_seconds'),
             targets: quantileTargets('persia_metrics_push_duration_seconds'),
           },

@@ -338,8 +338,8 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     };
     const wanted = panels.sections
       .flatMap((section) => section.panels)
-      .filter((panel) => ['Push failures per second, by reason', 'Pushes rejected by the gateway'].includes(panel.title));
-    expect(wanted).toHaveLength(2);
+      .filter((panel) => ['Push failures per second, by reason', 'Scraped families left out (clashes), by node', 'Pushes rejected by the gateway'].includes(panel.title));
+    expect(wanted).toHaveLength(3);
     for (const target of wanted.flatMap((panel) => panel.targets)) {
       const answer = (await (await fetch(`${origin}/api/v1/query?${new URLSearchParams({ query: target.expr }).toString()}`)).json()) as {
         data: { result: Array<{ metric: Record<string, string> }> };
