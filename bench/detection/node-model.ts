@@ -211,6 +211,8 @@ export function simulateNode(job: JobModel, node: SimNode, random: Random): Scra
   };
   setState('running');
   recorder.set('persia_node_incarnation', base, incarnation);
+  // Every node of a scenario started its metrics as the job began (second 0): the NaN burst's baseline counts from there.
+  recorder.set('persia_node_start_time_seconds', base, 0);
   recorder.set('persia_node_push_interval_seconds', base, P);
   recorder.set('persia_node_duplicate_identity', base, 0);
 

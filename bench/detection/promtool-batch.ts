@@ -116,6 +116,21 @@ export function parsePromtoolReport(output: string): AlertEdges[] {
   }));
 }
 
+/**
+ * What is wrong with a promtool run, if anything. Exit 1 with `got:` lines is the expected "failure" that
+ * carries the alerts. Anything else is an error, and so is a rule that failed to evaluate (`rule: …, err: …`)
+ * or a query that did (`expr: …, err: …`) even beside other groups' `got:` lines: promtool ends a test group at
+ * its first evaluation error, so that scenario's later alerts would be lost without a word (a rule that passed
+ * promtool's limit of 10,000 samples per query in jobs of hundreds of nodes did exactly that).
+ */
+export function promtoolProblem(code: number | null, output: string): string | undefined {
+  const withoutResults = output.replace(/^\s*(got|exp): .*$/gm, '');
+  const failed = /^.*(\berr: |error|could not|cannot).*$/im.exec(withoutResults);
+  if (code === 0 && failed === null) return undefined;
+  if (code === 1 && failed === null && /^\s*got: /m.test(output)) return undefined;
+  return failed?.[0].trim() ?? output.slice(0, 2000);
+}
+
 function runPromtool(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // GOGC=400: a third less CPU for these short-lived runs (measured), for memory the machine has.
@@ -126,9 +141,9 @@ function runPromtool(file: string): Promise<string> {
     child.on('error', reject);
     child.on('close', (code) => {
       const output = Buffer.concat(chunks).toString('utf8');
-      // Exit 1 with `got:` lines is the expected "failure" that carries the alerts; anything else is an error.
-      if (code === 0 || (code === 1 && /^\s*got: /m.test(output) && !/error|could not|cannot/i.test(output.replace(/^\s*(got|expr): .*$/gm, '')))) resolve(output);
-      else reject(new Error(`promtool test rules ${file} exited ${code}: ${output.slice(0, 2000)}`));
+      const problem = promtoolProblem(code, output);
+      if (problem === undefined) resolve(output);
+      else reject(new Error(`promtool test rules ${file} exited ${code}: ${problem}`));
     });
   });
 }
@@ -169,8 +184,14 @@ export async function evaluateScenarios(scenarios: readonly Scenario[], plan: Ev
         const index = next;
         next += 1;
         const file = join(dir, `batch-${index}.test.yml`);
-        writeFileSync(file, header + (batches[index] ?? []).map((scenario) => scenarioTestGroup(scenario, plan.evaluationSeconds)).join('\n') + '\n');
-        results.push(...parsePromtoolReport(await runPromtool(file)));
+        const batch = batches[index] ?? [];
+        writeFileSync(file, header + batch.map((scenario) => scenarioTestGroup(scenario, plan.evaluationSeconds)).join('\n') + '\n');
+        const output = await runPromtool(file).catch((error: unknown) => {
+          throw new Error(
+            `scenarios ${batch.map((scenario) => `${scenario.id} (${scenario.nodes.length} nodes)`).join(', ')}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+        results.push(...parsePromtoolReport(output));
         rmSync(file);
         done += 1;
         plan.log?.(`promtool: ${done}/${batches.length} files`);

@@ -44,7 +44,10 @@ export function installRuntimeMetrics(registry: MetricsRegistry): RuntimeSampler
   const delayP50 = delay.labels('p50');
   const delayP99 = delay.labels('p99');
   const delayMax = delay.labels('max');
-  registry.gauge('persia_node_start_time_seconds').set(Math.round(Date.now() / 1000 - process.uptime()));
+  // When the metrics started, not the process: the node's counters count from here, which is what a rate
+  // "since the start" divides by (the NaN burst's baseline, src/monitoring/fast-rules.ts); a process that
+  // loads data for minutes before it starts its metrics would otherwise read as having counted all along.
+  registry.gauge('persia_node_start_time_seconds').set(Math.round(Date.now() / 1000));
 
   const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_MONITOR_RESOLUTION_MS });
   loopDelay.enable();

@@ -169,35 +169,47 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
       summary: `A burst of NaN gradients on feature {{ $labels.feature }} (${NODE})`,
       description:
         `At least ${options.nanBurstCount} NaN gradients within ${w}, more than three times their rate before (over the half hour before, or the ` +
-        'history there is: since the series began or the node restarted): ' +
+        'history there is: since the node started its metrics or the series began): ' +
         'the model is diverging (learning rate, a bad batch of input rows) on this node or feature.',
     },
   ];
 }
 
+/** How far back a node's NaN rate is judged before the burst window. */
+const NAN_HISTORY = '30m';
+const NAN_HISTORY_SECONDS = 1800;
+
 /**
  * A node's NaN rate before the burst window: over the half hour before it, or over the history there is, so a
  * young series (a job's first minutes) is not judged by a few minutes of NaNs spread over 30 (which made a
- * steady rate from the start a "burst"). rate() divides by the whole range; increase() over the
- * seconds since the series' first sample in the range (a subquery at the scrape interval finds that sample) is
- * the rate over the history that exists (a little above it: increase() extends the first sample by up to half a
- * scrape, which can only silence). With fewer than two samples before the window there is no baseline and no alert.
- * After a restart under the same name (persia_node_incarnation changed) the history is the new process's alone:
- * its counter started at 0, so its value before the window over the seconds since the restart was seen (the
- * latest step of the subquery whose fast window held the change: at or after the restart, so again at or above;
- * a restart seen at the window's start divides by 0, and no rate is above an infinite or NaN one: silent).
+ * steady rate from the start a "burst").
+ * - A node that says when its metrics started (persia_node_start_time_seconds, src/metrics/runtime.ts) within
+ *   that half hour counts its NaNs from 0 there: its count before the window over the seconds since. That is
+ *   also the whole history after a restart under the same name, where the old process's values (its zeros of
+ *   25 idle minutes, say) are not the new one's. Started within the window itself, it has no history: a divisor
+ *   of 0 makes the baseline infinite (or NaN), above which no rate is, so it stays silent rather than judge the
+ *   old process's count.
+ * - Any other (older, or PersiaML's own nodes and the agent's, which push no start): increase() over the half
+ *   hour divided by the span its samples cover, count_over_time() scrapes (for a full half hour, the half hour;
+ *   for a young series, the seconds since its first sample, give or take what increase() extrapolates).
+ * With fewer than two samples before the window there is no baseline and no alert. Range selectors over
+ * nan_count only, and no subquery: the cost is the NaN series' samples, whatever the job's size (a subquery of
+ * every node's incarnation over the half hour held 120 points per node: a job of 256 nodes passed promtool's
+ * limit of 10,000 samples per query, and it grows with every node of a live job).
  */
 function nanBaseline(options: MonitoringOptions): string {
   const w = fastWindowSeconds(options);
-  const step = `${options.scrapeIntervalSeconds}s`;
-  const restartSeen = `max_over_time(timestamp(changes(persia_node_incarnation[${w}s]) > 0)[30m:${step}] offset ${w}s)`;
+  const start = 'persia_node_start_time_seconds';
   return (
-    `    nan_count offset ${w}s\n` +
-    `      / ignoring (feature, feat) group_left ()\n` +
-    `    (time() - ${w} - ${restartSeen})\n` +
+    `    (\n` +
+    `      nan_count offset ${w}s\n` +
+    `        / ignoring (feature, feat) group_left ()\n` +
+    `      clamp_min(time() - ${w} - ${start}, 0)\n` +
+    `    )\n` +
+    `    and ignoring (feature, feat) (${start} > time() - ${w} - ${NAN_HISTORY_SECONDS})\n` +
     `  or\n` +
-    `    increase(nan_count[30m] offset ${w}s)\n` +
-    `      / (time() - ${w} - min_over_time(timestamp(nan_count)[30m:${step}] offset ${w}s) > 0)`
+    `    increase(nan_count[${NAN_HISTORY}] offset ${w}s)\n` +
+    `      / (count_over_time(nan_count[${NAN_HISTORY}] offset ${w}s) * ${options.scrapeIntervalSeconds})`
   );
 }
 

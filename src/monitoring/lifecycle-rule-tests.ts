@@ -25,7 +25,7 @@ interface Life {
   readonly end: 'stopping' | 'restart';
 }
 
-/** Push time, state and incarnation of a node pushing every step; `life` ends or renews it at a step. */
+/** Push time, state, incarnation and metrics start of a node pushing every step; `life` ends or renews it at a step. */
 function lifeSeries(labels: Labels, steps: number, life?: Life): Series[] {
   const stopped = (k: number): boolean => life?.end === 'stopping' && k >= life.at;
   const incarnation = (k: number): number => (life?.end === 'restart' && k >= life.at ? 2 : 1);
@@ -34,6 +34,7 @@ function lifeSeries(labels: Labels, steps: number, life?: Life): Series[] {
     [{ __name__: 'persia_node_state', ...labels, state: 'running' }, values(steps, (k) => (stopped(k) ? 0 : 1))],
     [{ __name__: 'persia_node_state', ...labels, state: STOPPING_STATE }, values(steps, (k) => (stopped(k) ? 1 : 0))],
     [{ __name__: 'persia_node_incarnation', ...labels }, values(steps, incarnation)],
+    [{ __name__: 'persia_node_start_time_seconds', ...labels }, values(steps, (k) => (life?.end === 'restart' && k >= life.at ? STEP * life.at : 0))],
   ];
 }
 

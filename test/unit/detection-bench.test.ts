@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { simulateNode, type ScrapedSeries, type SimNode } from '../../bench/detection/node-model.js';
-import { parsePromtoolReport, seriesValues } from '../../bench/detection/promtool-batch.js';
+import { parsePromtoolReport, promtoolProblem, seriesValues } from '../../bench/detection/promtool-batch.js';
 import { seededRandom } from '../../bench/detection/random.js';
 import { generateScenarios, SCENARIO_KINDS, type Scenario } from '../../bench/detection/scenarios.js';
 import { FAULT_KINDS, shippedRules } from '../../bench/detection/shipped-rules.js';
@@ -132,6 +132,23 @@ describe('promtool plumbing', () => {
         firstAfterOnsetSeconds: 1170,
       },
     ]);
+  });
+
+  it('takes a run whose only failures carry alerts, and refuses one where a rule failed to evaluate, even beside them', () => {
+    const alerts = [
+      'Unit Testing:  batch-0.test.yml',
+      '  FAILED:',
+      '    expr: "label_replace(...)", time: 23m,',
+      '        exp: nil',
+      '        got: {bench="straggler_3/first"} 1E+00',
+    ];
+    expect(promtoolProblem(1, alerts.join('\n'))).toBeUndefined();
+    expect(promtoolProblem(0, 'Unit Testing:  batch-0.test.yml\n  SUCCESS\n')).toBeUndefined();
+    // promtool ends a test group at its first evaluation error: that scenario's later alerts are missing.
+    const limit = '    rule: PersiaNaNGradientBurst, time: 10m0s, err: query processing would load too many samples into memory in query execution';
+    expect(promtoolProblem(1, [...alerts, limit].join('\n'))).toBe(limit.trim());
+    expect(promtoolProblem(1, '  FAILED:\n    expr: "x", time: 1m, err: parse error')).toContain('err: parse error');
+    expect(promtoolProblem(2, 'no such file')).toBe('no such file');
   });
 
   it('knows which shipped alert claims which fault kind', () => {
