@@ -7,8 +7,7 @@
  *   const done = rpc.startTimer(); await lookup(); done();
  *   await metrics.shutdown();
  */
-import { ConfigError, NodeStoppedError, ReentrantCallError } from './errors.js';
-import { describeValue } from './config/yaml-document.js';
+import { NodeStoppedError } from './errors.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
 import { gatewayCredentials } from './config/credentials.js';
 import { catalogPart, checkCatalogPart, PROGRESS_AGE_METRIC, STEPS_METRIC, type CatalogPart, type NodeRole } from './metrics/catalog.js';
@@ -16,14 +15,14 @@ import type { Counter } from './metrics/counter.js';
 import type { Gauge } from './metrics/gauge.js';
 import type { Histogram } from './metrics/histogram.js';
 import { MetricsRegistry, type ExpositionSource } from './metrics/registry.js';
-import { checkProgressSource, installProgressWatch, progressExpected, StepClock, type ProgressObserver, type ProgressSource } from './metrics/progress.js';
+import { checkProgressSource, installProgressWatch, progressExpected, StepClock, type ProgressSource } from './metrics/progress.js';
 import { installRuntimeMetrics, type RuntimeSampler } from './metrics/runtime.js';
 import { groupingKeyFor, groupingPath, type GroupingKey } from './push/grouping-key.js';
-import { checkExtraSources, currentExtraSource, type ExtraSourcesOptions } from './push/extra-sources.js';
-import { progressFamilyReading } from './push/progress-family.js';
+import { checkExtraSources, type ExtraSourcesOptions } from './push/extra-sources.js';
+import { progressFamilyReader } from './push/progress-family.js';
 import { bodyComposer } from './push/push-body.js';
-import type { FailureReason } from './push/failure-report.js';
-import type { PushLogger, PushObserver, PusherStats } from './push/push-contract.js';
+import type { PushLogger, PusherStats } from './push/push-contract.js';
+import { createPushFailureSeries, pushHealthObserver } from './push/push-health.js';
 import { Pusher } from './push/pusher.js';
 import { IdentityGuard } from './push/identity-guard.js';
 import { drawIncarnation } from './push/node-identity.js';
@@ -31,10 +30,10 @@ import { createGatewayTransport } from './gateway/create-transport.js';
 import type { EndpointOptions, GatewayAccess } from './gateway/endpoint.js';
 import { describeLeaveFailure, describeMove } from './gateway/replica-messages.js';
 import type { GatewayTransport } from './gateway/transport.js';
+import { refuseInsideSource, refuseNonObject, shutdownDeadline } from './node-call-checks.js';
 
 export type NodeState = 'init' | 'running' | 'error' | 'stopping';
 const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
-const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'connection', 'http_4xx', 'http_5xx', 'encoding', 'extra_source'];
 
 export interface StartNodeMetricsInput extends LoadConfigInput {
   /** More exposition to push with the catalog's, e.g. a prom-client Registry of the user's own metrics. */
@@ -129,7 +128,7 @@ export class NodeMetrics {
       const transport = this.createTransport(endpoint, logger);
       this.transport = transport;
       this.identity.watchGateway(endpoint, this.config.gateways[0]!.baseUrl);
-      this.pusher = this.createPusher(input, transport, logger, typeof progress === 'object' ? progressReader(progress.family, observeProgress) : undefined);
+      this.pusher = this.createPusher(input, transport, logger, typeof progress === 'object' ? progressFamilyReader(progress.family, observeProgress) : undefined);
     } catch (error) {
       // A start that failed half-way leaves nothing running and its identity free for the next attempt.
       this.runtime?.stop();
@@ -244,7 +243,7 @@ export class NodeMetrics {
         logger,
         ...(onCollected === undefined ? {} : { onCollected }),
       }),
-      observer: this.pushObserver(),
+      observer: pushHealthObserver(this.registry, (baseUrl) => this.identity.afterPush(baseUrl)),
       logger,
     });
   }
@@ -262,59 +261,12 @@ export class NodeMetrics {
       if (name === PROGRESS_AGE_METRIC || (!catalogProgress && name === STEPS_METRIC)) continue;
       family.labels();
     }
-    const failures = this.registry.counter('persia_metrics_push_failures_total');
-    for (const reason of FAILURE_REASONS) failures.labels(reason);
+    createPushFailureSeries(this.registry);
   }
-
-  private pushObserver(): PushObserver {
-    const lastSuccess = this.registry.gauge('persia_metrics_last_push_success_timestamp_seconds').labels();
-    const failures = this.registry.counter('persia_metrics_push_failures_total');
-    const duration = this.registry.histogram('persia_metrics_push_duration_seconds').labels();
-    return {
-      onSuccess: (seconds, baseUrl) => {
-        lastSuccess.setToCurrentTime();
-        duration.observe(seconds);
-        this.identity.afterPush(baseUrl);
-      },
-      onFailure: (reason, seconds) => {
-        failures.labels(reason).inc();
-        duration.observe(seconds);
-      },
-      // The push itself succeeded (its duration is observed there): only count what was left out.
-      onHeldBack: (reason) => failures.labels(reason).inc(),
-    };
-  }
-}
-
-/** Longest deadline a timer can hold (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
-const MAX_DEADLINE_SECONDS = (2 ** 31 - 1) / 1000;
-
-function shutdownDeadline(timeoutSeconds: unknown): number | undefined {
-  if (timeoutSeconds === undefined) return undefined;
-  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0)) {
-    throw new ConfigError({ source: 'shutdown()', path: 'timeoutSeconds' }, 'a positive number of seconds (Infinity: no deadline)', describeValue(timeoutSeconds));
-  }
-  return Math.min(timeoutSeconds, MAX_DEADLINE_SECONDS);
-}
-
-/** Feeds the progress watch with the family's total in each push's extra sources. */
-function progressReader(family: string, observe: ProgressObserver | undefined): ExtraSourcesOptions['onCollected'] {
-  return observe === undefined ? undefined : (text, complete, leftOut) => observe({ ...progressFamilyReading(text, family, leftOut), complete });
-}
-
-function refuseInsideSource(call: string): void {
-  const source = currentExtraSource();
-  if (source !== undefined) throw new ReentrantCallError(call, source);
 }
 
 export function startNodeMetrics(input: StartNodeMetricsInput = {}): NodeMetrics {
   return new NodeMetrics(input);
-}
-
-/** `startNodeMetrics(null)` or `{ options: 5 }`: ConfigError naming the argument (undefined is "not given"). */
-function refuseNonObject(value: unknown, path: string): void {
-  if (value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))) return;
-  throw new ConfigError({ source: 'startNodeMetrics()', path }, 'an object (or nothing)', describeValue(value));
 }
 
 function stderrLogger(key: GroupingKey): PushLogger {

@@ -9,6 +9,9 @@ import type { GatewayFailureReason } from '../gateway/failures.js';
 /** A failed request (classified in src/gateway/failures.ts), or `extra_source`: an extra exposition source was left out of a push (see extra-sources.ts). */
 export type FailureReason = GatewayFailureReason | 'extra_source';
 
+/** Every reason, each a series of persia_metrics_push_failures_total from the node's first push (push-health.ts). */
+export const FAILURE_REASONS: readonly FailureReason[] = ['timeout', 'connection', 'http_4xx', 'http_5xx', 'encoding', 'extra_source'];
+
 /**
  * `running`: the push loop goes on; `stopping`: a push that was in flight when shutdown began (not retried,
  * the final push follows); `final-push` / `final-delete`: shutdown's own requests, the last ones.

@@ -15,7 +15,8 @@
  * catalog family's name under another type or labels, a name an earlier page writes) is not in the checked
  * text either: its reason is given, so the report says it was found and left out, not that it is missing.
  */
-import type { FamilyReading } from '../metrics/progress.js';
+import type { FamilyReading, ProgressObserver } from '../metrics/progress.js';
+import type { ExtraSourcesOptions } from './extra-sources.js';
 
 const COUNTING_TYPES: ReadonlySet<string> = new Set(['histogram', 'summary']);
 
@@ -44,4 +45,9 @@ export function progressFamilyReading(text: string, family: string, leftOutFamil
   const leftOut = [family, `${family}_total`, family.replace(/_(count|total)$/, '')].find((name) => leftOutFamilies.has(name));
   const why = total === undefined && leftOut !== undefined ? leftOutFamilies.get(leftOut)?.message : undefined;
   return { total, counters, ...(base === undefined ? {} : { countOf: types.get(base) }), ...(why === undefined ? {} : { leftOut: why }) };
+}
+
+/** Feeds the progress watch (`observe`) with the family as each push's extra sources carry it. */
+export function progressFamilyReader(family: string, observe: ProgressObserver | undefined): ExtraSourcesOptions['onCollected'] {
+  return observe === undefined ? undefined : (text, complete, leftOut) => observe({ ...progressFamilyReading(text, family, leftOut), complete });
 }

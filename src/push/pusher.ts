@@ -19,18 +19,12 @@ import { failureMessage, type FailureReason } from './failure-report.js';
 import type { PushOutcome, PusherOptions, PusherStats } from './push-contract.js';
 import { textBody, type PushBody } from './push-body.js';
 import { RefusedFamilies } from './refused-families.js';
+import { ShutdownSourceCuts } from './shutdown-source-cuts.js';
 
 /** A push refused for one family after another is malformed as a whole: stop holding back and report it. */
 const MAX_FAMILIES_HELD_PER_PUSH = 5;
 /** The shortest pause before a retry (see pushWithRetries). */
 const MIN_RETRY_DELAY_SECONDS = 0.05;
-/**
- * Once shutdown began, the part of what is left of its deadline a push's extra sources may take (a scrape
- * of a slow endpoint would otherwise take the whole push timeout, as long as the usual deadline): the rest
- * is the PUT's, so the `stopping` state reaches the gateway in time. A push in flight at the signal gets
- * this share of the deadline, and the final push this share of what that left.
- */
-const SOURCES_SHARE_OF_SHUTDOWN = 0.5;
 
 export class Pusher {
   readonly stats: PusherStats = { attempts: 0, pushes: 0, failures: 0, skippedIntervals: 0, consecutiveFailures: 0, lastSuccessTime: undefined, lastError: undefined };
@@ -49,10 +43,8 @@ export class Pusher {
   );
   /** Set when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
   private abandoned = false;
-  /** When shutdown's deadline passes (ms since the epoch), once shutdown began. */
-  private shutdownDeadlineMs: number | undefined;
-  /** Bodies being built, by the controller that stops waiting for their extra sources, with its timer once set. */
-  private readonly sourceCuts = new Map<AbortController, NodeJS.Timeout | undefined>();
+  /** Once shutdown began, a push's extra sources get only a share of what is left of its deadline. */
+  private readonly sourceCuts = new ShutdownSourceCuts();
   private readonly keepAlive = new KeepAlive();
 
   constructor(private readonly options: PusherOptions) {}
@@ -185,16 +177,7 @@ export class Pusher {
 
   private async buildBody(): Promise<PushBody> {
     const heldBack = this.refused.forNextPush();
-    const cut = new AbortController();
-    this.sourceCuts.set(cut, undefined);
-    if (this.shutdownDeadlineMs !== undefined) this.cutSourcesSoon(cut);
-    let body: PushBody | string;
-    try {
-      body = await this.options.body(heldBack, cut.signal);
-    } finally {
-      clearTimeout(this.sourceCuts.get(cut));
-      this.sourceCuts.delete(cut);
-    }
+    const body = await this.sourceCuts.build((cut) => this.options.body(heldBack, cut));
     const built = typeof body === 'string' ? textBody(body, heldBack) : body;
     // Reported by the extra sources themselves (once per kind of trouble); a source left out whole is
     // counted at every push, once (a family of a scraped page left out for a clash is not a failure).
@@ -235,23 +218,12 @@ export class Pusher {
     this.options.logger.warn(failureMessage(error, 'running', this.options.intervalSeconds));
   }
 
-  /** Stops waiting for the extra sources of `cut`'s body at their share of what is left of shutdown's deadline. */
-  private cutSourcesSoon(cut: AbortController): void {
-    const leftMs = Math.max(0, (this.shutdownDeadlineMs ?? Date.now()) - Date.now());
-    const shareMs = Math.floor(leftMs * SOURCES_SHARE_OF_SHUTDOWN);
-    const reason = `within ${shareMs / 1000} s (the share of what was left of the shutdown deadline a push's sources get, so that the final push goes in time)`;
-    const timer = setTimeout(() => cut.abort(reason), shareMs);
-    timer.unref(); // shutdown() holds the process while it runs (src/gateway/keep-alive.ts)
-    this.sourceCuts.set(cut, timer);
-  }
-
   private async runShutdown(timeoutSeconds: number): Promise<void> {
     clearInterval(this.timer);
     this.stopping.abort();
     // A push in flight may be waiting for a slow extra source: its sources, and the final push's, get only a
     // share of the deadline, so the final push (the `stopping` state) always goes within it.
-    this.shutdownDeadlineMs = Date.now() + Math.min(timeoutSeconds * 1000, 2 ** 31 - 1);
-    for (const cut of this.sourceCuts.keys()) this.cutSourcesSoon(cut);
+    this.sourceCuts.shutdownBegan(Date.now() + Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

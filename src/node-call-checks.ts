@@ -1,0 +1,32 @@
+/**
+ * What a caller may hand the node's public calls (src/node-metrics.ts), checked before anything starts or
+ * stops: plain JavaScript callers can pass anything, and each mistake is a typed error naming the call and
+ * the argument, not a TypeError from deep inside.
+ */
+import { describeValue } from './config/yaml-document.js';
+import { ConfigError, ReentrantCallError } from './errors.js';
+import { currentExtraSource } from './push/extra-sources.js';
+
+/** `startNodeMetrics(null)` or `{ options: 5 }`: ConfigError naming the argument (undefined is "not given"). */
+export function refuseNonObject(value: unknown, path: string): void {
+  if (value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))) return;
+  throw new ConfigError({ source: 'startNodeMetrics()', path }, 'an object (or nothing)', describeValue(value));
+}
+
+/** Longest deadline a timer can hold (2^31 - 1 ms, about 24.8 days): a longer one would fire at once. */
+const MAX_DEADLINE_SECONDS = (2 ** 31 - 1) / 1000;
+
+/** shutdown()'s `timeoutSeconds` as a deadline the timers can hold; undefined: the configured one. */
+export function shutdownDeadline(timeoutSeconds: unknown): number | undefined {
+  if (timeoutSeconds === undefined) return undefined;
+  if (typeof timeoutSeconds !== 'number' || !(timeoutSeconds > 0)) {
+    throw new ConfigError({ source: 'shutdown()', path: 'timeoutSeconds' }, 'a positive number of seconds (Infinity: no deadline)', describeValue(timeoutSeconds));
+  }
+  return Math.min(timeoutSeconds, MAX_DEADLINE_SECONDS);
+}
+
+/** flush() or shutdown() from inside an extra source's metrics(): the push would wait for itself. */
+export function refuseInsideSource(call: string): void {
+  const source = currentExtraSource();
+  if (source !== undefined) throw new ReentrantCallError(call, source);
+}
