@@ -365,7 +365,9 @@ export function renderDetectionPage(figures: DetectionFigures): string {
       `${NOISE.lostPushChance * 100} % of pushes lost (every attempt failed: ${attemptsPerLostPush(setup.pushIntervalSeconds)} failed attempts counted, as the pusher retries within the interval) ` +
       `and network blips of 2–4 lost pushes starting at ${NOISE.blipChance * 100} % of pushes. Batches take ${STEP_SECONDS_RANGE[0]}–${STEP_SECONDS_RANGE[1]} s (log-uniform per job).`,
     '- **Evaluation** (bench/detection/promtool-batch.ts): the rule files `persia-metrics init` writes (less the recording rules no alert reads), evaluated by `promtool test rules` at every evaluation step; ' +
-      'one test group per scenario whose query lists every alert’s rising edges, many scenarios per file, one promtool per core.',
+      'one test group per scenario whose query lists every alert’s rising edges, many scenarios per file, one promtool per core. ' +
+      'promtool ends a scenario at a rule that fails to evaluate, so a run in which any rule failed is refused rather than scored with alerts missing ' +
+      '(test/integration/detection-large-job.test.ts keeps the rules within promtool’s 10,000 samples per query over 256 nodes).',
     `- **Timing**: promtool evaluates at the scrape instants. A real Prometheus evaluates at a phase of its own, up to one evaluation interval (${setup.evaluationSeconds} s) after ` +
       'a scrape, which adds up to that much to alerts driven by scraped values: the “live” figures add a phase drawn per scenario, uniform over one evaluation interval ' +
       '(exact for the hang and dead-node rules, which read the last scraped samples; an estimate for range windows, where the phase also moves which scrapes a window holds). ' +

@@ -73,4 +73,17 @@ describe('docs/detection.md', () => {
     expect(renderDetectionPage({ ...figures, mode: 'quick' })).toContain('**Quick mode**');
     expect(renderDetectionPage({ ...figures, mode: 'full' })).not.toContain('**Quick mode**');
   });
+
+  it('and the README’s table quotes the same run: each row’s median / p95 (live too), precision and false alerts', () => {
+    const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
+    const rowStarts: Readonly<Record<KindFigures['kind'], string>> = { straggler: '| straggler,', hang: '| hang:', dead: '| dead node:', nan: '| burst of NaN' };
+    const s = (value: number | null | undefined): string => (value === null || value === undefined ? 'never' : `${Math.round(value)} s`);
+    for (const kind of figures.kinds) {
+      const row = readme.split('\n').find((line) => line.startsWith(rowStarts[kind.kind])) ?? '';
+      const times = kind.kind === 'straggler' ? (figures.stragglerSlices.find((slice) => slice.label === STRAGGLER_GOAL_SLICE) ?? kind) : kind;
+      expect(row, kind.kind).toContain(`| ${s(times.medianSeconds)} / ${s(times.p95Seconds)}, live ${s(times.liveMedianSeconds)} / ${s(times.liveP95Seconds)}`);
+      expect(row, kind.kind).toContain(`| ${(kind.precision ?? 0).toFixed(2)}`);
+      expect(row, kind.kind).toContain(`| ${Math.round(kind.falseAlertsPer1000NodeHours)} |`);
+    }
+  });
 });
