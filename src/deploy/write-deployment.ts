@@ -1,10 +1,13 @@
 /**
  * Writing a rendered deployment to disk for `init`: all or nothing about overwriting, and nothing outside
  * the directory. The directory may hold what someone else planted (a shared checkout, a volume): a symbolic
- * link at a file's path or at a directory on the way would send the write elsewhere, so none is followed.
+ * link at a file's path or at a directory on the way would send the write elsewhere, so none is followed;
+ * a hard link at a file's path shares its content with a file outside, so no file is written in place: each
+ * is written new beside its path and renamed over it.
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, statSync, writeSync, type Stats } from 'node:fs';
-import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { InitExistsError, InitUnsafePathError } from '../errors.js';
 import type { RenderedFiles } from './render-deployment.js';
 
@@ -54,7 +57,12 @@ function checkPath(dir: string, path: string): boolean {
   return true;
 }
 
-/** Creates the missing directories one at a time and opens the file with O_NOFOLLOW: no link is followed even if one appeared since the check. */
+/**
+ * Creates the missing directories one at a time, then writes the file as a new one beside its path (O_EXCL
+ * and O_NOFOLLOW: nothing that exists is opened) and renames it over the path. A rename replaces the entry
+ * itself, whatever it was: a hard link to a file outside DIR (which `--force` would otherwise overwrite
+ * in place), or a link or FIFO put there since the check, is replaced, never written through.
+ */
 function writeInside(dir: string, path: string, text: string): void {
   const parts = path.split(/[\\/]/).filter((part) => part !== '' && part !== '.');
   let current = dir;
@@ -69,20 +77,21 @@ function writeInside(dir: string, path: string, text: string): void {
     if (!stats.isDirectory()) throw new InitUnsafePathError(shown(current), describeEntry(stats));
   }
   const target = join(dir, ...parts);
-  let descriptor: number;
+  const temporary = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const descriptor = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    // O_NONBLOCK: a FIFO put there since the check fails (ENXIO) instead of blocking the write.
-    descriptor = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+    try {
+      const bytes = Buffer.from(text, 'utf8');
+      for (let offset = 0; offset < bytes.length;) offset += writeSync(descriptor, bytes, offset);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(temporary, target);
   } catch (error) {
+    rmSync(temporary, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'ENXIO') throw new InitUnsafePathError(shown(target), code === 'ELOOP' ? 'a symbolic link' : 'a FIFO');
+    if (code === 'EISDIR' || code === 'ENOTEMPTY') throw new InitUnsafePathError(shown(target), 'a directory where a file belongs');
     throw error;
-  }
-  try {
-    const bytes = Buffer.from(text, 'utf8');
-    for (let offset = 0; offset < bytes.length;) offset += writeSync(descriptor, bytes, offset);
-  } finally {
-    closeSync(descriptor);
   }
 }
 

@@ -4,7 +4,7 @@
  * planted symbolic link, credentials bound for a gateway in clear text.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,28 @@ describe('init --dir with planted symbolic links', () => {
     // Nothing was written beside the link either: all or nothing.
     expect(readdirSync(deploy)).toEqual(['docker-compose.yml']);
     expect(readdirSync(second)).toEqual(['config']);
+  });
+});
+
+describe('init --force over a planted hard link', () => {
+  it('replaces the link with a new file and leaves the file outside DIR it shared its content with as it was', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'persia-init-hardlink-'));
+    const outside = join(root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'precious'), 'PRECIOUS\n');
+    const deploy = join(root, 'deploy');
+    expect((await runCli(['init', '--dir', deploy, '--job', 'first'])).code).toBe(0);
+    const compose = join(deploy, 'docker-compose.yml');
+    unlinkSync(compose);
+    linkSync(join(outside, 'precious'), compose);
+    const result = await runCli(['init', '--dir', deploy, '--job', 'second', '--force']);
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(outside, 'precious'), 'utf8')).toBe('PRECIOUS\n');
+    expect(statSync(join(outside, 'precious')).nlink).toBe(1);
+    expect(readFileSync(compose, 'utf8')).toContain('second');
+    // No temporary file is left beside what was written.
+    expect(readdirSync(deploy).filter((name) => name.startsWith('.'))).toEqual([]);
+    expect(readdirSync(outside)).toEqual(['precious']);
   });
 });
 
