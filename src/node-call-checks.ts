@@ -5,6 +5,7 @@
  */
 import { describeValue } from './config/yaml-document.js';
 import { ConfigError, ReentrantCallError } from './errors.js';
+import { NODE_STATES, type NodeState } from './metrics/catalog.js';
 import { currentExtraSource } from './push/extra-sources.js';
 
 /** `startNodeMetrics(null)` or `{ options: 5 }`: ConfigError naming the argument (undefined is "not given"). */
@@ -29,4 +30,17 @@ export function shutdownDeadline(timeoutSeconds: unknown): number | undefined {
 export function refuseInsideSource(call: string): void {
   const source = currentExtraSource();
   if (source !== undefined) throw new ReentrantCallError(call, source);
+}
+
+/** setState()'s argument: a state of the set, or a ConfigError (an unknown one would leave the node with no state at all). */
+export function checkNodeState(state: unknown): NodeState {
+  const known: readonly unknown[] = NODE_STATES;
+  if (known.includes(state)) return state as NodeState;
+  throw new ConfigError({ source: 'setState()', path: 'state' }, `one of ${NODE_STATES.map((name) => `'${name}'`).join(', ')}`, describeValue(state));
+}
+
+/** paused()'s argument: the work to run while the node is paused. */
+export function checkPauseWork(work: unknown): void {
+  if (typeof work === 'function') return;
+  throw new ConfigError({ source: 'paused()', path: 'work' }, 'a function to run while the node is paused, e.g. () => saveCheckpoint()', describeValue(work));
 }

@@ -10,7 +10,7 @@
 import { NodeStoppedError } from './errors.js';
 import { loadConfig, type LoadConfigInput, type ResolvedConfig } from './config/resolve.js';
 import { gatewayCredentials } from './config/credentials.js';
-import { catalogPart, checkCatalogPart, PROGRESS_AGE_METRIC, STEPS_METRIC, type CatalogPart, type NodeRole } from './metrics/catalog.js';
+import { catalogPart, checkCatalogPart, NODE_STATES, PROGRESS_AGE_METRIC, STEPS_METRIC, type CatalogPart, type NodeRole, type NodeState } from './metrics/catalog.js';
 import type { Counter } from './metrics/counter.js';
 import type { Gauge } from './metrics/gauge.js';
 import type { Histogram } from './metrics/histogram.js';
@@ -30,10 +30,9 @@ import { createGatewayTransport } from './gateway/create-transport.js';
 import type { EndpointOptions, GatewayAccess } from './gateway/endpoint.js';
 import { describeLeaveFailure, describeMove } from './gateway/replica-messages.js';
 import type { GatewayTransport } from './gateway/transport.js';
-import { refuseInsideSource, refuseNonObject, shutdownDeadline } from './node-call-checks.js';
+import { checkNodeState, checkPauseWork, refuseInsideSource, refuseNonObject, shutdownDeadline } from './node-call-checks.js';
 
-export type NodeState = 'init' | 'running' | 'error' | 'stopping';
-const NODE_STATES: readonly NodeState[] = ['init', 'running', 'error', 'stopping'];
+export type { NodeState };
 
 export interface StartNodeMetricsInput extends LoadConfigInput {
   /** More exposition to push with the catalog's, e.g. a prom-client Registry of the user's own metrics. */
@@ -68,6 +67,7 @@ export class NodeMetrics {
   private readonly runtime: RuntimeSampler | undefined;
   private readonly state: Gauge;
   private readonly steps: StepClock;
+  private current: NodeState = 'init';
   private stopped = false;
   /** Drawn per start: two processes pushing this node's group show as a stored value that changes. */
   private readonly incarnation = drawIncarnation();
@@ -172,8 +172,32 @@ export class NodeMetrics {
     this.steps.step(count);
   }
 
+  /**
+   * The node's state (persia_node_state): init, running, paused, error or stopping. `paused` says it stopped
+   * stepping on purpose (a checkpoint, an evaluation): not hung (PersiaNodeHung, `status`, the view) and not
+   * scored as slow; back to `running`, its progress age counts from then. Anything else throws ConfigError.
+   */
   setState(state: NodeState): void {
-    for (const candidate of NODE_STATES) this.state.labels(candidate).set(candidate === state ? 1 : 0);
+    const next = checkNodeState(state);
+    if (next === 'running' && this.current !== 'running') this.steps.resumed();
+    this.current = next;
+    for (const candidate of NODE_STATES) this.state.labels(candidate).set(candidate === next ? 1 : 0);
+  }
+
+  /**
+   * Runs `work` with the node paused (`await metrics.paused(() => saveCheckpoint())`) and gives back the state
+   * it had before, even when `work` throws; resolves or rejects as `work` does. A state `work` set itself
+   * (error, or stopping through shutdown()) is kept. A `work` that is not a function rejects with ConfigError.
+   */
+  async paused<T>(work: () => T | Promise<T>): Promise<T> {
+    checkPauseWork(work);
+    const before = this.current;
+    this.setState('paused');
+    try {
+      return await work();
+    } finally {
+      if (this.current === 'paused') this.setState(before);
+    }
   }
 
   /**

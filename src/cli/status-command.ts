@@ -10,7 +10,7 @@ import { GatewayClient } from '../gateway/client.js';
 import { gatewayEndpoint, type GatewayEndpoint } from '../gateway/endpoint.js';
 import { exactGroupingPaths, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { scrapeDiagnosis, type ScrapeDiagnosis } from '../discovery/scrape-diagnosis.js';
-import { FALLBACK_STALE_SECONDS } from '../monitoring/health.js';
+import { FALLBACK_STALE_SECONDS, nodePaused } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, type OtherGroupStatus, readJobGroups, shownInstance } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
@@ -47,7 +47,9 @@ is named with the groups that break it (see \`persia-metrics repair\`), and the 
 export function registerStatusCommand(program: Command, context: CommandContext): void {
   program
     .command('status')
-    .description("show the job's nodes as its gateway sees them: role, instance, state (HUNG: pushing without progress), last push age, push failures, duplicate identities")
+    .description(
+      "show the job's nodes as its gateway sees them: role, instance, state (HUNG: pushing without progress; paused: stopped stepping on purpose), last push age, push failures, duplicate identities",
+    )
     .option('-j, --job <name>', 'job name (the job label of the groups; default: job_name of the config)')
     .option('-c, --config <file>', 'global_config.yaml to read (default: $PERSIA_GLOBAL_CONFIG, else none)', parsePath)
     .option('-g, --gateway <host:port>', "the job's gateway (comma-separated for replicas)", parseGatewayOption)
@@ -199,6 +201,8 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   const hung = nodes.filter((n) => n.hung).length;
   const notes = [`${stale} stale`];
   if (hung > 0) notes.push(`${hung} hung (pushing, but no step or time cost for at least one push interval)`);
+  const paused = nodes.filter(nodePaused).length;
+  if (paused > 0) notes.push(`${paused} paused (stopped stepping on purpose: a checkpoint, an evaluation; not hung)`);
   if (stopped > 0) notes.push(`${stopped} stopped (shut down cleanly; \`expire\` or \`end-job\` removes their groups)`);
   if (duplicated > 0) notes.push(`${duplicated} pushed by more than one process or thread (see IDENTITY)`);
   const sources = nodes.filter((n) => (n.sourceFailures ?? 0) > 0).length;

@@ -42,7 +42,15 @@ export interface MetricSpec {
 }
 
 export { STEPS_METRIC };
-export { PROGRESS_AGE_METRIC, PUSH_DURATION_BUCKETS, REJECTED_SAMPLES_METRIC, OVERFLOW_BINDINGS_METRIC, FAMILIES_LEFT_OUT_METRIC } from './node-own-metrics.js';
+export {
+  PROGRESS_AGE_METRIC,
+  PUSH_DURATION_BUCKETS,
+  REJECTED_SAMPLES_METRIC,
+  OVERFLOW_BINDINGS_METRIC,
+  FAMILIES_LEFT_OUT_METRIC,
+  NODE_STATES,
+  type NodeState,
+} from './node-own-metrics.js';
 export { TIME_COST_BUCKETS } from './persiaml-table-metrics.js';
 
 export const METRIC_CATALOG: readonly MetricSpec[] = [...PERSIAML_TABLE_METRICS, ...NODE_OWN_METRICS];

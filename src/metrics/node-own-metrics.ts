@@ -11,6 +11,14 @@ export const STEPS_METRIC = 'persia_node_steps_total';
 /** Seconds since the node's last progress, set by the library on every push (src/metrics/progress.ts). */
 export const PROGRESS_AGE_METRIC = 'persia_node_progress_age_seconds';
 
+/**
+ * The values of persia_node_state, the node's state set (NodeMetrics.setState()). `paused`: the node stopped
+ * stepping on purpose (a checkpoint, an evaluation, a data refill between epochs), so it is not hung;
+ * `metrics.paused(fn)` sets it around fn.
+ */
+export const NODE_STATES = ['init', 'running', 'paused', 'error', 'stopping'] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
 /** How long one push to the gateway takes, including retries' last attempt. */
 export const PUSH_DURATION_BUCKETS: readonly number[] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -94,7 +102,7 @@ export const NODE_OWN_METRICS: readonly MetricSpec[] = [
     roles: ALL,
     labels: ['state'],
     maxSeries: LIBRARY_VALUES,
-    help: 'Node state as a state set: 1 for the current state (init, running, error, stopping), 0 for the others.',
+    help: `Node state as a state set: 1 for the current state (${NODE_STATES.join(', ')}), 0 for the others. paused: it stopped stepping on purpose (a checkpoint, an evaluation), so it is not hung.`,
   },
   {
     name: 'persia_node_incarnation',

@@ -30,6 +30,10 @@
  * a raw inc() of the step counter, sampled right before each push, and a family, read at each push): from
  * the push that first saw the rise, so up to one push interval low. All on the node's own clock, so it never
  * depends on the gateway's or Prometheus's.
+ *
+ * A pause on purpose (state `paused`, NodeMetrics.paused(): a checkpoint, an evaluation) is no hang: the age
+ * goes on growing while the node is paused (PersiaNodeHung judges running nodes only), and counts from the
+ * resume (back to `running`) at the earliest (StepClock.resumed()).
  */
 import { closestKey } from '../config/suggest.js';
 import { describeValue } from '../config/yaml-document.js';
@@ -104,12 +108,15 @@ export function progressExpected(source: ProgressSource | undefined): boolean {
 
 /**
  * The steps a node counts through NodeMetrics.step(): the step counter, and the time of the last one, so the
- * age counts from the step itself rather than from the push that saw it.
+ * age counts from the step itself rather than from the push that saw it. And when the node last said it runs
+ * again after another state (resumed(): back from a pause, NodeMetrics.paused()): its age counts from then at
+ * the earliest, so a node is not hung for the moment between its resume and its next step.
  */
 export class StepClock {
   /** Steps counted through step(): the rest of the step counter's rise (a raw inc()) is sampled at the push. */
   stamped = 0;
   lastStepMs: number | undefined;
+  resumedMs: number | undefined;
   private series: { inc(amount?: number): void } | undefined;
 
   constructor(
@@ -125,13 +132,18 @@ export class StepClock {
     this.stamped += count;
     this.lastStepMs = this.nowMs();
   }
+
+  /** The node runs again (state `running` after another): the pause before it was no lack of progress. */
+  resumed(): void {
+    this.resumedMs = this.nowMs();
+  }
 }
 
 export interface ProgressWatchOptions {
   readonly source?: ProgressSource | undefined;
   /** The node's age counts from its start until its first progress (progressExpected()); otherwise no age until then. */
   readonly fromStart?: boolean;
-  /** The node's step() calls, whose times are exact (StepClock). */
+  /** The node's step() calls, whose times are exact, and its resumes (StepClock). */
   readonly steps?: StepClock;
   /** Told once when the progress family is missing from a push, and again after it came back and went. */
   readonly report?: (message: string) => void;
@@ -170,6 +182,9 @@ export function installProgressWatch(registry: MetricsRegistry, options: Progres
       }
       seen(progressTotal(registry) - stamped);
     }
+    // A resume counts as a start: a node with an age counts it from the resume at the earliest (one without
+    // any progress yet and none expected still publishes none).
+    if (lastProgressMs !== undefined && steps?.resumedMs !== undefined) lastProgressMs = Math.max(lastProgressMs, steps.resumedMs);
     if (lastProgressMs !== undefined) age.set(progressed ? 0 : Math.round(nowMs() - lastProgressMs) / 1000);
     progressed = false;
   });

@@ -10,6 +10,8 @@
  *   its time-cost counts) has not risen for `hangAfterIntervals` of its own pushes. The node measures that
  *   itself (persia_node_progress_age_seconds, src/metrics/progress.ts), on its own clock, so one scraped
  *   sample tells. Before its first step a node expected to progress counts from its start; any other publishes no age.
+ *   A node paused on purpose (state `paused`, NodeMetrics.paused(): a checkpoint, an evaluation) is not running,
+ *   so not hung; back to running, its age counts from the resume.
  * - PersiaNodeDown: a node whose last push, as Prometheus scraped it, was already `downAfterIntervals` of
  *   its own intervals old (SIGKILL, a lost host). Measured at the scrape (`timestamp()`), so a slow scrape or
  *   rule evaluation never makes a live node look old; a node whose last push said `stopping` shut down
@@ -26,9 +28,9 @@
  *   half hour before, or the history there is (nanBaseline).
  *
  * Every per-node score and alert leaves out nodes whose last push said `stopping` and those restarted within
- * its window (health.ts, ofRunningIncarnation).
+ * its window (health.ts, ofRunningIncarnation); the time-per-batch scores also those paused within it (unlessPausedWithin).
  */
-import { ofRunningIncarnation } from './health.js';
+import { ofRunningIncarnation, unlessPausedWithin } from './health.js';
 import { STOPPING_STATE } from './view-contract.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, NODE_NAME, NODE_ROLE, type RecordingRule, type RuleGroup } from './rule-model.js';
@@ -97,7 +99,9 @@ export function fastStragglerRecordingRules(timeCosts: readonly string[], option
   }
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
     // Seconds between the pushes the window saw, per batch they reported: the scrapes' own timing cancels out.
-    out.push({ record: r.secondsPerBatch, expr: ofRunningIncarnation(`increase(push_time_seconds[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, w), labels: { metric } });
+    // A node paused within the window (a checkpoint) did fewer batches without being slower: no score (health.ts, unlessPausedWithin).
+    const perBatch = ofRunningIncarnation(`increase(push_time_seconds[${w}])\n  / (increase(${metric}_count[${w}]) > 0)`, w);
+    out.push({ record: r.secondsPerBatch, expr: unlessPausedWithin(perBatch, w), labels: { metric } });
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;
@@ -121,8 +125,9 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
       summary: `${NODE} is hung: it pushes but makes no progress`,
       description:
         `It keeps pushing and says it is running, but neither persia_node_steps_total nor any of its time-cost counts has risen ` +
-        `for ${hang} of its push intervals or more (${PROGRESS_AGE_METRIC}): a deadlock, a collective or an RPC that never returns, ` +
-        'or a pause of its own (a checkpoint, an evaluation). In synchronous training its peers wait for it: look at its stack first.',
+        `for ${hang} of its push intervals or more (${PROGRESS_AGE_METRIC}): a deadlock, a collective or an RPC that never returns. ` +
+        'In synchronous training its peers wait for it: look at its stack first. A pause on purpose (a checkpoint, an evaluation) is no hang: ' +
+        'mark it with metrics.paused(fn) (state paused): the node is then not called hung while it lasts.',
     },
     {
       alert: DOWN_ALERT,

@@ -6,7 +6,7 @@
  */
 import { family, type ApiGroup } from '../gateway/api.js';
 import type { MonitoringOptions } from './options.js';
-import { NODE_KEY_LABEL, STOPPING_STATE } from './view-contract.js';
+import { NODE_KEY_LABEL, PAUSED_STATE, STOPPING_STATE } from './view-contract.js';
 
 /** Seconds without a push after which a node counts as stale, at the job's configured interval. */
 export function staleAfterSeconds(options: MonitoringOptions): number {
@@ -46,6 +46,18 @@ export function ofRunningIncarnation(expr: string, window?: string): string {
   return `(\n  ${expr.replaceAll('\n', '\n  ')}\n)\n  ${stopping}${restarted}`;
 }
 
+/**
+ * `expr` (a node's batch rate over `window`: its time per batch) less the nodes that said they were paused
+ * (PAUSED_STATE, NodeMetrics.paused()) at any scrape within the window: part of their window is a checkpoint
+ * or an evaluation, not training, so their batches are fewer without the node being slower. Their time costs
+ * (per observation) are still scored: a pause records none. Seen at the scrapes' resolution: a pause shorter
+ * than a scrape interval may go unseen, and its dip stays within what a healthy node's hiccup scores.
+ */
+export function unlessPausedWithin(expr: string, window: string): string {
+  return `${expr}
+  unless ignoring (state, ${NODE_SERIES_DETAIL_LABELS}) (max_over_time(persia_node_state{state="${PAUSED_STATE}"}[${window}]) == 1)`;
+}
+
 /** `for:` of the stale-node alert PersiaNodeStoppedPushing (alert-rules.ts; test/unit/group-expiry.test.ts keeps them equal). */
 export const STALE_ALERT_FOR_SECONDS = 60;
 
@@ -59,7 +71,9 @@ export {
   nodeCondition,
   nodeHung,
   nodeKey,
+  nodePaused,
   nodeRole,
+  PAUSED_STATE,
   ROLE_FAMILIES,
   rolesOfFamilies,
   SOURCE_FAILURE_REASON,

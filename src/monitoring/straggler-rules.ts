@@ -26,11 +26,13 @@
  *
  * A node whose last push said `stopping`, or whose incarnation changed within the window (restarted under the
  * same name), gets no score and does not count in the median (health.ts, ofRunningIncarnation): a clean
- * shutdown never alerts, and a new process does not inherit the old one's alert.
+ * shutdown never alerts, and a new process does not inherit the old one's alert. A node paused on purpose
+ * within the window (a checkpoint, an evaluation) gets no throughput score: it did fewer batches without
+ * being slower (health.ts, unlessPausedWithin).
  *
  * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
  */
-import { ofRunningIncarnation } from './health.js';
+import { ofRunningIncarnation, unlessPausedWithin } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, NODE_NAME, NODE_ROLE, type RecordingRule } from './rule-model.js';
 import { ROLE_FAMILIES, STRAGGLER_ALERT } from './view-contract.js';
@@ -93,7 +95,7 @@ export function stragglerRecordingRules(timeCosts: readonly string[], timeCostGa
   }
   out.push(referenceRule(r.timeCostReference, r.timeCostP99), slowdownRule(r.timeCostSlowdown, r.timeCostP99, r.timeCostReference));
   for (const metric of BATCH_TIME_COSTS.filter((name) => timeCosts.includes(name))) {
-    out.push({ record: r.secondsPerBatch, expr: ofRunningIncarnation(`1 / (rate(${metric}_count[5m]) > 0)`, '5m'), labels: { metric } });
+    out.push({ record: r.secondsPerBatch, expr: unlessPausedWithin(ofRunningIncarnation(`1 / (rate(${metric}_count[5m]) > 0)`, '5m'), '5m'), labels: { metric } });
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;

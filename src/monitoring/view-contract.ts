@@ -130,6 +130,13 @@ export function nodeCondition(state: string | undefined, ageSeconds: number | un
 export const RUNNING_STATE = 'running';
 
 /**
+ * The state a node pushes while it stopped stepping on purpose (NodeMetrics.paused(): a checkpoint, an
+ * evaluation, a data refill): not hung, and not scored as slow for a window that holds the pause
+ * (health.ts, ofTrainingWindow). One of the catalog's NODE_STATES (src/metrics/node-own-metrics.ts).
+ */
+export const PAUSED_STATE = 'paused';
+
+/**
  * Progress age, in the node's own push intervals, past which a running node that keeps pushing is hung
  * (PersiaNodeHung, src/monitoring/fast-rules.ts): the age (persia_node_progress_age_seconds,
  * src/metrics/progress.ts) grows by one interval per push without progress, so `n - 0.5` reads "n pushes"
@@ -152,6 +159,11 @@ export function nodeHung(
   const { progressAgeSeconds: age, pushIntervalSeconds: interval } = node;
   if (node.condition !== 'live' || node.state !== RUNNING_STATE || age === undefined || interval === undefined || !(interval > 0)) return false;
   return age > hungAfterIntervals(hangAfterIntervals) * interval;
+}
+
+/** Whether a live node says it stopped stepping on purpose (PAUSED_STATE): `status` and the view say so, never HUNG. */
+export function nodePaused(node: { readonly condition: NodeCondition; readonly state: string | undefined }): boolean {
+  return node.condition === 'live' && node.state === PAUSED_STATE;
 }
 
 /**

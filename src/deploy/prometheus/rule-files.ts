@@ -5,7 +5,7 @@
 import { alertRuleGroups, alertSpecs } from '../../monitoring/alert-rules.js';
 import { ruleTestCases } from '../../monitoring/alert-rule-tests.js';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, type MonitoringOptions } from '../../monitoring/options.js';
-import { RULE_TEST_EVALUATION_SECONDS } from '../../monitoring/fast-rule-tests.js';
+import { RULE_TEST_EVALUATION_SECONDS } from '../../monitoring/fast-rule-series.js';
 import { recordingRuleGroups } from '../../monitoring/recording-rules.js';
 import { type AlertSpec, expandAnnotation } from '../../monitoring/rule-model.js';
 import type { RuleTestCase } from '../../monitoring/straggler-rule-tests.js';

@@ -1,6 +1,7 @@
 /** The node table and its one-line summary, and the job's other groups apart, drawn from `groupRows` (node-rows.ts). */
 import { counted, formatAge, formatValue } from './format.js';
 import type { NodeRow, OtherGroupRow } from './node-rows.js';
+import { nodePaused } from '../../monitoring/view-contract.js';
 
 function cell(text: string, className?: string): HTMLTableCellElement {
   const td = document.createElement('td');
@@ -60,7 +61,9 @@ function row(node: NodeRow): HTMLTableRowElement {
           ? badge('STOPPED', 'ok', 'it shut down cleanly (its last push said "stopping"): no alert, its group stays until expire or end-job')
           : node.hung
             ? badge('HUNG', 'bad', `it keeps pushing, but reported no progress for ${formatAge(node.progressAgeSeconds ?? 0)} (no step, no time cost)`)
-            : undefined,
+            : nodePaused(node)
+              ? badge('PAUSED', 'ok', 'it stopped stepping on purpose (metrics.paused(): a checkpoint, an evaluation): not hung, not scored as slow')
+              : undefined,
     ),
     withBadge(
       `${formatAge(node.ageSeconds)} ago${node.ageUnsure ? '' : missed}`,
@@ -118,6 +121,7 @@ export function renderNodes(nodes: readonly NodeRow[], others: readonly OtherGro
       : `${counted(nodes.length, 'node')} of job "${job}" (${[...perRole].map(([role, n]) => `${n} ${role}`).join(', ')}) · ` +
         `${count((n) => n.stale)} stale · ` +
         (nodes.some((n) => n.hung) ? `${count((n) => n.hung)} hung · ` : '') +
+        (nodes.some(nodePaused) ? `${count(nodePaused)} paused · ` : '') +
         (nodes.some((n) => n.condition === 'stopped') ? `${count((n) => n.condition === 'stopped')} stopped · ` : '') +
         `${counted(
           count((n) => n.straggler === 'firing'),

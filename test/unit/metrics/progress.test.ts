@@ -181,6 +181,36 @@ describe('before the first progress, and the exact time of a step', () => {
     expect(push(50_000)).toBe(20);
   });
 
+  it('a resume (back to running after a pause) counts as the latest progress: the age grows through the pause, then counts from the resume', () => {
+    const { steps, at, push } = steppingNode(true);
+    at(1_000);
+    steps.step();
+    expect(push(10_000)).toBe(0);
+    // A checkpoint of a minute: the age goes on growing (the node says paused, so nothing calls it hung).
+    expect(push(70_000)).toBe(69);
+    at(75_000);
+    steps.resumed();
+    expect(push(80_000)).toBe(5); // not 79: the pause was no lack of progress
+    expect(push(90_000)).toBe(15);
+    at(91_000);
+    steps.step();
+    expect(push(100_000)).toBe(0);
+    // A resume before the last step changes nothing.
+    at(101_000);
+    steps.resumed();
+    at(102_000);
+    steps.step();
+    expect(push(110_000)).toBe(0);
+    expect(push(120_000)).toBe(18);
+  });
+
+  it('a resume gives no age to a node whose progress is unknown (none yet, none expected)', () => {
+    const { steps, at, push } = steppingNode(false);
+    at(5_000);
+    steps.resumed();
+    expect(push(10_000)).toBeUndefined();
+  });
+
   it('which nodes are expected from their start: only one that says it counts steps or names a family (a server waiting for its trainers is not hung)', () => {
     expect(progressExpected(undefined)).toBe(false);
     expect(progressExpected('steps')).toBe(true);
