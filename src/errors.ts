@@ -4,7 +4,7 @@
  * codes in persia-error.ts); a code is never renamed or reused, because callers switch on it.
  */
 export { PersiaMetricsError, USAGE_ERROR_CODES, type PersiaErrorCode } from './errors/persia-error.js';
-export { errorText, escapeControl } from './errors/error-text.js';
+export { clipValue, errorText, escapeControl, escapeValue, quoteValue, SHOWN_VALUE_CHARS } from './errors/error-text.js';
 export { ConfigError, ConfigFileError, ConfigFileTooLargeError, type ConfigProblemLocation } from './errors/config-errors.js';
 export { GatewayRequestError, PushHttpError, PushTimeoutError, PushNetworkError, GatewayAnswerTooLargeError } from './errors/gateway-errors.js';
 export {

@@ -7,7 +7,7 @@ import { type AddressChoice, ADDRESS_CHOICES, type TargetDecision } from '../dis
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { choiceFlag, durationFlag } from './kit/flags.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, formatDuration, formatTable } from './kit/output.js';
+import { clipValue, EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, escapeValue, formatDuration, formatTable } from './kit/output.js';
 import { repeatUntilSignal } from './kit/until-signal.js';
 
 interface DiscoverFlags {
@@ -103,9 +103,8 @@ function discoverEvery(everySeconds: number, flags: DiscoverFlags, context: Comm
   });
 }
 
-/** A label value is anyone's text: clipped (a 300-character job name) and escaped before it is printed. */
-const clipped = (text: string): string => (text.length > 80 ? `${text.slice(0, 79)}… (${text.length} characters)` : text);
-const shown = (text: string): string => escapeControl(clipped(text));
+/** A label value is anyone's text: clipped (a 300-character job name) and escaped before it is printed, as a table's cells are. */
+const shown = (text: string): string => escapeValue(clipValue(text));
 
 async function discover(flags: DiscoverFlags, context: CommandContext): Promise<number> {
   // Files are written before anything is printed: under --json a failed run must leave stdout holding
@@ -152,6 +151,6 @@ function describe(decisions: readonly TargetDecision[]): string {
   if (decisions.length === 0) return 'no gateway found (no running container labelled persia.metrics.gateway=true)';
   return formatTable(
     ['JOB', 'GATEWAY', 'KIND', 'PUBLISHED', 'INTERNAL', 'TARGET'],
-    decisions.map(({ gateway: g, target, note }) => [clipped(g.job), clipped(g.name), g.kind, g.published ?? '-', g.internal.join(',') || '-', target ?? `- (${note ?? ''})`]),
+    decisions.map(({ gateway: g, target, note }) => [g.job, g.name, g.kind, g.published ?? '-', g.internal.join(',') || '-', target ?? `- (${note ?? ''})`]),
   );
 }

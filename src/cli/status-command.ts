@@ -17,7 +17,7 @@ import { runAction } from './kit/action.js';
 import { commandConfig, groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls as listedGateways, parseGatewayOption, parsePath, parseSeconds } from './kit/flags.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted } from './kit/output.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted, ShownCell } from './kit/output.js';
 
 interface StatusFlags {
   job?: string;
@@ -184,7 +184,7 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
   const rows = nodes.map((n) => [
     n.role,
     // A group pushed under more labels than job/role/instance is another node: its extra labels say which.
-    [shownInstance(n), ...extraGroupingLabels(n)].join(' '),
+    new ShownCell([shownInstance(n), ...extraGroupingLabels(n)].join(' ')),
     n.condition === 'stopped' ? 'stopped' : n.hung ? `${n.state ?? '-'} HUNG (no progress for ${formatAge(n.progressAgeSeconds)})` : (n.state ?? '-'),
     formatAge(n.lastPushAgeSeconds) + (n.stale ? ' STALE' : ''),
     n.lastPushSuccessful ? 'accepted' : 'REJECTED',
@@ -217,7 +217,7 @@ function nodeTable(job: string, nodes: readonly NodeStatus[]): string {
  */
 function otherGroupTable(job: string, groups: readonly OtherGroupStatus[]): string {
   const rows = groups.map((g) => [
-    groupName(g.exactPath === undefined ? { labels: g.groupingKey } : { labels: g.groupingKey, exactPath: g.exactPath }),
+    new ShownCell(groupName(g.exactPath === undefined ? { labels: g.groupingKey } : { labels: g.groupingKey, exactPath: g.exactPath })),
     formatAge(g.lastPushAgeSeconds),
     g.lastPushSuccessful ? 'accepted' : 'REJECTED',
     g.gateway,

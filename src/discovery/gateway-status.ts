@@ -21,6 +21,7 @@ import {
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { type ApiMetric, family, familyNames, firstValue, type ApiGroup } from '../gateway/api.js';
 import { bytesAsText, exactLabelsOf } from '../gateway/label-bytes.js';
+import { clipValue, escapeValue, SHOWN_VALUE_CHARS } from '../errors.js';
 
 export interface NodeStatus {
   readonly job: string;
@@ -170,12 +171,13 @@ export function readJobGroups(data: readonly ApiGroup[], options: SummaryOptions
 /** The grouping key spelt from its exact bytes (invalid UTF-8 as `\xHH`), and the path they make. */
 function exactKeyOf(groupingKey: Readonly<Record<string, string>>, exactPath: string): Pick<NodeStatus, 'exactGroupingKey' | 'exactPath'> {
   const bytes = exactLabelsOf(exactPath);
-  return { exactPath, exactGroupingKey: Object.fromEntries(Object.keys(groupingKey).map((name) => [name, bytesAsText(bytes.get(name) ?? new Uint8Array())])) };
+  const shown = (name: string): string => bytesAsText(bytes.get(name) ?? new Uint8Array(), SHOWN_VALUE_CHARS);
+  return { exactPath, exactGroupingKey: Object.fromEntries(Object.keys(groupingKey).map((name) => [name, shown(name)])) };
 }
 
-/** The instance to show: from its exact bytes where the JSON API could not show them. */
+/** The instance as shown (escaped, clipped): from its exact bytes where the JSON API could not show them. */
 export function shownInstance(node: Pick<NodeStatus, 'instance' | 'exactGroupingKey'>): string {
-  return node.exactGroupingKey?.['instance'] ?? node.instance;
+  return node.exactGroupingKey?.['instance'] ?? escapeValue(clipValue(node.instance));
 }
 
 /** The sum of a node's persia_metrics_push_failures_total series whose reason passes; undefined when it has none. */
@@ -184,11 +186,12 @@ function failureSum(failures: readonly ApiMetric[] | undefined, counts: (reason:
   return failures.filter((m) => counts(m.labels?.['reason'] ?? '')).reduce((sum, m) => sum + (Number(m.value) || 0), 0);
 }
 
-/** The grouping labels beyond job, role and instance, as `name=value` (a neighbour's group shows them). */
+/** The grouping labels beyond job, role and instance, as `name=value` shown (a neighbour's group shows them). */
 export function extraGroupingLabels(node: Pick<NodeStatus, 'groupingKey' | 'exactGroupingKey'>): string[] {
-  return Object.entries(node.exactGroupingKey ?? node.groupingKey)
+  const exact = node.exactGroupingKey;
+  return Object.entries(node.groupingKey)
     .filter(([name]) => !['job', 'role', 'instance'].includes(name))
-    .map(([name, value]) => `${name}=${value}`);
+    .map(([name, value]) => `${escapeValue(name)}=${exact?.[name] ?? escapeValue(clipValue(value))}`);
 }
 
 /**

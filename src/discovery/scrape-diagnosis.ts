@@ -4,10 +4,10 @@
  * against the catalog's types. Every value in it was pushed by someone, so the texts meant for a person
  * (`groupText`) are escaped here, once: JSON quoting, and nothing that steers a terminal or reorders text.
  */
-import { escapeControl } from '../errors.js';
+import { clipValue, escapeControl, escapeValue, quoteValue } from '../errors.js';
 import type { ApiGroup } from '../gateway/api.js';
 import type { GatewayClient } from '../gateway/client.js';
-import { bytesShown, exactLabelsOf } from '../gateway/label-bytes.js';
+import { bytesQuoted, exactLabelsOf } from '../gateway/label-bytes.js';
 import { groupsBreakingScrape, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { catalogType, orderedLabels } from './expiry-plan.js';
 
@@ -31,15 +31,16 @@ export interface ScrapeDiagnosis {
 }
 
 /**
- * `job="a" role="trainer" instance="rep_0"`, job first; values JSON-quoted and escaped (shown, never obeyed).
- * With the group's exact path, a value the JSON API shows with U+FFFD is shown by its bytes (`"x\xff"`).
+ * `job="a" role="trainer" instance="rep_0"`, job first; values quoted, escaped and clipped (shown, never
+ * obeyed: src/errors/error-text.ts). With the group's exact path, a value the JSON API shows with U+FFFD is
+ * shown by its bytes (`"x\xff"`; the text `x\xff` is `"x\\xff"`).
  */
 export function groupText(labels: Readonly<Record<string, string>>, exactPath?: string): string {
   const exact = exactPath === undefined ? undefined : exactLabelsOf(exactPath);
   return orderedLabels(labels)
     .map(([label, value]) => {
       const bytes = value.includes('\uFFFD') ? exact?.get(label) : undefined;
-      return `${escapeControl(label)}=${escapeControl(bytes === undefined ? JSON.stringify(value) : `"${bytesShown(bytes)}"`)}`;
+      return `${escapeValue(label)}=${bytes === undefined ? quoteValue(clipValue(value)) : bytesQuoted(bytes)}`;
     })
     .join(' ');
 }

@@ -9,18 +9,56 @@ export function errorText(error: unknown): string {
 }
 
 /**
- * Characters that steer a terminal instead of showing: C0 and C1 controls (ESC, CR, the 8-bit CSI), DEL,
- * and the bidirectional overrides that reorder what follows. Text from outside (a config value, a label a
- * pusher chose) goes through this before it reaches a terminal: `\r\e[1A\e[2K...` would repaint the line
- * above. Shown as `\r`, `\e[1A`, `\u009b`: what it is, in the spelling a terminal user knows.
+ * Characters that do not show as themselves: they steer a terminal (C0 and C1 controls such as ESC, CR and
+ * the 8-bit CSI; DEL), reorder what follows (the bidirectional controls), or show as nothing at all (format
+ * characters such as U+200B, U+2060, U+00AD, U+FEFF, U+180E; line and paragraph separators; spaces other
+ * than U+0020; lone surrogates; whatever else Unicode says a renderer may ignore). Text from outside (a
+ * config value, a label a pusher chose) goes through this before it reaches a terminal:
+ * `\r\e[1A\e[2K...` would repaint the line above, and `n1<U+200B>` would print as `n1`. Each is shown
+ * as an escape: `\r`, `\e`, `\u009b`, `\u200b`.
  */
-const STEERING = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSHOWN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]|(?! )\p{Zs}/gu;
+/** The same, and the backslash itself: in text shown bare, a real ESC (`\e`) and the text `\e` (`\\e`) differ. */
+const UNSHOWN_OR_BACKSLASH = new RegExp(`\\\\|${UNSHOWN.source}`, 'gu');
 
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e', '\\': '\\\\' };
 
-/** Text from outside as something a terminal shows, never obeys. */
+/** `\uXXXX` per UTF-16 unit (a character beyond U+FFFF as its two, as JSON spells it). */
+const unitEscapes = (character: string): string => [...Array(character.length).keys()].map((i) => `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`).join('');
+
+/**
+ * A message made of our own words and values already shown (quoted, or through escapeValue): whatever
+ * steers a terminal or shows as nothing becomes its escape; a backslash stays (it belongs to the escapes
+ * inside), so applying this twice changes nothing.
+ */
 export function escapeControl(text: string): string {
-  return text.replace(STEERING, (character) => SHORT_ESCAPES[character] ?? `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSHOWN, (character) => SHORT_ESCAPES[character] ?? unitEscapes(character));
+}
+
+/**
+ * One value from outside shown bare (a table cell, a name in a message): escapeControl's escapes and the
+ * backslash doubled, so every different text shows differently. The one escaper of bare values: tables
+ * (src/cli/kit/output.ts, formatTable), label bytes (src/gateway/label-bytes.ts) and messages use it.
+ */
+export function escapeValue(text: string): string {
+  return text.replace(UNSHOWN_OR_BACKSLASH, (character) => SHORT_ESCAPES[character] ?? unitEscapes(character));
+}
+
+/**
+ * One value from outside quoted for a message line: JSON quoting (which doubles the backslash and the
+ * quote), then escapeControl for what JSON leaves (C1, DEL, format characters). ESC shows as JSON's `\u001b`.
+ */
+export function quoteValue(text: string): string {
+  return escapeControl(JSON.stringify(text));
+}
+
+/** The longest value from outside shown whole: a longer one shows its start and its length. */
+export const SHOWN_VALUE_CHARS = 80;
+
+/** `text`, or its first characters and its length when it is longer than SHOWN_VALUE_CHARS (a 500 KB label value). */
+export function clipValue(text: string): string {
+  const characters = [...text];
+  return characters.length > SHOWN_VALUE_CHARS ? `${characters.slice(0, SHOWN_VALUE_CHARS - 1).join('')}… (${characters.length} characters)` : text;
 }
 
 /** A byte limit as a person reads it (512 KiB, 4 MiB). */

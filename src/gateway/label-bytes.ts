@@ -5,6 +5,7 @@
  * Reading one spelling back to bytes and writing bytes in another is here; scrape-health.ts reads the
  * gateway's 500 with it, the CLI shows and deletes groups by it.
  */
+import { escapeValue, quoteValue, SHOWN_VALUE_CHARS } from '../errors.js';
 
 /** A protobuf text-format string literal's content as bytes: `\ooo`, `\xHH` and the C escapes. */
 export function unescapeText(text: string): Uint8Array {
@@ -34,16 +35,29 @@ export function unescapeText(text: string): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-/** Bytes as text: each valid UTF-8 sequence through `valid`, each byte that starts none through `invalid`. */
-function spell(bytes: Uint8Array, valid: (text: string) => string, invalid: (byte: number) => string): string {
+/**
+ * Bytes as text: each valid UTF-8 sequence through `valid`, each byte that starts none through `invalid`;
+ * past `max` of them (a character or a byte each), the first `max - 1` and the length, as clipValue does.
+ */
+function spell(bytes: Uint8Array, valid: (text: string) => string, invalid: (byte: number) => string, max = Infinity): string {
   let out = '';
   let i = 0;
+  let units = 0;
   while (i < bytes.length) {
+    if (units === max - 1 && countUnits(bytes, i) > 1) return `${out}… (${bytes.length} bytes)`;
     const length = validSequenceLength(bytes, i);
     out += length === 0 ? invalid(bytes[i] ?? 0) : valid(Buffer.from(bytes.subarray(i, i + length)).toString('utf8'));
     i += Math.max(length, 1);
+    units += 1;
   }
   return out;
+}
+
+/** How many characters and bytes that are not UTF-8 follow from `i`. */
+function countUnits(bytes: Uint8Array, i: number): number {
+  let units = 0;
+  for (let at = i; at < bytes.length; at += Math.max(validSequenceLength(bytes, at), 1)) units += 1;
+  return units;
 }
 
 const hexByte = (byte: number): string => `\\x${byte.toString(16).padStart(2, '0')}`;
@@ -61,11 +75,12 @@ export function asJsonShowsIt(bytes: Uint8Array): string {
 }
 
 /**
- * Bytes as text to show, each byte that is not valid UTF-8 as `\xHH` (the way escapeControl in
- * src/errors/error-text.ts shows a control character; a table passes the text through it too).
+ * Bytes as text shown bare, each byte that is not valid UTF-8 as `\xHH`, the rest through escapeValue
+ * (src/errors/error-text.ts): the byte 0xFF shows `\xff`, the text `\xff` shows `\\xff`, U+FFFD shows as
+ * itself. Already shown: a table prints it as it is (ShownCell, src/cli/kit/output.ts).
  */
-export function bytesAsText(bytes: Uint8Array): string {
-  return spell(bytes, (text) => text, hexByte);
+export function bytesAsText(bytes: Uint8Array, max = Infinity): string {
+  return spell(bytes, escapeValue, hexByte, max);
 }
 
 /** Length of the valid UTF-8 sequence starting at `i`, or 0 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF). */
@@ -95,9 +110,13 @@ export function exactLabelsOf(path: string): Map<string, Uint8Array> {
   return labels;
 }
 
-/** Bytes as a JSON string's content, each byte that is not valid UTF-8 as `\xHH`: two groups the JSON API shows alike read apart. */
-export function bytesShown(bytes: Uint8Array): string {
-  return spell(bytes, (text) => JSON.stringify(text).slice(1, -1), hexByte);
+/**
+ * Bytes as a quoted value (`"x\xff"`): each byte that is not valid UTF-8 as `\xHH`, the rest as
+ * quoteValue (src/errors/error-text.ts) quotes it, clipped as clipValue clips: two groups the JSON API
+ * shows alike read apart, and the text `\xff` shows `"\\xff"`.
+ */
+export function bytesQuoted(bytes: Uint8Array): string {
+  return `"${spell(bytes, (text) => quoteValue(text).slice(1, -1), hexByte, SHOWN_VALUE_CHARS)}"`;
 }
 
 /** `/metrics/job@base64/…/<label>@base64/…`: job first (the gateway's rule), every value exactly these bytes. */

@@ -117,3 +117,55 @@ describe.skipIf(!servers).each([
     expect(after.map((node) => node.exactGroupingKey?.['instance'] ?? node.instance).sort()).toEqual(['x\\xc0', 'x\\xff', REAL_FFFD].sort());
   });
 });
+
+/** Instances that print like `n1` unless escaped: format characters, an invisible separator, a bidi mark. */
+const INVISIBLE = ['\u200b', '\u200d', '\u2060', '\u00ad', '\ufeff', '\u180e', '\u061c', '\u200e', '\u2028', '\u00a0'];
+
+describe.skipIf(!servers)('instances that look alike unless escaped, in the status table', () => {
+  const gateway = usePushgateway();
+  const LONG = 'L'.repeat(100_000);
+
+  beforeAll(async () => {
+    const put = async (job: string, instance: string): Promise<void> => {
+      const path = `/metrics/job/${job}/role/trainer/instance@base64/${Buffer.from(instance).toString('base64url')}`;
+      const response = await fetch(`${gateway.url}${path}`, { method: 'PUT', body: 'persia_node_push_interval_seconds 2\n' });
+      expect(response.status).toBe(200);
+    };
+    for (const instance of ['n1', ...INVISIBLE.map((character) => `n1${character}`)]) await put('lookalike', instance);
+    await put('backslash', 'n\u001b[2J');
+    await put('backslash', 'n\\e[2J');
+    await put('long', LONG);
+  });
+
+  const instanceCells = async (job: string): Promise<string[]> => {
+    const result = await runCli(['status', '--job', job, '--gateway', gateway.address]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toMatch(STEERING);
+    expect(result.stdout).not.toMatch(/[\p{Cf}\p{Zl}\p{Zp}\u00a0]/u);
+    return result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('trainer '))
+      .map((line) => line.slice('trainer '.length).trim().split(/\s+/)[0] ?? '');
+  };
+
+  it('a format character, a line separator or a no-break space makes an instance that shows differently from n1', async () => {
+    const cells = await instanceCells('lookalike');
+    expect(cells).toHaveLength(INVISIBLE.length + 1);
+    expect(new Set(cells).size).toBe(cells.length);
+    expect(cells).toContain('n1');
+    expect(cells).toContain('n1\\u200b');
+    expect(cells).toContain('n1\\u00ad');
+    expect(cells).toContain('n1\\u2028');
+  });
+
+  it('a real ESC and the text backslash-e show differently', async () => {
+    expect((await instanceCells('backslash')).sort()).toEqual(['n\\\\e[2J', 'n\\e[2J']);
+  });
+
+  it('a 100,000-character instance is clipped to its start and its length', async () => {
+    const result = await runCli(['status', '--job', 'long', '--gateway', gateway.address]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.length).toBeLessThan(2000);
+    expect(result.stdout).toContain(`${'L'.repeat(79)}… (100000 characters)`);
+  });
+});

@@ -5,9 +5,9 @@
  * A command run with --json prints its error on stdout as `{"error":{"code","message"}}`, so a script
  * reading stdout always gets one JSON document, success or not.
  */
-import { escapeControl, PersiaMetricsError } from '../../errors.js';
+import { clipValue, escapeControl, escapeValue, PersiaMetricsError, quoteValue } from '../../errors.js';
 
-export { escapeControl };
+export { clipValue, escapeControl, escapeValue };
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -56,18 +56,27 @@ export function toJson(document: unknown, pretty = true): string {
   return JSON.stringify(document, (_key, value: unknown) => (value === undefined ? null : value), pretty ? 2 : undefined);
 }
 
-/** `"value"` for a message line: JSON quoting, and nothing in it that steers the terminal (JSON leaves C1 and DEL). */
+/** `"value"` for a message line: JSON quoting, and nothing in it that steers the terminal or shows as nothing (src/errors/error-text.ts). */
 export function quoted(text: string): string {
-  return escapeControl(JSON.stringify(text));
+  return quoteValue(text);
 }
 
-/** An aligned text table (check, explain, status, discover, demo): every cell escaped, then clipped. */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], maxWidths: readonly number[] = []): string {
-  const clip = (cell: string, column: number): string => {
-    const max = maxWidths[column];
-    return max !== undefined && cell.length > max ? `${cell.slice(0, max - 1)}…` : cell;
-  };
-  const all = [header, ...rows].map((row) => row.map((cell, column) => clip(escapeControl(cell), column)));
+/**
+ * A table cell already shown where it was made (a group's quoted labels, a value spelt by its bytes as
+ * `\xff`): formatTable prints it as it is. Every other cell is a value from outside, escaped and clipped there.
+ */
+export class ShownCell {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * An aligned text table (check, explain, status, discover, demo). Each cell is text from outside unless a
+ * ShownCell: clipped to its start and length past SHOWN_VALUE_CHARS, then escaped with the one escaper of bare
+ * values (a backslash doubled, so a real ESC shows `\e` and the text `\e` shows `\\e`).
+ */
+export function formatTable(header: readonly string[], rows: readonly (readonly (string | ShownCell)[])[]): string {
+  const shown = (cell: string | ShownCell): string => (cell instanceof ShownCell ? cell.text : escapeValue(clipValue(cell)));
+  const all = [header, ...rows].map((row) => row.map(shown));
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
   const line = (row: readonly string[]): string =>
     row

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { escapeControl, formatTable, quoted } from '../../../src/cli/kit/output.js';
+import { escapeControl, formatTable, quoted, ShownCell } from '../../../src/cli/kit/output.js';
+import { bytesQuoted } from '../../../src/gateway/label-bytes.js';
 import { runUntilSignal, sleepUnlessStopped } from '../../../src/cli/kit/until-signal.js';
 import { packageVersion } from '../../../src/cli/kit/version.js';
 import { contextForTest, runInProcess, signalsForTest } from '../../helpers/in-process-cli.js';
@@ -32,6 +33,25 @@ describe('table cells', () => {
     expect(escapeControl('a\u009b2Jb\u007fc\u202ed')).toBe('a\\u009b2Jb\\u007fc\\u202ed');
     expect(escapeControl('dlrm_v1.0 rep_1 µs ü')).toBe('dlrm_v1.0 rep_1 µs ü');
     expect(quoted('job\u009b')).toBe('"job\\u009b"');
+  });
+
+  it('format characters, separators and the backslash itself: every different text shows differently', () => {
+    const cells = formatTable(['V'], [['n1'], ['n1\u200b'], ['n1\u00ad'], ['n1\u2028'], ['n1\u00a0'], ['n\u001b'], ['n\\e'], ['n1\u{e0001}']])
+      .split('\n')
+      .slice(2);
+    expect(cells).toEqual(['n1', 'n1\\u200b', 'n1\\u00ad', 'n1\\u2028', 'n1\\u00a0', 'n\\e', 'n\\\\e', 'n1\\udb40\\udc01']);
+    expect(quoted('n\u001b')).not.toBe(quoted('n\\e'));
+    expect(quoted('n1\u200b')).toBe('"n1\\u200b"');
+    // A cell shown where it was made is printed as it is; a long value is clipped to its start and length.
+    expect(formatTable(['V'], [[new ShownCell('x\\xff')]]).split('\n')[2]).toBe('x\\xff');
+    expect(formatTable(['V'], [['v'.repeat(500)]]).split('\n')[2]).toBe(`${'v'.repeat(79)}… (500 characters)`);
+  });
+
+  it('a label value by its bytes: a byte that is not UTF-8, a real U+FFFD and the text backslash-x read apart', () => {
+    expect(bytesQuoted(Uint8Array.from([0x78, 0xff]))).toBe('"x\\xff"');
+    expect(bytesQuoted(Buffer.from('x\uFFFD'))).toBe('"x\uFFFD"');
+    expect(bytesQuoted(Buffer.from('x\\xff'))).toBe('"x\\\\xff"');
+    expect(bytesQuoted(Buffer.from('y'.repeat(200)))).toBe(`"${'y'.repeat(79)}… (200 bytes)"`);
   });
 });
 
