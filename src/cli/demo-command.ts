@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { staticGatewayScrapeJobYaml } from '../deploy/prometheus/gateway-series.js';
 import { startPrometheus } from '../local-stack/prometheus-process.js';
+import { GATEWAY_SCRAPE_JOB_PREFIX } from '../monitoring/health.js';
 import { startPushgateway } from '../local-stack/pushgateway-process.js';
 import { checkCluster, startCluster } from '../simulate/cluster.js';
 import { HUNG_NODE_FORMAT, type HungNode } from '../simulate/hung-nodes.js';
@@ -94,7 +96,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
           .filter((file) => file.endsWith('.yml') && !file.endsWith('.test.yml'))
           .map((file) => join(RULES_DIR, file))
       : [],
-    extraScrapeConfigsYaml: `- job_name: persia_gateway_demo\n  honor_labels: true\n  static_configs:\n    - targets: [${JSON.stringify(gateway.address)}]\n      labels: {persia_job: ${JSON.stringify(flags.job)}}`,
+    extraScrapeConfigsYaml: staticGatewayScrapeJobYaml(`${GATEWAY_SCRAPE_JOB_PREFIX}demo`, [gateway.address], flags.job),
   });
   const view = await startViewServer({ prometheusUrl: prometheus.url, port: 0, job: flags.job, refreshSeconds: 2, window: '5m' });
   const dir = mkdtempSync(join(tmpdir(), 'persia-demo-'));
@@ -106,7 +108,7 @@ async function runDemo(flags: DemoFlags, context: CommandContext): Promise<numbe
       `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${JSON.stringify(flags.job)}\n  push_interval_seconds: ${flags.interval}\n  push_timeout_seconds: ${Math.min(5, flags.interval)}\n  gateway_addr: ${gateway.address}\n`,
     );
     say(`Pushgateway: ${gateway.url}/metrics   (groups: ${gateway.url}/api/v1/metrics)`);
-    say(`Prometheus:  ${prometheus.url}/graph   (scraping the gateway every 1 s with honor_labels: true)`);
+    say(`Prometheus:  ${prometheus.url}/graph   (scraping the gateway every 1 s as the deployment does)`);
     say(
       `Simulating job "${flags.job}": ${plural(flags.trainers, 'trainer')}, ${flags.middleware} middleware, ${plural(flags.servers, 'server')} for ${flags.duration} s (Ctrl-C stops early)...`,
     );

@@ -1,15 +1,14 @@
 /**
  * The job that persiaml-nodes.test.ts and mixed-job.test.ts both run on the real servers: a global_config.yaml
  * at 1 s pushes, a Pushgateway, a Prometheus scraping it every second with the rules as rendered for that
- * interval and the shipped gateway scrape job's shape (honor_labels, the drop list of rule series), this
+ * interval and the shipped gateway scrape job's label handling (src/deploy/prometheus/gateway-series.ts), this
  * library's nodes from `simulate` (with one replayed PersiaML parameter server), and five replayed PersiaML
  * nodes: four embedding workers (rep_2 five times slower) and a second parameter server, job/instance/ip_addr
  * in both path orders. Needs `npm run build` first.
  */
 import { expect } from 'vitest';
-import { dropRuleSeries } from '../../src/deploy/prometheus/prometheus-config.js';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { yamlValue } from '../../src/deploy/yaml.js';
 import { type ManagedProcess } from '../../src/local-stack/managed-process.js';
 import { type PromVectorSample, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
@@ -67,10 +66,7 @@ export async function startPersiamlJob(dirPrefix: string, job: string): Promise<
   // One config file for every kind of node: the library's read it, PersiaML's nodes are judged by its interval.
   const options = resolveDeployOptions({ jobName: job, pushIntervalSeconds: 1 });
   const stack = await startRulesJob(dirPrefix, options, {
-    scrape: (gateway) => {
-      const scrapeJob = { job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}it`, honor_labels: true, static_configs: [{ targets: [gateway.address] }], ...dropRuleSeries() };
-      return { extraScrapeConfigsYaml: yamlValue([scrapeJob]).replace(/^/gm, '  ') };
-    },
+    scrape: (gateway) => ({ extraScrapeConfigsYaml: staticGatewayScrapeJobYaml(`${GATEWAY_SCRAPE_JOB_PREFIX}it`, [gateway.address], job) }),
   });
   const { config, gateway, prometheus } = stack;
   const simulate = stack.simulate(['--trainers', '1', '--middleware', '0', '--servers', '1', '--persiaml-servers', '1']);

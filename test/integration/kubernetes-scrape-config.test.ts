@@ -6,8 +6,9 @@
  * refusal (any other one fails it; a promtool with Kubernetes discovery must accept the file as it is), then
  * checks the job with its discovery swapped for file_sd that hands Prometheus the same `__meta_kubernetes_*`
  * labels a gateway pod has. Run by the real Prometheus against a real gateway, its relabelling keeps the
- * gateway pod and drops a pod of another kind, a pod not Running and another port, and honor_labels keeps the
- * node's own job / role / instance. What stays unproven here: the pod discovery itself (an API server).
+ * gateway pod and drops a pod of another kind, a pod not Running and another port, keeps the node's own job /
+ * role / instance, and drops a group pushed under another job; a pushed `namespace` or `persia_job` never
+ * replaces the pod's. What stays unproven here: the pod discovery itself (an API server).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -87,8 +88,16 @@ describe.skipIf(prometheus === undefined || pushgateway === undefined)('the scra
 
   beforeAll(async () => {
     gateway = await startPushgateway({ extraArgs: ['--push.disable-consistency-check'] });
-    const response = await fetch(`${gateway.url}/metrics/job/dlrm_v1.0/role/trainer/instance/rep_3`, { method: 'PUT', body: 'staleness 4\n' });
-    expect(response.ok).toBe(true);
+    const pushes: Array<[string, string]> = [
+      ['job/dlrm_v1.0/role/trainer/instance/rep_3', 'staleness 4\n'],
+      // A process of this job posing as another namespace's and another job's node.
+      ['job/dlrm_v1.0/role/trainer/instance/rep_4', 'staleness{namespace="kube-system",persia_job="other"} 5\n'],
+      ['job/other/role/trainer/instance/rep_3', 'staleness{namespace="kube-system",persia_job="other"} 6\n'],
+    ];
+    for (const [path, body] of pushes) {
+      const response = await fetch(`${gateway.url}/metrics/${path}`, { method: 'PUT', body });
+      expect(response.ok).toBe(true);
+    }
     const targetsFile = join(scratch, 'pods.json');
     writeFileSync(
       targetsFile,
@@ -123,9 +132,16 @@ describe.skipIf(prometheus === undefined || pushgateway === undefined)('the scra
     expect(up[0]?.value).toBe(1);
   });
 
-  it("keeps the node's pushed job, role and instance (honor_labels), with no exported_* labels", async () => {
-    const [sample] = await server.queryUntil('staleness', (samples) => samples.length === 1);
+  it("keeps the node's pushed job, role and instance, with no exported_* labels", async () => {
+    const [sample] = await server.queryUntil('staleness{instance="rep_3"}', (samples) => samples.length === 1);
     expect(sample?.metric).toEqual({ __name__: 'staleness', job: 'dlrm_v1.0', role: 'trainer', instance: 'rep_3', namespace: 'training', persia_job: 'dlrm_v1.0' });
     expect(sample?.value).toBe(4);
+  });
+
+  it("a pushed namespace or persia_job never replaces the pod's, and a group pushed under another job is dropped", async () => {
+    const [posing] = await server.queryUntil('staleness{instance="rep_4"}', (samples) => samples.length === 1);
+    expect(posing?.metric).toMatchObject({ job: 'dlrm_v1.0', namespace: 'training', persia_job: 'dlrm_v1.0', exported_namespace: 'kube-system' });
+    expect(await server.query('count_over_time(staleness{job="other"}[5m])')).toEqual([]);
+    expect(await server.query('count_over_time(staleness{namespace="kube-system"}[5m])')).toEqual([]);
   });
 });

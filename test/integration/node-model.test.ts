@@ -14,8 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropRuleSeries } from '../../src/deploy/prometheus/prometheus-config.js';
-import { yamlValue } from '../../src/deploy/yaml.js';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { METRIC_CATALOG } from '../../src/metrics/catalog.js';
 import { DOWN_ALERT } from '../../src/monitoring/fast-rules.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
@@ -142,13 +141,11 @@ describe.skipIf(!prometheusToo || !existsSync(CLI_MAIN))('the stale alert on rea
   }
 
   beforeAll(async () => {
-    // The shipped gateway scrape job's shape: a persia_gateway_ job, honor_labels, and its relabelling that
-    // drops the series only the rules may write (src/deploy/prometheus/prometheus-config.ts).
-    const scrapeJob = { job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}it`, honor_labels: true, static_configs: [{ targets: [gateway.address] }], ...dropRuleSeries() };
-    const scrape = yamlValue([scrapeJob]).replace(/^/gm, '  ');
+    // The shipped gateway scrape job's label handling: a persia_gateway_ job of this job's gateway, whose
+    // relabelling drops the series only Prometheus may write (src/deploy/prometheus/gateway-series.ts).
     prometheus = await startPrometheus({
       scrapeIntervalSeconds: 1,
-      extraScrapeConfigsYaml: scrape,
+      extraScrapeConfigsYaml: staticGatewayScrapeJobYaml(`${GATEWAY_SCRAPE_JOB_PREFIX}it`, [gateway.address], job),
       ruleFiles: [join(SHIPPED_RULES, 'persia-alerts.yml'), join(SHIPPED_RULES, 'persia-recording.yml')],
     });
   }, 30_000);

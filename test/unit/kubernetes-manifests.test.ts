@@ -141,23 +141,35 @@ describe.each(cases)('job $job with $gateways gateway(s)', ({ job, gateways }) =
     expect(loadConfig({ file, env: {} }).options.jobName).toBe(job);
   });
 
-  it('the monitors select the gateway Service and pods, with honorLabels', () => {
+  it('the monitors select the gateway Service and pods, with honorLabels off (the relabelling puts the pushed job back)', () => {
     const serviceMonitor = find<
-      KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; honorLabels: boolean; relabelings: unknown[] }> } }
+      KubernetesObject & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          endpoints: Array<{ port: string; honorLabels: boolean; relabelings: unknown[]; metricRelabelings: Array<{ action: string }> }>;
+        };
+      }
     >('ServiceMonitor', names.gatewayDeployment);
     const podMonitor = find<
-      KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; honorLabels: boolean; relabelings: unknown[] }> } }
+      KubernetesObject & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          podMetricsEndpoints: Array<{ port: string; honorLabels: boolean; relabelings: unknown[]; metricRelabelings: Array<{ action: string }> }>;
+        };
+      }
     >('PodMonitor', names.gatewayDeployment);
     expect(selects(serviceMonitor.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(true);
-    expect(serviceMonitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: true })]);
+    expect(serviceMonitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: false })]);
     expect(selects(podMonitor.spec.selector.matchLabels, gateway.spec.template.metadata.labels)).toBe(true);
-    expect(podMonitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: true })]);
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', honorLabels: false })]);
     // The scrape job's name the gateway-down alert and the job health dashboard select, and the training job.
     for (const endpoint of [...serviceMonitor.spec.endpoints, ...podMonitor.spec.podMetricsEndpoints]) {
       expect(endpoint.relabelings).toEqual([
         { targetLabel: 'job', replacement: KUBERNETES_SCRAPE_JOB, action: 'replace' },
         { targetLabel: 'persia_job', replacement: job, action: 'replace' },
       ]);
+      // A group pushed under another job is dropped (src/deploy/prometheus/gateway-series.ts).
+      expect(endpoint.metricRelabelings.map((step) => step.action)).toContain('keepequal');
     }
     expect(KUBERNETES_SCRAPE_JOB.startsWith(GATEWAY_SCRAPE_JOB_PREFIX)).toBe(true);
   });

@@ -1,13 +1,15 @@
 /**
  * How the cluster's Prometheus finds the job's gateways: a scrape job with kubernetes_sd_configs for a
  * Prometheus configured by file, and ServiceMonitor / PodMonitor objects for one run by the Prometheus
- * Operator. Every variant scrapes with honor_labels (see src/deploy/prometheus/prometheus-config.ts for why) and adds no
- * per-gateway label to the nodes' series: a node that fails over to another shard keeps its series.
+ * Operator. Every variant keeps the gateway's series as src/deploy/prometheus/gateway-series.ts decides (the
+ * nodes' pushed job / role / instance, only the gateway's own training job, no pushed copy of what only
+ * Prometheus writes) and adds no per-gateway label to the nodes' series: a node that fails over to another
+ * shard keeps its series.
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
-import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
-import { dropRuleSeries, scrapeTimeout } from '../prometheus/prometheus-config.js';
+import { gatewaySeriesLabels, operatorMetricRelabelings } from '../prometheus/gateway-series.js';
+import { scrapeTimeout } from '../prometheus/prometheus-config.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { commented, flow, spaced, yamlFile } from '../yaml.js';
 import { gatewaySelector, type KubernetesNames, type KubernetesObject } from './manifests.js';
@@ -34,7 +36,6 @@ upstream release binaries): Debian's promtool is built without it and refuses ku
     scrape_configs: spaced([
       {
         job_name: KUBERNETES_SCRAPE_JOB,
-        honor_labels: commented("The job / role / instance labels the nodes pushed must win over the target's own.", true),
         kubernetes_sd_configs: commented("Pods, not the Service's endpoints: the gateways are found even without (or with several) Services.", [
           {
             role: 'pod',
@@ -60,13 +61,16 @@ upstream release binaries): Debian's promtool is built without it and refuses ku
             regex: 'Running',
             action: 'keep',
           }),
-          { source_labels: flow(['__meta_kubernetes_pod_label_persia_metrics_job']), target_label: 'persia_job' },
+          commented(
+            "The training job the gateway pod belongs to: a series it serves may carry that job only. A gateway pod\nwithout the label belongs to no known job, and its groups keep any job they were pushed under.",
+            { source_labels: flow(['__meta_kubernetes_pod_label_persia_metrics_job']), target_label: 'persia_job' },
+          ),
           commented(
             'The namespace, and deliberately no pod name: it would be added to every node series, and a node that\nmoves to another shard would start new series.',
             { source_labels: flow(['__meta_kubernetes_namespace']), target_label: 'namespace' },
           ),
         ],
-        ...dropRuleSeries(),
+        ...gatewaySeriesLabels(),
       },
     ]),
   });
@@ -78,22 +82,21 @@ upstream release binaries): Debian's promtool is built without it and refuses ku
  */
 const DROP_GATEWAY_IDENTITY = { action: 'labeldrop', regex: 'pod|container|endpoint|service' };
 
-/** Only the rules write ALERTS and the recorded series (src/monitoring/rule-series.ts): a pushed copy is dropped. */
-const DROP_RULE_SERIES = { sourceLabels: ['__name__'], regex: ruleSeriesRegex(), action: 'drop' };
-
 function monitorEndpoint(jobName: string, scrapeIntervalSeconds: number): Record<string, unknown> {
   return {
     port: 'http',
     interval: `${scrapeIntervalSeconds}s`,
     scrapeTimeout: scrapeTimeout(scrapeIntervalSeconds),
-    honorLabels: true,
+    // Off, with the relabelling of src/deploy/prometheus/gateway-series.ts: a pushed label never replaces the
+    // target's persia_job or namespace, and a group pushed under another job is dropped.
+    honorLabels: false,
     relabelings: [
       // The scrape job's name, as without the operator: the gateway-down alert and the job health dashboard
       // select up{job=~"persia_gateway_.*"} (src/monitoring/alert-rules.ts).
       { targetLabel: 'job', replacement: KUBERNETES_SCRAPE_JOB, action: 'replace' },
       { targetLabel: 'persia_job', replacement: jobName, action: 'replace' },
     ],
-    metricRelabelings: [DROP_RULE_SERIES, DROP_GATEWAY_IDENTITY],
+    metricRelabelings: [...operatorMetricRelabelings(), DROP_GATEWAY_IDENTITY],
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Prometheus configuration for per-job Pushgateways.
  *
- * Every gateway scrape uses `honor_labels: true`: the `job` / `role` / `instance` labels a node pushed
- * (its grouping key) must win over the scrape target's own, or they turn into `exported_job` /
- * `exported_instance` and every dashboard breaks. The gateway's own series (process_*, pushgateway_*, `up`)
- * have no `job`, so they keep the scrape job's name; `persia_job` carries the training job for those.
+ * What each gateway scrape job keeps of a gateway's series, and under which labels, is decided in one place
+ * (gateway-series.ts): the nodes' pushed `job` / `role` / `instance` (their grouping key) reach the stored
+ * series as pushed, a series pushed under another job than the gateway's `persia_job` is dropped, and so is
+ * any pushed series only Prometheus may write (ALERTS, the recorded series, `up`, `scrape_*`). The gateway's own
+ * series (process_*, pushgateway_*, `up`) keep the scrape job's name; `persia_job` carries the training job.
  *
  * Each gateway is scraped by one job only: the DNS job finds the stack's own gateway service; the others
  * come from target files (single host: written by the compose stack's discovery service, so Prometheus
@@ -13,16 +14,13 @@
  * would fire PersiaGatewayDown while the other scrapes it fine.
  * `persia-metrics discover` leaves out whatever these jobs find (src/discovery/scrape-reader.ts).
  *
- * honor_labels also lets a push name any series: every gateway job drops the names only rules may write
- * (ALERTS and the recorded series, src/monitoring/rule-series.ts), so no pusher can pass for the rules.
- *
  * Data plus the comments that say why each scrape job is there, written by the YAML emitter (src/deploy/yaml.ts).
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
-import { ruleSeriesRegex } from '../../monitoring/rule-series.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { commented, flow, spaced, yamlFile } from '../yaml.js';
+import { gatewaySeriesLabels } from './gateway-series.js';
 import { ALERT_RULES_FILE, RECORDING_RULES_FILE } from './rule-files.js';
 
 export type PrometheusFlavour = 'single-host' | 'swarm';
@@ -65,14 +63,13 @@ needs none) writes targets/gateway-<job>.json (targets + a persia_job label); Pr
 files when they change.`,
         {
           job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}file`,
-          honor_labels: true,
           file_sd_configs: [
             commented("Re-read every 15 s too: the folder may appear after Prometheus starts (the discovery service's\nmount creates it), and a missing folder is not watched.", {
               files: flow(['targets/*.json']),
               refresh_interval: '15s',
             }),
           ],
-          ...dropRuleSeries(),
+          ...gatewaySeriesLabels(),
         },
         true,
       ),
@@ -91,10 +88,9 @@ function dnsScrapeJob(options: DeployOptions, flavour: PrometheusFlavour): unkno
     "The job's gateway by DNS: needs no privileges, finds only the default service name.",
     {
       job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}dns`,
-      honor_labels: true,
       dns_sd_configs: [commented(dnsWhy, { names: flow([dnsName]), type: 'A', port: DEFAULT_GATEWAY_PORT, refresh_interval: '30s' })],
       relabel_configs: [commented('DNS knows no labels; this file was rendered for one job, so name it here.', { target_label: 'persia_job', replacement: options.jobName })],
-      ...dropRuleSeries(),
+      ...gatewaySeriesLabels(),
     },
     true,
   );
@@ -123,7 +119,6 @@ function swarmScrapeJob(): unknown {
     'Every gateway task in the swarm: services labelled persia.metrics.gateway=true (deploy.labels).\nPrometheus must run on a manager node to read the swarm API.',
     {
       job_name: `${GATEWAY_SCRAPE_JOB_PREFIX}swarm`,
-      honor_labels: true,
       dockerswarm_sd_configs: [{ host: 'unix:///var/run/docker.sock', role: 'tasks', port: DEFAULT_GATEWAY_PORT, refresh_interval: '15s' }],
       relabel_configs: [
         { source_labels: flow(['__meta_dockerswarm_service_label_persia_metrics_gateway']), regex: 'true', action: 'keep' },
@@ -137,7 +132,10 @@ function swarmScrapeJob(): unknown {
           regex: SWARM_NETWORK,
           action: 'keep',
         }),
-        { source_labels: flow(['__meta_dockerswarm_service_label_persia_metrics_job']), target_label: 'persia_job' },
+        commented(
+          'The training job the gateway belongs to: a series it serves may carry that job only. A service without the\nlabel belongs to no known job, and its groups keep any job they were pushed under.',
+          { source_labels: flow(['__meta_dockerswarm_service_label_persia_metrics_job']), target_label: 'persia_job' },
+        ),
         commented(`The stack's ${GATEWAY_SERVICE} service (<stack>_${GATEWAY_SERVICE}) is the DNS job's (above): scraped once.`, {
           source_labels: flow(['__meta_dockerswarm_service_name']),
           regex: `(.+_)?${GATEWAY_SERVICE}`,
@@ -149,21 +147,8 @@ function swarmScrapeJob(): unknown {
           action: 'keep',
         }),
       ],
-      ...dropRuleSeries(),
+      ...gatewaySeriesLabels(),
     },
     true,
   );
-}
-
-/**
- * A gateway scrape job's metric_relabel_configs, to spread into the job: the series only the rules may
- * write are dropped from what the gateway serves (see the file comment).
- */
-export function dropRuleSeries(): Record<string, unknown> {
-  return {
-    metric_relabel_configs: commented(
-      "Only the rules write ALERTS and the recorded series: a pushed one (honor_labels keeps its labels) would\npass for the rules' own and flag a healthy node, so the gateway's copies are dropped.",
-      [{ source_labels: flow(['__name__']), regex: ruleSeriesRegex(), action: 'drop' }],
-    ),
-  };
 }
