@@ -100,12 +100,12 @@ const OPTION_SPECS = [
   }),
   option({
     key: 'shutdown_timeout_seconds', property: 'shutdownTimeoutSeconds', type: 'number (s)', default: 5, env: 'PERSIA_METRICS_SHUTDOWN_TIMEOUT_SECONDS', inFile: true,
-    help: 'Deadline for shutdown(): final push and delete must finish by then, or shutdown gives up and reports it.',
+    help: 'Deadline for shutdown(): final push (retried within it) and delete must finish by then, or shutdown gives up and reports it.',
     schema: seconds(600),
   }),
   option({
     key: 'push_retries', property: 'pushRetries', type: 'integer', default: 2, env: 'PERSIA_METRICS_PUSH_RETRIES', inFile: true,
-    help: 'Retries of a failed push within one interval (capped exponential backoff with jitter; never past the next interval).',
+    help: 'Retries of a failed push within one interval (capped exponential backoff with jitter; never past the next interval); 0 also keeps shutdown from retrying its final push.',
     schema: z.number().int().min(0).max(10),
   }),
   option({

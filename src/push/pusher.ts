@@ -4,7 +4,8 @@
  * Rules (OpenTelemetry's periodic reader, plus what a training job needs):
  * - a tick never rejects and never blocks the caller: failures are counted, reported once, and survived;
  * - never two pushes of the group in flight: a tick that finds the previous push still running is skipped;
- * - retries with capped, jittered backoff, but never past the next interval;
+ * - retries with capped, jittered backoff, but never past the next interval (shutdown's final push: never past
+ *   shutdown's deadline);
  * - timers are unref'd: metrics never keep a finished training process alive;
  * - `flush()` and `shutdown()` are the explicit calls: they always settle (the process is held alive while
  *   they are pending, see src/gateway/keep-alive.ts), and they do report errors;
@@ -41,8 +42,8 @@ export class Pusher {
         `(reported once, counted in persia_metrics_push_failures_total{reason="http_4xx"}): ${error.message}`,
     ),
   );
-  /** Set when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
-  private abandoned = false;
+  /** Aborted when shutdown's deadline passed: no further request starts, and aborted ones are not reported. */
+  private readonly abandonment = new AbortController();
   /** Once shutdown began, a push's extra sources get only a share of what is left of its deadline. */
   private readonly sourceCuts = new ShutdownSourceCuts();
   private readonly keepAlive = new KeepAlive();
@@ -111,46 +112,57 @@ export class Pusher {
     return tracked;
   }
 
-  private async pushWithRetries(deadline: number): Promise<PushOutcome> {
+  /**
+   * One PUT and its retries, with capped, jittered backoff (backoff.ts), while the next attempt starts before
+   * `deadline`. A tick or flush() retries at most push_retries times within its interval and stops when
+   * shutdown begins; shutdown's `final` push retries until shutdown's own deadline instead (push_retries 0:
+   * never), so a gateway restarting as the job ends still gets the last values and the `stopping` state.
+   */
+  private async pushWithRetries(deadline: number, final = false): Promise<PushOutcome> {
+    const over = final ? this.abandonment.signal : this.stopping.signal;
+    const maxRetries = final && this.options.retries > 0 ? Infinity : this.options.retries;
+    const push = (countHeldBack = true): Promise<PushOutcome> => this.pushOnce('PUT', { countHeldBack, final, quiet: final });
     const tried = new Set<string>();
-    let outcome = await this.pushOnce('PUT');
+    let outcome = await push();
     let retries = 0;
     let heldBack = 0;
-    while (!outcome.ok && !this.stopping.signal.aborted) {
+    while (!outcome.ok && !over.aborted) {
       if (movedToUntried(outcome.error, tried)) {
         // The failure moved the node to a replica it has not tried in this cycle (the transport says so,
         // src/gateway/replicated-transport.ts): push there at once, as a retry of a healthy gateway, not a
         // wait on a failed one. Without this, a flush() during a failover rejected while a healthy replica
         // was up (found by a new-user session).
-        outcome = await this.pushOnce('PUT');
+        outcome = await push();
         continue;
       }
       if (outcome.error instanceof PushHttpError && outcome.error.statusCode < 500) {
         // The same body fails the same way; but when the refusal names one family, the rest go out now.
         if (heldBack >= MAX_FAMILIES_HELD_PER_PUSH || !this.refused.holdBack(outcome.error, this.lastBody)) break;
         heldBack += 1;
-        outcome = await this.pushOnce('PUT', { countHeldBack: false });
+        outcome = await push(false);
         continue;
       } else {
-        if (retries >= this.options.retries) break;
+        if (retries >= maxRetries) break;
         // The backoff counts from the start of the failed attempt: a push that timed out has waited already,
         // and a second timeout is what moves a node off a hung replica within one interval. A little pause
         // stays, so the aborted request is gone before the next one opens.
         const delay = Math.max(MIN_RETRY_DELAY_SECONDS, backoffSeconds(retries) - outcome.durationSeconds);
         retries += 1;
         if (Date.now() + delay * 1000 >= deadline) break;
-        await sleep(delay, this.stopping.signal);
-        if (this.stopping.signal.aborted) break;
+        await sleep(delay, over);
+        if (over.aborted) break;
       }
-      outcome = await this.pushOnce('PUT');
+      outcome = await push();
     }
+    // Shutdown's attempts are quiet (pushOnce): its failure is said once, when no retry is left.
+    if (final && !outcome.ok && !this.abandoned) this.options.logger.warn(failureMessage(outcome.error, 'final-push', this.options.intervalSeconds));
     return outcome;
   }
 
   /**
    * `countHeldBack`: a push that leaves refused families out counts as one http_4xx failure (so the
    * failure alerts keep firing until the clash is fixed), except the re-push right after the refusal,
-   * which was counted already. `final`: shutdown's own push or DELETE, after which nothing is retried.
+   * which was counted already. `final`: shutdown's own push or DELETE (reported as such, never as "retrying").
    */
   private async pushOnce(method: 'PUT' | 'DELETE', { countHeldBack = true, final = false, quiet = false } = {}): Promise<PushOutcome> {
     const started = performance.now();
@@ -218,23 +230,28 @@ export class Pusher {
     this.options.logger.warn(failureMessage(error, 'running', this.options.intervalSeconds));
   }
 
+  private get abandoned(): boolean {
+    return this.abandonment.signal.aborted;
+  }
+
   private async runShutdown(timeoutSeconds: number): Promise<void> {
     clearInterval(this.timer);
     this.stopping.abort();
     // A push in flight may be waiting for a slow extra source: its sources, and the final push's, get only a
     // share of the deadline, so the final push (the `stopping` state) always goes within it.
-    this.sourceCuts.shutdownBegan(Date.now() + Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
+    const endsAt = Date.now() + Math.min(timeoutSeconds * 1000, 2 ** 31 - 1);
+    this.sourceCuts.shutdownBegan(endsAt);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.abandoned = true;
+        this.abandonment.abort();
         reject(new ShutdownTimeoutError(timeoutSeconds, 'final push or delete still pending'));
       }, timeoutSeconds * 1000);
       timer.unref();
     });
     let leaving: Promise<void> | undefined;
     try {
-      await Promise.race([this.finalPushAndDelete(), deadline]);
+      await Promise.race([this.finalPushAndDelete(endsAt), deadline]);
       // Copies a failover left on other replicas go within what is left of the deadline; the transport
       // reports what it could not delete, and shutdown() does not fail for it (the final push landed).
       leaving = this.options.transport.deleteLeftCopies?.();
@@ -248,30 +265,14 @@ export class Pusher {
     }
   }
 
-  private async finalPushAndDelete(): Promise<void> {
-    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.finalPush()));
+  /** The final PUT retries within shutdown's deadline (`endsAt`); the DELETE after it is tried once. */
+  private async finalPushAndDelete(endsAt: number): Promise<void> {
+    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushWithRetries(endsAt, true)));
     if (this.options.deleteOnShutdown && !this.abandoned) {
       const deleted = await this.pushOnce('DELETE', { final: true });
       if (!deleted.ok) throw deleted.error;
     }
     if (!final.ok) throw final.error;
-  }
-
-  /**
-   * Shutdown's PUT of the last values. A failure that moved the transport to a replica it has not tried
-   * (the node's gateway just died; see replicated-transport.ts) is followed at once by the same PUT there,
-   * as the next tick would have done: the last values of a dead gateway's node still arrive.
-   */
-  private async finalPush(): Promise<PushOutcome> {
-    const tried = new Set<string>();
-    for (;;) {
-      const outcome = await this.pushOnce('PUT', { final: true, quiet: true });
-      if (outcome.ok || this.abandoned) return outcome;
-      if (!movedToUntried(outcome.error, tried)) {
-        this.options.logger.warn(failureMessage(outcome.error, 'final-push', this.options.intervalSeconds));
-        return outcome;
-      }
-    }
   }
 
   /** Once shutdown gave up, nothing more is sent: the process is about to exit. */
