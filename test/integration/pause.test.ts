@@ -16,15 +16,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { spawnManaged } from '../../src/local-stack/managed-process.js';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { HUNG_ALERT } from '../../src/monitoring/view-contract.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { launchChromium, requireChromium } from '../helpers/chromium.js';
-import { CLI_MAIN as MAIN, runCli } from '../helpers/cli-runner.js';
+import { requireChromium } from '../helpers/chromium.js';
+import { runCli } from '../helpers/cli-runner.js';
 import { parseExposition } from '../helpers/parse-exposition.js';
 import { type RulesJob, startRulesJob } from '../helpers/rules-job.js';
 import { killUserPrograms, nodeEnv, startUserProgram, type RunningUserProgram } from '../helpers/user-program.js';
+import { type ViewRow, viewTables } from '../helpers/view-node-table.js';
 
 const JOB = 'pause_it';
 /** The rules' hang threshold at these options: 2.5 of the 1 s push intervals without progress. */
@@ -131,36 +131,26 @@ describe.skipIf(!ready)('a node paused on purpose on real Prometheus + Pushgatew
   it.skipIf(!requireChromium())(
     'the view marks the paused node PAUSED, not HUNG, and the stuck one HUNG',
     async () => {
-      const view = spawnManaged('view', process.execPath, [MAIN, 'view', '--prometheus', stack.prometheus.url, '--job', JOB, '--port', '0', '--refresh', '1']);
-      const browser = await launchChromium();
-      try {
-        const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(view.output())?.[0], {
-          timeoutMs: 15_000,
-          intervalMs: 100,
-          what: 'the view to print its address',
-        });
-        const page = await browser.newPage();
-        await page.goto(url);
-        let rows: Array<{ node: string; hung: string; text: string }> = [];
-        await waitFor(
-          async () => {
-            rows = await page.evaluate(
-              `[...document.querySelectorAll('#nodes tbody tr')].map((row) => ({ node: row.dataset.node, hung: row.dataset.hung, text: row.textContent }))`,
-            );
-            return rows.length === 3 && rows.some((row) => row.hung === 'true') && rows.some((row) => row.text.includes('PAUSED'));
-          },
-          { timeoutMs: 20_000, intervalMs: 200, what: 'the page to mark the paused and the hung node', details: () => JSON.stringify(rows) },
-        );
-        const pauser = rows.find((row) => row.node === 'trainer/pauser');
-        expect(pauser).toMatchObject({ hung: 'false' });
-        expect(pauser?.text).toContain('pausedPAUSED');
-        expect(pauser?.text).not.toContain('HUNG');
-        expect(rows.find((row) => row.node === 'trainer/stuck')?.text).toContain('HUNG');
-        expect(await page.evaluate(`document.getElementById('nodes-summary').textContent`)).toMatch(/1 hung · 1 paused/);
-      } finally {
-        await browser.close();
-        await view.stop(5000);
-      }
+      const marked = (row: ViewRow | undefined, mark: string): boolean => row?.cells[2]?.includes(mark) === true;
+      const tables = await viewTables(
+        stack.prometheus.url,
+        JOB,
+        ({ nodes }) =>
+          nodes.length === 3 &&
+          marked(
+            nodes.find((row) => row.node === 'trainer/stuck'),
+            'HUNG',
+          ) &&
+          marked(
+            nodes.find((row) => row.node === 'trainer/pauser'),
+            'PAUSED',
+          ),
+        'the page to mark the paused and the hung node',
+      );
+      // Its state cell: the state it pushed, and the badge.
+      expect(tables.nodes.find((row) => row.node === 'trainer/pauser')?.cells[2]).toBe('pausedPAUSED');
+      expect(tables.nodes.filter((row) => row.text.includes('HUNG')).map((row) => row.node)).toEqual(['trainer/stuck']);
+      expect(tables.nodesSummary).toMatch(/1 hung · 1 paused/);
     },
     60_000,
   );
