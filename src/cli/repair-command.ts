@@ -35,6 +35,15 @@ pushing (at least 1 s): the exit status is 0 only when it answers 200 all that t
 one series written by two groups is the one whose grouping key lacks a label it sets in its body (a
 job-only group pushing instance="rep_0"), not the node that owns the series.
 
+A page that answers 200 is read as Prometheus reads it: a family or label name Prometheus cannot read (a
+protobuf push of a-b, or of a histogram carrying its own le label, which the gateway accepts even with
+its consistency check on) breaks it as surely as a 500, and the groups holding it are deleted. A group
+holding a catalog family with another type than the catalog's (another job's gauge index_miss_count)
+has every node's push of that family refused, or breaks the page with the check off: it is deleted too.
+Where a name is held two ways (two types, or a family named like another's samples), the group blamed is
+the odd one out: the catalog's type or family wins, else the way more groups hold it; a tie says so, and
+the way the gateway gathered first is kept.
+
 A node that keeps pushing a clashing type re-creates its group at its next push: fix its define(), or run
 the gateway with its consistency check on, which refuses the clashing push and costs only that family
 (the node holds it back, src/push/refused-families.ts).
@@ -43,7 +52,9 @@ ${CREDENTIALS_HELP}`;
 export function registerRepairCommand(program: Command, context: CommandContext): void {
   program
     .command('repair')
-    .description("delete the groups that make a gateway's /metrics fail (a type clash, a grouping value that is not UTF-8), so Prometheus scrapes it again")
+    .description(
+      "delete the groups that make a gateway's /metrics fail (a type clash, a grouping value that is not UTF-8, a name Prometheus cannot parse) or squat a catalog family, so Prometheus scrapes it again",
+    )
     .requiredOption('-g, --gateway <host:port>', 'the gateway (comma-separated for replicas; the spelling of PERSIA_METRICS_GATEWAY_ADDR)', parseGatewayOption)
     .option('-j, --job <name>', 'only groups of this job (default: whichever group breaks the page)')
     .option('--dry-run', 'show which groups break the page; delete nothing')
@@ -80,10 +91,11 @@ async function repair(flags: RepairFlags, context: CommandContext): Promise<numb
 function summary(sweep: GatewaySweep, dryRun: boolean, job: string | undefined): string {
   if (sweep.error !== undefined) return '';
   const before = sweep.scrapeBefore;
-  if (before?.ok === true) return `${sweep.gateway}: /metrics answers 200; nothing to repair\n`;
-  // The gateway's own words, every one pushed by someone: escaped, bounded (src/gateway/scrape-health.ts).
-  const error = escapeControl(before?.detail ?? '');
   const elsewhere = sweep.kept.filter((d) => d.verdict === 'breaks-scrape-other-job');
+  if (before?.ok === true && sweep.deletions.length === 0 && elsewhere.length === 0) return `${sweep.gateway}: /metrics answers 200; nothing to repair\n`;
+  // The gateway's own words, every one pushed by someone: escaped, bounded (src/gateway/scrape-health.ts).
+  // A page that answers 200 and parses can still have groups to repair: a catalog family held with another type (its pushes are refused).
+  const error = before?.ok === true ? "it parses, but the nodes' pushes of a catalog family are refused" : escapeControl(before?.detail ?? '');
   const lines = sweep.deletions.map((d) => `${sweep.gateway}:   ${groupName(d)}: ${(d.scrapeProblems ?? []).join('; ')}\n`);
   const count = sweep.deletions.length;
   let head = `${sweep.gateway}: /metrics answers ${before?.statusCode ?? '?'} (${error}); ${plural(count, 'group')}${job === undefined ? '' : ` of job ${quoted(job)}`} break${count === 1 ? 's' : ''} it${count === 0 ? '' : ':'}\n`;

@@ -38,10 +38,13 @@ its newest push; the other group is marked LEFT (a failover left it behind). A g
 not a node (keyed by job alone and publishing no push interval: a batch job's last result) is listed apart
 under "other groups", never stale. Exit code 1 also when a gateway could not be read, or when the gateways
 hold no node of the job.
-Each gateway's own /metrics (the page Prometheus scrapes) is probed too: one group pushed with a type
-that clashes with another group's, or with a grouping value that is not valid UTF-8, makes the whole
-page fail, so Prometheus sees nothing of any job there while every push is still accepted. Such a gateway
-is named with the groups that break it (see \`persia-metrics repair\`), and the exit code is 1.
+Each gateway's own /metrics (the page Prometheus scrapes) is probed too, and read as Prometheus reads
+it: one group pushed with a type that clashes with another group's, or with a grouping value that is not
+valid UTF-8, makes the whole page fail (500), and a family or label name Prometheus cannot read (a-b, an
+le label of a histogram's own) makes a 200 page Prometheus cannot parse: either way Prometheus sees
+nothing of any job there while every push is still accepted. A group holding a catalog family with
+another type (a gauge index_miss_count) has the nodes' pushes of that family refused. Such a gateway is
+named with the groups that break it (see \`persia-metrics repair\`), and the exit code is 1.
 `;
 
 export function registerStatusCommand(program: Command, context: CommandContext): void {
@@ -151,7 +154,8 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
     context.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
   }
   for (const g of failed) context.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
-  const blind = gateways.filter((g) => g.scrape !== undefined && !g.scrape.ok);
+  // A gateway whose page answers but where a group holds a catalog family with another type is broken too: for that family's pushes.
+  const blind = gateways.filter((g) => g.scrape !== undefined && (!g.scrape.ok || g.scrape.breakingGroups.length > 0));
   for (const g of blind) context.stderr.write(blindGateway(g));
   if (nodes.length === 0) {
     const others = otherGroups.length === 0 ? '' : ` (only ${plural(otherGroups.length, 'other group')}, not nodes)`;
@@ -170,8 +174,9 @@ function describeRead(read: GatewayRead): string {
 function blindGateway(read: GatewayRead): string {
   const scrape = read.scrape;
   if (scrape === undefined) return '';
-  const head =
-    scrape.statusCode === 0
+  const head = scrape.ok
+    ? `persia-metrics: error: gateway ${read.gateway} holds a catalog family with another type than the catalog's: the nodes' pushes of it are refused, or break its /metrics\n`
+    : scrape.statusCode === 0
       ? `persia-metrics: error: the /metrics page of gateway ${read.gateway} could not be read (${scrape.detail}): Prometheus may see none of its jobs\n`
       : `persia-metrics: error: gateway ${read.gateway} answers ${scrape.statusCode} on /metrics (${scrape.detail}): Prometheus scrapes nothing of any job there, though pushes are accepted\n`;
   const groups = scrape.breakingGroups.map((group) => `persia-metrics:   broken by group ${groupName(group)}: ${group.problems.join('; ')}\n`);

@@ -7,6 +7,7 @@
  * training process to 738 MiB).
  */
 import type { Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
@@ -28,6 +29,8 @@ export const ANSWER_LIMIT_BYTES = 64 * 1024;
 export const WHOLE_GATEWAY_LIMIT_BYTES = 256 * 2 ** 20;
 /** The 500 of `/metrics` lists each series it cannot expose (about 250 bytes each): 4 MiB names 16,000. */
 export const SCRAPE_ERROR_LIMIT_BYTES = 4 * 2 ** 20;
+/** A line of `/metrics` handed to a reader is cut here: a series line of a Pushgateway is a few hundred bytes. */
+export const LINE_LIMIT_CHARS = 2 ** 20;
 
 export interface ClientOptions {
   /**
@@ -136,17 +139,22 @@ export class GatewayClient implements GatewayTransport {
   }
 
   /**
-   * `/metrics`'s status, and its body only when it is not 200 (up to SCRAPE_ERROR_LIMIT_BYTES, the rest
-   * dropped): a 200 page is left unread. Rejects with a GatewayRequestError when nothing answers.
+   * `/metrics`'s status, and its body when it is not 200 (up to SCRAPE_ERROR_LIMIT_BYTES, the rest
+   * dropped). A 200 page is handed to `visitPage` line by line as it streams, never held (up to
+   * WHOLE_GATEWAY_LIMIT_BYTES, then `pageEnd` is 'too_large' and the rest is dropped unread); without a
+   * visitor it is left unread. Rejects with a GatewayRequestError when nothing answers.
    */
-  async scrapeStatus(): Promise<{ statusCode: number; body: string }> {
+  async scrapeStatus(visitPage?: (line: string) => void): Promise<{ statusCode: number; body: string; pageEnd?: ScanEnd }> {
     const url = `${this.endpoint.baseUrl}/metrics`;
     try {
       const response = await this.request('GET', url, { ...this.endpoint.headers });
       if (response.statusCode === 200) {
-        response.body.on('error', () => {}); // destroying an unread body reports an abort: expected here
-        response.body.destroy(); // the page itself is not needed
-        return { statusCode: 200, body: '' };
+        if (visitPage === undefined) {
+          response.body.on('error', () => {}); // destroying an unread body reports an abort: expected here
+          response.body.destroy(); // the page itself is not needed
+          return { statusCode: 200, body: '' };
+        }
+        return { statusCode: 200, body: '', pageEnd: await streamLines(response.body, visitPage, WHOLE_GATEWAY_LIMIT_BYTES) };
       }
       let body = '';
       for await (const chunk of response.body) {
@@ -171,17 +179,7 @@ export class GatewayClient implements GatewayTransport {
     try {
       const response = await this.request('GET', url, { ...this.endpoint.headers });
       if (response.statusCode !== 200) throw new PushHttpError('GET', url, response.statusCode, await readBounded(response, ANSWER_LIMIT_BYTES, 'GET', url));
-      let read = 0;
-      let pending = '';
-      for await (const chunk of response.body) {
-        const buffer = chunk as Buffer;
-        read += buffer.length;
-        const lines = (pending + buffer.toString('utf8')).split('\n');
-        pending = lines.pop() ?? '';
-        if (lines.some((line) => visit(line) === true)) return stop(response.body, 'stopped');
-        if (read > limitBytes) return stop(response.body, 'too_large');
-      }
-      return pending !== '' && visit(pending) === true ? 'stopped' : 'end';
+      return await streamLines(response.body, visit, limitBytes);
     } catch (error) {
       throw classify(error, 'GET', url, this.endpoint.timeoutSeconds);
     }
@@ -223,6 +221,47 @@ async function readBounded(response: Dispatcher.ResponseData, limitBytes: number
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Hands a body to `visit` line by line (a character split across chunks kept whole) until it returns true,
+ * the body ends, or `limitBytes` were read. Each chunk is searched once (a body without newlines costs
+ * linear time, not quadratic), and a line is handed over cut at LINE_LIMIT_CHARS: memory stays bounded by a
+ * line, whatever the page.
+ */
+async function streamLines(body: Dispatcher.ResponseData['body'], visit: (line: string) => boolean | void, limitBytes: number): Promise<ScanEnd> {
+  const decoder = new StringDecoder('utf8');
+  let read = 0;
+  let pending: string[] = [];
+  let pendingChars = 0;
+  const keep = (part: string): void => {
+    if (pendingChars >= LINE_LIMIT_CHARS) return;
+    const kept = part.slice(0, LINE_LIMIT_CHARS - pendingChars);
+    pending.push(kept);
+    pendingChars += kept.length;
+  };
+  const take = (): string => {
+    const line = pending.join('');
+    pending = [];
+    pendingChars = 0;
+    return line;
+  };
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    read += buffer.length;
+    const text = decoder.write(buffer);
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+      keep(text.slice(start, newline));
+      start = newline + 1;
+      if (visit(take()) === true) return stop(body, 'stopped');
+    }
+    keep(text.slice(start));
+    if (read > limitBytes) return stop(body, 'too_large');
+  }
+  keep(decoder.end());
+  const last = take();
+  return last !== '' && visit(last) === true ? 'stopped' : 'end';
 }
 
 function stop(body: { destroy(): unknown }, end: ScanEnd): ScanEnd {

@@ -7,21 +7,26 @@
  * `collected metric "epoch_loss" { label:<name:"instance" value:"y" > ... } is not a GAUGE`, with every
  * non-ASCII byte escaped (`\377`): the only place the gateway shows a label's exact bytes, since its JSON API
  * replaces invalid UTF-8 by U+FFFD and a DELETE to that spelling is answered 202 and deletes nothing.
+ * A page that answers 200 can fail too: text Prometheus cannot parse (exposition-check.ts) downs the
+ * target as surely as a 500.
  *
  * The request is GatewayClient.scrapeStatus() (client.ts); reading and matching it to groups is pure here,
  * the bytes' spellings in label-bytes.ts.
  */
-import { family, familyNames, firstValue, type ApiGroup } from './api.js';
+import { familyNames, firstValue, type ApiGroup } from './api.js';
 import type { GatewayClient } from './client.js';
+import { ExpositionCheck } from './exposition-check.js';
 import { asJsonShowsIt, exactGroupingPath, unescapeText } from './label-bytes.js';
-import { duplicateSeriesCulprits, suffixCollisionCulprits } from './series-collisions.js';
+import { catalogTypeCulprits, duplicateSeriesCulprits, suffixCollisionCulprits, typeClashCulprits } from './series-collisions.js';
 
 /**
  * Why the gateway cannot expose a series: a family with two types, a value that is not UTF-8, one series
  * from two groups (or twice from one), a family named like another's samples (`x_bucket` beside the
- * histogram `x`).
+ * histogram `x`), a line of a 200 page Prometheus cannot parse (exposition-check.ts), a catalog family
+ * held with another type (no page error of its own: the gateway refuses every node's push of that family
+ * with its consistency check on, and fails its page at the first one with it off).
  */
-export type ScrapeProblemKind = 'type-clash' | 'invalid-utf8' | 'duplicate' | 'suffix-collision' | 'other';
+export type ScrapeProblemKind = 'type-clash' | 'invalid-utf8' | 'duplicate' | 'suffix-collision' | 'unparsable' | 'catalog-type' | 'other';
 
 export interface ScrapeProblem {
   readonly metric: string;
@@ -40,7 +45,7 @@ export interface ScrapeProblem {
 export interface ScrapeHealth {
   readonly ok: boolean;
   readonly statusCode: number;
-  /** What the gateway answered instead of its page: its error lines, raw (escape before showing), at most DETAIL_CHARS; empty when ok. */
+  /** What the gateway answered instead of its page (its error lines), or what in its 200 page does not parse: raw (escape before showing), at most DETAIL_CHARS; empty when ok. */
   readonly detail: string;
   readonly problems: readonly ScrapeProblem[];
 }
@@ -56,11 +61,17 @@ export interface BrokenGroup {
   readonly reasons: readonly string[];
 }
 
-/** Probes `/metrics` once; rejects only when the gateway cannot be reached (a GatewayRequestError). */
+/**
+ * Probes `/metrics` once, reading a 200 page as Prometheus would (exposition-check.ts): a page whose text
+ * does not parse is as broken as a 500. Rejects only when the gateway cannot be reached (a GatewayRequestError).
+ */
 export async function probeScrape(client: GatewayClient): Promise<ScrapeHealth> {
-  const { statusCode, body } = await client.scrapeStatus();
-  if (statusCode === 200) return { ok: true, statusCode, detail: '', problems: [] };
-  return { ok: false, statusCode, detail: errorDetail(body), problems: parseScrapeErrors(body) };
+  const check = new ExpositionCheck();
+  const { statusCode, body } = await client.scrapeStatus((line) => check.line(line));
+  if (statusCode !== 200) return { ok: false, statusCode, detail: errorDetail(body), problems: parseScrapeErrors(body) };
+  if (check.problems.length === 0) return { ok: true, statusCode, detail: '', problems: [] };
+  const texts = [...new Set(check.problems.map((problem) => `${problem.metric}: ${problem.text}`))];
+  return { ok: false, statusCode, detail: `text Prometheus cannot parse: ${errorDetail(texts.join('\n'))}`, problems: check.problems };
 }
 
 /** How much of the gateway's error text is kept to show: a few of its lines (each names one series). */
@@ -132,7 +143,10 @@ export function parseScrapeErrors(body: string): ScrapeProblem[] {
  * disagrees with the first type it gathered, which may be the right one (a catalog family sent untyped by
  * another program, gathered first): the family's groups are compared instead, and the ones whose type is
  * not `expectedType(family)` (the catalog's, passed in from above this layer), or for a family the catalog
- * does not know, not the type most of them use (a tie: the type the gateway kept), are the breaking ones.
+ * does not know, not the type most of them use (a tie: the type the gateway kept, and the reason says it
+ * was a tie), are the breaking ones: oddOnesOut (series-collisions.ts), the rule a name collision is judged
+ * by too. When every group holds the family with one type, one group's push put a sample of another type
+ * in it (a protobuf GAUGE family carrying a counter value): the group holding that series is the one.
  */
 export function groupsBreakingScrape(
   groups: readonly ApiGroup[],
@@ -148,16 +162,13 @@ export function groupsBreakingScrape(
   };
   const clashing = new Set<string>();
   for (const problem of problems) {
-    if (problem.kind === 'type-clash') {
+    const wrongTypes = problem.kind === 'type-clash' ? typeClashCulprits(groups, problem, expectedType(problem.metric)) : [];
+    if (wrongTypes.length > 0) {
       if (clashing.has(problem.metric)) continue;
       clashing.add(problem.metric);
-      const catalogType = expectedType(problem.metric);
-      const { want, wrong } = wrongTypeGroups(groups, problem, catalogType);
-      for (const [group, type] of wrong) {
-        const labels = group.labels ?? {};
-        const reason = `${problem.metric} pushed as ${type}; expected ${want}, ${catalogType === undefined ? 'the type its other groups use' : "the catalog's type"}`;
-        const path = jsonPath(labels);
-        if (path !== undefined) add(labels, path, problem, reason); // a group that is not UTF-8 is named by its own problem
+      for (const { group, reason } of wrongTypes) {
+        const path = jsonPath(group.labels ?? {});
+        if (path !== undefined) add(group.labels ?? {}, path, problem, reason); // a group that is not UTF-8 is named by its own problem
       }
       continue;
     }
@@ -182,7 +193,12 @@ export function groupsBreakingScrape(
     });
     const holder = holders.sort((a, b) => Object.keys(b.labels ?? {}).length - Object.keys(a.labels ?? {}).length)[0];
     if (holder === undefined) continue;
-    add(holder.labels ?? {}, seriesPath(holder, problem), problem, problem.kind === 'invalid-utf8' ? notUtf8Reason(holder, problem) : problem.text);
+    add(holder.labels ?? {}, seriesPath(holder, problem), problem, holderReason(holder, problem));
+  }
+  // A catalog family held with another type breaks every node's push of it (check on) or the page once one is pushed (off).
+  for (const { group, problem, reason } of catalogTypeCulprits(groups, expectedType)) {
+    const path = jsonPath(group.labels ?? {});
+    if (path !== undefined && found.get(path)?.problems.some((p) => p.metric === problem.metric) !== true) add(group.labels ?? {}, path, problem, reason);
   }
   return [...found].map(([exactPath, entry]) => ({ labels: entry.labels, exactPath, problems: entry.problems, reasons: fewReasons([...entry.reasons]) }));
 }
@@ -203,29 +219,21 @@ function seriesPath(group: ApiGroup, problem: ScrapeProblem): string {
   return exactGroupingPath(new Map(Object.keys(group.labels ?? {}).map((name) => [name, problem.labels.get(name) ?? new Uint8Array()] as const)));
 }
 
+/** Why the group holding a series the gateway (or Prometheus) cannot read breaks the page. */
+function holderReason(group: ApiGroup, problem: ScrapeProblem): string {
+  if (problem.kind === 'invalid-utf8') return notUtf8Reason(group, problem);
+  if (problem.kind === 'unparsable') return `${problem.metric}: ${problem.text}, so Prometheus cannot parse the gateway's page`;
+  // Every group holds the family with one type: this group's push put a sample of another type in it.
+  const type = /is not a ([A-Z]+)/.exec(problem.text)?.[1];
+  if (problem.kind === 'type-clash' && type !== undefined) return `${problem.metric} is typed ${type} but holds a sample of another type`;
+  return problem.text;
+}
+
 /** Which value is not UTF-8: a grouping value (the group's key), or one its body sets (the gateway's line names the label). */
 function notUtf8Reason(group: ApiGroup, problem: ScrapeProblem): string {
   const label = /label named "((?:[^"\\]|\\.)*)" whose value is not/.exec(problem.text)?.[1];
   if (label === undefined || label in (group.labels ?? {})) return 'a grouping value is not valid UTF-8';
   return `the value of ${label} in ${problem.metric} (set in its body, not in its grouping key) is not valid UTF-8`;
-}
-
-/** The groups holding the clashing family with another type than the expected one (see groupsBreakingScrape). */
-function wrongTypeGroups(groups: readonly ApiGroup[], problem: ScrapeProblem, expected: string | undefined): { want: string; wrong: Array<[ApiGroup, string]> } {
-  const typeIn = (group: ApiGroup): string => {
-    const type = (family(group, problem.metric) as { type?: unknown } | undefined)?.type;
-    return typeof type === 'string' ? type.toUpperCase() : '';
-  };
-  const holders = groups.filter((group) => family(group, problem.metric) !== undefined);
-  const kept = /is not a ([A-Z]+)/.exec(problem.text)?.[1] ?? '';
-  let want = expected?.toUpperCase();
-  if (want === undefined) {
-    const counts = new Map<string, number>();
-    for (const group of holders) counts.set(typeIn(group), (counts.get(typeIn(group)) ?? 0) + 1);
-    want = [...counts].sort(([a, x], [b, y]) => y - x || (a === kept ? -1 : b === kept ? 1 : 0))[0]?.[0] ?? kept;
-  }
-  const target = want;
-  return { want: target, wrong: holders.filter((group) => typeIn(group) !== target).map((group) => [group, typeIn(group)]) };
 }
 
 /** The exact DELETE paths of a group the JSON API shows with U+FFFD, from the scrape's 500 (none when it does not name it). */

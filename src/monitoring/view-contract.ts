@@ -298,7 +298,7 @@ export interface UnscrapableGateway {
   readonly gateway: string;
   /** Prometheus's scrape jobs whose target it is and that see it down; empty when only the probe found it. */
   readonly scrapeJobs: readonly string[];
-  /** What the view's probe of its /metrics found (statusCode 0: not read); null when the view does not probe it. */
+  /** What the view's probe of its /metrics found (statusCode 0: not read; a 200 with a detail: text Prometheus cannot parse); null when the view does not probe it. */
   readonly probe: { readonly statusCode: number; readonly detail: string } | null;
   readonly breakingGroups: readonly BreakingGroupShown[];
   /** The command that deletes the breaking groups. */

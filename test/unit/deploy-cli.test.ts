@@ -274,6 +274,8 @@ describe('status (fake gateway)', () => {
 
   beforeAll(async () => {
     gateway = await listen((req, res) => {
+      // status reads the scrape page as Prometheus does: an empty page parses (this fake serves no series).
+      if (req.url === '/metrics') return void res.end('');
       res.setHeader('content-type', 'application/json');
       res.end(
         JSON.stringify({

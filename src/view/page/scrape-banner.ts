@@ -15,7 +15,8 @@ function text<K extends keyof HTMLElementTagNameMap>(tag: K, content: string, cl
 function probeText(gateway: UnscrapableGateway): string {
   const probe = gateway.probe;
   if (probe === null) return '';
-  if (probe.statusCode === 200) return " Its /metrics answers the view's probe: what fails is between Prometheus and it (network, scrape timeout).";
+  // The probe reads a 200 page as Prometheus would (src/gateway/exposition-check.ts): a detail says what does not parse.
+  if (probe.statusCode === 200 && probe.detail === '') return " Its /metrics answers the view's probe: what fails is between Prometheus and it (network, scrape timeout).";
   if (probe.statusCode === 0) return ` The view could not read its /metrics either (${probe.detail}).`;
   return ` Its /metrics answers ${probe.statusCode} (${probe.detail}), though pushes to it are still accepted.`;
 }
@@ -49,7 +50,7 @@ function gatewayBlock(gateway: UnscrapableGateway): HTMLElement {
       text('code', gateway.repair),
       ` deletes ${gateway.breakingGroups.length === 1 ? 'it' : 'them'}; a node that keeps pushing a clashing type re-creates its group (fix its define()).`,
     );
-  } else if (gateway.probe === null || gateway.probe.statusCode !== 200) {
+  } else if (gateway.probe === null || gateway.probe.statusCode !== 200 || gateway.probe.detail !== '') {
     fix.append('If it is up, ', text('code', `${gateway.repair} --dry-run`), ' names the groups that break its /metrics, and without --dry-run deletes them.');
   }
   if (fix.childNodes.length > 0) block.append(fix);
