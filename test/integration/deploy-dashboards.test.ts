@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { substituteGrafanaVariables } from '../../src/monitoring/dashboard-model.js';
 import { dashboardExpressions } from '../../src/deploy/grafana/dashboard-json.js';
 import { requireBinary } from '../helpers/binaries.js';
@@ -37,17 +38,12 @@ describe.skipIf(!ready || !existsSync(MAIN))('dashboards against real Prometheus
 
   beforeAll(async () => {
     gateway = await startPushgateway({ extraArgs: ['--push.disable-consistency-check'] });
-    // Like the shipped prometheus.yml: a persia_gateway_* scrape job with honor_labels and persia_job.
+    // Like the shipped prometheus.yml: a persia_gateway_* scrape job of the job's gateway, its label handling.
     prometheus = await startPrometheus({
       scrapeTargets: [],
       scrapeIntervalSeconds: 1,
       ruleFiles: [join(RULES, 'persia-alerts.yml'), join(RULES, 'persia-recording.yml')],
-      extraScrapeConfigsYaml: `
-        - job_name: persia_gateway_static
-          honor_labels: true
-          static_configs:
-            - targets: ['${gateway.address}']
-              labels: {persia_job: '${JOB}'}`,
+      extraScrapeConfigsYaml: staticGatewayScrapeJobYaml('persia_gateway_static', [gateway.address], JOB),
     });
     const config = join(dir, 'global_config.yaml');
     writeFileSync(config, `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${JOB}\n  push_interval_seconds: 1\n`);

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { renderAlertRules } from '../../src/deploy/prometheus/rule-files.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../src/monitoring/health.js';
@@ -69,7 +70,8 @@ describe.skipIf(!servers)('a push that breaks the gateway page: check off (as sh
     prometheus = await startPrometheus({
       scrapeIntervalSeconds: 1,
       ruleFiles: [rules],
-      extraScrapeConfigsYaml: `- job_name: ${scrapeJob}\n  honor_labels: true\n  static_configs:\n    - targets: ["${gateway.address}"]\n      labels: { persia_job: clash }\n`,
+      // A gateway several jobs share (clash, a neighbour): no job label, so each job's groups are kept.
+      extraScrapeConfigsYaml: staticGatewayScrapeJobYaml(scrapeJob, [gateway.address]),
     });
     await pushNeighbour(gateway);
     await scraped(prometheus, 'neighbour_value', 'the neighbour is scraped before the clash');

@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { dashboardDefs } from '../../src/monitoring/dashboards.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
 import { substituteGrafanaVariables } from '../../src/monitoring/dashboard-model.js';
@@ -189,13 +190,8 @@ describe.skipIf(!ready || !existsSync(MAIN))('long-term store: Prometheus remote
       remoteWriteUrl: victoria.remoteWriteUrl,
       // Some panels read recorded series: those are remote-written like scraped ones.
       ruleFiles: [join(ROOT, 'config/prometheus/rules/persia-recording.yml')],
-      // Like the shipped prometheus.yml: a persia_gateway_* scrape job with honor_labels and persia_job.
-      extraScrapeConfigsYaml: `
-        - job_name: ${SCRAPE_JOB}
-          honor_labels: true
-          static_configs:
-            - targets: ['${gateway.address}']
-              labels: {persia_job: '${JOB}'}`,
+      // Like the shipped prometheus.yml: a persia_gateway_* scrape job of the job's gateway, its label handling.
+      extraScrapeConfigsYaml: staticGatewayScrapeJobYaml(SCRAPE_JOB, [gateway.address], JOB),
     });
     const config = join(dir, 'global_config.yaml');
     writeFileSync(config, `PersiaMetricsConfig:\n  enable_metrics: true\n  job_name: ${JOB}\n  push_interval_seconds: 1\n  delete_on_shutdown: true\n`);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { freePort } from '../../src/local-stack/free-port.js';
 import { renderLocalScrapeConfig } from '../../src/local-stack/local-scrape-config.js';
 import { spawnManaged, waitUntilReady, type ManagedProcess } from '../../src/local-stack/managed-process.js';
@@ -29,6 +30,9 @@ const TEST_PASSWORD_BCRYPT = '$2b$04$/v.qdxCOShH53/HNGM5Sq.8LrDZMc7/uNx6yTPi/oVy
 
 const RULES = join(import.meta.dirname, '../../config/prometheus/rules');
 const JOB = 'view_it';
+/** A 300-character name of the given kind (a job, an instance). */
+const longName = (prefix: string): string => `${prefix}${'abcdefghijklmnopqrstuvwxyz0123456789_'.repeat(9)}`.slice(0, 300);
+const LONG_JOB = longName('job_');
 const SIMULATED_NODES = [
   ['trainer', 'rep_0'],
   ['trainer', 'rep_1'],
@@ -130,13 +134,13 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
     const ruleFiles = readdirSync(RULES)
       .filter((file) => file.endsWith('.yml') && !file.endsWith('.test.yml'))
       .map((file) => join(RULES, file));
-    // Like the shipped prometheus.yml: a persia_gateway_* scrape job with honor_labels and persia_job.
-    const scrape = `
-      - job_name: persia_gateway_static
-        honor_labels: true
-        static_configs:
-          - targets: ['${gateway.address}']
-            labels: {persia_job: '${JOB}'}`;
+    // Like the shipped prometheus.yml: a persia_gateway_* scrape job of the job's gateway, its label handling.
+    // The long job of the layout test below shares the gateway: a second target of it, labelled with that job,
+    // keeps its groups (each target keeps its own job's only).
+    const scrape = [
+      staticGatewayScrapeJobYaml('persia_gateway_static', [gateway.address], JOB),
+      staticGatewayScrapeJobYaml('persia_gateway_static_long', [gateway.address], LONG_JOB),
+    ].join('');
     writeFileSync(join(dir, 'prometheus.yml'), renderLocalScrapeConfig({ scrapeTargets: [], scrapeIntervalSeconds: 1, ruleFiles, extraScrapeConfigsYaml: scrape }));
     await startPrometheus();
 
@@ -266,9 +270,8 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view in chromiu
   it('fits a 1,440 px window whatever the names: a 300-character job and instance widen neither the pickers, the table nor a chart legend', async () => {
     // Found by a new-user session: one long job name anywhere in Prometheus made the job picker 2,756 px wide
     // on every page, pushing the window picker and the "updated" line off-screen.
-    const name = (prefix: string) => `${prefix}${'abcdefghijklmnopqrstuvwxyz0123456789_'.repeat(9)}`.slice(0, 300);
-    const longJob = name('job_');
-    const longInstance = name('host_');
+    const longJob = LONG_JOB;
+    const longInstance = longName('host_');
     const pushed = await fetch(`${gateway.url}/metrics/job/${longJob}/role/trainer/instance/${longInstance}`, {
       method: 'PUT',
       body: '# TYPE persia_node_state gauge\npersia_node_state{state="running"} 1\n',

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticGatewayScrapeJobYaml } from '../../src/deploy/prometheus/gateway-series.js';
 import { startPrometheus, type RunningPrometheus } from '../../src/local-stack/prometheus-process.js';
 import { startPushgateway, type RunningPushgateway } from '../../src/local-stack/pushgateway-process.js';
 import { spawnManaged, type ManagedProcess } from '../../src/local-stack/managed-process.js';
@@ -88,7 +89,7 @@ describe.skipIf(!ready || !existsSync(CLI_MAIN))('persia-metrics view: a gateway
     gateway = await startPushgateway({ extraArgs: ['--push.disable-consistency-check'] });
     prometheus = await startPrometheus({
       scrapeIntervalSeconds: 1,
-      extraScrapeConfigsYaml: `- job_name: ${GATEWAY_SCRAPE_JOB_PREFIX}clash\n  honor_labels: true\n  static_configs:\n    - targets: ["${gateway.address}"]\n      labels: { persia_job: clash }\n`,
+      extraScrapeConfigsYaml: staticGatewayScrapeJobYaml(`${GATEWAY_SCRAPE_JOB_PREFIX}clash`, [gateway.address], 'clash'),
     });
     browser = await launchChromium();
     ({ view, page } = await viewPage(prometheus.url, ['--gateway', gateway.address]));
