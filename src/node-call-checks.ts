@@ -3,13 +3,46 @@
  * stops: plain JavaScript callers can pass anything, and each mistake is a typed error naming the call and
  * the argument, not a TypeError from deep inside.
  */
+import { didYouMean } from './config/suggest.js';
 import { describeValue } from './config/yaml-document.js';
 import { ConfigError, ReentrantCallError } from './errors.js';
 import { NODE_STATES, type NodeState } from './metrics/catalog.js';
 import { currentExtraSource } from './push/extra-sources.js';
+import type { StartNodeMetricsInput } from './node-metrics.js';
+
+/** Every key startNodeMetrics() reads; the compiler keeps this list complete. */
+const START_KEYS = Object.keys({
+  file: true,
+  env: true,
+  options: true,
+  optionsOrigin: true,
+  extraSources: true,
+  logger: true,
+  transport: true,
+  progress: true,
+  catalog: true,
+} satisfies Record<keyof StartNodeMetricsInput, true>);
+
+/**
+ * startNodeMetrics()'s argument: an object (or nothing) of known keys. A plain JavaScript caller's `option:`
+ * or `fil:` was ignored, so the node started with default role, job and instance and no word said.
+ */
+export function checkStartInput(input: unknown): void {
+  refuseNonObject(input, '');
+  if (input !== undefined) refuseUnknownKeys(input as object, START_KEYS, 'startNodeMetrics()');
+  refuseNonObject((input as StartNodeMetricsInput | undefined)?.options, 'options');
+}
+
+/** A key of `value` that is none of `known`: ConfigError naming it and the closest known key. */
+export function refuseUnknownKeys(value: object, known: readonly string[], source: string, prefix = ''): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    throw new ConfigError({ source, path: `${prefix}${key}` }, `one of the keys ${known.join(', ')}`, `unknown key "${key}"`, didYouMean(key, known));
+  }
+}
 
 /** `startNodeMetrics(null)` or `{ options: 5 }`: ConfigError naming the argument (undefined is "not given"). */
-export function refuseNonObject(value: unknown, path: string): void {
+function refuseNonObject(value: unknown, path: string): void {
   if (value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))) return;
   throw new ConfigError({ source: 'startNodeMetrics()', path }, 'an object (or nothing)', describeValue(value));
 }

@@ -30,7 +30,7 @@ import { createGatewayTransport } from './gateway/create-transport.js';
 import type { EndpointOptions, GatewayAccess } from './gateway/endpoint.js';
 import { describeLeaveFailure, describeMove } from './gateway/replica-messages.js';
 import type { GatewayTransport } from './gateway/transport.js';
-import { checkNodeState, checkPauseWork, refuseInsideSource, refuseNonObject, shutdownDeadline } from './node-call-checks.js';
+import { checkNodeState, checkPauseWork, checkStartInput, refuseInsideSource, shutdownDeadline } from './node-call-checks.js';
 
 export type { NodeState };
 
@@ -76,8 +76,7 @@ export class NodeMetrics {
 
   constructor(input: StartNodeMetricsInput = {}) {
     // Plain JavaScript callers can pass anything: a typed error here instead of a TypeError from inside loadConfig.
-    refuseNonObject(input, '');
-    refuseNonObject(input.options, 'options');
+    checkStartInput(input);
     this.config = loadConfig(input);
     const options = this.config.options;
     this.groupingKey = groupingKeyFor(options);

@@ -17,6 +17,7 @@
 import { constants } from 'node:os';
 import { describeValue } from './config/yaml-document.js';
 import { ConfigError } from './errors.js';
+import { refuseUnknownKeys } from './node-call-checks.js';
 
 export interface Shutdownable {
   shutdown(): Promise<void>;
@@ -115,6 +116,7 @@ function checkArguments(target: unknown, options: unknown): void {
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new ConfigError(where('options'), 'an object { signals, exit, log }', describeValue(options));
+  refuseUnknownKeys(options, ['signals', 'exit', 'log'], 'handleShutdownSignals()', 'options.');
   const { signals, exit, log } = options as Record<string, unknown>;
   if (signals !== undefined) {
     const known = (name: unknown) => typeof name === 'string' && name in constants.signals && !UNCATCHABLE.has(name);

@@ -9,7 +9,7 @@ import { redactUrl, type GatewayAddress } from '../gateway/address.js';
 import { OPTION_BY_KEY, OPTION_TABLE, expectedValue, type MetricsOptions, type OptionSpec, type ParsedOptions, type ValueSource } from './options.js';
 import { emptyVariableError, EMPTY_IS_AN_ERROR, parseEnvText, unknownVariableWarnings } from './environment.js';
 import { sectionEntries, type SectionEntry } from './persiaml-layout.js';
-import { closestKey } from './suggest.js';
+import { didYouMean } from './suggest.js';
 import { clearTextCredentialWarnings, crossOptionWarnings, describeOrigin } from './warnings.js';
 import { clipText, describeValue, parseMetricsSection, readConfigText, type MetricsSection } from './yaml-document.js';
 
@@ -93,8 +93,7 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
     const spec = OPTION_TABLE.find((candidate) => candidate.property === property);
     if (spec === undefined) {
       const known = OPTION_TABLE.map((candidate) => candidate.property);
-      const hint = closestKey(property, known);
-      throw new ConfigError({ source: 'options', path: property }, `one of the known options`, 'an unknown option', hint && `did you mean ${hint}?`);
+      throw new ConfigError({ source: 'options', path: property }, `one of the known options`, 'an unknown option', didYouMean(property, known));
     }
     const location = { source: 'options', path: property };
     locations[property] = location;
@@ -138,13 +137,8 @@ function fileOption(section: MetricsSection, entry: SectionEntry): OptionSpec {
   const location = { source: section.file, path: [...section.path, key].join('.'), line: section.lineOf(entry.written) };
   if (spec === undefined) {
     const known = OPTION_TABLE.filter((candidate) => candidate.inFile).map((candidate) => candidate.key);
-    const suggestion = closestKey(entry.written, known);
-    throw new ConfigError(
-      location,
-      'a known option',
-      `unknown key "${key}"`,
-      suggestion ? `did you mean "${suggestion}"?` : `known keys: ${known.join(', ')}; run \`persia-metrics explain\``,
-    );
+    const hint = didYouMean(entry.written, known, (near) => `"${near}"`);
+    throw new ConfigError(location, 'a known option', `unknown key "${key}"`, hint ?? `known keys: ${known.join(', ')}; run \`persia-metrics explain\``);
   }
   if (spec.secret) {
     // Refused before its value is looked at or echoed: the file is shared by every node and often committed.

@@ -1,5 +1,14 @@
 /** "Did you mean …?" for misspelled keys: PersiaML's own example writes `push_interval_sec`. */
 
+/**
+ * The hint of an error about an unknown key: `did you mean <closest>?`, the closest known key shown by `show`
+ * (quoted for a file's keys); undefined when none is close.
+ */
+export function didYouMean(input: string, candidates: readonly string[], show: (key: string) => string = (key) => key): string | undefined {
+  const near = closestKey(input, candidates);
+  return near === undefined ? undefined : `did you mean ${show(near)}?`;
+}
+
 export function closestKey(input: string, candidates: readonly string[]): string | undefined {
   const normalized = input.toLowerCase().replace(/-/g, '_');
   let best: { key: string; score: number } | undefined;

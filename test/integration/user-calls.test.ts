@@ -108,6 +108,52 @@ setInterval(() => undefined, 1000);
     expect(await nanCount(job)).toBe(2);
   });
 
+  it('a misspelt key (option, fil, signal) is refused with the closest key named, and nothing is pushed (found by a new-user session)', async () => {
+    const job = 'calls_typo_keys';
+    const exit = await runUserProgram(
+      `
+import { startNodeMetrics, handleShutdownSignals } from 'persia-metrics';
+const tries = [
+  () => startNodeMetrics({ option: { role: 'server', instance: 's0' }, options: { gatewayAddr: '${gateway.address}' } }),
+  () => startNodeMetrics({ fil: 'does-not-exist.yaml' }),
+  () => startNodeMetrics({ optionz: {}, zzzzzzzz: 1 }),
+];
+for (const attempt of tries) {
+  try {
+    await attempt().shutdown();
+    console.log('accepted');
+  } catch (error) {
+    console.log(\`refused \${error.code} \${error.path} | \${error.message}\`);
+  }
+}
+const metrics = startNodeMetrics({ options: { pushIntervalSeconds: 60 } });
+try {
+  handleShutdownSignals(metrics, { signal: ['SIGTERM'] });
+  console.log('accepted');
+} catch (error) {
+  console.log(\`refused \${error.code} \${error.path} | \${error.message}\`);
+}
+await metrics.shutdown();
+`,
+      { env: nodeEnv(gateway.address, job) },
+    );
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout).not.toContain('accepted');
+    const refused = exit.stdout.trim().split('\n');
+    expect(refused.map((line) => line.split(' | ')[0])).toEqual([
+      'refused PERSIA_CONFIG_INVALID option',
+      'refused PERSIA_CONFIG_INVALID fil',
+      'refused PERSIA_CONFIG_INVALID optionz',
+      'refused PERSIA_CONFIG_INVALID options.signal',
+    ]);
+    expect(refused[0]).toMatch(/startNodeMetrics\(\): option: expected one of the keys file, .*found unknown key "option" \(did you mean options\?\)/);
+    expect(refused[1]).toMatch(/\(did you mean file\?\)/);
+    expect(refused[3]).toMatch(/handleShutdownSignals\(\): options\.signal: .*\(did you mean signals\?\)/);
+    // Only the one node started right reached the gateway: none with the misspelt option's role.
+    const groups = (await gateway.groups()).filter((group) => group.labels['job'] === job);
+    expect(groups.map((group) => group.labels['role'])).toEqual(['trainer']);
+  });
+
   it('flush() and shutdown() from inside an extra source reject with PERSIA_REENTRANT_CALL at once; the outer calls settle', async () => {
     const job = 'calls_reentrant';
     const exit = await runUserProgram(
