@@ -172,9 +172,8 @@ export class NodeMetrics {
   }
 
   /**
-   * The node's state (persia_node_state): init, running, paused, error or stopping. `paused` says it stopped
-   * stepping on purpose (a checkpoint, an evaluation): not hung (PersiaNodeHung, `status`, the view) and not
-   * scored as slow; back to `running`, its progress age counts from then. Anything else throws ConfigError.
+   * The node's state (persia_node_state; `paused`: it stopped stepping on purpose, so it is not hung); back to
+   * `running`, its progress age counts from then. A state outside NODE_STATES throws ConfigError.
    */
   setState(state: NodeState): void {
     const next = checkNodeState(state);

@@ -129,11 +129,7 @@ export function nodeCondition(state: string | undefined, ageSeconds: number | un
 /** The state a node pushes while it trains (src/node-metrics.ts): only such a node can be hung. */
 export const RUNNING_STATE = 'running';
 
-/**
- * The state a node pushes while it stopped stepping on purpose (NodeMetrics.paused(): a checkpoint, an
- * evaluation, a data refill): not hung, and not scored as slow for a window that holds the pause
- * (health.ts, ofTrainingWindow). One of the catalog's NODE_STATES (src/metrics/node-own-metrics.ts).
- */
+/** The state of a node that stopped stepping on purpose (NodeMetrics.paused(): a checkpoint): never hung (health.ts, unlessPausedWithin). */
 export const PAUSED_STATE = 'paused';
 
 /**
