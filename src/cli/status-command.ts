@@ -10,7 +10,7 @@ import { GatewayClient } from '../gateway/client.js';
 import { gatewayEndpoint, type GatewayEndpoint } from '../gateway/endpoint.js';
 import { exactGroupingPaths, probeScrape, type ScrapeHealth } from '../gateway/scrape-health.js';
 import { scrapeDiagnosis, type ScrapeDiagnosis } from '../discovery/scrape-diagnosis.js';
-import { FALLBACK_STALE_SECONDS, nodePaused } from '../monitoring/health.js';
+import { FALLBACK_STALE_SECONDS, nodePaused, sparePausedJob } from '../monitoring/health.js';
 import { DEFAULT_MONITORING_OPTIONS } from '../monitoring/options.js';
 import { extraGroupingLabels, formatAge, markMovedNodes, type NodeStatus, type OtherGroupStatus, readJobGroups, shownInstance } from '../discovery/gateway-status.js';
 import { runAction } from './kit/action.js';
@@ -145,7 +145,8 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
   if (failed.length === gateways.length) {
     throw new StatusError(failed.map((g) => g.error).join('; '));
   }
-  const nodes = markMovedNodes(read);
+  // Every replica's nodes first: a paused trainer on one spares its waiting peers on the others.
+  const nodes = sparePausedJob(markMovedNodes(read));
   if (flags.json) {
     context.stdout.write(`${JSON.stringify({ job, gateways, nodes, otherGroups }, null, 2)}\n`);
   } else {

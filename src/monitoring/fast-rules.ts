@@ -11,7 +11,8 @@
  *   itself (persia_node_progress_age_seconds, src/metrics/progress.ts), on its own clock, so one scraped
  *   sample tells. Before its first step a node expected to progress counts from its start; any other publishes no age.
  *   A node paused on purpose (state `paused`, NodeMetrics.paused(): a checkpoint, an evaluation) is not running,
- *   so not hung; back to running, its age counts from the resume.
+ *   so not hung; back to running, its age counts from the resume. Its job's other nodes wait for it (a
+ *   middleware node gets no batch while the trainers checkpoint): none is hung until one window after the pause.
  * - PersiaNodeDown: a node whose last push, as Prometheus scraped it, was already `downAfterIntervals` of
  *   its own intervals old (SIGKILL, a lost host). Measured at the scrape (`timestamp()`), so a slow scrape or
  *   rule evaluation never makes a live node look old; a node whose last push said `stopping` shut down
@@ -31,7 +32,7 @@
  * its window (health.ts, ofRunningIncarnation); the time-per-batch scores also those paused within it (unlessPausedWithin).
  */
 import { ofRunningIncarnation, unlessPausedWithin } from './health.js';
-import { STOPPING_STATE } from './view-contract.js';
+import { PAUSED_STATE, STOPPING_STATE } from './view-contract.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, NODE_NAME, NODE_ROLE, type RecordingRule, type RuleGroup } from './rule-model.js';
 import { BATCH_TIME_COSTS, referenceRule, slowdownRule, TIME_COST_GAUGES } from './straggler-rules.js';
@@ -120,14 +121,16 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
       expr:
         `${PROGRESS_AGE_METRIC} > ${hungAfterIntervals(hang)} * persia_node_push_interval_seconds\n` +
         `  and ignoring (state) (persia_node_state{state="${RUNNING_STATE}"} == 1)\n` +
-        `  and (${PUSH_AGE_AT_SCRAPE} <= ${down} * persia_node_push_interval_seconds)`,
+        `  and (${PUSH_AGE_AT_SCRAPE} <= ${down} * persia_node_push_interval_seconds)\n` +
+        // Its peers wait for a paused node (no batch while the trainers checkpoint): none is hung until a window after the pause.
+        `  unless on (job) (max by (job) (max_over_time(persia_node_state{state="${PAUSED_STATE}"}[${w}])) == 1)`,
       severity: 'critical',
       summary: `${NODE} is hung: it pushes but makes no progress`,
       description:
         `It keeps pushing and says it is running, but neither persia_node_steps_total nor any of its time-cost counts has risen ` +
         `for ${hang} of its push intervals or more (${PROGRESS_AGE_METRIC}): a deadlock, a collective or an RPC that never returns. ` +
         'In synchronous training its peers wait for it: look at its stack first. A pause on purpose (a checkpoint, an evaluation) is no hang: ' +
-        'mark it with metrics.paused(fn) (state paused): the node is then not called hung while it lasts.',
+        "mark it with metrics.paused(fn) (state paused): neither the node nor its job's nodes that wait for it are then called hung.",
     },
     {
       alert: DOWN_ALERT,

@@ -73,6 +73,7 @@ export {
   nodeKey,
   nodePaused,
   nodeRole,
+  sparePausedJob,
   PAUSED_STATE,
   ROLE_FAMILIES,
   rolesOfFamilies,

@@ -1,7 +1,7 @@
 /**
  * promtool cases for a node paused on purpose (state `paused`, NodeMetrics.paused(): a checkpoint, an
  * evaluation): its progress age grows past the hang threshold, yet PersiaNodeHung stays silent, since only a
- * running node can be hung; and a window that holds its pause, with a tenth of its batches, gives it no time
+ * running node can be hung, and so it does for the nodes of its job that wait for it; and a window that holds its pause, with a tenth of its batches, gives it no time
  * per batch (health.ts, unlessPausedWithin), so PersiaStragglerNodeFast stays silent too, while its time
  * costs are still scored. Each has a twin that does the same without saying it paused, and fires.
  */
@@ -21,13 +21,15 @@ function pausedHangCase(options: MonitoringOptions, at: Sampling): RuleTestCase 
   const steps = Math.ceil((hungBy + 20 * p) / at.step);
   const end = `${Math.floor((steps * at.step) / at.evaluation) * at.evaluation}s`;
   const pauser = node('trainer', 'checkpointing');
-  const twin = node('trainer', 'stuck');
+  const twin = { job: 'unpaused', role: 'trainer', instance: 'stuck' };
   return {
     comment:
       `a node that stops stepping at ${pause}s inside metrics.paused() (its pushes say ${PAUSED_STATE}) is never hung, though its ${PROGRESS_AGE_METRIC} ` +
-      `passes the threshold; its twin, stopping at the same moment while it says ${RUNNING_STATE}, is hung by ${hungBy}s`,
+      `passes the threshold, nor is a node of its job that waits for it (${RUNNING_STATE}, no batch since); their twin in a job without a pause, ` +
+      `stopping at the same moment while it says ${RUNNING_STATE}, is hung by ${hungBy}s`,
     series: [
       ...pushingNode(at, { labels: pauser, interval: p, progressUntil: pause, pausedFrom: pause }, steps),
+      ...pushingNode(at, { labels: node('middleware', 'waiting'), interval: p, progressUntil: pause }, steps),
       ...pushingNode(at, { labels: twin, interval: p, progressUntil: pause }, steps),
     ],
     evals: [

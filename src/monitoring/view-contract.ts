@@ -163,6 +163,14 @@ export function nodePaused(node: { readonly condition: NodeCondition; readonly s
 }
 
 /**
+ * One job's nodes, none hung while one of them is paused: its peers wait for it (a middleware node gets no
+ * batch while the trainers save a checkpoint), as PersiaNodeHung spares them; a hang is called after the pause.
+ */
+export function sparePausedJob<T extends { readonly condition: NodeCondition; readonly state: string | undefined; readonly hung: boolean }>(nodes: readonly T[]): T[] {
+  return nodes.some(nodePaused) ? nodes.map((node) => (node.hung ? { ...node, hung: false } : node)) : [...nodes];
+}
+
+/**
  * A node is its whole grouping key (every label of its group, as the gateway stores it and Prometheus
  * scrapes it with honor_labels), not its role and instance: a group `…/instance/rep_1/shadow/x` is
  * another node than `…/instance/rep_1`, and neither can stand in for the other. `nodeKey` names one from

@@ -14,6 +14,7 @@ import {
   nodeCondition,
   nodeHung,
   nodeKey,
+  sparePausedJob,
   type NodeHealthRule,
   isNodeGroup,
   nodeRole,
@@ -254,7 +255,7 @@ export function groupRows(
     });
   }
   const roleRank = (role: string): number => (health.roles.includes(role) ? health.roles.indexOf(role) : health.roles.length);
-  const nodes = rows.sort(
+  const nodes = sparePausedJob(rows).sort(
     (a, b) =>
       roleRank(a.role) - roleRank(b.role) ||
       compareNatural(a.role, b.role) ||
