@@ -48,7 +48,7 @@ async function endJob(flags: EndJobFlags, context: CommandContext): Promise<numb
   const access = gatewayAccess(flags.config, flags.gateway, context);
   const sweeps = await sweepAll(
     gateways,
-    { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, access, plan: (groups, now) => planEndJob(groups, flags.job, now) },
+    { timeoutSeconds: flags.timeout, dryRun, json: flags.json === true, access, plan: (groups, now, _broken, exactPathOf) => planEndJob(groups, flags.job, now, exactPathOf) },
     context,
   );
   const outcome = sweepsOutcome(sweeps); // throws first when no gateway could be read: one JSON document, the error

@@ -112,7 +112,7 @@ async function expire(flags: ExpireFlags, context: CommandContext): Promise<numb
         dryRun: flags.dryRun === true,
         json: flags.json === true,
         access,
-        plan: (groups, nowSeconds) => planExpiry(groups, { job: flags.job, rule, nowSeconds }),
+        plan: (groups, nowSeconds, _broken, exactPathOf) => planExpiry(groups, { job: flags.job, rule, nowSeconds, exactPathOf }),
       },
       context,
     );

@@ -76,7 +76,7 @@ async function repair(flags: RepairFlags, context: CommandContext): Promise<numb
       json: flags.json === true,
       access: gatewayAccess(flags.config, flags.gateway, context),
       probeFirst: true,
-      plan: (groups, now, broken) => planRepair(groups, broken, now, flags.job),
+      plan: (groups, now, broken, exactPathOf) => planRepair(groups, broken, now, flags.job, exactPathOf),
     },
     context,
   );

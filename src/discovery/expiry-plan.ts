@@ -17,6 +17,7 @@ import { isNodeGroup, reportedState, STATED_PUSH_INTERVAL_SECONDS, STOPPING_STAT
 import { encodeGroupingPath } from '../push/grouping-key.js';
 import { firstValue, type ApiGroup } from '../gateway/api.js';
 import type { BrokenGroup } from '../gateway/scrape-health.js';
+import { showsReplacement } from '../gateway/group-identity.js';
 
 /** What a persia-metrics node publishes about its own pace (src/metrics/catalog.ts). */
 export const PUSH_INTERVAL_METRIC = 'persia_node_push_interval_seconds';
@@ -48,8 +49,9 @@ export interface GroupDecision {
   /** The path a DELETE of this group goes to, `@base64` where a value needs it. */
   readonly path: string;
   /**
-   * Set for a group whose labels the JSON API shows with U+FFFD (not valid UTF-8): the paths built from
-   * its exact bytes (src/gateway/scrape-health.ts), empty when the gateway does not reveal them.
+   * Set for a group whose labels the JSON API shows with U+FFFD (a byte that is not valid UTF-8, or a real
+   * U+FFFD): the path built from its exact bytes (src/gateway/group-identity.ts), empty when the gateway
+   * does not tell them.
    */
   readonly exactPaths?: readonly string[];
   /** Why the gateway's /metrics fails because of this group (verdict `breaks-scrape`). */
@@ -93,11 +95,30 @@ export function deletePath(labels: Readonly<Record<string, string>>): string {
   return encodeGroupingPath([['job', labels['job'] ?? ''], ...orderedLabels(labels).filter(([name]) => name !== 'job')]);
 }
 
-export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: number): GroupDecision {
+/**
+ * A group's exact DELETE path where its labels show U+FFFD (GroupIdentities.pathOf, src/gateway/group-identity.ts,
+ * handed down by the sweep): set as `exactPaths`, empty when unknown. Without it, nothing is added.
+ */
+export type ExactPathOf = (group: ApiGroup) => string | undefined;
+
+function exactPathsFor(group: ApiGroup, exactPathOf: ExactPathOf | undefined): Pick<GroupDecision, 'exactPaths'> {
+  if (exactPathOf === undefined || !showsReplacement(group.labels)) return {};
+  const path = exactPathOf(group);
+  return { exactPaths: path === undefined ? [] : [path] };
+}
+
+export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: number, exactPathOf?: ExactPathOf): GroupDecision {
   const labels = group.labels ?? {};
   const age = lastPushAge(group, nowSeconds);
   const interval = pushInterval(group);
-  const base = { labels, path: deletePath(labels), lastPushAgeSeconds: age, pushIntervalSeconds: interval, state: reportedState(group) };
+  const base = {
+    labels,
+    path: deletePath(labels),
+    ...exactPathsFor(group, exactPathOf),
+    lastPushAgeSeconds: age,
+    pushIntervalSeconds: interval,
+    state: reportedState(group),
+  };
   // A node (isNodeGroup, docs/processes.md) that publishes no interval is judged by the stated one; another group by none.
   const judgedInterval = isNodeGroup(labels, interval) ? (interval ?? rule.statedPushIntervalSeconds ?? STATED_PUSH_INTERVAL_SECONDS) : undefined;
   if (judgedInterval === undefined && !rule.includeOtherPushers) return { ...base, thresholdSeconds: undefined, verdict: 'other-pusher' };
@@ -107,12 +128,17 @@ export function decideExpiry(group: ApiGroup, rule: ExpiryRule, nowSeconds: numb
 }
 
 /** Every group of `job` (or of every job) with its verdict. */
-export function planExpiry(groups: readonly ApiGroup[], options: { readonly job?: string | undefined; readonly rule: ExpiryRule; readonly nowSeconds: number }): GroupDecision[] {
-  return groups.filter((group) => options.job === undefined || group.labels?.['job'] === options.job).map((group) => decideExpiry(group, options.rule, options.nowSeconds));
+export function planExpiry(
+  groups: readonly ApiGroup[],
+  options: { readonly job?: string | undefined; readonly rule: ExpiryRule; readonly nowSeconds: number; readonly exactPathOf?: ExactPathOf | undefined },
+): GroupDecision[] {
+  return groups
+    .filter((group) => options.job === undefined || group.labels?.['job'] === options.job)
+    .map((group) => decideExpiry(group, options.rule, options.nowSeconds, options.exactPathOf));
 }
 
 /** Every group of `job`, and only of that job: all of them go. */
-export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds: number): GroupDecision[] {
+export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds: number, exactPathOf?: ExactPathOf): GroupDecision[] {
   return groups
     .filter((group) => group.labels?.['job'] === job)
     .map((group) => {
@@ -120,6 +146,7 @@ export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds:
       return {
         labels,
         path: deletePath(labels),
+        ...exactPathsFor(group, exactPathOf),
         lastPushAgeSeconds: lastPushAge(group, nowSeconds),
         pushIntervalSeconds: pushInterval(group),
         state: reportedState(group),
@@ -134,9 +161,10 @@ export function planEndJob(groups: readonly ApiGroup[], job: string, nowSeconds:
  * bytes; with `job`, those of other jobs are kept (verdict `breaks-scrape-other-job`, to say so). Every
  * other group is kept.
  */
-export function planRepair(groups: readonly ApiGroup[], broken: readonly BrokenGroup[], nowSeconds: number, job?: string): GroupDecision[] {
+export function planRepair(groups: readonly ApiGroup[], broken: readonly BrokenGroup[], nowSeconds: number, job?: string, exactPathOf?: ExactPathOf): GroupDecision[] {
   return broken.map((group) => {
-    const source = groups.find((g) => JSON.stringify(g.labels ?? {}) === JSON.stringify(group.labels));
+    // Of the groups the JSON API shows alike, the one pushed under these exact bytes (where it is known).
+    const source = groups.find((g) => exactPathOf?.(g) === group.exactPath) ?? groups.find((g) => JSON.stringify(g.labels ?? {}) === JSON.stringify(group.labels));
     return {
       labels: group.labels,
       path: group.exactPath,

@@ -86,7 +86,7 @@ export interface SummaryOptions {
   readonly hangAfterIntervals?: number;
   /** Shown in the result, to tell replicas apart. */
   readonly gateway: string;
-  /** The exact DELETE paths of groups the JSON API shows with U+FFFD (src/gateway/scrape-health.ts, exactGroupingPaths). */
+  /** The exact DELETE paths of groups the JSON API shows with U+FFFD (src/gateway/group-identity.ts, exactGroupingPaths). */
   readonly exactPaths?: ReadonlyMap<ApiGroup, string>;
 }
 

@@ -6,9 +6,10 @@
 import { errorText, PersiaMetricsError } from '../errors.js';
 import type { ApiGroup } from '../gateway/api.js';
 import { GatewayClient } from '../gateway/client.js';
-import { exactPathsOf, groupsBreakingScrape, probeScrape, type BrokenGroup, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { groupsBreakingScrape, probeScrape, type BrokenGroup, type ScrapeHealth } from '../gateway/scrape-health.js';
+import { groupIdentities, showsReplacement, textPath } from '../gateway/group-identity.js';
 import { gatewayEndpoint, type GatewayAccess } from '../gateway/endpoint.js';
-import { catalogType, stillPushing, type GroupDecision } from './expiry-plan.js';
+import { catalogType, stillPushing, type ExactPathOf, type GroupDecision } from './expiry-plan.js';
 
 export interface Deletion extends GroupDecision {
   /** False in a dry run, or when the DELETE failed (then `error` says why). */
@@ -40,8 +41,11 @@ export interface SweepOptions {
   readonly dryRun: boolean;
   /** Credentials and TLS trust for a secured gateway (the nodes' own, src/config/credentials.ts). */
   readonly access?: GatewayAccess;
-  /** Which groups go: the decisions whose verdict is `expired`, `end-job` or `breaks-scrape` are deleted, the others kept. */
-  readonly plan: (groups: readonly ApiGroup[], nowSeconds: number, broken: readonly BrokenGroup[]) => GroupDecision[];
+  /**
+   * Which groups go: the decisions whose verdict is `expired`, `end-job` or `breaks-scrape` are deleted, the
+   * others kept. `exactPathOf`, once the sweep needed it, is each group's identity (src/gateway/group-identity.ts).
+   */
+  readonly plan: (groups: readonly ApiGroup[], nowSeconds: number, broken: readonly BrokenGroup[], exactPathOf?: ExactPathOf) => GroupDecision[];
   /** Probe the gateway's /metrics before planning (the plan needs the groups that break it). */
   readonly probeFirst?: boolean;
   /** How long deleted groups may take to disappear from the gateway's answer (it applies a DELETE after its 202). */
@@ -80,16 +84,16 @@ async function sweep(client: GatewayClient, baseUrl: string, options: SweepOptio
   }
   const jobs = [...new Set(groups.map((group) => group.labels?.['job'] ?? ''))].sort();
   const broken = (scrape: ScrapeHealth | undefined) => (scrape === undefined ? [] : groupsBreakingScrape(groups, scrape.problems, catalogType));
-  const decisions = options.plan(groups, Date.now() / 1000, broken(scrapeBefore));
-  let chosen = decisions.filter((d) => d.verdict === 'expired' || d.verdict === 'end-job' || d.verdict === 'breaks-scrape');
-  const kept = decisions.filter((d) => !chosen.includes(d));
-  if (chosen.some(notUtf8)) {
-    // The JSON API hides such a group's bytes; the 500 of /metrics (which such a group always causes) shows them.
+  const nowSeconds = Date.now() / 1000;
+  const chosenOf = (decisions: readonly GroupDecision[]) => decisions.filter((d) => d.verdict === 'expired' || d.verdict === 'end-job' || d.verdict === 'breaks-scrape');
+  let decisions = options.plan(groups, nowSeconds, broken(scrapeBefore));
+  if (chosenOf(decisions).some((d) => showsReplacement(d.labels))) {
+    // The JSON API hides whether U+FFFD is a byte that is not UTF-8 or a real U+FFFD: the page's 500 (which such a byte always causes) tells.
     scrapeBefore ??= await probeScrape(client).catch(() => undefined);
-    const found = broken(scrapeBefore);
-    // A page that answers 200 holds no invalid UTF-8: such a value is a real U+FFFD, and its plain path is exact.
-    if (scrapeBefore?.ok !== true) chosen = chosen.map((d) => (notUtf8(d) ? { ...d, exactPaths: exactPathsOf(d.labels, found) } : d));
+    decisions = options.plan(groups, nowSeconds, broken(scrapeBefore), groupIdentities(groups, scrapeBefore).pathOf);
   }
+  const chosen = chosenOf(decisions);
+  const kept = decisions.filter((d) => !chosen.includes(d));
   let deletions: Deletion[] = [];
   for (const decision of chosen) {
     const deletion = options.dryRun ? { ...decision, deleted: false } : await deleteGroup(client, decision);
@@ -142,11 +146,6 @@ async function lastingScrape(client: GatewayClient, seconds: number): Promise<{ 
   return { health: last, relapsed: false };
 }
 
-/** A label value the JSON API could not show as it is (it wrote U+FFFD for invalid UTF-8). */
-function notUtf8(decision: GroupDecision): boolean {
-  return Object.values(decision.labels).some((value) => value.includes('\uFFFD'));
-}
-
 async function deleteGroup(client: GatewayClient, decision: GroupDecision): Promise<Deletion> {
   const paths = decision.exactPaths ?? [decision.path];
   if (paths.length === 0) {
@@ -169,25 +168,33 @@ async function deleteGroup(client: GatewayClient, decision: GroupDecision): Prom
   }
 }
 
+/** The identity a deletion addresses: its exact path where the JSON API shows U+FFFD, else its text. */
+function identityOf(decision: GroupDecision): string {
+  return decision.exactPaths?.[0] ?? textPath(decision.labels);
+}
+
 /**
  * The gateway answers 202 to any DELETE, also of a group that does not exist, and applies it after
- * answering: a deletion counts once the group is gone from a re-read. Re-reads until every deleted group
- * is gone or `seconds` passed; one still there is a failure.
+ * answering: a deletion counts once the group is gone from a re-read, by its identity (its exact bytes,
+ * src/gateway/group-identity.ts: a group spelt alike in JSON, a real U+FFFD beside the byte 0xFF, is
+ * another group). Re-reads until every deleted group is gone or `seconds` passed; one still there is a failure.
  */
 async function verifyDeletions(client: GatewayClient, deletions: Deletion[], seconds: number): Promise<Deletion[]> {
-  const key = (labels: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(labels).sort());
   const deadline = Date.now() + seconds * 1000;
-  let still = new Set<string>();
+  let held = new Map<Deletion, boolean | undefined>();
   let readError: { code: string; message: string } | undefined;
   for (;;) {
     try {
-      const present = new Set((await client.groups()).map((group) => key(group.labels ?? {})));
-      still = new Set(deletions.filter((d) => d.deleted && present.has(key(d.labels))).map((d) => key(d.labels)));
+      const groups = await client.groups();
+      // Groups shown with U+FFFD are told apart by the page's 500 only.
+      const scrape = groups.some((group) => showsReplacement(group.labels)) ? await probeScrape(client) : undefined;
+      const identities = groupIdentities(groups, scrape);
+      held = new Map(deletions.filter((d) => d.deleted).map((d) => [d, identities.holds(identityOf(d))]));
       readError = undefined;
     } catch (error) {
       readError = describeError(error);
     }
-    if ((readError === undefined && still.size === 0) || Date.now() >= deadline) break;
+    if ((readError === undefined && [...held.values()].every((still) => still === false)) || Date.now() >= deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return deletions.map((d) => {
@@ -198,12 +205,13 @@ async function verifyDeletions(client: GatewayClient, deletions: Deletion[], sec
         deleted: false,
         error: { code: readError.code, message: `the DELETE was answered, but the gateway could not be re-read to confirm it: ${readError.message}` },
       };
-    if (!still.has(key(d.labels))) return d;
-    return {
-      ...d,
-      deleted: false,
-      error: { code: 'PERSIA_GROUP_NOT_DELETED', message: `the gateway answered the DELETE but still holds the group ${seconds} s later (a node still pushing re-creates it)` },
-    };
+    const still = held.get(d);
+    if (still === false) return d;
+    const message =
+      still === true
+        ? `the gateway answered the DELETE but still holds the group ${seconds} s later (a node still pushing re-creates it)`
+        : `the gateway answered the DELETE, but ${seconds} s later still holds a group it shows alike (U+FFFD) whose bytes it does not tell, so the deletion cannot be confirmed`;
+    return { ...d, deleted: false, error: { code: 'PERSIA_GROUP_NOT_DELETED', message } };
   });
 }
 

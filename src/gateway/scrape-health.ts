@@ -13,7 +13,7 @@
  * The request is GatewayClient.scrapeStatus() (client.ts); reading and matching it to groups is pure here,
  * the bytes' spellings in label-bytes.ts.
  */
-import { familyNames, firstValue, type ApiGroup } from './api.js';
+import { familyNames, type ApiGroup } from './api.js';
 import type { GatewayClient } from './client.js';
 import { ExpositionCheck } from './exposition-check.js';
 import { asJsonShowsIt, exactGroupingPath, unescapeText } from './label-bytes.js';
@@ -234,50 +234,4 @@ function notUtf8Reason(group: ApiGroup, problem: ScrapeProblem): string {
   const label = /label named "((?:[^"\\]|\\.)*)" whose value is not/.exec(problem.text)?.[1];
   if (label === undefined || label in (group.labels ?? {})) return 'a grouping value is not valid UTF-8';
   return `the value of ${label} in ${problem.metric} (set in its body, not in its grouping key) is not valid UTF-8`;
-}
-
-/** The exact DELETE paths of a group the JSON API shows with U+FFFD, from the scrape's 500 (none when it does not name it). */
-export function exactPathsOf(labels: Readonly<Record<string, string>>, broken: readonly BrokenGroup[]): string[] {
-  const key = JSON.stringify(Object.entries(labels).sort());
-  return broken.filter((group) => JSON.stringify(Object.entries(group.labels).sort()) === key).map((group) => group.exactPath);
-}
-
-/** Set by the gateway on each push of a group, to the nanosecond: what tells apart groups the JSON API shows alike. */
-const PUSH_TIMES = ['push_time_seconds', 'push_failure_time_seconds'];
-
-/**
- * The exact DELETE path of each group the JSON API shows with U+FFFD, from the scrape's 500 (problems):
- * groups that differ only in bytes that are not UTF-8 look alike in JSON, but the 500 names each of their
- * series by its bytes and value, and the push times the gateway sets on each group differ. A group is given
- * the one path whose push times (one at least not 0) equal its own; one that matches none, or several, or
- * shares its match with another group, is left out.
- */
-export function exactGroupingPaths(groups: readonly ApiGroup[], problems: readonly ScrapeProblem[]): Map<ApiGroup, string> {
-  const timed = problems.filter((problem) => problem.kind === 'invalid-utf8' && PUSH_TIMES.includes(problem.metric) && problem.value !== undefined);
-  const matched = new Map<ApiGroup, string>();
-  const owners = new Map<string, number>();
-  for (const group of groups) {
-    const labels = group.labels ?? {};
-    if (!Object.values(labels).some((value) => value.includes('\uFFFD'))) continue;
-    const names = Object.keys(labels);
-    // Per exact path spelt like this group, whether its push times are this group's.
-    const fit = new Map<string, { same: boolean; told: boolean }>();
-    for (const problem of timed) {
-      const spelt = names.every((name) => asJsonShowsIt(problem.labels.get(name) ?? new Uint8Array()) === labels[name]);
-      const more = [...problem.labels].some(([name, value]) => !names.includes(name) && value.length > 0);
-      if (!spelt || more) continue;
-      const path = exactGroupingPath(new Map(names.map((name) => [name, problem.labels.get(name) ?? new Uint8Array()] as const)));
-      const entry = fit.get(path) ?? { same: true, told: false };
-      entry.same &&= firstValue(group, problem.metric) === problem.value;
-      entry.told ||= problem.value !== 0; // a push time of 0 (never) tells no group apart
-      fit.set(path, entry);
-    }
-    const fits = [...fit].filter(([, entry]) => entry.same && entry.told).map(([path]) => path);
-    if (fits.length !== 1) continue;
-    const [path = ''] = fits;
-    matched.set(group, path);
-    owners.set(path, (owners.get(path) ?? 0) + 1);
-  }
-  for (const [group, path] of matched) if ((owners.get(path) ?? 0) > 1) matched.delete(group);
-  return matched;
 }

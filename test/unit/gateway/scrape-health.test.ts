@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiGroup } from '../../../src/gateway/api.js';
 import { asJsonShowsIt } from '../../../src/gateway/label-bytes.js';
-import { exactGroupingPaths, exactPathsOf, groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
+import { groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
+import { exactGroupingPaths } from '../../../src/gateway/group-identity.js';
 
 const RECORDED = `An error has occurred while serving metrics:
 
@@ -50,8 +51,9 @@ describe('the groups that break a gateway scrape', () => {
       [{ job: 'c', instance: 'z' }, ["persia_node_state pushed as UNTYPED; expected GAUGE, the catalog's type"]],
     ]);
     // The group that is not UTF-8 is addressed by its byte (0xFF is `_w` in url-safe base64), never by U+FFFD.
-    expect(exactPathsOf({ job: 'd', instance: '\uFFFD' }, broken)).toEqual(['/metrics/job@base64/ZA/instance@base64/_w']);
-    expect(exactPathsOf({ job: 'e', instance: '\uFFFD' }, broken)).toEqual([]);
+    const exactPathsOf = (labels: Record<string, string>) => broken.filter((b) => JSON.stringify(b.labels) === JSON.stringify(labels)).map((b) => b.exactPath);
+    expect(exactPathsOf({ job: 'd', instance: '\uFFFD' })).toEqual(['/metrics/job@base64/ZA/instance@base64/_w']);
+    expect(exactPathsOf({ job: 'e', instance: '\uFFFD' })).toEqual([]);
   });
 
   it('shows bytes as the JSON API does: one U+FFFD per byte that starts no valid UTF-8 sequence', () => {
