@@ -4,7 +4,7 @@
  * and the instrument classes are made by the library, never constructed by callers).
  */
 export { startNodeMetrics, type NodeMetrics, type NodeState, type StartNodeMetricsInput } from './node-metrics.js';
-export { handleShutdownSignals, type ShutdownSignalOptions, type Shutdownable } from './shutdown-signals.js';
+export { handleShutdownSignals, type ShutdownSignal, type ShutdownSignalOptions, type Shutdownable } from './shutdown-signals.js';
 export type { PushLogger, PusherStats } from './push/push-contract.js';
 export type { FailureReason } from './push/failure-report.js';
 export type { GatewayAccess } from './gateway/endpoint.js';

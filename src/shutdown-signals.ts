@@ -23,8 +23,23 @@ export interface Shutdownable {
   shutdown(): Promise<void>;
 }
 
+/**
+ * The signals a handler can be installed for: Node's signal names but SIGKILL and SIGSTOP, which no process
+ * can catch. Spelt out rather than NodeJS.Signals, so the published declarations compile in a project
+ * without @types/node in its `types` (TypeScript 6 and later default `types` to none).
+ */
+// prettier-ignore
+const CATCHABLE_SIGNALS = [
+  'SIGABRT', 'SIGALRM', 'SIGBUS', 'SIGCHLD', 'SIGCONT', 'SIGFPE', 'SIGHUP', 'SIGILL', 'SIGINT', 'SIGIO', 'SIGIOT', 'SIGPIPE',
+  'SIGPOLL', 'SIGPROF', 'SIGPWR', 'SIGQUIT', 'SIGSEGV', 'SIGSTKFLT', 'SIGSYS', 'SIGTERM', 'SIGTRAP', 'SIGTSTP', 'SIGTTIN',
+  'SIGTTOU', 'SIGUNUSED', 'SIGURG', 'SIGUSR1', 'SIGUSR2', 'SIGVTALRM', 'SIGWINCH', 'SIGXCPU', 'SIGXFSZ', 'SIGBREAK', 'SIGLOST',
+  'SIGINFO',
+] as const satisfies readonly NodeJS.Signals[];
+
+export type ShutdownSignal = (typeof CATCHABLE_SIGNALS)[number];
+
 export interface ShutdownSignalOptions {
-  readonly signals?: readonly NodeJS.Signals[];
+  readonly signals?: readonly ShutdownSignal[];
   /** Called with the exit status; default process.exit. */
   readonly exit?: (code: number) => void;
   readonly log?: (message: string) => void;
@@ -101,9 +116,6 @@ async function allFinalPushes(): Promise<void> {
   }
 }
 
-/** Signals a process cannot catch: a handler for them would never run. */
-const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
-
 /**
  * Refused at the call, not at the first signal: a handler installed with a wrong argument would fail only
  * when the job is being stopped, and then without its final push (found by a new-user session: `undefined`
@@ -119,7 +131,8 @@ function checkArguments(target: unknown, options: unknown): void {
   refuseUnknownKeys(options, ['signals', 'exit', 'log'], 'handleShutdownSignals()', 'options.');
   const { signals, exit, log } = options as Record<string, unknown>;
   if (signals !== undefined) {
-    const known = (name: unknown) => typeof name === 'string' && name in constants.signals && !UNCATCHABLE.has(name);
+    const catchable: readonly unknown[] = CATCHABLE_SIGNALS;
+    const known = (name: unknown) => catchable.includes(name) && (name as string) in constants.signals;
     if (!Array.isArray(signals) || signals.length === 0 || !signals.every(known)) {
       throw new ConfigError(where('options.signals'), 'a non-empty array of catchable signal names such as ["SIGTERM", "SIGINT"]', describeValue(signals));
     }

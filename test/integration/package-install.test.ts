@@ -96,6 +96,19 @@ metrics.counter('nan_count').labels('f').inc(Number(process.argv[2]));
 void metrics.shutdown().then(() => console.log('pushed', address !== undefined, stopped));
 `;
 
+/**
+ * Typed use that needs nothing of Node's own types: the library's declarations must not either (found by a
+ * new-user session: `NodeJS.Signals` in shutdown-signals.d.ts failed with TS2503 once `types` was empty).
+ */
+const NO_NODE_TYPES_PROGRAM = `import { startNodeMetrics, handleShutdownSignals, type ShutdownSignal } from 'persia-metrics';
+import { startPushgateway } from 'persia-metrics/local-stack';
+const signals: ShutdownSignal[] = ['SIGTERM', 'SIGINT'];
+const metrics = startNodeMetrics({ options: { enableMetrics: false } });
+handleShutdownSignals(metrics, { signals });
+await metrics.shutdown();
+export const started = typeof startPushgateway;
+`;
+
 describe.skipIf(!gatewayInstalled)('the packed tarball installed into an application (issue 16 §1)', () => {
   let workDir: string;
   let app: string;
@@ -164,6 +177,14 @@ describe.skipIf(!gatewayInstalled)('the packed tarball installed into an applica
     expectPushed(nodenext);
     expect(await pushed('install_ts_commonjs')).toBe(7);
     expect(await pushed('install_ts_nodenext')).toBe(11);
+  });
+
+  // TypeScript 6 and later default `types` to none; the library's declarations are checked in full (no skipLibCheck).
+  it('under nodenext with "types": [] and no skipLibCheck the declarations compile: they need no @types/node', { timeout: 120_000 }, async () => {
+    writeFileSync(join(app, 'no-node-types.mts'), NO_NODE_TYPES_PROGRAM);
+    writeFileSync(join(app, 'tsconfig.no-node-types.json'), tsconfig('nodenext', ['no-node-types.mts'], { types: [], skipLibCheck: false, noEmit: true }));
+    const { code, output } = await tsc(app, 'tsconfig.no-node-types.json');
+    expect(code, output).toBe(0);
   });
 
   it('under module node16 an ES module file compiles; a CommonJS file gets TS1479, as the README says', { timeout: 120_000 }, async () => {
