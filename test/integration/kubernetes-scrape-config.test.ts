@@ -145,3 +145,64 @@ describe.skipIf(prometheus === undefined || pushgateway === undefined)('the scra
     expect(await server.query('count_over_time(staleness{namespace="kube-system"}[5m])')).toEqual([]);
   });
 });
+
+/**
+ * The ServiceMonitor's metricRelabelings as the Prometheus Operator writes them into Prometheus's configuration:
+ * snake_case keys, and a field whose value is empty left out (the operator omits an empty regex, so a step
+ * relying on one would fall back to Prometheus's default `(.*)`).
+ */
+function asTheOperatorWritesThem(steps: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const keys: Record<string, string> = { sourceLabels: 'source_labels', targetLabel: 'target_label' };
+  return steps.map((step) => Object.fromEntries(Object.entries(step).flatMap(([key, value]) => (value === '' ? [] : [[keys[key] ?? key, value]]))));
+}
+
+describe.skipIf(prometheus === undefined || pushgateway === undefined)("the Operator's ServiceMonitor, as the operator configures Prometheus", () => {
+  let gateway: RunningPushgateway;
+  let server: RunningPrometheus;
+
+  beforeAll(async () => {
+    gateway = await startPushgateway();
+    const pushes: Array<[string, string]> = [
+      ['job/persia_demo/role/trainer/instance/rep_3', 'staleness 4\n'],
+      ['job/persia_demo', 'staleness 5\n'],
+      ['job/other/role/trainer/instance/rep_3', 'staleness{persia_job="persia_demo"} 6\n'],
+    ];
+    for (const [path, body] of pushes) {
+      expect((await fetch(`${gateway.url}/metrics/${path}`, { method: 'PUT', body })).ok).toBe(true);
+    }
+    const monitor = load(readFileSync(join(ROOT, 'kubernetes/prometheus-operator/service-monitor.yaml'), 'utf8')) as {
+      spec: { endpoints: Array<{ honorLabels: boolean; metricRelabelings: Array<Record<string, unknown>> }> };
+    };
+    const [endpoint] = monitor.spec.endpoints;
+    if (endpoint === undefined) throw new Error('the ServiceMonitor has no endpoint');
+    // The labels its relabelings give a target: the scrape job's name and the training job it was rendered for.
+    const job = {
+      job_name: KUBERNETES_SCRAPE_JOB,
+      honor_labels: endpoint.honorLabels,
+      static_configs: [{ targets: [gateway.address], labels: { persia_job: 'persia_demo', namespace: 'training' } }],
+      metric_relabel_configs: asTheOperatorWritesThem(endpoint.metricRelabelings),
+    };
+    server = await startPrometheus({ scrapeTargets: [], extraScrapeConfigsYaml: dump([job]) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await gateway?.stop();
+  });
+
+  it("keeps its own job's groups with their pushed labels and drops another job's", async () => {
+    const samples = await server.queryUntil('staleness', (found) => found.length === 2);
+    const labels = (metric: Record<string, string>): string => JSON.stringify(Object.entries(metric).sort());
+    expect(samples.map((sample) => labels(sample.metric)).sort()).toEqual(
+      [
+        { __name__: 'staleness', job: 'persia_demo', role: 'trainer', instance: 'rep_3', namespace: 'training', persia_job: 'persia_demo' },
+        { __name__: 'staleness', job: 'persia_demo', namespace: 'training', persia_job: 'persia_demo' },
+      ]
+        .map(labels)
+        .sort(),
+    );
+    expect(await server.query('count_over_time(staleness{job="other"}[5m])')).toEqual([]);
+    // The gateway's own series keep the scrape job's name.
+    expect((await server.query('pushgateway_build_info'))[0]?.metric['job']).toBe(KUBERNETES_SCRAPE_JOB);
+  });
+});

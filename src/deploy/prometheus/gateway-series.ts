@@ -65,7 +65,9 @@ function relabelSteps(): RelabelStep[] {
     {
       why: "The gateway's own series (pushgateway_*, process_*) were pushed by no one: nothing to check.",
       source_labels: ['exported_job'],
-      regex: '',
+      // Matches the empty value only; not written '' because the Prometheus Operator leaves an empty regex
+      // out of the configuration it generates, and Prometheus's default (.*) would then match every series.
+      regex: '()',
       target_label: ALLOWED_JOB,
       replacement: '',
       action: 'replace',
