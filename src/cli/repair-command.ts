@@ -39,7 +39,9 @@ A page that answers 200 is read as Prometheus reads it: a family or label name P
 protobuf push of a-b, or of a histogram carrying its own le label, which the gateway accepts even with
 its consistency check on) breaks it as surely as a 500, and the groups holding it are deleted. A group
 holding a catalog family with another type than the catalog's (another job's gauge index_miss_count)
-has every node's push of that family refused, or breaks the page with the check off: it is deleted too.
+has every node's push of that family refused, or breaks the page with the check off: it is deleted too,
+as is a family named "" or of a type the text page cannot say (GAUGE_HISTOGRAM), where the gateway stops
+writing its page (it still parses, and lacks every family after it).
 Where a name is held two ways (two types, or a family named like another's samples), the group blamed is
 the odd one out: the catalog's type or family wins, else the way more groups hold it; a tie says so, and
 the way the gateway gathered first is kept.
@@ -95,7 +97,7 @@ function summary(sweep: GatewaySweep, dryRun: boolean, job: string | undefined):
   if (before?.ok === true && sweep.deletions.length === 0 && elsewhere.length === 0) return `${sweep.gateway}: /metrics answers 200; nothing to repair\n`;
   // The gateway's own words, every one pushed by someone: escaped, bounded (src/gateway/scrape-health.ts).
   // A page that answers 200 and parses can still have groups to repair: a catalog family held with another type (its pushes are refused).
-  const error = before?.ok === true ? "it parses, but the nodes' pushes of a catalog family are refused" : escapeControl(before?.detail ?? '');
+  const error = before?.ok === true ? "it parses, but is cut short or has the nodes' pushes of a catalog family refused" : escapeControl(before?.detail ?? '');
   const lines = sweep.deletions.map((d) => `${sweep.gateway}:   ${groupName(d)}: ${(d.scrapeProblems ?? []).join('; ')}\n`);
   const count = sweep.deletions.length;
   let head = `${sweep.gateway}: /metrics answers ${before?.statusCode ?? '?'} (${error}); ${plural(count, 'group')}${job === undefined ? '' : ` of job ${quoted(job)}`} break${count === 1 ? 's' : ''} it${count === 0 ? '' : ':'}\n`;

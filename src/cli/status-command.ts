@@ -43,7 +43,8 @@ Each gateway's own /metrics (the page Prometheus scrapes) is probed too, and rea
 it: one group pushed with a type that clashes with another group's, or with a grouping value that is not
 valid UTF-8, makes the whole page fail (500), and a family or label name Prometheus cannot read (a-b, an
 le label of a histogram's own) makes a 200 page Prometheus cannot parse: either way Prometheus sees
-nothing of any job there while every push is still accepted. A group holding a catalog family with
+nothing of any job there while every push is still accepted. A family named "" (or of a type the text
+page cannot say) cuts the page short, though it still parses; a group holding a catalog family with
 another type (a gauge index_miss_count) has the nodes' pushes of that family refused. Such a gateway is
 named with the groups that break it (see \`persia-metrics repair\`), and the exit code is 1.
 `;
@@ -177,7 +178,7 @@ function blindGateway(read: GatewayRead): string {
   const scrape = read.scrape;
   if (scrape === undefined) return '';
   const head = scrape.ok
-    ? `persia-metrics: error: gateway ${read.gateway} holds a catalog family with another type than the catalog's: the nodes' pushes of it are refused, or break its /metrics\n`
+    ? `persia-metrics: error: gateway ${read.gateway} answers 200 on /metrics and it parses, but groups on it cut that page short or have the nodes' pushes of a catalog family refused\n`
     : scrape.statusCode === 0
       ? `persia-metrics: error: the /metrics page of gateway ${read.gateway} could not be read (${scrape.detail}): Prometheus may see none of its jobs\n`
       : `persia-metrics: error: gateway ${read.gateway} answers ${scrape.statusCode} on /metrics (${scrape.detail}): Prometheus scrapes nothing of any job there, though pushes are accepted\n`;

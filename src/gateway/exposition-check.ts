@@ -10,7 +10,9 @@
  */
 import type { ScrapeProblem } from './scrape-health.js';
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** The types a text page can say; the gateway writes `# TYPE x` and stops its page at any other (GAUGE_HISTOGRAM). */
+export const TEXT_TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Problems kept per page: each names one series, a few per breaking group are enough to find them all. */
 export const MAX_PAGE_PROBLEMS = 1000;
@@ -24,9 +26,12 @@ export class ExpositionCheck {
     if (text === '') return;
     if (text.startsWith('#')) {
       // `# TYPE name type` and `# HELP name text`: the gateway writes the family's name as it was pushed.
-      const meta = /^#\s+(TYPE|HELP)\s+(\S*)/.exec(text);
+      const meta = /^#\s+(TYPE|HELP)\s+(\S*)\s*(.*)$/.exec(text);
       if (meta === null) return;
       this.family = meta[2] ?? '';
+      const type = meta[3] ?? '';
+      // A family without series on the page (its type unwritable) is named by its name alone: all its groups.
+      if (meta[1] === 'TYPE' && !TEXT_TYPES.includes(type)) this.add(this.family, new Map(), `invalid metric type ${JSON.stringify(type)}`);
       return;
     }
     const sample = parseSample(text);
@@ -35,10 +40,13 @@ export class ExpositionCheck {
     const why = !METRIC_NAME.test(sample.name)
       ? `invalid metric name ${JSON.stringify(sample.name)}`
       : (sample.badLabel ?? (sample.duplicate === undefined ? undefined : `label name ${JSON.stringify(sample.duplicate)} is not unique`));
-    if (why === undefined) return;
+    if (why !== undefined) this.add(family, sample.labels, why);
+  }
+
+  private add(family: string, labels: ReadonlyMap<string, string>, why: string): void {
     if (this.problems.length >= MAX_PAGE_PROBLEMS) return; // the page is broken already; memory stays bounded
-    const labels = new Map([...sample.labels].map(([name, value]) => [name, Buffer.from(value, 'utf8')] as const));
-    this.problems.push({ metric: family, labels, kind: 'unparsable', text: why });
+    const bytes = new Map([...labels].map(([name, value]) => [name, Buffer.from(value, 'utf8')] as const));
+    this.problems.push({ metric: family, labels: bytes, kind: 'unparsable', text: why });
   }
 }
 

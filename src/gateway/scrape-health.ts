@@ -17,7 +17,7 @@ import { familyNames, type ApiGroup } from './api.js';
 import type { GatewayClient } from './client.js';
 import { ExpositionCheck } from './exposition-check.js';
 import { asJsonShowsIt, exactGroupingPath, unescapeText } from './label-bytes.js';
-import { catalogTypeCulprits, duplicateSeriesCulprits, suffixCollisionCulprits, typeClashCulprits } from './series-collisions.js';
+import { catalogTypeCulprits, duplicateSeriesCulprits, suffixCollisionCulprits, typeClashCulprits, unwritableFamilyCulprits } from './series-collisions.js';
 
 /**
  * Why the gateway cannot expose a series: a family with two types, a value that is not UTF-8, one series
@@ -186,17 +186,27 @@ export function groupsBreakingScrape(
       for (const { group, reason } of duplicateSeriesCulprits(groups, problem, shown)) add(group.labels ?? {}, seriesPath(group, problem), problem, reason);
       continue;
     }
+    // A problem of the family itself (no series: its TYPE line) is every holder's; a series' is its group's.
+    const wholeFamily = problem.kind === 'unparsable' && problem.labels.size === 0;
     const holders = groups.filter((group) => {
       const labels = group.labels ?? {};
       if (!familyNames(group).includes(problem.metric)) return false;
-      return Object.entries(labels).every(([name, value]) => asJsonShowsIt(problem.labels.get(name) ?? new Uint8Array()) === value);
+      return wholeFamily || Object.entries(labels).every(([name, value]) => asJsonShowsIt(problem.labels.get(name) ?? new Uint8Array()) === value);
     });
+    if (wholeFamily) {
+      for (const holder of holders) {
+        const path = jsonPath(holder.labels ?? {});
+        if (path !== undefined) add(holder.labels ?? {}, path, problem, holderReason(holder, problem));
+      }
+      continue;
+    }
     const holder = holders.sort((a, b) => Object.keys(b.labels ?? {}).length - Object.keys(a.labels ?? {}).length)[0];
     if (holder === undefined) continue;
     add(holder.labels ?? {}, seriesPath(holder, problem), problem, holderReason(holder, problem));
   }
-  // A catalog family held with another type breaks every node's push of it (check on) or the page once one is pushed (off).
-  for (const { group, problem, reason } of catalogTypeCulprits(groups, expectedType)) {
+  // A catalog family held with another type breaks every node's push of it (check on) or the page once one is pushed (off);
+  // a family the gateway cannot write cuts its page short, which may still parse.
+  for (const { group, problem, reason } of [...catalogTypeCulprits(groups, expectedType), ...unwritableFamilyCulprits(groups)]) {
     const path = jsonPath(group.labels ?? {});
     if (path !== undefined && found.get(path)?.problems.some((p) => p.metric === problem.metric) !== true) add(group.labels ?? {}, path, problem, reason);
   }

@@ -12,6 +12,7 @@
  *   known, the one fewer groups hold (oddOnesOut: the same rule judges a type clash, scrape-health.ts).
  */
 import { family, familyNames, type ApiGroup } from './api.js';
+import { METRIC_NAME, TEXT_TYPES } from './exposition-check.js';
 import type { ScrapeProblem } from './scrape-health.js';
 
 /** A group blamed for a collision, and why (one short text). */
@@ -176,6 +177,32 @@ export function catalogTypeCulprits(groups: readonly ApiGroup[], expectedType: (
       if (want === undefined || held === want || held === 'UNTYPED') continue;
       const reason = `holds the catalog family ${name} as ${held} (the catalog's type is ${want}): the gateway refuses every node's push of it with its consistency check on, and fails its page at the first one with it off`;
       culprits.push({ group, reason, problem: { metric: name, labels: new Map(), kind: 'catalog-type', text: reason } });
+    }
+  }
+  return culprits;
+}
+
+/**
+ * The groups holding a family the gateway cannot write into its text page: one named "" or with another
+ * name no text line can carry is refused by Prometheus (an empty name stops the gateway's page right there,
+ * and the families sort after it: the page answers 200, parses, and is empty), one of a type the text
+ * format lacks (a protobuf GAUGE_HISTOGRAM) ends the page at its `# TYPE` line. Every job on the gateway
+ * loses what follows, `up` may stay 1. Read from the JSON API, which shows such families as they are.
+ */
+export function unwritableFamilyCulprits(groups: readonly ApiGroup[]): Array<Culprit & { readonly problem: ScrapeProblem }> {
+  const culprits: Array<Culprit & { problem: ScrapeProblem }> = [];
+  for (const group of groups) {
+    for (const name of familyNames(group, false)) {
+      const type = (family(group, name) as { type?: unknown } | undefined)?.type;
+      const textType = typeof type === 'string' ? type.toLowerCase() : 'untyped';
+      const why = !METRIC_NAME.test(name)
+        ? `a family named ${JSON.stringify(name)}, a name Prometheus cannot read`
+        : !TEXT_TYPES.includes(textType)
+          ? `${name} pushed as ${String(type)}, a type the gateway's text page cannot say`
+          : undefined;
+      if (why === undefined) continue;
+      const reason = `${why}: the gateway's page breaks or ends there, and every job on it loses what follows`;
+      culprits.push({ group, reason, problem: { metric: name, labels: new Map(), kind: 'unparsable', text: reason } });
     }
   }
   return culprits;

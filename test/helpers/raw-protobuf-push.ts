@@ -4,7 +4,7 @@
  * the Pushgateway accepts and then serves in a page that breaks. Independent of src/metrics (it builds what
  * no caller of the library can). The messages are io.prometheus.client.MetricFamily, length-delimited.
  */
-export const MetricType = { COUNTER: 0, GAUGE: 1, SUMMARY: 2, UNTYPED: 3, HISTOGRAM: 4 } as const;
+export const MetricType = { COUNTER: 0, GAUGE: 1, SUMMARY: 2, UNTYPED: 3, HISTOGRAM: 4, GAUGE_HISTOGRAM: 5 } as const;
 /** Metric's field numbers for each kind of value. */
 export const ValueField = { gauge: 2, counter: 3, untyped: 5, histogram: 7 } as const;
 

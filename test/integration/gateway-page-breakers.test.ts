@@ -7,6 +7,8 @@
  *   accepted with the consistency check on, and the page answers 200 with text Prometheus cannot parse:
  *   the target is down; `status` names the groups (exit 1), `repair` deletes them and Prometheus scrapes
  *   the gateway again;
+ * - a family named "" (the page ends before it began) or of a type the text page cannot say: the page
+ *   answers 200 and parses, cut short, and `up` stays 1; status names the groups, repair deletes them;
  * - a foreign GAUGE family holding a counter value (check off): the page's 500 names the group, status
  *   and repair find it;
  * - three nodes' counter `samples_count` meets one hostile summary `samples`: the hostile group is blamed
@@ -97,6 +99,33 @@ describe.skipIf(!servers)("groups that break the gateway's page or its pushes, u
     expect((await prometheus.targets()).map((t) => t.health)).toEqual(['up']);
     const after = await runCli(['status', '--job', 'pb', '--gateway', gateway.address]);
     expect(after.code, after.stderr).toBe(0);
+  }, 90_000);
+
+  it('a family named "" and a GAUGE_HISTOGRAM (check on): the page answers 200 and parses but is cut short, up stays 1; status names both groups, repair deletes them', async () => {
+    gateway = await startPushgateway();
+    prometheus = await startPrometheus({ scrapeTargets: [gateway.address], scrapeIntervalSeconds: 1 });
+    liveNode(gateway, 'pb', { PERSIA_METRICS_INSTANCE: 'n1' });
+    await prometheus.queryUntil('persia_node_push_interval_seconds{job="pb"}', (samples) => samples.length === 1);
+
+    const unnamed = rawFamily('', MetricType.GAUGE, [rawMetric([], { kind: 'gauge', value: 1 })]);
+    expect(await pushRawProtobuf(gateway.url, '/metrics/job/neighbour/instance/unnamed', [unnamed])).toBeLessThan(300);
+    const gaugeHistogram = rawFamily('zz_gauge_histogram', MetricType.GAUGE_HISTOGRAM, [rawMetric([], { kind: 'histogram', bound: 1 })]);
+    expect(await pushRawProtobuf(gateway.url, '/metrics/job/neighbour/instance/gh', [gaugeHistogram])).toBeLessThan(300);
+    // The page is empty (the family named "" sorts first), yet a 200 that parses: Prometheus keeps the target up and sees nothing.
+    expect(await pageStatus(gateway)).toBe(200);
+    await prometheus.queryUntil('up == 1 and on() scrape_samples_scraped == 0', (samples) => samples.length === 1, 15_000);
+
+    const status = await runCli(['status', '--job', 'pb', '--gateway', gateway.address]);
+    expect(status.code, status.stderr).toBe(1);
+    expect(status.stderr).toContain('broken by group job="neighbour" instance="unnamed": a family named "", a name Prometheus cannot read');
+    expect(status.stderr).toContain('broken by group job="neighbour" instance="gh": zz_gauge_histogram pushed as GAUGE_HISTOGRAM, a type the gateway\'s text page cannot say');
+    expect(status.stderr).not.toContain('broken by group job="pb"');
+
+    const repair = await runCli(['repair', '--gateway', gateway.address]);
+    expect(repair.code, `${repair.stdout}\n${repair.stderr}`).toBe(0);
+    expect(repair.stdout).toMatch(/2 of 2 groups deleted; \/metrics now answers 200/);
+    expect(await groupsOf(gateway)).toEqual([{ job: 'pb', role: 'trainer', instance: 'n1' }]);
+    await prometheus.queryUntil('up == 1 and on() persia_node_push_interval_seconds{job="pb"}', (samples) => samples.length === 1, 15_000);
   }, 90_000);
 
   it('a GAUGE family holding a counter value (check off): the 500 names the group; status and repair find it', async () => {

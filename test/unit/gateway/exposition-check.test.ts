@@ -45,6 +45,14 @@ describe('a 200 page read as Prometheus reads it', () => {
     ]);
   });
 
+  it("a TYPE line without a type the text format has (where the gateway stopped at a GAUGE_HISTOGRAM) is the family's, every group holding it", () => {
+    const check = new ExpositionCheck();
+    for (const line of ['# TYPE zz_gh', '']) check.line(line);
+    expect(check.problems.map((p) => [p.metric, p.text, p.labels.size])).toEqual([['zz_gh', 'invalid metric type ""', 0]]);
+    const groups = [group('a', { zz_gh: 'GAUGE_HISTOGRAM' }), group('b', { zz_gh: 'GAUGE_HISTOGRAM' }), group('c', { g5: 'GAUGE' })];
+    expect(groupsBreakingScrape(groups, check.problems).map((b) => b.labels['instance'])).toEqual(['a', 'b']);
+  });
+
   it('blames the groups holding those families, by their labels', () => {
     const check = new ExpositionCheck();
     for (const line of PAGE.split('\n')) check.line(line);
