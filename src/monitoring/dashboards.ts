@@ -89,7 +89,8 @@ export function jobHealthDashboard(options: MonitoringOptions): DashboardDef {
             type: 'timeseries',
             width: 6,
             description: `${help(FAMILIES_LEFT_OUT_METRIC)} Only nodes leaving some out are drawn (none: a zero line); the failures beside count sources left out whole (reason extra_source).`,
-            targets: [{ expr: `${FAMILIES_LEFT_OUT_METRIC}{${SEL}} > 0 or on() ${NONE_ZERO}`, legend: '{{role}} {{instance}}' }],
+            // Aggregated: VictoriaMetrics reads a bare `x > 0 or on() …` as keeping x's zeros (test/integration/long-term-store.test.ts).
+            targets: [{ expr: `max by (role, instance) (${FAMILIES_LEFT_OUT_METRIC}{${SEL}} > 0) or on() ${NONE_ZERO}`, legend: '{{role}} {{instance}}' }],
           },
           {
             title: 'Pushes rejected by the gateway',
