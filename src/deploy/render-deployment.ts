@@ -2,6 +2,7 @@
  * Everything a deployment consists of, as a map from relative path to file text: pure, so `init` only has to
  * write it, and the files shipped in this repository are checked to be exactly its rendering.
  */
+import { DeployUsageError } from '../errors.js';
 import { dashboardDefs } from '../monitoring/dashboards.js';
 import { validateJobName } from '../monitoring/job-name.js';
 import { type ComposeLayout, renderCompose, renderSecondJobCompose } from './compose/compose.js';
@@ -38,6 +39,9 @@ function composeFiles(options: DeployOptions, layout: ComposeLayout, secondJob: 
   ];
   if (secondJob !== undefined) {
     validateJobName(secondJob);
+    // The overlay's gateway carries the second job's label: the first job's name there would make two gateways
+    // of one job (discovery finds both, the overlay's nodes push to the second), against one gateway per job.
+    if (secondJob === options.jobName) throw new DeployUsageError(`--second-job "${secondJob}" is the job of --job: name another job, or leave --second-job out`);
     files.push(['docker-compose.second-job.yml', renderSecondJobCompose(secondJob, layout)]);
   }
   return files;

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { InitExistsError, InitUnsafePathError } from '../errors.js';
+import { DeployUsageError, InitExistsError, InitUnsafePathError } from '../errors.js';
 import type { RenderedFiles } from './render-deployment.js';
 
 /**
@@ -18,27 +18,53 @@ import type { RenderedFiles } from './render-deployment.js';
  */
 export function writeDeployment(dir: string, files: RenderedFiles, force: boolean): string[] {
   const paths = [...files.keys()].map((path) => join(dir, path));
-  checkDirectory(dir);
+  const missing = checkDirectory(dir);
   const existing = [...files.keys()].filter((path) => checkPath(dir, path));
   if (!force && existing.length > 0) throw new InitExistsError(existing.map((path) => shown(join(dir, path))));
-  // The directory itself is the user's to name, a link included; only what is under it is checked.
-  mkdirSync(dir, { recursive: true });
+  for (const directory of missing) createDirectory(directory);
   for (const [path, text] of files) writeInside(dir, path, text);
   return paths;
 }
 
-/** The directory itself may be a link the user named (followed), but what it names must be a directory if it exists. */
-function checkDirectory(dir: string): void {
-  let stats: Stats;
-  try {
-    stats = statSync(dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code === 'ENOTDIR') throw new InitUnsafePathError(shown(dir), 'below a file where a directory belongs');
-    throw error;
+/**
+ * The directory itself is the user's to name, links on the way included (followed), but what it names must
+ * be a directory if it exists. Returns the directories to create, outermost first: the path is walked up to
+ * the first that exists, and a link to nothing on the way is refused (creating through it fails with a bare
+ * ENOENT). Node's recursive mkdir is not used: where a directory cannot be created although its parent
+ * exists (under /proc), it loops for ever.
+ */
+function checkDirectory(dir: string): string[] {
+  const missing: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    let stats: Stats;
+    try {
+      stats = statSync(current);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new InitUnsafePathError(shown(dir), 'below a file where a directory belongs');
+      if (code !== 'ENOENT') throw directoryError(current, error);
+      if (dirname(current) === current) throw directoryError(current, error);
+      if (lstatOrUndefined(current)?.isSymbolicLink()) throw new InitUnsafePathError(shown(current), 'a symbolic link to nothing');
+      missing.unshift(current);
+      continue;
+    }
+    if (!stats.isDirectory()) throw new InitUnsafePathError(shown(current), describeEntry(stats));
+    return missing;
   }
-  if (!stats.isDirectory()) throw new InitUnsafePathError(shown(dir), describeEntry(stats));
+}
+
+/** One directory of --dir's path, its parent there: created, or found created meanwhile. */
+function createDirectory(directory: string): void {
+  try {
+    mkdirSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(directory).isDirectory()) throw directoryError(directory, error);
+  }
+}
+
+function directoryError(directory: string, error: unknown): DeployUsageError {
+  const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new DeployUsageError(`--dir: cannot create or read the directory ${shown(directory)} (${reason}); choose a directory init can write to`);
 }
 
 /** Whether the file exists; refuses a link or non-plain entry at it or at any directory between `dir` and it. */

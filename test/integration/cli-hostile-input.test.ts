@@ -136,6 +136,38 @@ describe('init --dir naming something that is not a directory', () => {
   });
 });
 
+describe('init --dir that cannot be created (found by a README-only session)', () => {
+  it('a directory whose parent takes no new entries (/proc) ends at once with exit 2, not a spin at 100 % CPU', async () => {
+    const started = Date.now();
+    const result = await runCli(['init', '--dir', '/proc/persia-init-test/sub', '--job', 'x'], {}, { timeoutMs: 10_000 });
+    expect(result.code, result.stderr).toBe(2);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.stderr).toMatch(/--dir: cannot create or read the directory .*proc\/persia-init-test \(ENOENT\)/);
+  });
+
+  it('a link to nothing on the way is refused by name with exit 2, not a bare ENOENT', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'persia-init-dangling-'));
+    symlinkSync(join(root, 'missing'), join(root, 'dangling'));
+    const result = await runCli(['init', '--dir', join(root, 'dangling', 'sub'), '--job', 'x', '--json']);
+    expect(result.code, result.stderr).toBe(2);
+    const error = (JSON.parse(result.stdout) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('PERSIA_INIT_UNSAFE_PATH');
+    expect(error.message).toMatch(/refusing to write through .*dangling: it is a symbolic link to nothing/);
+    expect(readdirSync(root)).toEqual(['dangling']);
+    // Directories that are missing on the way are still created.
+    expect((await runCli(['init', '--dir', join(root, 'a', 'b'), '--job', 'x'])).code).toBe(0);
+    expect(readdirSync(join(root, 'a', 'b'))).toContain('docker-compose.yml');
+  });
+
+  it('--second-job naming the same job as --job exits 2 and writes nothing', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'persia-init-second-'));
+    const result = await runCli(['init', '--dir', join(root, 'out'), '--job', 'dlrm', '--second-job', 'dlrm']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--second-job "dlrm" is the job of --job/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
+
 describe('credentials to a gateway in clear text', () => {
   const password = join(dir, 'password');
   writeFileSync(password, 'pw\n');
