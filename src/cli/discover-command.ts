@@ -1,4 +1,5 @@
 /** `persia-metrics discover`: find job gateways by container label and write Prometheus file_sd target files. */
+import { formatDuration } from '../monitoring/duration.js';
 import type { Command } from 'commander';
 import { connectDockerEngine } from '../discovery/docker-engine.js';
 import { errorText } from '../errors.js';
@@ -7,7 +8,7 @@ import { type AddressChoice, ADDRESS_CHOICES, type TargetDecision } from '../dis
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
 import { choiceFlag, durationFlag } from './kit/flags.js';
-import { clipValue, EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, escapeValue, formatDuration, formatTable } from './kit/output.js';
+import { clipValue, EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, escapeControl, escapeValue, formatTable } from './kit/output.js';
 import { repeatUntilSignal } from './kit/until-signal.js';
 
 interface DiscoverFlags {

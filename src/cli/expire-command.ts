@@ -3,6 +3,7 @@
  * (src/discovery/expiry-plan.ts decides, src/discovery/group-expiry.ts deletes; this file parses, loops and
  * reports).
  */
+import { formatDuration } from '../monitoring/duration.js';
 import type { Command } from 'commander';
 import { expireMissedPushes, recommendedExpireAfterSeconds } from '../monitoring/expiry.js';
 import { STATED_PUSH_INTERVAL_SECONDS, staleAfterSeconds } from '../monitoring/health.js';
@@ -15,7 +16,7 @@ import type { CommandContext } from './kit/context.js';
 import { durationFlag, gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { commandConfig, CREDENTIALS_HELP, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
 import { gatewayCredentials } from '../config/credentials.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, formatDuration, jsonErrorCode, quoted, toJson } from './kit/output.js';
+import { EXIT_CODES_HELP, EXIT_FAILURE, jsonErrorCode, quoted, toJson } from './kit/output.js';
 import { repeatUntilSignal } from './kit/until-signal.js';
 
 /** K: a group that publishes its push interval is kept until it missed this many of its own pushes. */

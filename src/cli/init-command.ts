@@ -10,6 +10,7 @@ import { writeDeployment } from '../deploy/write-deployment.js';
 import { MAX_GATEWAYS, suggestGatewayShards } from '../monitoring/capacity.js';
 import { consistencyCheckAdvice } from '../monitoring/consistency-check.js';
 import { staleAfterSeconds } from '../monitoring/health.js';
+import { pushIntervalRange } from '../monitoring/options.js';
 import { capacityAdvice } from './capacity-advice.js';
 import { runAction } from './kit/action.js';
 import type { CommandContext } from './kit/context.js';
@@ -62,7 +63,7 @@ export function registerInitCommand(program: Command, context: CommandContext): 
     .requiredOption('-j, --job <name>', 'job name: the job label of every series (letters, digits, _ . -)')
     .option('-d, --dir <dir>', 'directory to write into (created if missing)', parsePath, '.')
     .option('-f, --force', 'overwrite files that already exist')
-    .option('--push-interval <seconds>', 'push_interval_seconds of the nodes; alert thresholds follow it', parseSeconds, 10)
+    .option('--push-interval <seconds>', `push_interval_seconds of the nodes, ${pushIntervalRange()}; alert thresholds and the rule tests follow it`, parseSeconds, 10)
     .option('--second-job <name>', 'also write docker-compose.second-job.yml for a second job on the same host')
     .option('--remote-write-url <url>', 'also send every sample to a long-term store (http(s) remote_write URL, e.g. VictoriaMetrics /api/v1/write)')
     .option('--target <target>', 'what to write: compose (compose files, Prometheus, Grafana) or kubernetes (manifests)', choiceFlag(TARGETS), 'compose')

@@ -34,6 +34,9 @@ export interface OptionSpec<P extends string = string, S extends z.ZodType = z.Z
  */
 export const DEFAULT_MAX_SERIES_PER_FAMILY = 2_000;
 
+/** The shortest push interval a node takes: 50 ms. */
+export const MIN_PUSH_INTERVAL_SECONDS = 0.05;
+
 const nonEmptyString = z.string().trim().min(1, 'not empty or blank');
 const seconds = (max: number) => z.number().finite().positive().max(max);
 
@@ -71,7 +74,7 @@ const OPTION_SPECS = [
   option({
     key: 'push_interval_seconds', property: 'pushIntervalSeconds', type: 'number (s)', default: 10, env: 'PERSIA_METRICS_PUSH_INTERVAL_SECONDS', inFile: true,
     help: 'Seconds between two pushes of a node\'s metrics. Stale-node alerts fire after a few missed intervals.',
-    schema: seconds(86_400).min(0.05),
+    schema: seconds(86_400).min(MIN_PUSH_INTERVAL_SECONDS),
   }),
   option({
     key: 'gateway_addr', property: 'gatewayAddr', type: 'host:port[,host:port...]', default: 'metrics_gateway:9091', env: 'PERSIA_METRICS_GATEWAY_ADDR', inFile: true,

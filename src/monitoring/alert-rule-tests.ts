@@ -6,7 +6,8 @@
  */
 import { PUSH_FAILURES_RISING_ATTEMPTS } from './alert-rules.js';
 import { fastRuleTestCases } from './fast-rule-tests.js';
-import { staleAfterSeconds } from './health.js';
+import { atMs, formatDuration } from './duration.js';
+import { STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from './health.js';
 import { lifecycleRuleTestCases } from './lifecycle-rule-tests.js';
 import type { MonitoringOptions } from './options.js';
 import { type RuleTestCase as Case, persiaml, stragglerRuleTestCases } from './straggler-rule-tests.js';
@@ -18,6 +19,10 @@ const node = (role: string, instance: string): Labels => ({ job: 'dlrm', role, i
 /** Every case, the straggler rules' included. */
 export function ruleTestCases(options: MonitoringOptions): Case[] {
   const stale = staleAfterSeconds(options);
+  // Checked once the dead node passed its threshold and the alert's `for`, and a minute more.
+  const staleBy = stale + STALE_ALERT_FOR_SECONDS + 60;
+  // Past the job's threshold by then but within its own: it pushes every 10 intervals, or as rarely as that takes at short intervals.
+  const rareInterval = atMs(Math.max(10 * options.pushIntervalSeconds, (staleBy + 60) / options.staleAfterIntervals));
   const missHigh = Math.min(1, options.indexMissRatioThreshold + 0.2).toFixed(2);
   const missLow = (options.indexMissRatioThreshold / 2).toFixed(3);
   const samplesIn = (minutes: number) => Math.ceil((minutes * 60) / 15);
@@ -27,7 +32,7 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
     {
       comment:
         `a dead node (last push at 0) fires once ${options.staleAfterIntervals} of its own intervals + for have passed; live and stopping nodes, ` +
-        "a node with a 10× longer interval and another program's group (no interval published) never do; " +
+        `a node of a ${formatDuration(rareInterval)} interval (silent since 0: past the job's threshold, within its own) and another program's group (no interval published) never do; ` +
         "a neighbour's group under the dead node's job/role/instance plus one more label (pushing, and saying it stops) does not silence it; " +
         "a PersiaML node (no interval, job/instance/ip_addr) fires after as many of the job's intervals, its live namesake on another host does not",
       series: [
@@ -43,15 +48,15 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'stopped') }, `${options.pushIntervalSeconds}x${long}`],
         [{ __name__: 'persia_node_state', ...node('server', 'stopped'), state: 'stopping' }, `1x${long}`],
         [{ __name__: 'push_time_seconds', ...node('server', 'slow') }, `0x${long}`],
-        [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'slow') }, `${options.pushIntervalSeconds * 10}x${long}`],
+        [{ __name__: 'persia_node_push_interval_seconds', ...node('server', 'slow') }, `${rareInterval}x${long}`],
         [{ __name__: 'push_time_seconds', job: 'nightly_export', instance: '' }, `0x${long}`],
         // PersiaML's own nodes publish no interval: judged by the job's, under their whole grouping key.
         [{ __name__: 'push_time_seconds', ...persiaml('rep_0', '10.0.0.5') }, `0x${long}`],
         [{ __name__: 'push_time_seconds', ...persiaml('rep_0', '10.0.0.6') }, `0+15x${long}`],
       ],
       evals: [
-        { at: `${stale}s`, alert: 'PersiaNodeStoppedPushing', firing: [] },
-        { at: `${stale + 120}s`, alert: 'PersiaNodeStoppedPushing', firing: [node('trainer', 'dead'), persiaml('rep_0', '10.0.0.5')] },
+        { at: stale, alert: 'PersiaNodeStoppedPushing', firing: [] },
+        { at: staleBy, alert: 'PersiaNodeStoppedPushing', firing: [node('trainer', 'dead'), persiaml('rep_0', '10.0.0.5')] },
       ],
     },
     {
@@ -66,9 +71,9 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'push_failure_time_seconds', ...node('server', 'recovered') }, '100x40'],
       ],
       evals: [
-        { at: '30s', alert: 'PersiaNodePushesRejected', firing: [] },
-        { at: '90s', alert: 'PersiaNodePushesRejected', firing: [node('middleware', 'bad'), node('server', 'recovered')] },
-        { at: '5m', alert: 'PersiaNodePushesRejected', firing: [node('middleware', 'bad')] },
+        { at: 30, alert: 'PersiaNodePushesRejected', firing: [] },
+        { at: 90, alert: 'PersiaNodePushesRejected', firing: [node('middleware', 'bad'), node('server', 'recovered')] },
+        { at: 300, alert: 'PersiaNodePushesRejected', firing: [node('middleware', 'bad')] },
       ],
     },
     {
@@ -85,9 +90,9 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'persia_metrics_push_failures_total', ...node('trainer', 'agent'), reason: 'timeout' }, '0x80'],
       ],
       evals: [
-        { at: '4m', alert: 'PersiaNodePushFailuresRising', firing: [] },
-        { at: '8m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky'), node('middleware', 'refused')] },
-        { at: '15m', alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky'), node('middleware', 'refused')] },
+        { at: 240, alert: 'PersiaNodePushFailuresRising', firing: [] },
+        { at: 480, alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky'), node('middleware', 'refused')] },
+        { at: 900, alert: 'PersiaNodePushFailuresRising', firing: [node('trainer', 'flaky'), node('middleware', 'refused')] },
       ],
     },
     {
@@ -112,13 +117,13 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'push_time_seconds', ...node('trainer', 'healthy') }, '0+15x40'],
       ],
       evals: [
-        { at: '15s', alert: 'PersiaDuplicateNodeIdentity', firing: [] },
+        { at: 15, alert: 'PersiaDuplicateNodeIdentity', firing: [] },
         {
-          at: '3m',
+          at: 180,
           alert: 'PersiaDuplicateNodeIdentity',
           firing: [node('trainer', 'rep_3'), node('server', 'told'), { ...node('server', 'fine'), shadow: 'x' }],
         },
-        { at: '12m', alert: 'PersiaDuplicateNodeIdentity', firing: [{ ...node('server', 'fine'), shadow: 'x' }] },
+        { at: 720, alert: 'PersiaDuplicateNodeIdentity', firing: [{ ...node('server', 'fine'), shadow: 'x' }] },
       ],
     },
     {
@@ -130,11 +135,11 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'nan_grad_skipped', ...node('middleware', 'm0'), feature: 'city' }, '1x50'],
       ],
       evals: [
-        { at: '2m', alert: 'PersiaNaNGradients', firing: [] },
-        { at: '3m', alert: 'PersiaNaNGradients', firing: [{ ...node('trainer', 't0'), feature: 'age' }] },
-        { at: '10m', alert: 'PersiaNaNGradients', firing: [] },
-        { at: '2m', alert: 'PersiaNaNGradientsSkipped', firing: [] },
-        { at: '3m', alert: 'PersiaNaNGradientsSkipped', firing: [{ ...node('middleware', 'm0'), feature: 'age' }] },
+        { at: 120, alert: 'PersiaNaNGradients', firing: [] },
+        { at: 180, alert: 'PersiaNaNGradients', firing: [{ ...node('trainer', 't0'), feature: 'age' }] },
+        { at: 600, alert: 'PersiaNaNGradients', firing: [] },
+        { at: 120, alert: 'PersiaNaNGradientsSkipped', firing: [] },
+        { at: 180, alert: 'PersiaNaNGradientsSkipped', firing: [{ ...node('middleware', 'm0'), feature: 'age' }] },
       ],
     },
     {
@@ -145,8 +150,8 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'index_miss_ratio', ...node('server', 'fine') }, `${missLow}x80`],
       ],
       evals: [
-        { at: '5m', alert: 'PersiaIndexMissRatioHigh', firing: [] },
-        { at: '15m', alert: 'PersiaIndexMissRatioHigh', firing: [node('server', 'small')] },
+        { at: 300, alert: 'PersiaIndexMissRatioHigh', firing: [] },
+        { at: 900, alert: 'PersiaIndexMissRatioHigh', firing: [node('server', 'small')] },
       ],
     },
     {
@@ -156,8 +161,8 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'staleness', ...node('trainer', 'fine') }, `${options.stalenessThreshold}x40`],
       ],
       evals: [
-        { at: '3m', alert: 'PersiaStalenessHigh', firing: [] },
-        { at: '8m', alert: 'PersiaStalenessHigh', firing: [node('trainer', 'lagging')] },
+        { at: 180, alert: 'PersiaStalenessHigh', firing: [] },
+        { at: 480, alert: 'PersiaStalenessHigh', firing: [node('trainer', 'lagging')] },
       ],
     },
     {
@@ -168,8 +173,8 @@ export function ruleTestCases(options: MonitoringOptions): Case[] {
         [{ __name__: 'up', job: 'prometheus', instance: 'localhost:9090' }, '0x20'],
       ],
       evals: [
-        { at: '30s', alert: 'PersiaGatewayDown', firing: [] },
-        { at: '3m', alert: 'PersiaGatewayDown', firing: [{ job: 'persia_gateway_docker', instance: '10.0.0.2:9091', persia_job: 'dlrm' }] },
+        { at: 30, alert: 'PersiaGatewayDown', firing: [] },
+        { at: 180, alert: 'PersiaGatewayDown', firing: [{ job: 'persia_gateway_docker', instance: '10.0.0.2:9091', persia_job: 'dlrm' }] },
       ],
     },
     ...stragglerRuleTestCases(options),

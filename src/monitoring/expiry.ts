@@ -3,6 +3,7 @@
  * the stale-node alert had its chance to fire and notify someone.
  */
 import { STALE_ALERT_FOR_SECONDS, staleAfterSeconds } from './health.js';
+import { atMs } from './duration.js';
 import type { MonitoringOptions } from './options.js';
 
 /**
@@ -25,5 +26,5 @@ export function recommendedExpireAfterSeconds(options: MonitoringOptions): numbe
 
 /** The age after which a group is deleted: max(--after, missedPushes x its interval). */
 export function expiryThresholdSeconds(afterSeconds: number, missedPushes: number, pushIntervalSeconds: number | undefined): number {
-  return Math.max(afterSeconds, Math.round(missedPushes * (pushIntervalSeconds ?? 0) * 1000) / 1000); // 12 x 0.05 is 0.6, not 0.6000000000000001
+  return Math.max(afterSeconds, atMs(missedPushes * (pushIntervalSeconds ?? 0)));
 }

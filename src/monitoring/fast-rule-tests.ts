@@ -6,6 +6,7 @@
  * paused on purpose (pause-rule-tests.ts). The series: fast-rule-series.ts.
  */
 import { PROGRESS_AGE_METRIC } from '../metrics/catalog.js';
+import { atMs } from './duration.js';
 import { gaugeNode, type Labels, meanHistogram, node, pushingNode, type PushingNode, type Sampling, sampling } from './fast-rule-series.js';
 import { DOWN_ALERT, FAST_STRAGGLER_EVIDENCE, FAST_STRAGGLER_RECORDS, fastWindowSeconds, NAN_BURST_ALERT } from './fast-rules.js';
 import type { MonitoringOptions } from './options.js';
@@ -20,15 +21,17 @@ function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCas
   const hungBy = at.atOrAfter(fault + (options.hangAfterIntervals + 1) * p + at.step);
   const downBy = at.atOrAfter(fault + options.downAfterIntervals * p + at.step);
   const steps = Math.ceil((Math.max(hungBy, downBy) + 20 * p) / at.step);
-  const end = `${Math.floor((steps * at.step) / at.evaluation) * at.evaluation}s`;
+  const end = Math.floor((steps * at.step) / at.evaluation) * at.evaluation;
   const hung = node('middleware', 'm1');
   const killed = node('server', 'killed');
   // Lost a push, and the next one, slow to land (a fifth of an interval, the gateway busy), lands just after
   // the scrape at `fault`: its last push as scraped is older than two intervals, yet not down.
-  const lateBy = 0.2 * p;
-  const nextAt = fault - lateBy + 0.01 * p;
-  const lostOne: PushingNode = { labels: node('server', 'lost-one'), interval: p, phase: (((nextAt - p) % p) + p) % p, delay: 0.005 * p, lost: nextAt - p, lateBy };
-  const lostAge = Math.round((fault - (nextAt - 2 * p + 0.005 * p)) * 1000) / 1000;
+  // Times at the millisecond, as the series hold them, so the age promtool computes is the one expected.
+  const lateBy = atMs(0.2 * p);
+  const delay = atMs(0.005 * p);
+  const nextAt = atMs(fault - lateBy + Math.max(0.001, atMs(0.01 * p)));
+  const lostOne: PushingNode = { labels: node('server', 'lost-one'), interval: p, phase: atMs((((nextAt - p) % p) + p) % p), delay, lost: atMs(nextAt - p), lateBy };
+  const lostAge = atMs(fault - atMs(nextAt - 2 * p + delay));
   // PersiaML's own nodes: keyed by job, instance and ip_addr, no interval published (judged by the job's).
   const persiaml = (instance: string): Labels => ({ job: 'dlrm', instance, ip_addr: '10.0.0.7' });
   return [
@@ -51,11 +54,11 @@ function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCas
         ...pushingNode(at, { labels: persiaml('worker_1'), interval: p, lastPush: fault, bare: true }, steps),
       ],
       evals: [
-        { at: `${fault - at.evaluation}s`, alert: HUNG_ALERT, firing: [] },
-        { at: `${fault - at.evaluation}s`, alert: DOWN_ALERT, firing: [] },
-        { at: `${fault}s`, alert: DOWN_ALERT, firing: [] },
-        { at: `${hungBy}s`, alert: HUNG_ALERT, firing: [hung] },
-        { at: `${downBy}s`, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
+        { at: fault - at.evaluation, alert: HUNG_ALERT, firing: [] },
+        { at: fault - at.evaluation, alert: DOWN_ALERT, firing: [] },
+        { at: fault, alert: DOWN_ALERT, firing: [] },
+        { at: hungBy, alert: HUNG_ALERT, firing: [hung] },
+        { at: downBy, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
         // Long after: still exactly those two, and the killed node is down, not hung.
         { at: end, alert: HUNG_ALERT, firing: [hung] },
         { at: end, alert: DOWN_ALERT, firing: [killed, persiaml('worker_1')] },
@@ -66,7 +69,7 @@ function hangAndDownCases(options: MonitoringOptions, at: Sampling): RuleTestCas
           ? []
           : [
               {
-                at: `${fault}s`,
+                at: fault,
                 expr: `round(timestamp(push_time_seconds{instance="lost-one"}) - push_time_seconds{instance="lost-one"}, 0.001)`,
                 samples: [{ labels: node('server', 'lost-one'), value: lostAge }],
               },
@@ -123,12 +126,12 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
         ...meanHistogram(at, mixed, { job: 'uniform', role: 'server', instance: 's2' }, steps, () => 0.05),
       ],
       evals: [
-        { at: `${onset}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 's2')] },
-        { at: `${by}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'm2'), node('server', 's2'), { job: 'dlrm', instance: 'w2', ip_addr: '10.0.0.3' }] },
+        { at: onset, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 's2')] },
+        { at: by, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'm2'), node('server', 's2'), { job: 'dlrm', instance: 'w2', ip_addr: '10.0.0.3' }] },
       ],
       exprs: [
         {
-          at: `${by}s`,
+          at: by,
           expr: `${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{job!="dlrm"}`,
           samples: [
             { labels: { __name__: FAST_STRAGGLER_RECORDS.timeCostSlowdown, job: 'solo', role: 'middleware', instance: 'm0', metric: rpc }, value: 1 },
@@ -140,7 +143,7 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
         },
         // The trainer is as slow as the middleware: only its batches are fewer.
         {
-          at: `${by}s`,
+          at: by,
           expr: `round(${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{instance="t2"}, 0.001)`,
           samples: [{ labels: { ...node('trainer', 't2'), metric: rpc }, value: Math.round(slow * 1000) / 1000 }],
         },
@@ -150,8 +153,8 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
       comment: 'two nodes of a role: the slower is compared with the faster; no straggler before the onset',
       series: [...meanHistogram(at, rpc, node('middleware', 'fast'), steps, fast, many), ...meanHistogram(at, rpc, node('middleware', 'slow'), steps, slowFrom, many)],
       evals: [
-        { at: `${onset}s`, alert: FAST_STRAGGLER_ALERT, firing: [] },
-        { at: `${by}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'slow')] },
+        { at: onset, alert: FAST_STRAGGLER_ALERT, firing: [] },
+        { at: by, alert: FAST_STRAGGLER_ALERT, firing: [node('middleware', 'slow')] },
       ],
     },
   ];
@@ -167,14 +170,14 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
       ...meanHistogram(at, mixed, hung, steps, fast, many, undefined, onset),
       [{ __name__: PROGRESS_AGE_METRIC, ...hung }, at.values(steps, (t) => Math.max(0, t - onset))],
     ],
-    evals: Array.from({ length: stepsPerWindow + 2 }, (_, k) => ({ at: `${onset + k * at.step}s`, alert: FAST_STRAGGLER_ALERT, firing: [] })),
+    evals: Array.from({ length: stepsPerWindow + 2 }, (_, k) => ({ at: onset + k * at.step, alert: FAST_STRAGGLER_ALERT, firing: [] })),
     // Its time per batch over the window's: what would have fired. Only where the window holds few enough
     // scrapes that losing one step's batches crosses the threshold (2 at 10 s pushes; 4/3 at 30 s, below it).
     ...(hungScore > theta
       ? {
           exprs: [
             {
-              at: `${onset + at.step}s`,
+              at: onset + at.step,
               expr: `${FAST_STRAGGLER_RECORDS.throughputSlowdown}{instance="hung"} > ${theta}`,
               samples: [{ labels: { __name__: FAST_STRAGGLER_RECORDS.throughputSlowdown, ...hung, metric: mixed }, value: hungScore }],
             },
@@ -192,10 +195,10 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
         ...meanHistogram(at, rpc, node('trainer', 'h1'), steps, fast, many),
         ...meanHistogram(at, rpc, node('trainer', 'h2'), steps, fast, many, hiccup),
       ],
-      evals: Array.from({ length: stepsPerWindow + 1 }, (_, k) => ({ at: `${onset + k * at.step}s`, alert: FAST_STRAGGLER_ALERT, firing: [] })),
+      evals: Array.from({ length: stepsPerWindow + 1 }, (_, k) => ({ at: onset + k * at.step, alert: FAST_STRAGGLER_ALERT, firing: [] })),
       exprs: [
         {
-          at: `${onset}s`,
+          at: onset,
           expr: `round(${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{instance="h2"}, 0.001)`,
           samples: [{ labels: { ...node('trainer', 'h2'), metric: rpc }, value: Math.round(hiccupScore * 1000) / 1000 }],
         },
@@ -223,8 +226,8 @@ function nanBurstCases(options: MonitoringOptions, at: Sampling): RuleTestCase[]
         [{ __name__: 'nan_count', ...feature('t1', 'city') }, at.values(steps, () => 7)],
       ],
       evals: [
-        { at: `${burst - at.evaluation}s`, alert: NAN_BURST_ALERT, firing: [] },
-        { at: `${burst}s`, alert: NAN_BURST_ALERT, firing: [feature('t0', 'age')] },
+        { at: burst - at.evaluation, alert: NAN_BURST_ALERT, firing: [] },
+        { at: burst, alert: NAN_BURST_ALERT, firing: [feature('t0', 'age')] },
       ],
     },
   ];

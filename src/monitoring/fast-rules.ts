@@ -33,6 +33,7 @@
  */
 import { ofRunningIncarnation, unlessPausedWithin } from './health.js';
 import { PAUSED_STATE, STOPPING_STATE } from './view-contract.js';
+import { atMs } from './duration.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, alertRule, NODE_NAME, NODE_ROLE, type RecordingRule, type RuleGroup } from './rule-model.js';
 import { BATCH_TIME_COSTS, referenceRule, slowdownRule, TIME_COST_GAUGES } from './straggler-rules.js';
@@ -139,7 +140,7 @@ export function fastAlertSpecs(options: MonitoringOptions): AlertSpec[] {
         `(\n` +
         `  ${PUSH_AGE_AT_SCRAPE} > ${down} * persia_node_push_interval_seconds\n` +
         `or\n` +
-        `  (timestamp(push_time_seconds{instance!=""}) - push_time_seconds{instance!=""} > ${down * options.pushIntervalSeconds}) unless persia_node_push_interval_seconds\n` +
+        `  (timestamp(push_time_seconds{instance!=""}) - push_time_seconds{instance!=""} > ${atMs(down * options.pushIntervalSeconds)}) unless persia_node_push_interval_seconds\n` +
         `)\n` +
         `  unless ignoring (state) (persia_node_state{state="${STOPPING_STATE}"} == 1)`,
       severity: 'critical',

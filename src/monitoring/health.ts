@@ -5,12 +5,13 @@
  * possible at all (the gateway has no TTL: a dead node's last values stay and look alive otherwise).
  */
 import { family, type ApiGroup } from '../gateway/api.js';
+import { atMs } from './duration.js';
 import type { MonitoringOptions } from './options.js';
 import { NODE_KEY_LABEL, PAUSED_STATE, STOPPING_STATE } from './view-contract.js';
 
-/** Seconds without a push after which a node counts as stale, at the job's configured interval. */
+/** Seconds without a push after which a node counts as stale, at the job's configured interval (at the millisecond). */
 export function staleAfterSeconds(options: MonitoringOptions): number {
-  return options.pushIntervalSeconds * options.staleAfterIntervals;
+  return atMs(options.pushIntervalSeconds * options.staleAfterIntervals);
 }
 
 /**

@@ -7,6 +7,7 @@
  * burst two minutes in does.
  */
 import { DOWN_ALERT, fastWindowSeconds, NAN_BURST_ALERT } from './fast-rules.js';
+import { formatDuration } from './duration.js';
 import type { MonitoringOptions } from './options.js';
 import type { RuleTestCase } from './straggler-rule-tests.js';
 import { FAST_STRAGGLER_ALERT, HUNG_ALERT, STRAGGLER_ALERT, STOPPING_STATE } from './view-contract.js';
@@ -85,8 +86,8 @@ function stopAndRestartCases(options: MonitoringOptions): RuleTestCase[] {
   const miss = Math.min(1, options.indexMissRatioThreshold + 0.2);
   const staleness = options.stalenessThreshold + 5;
   const failures = (k: number): number => k * PUSH_FAILURES_RISING_ATTEMPTS;
-  const after = `${(forSteps + 4) * STEP}s`;
-  const soon = `${(change + 4) * STEP}s`;
+  const after = (forSteps + 4) * STEP;
+  const soon = (change + 4) * STEP;
   return [
     {
       comment:
@@ -148,8 +149,8 @@ function fastStopCases(options: MonitoringOptions): RuleTestCase[] {
         ...lifeSeries(node('server', 'goes-on'), steps),
       ],
       evals: [
-        { at: `${(stopAt - 1) * STEP}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 'goes-on'), node('server', 'stops')] },
-        ...Array.from({ length: steps - stopAt + 1 }, (_, k) => ({ at: `${(stopAt + k) * STEP}s`, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 'goes-on')] })),
+        { at: (stopAt - 1) * STEP, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 'goes-on'), node('server', 'stops')] },
+        ...Array.from({ length: steps - stopAt + 1 }, (_, k) => ({ at: (stopAt + k) * STEP, alert: FAST_STRAGGLER_ALERT, firing: [node('server', 'goes-on')] })),
       ],
     },
   ];
@@ -163,7 +164,8 @@ function nanHistoryCases(options: MonitoringOptions): RuleTestCase[] {
   // A steady rate that fills the burst count in every window: from the job's start, and from a restart.
   const perStep = Math.ceil(n / windowSteps);
   const steps = Math.ceil((45 * 60) / STEP);
-  const burstAt = 8; // two minutes in
+  // Two minutes in, and past the first window (the burst is judged against the history before its window).
+  const burstAt = Math.max(8, 2 * windowSteps);
   const restartAt = Math.ceil((25 * 60) / STEP);
   const restart: Life = { at: restartAt, end: 'restart' };
   const feature = (labels: Labels): Labels => ({ ...labels, feature: 'age' });
@@ -176,7 +178,7 @@ function nanHistoryCases(options: MonitoringOptions): RuleTestCase[] {
       comment:
         `a steady ${perStep} NaNs a scrape from the job's start (the history before its first window is minutes, not half an hour), ` +
         `and the same from a restart after 25 idle minutes (the old process's zeros are not its history), never fire; ` +
-        `${2 * n} NaNs at once two minutes into a job with none before do`,
+        `${2 * n} NaNs at once ${formatDuration(burstAt * STEP)} into a job with none before do`,
       series: [
         [{ __name__: 'nan_count', ...feature(node('trainer', 'steady')) }, values(steps, (k) => perStep * k)],
         ...lifeSeries(node('trainer', 'steady'), steps),
@@ -189,8 +191,8 @@ function nanHistoryCases(options: MonitoringOptions): RuleTestCase[] {
       ],
       evals: [
         // Firing while its window holds the burst.
-        ...Array.from({ length: windowSteps }, (_, k) => ({ at: `${(burstAt + k) * STEP}s`, alert: NAN_BURST_ALERT, firing: [feature(node('trainer', 'burst'))] })),
-        ...quiet.map((k) => ({ at: `${k * STEP}s`, alert: NAN_BURST_ALERT, firing: [] })),
+        ...Array.from({ length: windowSteps }, (_, k) => ({ at: (burstAt + k) * STEP, alert: NAN_BURST_ALERT, firing: [feature(node('trainer', 'burst'))] })),
+        ...quiet.map((k) => ({ at: k * STEP, alert: NAN_BURST_ALERT, firing: [] })),
       ],
     },
   ];

@@ -3,7 +3,7 @@
  * and the thresholds of the alerts. The rules, dashboards, `status`, `expire` and `view` all read them from
  * here; a rendered deployment (src/deploy/deploy-options.ts) adds where its files point to.
  */
-import { OPTION_BY_KEY, expectedValue } from '../config/options.js';
+import { expectedValue, MIN_PUSH_INTERVAL_SECONDS, OPTION_BY_KEY } from '../config/options.js';
 import { DeployUsageError } from '../errors.js';
 
 export interface MonitoringOptions {
@@ -48,6 +48,14 @@ export interface MonitoringOptions {
   readonly nanBurstCount: number;
 }
 
+/**
+ * The longest push interval the rules follow: a third of the 5-minute windows of the slower rules
+ * (PersiaStragglerNode's rates, PersiaNodePushFailuresRising, PersiaNaNGradients), so each window holds at
+ * least three pushes of a node, and a node whose window caught one push more than its peer's does not look
+ * twice as fast (two increments against one). The shortest is the option's own (src/config/options.ts).
+ */
+export const MAX_PUSH_INTERVAL_SECONDS = 100;
+
 /** The shipped Prometheus configuration's scrape_interval (src/deploy/prometheus). */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
 
@@ -77,6 +85,12 @@ export function checkedOption(key: string, value: unknown, what: string): void {
 /** Every threshold checked (the job name by src/monitoring/job-name.ts); throws DeployUsageError on a bad value. */
 export function checkMonitoringOptions(options: MonitoringOptions): void {
   checkedOption('push_interval_seconds', options.pushIntervalSeconds, 'push interval');
+  if (options.pushIntervalSeconds > MAX_PUSH_INTERVAL_SECONDS) {
+    throw new DeployUsageError(
+      `push interval ${options.pushIntervalSeconds} is longer than the alert rules follow (expected ${pushIntervalRange()} seconds: ` +
+        `each 5-minute window of the slower rules must hold three pushes of a node)`,
+    );
+  }
   const positive: Array<[string, number]> = [
     ['stale-after intervals', options.staleAfterIntervals],
     ['staleness threshold', options.stalenessThreshold],
@@ -107,4 +121,9 @@ export function checkMonitoringOptions(options: MonitoringOptions): void {
   if (!(Number.isSafeInteger(options.stragglerForSeconds) && options.stragglerForSeconds > 0)) {
     throw new DeployUsageError(`straggler duration must be a positive whole number of seconds, got ${options.stragglerForSeconds}`);
   }
+}
+
+/** The push intervals a deployment's rules follow, for help and errors: "0.05 to 100". */
+export function pushIntervalRange(): string {
+  return `${MIN_PUSH_INTERVAL_SECONDS} to ${MAX_PUSH_INTERVAL_SECONDS}`;
 }

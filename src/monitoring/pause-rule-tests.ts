@@ -19,7 +19,7 @@ function pausedHangCase(options: MonitoringOptions, at: Sampling): RuleTestCase 
   const pause = at.atOrAfter(Math.max(120, 2 * p));
   const hungBy = at.atOrAfter(pause + (options.hangAfterIntervals + 1) * p + at.step);
   const steps = Math.ceil((hungBy + 20 * p) / at.step);
-  const end = `${Math.floor((steps * at.step) / at.evaluation) * at.evaluation}s`;
+  const end = Math.floor((steps * at.step) / at.evaluation) * at.evaluation;
   const pauser = node('trainer', 'checkpointing');
   const twin = { job: 'unpaused', role: 'trainer', instance: 'stuck' };
   return {
@@ -33,8 +33,8 @@ function pausedHangCase(options: MonitoringOptions, at: Sampling): RuleTestCase 
       ...pushingNode(at, { labels: twin, interval: p, progressUntil: pause }, steps),
     ],
     evals: [
-      { at: `${pause}s`, alert: HUNG_ALERT, firing: [] },
-      { at: `${hungBy}s`, alert: HUNG_ALERT, firing: [twin] },
+      { at: pause, alert: HUNG_ALERT, firing: [] },
+      { at: hungBy, alert: HUNG_ALERT, firing: [twin] },
       { at: end, alert: HUNG_ALERT, firing: [twin] },
     ],
     // The paused node's age is past the threshold as well: only its state keeps it from being hung.
@@ -88,18 +88,18 @@ function pausedStragglerCase(options: MonitoringOptions, at: Sampling): RuleTest
       ...batchNode(at, metric, twin, steps, slowed, never),
     ],
     evals: [
-      { at: `${onset - at.evaluation}s`, alert: FAST_STRAGGLER_ALERT, firing: [] },
-      { at: `${check}s`, alert: FAST_STRAGGLER_ALERT, firing: [twin] },
+      { at: onset - at.evaluation, alert: FAST_STRAGGLER_ALERT, firing: [] },
+      { at: check, alert: FAST_STRAGGLER_ALERT, firing: [twin] },
     ],
     exprs: [
-      { at: `${check}s`, expr: `${FAST_STRAGGLER_RECORDS.secondsPerBatch}{instance="checkpointing"}`, samples: [] },
+      { at: check, expr: `${FAST_STRAGGLER_RECORDS.secondsPerBatch}{instance="checkpointing"}`, samples: [] },
       {
-        at: `${check}s`,
+        at: check,
         expr: `count by (instance) (${STRAGGLER_RECORDS.secondsPerBatch}{instance=~"checkpointing|stalled"})`,
         samples: [{ labels: { instance: 'stalled' }, value: 1 }],
       },
       {
-        at: `${check}s`,
+        at: check,
         expr: `round(${FAST_STRAGGLER_RECORDS.timeCostSlowdown}{instance="checkpointing"}, 0.001)`,
         samples: [{ labels: { ...pauser, metric }, value: 1 }],
       },

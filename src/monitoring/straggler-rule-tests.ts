@@ -18,9 +18,10 @@ export interface RuleTestCase {
   /** Seconds between two samples of the input series (a scrape interval); 15 when not given. */
   readonly intervalSeconds?: number;
   readonly series: readonly Series[];
-  readonly evals: ReadonlyArray<{ readonly at: string; readonly alert: string; readonly firing: readonly Labels[] }>;
+  /** `at`: seconds into the test (the test file writes them as Prometheus durations, src/monitoring/duration.ts). */
+  readonly evals: ReadonlyArray<{ readonly at: number; readonly alert: string; readonly firing: readonly Labels[] }>;
   /** promql_expr_test items: the query's exact result at `at` (labels including `__name__`). */
-  readonly exprs?: ReadonlyArray<{ readonly at: string; readonly expr: string; readonly samples: ReadonlyArray<{ readonly labels: Labels; readonly value: number }> }>;
+  readonly exprs?: ReadonlyArray<{ readonly at: number; readonly expr: string; readonly samples: ReadonlyArray<{ readonly labels: Labels; readonly value: number }> }>;
 }
 
 const STEP_SECONDS = 15;
@@ -46,8 +47,8 @@ function histogram(metric: string, labels: Labels, steps: number, speed: 'fast' 
 export function stragglerRuleTestCases(options: MonitoringOptions): RuleTestCase[] {
   const forSeconds = options.stragglerForSeconds;
   const steps = Math.ceil((forSeconds + 240) / STEP_SECONDS);
-  const before = `${Math.max(STEP_SECONDS, Math.floor(forSeconds / 2))}s`;
-  const after = `${forSeconds + 120}s`;
+  const before = Math.max(STEP_SECONDS, Math.floor(forSeconds / 2));
+  const after = forSeconds + 120;
   const rpc = 'lookup_rpc_time_cost';
   const mixed = 'lookup_mixed_batch_time_cost';
   // Slower than the threshold for sure: a tenth of the peers' batch rate is ten times their seconds per batch.

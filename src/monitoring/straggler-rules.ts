@@ -32,6 +32,7 @@
  *
  * Rules of one group run in order, each seeing the previous ones' results of the same evaluation.
  */
+import { promDuration } from './duration.js';
 import { ofRunningIncarnation, unlessPausedWithin } from './health.js';
 import type { MonitoringOptions } from './options.js';
 import { type AlertSpec, NODE_NAME, NODE_ROLE, type RecordingRule } from './rule-model.js';
@@ -99,13 +100,6 @@ export function stragglerRecordingRules(timeCosts: readonly string[], timeCostGa
   }
   out.push(referenceRule(r.secondsPerBatchReference, r.secondsPerBatch), slowdownRule(r.throughputSlowdown, r.secondsPerBatch, r.secondsPerBatchReference));
   return out;
-}
-
-/** Prometheus duration of a whole number of seconds, in the largest unit that divides it. */
-export function promDuration(seconds: number): string {
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
 }
 
 export function stragglerAlertSpec(options: MonitoringOptions): AlertSpec {

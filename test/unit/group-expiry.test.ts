@@ -143,8 +143,9 @@ describe('ties to the stale-node alert and the compose janitor', () => {
     expect(expireMissedPushes(DEFAULT_DEPLOY_OPTIONS)).toBe(2 * DEFAULT_DEPLOY_OPTIONS.staleAfterIntervals);
     const stale = alertSpecs(DEFAULT_DEPLOY_OPTIONS).find((spec) => spec.expr.includes('time() - push_time_seconds'));
     expect(stale?.for).toBe(`${STALE_ALERT_FOR_SECONDS}s`);
+    // expire follows a node at any interval it takes (a deployment's rules only up to MAX_PUSH_INTERVAL_SECONDS).
     for (const pushIntervalSeconds of [1, 10, 30, 600]) {
-      const options = resolveDeployOptions({ jobName: 'j', pushIntervalSeconds });
+      const options = { ...resolveDeployOptions({ jobName: 'j' }), pushIntervalSeconds };
       expect(recommendedExpireAfterSeconds(options)).toBeGreaterThanOrEqual(staleAfterSeconds(options) + STALE_ALERT_FOR_SECONDS + 120);
     }
     expect(recommendedExpireAfterSeconds(DEFAULT_DEPLOY_OPTIONS)).toBe(300);

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderAlertRules } from '../../src/deploy/prometheus/rule-files.js';
 import { resolveDeployOptions } from '../../src/deploy/deploy-options.js';
-import { BATCH_TIME_COSTS, promDuration } from '../../src/monitoring/straggler-rules.js';
+import { BATCH_TIME_COSTS } from '../../src/monitoring/straggler-rules.js';
+import { promDuration } from '../../src/monitoring/duration.js';
 import { DeployUsageError } from '../../src/errors.js';
 import { findMetricSpec } from '../../src/metrics/catalog.js';
 

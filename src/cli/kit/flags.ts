@@ -3,13 +3,13 @@
  * commander prefixes with the option's name, saying what was expected and what was found.
  * Numbers are read in decimal notation only: Number() would read `0x200` as 512 and `1e1` as 10.
  */
+import { formatDuration } from '../../monitoring/duration.js';
 import { InvalidArgumentError } from 'commander';
 import { parseGatewayList, redactUrl } from '../../gateway/address.js';
 import { expectedValue, OPTION_BY_KEY } from '../../config/options.js';
 import { UsageError } from '../../errors.js';
 import { MAX_SLOW_FACTOR, parseSlowNode, type SlowNode } from '../../simulate/slow-nodes.js';
 import { type HungNode, MAX_HANG_SECONDS, parseHungNode } from '../../simulate/hung-nodes.js';
-import { formatDuration } from './output.js';
 
 const DIGITS = /^[0-9]+$/;
 const DECIMAL = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;

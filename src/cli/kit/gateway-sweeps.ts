@@ -4,6 +4,7 @@
  * src/discovery/expiry-plan.ts and deleting src/discovery/group-expiry.ts; this is how the CLI drives and
  * reports them.
  */
+import { formatDuration } from '../../monitoring/duration.js';
 import { gatewayCredentials } from '../../config/credentials.js';
 import { loadConfig, type ResolvedConfig } from '../../config/resolve.js';
 import type { GatewayAccess } from '../../gateway/endpoint.js';
@@ -14,7 +15,7 @@ import { sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type Sweep
 import { GroupExpiryError } from '../../errors.js';
 import type { CommandContext } from './context.js';
 import { MAX_TIMEOUT_SECONDS } from './flags.js';
-import { EXIT_FAILURE, EXIT_OK, formatDuration, quoted } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, quoted } from './output.js';
 
 /**
  * The configuration a gateway command runs with, its warnings printed once. A `--gateway` given replaces

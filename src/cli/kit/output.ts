@@ -97,10 +97,3 @@ export function scalarText(value: unknown): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
-
-/** 300 → `5m`, 90 → `90s`, 1.5 → `1.5s`: how durations given as flags are shown back. */
-export function formatDuration(seconds: number): string {
-  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${Number(seconds.toFixed(3))}s`;
-}

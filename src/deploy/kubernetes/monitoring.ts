@@ -7,6 +7,7 @@
  * shard keeps its series.
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
+import { promDuration } from '../../monitoring/duration.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { gatewaySeriesLabels, operatorMetricRelabelings } from '../prometheus/gateway-series.js';
 import { scrapeTimeout } from '../prometheus/prometheus-config.js';
@@ -32,7 +33,7 @@ Prometheus needs RBAC to get/list/watch pods (the community Helm chart's Cluster
 Check: promtool check config prometheus-scrape.yml, with a promtool built with Kubernetes discovery (the
 upstream release binaries): Debian's promtool is built without it and refuses kubernetes_sd_configs itself.`;
   return yamlFile(header, {
-    global: { scrape_interval: `${options.scrapeIntervalSeconds}s`, scrape_timeout: scrapeTimeout(options.scrapeIntervalSeconds) },
+    global: { scrape_interval: promDuration(options.scrapeIntervalSeconds), scrape_timeout: scrapeTimeout(options.scrapeIntervalSeconds) },
     scrape_configs: spaced([
       {
         job_name: KUBERNETES_SCRAPE_JOB,
@@ -85,7 +86,7 @@ const DROP_GATEWAY_IDENTITY = { action: 'labeldrop', regex: 'pod|container|endpo
 function monitorEndpoint(jobName: string, scrapeIntervalSeconds: number): Record<string, unknown> {
   return {
     port: 'http',
-    interval: `${scrapeIntervalSeconds}s`,
+    interval: promDuration(scrapeIntervalSeconds),
     scrapeTimeout: scrapeTimeout(scrapeIntervalSeconds),
     // Off, with the relabelling of src/deploy/prometheus/gateway-series.ts: a pushed label never replaces the
     // target's persia_job or namespace, and a group pushed under another job is dropped.

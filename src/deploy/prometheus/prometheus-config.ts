@@ -17,6 +17,7 @@
  * Data plus the comments that say why each scrape job is there, written by the YAML emitter (src/deploy/yaml.ts).
  */
 import { DEFAULT_GATEWAY_PORT } from '../../gateway/address.js';
+import { promDuration } from '../../monitoring/duration.js';
 import { GATEWAY_SCRAPE_JOB_PREFIX } from '../../monitoring/health.js';
 import { type DeployOptions } from '../deploy-options.js';
 import { commented, flow, spaced, yamlFile } from '../yaml.js';
@@ -32,7 +33,7 @@ export const GATEWAY_SERVICE = 'metrics_gateway';
 
 /** 10 s, or the whole interval when it is shorter (Prometheus refuses a timeout longer than the interval). */
 export function scrapeTimeout(scrapeIntervalSeconds: number): string {
-  return `${Math.min(10, scrapeIntervalSeconds)}s`;
+  return promDuration(Math.min(10, scrapeIntervalSeconds));
 }
 
 export function renderPrometheusConfig(options: DeployOptions, flavour: PrometheusFlavour): string {
@@ -41,9 +42,9 @@ One Pushgateway per training job (never shared: a shared gateway is a bottleneck
 failure); this Prometheus finds them all. Validate with: promtool check config prometheus${flavour === 'swarm' ? '-swarm' : ''}.yml`;
   return yamlFile(header, {
     global: {
-      scrape_interval: commented("The scrape interval the fast rules' windows are sized from (init renders both from one option).", `${options.scrapeIntervalSeconds}s`),
+      scrape_interval: commented("The scrape interval the fast rules' windows are sized from (init renders both from one option).", promDuration(options.scrapeIntervalSeconds)),
       scrape_timeout: commented('A gateway holding ~1,000 nodes answers a scrape in 3-5 s; leave room.', scrapeTimeout(options.scrapeIntervalSeconds)),
-      evaluation_interval: `${options.scrapeIntervalSeconds}s`,
+      evaluation_interval: promDuration(options.scrapeIntervalSeconds),
     },
     rule_files: commented(
       'Listed one by one, not rules/*.yml: that glob would also load the promtool test file beside them.',

@@ -4,6 +4,7 @@
  */
 import { alertRuleGroups, alertSpecs } from '../../monitoring/alert-rules.js';
 import { ruleTestCases } from '../../monitoring/alert-rule-tests.js';
+import { promDuration } from '../../monitoring/duration.js';
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS, type MonitoringOptions } from '../../monitoring/options.js';
 import { RULE_TEST_EVALUATION_SECONDS } from '../../monitoring/fast-rule-series.js';
 import { recordingRuleGroups } from '../../monitoring/recording-rules.js';
@@ -40,9 +41,9 @@ function seriesText(labels: Labels): string {
   return `${name}{${inner}}`;
 }
 
-function alertTest(spec: AlertSpec, at: string, firing: readonly Labels[]): Record<string, unknown> {
+function alertTest(spec: AlertSpec, at: number, firing: readonly Labels[]): Record<string, unknown> {
   return {
-    eval_time: at,
+    eval_time: promDuration(at),
     alertname: spec.alert,
     exp_alerts: firing.map((labels) => ({
       exp_labels: { severity: spec.severity, ...labels },
@@ -53,7 +54,7 @@ function alertTest(spec: AlertSpec, at: string, firing: readonly Labels[]): Reco
 
 function testItem(c: RuleTestCase, specs: ReadonlyMap<string, AlertSpec>): Record<string, unknown> {
   return {
-    interval: `${c.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS}s`,
+    interval: promDuration(c.intervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS),
     input_series: c.series.map(([labels, values]) => ({ series: seriesText(labels), values })),
     alert_rule_test: c.evals.map((e) => {
       const spec = specs.get(e.alert);
@@ -65,7 +66,7 @@ function testItem(c: RuleTestCase, specs: ReadonlyMap<string, AlertSpec>): Recor
       : {
           promql_expr_test: c.exprs.map((test) => ({
             expr: test.expr,
-            eval_time: test.at,
+            eval_time: promDuration(test.at),
             exp_samples: test.samples.map((sample) => ({ labels: seriesText(sample.labels), value: sample.value })),
           })),
         }),
@@ -77,7 +78,7 @@ export function renderAlertRuleTests(options: MonitoringOptions): string {
   const specs = new Map(alertSpecs(options).map((spec) => [spec.alert, spec]));
   return yamlFile(`promtool unit tests for ${ALERT_RULES_FILE}: every alert firing and not firing.\nRun: promtool test rules ${RULE_TESTS_FILE}`, {
     rule_files: [ALERT_RULES_FILE, RECORDING_RULES_FILE],
-    evaluation_interval: `${RULE_TEST_EVALUATION_SECONDS}s`,
+    evaluation_interval: promDuration(RULE_TEST_EVALUATION_SECONDS),
     // Each test group after the comment that says what it shows.
     tests: ruleTestCases(options).map((c, index) => commented(c.comment, testItem(c, specs), index > 0)),
   });
