@@ -22,9 +22,10 @@ export const NON_OPTION_VARIABLES: ReadonlySet<string> = new Set(['PERSIA_METRIC
  * Variables whose empty (or blank) value is an error rather than "unset". PersiaML and the Kubernetes
  * manifests (src/deploy/kubernetes/manifests.ts) set REPLICA_INDEX from elsewhere: an empty one means that
  * source is missing (a cluster without the pod-index label), and read as unset it would give every pod the
- * same `<hostname>_<pid>`-style identity silently.
+ * same `<hostname>_<pid>`-style identity silently. A blank job name (an empty template value) would put the
+ * node in the default job: it is refused as `job_name: ""` in the file is.
  */
-export const EMPTY_IS_AN_ERROR: ReadonlySet<string> = new Set(['REPLICA_INDEX', 'REPLICA_SIZE']);
+export const EMPTY_IS_AN_ERROR: ReadonlySet<string> = new Set(['REPLICA_INDEX', 'REPLICA_SIZE', 'PERSIA_METRICS_JOB_NAME']);
 
 /** The ConfigError for such a variable set to nothing but blanks. */
 export function emptyVariableError(name: string, location: ConfigProblemLocation): ConfigError {

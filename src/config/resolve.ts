@@ -79,7 +79,10 @@ export function loadConfig(input: LoadConfigInput = {}): ResolvedConfig {
   for (const spec of OPTION_TABLE) {
     const text = spec.env === undefined ? undefined : nonEmpty(env[spec.env]);
     if (spec.env !== undefined && text === undefined && env[spec.env] !== undefined && EMPTY_IS_AN_ERROR.has(spec.env)) {
-      throw emptyVariableError(spec.env, { source: `environment variable ${spec.env}`, path: spec.key });
+      const location = { source: `environment variable ${spec.env}`, path: spec.key };
+      // A string option's own schema refuses the blank, in the words it has for the file's key.
+      if (spec.type === 'string') validate(spec, env[spec.env], location);
+      throw emptyVariableError(spec.env, location);
     }
     if (text === undefined || spec.env === undefined) continue;
     const location = { source: `environment variable ${spec.env}`, path: spec.key };

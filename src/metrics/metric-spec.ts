@@ -2,12 +2,25 @@
  * A metric's definition, checked: the one place a spec from the catalog or from a user's `define()` is
  * validated field by field and frozen before a family (metric-family.ts) or the registry uses it.
  */
+import { didYouMean } from '../config/suggest.js';
 import { LabelClashError, MetricDefinitionError } from '../errors.js';
 import { GROUPING_LABELS, NODE_ROLES, type MetricGroup, type MetricSpec, type MetricType } from './catalog.js';
 import { assertHelp, assertLabelName, assertMetricName } from './exposition-format.js';
 
 const METRIC_TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram'];
 const METRIC_GROUPS: readonly MetricGroup[] = ['accuracy', 'efficiency', 'runtime', 'health', 'pusher'];
+/** Every field of a MetricSpec; the compiler keeps the list complete. */
+const SPEC_FIELDS = Object.keys({
+  name: true,
+  type: true,
+  help: true,
+  unit: true,
+  group: true,
+  roles: true,
+  labels: true,
+  buckets: true,
+  maxSeries: true,
+} satisfies Record<keyof MetricSpec, true>);
 
 /** How a value the caller passed reads in an error message. */
 export function describeValue(value: unknown): string {
@@ -36,6 +49,12 @@ export function checkedSpec(input: unknown): MetricSpec {
   if (typeof name !== 'string')
     throw new MetricDefinitionError(`metric definition: field "name" ${name === undefined ? 'is missing' : `must be a string, got ${describeValue(name)}`}`);
   assertMetricName(name);
+  for (const key of Object.keys(spec)) {
+    // A misspelt optional field (`buckets_`, `maxseries`) would be dropped, and its default used, without a word.
+    if (SPEC_FIELDS.includes(key)) continue;
+    const hint = didYouMean(key, SPEC_FIELDS);
+    throw new MetricDefinitionError(`metric ${name}: unknown field "${key}"${hint === undefined ? ` (the fields: ${SPEC_FIELDS.join(', ')})` : ` (${hint})`}`);
+  }
   const field = <T>(key: string, expected: string, valid: (value: unknown) => value is T): T => {
     const value = spec[key];
     if (valid(value)) return value;

@@ -125,7 +125,14 @@ export class StepClock {
   ) {}
 
   step(count = 1): void {
-    this.series ??= this.registry.counter(STEPS_METRIC).labels();
+    const family = this.registry.counter(STEPS_METRIC);
+    // Steps are whole: 1.5 is a mistake (a rate, a share of an epoch), dropped and counted as any value the
+    // counter cannot take is (a negative, NaN or infinite count: the counter drops and counts those itself).
+    if (typeof count === 'number' && Number.isFinite(count) && !Number.isInteger(count)) {
+      family.rejectedSamples += 1;
+      return;
+    }
+    this.series ??= family.labels();
     this.series.inc(count);
     // What the counter dropped (a negative, NaN or infinite count; it counts them) is no step.
     if (!(count > 0 && Number.isFinite(count))) return;
