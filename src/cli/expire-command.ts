@@ -16,7 +16,7 @@ import type { CommandContext } from './kit/context.js';
 import { durationFlag, gatewayBaseUrls, parseGatewayOption, MAX_TIMEOUT_SECONDS, parsePath, parseTimeoutSeconds } from './kit/flags.js';
 import { commandConfig, CREDENTIALS_HELP, jobsThere, sweepAll, sweepsOutcome } from './kit/gateway-sweeps.js';
 import { gatewayCredentials } from '../config/credentials.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, jsonErrorCode, quoted, toJson } from './kit/output.js';
+import { escapeControl, EXIT_CODES_HELP, EXIT_FAILURE, jsonErrorCode, quoted, toJson } from './kit/output.js';
 import { repeatUntilSignal } from './kit/until-signal.js';
 
 /** K: a group that publishes its push interval is kept until it missed this many of its own pushes. */
@@ -132,7 +132,7 @@ async function expire(flags: ExpireFlags, context: CommandContext): Promise<numb
     } catch (error) {
       // Every gateway unreadable: logged, and the loop goes on (the janitor outlives a gateway restart).
       // Under --json the sweep is still its one line, with the error: a janitor watched through its JSON never goes silent.
-      context.stderr.write(`persia-metrics: ${errorText(error)}\n`);
+      context.stderr.write(`persia-metrics: ${escapeControl(errorText(error))}\n`);
       if (flags.json) {
         context.stdout.write(`${toJson({ ...sweepHeader(flags), error: { code: jsonErrorCode(error), message: errorText(error) }, gateways: sweeps }, false)}\n`);
       }

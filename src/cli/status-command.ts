@@ -18,7 +18,7 @@ import { runAction } from './kit/action.js';
 import { commandConfig, groupName } from './kit/gateway-sweeps.js';
 import type { CommandContext } from './kit/context.js';
 import { gatewayBaseUrls as listedGateways, parseGatewayOption, parsePath, parseSeconds } from './kit/flags.js';
-import { EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted, ShownCell } from './kit/output.js';
+import { escapeControl, EXIT_CODES_HELP, EXIT_FAILURE, EXIT_OK, formatTable, plural, quoted, ShownCell } from './kit/output.js';
 
 interface StatusFlags {
   job?: string;
@@ -156,7 +156,7 @@ async function status(flags: StatusFlags, context: CommandContext): Promise<numb
     if (otherGroups.length > 0) context.stdout.write(otherGroupTable(job, otherGroups));
     context.stdout.write(`${nodes.length > 0 ? '' : '\n'}read ${gateways.length === 1 ? 'gateway' : `${gateways.length} gateways`}: ${gateways.map(describeRead).join(', ')}\n`);
   }
-  for (const g of failed) context.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${g.error ?? 'unknown'}); its nodes are missing above\n`);
+  for (const g of failed) context.stderr.write(`persia-metrics: error: gateway ${g.gateway} not read (${escapeControl(g.error ?? 'unknown')}); its nodes are missing above\n`);
   // A gateway whose page answers but where a group holds a catalog family with another type is broken too: for that family's pushes.
   const blind = gateways.filter((g) => g.scrape !== undefined && (!g.scrape.ok || g.scrape.breakingGroups.length > 0));
   for (const g of blind) context.stderr.write(blindGateway(g));

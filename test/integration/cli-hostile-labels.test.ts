@@ -6,7 +6,9 @@
  * gateway's JSON API shows each such byte as U+FFFD) are rows of their own in status, each shown by its
  * bytes (`\xff`), in the table and in --json, with the path that deletes exactly that group.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/local-stack/wait-for.js';
 import { requireBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli-runner.js';
@@ -167,5 +169,33 @@ describe.skipIf(!servers)('instances that look alike unless escaped, in the stat
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.length).toBeLessThan(2000);
     expect(result.stdout).toContain(`${'L'.repeat(79)}… (100000 characters)`);
+  });
+});
+
+/**
+ * A fake server, named so: a real Pushgateway never answers its JSON API with an error body of a pusher's
+ * choosing, but a proxy or another program on that port can, and the CLI prints what it answered.
+ */
+describe('an error a server answered, in the operator terminal', () => {
+  const BODY = 'proxy error \u001b[2J\u001b[1;1Hall nodes healthy\u200b\u2028.';
+  const server = createServer((_request, response) => response.writeHead(502).end(BODY));
+  let address = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it.each([
+    ['status', ['status', '--job', 'j']],
+    ['end-job', ['end-job', '--job', 'j']],
+    ['expire', ['expire', '--after', '1m']],
+    ['repair', ['repair']],
+  ])('%s shows it escaped', async (_, args) => {
+    const result = await runCli([...args, '--gateway', address]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('proxy error \\e[2J\\e[1;1Hall nodes healthy\\u200b\\u2028.');
+    expect(result.stdout + result.stderr).not.toMatch(STEERING);
+    expect(result.stdout + result.stderr).not.toMatch(/[\u200b\u2028]/);
   });
 });

@@ -15,7 +15,7 @@ import { sweepFailed, sweepGateway, type Deletion, type GatewaySweep, type Sweep
 import { GroupExpiryError } from '../../errors.js';
 import type { CommandContext } from './context.js';
 import { MAX_TIMEOUT_SECONDS } from './flags.js';
-import { EXIT_FAILURE, EXIT_OK, quoted } from './output.js';
+import { EXIT_FAILURE, EXIT_OK, escapeControl, quoted } from './output.js';
 
 /**
  * The configuration a gateway command runs with, its warnings printed once. A `--gateway` given replaces
@@ -61,7 +61,7 @@ export function deletionLine(deletion: Deletion, gateway: string, dryRun: boolea
   const what = dryRun ? 'would delete' : deletion.deleted ? 'deleted' : 'FAILED to delete';
   const interval = deletion.pushIntervalSeconds === undefined ? 'no push interval published' : `push interval ${formatDuration(deletion.pushIntervalSeconds)}`;
   const threshold = deletion.thresholdSeconds === undefined ? '' : `, threshold ${formatDuration(deletion.thresholdSeconds)}`;
-  const failure = deletion.error === undefined ? '' : `: ${deletion.error.message}`;
+  const failure = deletion.error === undefined ? '' : `: ${escapeControl(deletion.error.message)}`;
   return `${new Date().toISOString()} ${what} ${groupName(deletion)} on ${gateway}: last push ${formatAge(deletion.lastPushAgeSeconds)} ago, ${interval}${threshold}${failure}`;
 }
 
@@ -75,7 +75,7 @@ export async function sweepAll(
     gateways.map(async (gateway) => {
       const onDeletion = options.json ? undefined : (deletion: Deletion) => context.stdout.write(`${deletionLine(deletion, gateway, options.dryRun)}\n`);
       const sweep = await sweepGateway(gateway, { ...options, ...(onDeletion === undefined ? {} : { onDeletion }) });
-      if (sweep.error !== undefined) context.stderr.write(`persia-metrics: gateway ${gateway} not swept: ${sweep.error.message}\n`);
+      if (sweep.error !== undefined) context.stderr.write(`persia-metrics: gateway ${gateway} not swept: ${escapeControl(sweep.error.message)}\n`);
       return sweep;
     }),
   );

@@ -24,7 +24,8 @@ export const USAGE_HINT = '(run with --help for usage)';
  * `persia-metrics: error: <message>`, then USAGE_HINT when the invocation is what is wrong.
  */
 export function errorText(message: string, invocation: boolean): string {
-  return `persia-metrics: error: ${message}\n${invocation ? `${USAGE_HINT}\n` : ''}`;
+  // A message may carry what a server answered (a gateway's error body): shown, never obeyed.
+  return `persia-metrics: error: ${escapeControl(message)}\n${invocation ? `${USAGE_HINT}\n` : ''}`;
 }
 
 /** Whether an error from an action is one of the invocation (its options), so errorText adds USAGE_HINT. */

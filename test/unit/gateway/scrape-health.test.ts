@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiGroup } from '../../../src/gateway/api.js';
 import { asJsonShowsIt } from '../../../src/gateway/label-bytes.js';
 import { groupsBreakingScrape, parseScrapeErrors } from '../../../src/gateway/scrape-health.js';
-import { exactGroupingPaths } from '../../../src/gateway/group-identity.js';
+import { exactGroupingPaths, groupIdentities } from '../../../src/gateway/group-identity.js';
 
 const RECORDED = `An error has occurred while serving metrics:
 
@@ -84,6 +84,23 @@ describe('groups the JSON API shows alike (bytes that are not UTF-8 as U+FFFD)',
     const paths = exactGroupingPaths([ff, c0], parseScrapeErrors(body));
     expect(paths.get(ff)).toBe('/metrics/job@base64/aGoy/instance@base64/eP8/role@base64/c2VydmVy');
     expect(paths.get(c0)).toBe('/metrics/job@base64/aGoy/instance@base64/eMA/role@base64/c2VydmVy');
+  });
+
+  it('takes the one group more than the 500 names for the real U+FFFD, and says which identities the gateway holds', () => {
+    const [ff, c0, real] = [timed('1796556218.7218454'), timed('1796556219.4202616'), timed('1796556300')];
+    const ffPath = '/metrics/job@base64/aGoy/instance@base64/eP8/role@base64/c2VydmVy';
+    const realPath = `/metrics/job@base64/aGoy/instance@base64/${Buffer.from('x\uFFFD').toString('base64url')}/role@base64/c2VydmVy`;
+    const failing = { ok: false, statusCode: 500, detail: '', problems: parseScrapeErrors(body) };
+    const identities = groupIdentities([ff, c0, real], failing);
+    expect([ff, c0, real].map(identities.pathOf)).toEqual([ffPath, '/metrics/job@base64/aGoy/instance@base64/eMA/role@base64/c2VydmVy', realPath]);
+    // Once the real U+FFFD is gone, the 0xFF group is still told apart from it.
+    expect(groupIdentities([ff, c0], failing).holds(realPath)).toBe(false);
+    expect(groupIdentities([real], { ok: true, statusCode: 200, detail: '', problems: [] }).holds(realPath)).toBe(true);
+    // Not probed: a group shown with U+FFFD is no known identity, and nothing spelt like it can be said gone.
+    const unprobed = groupIdentities([real], undefined);
+    expect(unprobed.pathOf(real)).toBeUndefined();
+    expect(unprobed.holds(ffPath)).toBeUndefined();
+    expect(unprobed.holds('/metrics/job@base64/aGoy')).toBe(false);
   });
 
   it('leaves out a group no push time tells apart, and one that matches none', () => {
