@@ -113,6 +113,17 @@ describe('persia-metrics CLI: usage and --json (issue 8 rough edges)', () => {
     expect(stderr).toContain('persia-metrics: error: no command given');
   });
 
+  it('help with a misspelt command names it and the closest command, exit 2 (found by a README-only session)', async () => {
+    const { code, stderr } = await cli(['help', 'stauts']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("persia-metrics: error: unknown command 'stauts' (did you mean status?)");
+    expect(stderr).not.toContain('no command given');
+    const json = await cli(['help', 'stauts', '--json']);
+    expect(json.code).toBe(2);
+    expect(jsonOf<{ error: { message: string } }>(json.stdout).error.message).toBe("unknown command 'stauts' (did you mean status?)");
+    expect((await cli(['help', 'status'])).code).toBe(0);
+  });
+
   it('check --json: typed values, null for unset, where each came from, and the warnings', async () => {
     const config = file('typed.yaml', 'PersiaMetricsConfig:\n  job_name: typed_job\n  push_interval_seconds: 15\n');
     const { code, stdout, stderr } = await cli(['check', '--config', config, '--json'], { PERSIA_METRICS_GATEWAY_ADR: 'typo:9091' });

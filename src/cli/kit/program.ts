@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { didYouMean } from '../../config/suggest.js';
 import { isRepeatableParser } from './flags.js';
 import type { CommandContext } from './context.js';
 import { errorText, EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, USAGE_JSON_CODE, jsonError } from './output.js';
@@ -37,7 +38,7 @@ export async function runProgram(args: readonly string[], context: CommandContex
     await program.parseAsync([...args], { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    code = exitCodeForCommander(error, context, args);
+    code = exitCodeForCommander(error, context, args, program);
   }
   return code;
 }
@@ -65,17 +66,34 @@ function refuseRepeatedOptions(command: Command): void {
  * (`persia-metrics` alone: commander prints it to stderr with exit code 1) and every other commander error
  * are usage errors; under --json the error is printed on stdout as JSON too, as for errors in an action.
  */
-function exitCodeForCommander(error: CommanderError, context: CommandContext, args: readonly string[]): number {
+function exitCodeForCommander(error: CommanderError, context: CommandContext, args: readonly string[], program: Command): number {
   const asked = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0);
   if (asked) return EXIT_OK;
   const missingCommand = error.code === 'commander.help';
-  if (missingCommand) context.stderr.write(errorText('no command given (one of the commands above)', false));
+  // `help stauts` reaches here as help shown for want of a command: name the one given, as `stauts` alone does.
+  const missing = missingCommand ? helpTopicProblem(args, program) : undefined;
+  if (missing !== undefined) context.stderr.write(errorText(missing, false));
   if (jsonRequested(args)) {
-    const message = missingCommand ? 'no command given' : commanderMessage(error.message);
+    // JSON has no help text above it to point at.
+    const message = missing?.replace(` ${SEE_ABOVE}`, '') ?? commanderMessage(error.message);
     context.stdout.write(jsonError(USAGE_JSON_CODE, message));
   }
   return EXIT_USAGE;
 }
+
+/** Why help was shown instead of a command: none given, or `help <name>` naming no command (with the closest). */
+function helpTopicProblem(args: readonly string[], program: Command): string {
+  const helpAt = args.indexOf('help');
+  const topic = helpAt === -1 ? undefined : args[helpAt + 1];
+  if (topic === undefined || topic.startsWith('-')) return `no command given ${SEE_ABOVE}`;
+  const hint = didYouMean(
+    topic,
+    program.commands.map((command) => command.name()),
+  );
+  return `unknown command '${topic}' ${hint === undefined ? SEE_ABOVE : `(${hint})`}`;
+}
+
+const SEE_ABOVE = '(one of the commands above)';
 
 /** A commander error's text without its own `error: ` prefix and line end. */
 function commanderMessage(text: string): string {
