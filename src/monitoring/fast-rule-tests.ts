@@ -87,7 +87,7 @@ function fastStragglerCases(options: MonitoringOptions, at: Sampling): RuleTestC
   const mixed = 'lookup_mixed_batch_time_cost';
   const theta = options.fastStragglerThreshold;
   // Just above the threshold and at 1.5x: the fast path's goal is every straggler of r >= 1.5.
-  const slow = Math.max(1.5, theta * 1.1);
+  const slow = atMs(Math.max(1.5, theta * 1.1));
   const fast = (): number => 0.005;
   const slowFrom = (t: number): number => (t > onset ? 0.005 * slow : 0.005);
   // Batches per step that show a time-cost-only slowdown at the threshold twice as clearly as the rule asks

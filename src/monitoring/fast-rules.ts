@@ -71,10 +71,13 @@ export const FAST_STRAGGLER_EVIDENCE = { throughput: 4.5, timeCost: 15 } as cons
 
 /**
  * The fast window, whole seconds: two of the longer of the push and scrape intervals, so it always holds
- * two scraped samples that show two different pushes (30 s at 10 s pushes and 15 s scrapes).
+ * two scraped samples that show two different pushes (30 s at 10 s pushes and 15 s scrapes); in whole scrape
+ * intervals, so an `offset` by it lands on a scrape (the NaN baseline of a young series read the scrape
+ * before its start at 100 s pushes, and a steady rate looked like a burst).
  */
 export function fastWindowSeconds(options: MonitoringOptions): number {
-  return Math.max(1, Math.ceil(2 * Math.max(options.pushIntervalSeconds, options.scrapeIntervalSeconds)));
+  const scrape = options.scrapeIntervalSeconds;
+  return Math.ceil((2 * Math.max(options.pushIntervalSeconds, scrape)) / scrape) * scrape;
 }
 
 /** How old a node's last push was when Prometheus last scraped it (scrape time, not evaluation time). */
