@@ -113,10 +113,17 @@ export class Pusher {
   }
 
   /**
+   * Until when the final push retries, beside shutdown's deadline. Without a deadline (shutdown(Infinity), held
+   * as ~24 days) a push in flight is never cut off, but retrying a gateway that is gone for good until then would
+   * keep the program from ever ending: retries then stop after shutdown_timeout_seconds.
+   */
+  private finalRetriesEndAt = Infinity;
+
+  /**
    * One PUT and its retries, with capped, jittered backoff (backoff.ts), while the next attempt starts before
    * `deadline`. A tick or flush() retries at most push_retries times within its interval and stops when
-   * shutdown begins; shutdown's `final` push retries until shutdown's own deadline instead (push_retries 0:
-   * never), so a gateway restarting as the job ends still gets the last values and the `stopping` state.
+   * shutdown begins; shutdown's `final` push retries until shutdown's own deadline instead (without one, for
+   * shutdown_timeout_seconds; push_retries 0: never), so a gateway restarting as the job ends still gets the last values and the `stopping` state.
    */
   private async pushWithRetries(deadline: number, final = false): Promise<PushOutcome> {
     const over = final ? this.abandonment.signal : this.stopping.signal;
@@ -148,7 +155,7 @@ export class Pusher {
         // stays, so the aborted request is gone before the next one opens.
         const delay = Math.max(MIN_RETRY_DELAY_SECONDS, backoffSeconds(retries) - outcome.durationSeconds);
         retries += 1;
-        if (Date.now() + delay * 1000 >= deadline) break;
+        if (Date.now() + delay * 1000 >= (final ? Math.min(deadline, this.finalRetriesEndAt) : deadline)) break;
         await sleep(delay, over);
         if (over.aborted) break;
       }
@@ -235,6 +242,8 @@ export class Pusher {
   }
 
   private async runShutdown(timeoutSeconds: number): Promise<void> {
+    const noDeadline = timeoutSeconds * 1000 >= 2 ** 31 - 1;
+    this.finalRetriesEndAt = noDeadline ? Date.now() + this.options.shutdownTimeoutSeconds * 1000 : Infinity;
     clearInterval(this.timer);
     this.stopping.abort();
     // A push in flight may be waiting for a slow extra source: its sources, and the final push's, get only a

@@ -79,6 +79,19 @@ describe.skipIf(!servers)('shutdown against a gateway that is down as the job en
     expect(exit.stderr).toMatch(/final push failed: .*ECONNREFUSED.*; giving up \(shutdown\)/);
   });
 
+  it('shutdown(Infinity), no deadline, against a gateway that never comes back: retried for shutdown_timeout_seconds, then reported (it never stalls the program)', async () => {
+    const program = SHUT_DOWN_ON_GO.replace('await metrics.flush();', 'await metrics.flush().catch(() => {});').replace('metrics.shutdown()', 'metrics.shutdown(Infinity)');
+    const exit = await runUserProgram(program, {
+      env: nodeEnv(`127.0.0.1:${await freePort()}`, 'final_push_no_deadline', { PERSIA_METRICS_PUSH_INTERVAL_SECONDS: '60', PERSIA_METRICS_SHUTDOWN_TIMEOUT_SECONDS: '2' }),
+      files: { go: '' },
+      timeoutMs: 30_000,
+    });
+    expect(exit.code, exit.stderr).toBe(0);
+    const [, ms, attempts] = /shutdown rejected PERSIA_PUSH_NETWORK after (\d+) ms, (\d+) attempts/.exec(exit.stdout) ?? [];
+    expect(Number(attempts), exit.stdout).toBeGreaterThan(1);
+    expect(Number(ms)).toBeLessThan(2_000 + 500);
+  });
+
   it("push_retries 0 turns the final push's retries off as well", async () => {
     const exit = await runUserProgram(SHUT_DOWN_ON_GO.replace('await metrics.flush();', 'await metrics.flush().catch(() => {});'), {
       env: nodeEnv(`127.0.0.1:${await freePort()}`, 'final_push_no_retries', { PERSIA_METRICS_PUSH_RETRIES: '0' }),
