@@ -10,7 +10,7 @@
  * node: a per-node speed spread, per-interval jitter, rare hiccups, lost pushes and short network blips.
  */
 import { OPTION_BY_KEY } from '../../src/config/options.js';
-import type { MetricSpec, NodeRole } from '../../src/metrics/catalog.js';
+import { NODE_STATES, type MetricSpec, type NodeRole } from '../../src/metrics/catalog.js';
 import { STOPPING_STATE } from '../../src/monitoring/view-contract.js';
 import { binomial, multinomial, normalCdf, poisson, type Random } from './random.js';
 import type { FaultKind } from './shipped-rules.js';
@@ -86,7 +86,6 @@ export function attemptsPerLostPush(pushIntervalSeconds: number): number {
 const LATENCY_SIGMA = 0.5;
 const TAIL_SHARE = 0.01;
 const TAIL_FACTOR = 10;
-const NODE_STATES = ['init', 'running', 'error', STOPPING_STATE] as const;
 
 /** Shares of a log-normal latency of this median below each bound, bucket by bucket (the rest is +Inf). */
 function bucketShares(bounds: readonly number[], median: number): number[] {

@@ -27,6 +27,9 @@ const MAX_FAMILIES_HELD_PER_PUSH = 5;
 /** The shortest pause before a retry (see pushWithRetries). */
 const MIN_RETRY_DELAY_SECONDS = 0.05;
 
+/** The longest delay a Node.js timer holds (ms); shutdown(Infinity)'s deadline is held as this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Pusher {
   readonly stats: PusherStats = { attempts: 0, pushes: 0, failures: 0, skippedIntervals: 0, consecutiveFailures: 0, lastSuccessTime: undefined, lastError: undefined };
   private timer: NodeJS.Timeout | undefined;
@@ -113,13 +116,6 @@ export class Pusher {
   }
 
   /**
-   * Until when the final push retries, beside shutdown's deadline. Without a deadline (shutdown(Infinity), held
-   * as ~24 days) a push in flight is never cut off, but retrying a gateway that is gone for good until then would
-   * keep the program from ever ending: retries then stop after shutdown_timeout_seconds.
-   */
-  private finalRetriesEndAt = Infinity;
-
-  /**
    * One PUT and its retries, with capped, jittered backoff (backoff.ts), while the next attempt starts before
    * `deadline`. A tick or flush() retries at most push_retries times within its interval and stops when
    * shutdown begins; shutdown's `final` push retries until shutdown's own deadline instead (without one, for
@@ -155,7 +151,7 @@ export class Pusher {
         // stays, so the aborted request is gone before the next one opens.
         const delay = Math.max(MIN_RETRY_DELAY_SECONDS, backoffSeconds(retries) - outcome.durationSeconds);
         retries += 1;
-        if (Date.now() + delay * 1000 >= (final ? Math.min(deadline, this.finalRetriesEndAt) : deadline)) break;
+        if (Date.now() + delay * 1000 >= deadline) break;
         await sleep(delay, over);
         if (over.aborted) break;
       }
@@ -242,13 +238,15 @@ export class Pusher {
   }
 
   private async runShutdown(timeoutSeconds: number): Promise<void> {
-    const noDeadline = timeoutSeconds * 1000 >= 2 ** 31 - 1;
-    this.finalRetriesEndAt = noDeadline ? Date.now() + this.options.shutdownTimeoutSeconds * 1000 : Infinity;
     clearInterval(this.timer);
     this.stopping.abort();
     // A push in flight may be waiting for a slow extra source: its sources, and the final push's, get only a
     // share of the deadline, so the final push (the `stopping` state) always goes within it.
-    const endsAt = Date.now() + Math.min(timeoutSeconds * 1000, 2 ** 31 - 1);
+    const endsAt = Date.now() + Math.min(timeoutSeconds * 1000, MAX_TIMER_MS);
+    // Without a deadline (shutdown(Infinity), held as the longest timer) a push in flight is never cut off, but
+    // retrying a gateway gone for good until then would keep the program from ever ending: its retries stop
+    // after shutdown_timeout_seconds.
+    const retriesEndAt = timeoutSeconds * 1000 >= MAX_TIMER_MS ? Date.now() + this.options.shutdownTimeoutSeconds * 1000 : endsAt;
     this.sourceCuts.shutdownBegan(endsAt);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -260,7 +258,7 @@ export class Pusher {
     });
     let leaving: Promise<void> | undefined;
     try {
-      await Promise.race([this.finalPushAndDelete(endsAt), deadline]);
+      await Promise.race([this.finalPushAndDelete(retriesEndAt), deadline]);
       // Copies a failover left on other replicas go within what is left of the deadline; the transport
       // reports what it could not delete, and shutdown() does not fail for it (the final push landed).
       leaving = this.options.transport.deleteLeftCopies?.();
@@ -274,9 +272,9 @@ export class Pusher {
     }
   }
 
-  /** The final PUT retries within shutdown's deadline (`endsAt`); the DELETE after it is tried once. */
-  private async finalPushAndDelete(endsAt: number): Promise<void> {
-    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushWithRetries(endsAt, true)));
+  /** The final PUT retries until `retriesEndAt` (within shutdown's deadline); the DELETE after it is tried once. */
+  private async finalPushAndDelete(retriesEndAt: number): Promise<void> {
+    const final = await this.whenIdle(() => (this.abandoned ? this.abandonedOutcome() : this.pushWithRetries(retriesEndAt, true)));
     if (this.options.deleteOnShutdown && !this.abandoned) {
       const deleted = await this.pushOnce('DELETE', { final: true });
       if (!deleted.ok) throw deleted.error;
